@@ -33,7 +33,8 @@ PML_SRCS := src/cmd/pml.c $(wildcard src/cmd/cmd-*.c)
 PML_OBJS := $(PML_SRCS:%.c=$(O)/%.o)
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
-BINS := $(O)/pml $(O)/pmld $(O)/pml-modprobe
+# A command is built once its source exists.
+BINS := $(O)/pml $(patsubst src/cmd/%.c,$(O)/%,$(wildcard src/cmd/pmld.c src/cmd/pml-modprobe.c))
 
 all: $(BINS) $(TESTS)
 

@@ -1,0 +1,17 @@
+/* The verbs of `pml`, one cmd_<verb>() per file cmd-<verb>.c (git's cmd_struct). Each takes
+ * the arguments after the verb (argv[0] is the verb), parses them with getopt_long, prints
+ * its own --help and returns the process exit status. */
+#ifndef PML_CMD_COMMANDS_H
+#define PML_CMD_COMMANDS_H
+
+int cmd_run(int argc, char **argv);
+int cmd_repo(int argc, char **argv);
+
+/* Exit statuses shared by the verbs. */
+enum {
+	PML_EXIT_OK = 0,
+	PML_EXIT_FAIL = 1,  /* the operation failed */
+	PML_EXIT_USAGE = 2, /* bad command line or input */
+};
+
+#endif

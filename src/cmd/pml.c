@@ -1,0 +1,51 @@
+/* pml: the command. Maps `pml <verb>` to cmd_<verb>() (see commands.h) and sets up the
+ * library's log sink; everything else lives in libpml. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "util/log.h"
+
+struct pml_cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *help;
+};
+
+static const struct pml_cmd commands[] = {
+	{"run", cmd_run, "run a program in the microVM on the base kernel, report module use"},
+	{"repo", cmd_repo, "the module catalog: list, show MODULE, resolve ALIAS"},
+};
+
+static void usage(FILE *f)
+{
+	fprintf(f, "Usage: pml [--version] [--help] <command> [<args>]\n\n"
+		   "pml, the predictive module loader: runs a program on a minimal base kernel\n"
+		   "and loads the kernel modules it will need before it needs them.\n\n"
+		   "Commands:\n");
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+	fprintf(f, "\nSee 'pml <command> --help' for a command's options.\n");
+}
+
+int main(int argc, char **argv)
+{
+	pml_set_log_fn(pml_log_stderr, "pml");
+	if (argc < 2) {
+		usage(stderr);
+		return PML_EXIT_USAGE;
+	}
+	if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h") || !strcmp(argv[1], "help")) {
+		usage(stdout);
+		return PML_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "--version")) {
+		printf("pml 0.1\n");
+		return PML_EXIT_OK;
+	}
+	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+		if (!strcmp(argv[1], commands[i].name))
+			return commands[i].fn(argc - 1, argv + 1);
+	fprintf(stderr, "pml: '%s' is not a pml command. See 'pml --help'.\n", argv[1]);
+	return PML_EXIT_USAGE;
+}
