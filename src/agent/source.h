@@ -1,0 +1,81 @@
+/* Where pmld's kernel events come from, behind one small interface: today the text of
+ * the module tracepoints through tracefs (tracefs.c); the eBPF tracer (src/trace) will plug
+ * in here later with the same events. A source hands out a pollable descriptor and, when it
+ * is readable (or whenever the agent likes: reads never block), the events decoded so far. */
+#ifndef PML_AGENT_SOURCE_H
+#define PML_AGENT_SOURCE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum pml_kevent_kind {
+	PML_KEV_REQUEST, /* module_request: the kernel asks for an alias */
+	PML_KEV_LOAD,	 /* module_load: a module was inserted */
+	PML_KEV_FREE,	 /* module_free: a module was removed */
+};
+
+/* One kernel event. */
+struct pml_kevent {
+	enum pml_kevent_kind kind;
+	uint64_t t_ns;	/* CLOCK_MONOTONIC ns (tracefs: trace_clock "mono", µs precision) */
+	int pid;	/* the task that triggered it (for a request: the requester) */
+	char comm[32];	/* its name, "<...>" when the kernel did not keep it */
+	char name[64];	/* the alias (request) or the module name (load, free) */
+	bool wait;	/* request: the caller waits for modprobe */
+};
+
+struct pml_source;
+
+struct pml_source_ops {
+	const char *name;
+	/* A descriptor to poll for readability, or -1 when the source has none. */
+	int (*fd)(struct pml_source *s);
+	/* Write up to max decoded events without blocking. Returns the count (0: none
+	 * now), or -errno on a failure of the source itself. */
+	int (*read)(struct pml_source *s, struct pml_kevent *evs, size_t max);
+	void (*free)(struct pml_source *s);
+};
+
+struct pml_source {
+	const struct pml_source_ops *ops;
+	uint64_t lost;	    /* events the source reports as dropped */
+	uint64_t malformed; /* lines or records it could not decode */
+};
+
+static inline int pml_source_fd(struct pml_source *s)
+{
+	return s->ops->fd(s);
+}
+
+static inline int pml_source_read(struct pml_source *s, struct pml_kevent *evs, size_t max)
+{
+	return s->ops->read(s, evs, max);
+}
+
+static inline void pml_source_free(struct pml_source *s)
+{
+	if (s)
+		s->ops->free(s);
+}
+
+/* The module tracepoints through tracefs. root: the tracefs mount (NULL: find it at
+ * /sys/kernel/tracing or /sys/kernel/debug/tracing, mounting tracefs when absent). Uses
+ * its own trace instance ("pml") when the kernel allows, so the global buffer is left
+ * alone; sets its trace_clock to "mono", buffer_percent to 0 (6.1's poll() otherwise waits
+ * for a half-full buffer), enables module:module_request, module_load, module_free and
+ * opens trace_pipe non-blocking.
+ * Returns 0, or -errno with a sentence for the log in why (size bytes):
+ * -ENOENT no tracefs and it cannot be mounted, -EACCES/-EPERM not root,
+ * -ENODEV no module tracepoints in this kernel. */
+int pml_source_new_tracefs(const char *root, char *why, size_t size,
+			   struct pml_source **ret);
+
+/* Parse one line of trace_pipe (the default ftrace text output, as in Linux 6.1):
+ *   "            sh-123     [000] d..1.    12.345678: module_request: sctp wait=1 call_site=..."
+ * Returns 1 and fills ret for a module_request/module_load/module_free line, 0 for any
+ * other line (another event, a "CPU:N [LOST M EVENTS]" notice: *lost gets M when lost is
+ * not NULL), -EINVAL for a module event line that does not parse. Pure: no I/O. */
+int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *lost);
+
+#endif

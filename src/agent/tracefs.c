@@ -1,0 +1,392 @@
+/* The tracefs event source: the kernel's module tracepoints as text from trace_pipe, and
+ * the pure parser of one trace_pipe line. See source.h.
+ *
+ * The text interface costs more per event than eBPF, but module events are rare (a few per
+ * second at most) and it needs nothing but a kernel with CONFIG_TRACING, so it is the
+ * first source; the eBPF tracer replaces it behind the same interface. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/source.h"
+#include "util/log.h"
+
+/* --- the parser --- */
+
+/* The end of the line header: the ':' after the timestamp ("   12.345678: "). Returns its
+ * offset and the timestamp's start in *ts, or -1. */
+static long find_header_end(const char *line, size_t *ts)
+{
+	for (const char *c = strchr(line, ':'); c; c = strchr(c + 1, ':')) {
+		const char *b = c;
+		size_t frac = 0;
+
+		if (c[1] != ' ')
+			continue;
+		while (b > line && isdigit((unsigned char)b[-1]))
+			b--, frac++;
+		if (!frac || b == line || b[-1] != '.')
+			continue;
+		b--;
+		if (b == line || !isdigit((unsigned char)b[-1]))
+			continue;
+		while (b > line && isdigit((unsigned char)b[-1]))
+			b--;
+		if (b != line && b[-1] != ' ')
+			continue;
+		*ts = (size_t)(b - line);
+		return c - line;
+	}
+	return -1;
+}
+
+/* "12.345678" (any number of fraction digits) -> ns. */
+static uint64_t parse_timestamp(const char *p)
+{
+	uint64_t sec = 0, frac = 0, scale = 1000000000ull;
+
+	while (isdigit((unsigned char)*p))
+		sec = sec * 10 + (uint64_t)(*p++ - '0');
+	if (*p == '.')
+		p++;
+	while (isdigit((unsigned char)*p)) {
+		if (scale > 1) {
+			scale /= 10;
+			frac += (uint64_t)(*p - '0') * scale;
+		}
+		p++;
+	}
+	return sec * 1000000000ull + frac;
+}
+
+/* Parse "   comm-pid (tgid) [cpu] flags " (the part before the timestamp, len bytes). */
+static int parse_task(const char *h, size_t len, struct pml_kevent *ev)
+{
+	size_t end = len, i;
+	const char *dash;
+	char task[64];
+	long pid;
+	char *e;
+
+	/* Right to left: drop the flags token (absent without irq-info), the [cpu] field and
+	 * an optional (tgid) column. */
+	while (end && h[end - 1] == ' ')
+		end--;
+	if (end && h[end - 1] != ']') {
+		while (end && h[end - 1] != ' ')
+			end--;
+		while (end && h[end - 1] == ' ')
+			end--;
+	}
+	if (!end || h[end - 1] != ']')
+		return -EINVAL;
+	while (end && h[end - 1] != '[')
+		end--;
+	if (!end)
+		return -EINVAL;
+	end--;
+	while (end && h[end - 1] == ' ')
+		end--;
+	if (end && h[end - 1] == ')') {
+		while (end && h[end - 1] != '(')
+			end--;
+		if (!end)
+			return -EINVAL;
+		end--;
+		while (end && h[end - 1] == ' ')
+			end--;
+	}
+	for (i = 0; i < end && h[i] == ' '; i++)
+		;
+	if (end - i == 0 || end - i >= sizeof(task))
+		return -EINVAL;
+	memcpy(task, h + i, end - i);
+	task[end - i] = '\0';
+	dash = strrchr(task, '-');
+	if (!dash || dash == task)
+		return -EINVAL;
+	pid = strtol(dash + 1, &e, 10);
+	if (e == dash + 1 || *e || pid < 0)
+		return -EINVAL;
+	ev->pid = (int)pid;
+	snprintf(ev->comm, sizeof(ev->comm), "%.*s", (int)(dash - task), task);
+	return 0;
+}
+
+int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *lost)
+{
+	static const struct {
+		const char *name;
+		enum pml_kevent_kind kind;
+	} events[] = {
+		{"module_request", PML_KEV_REQUEST},
+		{"module_load", PML_KEV_LOAD},
+		{"module_free", PML_KEV_FREE},
+	};
+	struct pml_kevent ev = {0};
+	const char *p, *name;
+	size_t ts, n, i;
+	long hend;
+	unsigned long long m;
+
+	if (sscanf(line, " CPU:%*d [LOST %llu EVENTS]", &m) == 1) {
+		if (lost)
+			*lost += m;
+		return 0;
+	}
+	hend = find_header_end(line, &ts);
+	if (hend < 0)
+		return 0;
+	p = line + hend + 2;
+	for (i = 0; i < sizeof(events) / sizeof(events[0]); i++) {
+		n = strlen(events[i].name);
+		if (!strncmp(p, events[i].name, n) && p[n] == ':')
+			break;
+	}
+	if (i == sizeof(events) / sizeof(events[0]))
+		return 0;
+	ev.kind = events[i].kind;
+	p += n + 1;
+	while (*p == ' ')
+		p++;
+	name = p;
+	n = strcspn(name, " \t\r\n");
+	if (n == 0 || n >= sizeof(ev.name))
+		return -EINVAL;
+	memcpy(ev.name, name, n);
+	if (ev.kind == PML_KEV_REQUEST) {
+		const char *w = strstr(name + n, "wait=");
+
+		ev.wait = w && w[5] == '1';
+	}
+	if (parse_task(line, ts, &ev) < 0)
+		return -EINVAL;
+	ev.t_ns = parse_timestamp(line + ts);
+	*ret = ev;
+	return 1;
+}
+
+/* --- the live source --- */
+
+#define TRACEFS_BUF (64 * 1024)
+
+struct tracefs_source {
+	struct pml_source base;
+	char dir[512];	    /* the instance (or the tracefs root) */
+	bool own_instance; /* we created dir and remove it at the end */
+	int fd;		    /* trace_pipe */
+	size_t start, len;
+	char buf[TRACEFS_BUF];
+};
+
+static const char *const module_events[] = {"module_request", "module_load", "module_free"};
+
+/* Write val to dir/file. Returns 0 or -errno. */
+static int write_file(const char *dir, const char *file, const char *val)
+{
+	char path[512];
+	ssize_t n, len = (ssize_t)strlen(val);
+	int fd, r = 0;
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return -ENAMETOOLONG;
+	fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = write(fd, val, (size_t)len);
+	if (n < 0)
+		r = -errno;
+	else if (n != len)
+		r = -EIO;
+	close(fd);
+	return r;
+}
+
+static bool has_file(const char *dir, const char *file)
+{
+	char path[512];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, file) >= (int)sizeof(path))
+		return false;
+	return access(path, F_OK) == 0;
+}
+
+/* Find (or mount) tracefs. Returns 0 with the root in buf, or -ENOENT. */
+static int find_tracefs(char *buf, size_t size)
+{
+	if (has_file("/sys/kernel/tracing", "trace_pipe")) {
+		snprintf(buf, size, "/sys/kernel/tracing");
+		return 0;
+	}
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL) == 0 &&
+	    has_file("/sys/kernel/tracing", "trace_pipe")) {
+		snprintf(buf, size, "/sys/kernel/tracing");
+		return 0;
+	}
+	if (!has_file("/sys/kernel/debug/tracing", "trace_pipe"))
+		mount("nodev", "/sys/kernel/debug", "debugfs", 0, NULL);
+	if (has_file("/sys/kernel/debug/tracing", "trace_pipe")) {
+		snprintf(buf, size, "/sys/kernel/debug/tracing");
+		return 0;
+	}
+	return -ENOENT;
+}
+
+static void set_events(struct tracefs_source *s, const char *val)
+{
+	char file[128];
+
+	for (size_t i = 0; i < 3; i++) {
+		snprintf(file, sizeof(file), "events/module/%s/enable", module_events[i]);
+		write_file(s->dir, file, val);
+	}
+}
+
+static int tracefs_fd(struct pml_source *base)
+{
+	return ((struct tracefs_source *)base)->fd;
+}
+
+static int tracefs_read(struct pml_source *base, struct pml_kevent *evs, size_t max)
+{
+	struct tracefs_source *s = (struct tracefs_source *)base;
+	size_t n = 0;
+
+	for (;;) {
+		char *nl;
+		ssize_t got;
+
+		while (n < max && (nl = memchr(s->buf + s->start, '\n', s->len - s->start))) {
+			int r;
+
+			*nl = '\0';
+			r = pml_tracefs_parse_line(s->buf + s->start, &evs[n], &s->base.lost);
+			if (r > 0)
+				n++;
+			else if (r < 0)
+				s->base.malformed++;
+			s->start = (size_t)(nl + 1 - s->buf);
+		}
+		if (n == max)
+			return (int)n;
+		memmove(s->buf, s->buf + s->start, s->len - s->start);
+		s->len -= s->start;
+		s->start = 0;
+		if (s->len == sizeof(s->buf)) {
+			/* A line longer than the buffer: not ours, drop it. */
+			s->base.malformed++;
+			s->len = 0;
+		}
+		got = read(s->fd, s->buf + s->len, sizeof(s->buf) - s->len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+			return (int)n;
+		if (got < 0)
+			return n ? (int)n : -errno;
+		if (got == 0)
+			return (int)n;
+		s->len += (size_t)got;
+	}
+}
+
+static void tracefs_free(struct pml_source *base)
+{
+	struct tracefs_source *s = (struct tracefs_source *)base;
+
+	set_events(s, "0");
+	if (s->fd >= 0)
+		close(s->fd);
+	if (s->own_instance && rmdir(s->dir) < 0)
+		pml_dbg("tracefs: cannot remove instance %s: %s", s->dir, strerror(errno));
+	free(s);
+}
+
+static const struct pml_source_ops tracefs_ops = {
+	.name = "tracefs",
+	.fd = tracefs_fd,
+	.read = tracefs_read,
+	.free = tracefs_free,
+};
+
+int pml_source_new_tracefs(const char *root, char *why, size_t size,
+			   struct pml_source **ret)
+{
+	struct tracefs_source *s;
+	char rootbuf[128], path[512];
+	int r;
+
+	if (!root) {
+		r = find_tracefs(rootbuf, sizeof(rootbuf));
+		if (r < 0) {
+			snprintf(why, size, "no tracefs at /sys/kernel/tracing or "
+				 "/sys/kernel/debug/tracing, and mounting it failed");
+			return r;
+		}
+		root = rootbuf;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s) {
+		snprintf(why, size, "out of memory");
+		return -ENOMEM;
+	}
+	s->base.ops = &tracefs_ops;
+	s->fd = -1;
+	snprintf(path, sizeof(path), "%s/instances/pml", root);
+	if (mkdir(path, 0755) == 0 || errno == EEXIST) {
+		snprintf(s->dir, sizeof(s->dir), "%s", path);
+		s->own_instance = true;
+	} else {
+		pml_dbg("tracefs: no instance (%s), using the top-level buffer",
+			strerror(errno));
+		snprintf(s->dir, sizeof(s->dir), "%s", root);
+	}
+	if (!has_file(s->dir, "events/module/module_request/enable")) {
+		snprintf(why, size, "%s: no module tracepoints (events/module/module_request)",
+			 s->dir);
+		r = -ENODEV;
+		goto fail;
+	}
+	r = write_file(s->dir, "trace_clock", "mono");
+	if (r < 0) {
+		snprintf(why, size, "%s/trace_clock: cannot set \"mono\": %s", s->dir,
+			 strerror(-r));
+		goto fail;
+	}
+	/* Without this, 6.1's poll() on trace_pipe waits for a half-full buffer. */
+	if (has_file(s->dir, "buffer_percent"))
+		write_file(s->dir, "buffer_percent", "0");
+	for (size_t i = 0; i < 3; i++) {
+		char file[128];
+
+		snprintf(file, sizeof(file), "events/module/%s/enable", module_events[i]);
+		r = write_file(s->dir, file, "1");
+		if (r < 0) {
+			snprintf(why, size, "%s/%s: %s", s->dir, file, strerror(-r));
+			goto fail;
+		}
+	}
+	write_file(s->dir, "tracing_on", "1");
+	if (snprintf(path, sizeof(path), "%s/trace_pipe", s->dir) >= (int)sizeof(path)) {
+		r = -ENAMETOOLONG;
+		snprintf(why, size, "%s: path too long", s->dir);
+		goto fail;
+	}
+	s->fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	if (s->fd < 0) {
+		r = -errno;
+		snprintf(why, size, "%s: %s", path, strerror(errno));
+		goto fail;
+	}
+	*ret = &s->base;
+	return 0;
+fail:
+	tracefs_free(&s->base);
+	return r;
+}

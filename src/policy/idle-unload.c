@@ -1,0 +1,184 @@
+/* The idle-unload policy (reactive+idle-unload): loads stay reactive, and a module that has
+ * sat unused for T seconds is unloaded.
+ *
+ * "Unused" is approximated by the only cheap signal the kernel offers: the module's
+ * reference count in /proc/modules. A module at refcount 0 with no module holding it could
+ * be removed right now without breaking anything (the kernel refuses otherwise), so the
+ * question is only whether it will be needed again soon. Lacking a prediction, we do what a
+ * cache does without one: we assume the recent past repeats, and evict what has not been
+ * touched for T seconds (an LRU with a time-to-live instead of a size bound).
+ *
+ * The approximation is sampled: the driver calls decide() every tick (the agent every
+ * 250 ms) with fresh refcounts, and a module is "idle since" the first tick that saw it at
+ * refcount 0 after it was last seen in use, or since its load or last need when we were
+ * told of one. A use that begins and ends between two ticks (a socket opened and closed
+ * within 250 ms) is invisible, so such a module may go while it is still warm and its
+ * next use stalls again: idle-unload trades stalls for footprint, and T sets the price.
+ * Modules with holders are never candidates themselves; they become candidates when their
+ * last holder goes (the agent also asks the loader to take unused dependencies along).
+ *
+ * A refused unload (-EBUSY: a reference appeared between the tick and the unload, or the
+ * module has no exit function) restarts the module's idle time, so a permanent module is
+ * retried every T seconds rather than every tick. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/policy.h"
+
+struct idle_mod {
+	char name[64];
+	uint64_t idle_since; /* valid when !in_use */
+	bool in_use;
+	bool seen;	     /* in the latest decide()'s module set */
+};
+
+struct idle_state {
+	struct idle_mod *mods;
+	size_t n, cap;
+};
+
+static bool name_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
+
+		if (ca != cb)
+			return false;
+		if (!ca)
+			return true;
+	}
+}
+
+static struct idle_mod *find(struct idle_state *s, const char *name)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (name_eq(s->mods[i].name, name))
+			return &s->mods[i];
+	return NULL;
+}
+
+/* The state of name, created idle since t when new. NULL on allocation failure. */
+static struct idle_mod *get(struct idle_state *s, const char *name, uint64_t t)
+{
+	struct idle_mod *m = find(s, name);
+
+	if (m)
+		return m;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 32;
+		struct idle_mod *n = realloc(s->mods, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->mods = n;
+		s->cap = cap;
+	}
+	m = &s->mods[s->n++];
+	memset(m, 0, sizeof(*m));
+	snprintf(m->name, sizeof(m->name), "%s", name);
+	m->idle_since = t;
+	return m;
+}
+
+static void drop(struct idle_state *s, struct idle_mod *m)
+{
+	*m = s->mods[--s->n];
+}
+
+static int idle_init(struct pml_policy *p)
+{
+	p->priv = calloc(1, sizeof(struct idle_state));
+	return p->priv ? 0 : -ENOMEM;
+}
+
+static void idle_free(struct pml_policy *p)
+{
+	struct idle_state *s = p->priv;
+
+	if (s)
+		free(s->mods);
+	free(s);
+}
+
+static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
+{
+	struct idle_state *s = p->priv;
+	struct idle_mod *m;
+
+	if (!ev->module)
+		return;
+	switch (ev->kind) {
+	case PML_POL_LOAD:
+	case PML_POL_NEED:
+	case PML_POL_BUSY:
+		/* A fresh load, a use, or a refusal: the idle time starts again. */
+		m = get(s, ev->module, ev->t_ns);
+		if (m && !m->in_use)
+			m->idle_since = ev->t_ns;
+		break;
+	case PML_POL_UNLOAD:
+		m = find(s, ev->module);
+		if (m)
+			drop(s, m);
+		break;
+	default:
+		break;
+	}
+}
+
+static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
+		       struct pml_action *out, size_t max)
+{
+	struct idle_state *s = p->priv;
+	uint64_t now = pml_policy_now(p);
+	uint64_t ttl = (uint64_t)(p->cfg.idle_seconds * 1e9);
+	size_t k = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		s->mods[i].seen = false;
+	for (size_t i = 0; i < n; i++) {
+		const struct pml_loaded *l = &mods[i];
+		struct idle_mod *m;
+
+		if (pml_policy_is_protected(p, l->name))
+			continue;
+		m = get(s, l->name, now);
+		if (!m)
+			return -ENOMEM;
+		m->seen = true;
+		if (l->refcnt != 0 || l->n_holders > 0) {
+			m->in_use = true;
+			continue;
+		}
+		if (m->in_use) {
+			m->in_use = false;
+			m->idle_since = now;
+		}
+		if (now < m->idle_since || now - m->idle_since < ttl || k == max)
+			continue;
+		out[k].kind = PML_ACT_UNLOAD;
+		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
+		snprintf(out[k].reason, sizeof(out[k].reason), "idle %.1f s",
+			 (double)(now - m->idle_since) / 1e9);
+		out[k].confidence = -1;
+		k++;
+	}
+	/* Forget modules that left by other hands (or the base set, never tracked). */
+	for (size_t i = 0; i < s->n;)
+		if (!s->mods[i].seen)
+			drop(s, &s->mods[i]);
+		else
+			i++;
+	return (int)k;
+}
+
+const struct pml_policy_ops pml_policy_idle_unload = {
+	.name = "idle-unload",
+	.summary = "reactive loads; unload a module idle (refcount 0) for T seconds",
+	.init = idle_init,
+	.observe = idle_observe,
+	.decide = idle_decide,
+	.free = idle_free,
+};

@@ -1,0 +1,120 @@
+/* Policies: the decision rules of pml, as ops tables (redis evict.c's shape). A policy is told
+ * what happened (observe: base modules, requests, needs, loads, unloads) and, when its driver
+ * asks, looks at the modules loaded right now and says which loads and unloads it wants
+ * (decide). It never touches the kernel itself: the live agent (src/agent) carries the
+ * actions out through the loader, replay (src/sim) applies them to its simulated module set.
+ * So one implementation serves both, and a policy under test needs neither kernel nor
+ * loader.
+ *
+ * Time comes from an injected clock (struct pml_clock): the agent passes CLOCK_MONOTONIC,
+ * replay and tests a clock they advance themselves, so decisions are deterministic.
+ *
+ * Base modules (present when the agent started) and pinned modules (from the policy file)
+ * are protected: pml_policy_decide() drops any unload of them whatever the policy says. */
+#ifndef PML_POLICY_POLICY_H
+#define PML_POLICY_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "loader/loader.h"
+
+/* A source of time in CLOCK_MONOTONIC ns. now_ns NULL means the real monotonic clock. */
+struct pml_clock {
+	uint64_t (*now_ns)(void *data);
+	void *data;
+};
+
+/* The time of clock c (NULL: the real monotonic clock). */
+uint64_t pml_clock_now(const struct pml_clock *c);
+
+/* What a policy is told. Strings are borrowed for the duration of the call. */
+enum pml_pol_event_kind {
+	PML_POL_BASE,	 /* module present at start: protected */
+	PML_POL_REQUEST, /* the kernel asked for alias (module unknown yet) */
+	PML_POL_NEED,	 /* a program needed module (the shim served it) */
+	PML_POL_LOAD,	 /* module was inserted (by anyone) */
+	PML_POL_UNLOAD,	 /* module was removed (by anyone) */
+	PML_POL_BUSY,	 /* an unload the policy asked for was refused (-EBUSY) */
+};
+
+struct pml_pol_event {
+	enum pml_pol_event_kind kind;
+	uint64_t t_ns;
+	const char *module; /* NULL for a request */
+	const char *alias;  /* NULL when none */
+	int64_t bytes;	    /* -1 unknown */
+};
+
+enum pml_action_kind {
+	PML_ACT_LOAD,
+	PML_ACT_UNLOAD,
+};
+
+/* What a policy asks for. */
+struct pml_action {
+	enum pml_action_kind kind;
+	char module[64];
+	char reason[96];   /* for the decision log: "idle 5.0 s" */
+	double confidence; /* <0: not a prediction */
+};
+
+struct pml_policy_config {
+	double idle_seconds;		 /* idle-unload: T, unload after T s at refcount 0 */
+	const char *const *pinned;	 /* never unloaded; copied by pml_policy_new() */
+	size_t n_pinned;
+	const struct pml_clock *clock; /* NULL: CLOCK_MONOTONIC; borrowed, must outlive */
+};
+
+struct pml_policy;
+
+struct pml_policy_ops {
+	const char *name;
+	const char *summary; /* one line for --help */
+	/* Set up p->priv. Returns 0 or -errno. */
+	int (*init)(struct pml_policy *p);
+	void (*observe)(struct pml_policy *p, const struct pml_pol_event *ev);
+	/* mods: the modules loaded now (refcounts fresh). Write up to max actions; return
+	 * how many, or -errno. */
+	int (*decide)(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
+		      struct pml_action *out, size_t max);
+	void (*free)(struct pml_policy *p);
+};
+
+struct pml_policy {
+	const struct pml_policy_ops *ops;
+	struct pml_policy_config cfg; /* pinned points into owned copies */
+	void *priv;
+	/* protected names: base then pinned */
+	char (*protect)[64];
+	size_t n_protect, cap_protect;
+};
+
+extern const struct pml_policy_ops pml_policy_reactive;
+extern const struct pml_policy_ops pml_policy_idle_unload;
+
+/* The ops table of a policy by name ("reactive", "idle-unload", also spelt
+ * "reactive+idle-unload"), NULL when unknown. */
+const struct pml_policy_ops *pml_policy_find(const char *name);
+/* The known policies, NULL-terminated, for --help and error messages. */
+extern const struct pml_policy_ops *const pml_policies[];
+
+/* Create policy NAME. Returns 0, -ENOENT for an unknown name, -EINVAL for a bad config
+ * (idle_seconds < 0), -ENOMEM. Free with pml_policy_free(). */
+int pml_policy_new(const char *name, const struct pml_policy_config *cfg,
+		   struct pml_policy **ret);
+void pml_policy_free(struct pml_policy *p);
+
+/* Tell the policy what happened. A PML_POL_BASE module becomes protected. */
+void pml_policy_observe(struct pml_policy *p, const struct pml_pol_event *ev);
+/* Ask for actions given the loaded modules. Unloads of protected modules are dropped.
+ * Returns the count written to out (<= max), or -errno. */
+int pml_policy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
+		      struct pml_action *out, size_t max);
+/* True for base and pinned modules. */
+bool pml_policy_is_protected(const struct pml_policy *p, const char *module);
+/* The policy's clock. */
+uint64_t pml_policy_now(const struct pml_policy *p);
+
+#endif
