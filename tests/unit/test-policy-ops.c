@@ -1,0 +1,170 @@
+/* The policy ops tables with an injected clock and hand-made module sets: reactive never
+ * acts; idle-unload unloads a module after T seconds at refcount 0, never one in use,
+ * never a base or pinned one, and restarts the idle time after a refused unload. */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "policy/policy.h"
+#include "unit.h"
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *data)
+{
+	return *(uint64_t *)data;
+}
+
+static const struct pml_clock clock = {fake_clock, &fake_now};
+
+#define S(x) ((uint64_t)((x) * 1e9))
+
+static struct pml_loaded mod(const char *name, int refcnt, int holders)
+{
+	struct pml_loaded m = {.bytes = 1000, .refcnt = refcnt, .n_holders = holders};
+
+	snprintf(m.name, sizeof(m.name), "%s", name);
+	return m;
+}
+
+static void event(struct pml_policy *p, enum pml_pol_event_kind kind, const char *module,
+		  double t)
+{
+	struct pml_pol_event ev = {.kind = kind, .t_ns = S(t), .module = module, .bytes = -1};
+
+	pml_policy_observe(p, &ev);
+}
+
+/* Decide at time t; return the number of actions, names joined in buf. */
+static int decide_at(struct pml_policy *p, double t, struct pml_loaded *mods, size_t n,
+		     char *buf, size_t size)
+{
+	struct pml_action acts[16];
+	int r;
+
+	fake_now = S(t);
+	r = pml_policy_decide(p, mods, n, acts, 16);
+	buf[0] = '\0';
+	for (int i = 0; i < r; i++) {
+		CHECK(acts[i].kind == PML_ACT_UNLOAD);
+		snprintf(buf + strlen(buf), size - strlen(buf), "%s%s", i ? " " : "",
+			 acts[i].module);
+	}
+	return r;
+}
+
+static void test_lookup(void)
+{
+	struct pml_policy_config cfg = {.idle_seconds = -1};
+	struct pml_policy *p = NULL;
+
+	CHECK(pml_policy_find("reactive") == &pml_policy_reactive);
+	CHECK(pml_policy_find("idle-unload") == &pml_policy_idle_unload);
+	CHECK(pml_policy_find("reactive+idle-unload") == &pml_policy_idle_unload);
+	CHECK(pml_policy_find("oracle") == NULL);
+	CHECK(pml_policy_new("no-such", NULL, &p) == -ENOENT);
+	CHECK(pml_policy_new("idle-unload", &cfg, &p) == -EINVAL);
+	CHECK(p == NULL);
+}
+
+static void test_reactive(void)
+{
+	struct pml_policy_config cfg = {.idle_seconds = 1, .clock = &clock};
+	struct pml_loaded mods[] = {mod("sctp", 0, 0), mod("loop", 0, 0)};
+	struct pml_policy *p;
+	char buf[256];
+
+	CHECK(pml_policy_new("reactive", &cfg, &p) == 0);
+	event(p, PML_POL_LOAD, "sctp", 0);
+	CHECK(decide_at(p, 0, mods, 2, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 1000, mods, 2, buf, sizeof(buf)) == 0);
+	pml_policy_free(p);
+}
+
+static void test_idle_unload(void)
+{
+	const char *pinned[] = {"loop"};
+	struct pml_policy_config cfg = {
+		.idle_seconds = 5, .pinned = pinned, .n_pinned = 1, .clock = &clock};
+	struct pml_loaded mods[] = {
+		mod("sctp", 0, 0),	 mod("libcrc32c", 1, 1), mod("virtio_blk", 0, 0),
+		mod("loop", 0, 0),	 mod("vfat", 1, 0),
+	};
+	struct pml_policy *p;
+	char buf[256];
+
+	fake_now = 0;
+	CHECK(pml_policy_new("idle-unload", &cfg, &p) == 0);
+	event(p, PML_POL_BASE, "virtio-blk", 0); /* '-' and '_' are one */
+	CHECK(pml_policy_is_protected(p, "virtio_blk"));
+	CHECK(pml_policy_is_protected(p, "loop"));
+	CHECK(!pml_policy_is_protected(p, "sctp"));
+	event(p, PML_POL_LOAD, "sctp", 0);
+
+	CHECK(decide_at(p, 0.25, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 4.9, mods, 5, buf, sizeof(buf)) == 0);
+	/* At T: sctp goes; libcrc32c (held), vfat (in use), base and pinned stay. */
+	CHECK(decide_at(p, 5.0, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "sctp");
+	{
+		struct pml_action a;
+
+		fake_now = S(5.0);
+		CHECK(pml_policy_decide(p, mods, 5, &a, 1) == 1);
+		CHECK_STR(a.reason, "idle 5.0 s");
+		CHECK(a.confidence < 0);
+	}
+	/* The unload was refused: the idle time starts again. */
+	event(p, PML_POL_BUSY, "sctp", 5.0);
+	CHECK(decide_at(p, 9.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 10.0, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "sctp");
+	event(p, PML_POL_UNLOAD, "sctp", 10.0);
+
+	/* sctp gone: its dependency is free now, idle from the first tick that sees it so. */
+	mods[0] = mod("vfat", 1, 0);
+	mods[1] = mod("libcrc32c", 0, 0);
+	mods[4] = mod("fat", 1, 1);
+	CHECK(decide_at(p, 10.25, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 15.2, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 15.25, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "libcrc32c");
+
+	/* vfat was in use until 20 s, then released. */
+	mods[1] = mod("nls_cp437", 1, 0);
+	CHECK(decide_at(p, 20.0, mods, 5, buf, sizeof(buf)) == 0);
+	mods[0] = mod("vfat", 0, 0);
+	CHECK(decide_at(p, 20.5, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 25.4, mods, 5, buf, sizeof(buf)) == 0);
+	/* A need in between restarts its idle time. */
+	event(p, PML_POL_NEED, "vfat", 22.0);
+	CHECK(decide_at(p, 26.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 27.0, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "vfat");
+
+	/* Base and pinned modules never go, however long they idle. */
+	CHECK(decide_at(p, 1000, mods + 2, 2, buf, sizeof(buf)) == 0);
+	pml_policy_free(p);
+}
+
+static void test_zero_ttl(void)
+{
+	struct pml_policy_config cfg = {.idle_seconds = 0, .clock = &clock};
+	struct pml_loaded mods[] = {mod("tun", 0, 0), mod("nf_tables", 2, 0)};
+	struct pml_policy *p;
+	char buf[64];
+
+	CHECK(pml_policy_new("idle-unload", &cfg, &p) == 0);
+	CHECK(decide_at(p, 1, mods, 2, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "tun");
+	pml_policy_free(p);
+}
+
+int main(void)
+{
+	test_lookup();
+	test_reactive();
+	test_idle_unload();
+	test_zero_ttl();
+	return unit_done("policy-ops");
+}
