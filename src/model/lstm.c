@@ -1,0 +1,859 @@
+/* The LSTM predictor's forward, backward, optimiser and streaming step; see lstm.h for the
+ * equations and shapes.
+ *
+ * Speed comes from three things, none of them -Ofast (llm.c met a real bug from it):
+ * GCC vector extensions (8 floats at a time, lowered to SSE on a plain x86-64 and to AVX
+ * in the clone below), a vectorised exp() written out (the libm call is scalar and would
+ * cost more than the whole matrix work of a streaming step), and target_clones: the hot
+ * functions get an FMA/AVX copy picked at load time, so the default build still runs on
+ * any x86-64. Reductions keep a fixed order, so a given machine gives bit-identical runs. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/lstm.h"
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define PML_VEC __attribute__((target_clones("fma", "default")))
+#else
+#define PML_VEC
+#endif
+#define PML_INLINE static inline __attribute__((always_inline))
+/* the 8-float vectors never cross a real call (always inlined), so the ABI note is moot */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+
+PML_INLINE v8f v8_load(const float *p)
+{
+	v8f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+PML_INLINE void v8_store(float *p, v8f v)
+{
+	memcpy(p, &v, sizeof(v));
+}
+
+PML_INLINE v8f v8_splat(float x)
+{
+	return (v8f){x, x, x, x, x, x, x, x};
+}
+
+PML_INLINE float v8_hsum(v8f v)
+{
+	return ((v[0] + v[4]) + (v[1] + v[5])) + ((v[2] + v[6]) + (v[3] + v[7]));
+}
+
+PML_INLINE v8f v8_select(v8i mask, v8f a, v8f b)
+{
+	return (v8f)(((v8i)a & mask) | ((v8i)b & ~mask));
+}
+
+/* exp(x) for 8 lanes: Cephes' expf (range reduction by ln 2 in two parts, a degree-6
+ * polynomial, the exponent built in the float's bits). Relative error ~2 ulp; inputs are
+ * clamped to [-87, 88] so the exponent stays normal. */
+PML_INLINE v8f v8_exp(v8f x)
+{
+	const v8f hi = v8_splat(88.0f), lo = v8_splat(-87.0f);
+	const v8f magic = v8_splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to integer */
+	v8f fx, r, p;
+	v8i n;
+
+	x = v8_select(x > hi, hi, x);
+	x = v8_select(x < lo, lo, x);
+	fx = x * 1.44269504088896341f;
+	fx = (fx + magic) - magic;
+	r = x - fx * 0.693359375f;
+	r = r - fx * -2.12194440e-4f;
+	p = v8_splat(1.9875691500e-4f);
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1.0f;
+	n = __builtin_convertvector(fx, v8i);
+	n = (n + 127) << 23;
+	return p * (v8f)n;
+}
+
+PML_INLINE v8f v8_sigmoid(v8f x)
+{
+	return 1.0f / (1.0f + v8_exp(-x));
+}
+
+PML_INLINE v8f v8_tanh(v8f x)
+{
+	return 2.0f / (1.0f + v8_exp(-2.0f * x)) - 1.0f;
+}
+
+PML_INLINE void sigmoid_span(float *x, int n)
+{
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		v8_store(x + i, v8_sigmoid(v8_load(x + i)));
+	if (i < n) {
+		float tmp[8] = {0};
+
+		memcpy(tmp, x + i, (n - i) * sizeof(float));
+		v8_store(tmp, v8_sigmoid(v8_load(tmp)));
+		memcpy(x + i, tmp, (n - i) * sizeof(float));
+	}
+}
+
+PML_INLINE void tanh_span(float *x, int n)
+{
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		v8_store(x + i, v8_tanh(v8_load(x + i)));
+	if (i < n) {
+		float tmp[8] = {0};
+
+		memcpy(tmp, x + i, (n - i) * sizeof(float));
+		v8_store(tmp, v8_tanh(v8_load(tmp)));
+		memcpy(x + i, tmp, (n - i) * sizeof(float));
+	}
+}
+
+PML_VEC void pml_sigmoid_inplace(float *x, int n)
+{
+	sigmoid_span(x, n);
+}
+
+PML_VEC void pml_tanh_inplace(float *x, int n)
+{
+	tanh_span(x, n);
+}
+
+PML_INLINE float dot(const float *a, const float *b, int n)
+{
+	v8f acc0 = {0}, acc1 = {0};
+	float s;
+	int i = 0;
+
+	for (; i + 16 <= n; i += 16) {
+		acc0 += v8_load(a + i) * v8_load(b + i);
+		acc1 += v8_load(a + i + 8) * v8_load(b + i + 8);
+	}
+	for (; i + 8 <= n; i += 8)
+		acc0 += v8_load(a + i) * v8_load(b + i);
+	s = v8_hsum(acc0 + acc1);
+	for (; i < n; i++)
+		s += a[i] * b[i];
+	return s;
+}
+
+/* y[0..n) += a * x[0..n) */
+PML_INLINE void axpy(float *y, float a, const float *x, int n)
+{
+	v8f va = v8_splat(a);
+	int i = 0;
+
+	for (; i + 8 <= n; i += 8)
+		v8_store(y + i, v8_load(y + i) + va * v8_load(x + i));
+	for (; i < n; i++)
+		y[i] += a * x[i];
+}
+
+/* out [rows] += w [rows, cols] . x [cols] */
+PML_INLINE void matvec_acc(float *out, const float *w, const float *x, int rows, int cols)
+{
+	for (int r = 0; r < rows; r++)
+		out[r] += dot(w + (size_t)r * cols, x, cols);
+}
+
+/* ---- layers ------------------------------------------------------------------------------ */
+
+void pml_embed_forward(float *out, const int32_t *tok, const float *emb, int N, int E)
+{
+	for (int n = 0; n < N; n++)
+		memcpy(out + (size_t)n * E, emb + (size_t)tok[n] * E, E * sizeof(float));
+}
+
+void pml_embed_backward(float *demb, const float *dout, const int32_t *tok, int N, int E)
+{
+	for (int n = 0; n < N; n++) {
+		float *d = demb + (size_t)tok[n] * E;
+		const float *g = dout + (size_t)n * E;
+
+		for (int e = 0; e < E; e++)
+			d[e] += g[e];
+	}
+}
+
+PML_VEC void pml_matmul_forward(float *out, const float *inp, const float *w,
+				const float *bias, int N, int C, int OC)
+{
+	for (int n = 0; n < N; n++) {
+		const float *x = inp + (size_t)n * C;
+		float *o = out + (size_t)n * OC;
+
+		for (int k = 0; k < OC; k++)
+			o[k] = (bias ? bias[k] : 0.0f) + dot(w + (size_t)k * C, x, C);
+	}
+}
+
+PML_VEC void pml_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
+				 const float *inp, const float *w, int N, int C, int OC)
+{
+	for (int n = 0; n < N; n++) {
+		const float *g = dout + (size_t)n * OC;
+
+		if (dinp)
+			for (int k = 0; k < OC; k++)
+				axpy(dinp + (size_t)n * C, g[k], w + (size_t)k * C, C);
+		if (dbias)
+			for (int k = 0; k < OC; k++)
+				dbias[k] += g[k];
+	}
+	if (!dw)
+		return;
+	/* weight gradient row by row, summing over n in order: each dw row stays in cache */
+	for (int k = 0; k < OC; k++) {
+		float *d = dw + (size_t)k * C;
+
+		for (int n = 0; n < N; n++) {
+			float gk = dout[(size_t)n * OC + k];
+
+			if (gk != 0.0f)
+				axpy(d, gk, inp + (size_t)n * C, C);
+		}
+	}
+}
+
+/* Activate a pre-activation gate row [4H] in place and advance the cell:
+ * c = f * cprev + i * g, tc = tanh(c), h = o * tc. cprev may alias c. */
+PML_INLINE void lstm_cell(float *h, float *c, float *tc, float *g, const float *cprev, int H)
+{
+	float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+
+	sigmoid_span(g, 2 * H);
+	tanh_span(gg, H);
+	sigmoid_span(go, H);
+	for (int k = 0; k < H; k++)
+		c[k] = gf[k] * (cprev ? cprev[k] : 0.0f) + gi[k] * gg[k];
+	memcpy(tc, c, H * sizeof(float));
+	tanh_span(tc, H);
+	for (int k = 0; k < H; k++)
+		h[k] = go[k] * tc[k];
+}
+
+PML_VEC void pml_lstm_layer_forward(float *h, float *c, float *tc, float *gates,
+				    const float *x, const float *h0, const float *c0,
+				    const float *wih, const float *whh, const float *b, int B,
+				    int T, int C, int H)
+{
+	const int G = 4 * H;
+
+	/* the input projection of every step at once; the recurrence adds whh . h' */
+	pml_matmul_forward(gates, x, wih, b, B * T, C, G);
+	for (int bi = 0; bi < B; bi++) {
+		for (int t = 0; t < T; t++) {
+			size_t bt = (size_t)bi * T + t;
+			const float *hp = t ? h + (bt - 1) * H : (h0 ? h0 + (size_t)bi * H : NULL);
+			const float *cp = t ? c + (bt - 1) * H : (c0 ? c0 + (size_t)bi * H : NULL);
+			float *g = gates + bt * G;
+
+			if (hp)
+				matvec_acc(g, whh, hp, G, H);
+			lstm_cell(h + bt * H, c + bt * H, tc + bt * H, g, cp, H);
+		}
+	}
+}
+
+PML_VEC void pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float *db,
+				     float *dh0, float *dc0, float *dgates, const float *dh,
+				     const float *x, const float *h0, const float *c0,
+				     const float *h, const float *c, const float *tc,
+				     const float *gates, const float *wih, const float *whh,
+				     int B, int T, int C, int H)
+{
+	const int G = 4 * H;
+	float *dh_next = calloc(2 * (size_t)H, sizeof(float));
+	float *dc_next = dh_next + H;
+
+	if (!dh_next)
+		abort(); /* H floats: not worth an error path through every caller */
+	for (int bi = 0; bi < B; bi++) {
+		memset(dh_next, 0, 2 * (size_t)H * sizeof(float));
+		for (int t = T - 1; t >= 0; t--) {
+			size_t bt = (size_t)bi * T + t;
+			const float *g = gates + bt * G;
+			const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+			const float *cp = t ? c + (bt - 1) * H : (c0 ? c0 + (size_t)bi * H : NULL);
+			const float *tcv = tc + bt * H, *dht = dh + bt * H;
+			float *d = dgates + bt * G;
+
+			for (int k = 0; k < H; k++) {
+				float dhk = dht[k] + dh_next[k];
+				float dc = dc_next[k] + dhk * go[k] * (1.0f - tcv[k] * tcv[k]);
+				float cpk = cp ? cp[k] : 0.0f;
+
+				d[k] = dc * gg[k] * gi[k] * (1.0f - gi[k]);
+				d[H + k] = dc * cpk * gf[k] * (1.0f - gf[k]);
+				d[2 * H + k] = dc * gi[k] * (1.0f - gg[k] * gg[k]);
+				d[3 * H + k] = dhk * tcv[k] * go[k] * (1.0f - go[k]);
+				dc_next[k] = dc * gf[k];
+			}
+			/* dh' = whh^T . d */
+			memset(dh_next, 0, H * sizeof(float));
+			for (int j = 0; j < G; j++)
+				if (d[j] != 0.0f)
+					axpy(dh_next, d[j], whh + (size_t)j * H, H);
+		}
+		if (dh0)
+			for (int k = 0; k < H; k++)
+				dh0[(size_t)bi * H + k] += dh_next[k];
+		if (dc0)
+			for (int k = 0; k < H; k++)
+				dc0[(size_t)bi * H + k] += dc_next[k];
+		/* dwhh += d[t] (x) h[t-1]: rows 1..T-1 of d pair with rows 0..T-2 of h */
+		if (T > 1)
+			pml_matmul_backward(NULL, dwhh, NULL, dgates + ((size_t)bi * T + 1) * G,
+					    h + (size_t)bi * T * H, whh, T - 1, H, G);
+		if (h0)
+			pml_matmul_backward(NULL, dwhh, NULL, dgates + (size_t)bi * T * G,
+					    h0 + (size_t)bi * H, whh, 1, H, G);
+	}
+	free(dh_next);
+	pml_matmul_backward(dx, dwih, db, dgates, x, wih, B * T, C, G);
+}
+
+double pml_bce_forward(float *probs, const float *logits, const float *targets,
+		       const float *mask, int N, int M)
+{
+	size_t n = (size_t)N * M;
+	double loss = 0.0;
+
+	memcpy(probs, logits, n * sizeof(float));
+	pml_sigmoid_inplace(probs, (int)n);
+	if (!targets)
+		return 0.0;
+	for (size_t i = 0; i < n; i++) {
+		double z = logits[i], y = targets[i];
+		/* log(1 + e^z) - y z, stable for both signs of z */
+		double l = fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
+
+		loss += mask ? mask[i] * l : l;
+	}
+	return loss;
+}
+
+void pml_bce_backward(float *dlogits, const float *probs, const float *targets,
+		      const float *mask, int N, int M, float scale)
+{
+	size_t n = (size_t)N * M;
+
+	for (size_t i = 0; i < n; i++)
+		dlogits[i] += scale * (mask ? mask[i] : 1.0f) * (probs[i] - targets[i]);
+}
+
+/* ---- the model --------------------------------------------------------------------------- */
+
+size_t pml_lstm_param_count(const struct pml_lstm_config *cfg,
+			    size_t sizes[PML_LSTM_NTENSORS])
+{
+	size_t s[PML_LSTM_NTENSORS] = {0}, total = 0;
+	size_t V, E, H, M;
+
+	if (cfg->vocab <= 0 || cfg->embed <= 0 || cfg->hidden <= 0 || cfg->modules <= 0 ||
+	    cfg->layers < 1 || cfg->layers > PML_LSTM_MAX_LAYERS)
+		return 0;
+	/* keep every product far from overflow and every index inside an int */
+	if (cfg->vocab > (1 << 24) || cfg->embed > 4096 || cfg->hidden > 4096 ||
+	    cfg->modules > (1 << 16))
+		return 0;
+	V = cfg->vocab, E = cfg->embed, H = cfg->hidden, M = cfg->modules;
+	s[PML_LSTM_T_EMB] = V * E;
+	s[PML_LSTM_T_WIH0] = 4 * H * E;
+	s[PML_LSTM_T_WHH0] = 4 * H * H;
+	s[PML_LSTM_T_B0] = 4 * H;
+	if (cfg->layers > 1) {
+		s[PML_LSTM_T_WIH1] = 4 * H * H;
+		s[PML_LSTM_T_WHH1] = 4 * H * H;
+		s[PML_LSTM_T_B1] = 4 * H;
+	}
+	s[PML_LSTM_T_WOUT] = M * H;
+	s[PML_LSTM_T_BOUT] = M;
+	for (int i = 0; i < PML_LSTM_NTENSORS; i++)
+		total += s[i];
+	if (total > INT32_MAX)
+		return 0;
+	if (sizes)
+		memcpy(sizes, s, sizeof(s));
+	return total;
+}
+
+void pml_lstm_params_carve(const struct pml_lstm_config *cfg, float *mem,
+			   struct pml_lstm_params *p)
+{
+	size_t s[PML_LSTM_NTENSORS];
+	float *ptr[PML_LSTM_NTENSORS];
+
+	pml_lstm_param_count(cfg, s);
+	for (int i = 0; i < PML_LSTM_NTENSORS; i++) {
+		ptr[i] = mem;
+		mem += s[i];
+	}
+	memset(p, 0, sizeof(*p));
+	p->emb = ptr[PML_LSTM_T_EMB];
+	p->wih[0] = ptr[PML_LSTM_T_WIH0];
+	p->whh[0] = ptr[PML_LSTM_T_WHH0];
+	p->b[0] = ptr[PML_LSTM_T_B0];
+	if (cfg->layers > 1) {
+		p->wih[1] = ptr[PML_LSTM_T_WIH1];
+		p->whh[1] = ptr[PML_LSTM_T_WHH1];
+		p->b[1] = ptr[PML_LSTM_T_B1];
+	}
+	p->wout = ptr[PML_LSTM_T_WOUT];
+	p->bout = ptr[PML_LSTM_T_BOUT];
+}
+
+static struct pml_lstm *lstm_alloc(const struct pml_lstm_config *cfg)
+{
+	struct pml_lstm *m;
+	size_t n = pml_lstm_param_count(cfg, NULL);
+
+	if (!n)
+		return NULL;
+	m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->cfg = *cfg;
+	m->nparams = pml_lstm_param_count(cfg, m->tensor_size);
+	return m;
+}
+
+struct pml_lstm *pml_lstm_new(const struct pml_lstm_config *cfg)
+{
+	struct pml_lstm *m = lstm_alloc(cfg);
+
+	if (!m)
+		return NULL;
+	m->params_mem = calloc(m->nparams, sizeof(float));
+	if (!m->params_mem) {
+		free(m);
+		return NULL;
+	}
+	pml_lstm_params_carve(cfg, m->params_mem, &m->params);
+	return m;
+}
+
+struct pml_lstm *pml_lstm_new_borrowed(const struct pml_lstm_config *cfg,
+				       const float *weights)
+{
+	struct pml_lstm *m = lstm_alloc(cfg);
+
+	if (!m)
+		return NULL;
+	/* the const is restored by refusing every write path (training) on borrowed models */
+	m->params_mem = (float *)weights;
+	m->params_borrowed = true;
+	pml_lstm_params_carve(cfg, m->params_mem, &m->params);
+	return m;
+}
+
+void pml_lstm_free(struct pml_lstm *m)
+{
+	if (!m)
+		return;
+	if (!m->params_borrowed)
+		free(m->params_mem);
+	free(m->grads_mem);
+	free(m->m_mem);
+	free(m->v_mem);
+	free(m->acts_mem);
+	free(m->dacts_mem);
+	free(m->h0);
+	free(m);
+}
+
+void pml_lstm_init_params(struct pml_lstm *m, uint64_t seed)
+{
+	const struct pml_lstm_config *cfg = &m->cfg;
+	struct pml_lstm_params *p = &m->params;
+	const int H = cfg->hidden;
+	float k = 1.0f / sqrtf((float)H);
+	struct pml_rng rng;
+
+	if (m->params_borrowed)
+		return;
+	pml_rng_seed(&rng, seed);
+	/* one fixed order over the tensors, so a seed names one model */
+	for (size_t i = 0; i < m->tensor_size[PML_LSTM_T_EMB]; i++)
+		p->emb[i] = 0.1f * pml_rng_normal(&rng);
+	for (int l = 0; l < cfg->layers; l++) {
+		int C = l ? H : cfg->embed;
+
+		for (size_t i = 0; i < (size_t)4 * H * C; i++)
+			p->wih[l][i] = k * (2.0f * pml_rng_uniform(&rng) - 1.0f);
+		for (size_t i = 0; i < (size_t)4 * H * H; i++)
+			p->whh[l][i] = k * (2.0f * pml_rng_uniform(&rng) - 1.0f);
+		for (int i = 0; i < 4 * H; i++)
+			p->b[l][i] = (i >= H && i < 2 * H) ? 1.0f : 0.0f;
+	}
+	for (size_t i = 0; i < m->tensor_size[PML_LSTM_T_WOUT]; i++)
+		p->wout[i] = k * (2.0f * pml_rng_uniform(&rng) - 1.0f);
+	for (int i = 0; i < cfg->modules; i++)
+		p->bout[i] = -2.0f;
+}
+
+/* Size the activation buffers for B x T (kept when the size does not change). */
+static int lstm_ensure_acts(struct pml_lstm *m, int B, int T)
+{
+	const struct pml_lstm_config *cfg = &m->cfg;
+	const size_t N = (size_t)B * T, E = cfg->embed, H = cfg->hidden, M = cfg->modules;
+	const int L = cfg->layers;
+	size_t acts, dacts;
+	float *a, *d, *st;
+
+	if (m->acts_mem && m->B == B && m->T == T)
+		return 0;
+	if (N > INT32_MAX / (4 * H + M + E))
+		return -EINVAL;
+	acts = N * E + L * N * (3 * H + 4 * H) + 2 * N * M;
+	dacts = N * E + L * N * H + N * 4 * H + N * M;
+	a = malloc(acts * sizeof(float));
+	d = malloc(dacts * sizeof(float));
+	st = calloc(2 * (size_t)L * B * H, sizeof(float));
+	if (!a || !d || !st) {
+		free(a);
+		free(d);
+		free(st);
+		return -ENOMEM;
+	}
+	free(m->acts_mem);
+	free(m->dacts_mem);
+	free(m->h0);
+	m->acts_mem = a;
+	m->dacts_mem = d;
+	m->h0 = st;
+	m->c0 = st + (size_t)L * B * H;
+	m->acts_size = acts;
+	m->B = B;
+	m->T = T;
+	m->x = a, a += N * E;
+	for (int l = 0; l < L; l++) {
+		m->h[l] = a, a += N * H;
+		m->c[l] = a, a += N * H;
+		m->tc[l] = a, a += N * H;
+		m->gates[l] = a, a += N * 4 * H;
+	}
+	m->logits = a, a += N * M;
+	m->probs = a;
+	m->dx = d, d += N * E;
+	for (int l = 0; l < L; l++)
+		m->dh[l] = d, d += N * H;
+	m->dgates = d, d += N * 4 * H;
+	m->dlogits = d;
+	return 0;
+}
+
+int pml_lstm_forward(struct pml_lstm *m, const int32_t *tokens, const float *targets,
+		     const float *mask, int B, int T, double *ret_loss)
+{
+	const struct pml_lstm_config *cfg = &m->cfg;
+	const int E = cfg->embed, H = cfg->hidden, M = cfg->modules, L = cfg->layers;
+	const size_t N = (size_t)B * T;
+	int32_t *tok;
+	double loss = 0.0;
+	int r;
+
+	if (B <= 0 || T <= 0)
+		return -EINVAL;
+	r = lstm_ensure_acts(m, B, T);
+	if (r < 0)
+		return r;
+	/* out-of-range tokens read as OOV: clamp into a copy kept for backward */
+	tok = malloc(N * sizeof(*tok));
+	if (!tok)
+		return -ENOMEM;
+	for (size_t n = 0; n < N; n++)
+		tok[n] = (tokens[n] >= 0 && tokens[n] < cfg->vocab) ? tokens[n] : 0;
+	pml_embed_forward(m->x, tok, m->params.emb, (int)N, E);
+	free(tok);
+	for (int l = 0; l < L; l++) {
+		const float *inp = l ? m->h[l - 1] : m->x;
+
+		pml_lstm_layer_forward(m->h[l], m->c[l], m->tc[l], m->gates[l], inp,
+				       m->h0 + (size_t)l * B * H, m->c0 + (size_t)l * B * H,
+				       m->params.wih[l], m->params.whh[l], m->params.b[l], B, T,
+				       l ? H : E, H);
+	}
+	pml_matmul_forward(m->logits, m->h[L - 1], m->params.wout, m->params.bout, (int)N, H,
+			   M);
+	loss = pml_bce_forward(m->probs, m->logits, targets, mask, (int)N, M);
+	m->tokens = tokens;
+	m->targets = targets;
+	m->mask = mask;
+	m->mask_sum = 0.0;
+	if (targets) {
+		if (mask)
+			for (size_t i = 0; i < N * M; i++)
+				m->mask_sum += mask[i];
+		else
+			m->mask_sum = (double)N * M;
+		loss = m->mask_sum > 0 ? loss / m->mask_sum : 0.0;
+	}
+	if (ret_loss)
+		*ret_loss = loss;
+	return 0;
+}
+
+static int lstm_ensure_grads(struct pml_lstm *m)
+{
+	if (m->params_borrowed)
+		return -EPERM;
+	if (m->grads_mem)
+		return 0;
+	m->grads_mem = calloc(m->nparams, sizeof(float));
+	if (!m->grads_mem)
+		return -ENOMEM;
+	pml_lstm_params_carve(&m->cfg, m->grads_mem, &m->grads);
+	return 0;
+}
+
+void pml_lstm_zero_grad(struct pml_lstm *m)
+{
+	if (m->grads_mem)
+		memset(m->grads_mem, 0, m->nparams * sizeof(float));
+}
+
+int pml_lstm_backward(struct pml_lstm *m)
+{
+	const struct pml_lstm_config *cfg = &m->cfg;
+	const int E = cfg->embed, H = cfg->hidden, M = cfg->modules, L = cfg->layers;
+	const int B = m->B, T = m->T, N = B * T;
+	struct pml_lstm_params *g = &m->grads;
+	int32_t *tok;
+	int r;
+
+	if (!m->acts_mem || !m->targets || !m->tokens)
+		return -EINVAL;
+	r = lstm_ensure_grads(m);
+	if (r < 0)
+		return r;
+	tok = malloc((size_t)N * sizeof(*tok));
+	if (!tok)
+		return -ENOMEM;
+	for (int n = 0; n < N; n++)
+		tok[n] = (m->tokens[n] >= 0 && m->tokens[n] < cfg->vocab) ? m->tokens[n] : 0;
+	memset(m->dacts_mem, 0,
+	       ((size_t)N * E + (size_t)L * N * H + (size_t)N * 4 * H + (size_t)N * M) *
+		       sizeof(float));
+	if (m->mask_sum > 0)
+		pml_bce_backward(m->dlogits, m->probs, m->targets, m->mask, N, M,
+				 (float)(1.0 / m->mask_sum));
+	pml_matmul_backward(m->dh[L - 1], g->wout, g->bout, m->dlogits, m->h[L - 1],
+			    m->params.wout, N, H, M);
+	for (int l = L - 1; l >= 0; l--) {
+		const float *inp = l ? m->h[l - 1] : m->x;
+		float *dinp = l ? m->dh[l - 1] : m->dx;
+
+		pml_lstm_layer_backward(dinp, g->wih[l], g->whh[l], g->b[l], NULL, NULL, m->dgates,
+					m->dh[l], inp, m->h0 + (size_t)l * B * H,
+					m->c0 + (size_t)l * B * H, m->h[l], m->c[l], m->tc[l],
+					m->gates[l], m->params.wih[l], m->params.whh[l], B, T,
+					l ? H : E, H);
+	}
+	pml_embed_backward(g->emb, m->dx, tok, N, E);
+	free(tok);
+	return 0;
+}
+
+double pml_lstm_clip_grad(struct pml_lstm *m, double max_norm)
+{
+	double sum = 0.0, norm;
+
+	if (!m->grads_mem)
+		return 0.0;
+	for (size_t i = 0; i < m->nparams; i++)
+		sum += (double)m->grads_mem[i] * m->grads_mem[i];
+	norm = sqrt(sum);
+	if (max_norm > 0 && norm > max_norm) {
+		float s = (float)(max_norm / norm);
+
+		for (size_t i = 0; i < m->nparams; i++)
+			m->grads_mem[i] *= s;
+	}
+	return norm;
+}
+
+PML_VEC int pml_lstm_adam_update(struct pml_lstm *m, float lr, float beta1, float beta2,
+				 float eps, float weight_decay)
+{
+	float c1, c2;
+
+	if (m->params_borrowed)
+		return -EPERM;
+	if (!m->grads_mem)
+		return 0;
+	if (!m->m_mem) {
+		m->m_mem = calloc(m->nparams, sizeof(float));
+		m->v_mem = calloc(m->nparams, sizeof(float));
+		if (!m->m_mem || !m->v_mem) {
+			free(m->m_mem);
+			free(m->v_mem);
+			m->m_mem = m->v_mem = NULL;
+			return -ENOMEM;
+		}
+	}
+	m->adam_t++;
+	c1 = 1.0f - powf(beta1, (float)m->adam_t);
+	c2 = 1.0f - powf(beta2, (float)m->adam_t);
+	for (size_t i = 0; i < m->nparams; i++) {
+		float g = m->grads_mem[i];
+		float mi = beta1 * m->m_mem[i] + (1.0f - beta1) * g;
+		float vi = beta2 * m->v_mem[i] + (1.0f - beta2) * g * g;
+		float mhat = mi / c1, vhat = vi / c2;
+
+		m->m_mem[i] = mi;
+		m->v_mem[i] = vi;
+		m->params_mem[i] -= lr * (mhat / (sqrtf(vhat) + eps) +
+					  weight_decay * m->params_mem[i]);
+	}
+	return 0;
+}
+
+void pml_lstm_carry_state(struct pml_lstm *m)
+{
+	const int B = m->B, T = m->T, H = m->cfg.hidden;
+
+	if (!m->acts_mem)
+		return;
+	for (int l = 0; l < m->cfg.layers; l++)
+		for (int b = 0; b < B; b++) {
+			size_t last = ((size_t)b * T + T - 1) * H;
+
+			memcpy(m->h0 + ((size_t)l * B + b) * H, m->h[l] + last, H * sizeof(float));
+			memcpy(m->c0 + ((size_t)l * B + b) * H, m->c[l] + last, H * sizeof(float));
+		}
+}
+
+void pml_lstm_reset_state(struct pml_lstm *m)
+{
+	if (m->h0)
+		memset(m->h0, 0, 2 * (size_t)m->cfg.layers * m->B * m->cfg.hidden * sizeof(float));
+}
+
+/* ---- streaming inference ----------------------------------------------------------------- */
+
+struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute)
+{
+	const struct pml_lstm_config *cfg = &model->cfg;
+	const size_t H = cfg->hidden, L = cfg->layers, E = cfg->embed;
+	struct pml_lstm_stream *s = calloc(1, sizeof(*s));
+	float *p;
+
+	if (!s)
+		return NULL;
+	s->model = model;
+	s->mem = calloc(2 * L * H + 4 * H + H, sizeof(float));
+	if (!s->mem)
+		goto fail;
+	p = s->mem;
+	for (size_t l = 0; l < L; l++) {
+		s->h[l] = p, p += H;
+		s->c[l] = p, p += H;
+	}
+	s->gates = p, p += 4 * H;
+	s->tc = p;
+	if (precompute) {
+		s->xproj = malloc((size_t)cfg->vocab * 4 * H * sizeof(float));
+		if (!s->xproj)
+			goto fail;
+		pml_matmul_forward(s->xproj, model->params.emb, model->params.wih[0],
+				   model->params.b[0], cfg->vocab, (int)E, (int)(4 * H));
+	}
+	return s;
+fail:
+	pml_lstm_stream_free(s);
+	return NULL;
+}
+
+void pml_lstm_stream_free(struct pml_lstm_stream *s)
+{
+	if (!s)
+		return;
+	free(s->xproj);
+	free(s->mem);
+	free(s);
+}
+
+void pml_lstm_stream_reset(struct pml_lstm_stream *s)
+{
+	const struct pml_lstm_config *cfg = &s->model->cfg;
+
+	memset(s->mem, 0, 2 * (size_t)cfg->layers * cfg->hidden * sizeof(float));
+}
+
+PML_VEC void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs)
+{
+	const struct pml_lstm_config *cfg = &s->model->cfg;
+	const struct pml_lstm_params *p = &s->model->params;
+	const int E = cfg->embed, H = cfg->hidden, G = 4 * H, M = cfg->modules;
+	float *g = s->gates;
+
+	if (token < 0 || token >= cfg->vocab)
+		token = 0;
+	for (int l = 0; l < cfg->layers; l++) {
+		if (l == 0 && s->xproj) {
+			memcpy(g, s->xproj + (size_t)token * G, G * sizeof(float));
+		} else {
+			const float *x = l ? s->h[l - 1] : p->emb + (size_t)token * E;
+
+			memcpy(g, p->b[l], G * sizeof(float));
+			matvec_acc(g, p->wih[l], x, G, l ? H : E);
+		}
+		matvec_acc(g, p->whh[l], s->h[l], G, H);
+		lstm_cell(s->h[l], s->c[l], s->tc, g, s->c[l], H);
+	}
+	memcpy(probs, p->bout, M * sizeof(float));
+	matvec_acc(probs, p->wout, s->h[cfg->layers - 1], M, H);
+	sigmoid_span(probs, M);
+}
+
+/* ---- randomness -------------------------------------------------------------------------- */
+
+void pml_rng_seed(struct pml_rng *r, uint64_t seed)
+{
+	/* splitmix64 of the seed, so nearby seeds give unrelated streams and 0 is allowed */
+	uint64_t z = seed + 0x9e3779b97f4a7c15ull;
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	z ^= z >> 31;
+	r->s = z ? z : 0x2545f4914f6cdd1dull;
+}
+
+uint64_t pml_rng_next(struct pml_rng *r)
+{
+	uint64_t x = r->s;
+
+	x ^= x >> 12;
+	x ^= x << 25;
+	x ^= x >> 27;
+	r->s = x;
+	return x * 0x2545f4914f6cdd1dull;
+}
+
+float pml_rng_uniform(struct pml_rng *r)
+{
+	return (float)(pml_rng_next(r) >> 40) / 16777216.0f;
+}
+
+float pml_rng_normal(struct pml_rng *r)
+{
+	float u1 = pml_rng_uniform(r), u2 = pml_rng_uniform(r);
+
+	if (u1 < 1e-7f)
+		u1 = 1e-7f;
+	return sqrtf(-2.0f * logf(u1)) * cosf(6.2831853071795864f * u2);
+}
