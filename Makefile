@@ -42,6 +42,9 @@ $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
+# pml run finds guest/ and scripts/ in the tree it was built from (PML_SRCDIR overrides).
+$(O)/src/cmd/cmd-run.o: CFLAGS += -DPML_SRCDIR='"$(CURDIR)"'
+
 $(O)/libpml.a: $(LIB_OBJS)
 	@rm -f $@
 	$(AR) rcs $@ $^

@@ -1,0 +1,417 @@
+/* pml run: run a command in the microVM on the base kernel and report what happened to the
+ * kernel's module set. Thin: options, the kernel and image scripts, pml_vm_run(), then the
+ * report from the decision log. */
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "agent/report.h"
+#include "cmd/commands.h"
+#include "policy/policy-file.h"
+#include "util/log.h"
+#include "vm/paths.h"
+#include "vm/vm.h"
+
+#ifndef PML_SRCDIR
+#define PML_SRCDIR "."
+#endif
+
+/* pml's own failures use 125, as docker/podman run do, so they are told apart from the
+ * command's status, which pml run returns as its own. */
+#define RUN_EXIT_PML 125
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml run [OPTIONS] -- CMD [ARGS...]\n\n"
+		"Boot the guest on the minimal base kernel, run CMD in it (in /work) and report\n"
+		"which kernel modules were loaded and unloaded, when and why. CMD's stdout and\n"
+		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
+		"Options:\n"
+		"  --policy NAME        reactive (default: Linux as shipped) or idle-unload\n"
+		"  --idle-seconds T     idle-unload: unload modules unused for T s (default 5)\n"
+		"  --settle T           after CMD, wait T s before the report (default: idle-unload\n"
+		"                       T+1, else 0)\n"
+		"  --policy-file FILE   allow/deny/pin rules (see doc/policy-file.md)\n"
+		"  --copy PATH          put a file, or a directory's contents, into /work (repeatable)\n"
+		"  --packages P1,P2     extra Debian packages in the guest image (cached per set)\n"
+		"  --report DIR         write the log, summary, stdout/stderr, console and /work/out\n"
+		"  --json               print the report as one JSON object on stdout (CMD's output\n"
+		"                       is inside it)\n"
+		"  --timeout S          CMD's time limit in the guest (default 600)\n"
+		"  --memory MB          guest memory (default 1024)\n"
+		"  --accel auto|tcg|kvm how to run QEMU (default auto: KVM only if a probe boots)\n"
+		"  --keep               keep the run's scratch directory\n"
+		"  -q, --quiet          no progress messages\n"
+		"  -h, --help           this text\n");
+}
+
+static int run_capture(char *const *argv, char *out, size_t size)
+{
+	char tmpl[] = "/tmp/pml-out.XXXXXX";
+	int fd = mkstemp(tmpl), r;
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	unlink(tmpl);
+	r = pml_spawn_wait(argv, fd, 0);
+	if (r == 0) {
+		lseek(fd, 0, SEEK_SET);
+		n = read(fd, out, size - 1);
+		out[n > 0 ? n : 0] = '\0';
+		/* the last line is the answer */
+		while (n > 0 && out[n - 1] == '\n')
+			out[--n] = '\0';
+		char *nl = strrchr(out, '\n');
+
+		if (nl)
+			memmove(out, nl + 1, strlen(nl + 1) + 1);
+	}
+	close(fd);
+	return r;
+}
+
+static int copy_fd_file(const char *path, FILE *to)
+{
+	FILE *f = fopen(path, "re");
+	char buf[65536];
+	size_t n;
+
+	if (!f)
+		return -errno;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		fwrite(buf, 1, n, to);
+	fclose(f);
+	fflush(to);
+	return 0;
+}
+
+/* A result file's whole text (NUL-terminated), NULL when absent. Caller frees. */
+static char *slurp(const char *dir, const char *name)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+	char *buf = NULL;
+	size_t len = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	f = fopen(path, "re");
+	if (!f)
+		return NULL;
+	FILE *m = open_memstream(&buf, &len);
+
+	if (m) {
+		char chunk[65536];
+		size_t n;
+
+		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+			fwrite(chunk, 1, n, m);
+		fclose(m);
+	}
+	fclose(f);
+	return buf;
+}
+
+/* --report DIR: the decision log, the summary (text and JSON), the command's output, the
+ * console log and the files the command left in /work/out (as DIR/out). Written into a
+ * temporary sibling and renamed, so DIR is never half-written. */
+static int write_report_dir(const struct pml_report *rep, const struct pml_vm_result *res,
+			    const char *run_dir, const char *dir, int status)
+{
+	char tmp[PATH_MAX], path[PATH_MAX + 64], src[PATH_MAX + 64];
+	static const char *const files[] = {"events.jsonl", "stdout", "stderr", "base.txt",
+					    "pmld.out", "modules.end"};
+	FILE *f;
+	int r;
+
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dir, (int)getpid()) >= (int)sizeof(tmp))
+		return -ENAMETOOLONG;
+	if (mkdir(tmp, 0755) < 0) {
+		fprintf(stderr, "pml: run: --report %s: %s\n", tmp, strerror(errno));
+		return -errno;
+	}
+	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
+		snprintf(src, sizeof(src), "%s/%s", res->result_dir, files[i]);
+		if (access(src, R_OK) == 0)
+			pml_spawn_wait((char *[]){"cp", src, tmp, NULL}, -1, 0);
+	}
+	snprintf(src, sizeof(src), "%s/console.log", run_dir);
+	pml_spawn_wait((char *[]){"cp", src, tmp, NULL}, -1, 0);
+	snprintf(src, sizeof(src), "%s/out", res->result_dir);
+	if (access(src, F_OK) == 0)
+		pml_spawn_wait((char *[]){"cp", "-a", src, tmp, NULL}, -1, 0);
+	snprintf(path, sizeof(path), "%s/summary.json", tmp);
+	f = fopen(path, "we");
+	if (f) {
+		pml_report_print_json(rep, f, status, NULL, true);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/summary.txt", tmp);
+	f = fopen(path, "we");
+	if (f) {
+		pml_report_print_text(rep, f);
+		fclose(f);
+	}
+	/* Replace an earlier report of the same name. */
+	pml_spawn_wait((char *[]){"rm", "-rf", (char *)dir, NULL}, -1, 0);
+	r = rename(tmp, dir) < 0 ? -errno : 0;
+	if (r < 0) {
+		fprintf(stderr, "pml: run: --report %s: %s\n", dir, strerror(-r));
+		pml_spawn_wait((char *[]){"rm", "-rf", tmp, NULL}, -1, 0);
+	}
+	return r;
+}
+
+static bool valid_policy(const char *p)
+{
+	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload");
+}
+
+int cmd_run(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'P'},
+		{"idle-seconds", required_argument, NULL, 'I'},
+		{"settle", required_argument, NULL, 'S'},
+		{"policy-file", required_argument, NULL, 'F'},
+		{"copy", required_argument, NULL, 'c'},
+		{"packages", required_argument, NULL, 'p'},
+		{"report", required_argument, NULL, 'r'},
+		{"json", no_argument, NULL, 'j'},
+		{"timeout", required_argument, NULL, 't'},
+		{"memory", required_argument, NULL, 'm'},
+		{"accel", required_argument, NULL, 'a'},
+		{"keep", no_argument, NULL, 'k'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct pml_vm_job job = {
+		.policy = "reactive", .idle_seconds = 5, .settle_seconds = -1,
+		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
+	};
+	const char *report_dir = NULL;
+	char packages[4096] = "", srcdir[PATH_MAX], bindir[PATH_MAX], guestdir[PATH_MAX + 8];
+	char image[PATH_MAX], script[PATH_MAX + 32], run_dir[] = "/tmp/pml-run.XXXXXX";
+	bool json = false, keep = false, quiet = false;
+	struct pml_vm_result res;
+	struct pml_report *rep = NULL;
+	char *end;
+	int c, r, status = RUN_EXIT_PML;
+
+	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'P':
+			job.policy = optarg;
+			if (!valid_policy(optarg)) {
+				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload)\n",
+					optarg);
+				return RUN_EXIT_PML;
+			}
+			break;
+		case 'I':
+		case 'S': {
+			double v = strtod(optarg, &end);
+
+			if (*end || end == optarg || v < 0 || v > 3600) {
+				fprintf(stderr, "pml: run: --%s: '%s' is not a number of seconds "
+						"(0-3600)\n", c == 'I' ? "idle-seconds" : "settle",
+					optarg);
+				return RUN_EXIT_PML;
+			}
+			*(c == 'I' ? &job.idle_seconds : &job.settle_seconds) = v;
+			break;
+		}
+		case 'F':
+			job.policy_file = optarg;
+			break;
+		case 'c':
+			if (job.n_copy == PML_VM_MAX_COPY) {
+				fprintf(stderr, "pml: run: at most %d --copy\n", PML_VM_MAX_COPY);
+				return RUN_EXIT_PML;
+			}
+			if (access(optarg, R_OK) < 0) {
+				fprintf(stderr, "pml: run: --copy %s: %s\n", optarg, strerror(errno));
+				return RUN_EXIT_PML;
+			}
+			job.copy[job.n_copy++] = optarg;
+			break;
+		case 'p':
+			if (strlen(packages) + strlen(optarg) + 2 > sizeof(packages)) {
+				fprintf(stderr, "pml: run: --packages: list too long\n");
+				return RUN_EXIT_PML;
+			}
+			if (*packages)
+				strcat(packages, ",");
+			strcat(packages, optarg);
+			break;
+		case 'r':
+			report_dir = optarg;
+			break;
+		case 'j':
+			json = true;
+			break;
+		case 't':
+		case 'm': {
+			unsigned long v = strtoul(optarg, &end, 10);
+
+			if (*end || end == optarg || v == 0 || v > (c == 't' ? 86400ul : 65536ul)) {
+				fprintf(stderr, "pml: run: --%s: bad value '%s'\n",
+					c == 't' ? "timeout" : "memory", optarg);
+				return RUN_EXIT_PML;
+			}
+			*(c == 't' ? &job.timeout_s : &job.mem_mb) = (unsigned)v;
+			break;
+		}
+		case 'a':
+			if (!strcmp(optarg, "auto"))
+				job.accel = PML_ACCEL_AUTO;
+			else if (!strcmp(optarg, "tcg"))
+				job.accel = PML_ACCEL_TCG;
+			else if (!strcmp(optarg, "kvm"))
+				job.accel = PML_ACCEL_KVM;
+			else {
+				fprintf(stderr, "pml: run: --accel: '%s' is not auto, tcg or kvm\n",
+					optarg);
+				return RUN_EXIT_PML;
+			}
+			break;
+		case 'k':
+			keep = true;
+			break;
+		case 'q':
+			quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return RUN_EXIT_PML;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pml: run: no command given (pml run [OPTIONS] -- CMD [ARGS...])\n");
+		return RUN_EXIT_PML;
+	}
+	job.argv = argv + optind;
+	if (job.settle_seconds < 0)
+		job.settle_seconds = !strcmp(job.policy, "idle-unload") ? job.idle_seconds + 1 : 0;
+	if (job.policy_file) {
+		struct pml_policy_file *pf;
+
+		r = pml_policy_file_load(job.policy_file, &pf);
+		if (r < 0)
+			return RUN_EXIT_PML; /* the parser logged file:line: what */
+		pml_policy_file_free(pf);
+	}
+	if (quiet)
+		pml_set_log_level(PML_LOG_WARNING);
+
+	/* Where pml's scripts and guest files are, and its own binaries for the guest. */
+	snprintf(srcdir, sizeof(srcdir), "%s", getenv("PML_SRCDIR") ? getenv("PML_SRCDIR") :
+		 PML_SRCDIR);
+	snprintf(guestdir, sizeof(guestdir), "%s/guest", srcdir);
+	r = (int)readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
+	if (r <= 0) {
+		fprintf(stderr, "pml: run: cannot find my own binary: %s\n", strerror(errno));
+		return RUN_EXIT_PML;
+	}
+	bindir[r] = '\0';
+	*strrchr(bindir, '/') = '\0';
+	job.bin_dir = bindir;
+	job.guest_dir = guestdir;
+
+	{
+		char rel[256];
+
+		if (pml_kernel_release(rel, sizeof(rel)) < 0) {
+			snprintf(script, sizeof(script), "%s/scripts/fetch-kernel", srcdir);
+			pml_info("no guest kernel yet: fetching it (%s)", script);
+			if (pml_spawn_wait((char *[]){script, NULL}, STDERR_FILENO, 0) != 0) {
+				fprintf(stderr, "pml: run: the guest kernel package could not be "
+						"fetched (see above; scripts/fetch-kernel retries)\n");
+				return RUN_EXIT_PML;
+			}
+		}
+	}
+	snprintf(script, sizeof(script), "%s/scripts/build-image", srcdir);
+	r = run_capture((char *[]){script, "--packages", packages, quiet ? "--quiet" : NULL,
+				   NULL}, image, sizeof(image));
+	if (r != 0) {
+		fprintf(stderr, "pml: run: no guest image (%s failed; see above)\n", script);
+		return RUN_EXIT_PML;
+	}
+	job.image_dir = image;
+
+	if (!mkdtemp(run_dir)) {
+		fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n", strerror(errno));
+		return RUN_EXIT_PML;
+	}
+	job.run_dir = run_dir;
+	pml_info("booting the guest (policy %s)", job.policy);
+	r = pml_vm_run(&job, &res);
+	if (r < 0) {
+		fprintf(stderr, "pml: run: the guest run failed: %s (kept %s)\n", strerror(-r),
+			run_dir);
+		return RUN_EXIT_PML;
+	}
+	status = res.exit_status;
+
+	char path[PATH_MAX + 64];
+
+	snprintf(path, sizeof(path), "%s/events.jsonl", res.result_dir);
+	r = pml_report_load(path, &rep);
+	if (r < 0) {
+		fprintf(stderr, "pml: run: %s: cannot read the decision log: %s\n", path,
+			strerror(-r));
+		status = RUN_EXIT_PML;
+		goto out;
+	}
+	pml_report_set_window(rep, (uint64_t)(res.guest_start_s * 1e9),
+			      (uint64_t)((res.guest_start_s + res.guest_cmd_s) * 1e9));
+	if (report_dir && write_report_dir(rep, &res, run_dir, report_dir, status) < 0)
+		status = RUN_EXIT_PML;
+	if (json) {
+		char *out_text = slurp(res.result_dir, "stdout");
+		char *err_text = slurp(res.result_dir, "stderr");
+		char wall[32];
+		const struct pml_report_kv extra[] = {
+			{"policy", job.policy},
+			{"stdout", out_text ? out_text : ""},
+			{"stderr", err_text ? err_text : ""},
+			{"accel", res.kvm ? "kvm" : "tcg"},
+			{"wall_s", (snprintf(wall, sizeof(wall), "%.2f", res.wall_s), wall)},
+			{NULL, NULL},
+		};
+
+		pml_report_print_json(rep, stdout, status, extra, true);
+		free(out_text);
+		free(err_text);
+	} else {
+		snprintf(path, sizeof(path), "%s/stdout", res.result_dir);
+		copy_fd_file(path, stdout);
+		snprintf(path, sizeof(path), "%s/stderr", res.result_dir);
+		copy_fd_file(path, stderr);
+		if (!quiet) {
+			fprintf(stderr, "\n");
+			pml_report_print_text(rep, stderr);
+			fprintf(stderr, "pml: guest %s, boot %.2f s (guest time), command %.2f s, "
+					"wall %.1f s\n", res.kvm ? "KVM" : "TCG",
+				res.guest_start_s, res.guest_cmd_s, res.wall_s);
+		}
+	}
+out:
+	pml_report_free(rep);
+	if (!keep)
+		pml_spawn_wait((char *[]){"rm", "-rf", run_dir, NULL}, -1, 0);
+	else
+		pml_info("kept %s", run_dir);
+	return status;
+}
