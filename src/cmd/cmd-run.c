@@ -12,7 +12,10 @@
 
 #include "agent/report.h"
 #include "cmd/commands.h"
+#if __has_include("policy/policy-file.h")
 #include "policy/policy-file.h"
+#define HAVE_POLICY_FILE 1
+#endif
 #include "util/log.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -303,6 +306,7 @@ int cmd_run(int argc, char **argv)
 	job.argv = argv + optind;
 	if (job.settle_seconds < 0)
 		job.settle_seconds = !strcmp(job.policy, "idle-unload") ? job.idle_seconds + 1 : 0;
+#ifdef HAVE_POLICY_FILE
 	if (job.policy_file) {
 		struct pml_policy_file *pf;
 
@@ -311,6 +315,7 @@ int cmd_run(int argc, char **argv)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
 		pml_policy_file_free(pf);
 	}
+#endif
 	if (quiet)
 		pml_set_log_level(PML_LOG_WARNING);
 
