@@ -1,0 +1,2 @@
+# sourced by "run me.sh"
+greet() { echo "hello $*"; }
