@@ -1,0 +1,114 @@
+/* The model file: one trained predictor (LSTM or Markov) with everything needed to run it
+ * on its own: the vocabulary (token strings), the module list (label order), the kernel it
+ * was trained for, and the weights, under a magic, a version and a CRC32 over the whole.
+ * Laid out so that pml_model_file_open() can mmap it and use the weights in place (they
+ * start 64-byte aligned): loading costs a page-in, not a parse.
+ *
+ * Layout (little-endian), version 1:
+ *   0   char     magic[8]        "PMLMODEL"
+ *   8   u32      version         1
+ *   12  u32      crc32           CRC-32 (IEEE, zlib's) of bytes [16, file_size)
+ *   16  u64      file_size
+ *   24  u32      header_size     256
+ *   28  u32      kind            enum pml_model_kind
+ *   32  u32      params[8]       kind's sizes: LSTM V, E, H, L, M; Markov V, M, order, buckets
+ *   64  char     kernel_series[32]   "6.1"        (NUL-padded)
+ *   96  char     kernel_release[64]  "6.1.0-56-amd64"
+ *   160 u32      n_vocab, n_modules
+ *   168 u64      strings_offset, strings_size   n_vocab then n_modules NUL-ended strings
+ *   184 u64      weights_offset, n_weights      float32, offset a multiple of 64
+ *   200 ...      zero up to header_size
+ *
+ * A model for another kernel series (6.1 vs 6.6) is refused unless the caller says so:
+ * module names and their split change across series. Another ABI number of the same series
+ * only warns (DESIGN.md: names are stable within 6.1). */
+#ifndef PML_MODEL_MODEL_FILE_H
+#define PML_MODEL_MODEL_FILE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "model/lstm.h"
+
+#define PML_MODEL_MAGIC "PMLMODEL"
+#define PML_MODEL_VERSION 1
+#define PML_MODEL_HEADER_SIZE 256
+#define PML_MODEL_MAX_PARAMS 8
+
+enum pml_model_kind {
+	PML_MODEL_LSTM = 1,
+	PML_MODEL_MARKOV = 2,
+};
+
+enum pml_model_flags {
+	PML_MODEL_ANY_KERNEL = 1 << 0, /* accept a model of another kernel series (warns) */
+};
+
+/* What a writer provides. Strings must not contain '\0' (they are NUL-separated). */
+struct pml_model_desc {
+	enum pml_model_kind kind;
+	uint32_t params[PML_MODEL_MAX_PARAMS];
+	const char *kernel_release; /* e.g. "6.1.0-56-amd64"; the series is derived from it */
+	const char *const *vocab;
+	uint32_t n_vocab;
+	const char *const *modules;
+	uint32_t n_modules;
+	const float *weights;
+	uint64_t n_weights;
+};
+
+/* A loaded model file. Every pointer points into the mapping (or the caller's buffer):
+ * valid until pml_model_file_free(). */
+struct pml_model_file {
+	enum pml_model_kind kind;
+	uint32_t version;
+	uint32_t params[PML_MODEL_MAX_PARAMS];
+	char kernel_series[32];
+	char kernel_release[64];
+	uint32_t n_vocab, n_modules;
+	const char **vocab;   /* [n_vocab] */
+	const char **modules; /* [n_modules] */
+	const float *weights; /* [n_weights] */
+	uint64_t n_weights;
+	/* private */
+	void *map;
+	size_t map_size;
+};
+
+/* Write desc to path atomically (a temporary file renamed over it). Returns 0, -EINVAL (a
+ * string with no room or bad sizes), -ENOMEM or -errno of the file operations. */
+int pml_model_file_write(const char *path, const struct pml_model_desc *desc);
+
+/* Check and index a model held in buf (size bytes; 4-byte aligned, must outlive the
+ * result). name labels the log messages (a path). kernel_release is the running (or
+ * target) kernel; NULL skips the kernel check. Refusals, each logged with what to do:
+ *   -ENOEXEC          not a pml model file (bad magic)
+ *   -EPROTONOSUPPORT  a newer format version than this pml reads
+ *   -ENODATA          truncated (shorter than its header says)
+ *   -EBADMSG          checksum mismatch or an inconsistent header (damaged file)
+ *   -EXDEV            trained for another kernel series (without PML_MODEL_ANY_KERNEL)
+ *   -EINVAL           unaligned buffer; -ENOMEM
+ * Another ABI number of the same series logs a warning and succeeds. */
+int pml_model_file_parse(const void *buf, size_t size, const char *name,
+			 const char *kernel_release, unsigned flags,
+			 struct pml_model_file **ret);
+/* The same from a file, mmap'd read-only; also -errno from open/fstat/mmap. */
+int pml_model_file_open(const char *path, const char *kernel_release, unsigned flags,
+			struct pml_model_file **ret);
+void pml_model_file_free(struct pml_model_file *mf);
+
+/* "6.1.0-56-amd64" -> "6.1" (major.minor). Returns 0 or -EINVAL (not a release). */
+int pml_kernel_series(const char *release, char *buf, size_t size);
+/* CRC-32 (IEEE 802.3, as zlib's crc32()); start with crc = 0. */
+uint32_t pml_crc32(uint32_t crc, const void *data, size_t size);
+
+/* LSTM <-> model file. save: the vocabulary and module names label the model's V tokens
+ * and M outputs (n_vocab == V, n_modules == M, else -EINVAL). */
+int pml_lstm_save(const struct pml_lstm *m, const char *path, const char *kernel_release,
+		  const char *const *vocab, const char *const *modules);
+/* A model over the file's weights (borrowed: free the model before the file).
+ * Returns 0, -EINVAL (not an LSTM file), -ENOMEM. */
+int pml_lstm_from_file(const struct pml_model_file *mf, struct pml_lstm **ret);
+
+#endif

@@ -1,0 +1,231 @@
+/* The model file: a round trip through write -> mmap -> borrowed LSTM, and one test per
+ * refusal (foreign, newer, truncated, damaged, forged, other kernel series), each checked
+ * for its errno and for a message that says what is wrong. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "model/model-file.h"
+#include "util/log.h"
+#include "unit.h"
+
+static char logbuf[4096];
+
+static void capture(void *data, enum pml_log_level level, const char *fmt, va_list args)
+{
+	size_t n = strlen(logbuf);
+
+	n += snprintf(logbuf + n, sizeof(logbuf) - n, "%s",
+		      level == PML_LOG_WARNING ? "warning: " : "");
+	if (n < sizeof(logbuf))
+		n += vsnprintf(logbuf + n, sizeof(logbuf) - n, fmt, args);
+	if (n + 1 < sizeof(logbuf))
+		strcat(logbuf, "\n");
+}
+
+static char dir[] = "/tmp/pml-test-model-XXXXXX";
+static char path[256];
+
+static const char *vocab[] = {"<oov>", "exec:ip", "socket:inet:stream:sctp", "open:/dev/net/tun",
+			      "mount:vfat"};
+static const char *modules[] = {"sctp", "tun", "vfat"};
+
+static unsigned char *slurp(const char *p, size_t *size)
+{
+	FILE *f = fopen(p, "rb");
+	unsigned char *buf;
+	long n;
+
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	rewind(f);
+	buf = malloc(n ? n : 1);
+	CHECK(fread(buf, 1, n, f) == (size_t)n);
+	fclose(f);
+	*size = n;
+	return buf;
+}
+
+static void spit(const char *p, const void *buf, size_t size)
+{
+	FILE *f = fopen(p, "wb");
+
+	CHECK(fwrite(buf, 1, size, f) == size);
+	fclose(f);
+}
+
+/* Open path expecting err; the log must mention needle. */
+static void expect(const char *release, unsigned flags, int err, const char *needle)
+{
+	struct pml_model_file *mf = NULL;
+	int r;
+
+	logbuf[0] = 0;
+	r = pml_model_file_open(path, release, flags, &mf);
+	if (r != err)
+		fprintf(stderr, "open -> %d, expected %d; log: %s\n", r, err, logbuf);
+	CHECK(r == err);
+	if (needle && !strstr(logbuf, needle))
+		fprintf(stderr, "log lacks \"%s\": %s\n", needle, logbuf);
+	CHECK(!needle || strstr(logbuf, needle));
+	pml_model_file_free(r == 0 ? mf : NULL);
+}
+
+static void test_roundtrip(struct pml_lstm *m)
+{
+	struct pml_model_file *mf = NULL;
+	struct pml_lstm *b = NULL;
+	int32_t tok[6] = {1, 2, 3, 4, 0, 9};
+
+	CHECK(pml_lstm_save(m, path, "6.1.0-56-amd64", vocab, modules) == 0);
+	logbuf[0] = 0;
+	CHECK(pml_model_file_open(path, "6.1.0-56-amd64", 0, &mf) == 0);
+	CHECK(logbuf[0] == 0);
+	if (!mf)
+		return;
+	CHECK(mf->kind == PML_MODEL_LSTM);
+	CHECK_STR(mf->kernel_series, "6.1");
+	CHECK_STR(mf->kernel_release, "6.1.0-56-amd64");
+	CHECK(mf->n_vocab == 5 && mf->n_modules == 3);
+	CHECK_STR(mf->vocab[2], "socket:inet:stream:sctp");
+	CHECK_STR(mf->modules[2], "vfat");
+	CHECK(mf->n_weights == m->nparams);
+	CHECK(((uintptr_t)mf->weights & 63) == 0);
+	CHECK(!memcmp(mf->weights, m->params_mem, m->nparams * sizeof(float)));
+	CHECK(pml_lstm_from_file(mf, &b) == 0);
+	if (b) {
+		CHECK(pml_lstm_forward(m, tok, NULL, NULL, 1, 6, NULL) == 0);
+		CHECK(pml_lstm_forward(b, tok, NULL, NULL, 1, 6, NULL) == 0);
+		CHECK(!memcmp(m->probs, b->probs, 6 * 3 * sizeof(float)));
+	}
+	pml_lstm_free(b);
+	pml_model_file_free(mf);
+	/* no kernel to check against: accepted silently */
+	expect(NULL, 0, 0, NULL);
+}
+
+static void test_kernel_checks(void)
+{
+	expect("6.1.0-47-amd64", 0, 0, "warning: ");
+	CHECK(strstr(logbuf, "same series") != NULL);
+	expect("6.6.0-1-amd64", 0, -EXDEV, "series 6.1");
+	expect("6.6.0-1-amd64", PML_MODEL_ANY_KERNEL, 0, "warning: ");
+	expect("6.10.3", 0, -EXDEV, "retrain");
+	expect("garbage", 0, -EINVAL, "series");
+}
+
+static void test_refusals(void)
+{
+	size_t size, fsize;
+	unsigned char *good = slurp(path, &size), *bad = malloc(size + 16);
+	uint32_t v, crc;
+
+	/* foreign file */
+	memcpy(bad, good, size);
+	memcpy(bad, "ELF\177abcd", 8);
+	spit(path, bad, size);
+	expect(NULL, 0, -ENOEXEC, "not a pml model");
+	spit(path, "hello", 5);
+	expect(NULL, 0, -ENOEXEC, "bad magic");
+	spit(path, "", 0);
+	expect(NULL, 0, -ENOEXEC, "empty");
+
+	/* newer version (outside the checksummed range: refused before the checksum) */
+	memcpy(bad, good, size);
+	v = 2;
+	memcpy(bad + 8, &v, 4);
+	spit(path, bad, size);
+	expect(NULL, 0, -EPROTONOSUPPORT, "newer than this pml");
+
+	/* truncated: inside the magic, inside the header, inside the weights */
+	spit(path, good, 5);
+	expect(NULL, 0, -ENODATA, "truncated");
+	spit(path, good, 100);
+	expect(NULL, 0, -ENODATA, "truncated");
+	spit(path, good, size - 7);
+	expect(NULL, 0, -ENODATA, "truncated");
+
+	/* damaged: a flipped weight byte, then bytes appended */
+	memcpy(bad, good, size);
+	bad[size - 3] ^= 0x40;
+	spit(path, bad, size);
+	expect(NULL, 0, -EBADMSG, "checksum mismatch");
+	memcpy(bad, good, size);
+	memset(bad + size, 0, 16);
+	spit(path, bad, size + 16);
+	expect(NULL, 0, -EBADMSG, "past its end");
+
+	/* forged: a header that lies (module count) under a recomputed checksum */
+	memcpy(bad, good, size);
+	v = 4;
+	memcpy(bad + 164, &v, 4);
+	crc = pml_crc32(0, bad + 16, size - 16);
+	memcpy(bad + 12, &crc, 4);
+	spit(path, bad, size);
+	expect(NULL, 0, -EBADMSG, "damaged");
+	/* forged: a weights offset past the end */
+	memcpy(bad, good, size);
+	memcpy(&fsize, bad + 16, 8);
+	fsize = size + 64;
+	memcpy(bad + 184, &fsize, 8);
+	crc = pml_crc32(0, bad + 16, size - 16);
+	memcpy(bad + 12, &crc, 4);
+	spit(path, bad, size);
+	expect(NULL, 0, -EBADMSG, "inconsistent header");
+
+	/* missing file */
+	unlink(path);
+	expect(NULL, 0, -ENOENT, "No such file");
+	spit(path, good, size);
+	expect("6.1.0-56-amd64", 0, 0, NULL);
+	free(good);
+	free(bad);
+}
+
+static void test_helpers(void)
+{
+	char s[32];
+
+	CHECK(pml_crc32(0, "123456789", 9) == 0xcbf43926u);
+	CHECK(pml_kernel_series("6.1.0-56-amd64", s, sizeof(s)) == 0);
+	CHECK_STR(s, "6.1");
+	CHECK(pml_kernel_series("5.10.0-30-amd64", s, sizeof(s)) == 0);
+	CHECK_STR(s, "5.10");
+	CHECK(pml_kernel_series("6", s, sizeof(s)) == -EINVAL);
+	CHECK(pml_kernel_series(NULL, s, sizeof(s)) == -EINVAL);
+}
+
+static void test_bad_writes(struct pml_lstm *m)
+{
+	char long_release[80];
+
+	memset(long_release, '6', sizeof(long_release) - 1);
+	long_release[sizeof(long_release) - 1] = 0;
+	CHECK(pml_lstm_save(m, path, "not-a-release", vocab, modules) == -EINVAL);
+	CHECK(pml_lstm_save(m, path, long_release, vocab, modules) == -EINVAL);
+}
+
+int main(void)
+{
+	const struct pml_lstm_config cfg = {.vocab = 5, .embed = 4, .hidden = 6, .layers = 2,
+					    .modules = 3};
+	struct pml_lstm *m = pml_lstm_new(&cfg);
+
+	pml_set_log_fn(capture, NULL);
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/model.pml", dir);
+	pml_lstm_init_params(m, 11);
+	test_helpers();
+	test_roundtrip(m);
+	test_kernel_checks();
+	test_refusals();
+	test_bad_writes(m);
+	pml_lstm_free(m);
+	unlink(path);
+	rmdir(dir);
+	return unit_done("model-file");
+}
