@@ -75,3 +75,28 @@ clean:
 
 .PHONY: all check check-valgrind clean
 -include $(LIB_OBJS:.o=.d) $(PML_OBJS:.o=.d) $(O)/src/cmd/pmld.d $(O)/src/cmd/pml-modprobe.d
+
+# ---------------------------------------------------------------------------------------
+# trace: the libFuzzer target for the trace reader (clang), and the BPF side of the tracer
+# (clang -target bpf against a vmlinux.h from the guest kernel's BTF, a bpftool skeleton).
+#   make fuzz        build the reader's fuzz target and run it FUZZ_TIME seconds (20)
+FUZZ_CC ?= clang
+FUZZ_TIME ?= 20
+FUZZ_CFLAGS := -g -O1 -std=gnu17 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
+	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
+	       -fno-sanitize-recover=undefined
+FUZZ_SRCS := src/trace/trace-file.c src/trace/trace-decode.c src/util/json.c
+
+$(O)/fuzz/fuzz-trace-reader: tests/fuzz/fuzz-trace-reader.c $(FUZZ_SRCS) $(wildcard src/trace/*.h)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-trace-reader.c $(FUZZ_SRCS) -lz
+
+# The corpus starts from the fixture traces and grows in the build dir; a crash leaves
+# its input as $(O)/fuzz/crash-* and fails the target.
+fuzz: $(O)/fuzz/fuzz-trace-reader
+	@mkdir -p $(O)/fuzz/corpus-trace
+	@cp -n tests/fixtures/trace/*.bin $(O)/fuzz/corpus-trace/ 2>/dev/null || true
+	cd $(O)/fuzz && nice ./fuzz-trace-reader -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 corpus-trace
+
+.PHONY: fuzz

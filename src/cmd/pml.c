@@ -15,6 +15,7 @@ struct pml_cmd {
 static const struct pml_cmd commands[] = {
 	{"run", cmd_run, "run a program in the microVM on the base kernel, report module use"},
 	{"repo", cmd_repo, "the module catalog: list, show MODULE, resolve ALIAS"},
+	{"trace", cmd_trace, "record a program's behaviour (eBPF), dump trace files"},
 };
 
 static void usage(FILE *f)

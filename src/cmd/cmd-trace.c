@@ -1,0 +1,234 @@
+/* pml trace: record a program's behaviour with the eBPF tracer (in the guest) and dump
+ * trace files as text or JSON lines. Thin: the format lives in trace/trace-file.c, the
+ * decoding in trace/trace-decode.c, the tracer in trace/tracer.c. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cmd/commands.h"
+#include "trace/trace-decode.h"
+#include "trace/trace-file.h"
+#include "trace/tracer.h"
+#include "util/json.h"
+#include "util/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml trace record [-o FILE] [--all] [--stored] -- CMD [ARGS...]\n"
+		"       pml trace dump [--json] FILE\n\n"
+		"record  run CMD under the eBPF tracer (needs root and a kernel with BTF; in\n"
+		"        the guest) and write its process tree's events to FILE (trace.bin)\n"
+		"  -o, --output FILE  where to write the trace (default trace.bin)\n"
+		"  -a, --all          trace the whole machine, not only CMD's process tree\n"
+		"      --stored       do not compress blocks\n"
+		"      --ringbuf MB   ring buffer size (default 16)\n"
+		"dump    print a trace file, one event a line; stops at damage with a message\n"
+		"        naming the block and byte offset, after printing every intact event\n"
+		"  -j, --json         JSON lines: a header object, the events, an end object\n");
+}
+
+static void dump_header_text(const char *path, const struct pml_trace_header *h)
+{
+	printf("# pml trace %s: format %" PRIu32 ", events v%" PRIu32 ", kernel %s, boot %s\n",
+	       path, h->version, h->event_version, h->kernel_release[0] ? h->kernel_release : "?",
+	       h->boot_id[0] ? h->boot_id : "?");
+	printf("# clock %s, start %.6f s, %s", h->clock_id == CLOCK_MONOTONIC ? "monotonic" : "?",
+	       h->start_ns / 1e9, h->flags & PML_TRACE_F_ALL ? "whole machine" : "process tree");
+	if (!(h->flags & PML_TRACE_F_ALL))
+		printf(" of pid %" PRIu32, h->root_pid);
+	printf("\n");
+	if (h->command[0])
+		printf("# command: %s\n", h->command);
+}
+
+static void dump_header_json(struct pml_json *j, const struct pml_trace_header *h)
+{
+	pml_json_obj_begin(j, NULL);
+	pml_json_str(j, "kind", "header");
+	pml_json_int(j, "version", h->version);
+	pml_json_int(j, "event_version", h->event_version);
+	pml_json_str(j, "kernel_release", h->kernel_release);
+	pml_json_str(j, "boot_id", h->boot_id);
+	pml_json_str(j, "clock", h->clock_id == CLOCK_MONOTONIC ? "monotonic" : "unknown");
+	pml_json_int(j, "start_ns", (int64_t)h->start_ns);
+	pml_json_int(j, "start_realtime_ns", (int64_t)h->start_realtime_ns);
+	pml_json_bool(j, "all", h->flags & PML_TRACE_F_ALL);
+	pml_json_int(j, "root_pid", h->root_pid);
+	pml_json_str(j, "command", h->command);
+	pml_json_obj_end(j);
+	fputc('\n', stdout);
+}
+
+static int cmd_trace_dump(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct pml_trace_reader *r = NULL;
+	struct pml_trace_reader_stats st;
+	const struct pml_tev_hdr *e;
+	const struct pml_trace_header *h;
+	struct pml_trace_decoded d;
+	struct pml_json j;
+	bool json = false;
+	const char *path;
+	char line[2048];
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return PML_EXIT_OK;
+		default:
+			usage(stderr);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, "pml trace dump: expected one FILE\n");
+		return PML_EXIT_USAGE;
+	}
+	path = argv[optind];
+	rc = pml_trace_reader_open(path, &r);
+	if (rc) {
+		if (r)
+			fprintf(stderr, "pml: %s\n", pml_trace_reader_error(r));
+		else
+			fprintf(stderr, "pml: %s: %s\n", path, strerror(-rc));
+		pml_trace_reader_free(r);
+		return rc == -ENOENT || rc == -EACCES ? PML_EXIT_FAIL : PML_EXIT_USAGE;
+	}
+	h = pml_trace_reader_header(r);
+	pml_json_init(&j, stdout, false);
+	if (json)
+		dump_header_json(&j, h);
+	else
+		dump_header_text(path, h);
+	while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+		if (pml_trace_event_decode(e, e->size, &d))
+			continue; /* the reader checked it; cannot happen */
+		if (json) {
+			pml_json_init(&j, stdout, false);
+			pml_trace_decoded_json(&d, &j, NULL);
+			fputc('\n', stdout);
+		} else {
+			pml_trace_decoded_format(&d, h->start_ns, line, sizeof(line));
+			puts(line);
+		}
+	}
+	pml_trace_reader_stats(r, &st);
+	if (json) {
+		pml_json_init(&j, stdout, false);
+		pml_json_obj_begin(&j, NULL);
+		pml_json_str(&j, "kind", "end");
+		pml_json_bool(&j, "complete", st.complete);
+		pml_json_int(&j, "events", (int64_t)st.events);
+		pml_json_int(&j, "blocks", (int64_t)st.blocks);
+		if (st.complete) {
+			pml_json_int(&j, "dropped", (int64_t)st.end.dropped);
+			pml_json_int(&j, "end_ns", (int64_t)st.end.end_ns);
+		} else {
+			pml_json_str(&j, "error", pml_trace_reader_error(r));
+		}
+		pml_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else if (st.complete) {
+		printf("# end: %" PRIu64 " events in %" PRIu64 " blocks, %" PRIu64
+		       " dropped, %.6f s\n", st.events, st.blocks, st.end.dropped,
+		       st.end.end_ns > h->start_ns ? (st.end.end_ns - h->start_ns) / 1e9 : 0.0);
+	} else {
+		printf("# incomplete: %" PRIu64 " events in %" PRIu64 " intact blocks\n",
+		       st.events, st.blocks);
+	}
+	fflush(stdout);
+	if (rc < 0)
+		fprintf(stderr, "pml: %s\n", pml_trace_reader_error(r));
+	else if (st.complete && st.end.dropped)
+		fprintf(stderr, "pml: %s: %" PRIu64 " events were dropped while recording "
+			"(ring buffer full; try --ringbuf)\n", path, st.end.dropped);
+	pml_trace_reader_free(r);
+	return rc < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
+}
+
+static int cmd_trace_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"all", no_argument, NULL, 'a'},
+		{"stored", no_argument, NULL, 'S'},
+		{"ringbuf", required_argument, NULL, 'R'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct pml_tracer_opts o = {.output = "trace.bin"};
+	struct pml_tracer_result res;
+	int c, rc;
+
+	while ((c = getopt_long(argc, argv, "+o:ah", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o':
+			o.output = optarg;
+			break;
+		case 'a':
+			o.flags |= PML_TRACER_ALL;
+			break;
+		case 'S':
+			o.flags |= PML_TRACER_STORED;
+			break;
+		case 'R':
+			o.ringbuf_bytes = (size_t)strtoul(optarg, NULL, 10) << 20;
+			break;
+		case 'h':
+			usage(stdout);
+			return PML_EXIT_OK;
+		default:
+			usage(stderr);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pml trace record: expected a command after --\n");
+		return PML_EXIT_USAGE;
+	}
+	o.argv = argv + optind;
+	rc = pml_tracer_record(&o, &res);
+	if (rc < 0) {
+		fprintf(stderr, "pml trace record: %s: %s\n", o.output, strerror(-rc));
+		return PML_EXIT_FAIL;
+	}
+	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s\n",
+		o.output, res.events, res.dropped, res.seconds);
+	if (res.dropped)
+		fprintf(stderr, "pml: %" PRIu64 " events were dropped (ring buffer full); "
+			"the trace is incomplete: try --ringbuf with more MB\n", res.dropped);
+	/* the traced command's status is ours, as time(1) does */
+	if (WIFEXITED(res.status))
+		return WEXITSTATUS(res.status);
+	return 128 + WTERMSIG(res.status);
+}
+
+int cmd_trace(int argc, char **argv)
+{
+	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? PML_EXIT_USAGE : PML_EXIT_OK;
+	}
+	if (!strcmp(argv[1], "dump"))
+		return cmd_trace_dump(argc - 1, argv + 1);
+	if (!strcmp(argv[1], "record"))
+		return cmd_trace_record(argc - 1, argv + 1);
+	fprintf(stderr, "pml trace: unknown subcommand '%s'\n", argv[1]);
+	usage(stderr);
+	return PML_EXIT_USAGE;
+}

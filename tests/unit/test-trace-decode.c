@@ -1,0 +1,190 @@
+/* Decoding of raw trace events: the readable form of the calls the acceptance trace must
+ * show (SCTP socket, vfat mount, vxlan link), robustness against damaged records. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "trace/trace-decode.h"
+#include "unit.h"
+
+static void hdr(void *raw, unsigned kind, size_t size, int nr)
+{
+	struct pml_tev_hdr *h = raw;
+
+	memset(raw, 0, size);
+	h->t_ns = 2500000000ull;
+	h->pid = 42;
+	h->tid = 43;
+	h->kind = kind;
+	h->size = size;
+	h->nr = nr;
+}
+
+static const char *fmt(const void *raw, size_t size, char *buf, size_t len)
+{
+	struct pml_trace_decoded d;
+
+	if (pml_trace_event_decode(raw, size, &d))
+		return "(refused)";
+	pml_trace_decoded_format(&d, 1000000000ull, buf, len);
+	return buf;
+}
+
+static void test_names(void)
+{
+	CHECK_STR(pml_syscall_name(41), "socket");
+	CHECK_STR(pml_syscall_name(165), "mount");
+	CHECK(pml_syscall_name(9999) == NULL);
+	CHECK(pml_syscall_name(-1) == NULL);
+	CHECK(pml_syscall_nr("finit_module") == 313);
+	CHECK(pml_syscall_nr("nope") == -ENOENT);
+	CHECK_STR(pml_af_name(38), "AF_ALG");
+	CHECK_STR(pml_ipproto_name(132), "IPPROTO_SCTP");
+	CHECK_STR(pml_bpf_cmd_name(5), "BPF_PROG_LOAD");
+	CHECK_STR(pml_tev_kind_name(PML_TEV_MOD_REQUEST), "module_request");
+	CHECK_STR(pml_tev_kind_name(999), "unknown");
+}
+
+static void test_socket(void)
+{
+	struct pml_tev_socket e;
+	struct pml_trace_decoded d;
+	char buf[256];
+
+	hdr(&e, PML_TEV_SOCKET, sizeof(e), 41);
+	e.family = 2;
+	e.type = 1 | 02000000;
+	e.protocol = 132;
+	CHECK(pml_trace_event_decode(&e, sizeof(e), &d) == 0);
+	CHECK_STR(d.name, "socket");
+	CHECK_STR(pml_trace_decoded_get(&d, "family")->str, "AF_INET");
+	CHECK_STR(pml_trace_decoded_get(&d, "type")->str, "SOCK_STREAM|SOCK_CLOEXEC");
+	CHECK_STR(pml_trace_decoded_get(&d, "protocol")->str, "IPPROTO_SCTP");
+	CHECK_STR(fmt(&e, sizeof(e), buf, sizeof(buf)),
+		  "   1.500000     42/43     socket(family=AF_INET type=SOCK_STREAM|SOCK_CLOEXEC "
+		  "protocol=IPPROTO_SCTP)");
+	/* an unknown family is shown as its number */
+	e.family = 99;
+	CHECK(pml_trace_event_decode(&e, sizeof(e), &d) == 0);
+	CHECK(pml_trace_decoded_get(&d, "family")->is_num);
+	CHECK(pml_trace_decoded_get(&d, "family")->num == 99);
+}
+
+static void test_execve_mount_module(void)
+{
+	struct pml_tev_execve x;
+	struct pml_tev_mount m;
+	struct pml_tev_module r;
+	struct pml_trace_decoded d;
+	const char *args[] = {"ip", "link", "add", "x", "type", "vxlan", "id", "42"};
+	char buf[512];
+
+	hdr(&x, PML_TEV_EXECVE, sizeof(x), 59);
+	strcpy(x.filename, "/usr/sbin/ip");
+	for (int i = 0; i < 8; i++)
+		strcpy(x.argv[i], args[i]);
+	x.argc = 8;
+	x.more = 1;
+	CHECK(pml_trace_event_decode(&x, sizeof(x), &d) == 0);
+	CHECK_STR(d.name, "execve");
+	CHECK_STR(pml_trace_decoded_get(&d, "filename")->str, "/usr/sbin/ip");
+	CHECK_STR(pml_trace_decoded_get(&d, "argv")->str, "ip link add x type vxlan id 42");
+	CHECK(pml_trace_decoded_get(&d, "more") != NULL);
+	/* an argument without its NUL stops at the field's end */
+	memset(x.argv[0], 'A', PML_TEV_ARG_LEN);
+	x.argc = 1000;
+	CHECK(pml_trace_event_decode(&x, sizeof(x), &d) == 0);
+	CHECK(strlen(pml_trace_decoded_get(&d, "argv")->str) > PML_TEV_ARG_LEN);
+
+	hdr(&m, PML_TEV_MOUNT, sizeof(m), 165);
+	strcpy(m.fstype, "vfat");
+	strcpy(m.source, "/dev/loop0");
+	CHECK_STR(fmt(&m, sizeof(m), buf, sizeof(buf)),
+		  "   1.500000     42/43     mount(fstype=vfat source=/dev/loop0 flags=0x0)");
+
+	hdr(&r, PML_TEV_MOD_REQUEST, sizeof(r), -1);
+	strcpy(r.name, "net-pf-2-proto-132-type-1");
+	r.arg = 1;
+	CHECK_STR(fmt(&r, sizeof(r), buf, sizeof(buf)),
+		  "   1.500000     42/43     module_request module=net-pf-2-proto-132-type-1 "
+		  "wait=1");
+}
+
+static void test_refusals(void)
+{
+	struct pml_tev_socket e;
+	struct pml_trace_decoded d;
+	uint8_t big[PML_TEV_MAX_SIZE + 8];
+
+	hdr(&e, PML_TEV_SOCKET, sizeof(e), 41);
+	CHECK(pml_tev_check(&e, sizeof(e)) == 0);
+	CHECK(pml_tev_check(&e, 16) == -EBADMSG);		 /* shorter than a header */
+	CHECK(pml_tev_check(&e, sizeof(e) - 8) == -EBADMSG); /* size field disagrees */
+	e.h.size = 24;
+	CHECK(pml_tev_check(&e, 24) == -EBADMSG); /* too short for its kind */
+	CHECK(pml_trace_event_decode(&e, 24, &d) == -EBADMSG);
+	/* an unknown kind of sane size passes and decodes as "unknown" */
+	hdr(&e, 200, sizeof(e), -1);
+	CHECK(pml_trace_event_decode(&e, sizeof(e), &d) == 0);
+	CHECK_STR(d.name, "unknown");
+	hdr(big, 200, sizeof(big), -1);
+	CHECK(pml_tev_check(big, sizeof(big)) == -EBADMSG);
+}
+
+static void test_normalize(void)
+{
+	struct pml_tev_path p;
+	struct pml_tev_execve x;
+
+	hdr(&p, PML_TEV_PATH, sizeof(p), 257);
+	memset(p.path, 'z', sizeof(p.path));
+	memcpy(p.path, "/dev/net/tun", 13);
+	pml_tev_normalize(&p, sizeof(p));
+	CHECK_STR(p.path, "/dev/net/tun");
+	CHECK(p.path[sizeof(p.path) - 1] == 0 && p.path[20] == 0);
+	memset(p.path, 'z', sizeof(p.path));
+	pml_tev_normalize(&p, sizeof(p));
+	CHECK(strlen(p.path) == sizeof(p.path) - 1);
+
+	hdr(&x, PML_TEV_EXECVE, sizeof(x), 59);
+	memset(x.argv, 'q', sizeof(x.argv));
+	x.argc = 77;
+	pml_tev_normalize(&x, sizeof(x));
+	CHECK(x.argc == PML_TEV_EXEC_ARGS);
+	CHECK(strlen(x.argv[7]) == PML_TEV_ARG_LEN - 1);
+}
+
+static void test_json(void)
+{
+	struct pml_tev_sockaddr a;
+	struct pml_trace_decoded d;
+	struct pml_json j;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	hdr(&a, PML_TEV_SOCKADDR, sizeof(a), 49);
+	a.fd = 3;
+	a.addrlen = 88;
+	a.addr[0] = 38; /* AF_ALG, little-endian */
+	strcpy((char *)a.addr + 2, "skcipher");
+	CHECK(pml_trace_event_decode(&a, sizeof(a), &d) == 0);
+	pml_json_init(&j, f, false);
+	pml_trace_decoded_json(&d, &j, NULL);
+	fclose(f);
+	CHECK_STR(text, "{\"t_ns\":2500000000,\"pid\":42,\"tid\":43,\"kind\":\"sockaddr\","
+			"\"name\":\"bind\",\"nr\":49,\"fd\":3,\"family\":\"AF_ALG\","
+			"\"alg_type\":\"skcipher\"}");
+	free(text);
+}
+
+int main(void)
+{
+	test_names();
+	test_socket();
+	test_execve_mount_module();
+	test_refusals();
+	test_normalize();
+	test_json();
+	return unit_done("trace-decode");
+}

@@ -1,0 +1,325 @@
+/* The trace file format: round trip, and the four damages the reader must name (truncated
+ * file, wrong magic, future version, flipped byte) while still returning every record of
+ * the intact blocks before the damage. Also reads the committed fixture trace. */
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace/trace-decode.h"
+#include "trace/trace-file.h"
+#include "unit.h"
+
+#define N_EVENTS 20000
+
+static char tmpdir[] = "/tmp/pml-test-trace-XXXXXX";
+
+static const char *tmp(const char *name)
+{
+	static char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s", tmpdir, name);
+	return path;
+}
+
+/* Deterministic events: mostly plain syscalls, every 100th a socket call. */
+static size_t make_event(unsigned i, void *buf)
+{
+	if (i % 100 == 7) {
+		struct pml_tev_socket *e = buf;
+
+		memset(e, 0, sizeof(*e));
+		e->h.kind = PML_TEV_SOCKET;
+		e->h.size = sizeof(*e);
+		e->h.nr = 41;
+		e->family = 2;
+		e->type = 1;
+		e->protocol = (int)i;
+	} else {
+		memset(buf, 0, sizeof(struct pml_tev_hdr));
+		((struct pml_tev_hdr *)buf)->kind = PML_TEV_SYSCALL;
+		((struct pml_tev_hdr *)buf)->size = sizeof(struct pml_tev_hdr);
+		((struct pml_tev_hdr *)buf)->nr = (int)(i % 300);
+	}
+	((struct pml_tev_hdr *)buf)->t_ns = 1000000000ull + i * 1000ull;
+	((struct pml_tev_hdr *)buf)->pid = 100 + i % 3;
+	((struct pml_tev_hdr *)buf)->tid = 100 + i % 3;
+	return ((struct pml_tev_hdr *)buf)->size;
+}
+
+static int write_trace(const char *path, unsigned n, unsigned flags, bool end)
+{
+	struct pml_trace_header h;
+	struct pml_trace_writer *w;
+	struct pml_trace_end e = {.end_ns = 5, .dropped = 3};
+	uint64_t buf[PML_TEV_MAX_SIZE / 8];
+	int err;
+
+	pml_trace_header_init(&h);
+	h.root_pid = 100;
+	snprintf(h.command, sizeof(h.command), "sh -c test");
+	err = pml_trace_writer_open(path, &h, flags, &w);
+	if (err)
+		return err;
+	for (unsigned i = 0; i < n; i++) {
+		size_t size = make_event(i, buf);
+
+		err = pml_trace_writer_add(w, buf, size);
+		if (err)
+			break;
+	}
+	if (!end) {
+		pml_trace_writer_flush(w);
+		pml_trace_writer_abort(w);
+		return err;
+	}
+	return err ? err : pml_trace_writer_close(w, &e);
+}
+
+/* Read everything; returns the final status of next() and the records seen whose content
+ * matched make_event (so a wrong record shows as a shortfall). */
+static int read_all(const char *path, unsigned *ret_good, struct pml_trace_reader **keep)
+{
+	struct pml_trace_reader *r;
+	const struct pml_tev_hdr *e;
+	uint64_t want[PML_TEV_MAX_SIZE / 8];
+	unsigned i = 0, good = 0;
+	int rc = pml_trace_reader_open(path, &r);
+
+	if (rc == 0) {
+		while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+			size_t size = make_event(i++, want);
+
+			if (e->size == size && !memcmp(e, want, size))
+				good++;
+		}
+	}
+	*ret_good = good;
+	if (keep)
+		*keep = r;
+	else
+		pml_trace_reader_free(r);
+	return rc;
+}
+
+static long file_size(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	long n;
+
+	if (!f)
+		return -1;
+	fseek(f, 0, SEEK_END);
+	n = ftell(f);
+	fclose(f);
+	return n;
+}
+
+static void flip_byte(const char *path, long off)
+{
+	FILE *f = fopen(path, "r+b");
+	int c;
+
+	fseek(f, off, SEEK_SET);
+	c = fgetc(f);
+	fseek(f, off, SEEK_SET);
+	fputc(c ^ 0x40, f);
+	fclose(f);
+}
+
+static void test_round_trip(unsigned flags)
+{
+	const char *path = tmp("rt.bin");
+	struct pml_trace_reader *r;
+	struct pml_trace_reader_stats st;
+	unsigned good;
+
+	CHECK(write_trace(path, N_EVENTS, flags, true) == 0);
+	CHECK(read_all(path, &good, &r) == 0);
+	CHECK(good == N_EVENTS);
+	pml_trace_reader_stats(r, &st);
+	CHECK(st.complete);
+	CHECK(st.events == N_EVENTS && st.end.events == N_EVENTS);
+	CHECK(st.end.dropped == 3 && st.end.end_ns == 5);
+	CHECK(st.blocks == st.end.blocks && st.blocks > 1);
+	CHECK(st.good_bytes == (uint64_t)file_size(path));
+	CHECK(pml_trace_reader_header(r)->root_pid == 100);
+	CHECK(pml_trace_reader_header(r)->version == PML_TRACE_VERSION);
+	CHECK_STR(pml_trace_reader_header(r)->command, "sh -c test");
+	CHECK_STR(pml_trace_reader_error(r), "");
+	pml_trace_reader_free(r);
+	if (!flags)
+		printf("  trace-file: %d events in %ld bytes compressed (%.1f B/event)\n",
+		       N_EVENTS, file_size(path), (double)file_size(path) / N_EVENTS);
+}
+
+static void test_truncated(void)
+{
+	const char *path = tmp("trunc.bin");
+	struct pml_trace_reader *r;
+	struct pml_trace_reader_stats st;
+	unsigned good;
+	long size;
+
+	CHECK(write_trace(path, N_EVENTS, PML_TRACE_W_STORED, true) == 0);
+	size = file_size(path);
+	/* cut in the middle of the last events block */
+	CHECK(truncate(path, size - 60 - 1000) == 0);
+	CHECK(read_all(path, &good, &r) == -ENODATA);
+	pml_trace_reader_stats(r, &st);
+	CHECK(!st.complete);
+	CHECK(good == st.events && good > N_EVENTS / 2 && good < N_EVENTS);
+	CHECK(strstr(pml_trace_reader_error(r), "file ends inside the block") != NULL);
+	CHECK(strstr(pml_trace_reader_error(r), path) != NULL);
+	printf("  trace-file: truncated: %s\n", pml_trace_reader_error(r));
+	/* sticky */
+	CHECK(pml_trace_reader_next(r, &(const struct pml_tev_hdr *){NULL}) == -ENODATA);
+	pml_trace_reader_free(r);
+
+	/* cut cleanly after a block: no end block */
+	CHECK(write_trace(path, N_EVENTS, 0, false) == 0);
+	CHECK(read_all(path, &good, &r) == -ENODATA);
+	CHECK(good == N_EVENTS);
+	CHECK(strstr(pml_trace_reader_error(r), "no end block") != NULL);
+	pml_trace_reader_free(r);
+
+	/* inside the header */
+	CHECK(truncate(path, 100) == 0);
+	CHECK(read_all(path, &good, &r) == -ENODATA);
+	CHECK(strstr(pml_trace_reader_error(r), "inside the header") != NULL);
+	pml_trace_reader_free(r);
+}
+
+static void test_magic_version(void)
+{
+	const char *path = tmp("magic.bin");
+	struct pml_trace_reader *r;
+	unsigned good;
+	FILE *f;
+
+	CHECK(write_trace(path, 10, 0, true) == 0);
+	flip_byte(path, 0);
+	CHECK(read_all(path, &good, &r) == -EINVAL);
+	CHECK(strstr(pml_trace_reader_error(r), "not a pml trace") != NULL);
+	pml_trace_reader_free(r);
+
+	f = fopen(path, "wb");
+	fputs("#!/bin/sh\necho hello\n", f);
+	fclose(f);
+	CHECK(read_all(path, &good, &r) == -EINVAL);
+	pml_trace_reader_free(r);
+
+	CHECK(write_trace(path, 10, 0, true) == 0);
+	f = fopen(path, "r+b");
+	fseek(f, 8, SEEK_SET);
+	fputc(PML_TRACE_VERSION + 1, f);
+	fclose(f);
+	CHECK(read_all(path, &good, &r) == -EPROTONOSUPPORT);
+	CHECK(strstr(pml_trace_reader_error(r), "newer than this pml") != NULL);
+	printf("  trace-file: future version: %s\n", pml_trace_reader_error(r));
+	pml_trace_reader_free(r);
+}
+
+static void test_flipped(unsigned flags)
+{
+	const char *path = tmp("flip.bin");
+	struct pml_trace_reader *r;
+	struct pml_trace_reader_stats st, full;
+	unsigned good;
+	long size, off;
+
+	CHECK(write_trace(path, N_EVENTS, flags, true) == 0);
+	CHECK(read_all(path, &good, &r) == 0);
+	pml_trace_reader_stats(r, &full);
+	pml_trace_reader_free(r);
+	size = file_size(path);
+	/* a byte in the middle of the event blocks */
+	off = PML_TRACE_HEADER_SIZE + (size - PML_TRACE_HEADER_SIZE) / 2;
+	flip_byte(path, off);
+	CHECK(read_all(path, &good, &r) == -EBADMSG);
+	pml_trace_reader_stats(r, &st);
+	CHECK(strstr(pml_trace_reader_error(r), "checksum mismatch") != NULL ||
+	      strstr(pml_trace_reader_error(r), "implausible") != NULL ||
+	      strstr(pml_trace_reader_error(r), "no block magic") != NULL);
+	CHECK(strstr(pml_trace_reader_error(r), "block ") != NULL);
+	/* every record before the damaged block came back, and they are the right ones */
+	CHECK(good == st.events);
+	CHECK(st.blocks >= 1 && st.blocks < full.blocks);
+	CHECK(st.good_bytes <= (uint64_t)off);
+	if (!flags)
+		printf("  trace-file: flipped byte %ld: %s (%u events before it)\n", off,
+		       pml_trace_reader_error(r), good);
+	pml_trace_reader_free(r);
+
+	/* a flipped byte in the header */
+	CHECK(write_trace(path, 10, flags, true) == 0);
+	flip_byte(path, 50);
+	CHECK(read_all(path, &good, &r) == -EBADMSG);
+	CHECK(strstr(pml_trace_reader_error(r), "header damaged") != NULL);
+	pml_trace_reader_free(r);
+}
+
+static void test_writer_refuses(void)
+{
+	const char *path = tmp("refuse.bin");
+	struct pml_trace_header h;
+	struct pml_trace_writer *w;
+	struct pml_tev_socket e = {.h = {.kind = PML_TEV_SOCKET, .size = 24}};
+
+	pml_trace_header_init(&h);
+	CHECK(pml_trace_writer_open(path, &h, 0, &w) == 0);
+	CHECK(pml_trace_writer_add(w, &e, 24) == -EBADMSG);
+	CHECK(pml_trace_writer_events(w) == 0);
+	CHECK(pml_trace_writer_close(w, NULL) == 0);
+	CHECK(pml_trace_writer_open("/nonexistent/dir/x", &h, 0, &w) == -ENOENT);
+}
+
+static void test_fixture(void)
+{
+	const char *dir = getenv("PML_TEST_FIXTURES");
+	char path[512];
+	struct pml_trace_reader *r;
+	const struct pml_tev_hdr *e;
+	struct pml_trace_decoded d;
+	int requests = 0, n = 0, rc;
+
+	snprintf(path, sizeof(path), "%s/trace/sample.bin", dir ? dir : "tests/fixtures");
+	if (access(path, R_OK)) {
+		printf("  trace-file: no fixture %s, skipped\n", path);
+		return;
+	}
+	CHECK(pml_trace_reader_open(path, &r) == 0);
+	while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+		CHECK(pml_trace_event_decode(e, e->size, &d) == 0);
+		n++;
+		requests += e->kind == PML_TEV_MOD_REQUEST;
+	}
+	CHECK(rc == 0);
+	CHECK(n > 0);
+	CHECK(requests > 0);
+	pml_trace_reader_free(r);
+}
+
+int main(void)
+{
+	if (!mkdtemp(tmpdir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_round_trip(0);
+	test_round_trip(PML_TRACE_W_STORED);
+	test_truncated();
+	test_magic_version();
+	test_flipped(0);
+	test_flipped(PML_TRACE_W_STORED);
+	test_writer_refuses();
+	test_fixture();
+	unlink(tmp("rt.bin"));
+	unlink(tmp("trunc.bin"));
+	unlink(tmp("magic.bin"));
+	unlink(tmp("flip.bin"));
+	unlink(tmp("refuse.bin"));
+	rmdir(tmpdir);
+	return unit_done("trace-file");
+}
