@@ -222,8 +222,11 @@ static void print_cost_ms(const char *label, double ms)
 		printf("%-16s%.1f ms\n", label, ms);
 }
 
-static void show_text(const struct pml_module_info *m)
+static void show_text(struct pml_repo *repo, const struct pml_module_info *m)
 {
+	char **order = NULL;
+	size_t n_order = 0;
+
 	printf("%-16s%s\n", "name:", m->name);
 	printf("%-16s%s\n", "filename:", m->builtin ? "(builtin)" : m->path);
 	if (!m->builtin)
@@ -243,6 +246,9 @@ static void show_text(const struct pml_module_info *m)
 		print_joined("softdep pre:", m->softdeps_pre, m->n_softdeps_pre);
 	if (m->n_softdeps_post)
 		print_joined("softdep post:", m->softdeps_post, m->n_softdeps_post);
+	if (!m->builtin && pml_repo_load_order(repo, m->name, &order, &n_order) > 0)
+		print_joined("load order:", order, n_order);
+	pml_repo_names_free(order);
 	if (m->builtin)
 		return; /* part of the kernel image: nothing to load or measure */
 	if (m->resident_bytes < 0)
@@ -275,7 +281,7 @@ static int do_show(struct pml_repo *repo, const char *name, bool json)
 				json_module(&j, NULL, m);
 			} else {
 				printf("%s", i ? "\n" : "");
-				show_text(m);
+				show_text(repo, m);
 			}
 			pml_module_info_free(m);
 		}
@@ -299,7 +305,7 @@ static int do_show(struct pml_repo *repo, const char *name, bool json)
 		pml_json_init(&j, stdout, true);
 		json_module(&j, NULL, m);
 	} else {
-		show_text(m);
+		show_text(repo, m);
 	}
 	pml_module_info_free(m);
 	return PML_EXIT_OK;
@@ -407,8 +413,10 @@ int cmd_repo(int argc, char **argv)
 	bool json = false, takes_json = true;
 	int c, r, nargs;
 
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", longopts, NULL)) != -1) {
+	/* Our own words for a bad option, naming the verb. */
+	opterr = 0;
+	optind = 0;
+	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'm':
 			o.moddir = optarg;
@@ -422,9 +430,10 @@ int cmd_repo(int argc, char **argv)
 		case 'h':
 			fputs(usage_text, stdout);
 			return PML_EXIT_OK;
+		case ':':
+			return usage_error("option '%s' needs an argument", argv[optind - 1]);
 		default:
-			fprintf(stderr, "See 'pml repo --help'.\n");
-			return PML_EXIT_USAGE;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	if (optind >= argc) {
@@ -468,8 +477,7 @@ int cmd_repo(int argc, char **argv)
 			printf("Usage: pml repo [--moddir DIR] [--catalog FILE] %s\n", sub_usage);
 			return PML_EXIT_OK;
 		default:
-			fprintf(stderr, "See 'pml repo --help'.\n");
-			return PML_EXIT_USAGE;
+			return usage_error("%s: unknown option '%s'", sub, argv[optind - 1]);
 		}
 	}
 	if (argc - optind != nargs)

@@ -96,6 +96,17 @@ int pml_repo_resolve_alias(struct pml_repo *repo, const char *alias, char ***ret
 			   size_t *ret_n);
 void pml_repo_names_free(char **names);
 
+/* The modules `modprobe NAME` would insert, in order, each once: for every hard
+ * dependency and then NAME itself, its softdeps "pre" (each with its own load order), the
+ * module, its softdeps "post" (libkmod's probe list). E.g. sctp -> crc32c_intel
+ * crc32c_generic libcrc32c udp_tunnel ip6_udp_tunnel sctp. Built-in modules are left out
+ * (nothing to insert). name may be an alias resolving to one or more modules, whose
+ * orders are concatenated. On success *ret_names is a NULL-terminated array (free with
+ * pml_repo_names_free()); returns the count, -ENOENT when name is neither a module nor an
+ * alias of one, -EINVAL, -ENOMEM, -EIO. */
+int pml_repo_load_order(struct pml_repo *repo, const char *name, char ***ret_names,
+			size_t *ret_n);
+
 /* Call fn for every module in name order; info is borrowed for the call. A non-zero return
  * from fn stops the walk and is returned. Returns 0, fn's value, or -ENOMEM/-EIO. */
 typedef int (*pml_repo_foreach_fn)(const struct pml_module_info *info, void *data);

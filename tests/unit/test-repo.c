@@ -253,6 +253,39 @@ static void test_resolve(const char *moddir)
 	pml_repo_free(repo);
 }
 
+/* What modprobe would insert, in order (libkmod's probe list). */
+static void test_load_order(const char *moddir)
+{
+	static const char *const chain[] = {"fakedep", "fakecrc", "fakefs", "fakepost",
+					    "fakechain"};
+	char catalog[512];
+	struct pml_repo *repo = NULL;
+	char **names = NULL;
+	size_t n = 0;
+
+	snprintf(catalog, sizeof(catalog), "%s/get.sqlite", tmpdir);
+	CHECK(pml_repo_open(moddir, catalog, 0, &repo) == 0);
+	if (!repo)
+		return;
+	CHECK(pml_repo_load_order(repo, "fakechain", &names, &n) == 5);
+	CHECK(strv_eq(names, n, chain, 5));
+	pml_repo_names_free(names);
+	/* by alias */
+	CHECK(pml_repo_load_order(repo, "fs-fakefs", &names, &n) == 4);
+	CHECK(strv_eq(names, n, chain, 4));
+	pml_repo_names_free(names);
+	CHECK(pml_repo_load_order(repo, "fake-dash", &names, &n) == 1);
+	pml_repo_names_free(names);
+	/* built in: nothing to insert */
+	names = NULL;
+	CHECK(pml_repo_load_order(repo, "fake-builtin-alias", &names, &n) == 0);
+	CHECK(names && !names[0]);
+	pml_repo_names_free(names);
+	CHECK(pml_repo_load_order(repo, "netdev-eth7", &names, &n) == -ENOENT);
+	CHECK(pml_repo_load_order(repo, "", &names, &n) == -EINVAL);
+	pml_repo_free(repo);
+}
+
 static int count_cb(const struct pml_module_info *m, void *data)
 {
 	(*(int *)data)++;
@@ -641,6 +674,7 @@ int main(void)
 	snprintf(moddir, sizeof(moddir), "%s/root/lib/modules/" REL, fixture);
 	test_index_and_get(moddir);
 	test_resolve(moddir);
+	test_load_order(moddir);
 	test_list_and_size(moddir);
 	test_rebuild();
 	test_import(moddir);
