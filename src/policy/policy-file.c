@@ -78,9 +78,11 @@ __attribute__((format(printf, 3, 4))) static int fail(struct parser *ps, int err
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof(text), fmt, ap);
 	va_end(ap);
-	pml_err("%s:%u: %s", ps->name, ps->line, text);
+	/* The _msg variants hand the message to the caller, the others log it. */
 	if (ps->msg && ps->msg_size)
 		snprintf(ps->msg, ps->msg_size, "%s:%u: %s", ps->name, ps->line, text);
+	else
+		pml_err("%s:%u: %s", ps->name, ps->line, text);
 	return err;
 }
 
@@ -366,7 +368,12 @@ int pml_policy_file_load_msg(const char *path, struct pml_policy_file **ret, cha
 
 int pml_policy_file_load(const char *path, struct pml_policy_file **ret)
 {
-	return pml_policy_file_load_msg(path, ret, NULL, 0);
+	char msg[512];
+	int r = pml_policy_file_load_msg(path, ret, msg, sizeof(msg));
+
+	if (r < 0)
+		pml_err("%s", msg[0] ? msg : strerror(-r));
+	return r;
 }
 
 bool pml_policy_file_denies(const struct pml_policy_file *p, const char *module,

@@ -45,7 +45,7 @@ struct pml_policy_file {
 /* Parse text (name is used in messages). Returns 0 and *ret (free with
  * pml_policy_file_free), or -EINVAL on a syntax error, -EPROTONOSUPPORT on a version newer
  * than this pml reads, -ENOMEM. On error the message ("policy.conf:3: unknown directive
- * 'dney'") is logged with pml_err and, when msg is not NULL, written into msg. */
+ * 'dney'") is written into msg by the _msg variants, logged with pml_err by the others. */
 int pml_policy_file_parse(const char *text, const char *name, struct pml_policy_file **ret);
 int pml_policy_file_parse_msg(const char *text, const char *name,
 			      struct pml_policy_file **ret, char *msg, size_t msg_size);
