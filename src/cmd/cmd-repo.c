@@ -28,7 +28,7 @@ static const char usage_text[] =
 	"  show MODULE [--json]     like modinfo, plus dependencies, softdeps and measured costs\n"
 	"  resolve ALIAS [--json]   the modules an alias loads, like modprobe -R\n"
 	"                           (exit 1 when it resolves to no module)\n"
-	"  import-costs FILE        read calibration lines\n"
+	"  import-costs FILE        read calibration lines (or a decision log: load/unload)\n"
 	"                           {\"module\":M,\"bytes\":N,\"load_ms\":X,\"unload_ms\":Y}\n"
 	"  info [--json]            the catalog: file, release, counts\n"
 	"\n"
@@ -354,7 +354,7 @@ static int do_import(struct pml_repo *repo, const char *file)
 		fprintf(stderr, "pml: repo: nothing imported from %s\n", file);
 		return r == -EINVAL ? PML_EXIT_USAGE : PML_EXIT_FAIL;
 	}
-	printf("imported the costs of %d modules from %s\n", r, file);
+	printf("imported %d cost lines from %s\n", r, file);
 	return PML_EXIT_OK;
 }
 

@@ -1339,7 +1339,7 @@ int pml_repo_import_costs(struct pml_repo *repo, const char *jsonl_path)
 	while (getline(&line, &cap, f) >= 0) {
 		struct pml_json_flat flat;
 		char norm[NAME_MAX_LEN + 1];
-		const char *name, *why = NULL, *p = line;
+		const char *name, *event, *why = NULL, *p = line;
 		double bytes, load, unload;
 
 		lineno++;
@@ -1354,11 +1354,17 @@ int pml_repo_import_costs(struct pml_repo *repo, const char *jsonl_path)
 			break;
 		}
 		name = pml_json_flat_str(&flat, "module", NULL);
+		event = pml_json_flat_str(&flat, "event", NULL);
+		if (event && strcmp(event, "load") && strcmp(event, "unload")) {
+			/* a decision-log line that measured nothing: request, need, ... */
+			pml_json_flat_release(&flat);
+			continue;
+		}
 		if (!name || normalize_name(name, norm, sizeof(norm)) < 0) {
 			pml_err("%s:%zu: no \"module\" name", jsonl_path, lineno);
 			r = -EINVAL;
 		} else if (cost_field(&flat, "bytes", &bytes, &why) < 0 ||
-			   cost_field(&flat, "load_ms", &load, &why) < 0 ||
+			   cost_field(&flat, event ? "ms" : "load_ms", &load, &why) < 0 ||
 			   cost_field(&flat, "unload_ms", &unload, &why) < 0) {
 			pml_err("%s:%zu: \"%s\" must be a number >= 0", jsonl_path, lineno, why);
 			r = -EINVAL;
@@ -1367,6 +1373,12 @@ int pml_repo_import_costs(struct pml_repo *repo, const char *jsonl_path)
 				lineno);
 			r = -EINVAL;
 		} else {
+			if (event && !strcmp(event, "unload")) {
+				/* its "ms" is the remove time; the size is the load's business */
+				unload = load;
+				load = -1;
+				bytes = -1;
+			}
 			r = set_costs(repo, norm, bytes < 0 ? -1 : (int64_t)bytes, load, unload);
 			if (r == -ENOENT) {
 				pml_warn("%s:%zu: no module '%s' in %s, skipped", jsonl_path,

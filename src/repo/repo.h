@@ -124,10 +124,13 @@ int pml_repo_set_costs(struct pml_repo *repo, const char *name, int64_t resident
 
 /* Import a calibration log: JSONL, one object per line,
  * {"module":"sctp","bytes":N,"load_ms":x,"unload_ms":y} (bytes/load_ms/unload_ms each
- * optional; empty lines and lines starting with '#' skipped). All or nothing: one bad
+ * optional; empty lines and lines starting with '#' skipped). A decision log (util/
+ * event-log.h) is read too: its "load" lines give bytes and load ms ("ms"), its "unload"
+ * lines unload ms, other events are skipped. A later line for the same module overrides
+ * the values it carries. All or nothing: one bad
  * line (logged as "FILE:LINE: why") and nothing is imported. Lines naming a module the
  * catalog does not have are skipped with a warning (a calibration of another ABI). Returns
- * the number of modules updated, -ENOENT when the file is missing, -EINVAL for a bad line,
+ * the number of lines applied, -ENOENT when the file is missing, -EINVAL for a bad line,
  * -EIO. */
 int pml_repo_import_costs(struct pml_repo *repo, const char *jsonl_path);
 

@@ -452,6 +452,20 @@ static void test_import(const char *moddir)
 		pml_module_info_free(m);
 	}
 
+	/* A decision log from a calibration run in the guest. */
+	write_file(jsonl, "{\"t_ns\":1,\"event\":\"request\",\"alias\":\"fs-fakefs\"}\n"
+			  "{\"t_ns\":2,\"event\":\"load\",\"module\":\"fakecrc\",\"bytes\":16384,"
+			  "\"ms\":4.5,\"source\":\"pmld\"}\n"
+			  "{\"t_ns\":3,\"event\":\"need\",\"module\":\"fakecrc\",\"ms\":99}\n"
+			  "{\"t_ns\":4,\"event\":\"unload\",\"module\":\"fakecrc\",\"ms\":1.5}\n");
+	CHECK(pml_repo_import_costs(repo, jsonl) == 2);
+	m = NULL;
+	CHECK(pml_repo_get(repo, "fakecrc", &m) == 0);
+	if (m) {
+		CHECK(m->resident_bytes == 16384 && m->load_ms == 4.5 && m->unload_ms == 1.5);
+		pml_module_info_free(m);
+	}
+
 	/* One bad line: nothing of the file is applied, the error names file and line. */
 	write_file(jsonl, "{\"module\":\"fakedep\",\"bytes\":1000}\n"
 			  "{\"module\":\"fakefs\",\"bytes\":1}\n"
