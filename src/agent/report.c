@@ -11,6 +11,7 @@
 struct modstate {
 	char name[64];	 /* normalised: '-' -> '_' */
 	bool loaded, base;
+	bool known;	 /* a record said whether it is loaded */
 	int64_t bytes;	 /* best known resident size, -1 unknown */
 	size_t change;	 /* index of the record that made the current state */
 };
@@ -200,8 +201,9 @@ static bool apply_change(struct pml_report *rep, struct modstate *m, size_t i, b
 {
 	struct pml_report_event *e = &rep->ev[i];
 
-	if (m->loaded != loaded) {
+	if (m->loaded != loaded || !m->known) {
 		m->loaded = loaded;
+		m->known = true;
 		m->change = i;
 		return true;
 	}
@@ -258,6 +260,7 @@ static int analyse(struct pml_report *rep)
 		struct pml_report_event *e = &rep->ev[i];
 		struct modstate *m = e->module ? mod_get(rep, e->module) : NULL;
 		bool in_window = e->t_ns > t0 && e->t_ns <= t1;
+		bool known;
 		int64_t b;
 
 		if (e->module && !m)
@@ -280,6 +283,7 @@ static int analyse(struct pml_report *rep)
 				break;
 			}
 			m->base = true;
+			m->known = true;
 			if (m->loaded)
 				cur -= b; /* counted as loaded before: it is base after all */
 			m->loaded = true;
@@ -299,9 +303,11 @@ static int analyse(struct pml_report *rep)
 		case PML_EV_UNLOAD:
 			if (!m)
 				break;
+			known = m->known;
 			if (apply_change(rep, m, i, false)) {
 				s->unloads++;
-				if (!m->base)
+				/* Unseen before: loaded before the log began, never counted. */
+				if (!m->base && known)
 					cur -= b;
 			}
 			break;
@@ -411,7 +417,8 @@ int pml_report_load_file(FILE *f, struct pml_report **ret)
 	}
 	free(line);
 	line = NULL;
-	qsort(rep->ev, rep->n, sizeof(*rep->ev), by_time);
+	if (rep->n)
+		qsort(rep->ev, rep->n, sizeof(*rep->ev), by_time);
 	r = analyse(rep);
 	if (r < 0)
 		goto fail;

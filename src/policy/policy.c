@@ -52,13 +52,16 @@ bool pml_policy_is_protected(const struct pml_policy *p, const char *module)
 	for (size_t i = 0; i < p->n_protect; i++)
 		if (modname_eq(p->protect[i], module))
 			return true;
-	return false;
+	return p->cfg.pinned_fn && p->cfg.pinned_fn(p->cfg.pinned_data, module);
 }
 
 static int protect_add(struct pml_policy *p, const char *module)
 {
-	if (!module || !*module || pml_policy_is_protected(p, module))
+	if (!module || !*module)
 		return 0;
+	for (size_t i = 0; i < p->n_protect; i++)
+		if (modname_eq(p->protect[i], module))
+			return 0;
 	if (p->n_protect == p->cap_protect) {
 		size_t cap = p->cap_protect ? 2 * p->cap_protect : 64;
 		char(*n)[64] = realloc(p->protect, cap * sizeof(*n));

@@ -64,6 +64,10 @@ struct pml_policy_config {
 	double idle_seconds;		 /* idle-unload: T, unload after T s at refcount 0 */
 	const char *const *pinned;	 /* never unloaded; copied by pml_policy_new() */
 	size_t n_pinned;
+	/* More pins by rule (the policy file's globs): true protects module. May be NULL;
+	 * pinned_data is borrowed and must outlive the policy. */
+	bool (*pinned_fn)(void *pinned_data, const char *module);
+	void *pinned_data;
 	const struct pml_clock *clock; /* NULL: CLOCK_MONOTONIC; borrowed, must outlive */
 };
 

@@ -147,6 +147,27 @@ static void test_idle_unload(void)
 	pml_policy_free(p);
 }
 
+static bool pin_nls(void *data, const char *module)
+{
+	(void)data;
+	return !strncmp(module, "nls_", 4);
+}
+
+static void test_pinned_fn(void)
+{
+	struct pml_policy_config cfg = {.idle_seconds = 1, .pinned_fn = pin_nls,
+					.clock = &clock};
+	struct pml_loaded mods[] = {mod("nls_cp437", 0, 0), mod("vfat", 0, 0)};
+	struct pml_policy *p;
+	char buf[64];
+
+	CHECK(pml_policy_new("idle-unload", &cfg, &p) == 0);
+	CHECK(decide_at(p, 0, mods, 2, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 2, mods, 2, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "vfat");
+	pml_policy_free(p);
+}
+
 static void test_zero_ttl(void)
 {
 	struct pml_policy_config cfg = {.idle_seconds = 0, .clock = &clock};
@@ -165,6 +186,7 @@ int main(void)
 	test_lookup();
 	test_reactive();
 	test_idle_unload();
+	test_pinned_fn();
 	test_zero_ttl();
 	return unit_done("policy-ops");
 }

@@ -213,18 +213,23 @@ static void test_edges(void)
 	CHECK(out && strstr(out, "\"events\":[]"));
 	free(out);
 	pml_report_free(rep);
-	/* A base record without a module, a load without one: skipped, not a crash. */
+	/* A base record without a module, a load without one: skipped, not a crash. An
+	 * unload of a module loaded before the log began counts, its bytes do not; a second
+	 * unload of it is a duplicate. */
 	{
 		char text[] = "{\"t_ns\":1,\"event\":\"base\"}\n{\"t_ns\":2,\"event\":\"load\"}\n"
-			      "{\"t_ns\":3,\"event\":\"unload\",\"module\":\"never-loaded\"}\n";
+			      "{\"t_ns\":3,\"event\":\"unload\",\"module\":\"never-loaded\","
+			      "\"bytes\":100}\n"
+			      "{\"t_ns\":4,\"event\":\"unload\",\"module\":\"never_loaded\"}\n";
 
 		f = fmemopen(text, strlen(text), "r");
 		rep = NULL;
 		CHECK(pml_report_load_file(f, &rep) == 0);
 		fclose(f);
 		if (rep) {
-			CHECK(pml_report_summary(rep)->unloads == 0);
+			CHECK(pml_report_summary(rep)->unloads == 1);
 			CHECK(pml_report_summary(rep)->duplicates == 1);
+			CHECK(pml_report_summary(rep)->end_bytes == 0);
 			CHECK(pml_report_summary(rep)->peak_bytes == 0);
 		}
 		pml_report_free(rep);

@@ -1,0 +1,84 @@
+/* The agent: pmld's logic, the live driver of a policy (src/policy). It records the base
+ * set at start, turns kernel events from a source (source.h) into decision-log records and
+ * policy observations, and on a timer asks the policy what to do and carries it out through
+ * the loader, logging every change. The command (src/cmd/pmld.c) only parses options and
+ * wires signals; issue 7's predictive loop grows here.
+ *
+ * Every record goes to the decision log (util/event-log.h) with source "pmld" (or
+ * "tracefs" for what the kernel reported). A failure the agent can survive is logged as an
+ * info record with an errno and a reason starting "error: ", and through pml_err. */
+#ifndef PML_AGENT_AGENT_H
+#define PML_AGENT_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "agent/source.h"
+#include "loader/loader.h"
+#include "policy/policy.h"
+
+struct pml_agent_config {
+	const char *policy;	/* "reactive" (NULL), "idle-unload" */
+	double idle_seconds;	/* idle-unload: T (0: 5 s) */
+	const char *log_path;	/* the decision log (appended, created) */
+	const char *base_file;	/* NULL, or where to write the base set ("name bytes" lines) */
+	unsigned tick_ms;	/* period of idle checks (0: 250) */
+	/* Pins beyond the base set, e.g. the policy file's (see pml_policy_config). */
+	bool (*pinned_fn)(void *pinned_data, const char *module);
+	void *pinned_data;
+	const struct pml_clock *clock; /* NULL: CLOCK_MONOTONIC; borrowed */
+};
+
+struct pml_agent;
+
+/* Create an agent over loader ld (borrowed: must outlive the agent). Opens the log.
+ * Returns 0, -ENOENT for an unknown policy, -EINVAL for a bad config (no log path,
+ * idle_seconds < 0), -ENOMEM, or the -errno of opening the log. */
+int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
+		  struct pml_agent **ret);
+void pml_agent_free(struct pml_agent *a);
+
+/* Record the start and the base set: every module loaded now gets a base record, goes to
+ * the base file, into the loader's keep set and the policy's protected set. Returns the
+ * number of base modules, or -errno when the module list cannot be read (logged). */
+int pml_agent_start(struct pml_agent *a);
+
+/* One kernel event: a request/load/unload record (source "tracefs") and the policy's
+ * observation. Returns 0 or the -errno of writing the log. */
+int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev);
+
+/* One idle check: read the module set, ask the policy, carry out its unloads (with
+ * PML_UNLOAD_DEPS; an -EBUSY is "not yet", not an error). Returns the number of modules
+ * removed, or -errno when the module set cannot be read. */
+int pml_agent_tick(struct pml_agent *a);
+
+/* The event loop: waits (epoll) on the source (may be NULL: ticks only), a timerfd of
+ * tick_ms and stop_fd; returns when stop_fd becomes readable (a signalfd for SIGTERM, an
+ * eventfd in tests) without reading it. A source that fails is logged and dropped; the loop
+ * goes on. Returns 0, or -errno when the loop itself cannot be set up (logged). */
+int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd);
+
+/* Record the stop: an info record "stop: ..." with the agent's CPU time (ms) and maximum
+ * RSS (bytes) from getrusage, then sync the log. Returns 0 or -errno. */
+int pml_agent_stop(struct pml_agent *a);
+
+/* Log a survivable failure: pml_err and an info record (reason "error: MSG", errno err). */
+__attribute__((format(printf, 3, 4))) void pml_agent_error(struct pml_agent *a, int err,
+							   const char *fmt, ...);
+/* An info record with reason MSG (and pml_info). */
+__attribute__((format(printf, 2, 3))) void pml_agent_info(struct pml_agent *a,
+							  const char *fmt, ...);
+
+/* Counters, for tests and the stop record. */
+struct pml_agent_stats {
+	uint64_t events;	 /* kernel events handled */
+	uint64_t ticks;
+	uint64_t unloads;	 /* modules removed */
+	uint64_t unload_busy;	 /* unloads refused with -EBUSY */
+	uint64_t unload_failed;	 /* other failures */
+	uint64_t log_errors;	 /* records that could not be written */
+};
+const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a);
+
+#endif

@@ -1,0 +1,307 @@
+/* The agent over the in-memory loader with an injected clock: the base set (records, base
+ * file, never unloaded), kernel events to records, idle-unload ticks (a module idle < T
+ * stays, >= T goes with its unused dependencies, a module in use never goes), a refused
+ * unload waits T again, the event loop stops on its stop fd and drains its source, and the
+ * resulting log reads back through the report with the right counts. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/report.h"
+#include "unit.h"
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *data)
+{
+	return *(uint64_t *)data;
+}
+
+static const struct pml_clock clock = {fake_clock, &fake_now};
+
+#define S(x) ((uint64_t)((x) * 1e9))
+
+static const char tree[] = "sctp: libcrc32c\n"
+			   "libcrc32c:\n"
+			   "vfat: fat\n"
+			   "fat:\n"
+			   "loop:\n"
+			   "tun:\n"
+			   "virtio_blk:\n"
+			   "size sctp 438272\n"
+			   "size libcrc32c 16384\n"
+			   "size vfat 24576\n"
+			   "size fat 90112\n"
+			   "size loop 32768\n"
+			   "size tun 40960\n"
+			   "size virtio_blk 20480\n"
+			   "alias net-pf-10-proto-132 sctp\n";
+
+static char log_path[64], base_path[80];
+
+static void temp_paths(void)
+{
+	int fd;
+
+	snprintf(log_path, sizeof(log_path), "/tmp/pml-test-agent-XXXXXX");
+	fd = mkstemp(log_path);
+	if (fd >= 0)
+		close(fd);
+	snprintf(base_path, sizeof(base_path), "%s.base", log_path);
+}
+
+static void kev(struct pml_agent *a, enum pml_kevent_kind kind, const char *name, double t)
+{
+	struct pml_kevent ev = {.kind = kind, .t_ns = S(t), .pid = 201};
+
+	snprintf(ev.name, sizeof(ev.name), "%s", name);
+	snprintf(ev.comm, sizeof(ev.comm), "socat");
+	CHECK(pml_agent_handle(a, &ev) == 0);
+}
+
+static int tick_at(struct pml_agent *a, double t)
+{
+	fake_now = S(t);
+	return pml_agent_tick(a);
+}
+
+static bool loaded(struct pml_loader *ld, const char *name)
+{
+	return pml_loader_refcnt(ld, name) >= 0;
+}
+
+static void test_idle_unload(void)
+{
+	struct pml_agent_config cfg = {.policy = "idle-unload", .idle_seconds = 5,
+				       .log_path = log_path, .base_file = base_path,
+				       .clock = &clock};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	struct pml_report *rep = NULL;
+	char line[128];
+	FILE *f;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld)
+		return;
+	CHECK(pml_loader_load(ld, "virtio_blk", 0, NULL) == 0);
+	fake_now = S(1);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 1);
+	f = fopen(base_path, "r");
+	CHECK(f != NULL);
+	if (f) {
+		CHECK(fgets(line, sizeof(line), f) != NULL);
+		CHECK_STR(line, "virtio_blk 20480\n");
+		CHECK(fgets(line, sizeof(line), f) == NULL);
+		fclose(f);
+	}
+
+	/* t = 2 s: the shim loads sctp (and libcrc32c) for socat; vfat gets mounted (in use);
+	 * loop is loaded unseen by the kernel events (the first tick finds it). */
+	kev(a, PML_KEV_REQUEST, "net-pf-10-proto-132", 2.0);
+	CHECK(pml_loader_load(ld, "net-pf-10-proto-132", 0, NULL) == 0);
+	kev(a, PML_KEV_LOAD, "libcrc32c", 2.0);
+	kev(a, PML_KEV_LOAD, "sctp", 2.0);
+	CHECK(pml_loader_load(ld, "vfat", 0, NULL) == 0);
+	kev(a, PML_KEV_LOAD, "fat", 2.0);
+	kev(a, PML_KEV_LOAD, "vfat", 2.0);
+	CHECK(pml_loader_memory_set_refcnt(ld, "vfat", 1) == 0);
+	CHECK(pml_loader_load(ld, "loop", 0, NULL) == 0);
+
+	CHECK(tick_at(a, 2.25) == 0);
+	CHECK(tick_at(a, 6.9) == 0);
+	CHECK(loaded(ld, "sctp"));
+	/* At T: sctp goes, and its dependency with it. */
+	CHECK(tick_at(a, 7.0) == 2);
+	CHECK(!loaded(ld, "sctp"));
+	CHECK(!loaded(ld, "libcrc32c"));
+	CHECK(loaded(ld, "loop"));
+	kev(a, PML_KEV_FREE, "sctp", 7.0); /* the kernel's view of the same */
+	CHECK(tick_at(a, 7.25) == 1);	    /* loop: idle since the first tick, 2.25 s */
+	CHECK(!loaded(ld, "loop"));
+	/* In use, held, or base: never. */
+	CHECK(tick_at(a, 100) == 0);
+	CHECK(loaded(ld, "vfat") && loaded(ld, "fat") && loaded(ld, "virtio_blk"));
+	/* Unmounted at 100 s: vfat and fat go 5 s later. */
+	CHECK(pml_loader_memory_set_refcnt(ld, "vfat", 0) == 0);
+	CHECK(tick_at(a, 100.25) == 0);
+	CHECK(tick_at(a, 105.0) == 0);
+	CHECK(tick_at(a, 105.25) == 2);
+	CHECK(!loaded(ld, "vfat") && !loaded(ld, "fat"));
+	CHECK(tick_at(a, 1000) == 0);
+	CHECK(loaded(ld, "virtio_blk"));
+	CHECK(pml_agent_stats(a)->unloads == 5);
+	CHECK(pml_agent_stats(a)->unload_failed == 0);
+
+	/* A module the loader keeps (-EPERM): not an error, retried only after T again. */
+	CHECK(pml_loader_load(ld, "tun", 0, NULL) == 0);
+	CHECK(pml_loader_keep(ld, "tun") == 0);
+	kev(a, PML_KEV_LOAD, "tun", 1000);
+	CHECK(tick_at(a, 1005) == 0);
+	CHECK(pml_agent_stats(a)->unload_busy == 1);
+	CHECK(tick_at(a, 1005.25) == 0);
+	CHECK(pml_agent_stats(a)->unload_busy == 1);
+	CHECK(tick_at(a, 1010) == 0);
+	CHECK(pml_agent_stats(a)->unload_busy == 2);
+	CHECK(loaded(ld, "tun"));
+
+	fake_now = S(1011);
+	CHECK(pml_agent_stop(a) == 0);
+
+	/* The log reads back. */
+	CHECK(pml_report_load(log_path, &rep) == 0);
+	if (rep) {
+		const struct pml_report_summary *s = pml_report_summary(rep);
+		size_t dep_reasons = 0;
+
+		CHECK(s->malformed == 0);
+		CHECK(s->base_modules == 1);
+		CHECK(s->base_bytes == 20480);
+		CHECK(s->loads == 5);	/* libcrc32c sctp fat vfat tun (loop unseen) */
+		CHECK(s->unloads == 5); /* sctp libcrc32c loop vfat fat */
+		CHECK(s->requests == 1);
+		CHECK(s->fails == 0);
+		CHECK(s->agent_cpu_ms >= 0);
+		CHECK(s->agent_maxrss_bytes > 0);
+		CHECK(s->peak_bytes == 438272 + 16384 + 24576 + 90112);
+		for (size_t i = 0; i < pml_report_n_events(rep); i++) {
+			const struct pml_report_event *e = pml_report_event(rep, i);
+
+			if (e->kind != PML_EV_UNLOAD || e->duplicate)
+				continue;
+			CHECK_STR(e->source, "pmld");
+			CHECK(e->bytes > 0);
+			CHECK(e->ms >= 0);
+			CHECK(e->reason && !strncmp(e->reason, "idle 5.", 7));
+			dep_reasons += e->reason && strstr(e->reason, "dependency of") != NULL;
+		}
+		CHECK(dep_reasons == 2); /* libcrc32c of sctp, fat of vfat */
+		pml_report_free(rep);
+	}
+out:
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(base_path);
+	unlink(log_path);
+}
+
+static void test_reactive(void)
+{
+	struct pml_agent_config cfg = {.log_path = log_path, .clock = &clock};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld)
+		return;
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (a) {
+		CHECK(pml_agent_start(a) == 0);
+		CHECK(pml_loader_load(ld, "sctp", 0, NULL) == 0);
+		CHECK(tick_at(a, 1) == 0);
+		CHECK(tick_at(a, 1e6) == 0);
+		CHECK(loaded(ld, "sctp"));
+	}
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(log_path);
+}
+
+/* A source of canned events, without a descriptor: drained on ticks and at stop. */
+struct canned {
+	struct pml_source base;
+	int left;
+};
+
+static int canned_fd(struct pml_source *s)
+{
+	return -1;
+}
+
+static int canned_read(struct pml_source *s, struct pml_kevent *evs, size_t max)
+{
+	struct canned *c = (struct canned *)s;
+	size_t n = 0;
+
+	while (c->left > 0 && n < max) {
+		memset(&evs[n], 0, sizeof(evs[n]));
+		evs[n].kind = PML_KEV_REQUEST;
+		evs[n].t_ns = S(3);
+		snprintf(evs[n].name, sizeof(evs[n].name), "netdev-x%d", c->left);
+		c->left--;
+		n++;
+	}
+	return (int)n;
+}
+
+static void canned_free(struct pml_source *s)
+{
+}
+
+static const struct pml_source_ops canned_ops = {"canned", canned_fd, canned_read,
+						 canned_free};
+
+static void test_run(void)
+{
+	struct pml_agent_config cfg = {.policy = "reactive+idle-unload", .log_path = log_path,
+				       .tick_ms = 10};
+	struct canned src = {.base = {.ops = &canned_ops}, .left = 70};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	struct pml_report *rep = NULL;
+	int stop = eventfd(1, EFD_CLOEXEC); /* already signalled */
+
+	CHECK(stop >= 0);
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld || stop < 0)
+		return;
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (a) {
+		CHECK(pml_agent_start(a) == 0);
+		CHECK(pml_agent_run(a, &src.base, stop) == 0);
+		CHECK(pml_agent_stats(a)->events == 70); /* drained at stop, over batches */
+		CHECK(pml_agent_stop(a) == 0);
+		CHECK(pml_report_load(log_path, &rep) == 0);
+		if (rep)
+			CHECK(pml_report_summary(rep)->requests == 70);
+		pml_report_free(rep);
+	}
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	close(stop);
+	unlink(log_path);
+}
+
+static void test_bad_config(void)
+{
+	struct pml_agent_config cfg = {.policy = "oracle", .log_path = log_path};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	CHECK(pml_agent_new(&cfg, ld, &a) == -ENOENT);
+	cfg.policy = "reactive";
+	cfg.log_path = NULL;
+	CHECK(pml_agent_new(&cfg, ld, &a) == -EINVAL);
+	cfg.log_path = "/nonexistent/dir/events.jsonl";
+	CHECK(pml_agent_new(&cfg, ld, &a) == -ENOENT);
+	CHECK(a == NULL);
+	pml_loader_free(ld);
+}
+
+int main(void)
+{
+	temp_paths();
+	test_idle_unload();
+	test_reactive();
+	test_run();
+	test_bad_config();
+	return unit_done("agent");
+}
