@@ -313,7 +313,7 @@ static enum catalog_state catalog_check(const char *path, const char *fingerprin
 	/* Damage inside the file shows up here rather than at a later look-up. */
 	v = meta_get(db, "modules", buf, sizeof(buf));
 	if (!v || prepare(db, "PRAGMA quick_check", &st_count) < 0 ||
-	    sqlite3_step(st_count) != SQLITE_ROW ||
+	    sqlite3_step(st_count) != SQLITE_ROW || !sqlite3_column_text(st_count, 0) ||
 	    strcmp((const char *)sqlite3_column_text(st_count, 0), "ok")) {
 		*why = "damaged (integrity check failed)";
 		goto out;

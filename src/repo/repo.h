@@ -18,7 +18,9 @@
  *
  * Alias resolution (modprobe -R) goes through libkmod's binary indexes of the same tree,
  * whose context the repo keeps open: each answer costs index look-ups, also when the alias
- * resolves to no module. */
+ * resolves to no module (about 1 us on the 6.1 tree).
+ *
+ * A struct pml_repo is not thread-safe: one per thread, or a lock around it. */
 #ifndef PML_REPO_REPO_H
 #define PML_REPO_REPO_H
 
