@@ -199,6 +199,36 @@ static void test_helpers(void)
 	CHECK(pml_kernel_series(NULL, s, sizeof(s)) == -EINVAL);
 }
 
+/* A version-1 file written when the format was made: it must keep loading (format drift
+ * would break every model already shipped). */
+static void test_committed_fixture(void)
+{
+	const char *fix = getenv("PML_TEST_FIXTURES");
+	char p[4096];
+	struct pml_model_file *mf = NULL;
+	struct pml_lstm *m = NULL;
+	float probs[2];
+
+	snprintf(p, sizeof(p), "%s/model/tiny-lstm.pml", fix ? fix : "tests/fixtures");
+	CHECK(pml_model_file_open(p, "6.1.0-56-amd64", 0, &mf) == 0);
+	if (!mf)
+		return;
+	CHECK(mf->version == 1 && mf->kind == PML_MODEL_LSTM);
+	CHECK(mf->params[0] == 4 && mf->params[2] == 4 && mf->params[4] == 2);
+	CHECK_STR(mf->vocab[2], "socket:inet:stream:sctp");
+	CHECK_STR(mf->modules[1], "tun");
+	CHECK(pml_lstm_from_file(mf, &m) == 0);
+	if (m) {
+		struct pml_lstm_stream *s = pml_lstm_stream_new(m, true);
+
+		pml_lstm_stream_step(s, 2, probs);
+		CHECK(probs[0] > 0.0f && probs[0] < 1.0f);
+		pml_lstm_stream_free(s);
+	}
+	pml_lstm_free(m);
+	pml_model_file_free(mf);
+}
+
 static void test_bad_writes(struct pml_lstm *m)
 {
 	char long_release[80];
@@ -224,6 +254,7 @@ int main(void)
 	test_kernel_checks();
 	test_refusals();
 	test_bad_writes(m);
+	test_committed_fixture();
 	pml_lstm_free(m);
 	unlink(path);
 	rmdir(dir);
