@@ -30,6 +30,7 @@ struct pml_agent {
 	size_t n_mods;
 	struct pml_agent_stats stats;
 	uint64_t lost_logged, malformed_logged;
+	bool list_failing; /* said once, not every tick */
 };
 
 static uint64_t now(const struct pml_agent *a)
@@ -221,7 +222,8 @@ int pml_agent_start(struct pml_agent *a)
 			       a->pol->ops->name, pml_loader_backend(a->ld));
 	n = refresh(a);
 	if (n < 0) {
-		pml_agent_error(a, n, "cannot list the loaded modules: %s", strerror(-n));
+		pml_agent_error(a, n, "cannot list the loaded modules (/proc/modules): %s",
+				strerror(-n));
 		return n;
 	}
 	/* Oldest first, as they were loaded. */
@@ -385,9 +387,15 @@ int pml_agent_tick(struct pml_agent *a)
 		return 0;
 	n = refresh(a);
 	if (n < 0) {
-		pml_agent_error(a, n, "cannot list the loaded modules: %s", strerror(-n));
+		if (!a->list_failing)
+			pml_agent_error(a, n, "cannot list the loaded modules (/proc/modules): "
+					"%s; no idle checks until it can", strerror(-n));
+		a->list_failing = true;
 		return n;
 	}
+	if (a->list_failing)
+		pml_agent_info(a, "the module list reads again");
+	a->list_failing = false;
 	n = pml_policy_decide(a->pol, a->mods, a->n_mods, acts, ACTIONS_MAX);
 	if (n < 0) {
 		pml_agent_error(a, n, "policy %s: %s", a->pol->ops->name, strerror(-n));

@@ -1,8 +1,12 @@
 /* The tracefs line parser over lines in Linux 6.1's trace_pipe format
  * (tests/fixtures/agent/trace_pipe-6.1.txt), one expectation per fixture line. */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "agent/source.h"
 #include "unit.h"
@@ -97,9 +101,124 @@ static void test_edges(void)
 	CHECK(ev.t_ns == 2000000000ull);
 }
 
+static int put(const char *dir, const char *file, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "w");
+	if (!f)
+		return -errno;
+	fputs(text, f);
+	return fclose(f) ? -errno : 0;
+}
+
+static char *slurp(const char *dir, const char *file)
+{
+	static char buf[256];
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, file);
+	f = fopen(path, "r");
+	if (!f)
+		return NULL;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
+}
+
+/* The live source over a fake tracefs: directories and files where the kernel has them,
+ * a FIFO for trace_pipe. Checks the settings it writes and the events it reads, lines
+ * split across reads included. */
+static void test_fake_tracefs(void)
+{
+	char root[] = "/tmp/pml-test-tracefs-XXXXXX", inst[128], dir[256], why[256] = "";
+	static const char *const evs[] = {"module_request", "module_load", "module_free"};
+	struct pml_source *src = NULL;
+	struct pml_kevent out[8];
+	int wfd, n;
+
+	if (!mkdtemp(root)) {
+		CHECK(!"mkdtemp");
+		return;
+	}
+	/* No module events: refused with a reason. */
+	snprintf(inst, sizeof(inst), "%s/instances", root);
+	CHECK(mkdir(inst, 0755) == 0);
+	CHECK(pml_source_new_tracefs(root, why, sizeof(why), &src) == -ENODEV);
+	CHECK(strstr(why, "no module tracepoints") != NULL);
+
+	snprintf(inst, sizeof(inst), "%s/instances/pml", root);
+	{
+		char p[256];
+
+		CHECK(mkdir(inst, 0755) == 0);
+		snprintf(p, sizeof(p), "%s/events", inst);
+		mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/events/module", inst);
+		mkdir(p, 0755);
+		for (size_t i = 0; i < 3; i++) {
+			snprintf(p, sizeof(p), "%s/events/module/%s", inst, evs[i]);
+			mkdir(p, 0755);
+			snprintf(p, sizeof(p), "events/module/%s/enable", evs[i]);
+			put(inst, p, "0\n");
+		}
+	}
+	put(inst, "trace_clock", "[local] global mono\n");
+	put(inst, "buffer_percent", "50\n");
+	snprintf(dir, sizeof(dir), "%s/trace_pipe", inst);
+	CHECK(mkfifo(dir, 0600) == 0);
+
+	CHECK(pml_source_new_tracefs(root, why, sizeof(why), &src) == 0);
+	if (!src)
+		goto out;
+	CHECK_STR(slurp(inst, "trace_clock"), "mono");
+	CHECK_STR(slurp(inst, "buffer_percent"), "0");
+	CHECK_STR(slurp(inst, "events/module/module_request/enable"), "1");
+	CHECK_STR(slurp(inst, "events/module/module_free/enable"), "1");
+	CHECK(pml_source_fd(src) >= 0);
+	wfd = open(dir, O_WRONLY | O_NONBLOCK);
+	CHECK(wfd >= 0);
+	CHECK(pml_source_read(src, out, 8) == 0); /* nothing yet: does not block */
+	{
+		const char *a = "   socat-201   [001] .....  12.345678: module_request: sctp wa";
+		const char *b = "it=1 call_site=x\n  modprobe-205  [000] .....  12.4: module_lo"
+				"ad: sctp \ngarbage\n  rmmod-9 [0] ..... 13.0: module_free: \n";
+
+		CHECK(write(wfd, a, strlen(a)) == (ssize_t)strlen(a));
+		CHECK(pml_source_read(src, out, 8) == 0); /* half a line */
+		CHECK(write(wfd, b, strlen(b)) == (ssize_t)strlen(b));
+		n = pml_source_read(src, out, 8);
+		CHECK(n == 2);
+		if (n == 2) {
+			CHECK(out[0].kind == PML_KEV_REQUEST);
+			CHECK_STR(out[0].name, "sctp");
+			CHECK(out[0].pid == 201);
+			CHECK(out[1].kind == PML_KEV_LOAD);
+			CHECK(out[1].t_ns == 12400000000ull);
+		}
+		CHECK(src->malformed == 1); /* the module_free without a name */
+	}
+	close(wfd);
+	pml_source_free(src);
+	CHECK_STR(slurp(inst, "events/module/module_load/enable"), "0");
+out:
+	{
+		char cmd[600];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
+		CHECK(system(cmd) == 0);
+	}
+}
+
 int main(void)
 {
 	test_fixture();
 	test_edges();
+	test_fake_tracefs();
 	return unit_done("agent-tracefs");
 }

@@ -1,0 +1,286 @@
+/* pmld: the pml daemon. Parses options, reads the policy file, creates the loader, the
+ * kernel event source and the agent (src/agent), runs until SIGTERM/SIGINT, and records its
+ * own cost at the end. Every failure is said on stderr and, once the log path is known, in
+ * the decision log as well: the log is what comes back from the guest.
+ *
+ * Exit status: 0 after a signal, 1 when it could not start or its loop broke, 2 for a bad
+ * command line. */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/source.h"
+#include "loader/loader.h"
+#include "policy/policy-file.h"
+#include "policy/policy.h"
+#include "util/event-log.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+
+#define DEFAULT_LOG "/run/pml/events.jsonl"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pmld [OPTIONS]\n\n"
+		"The pml daemon: records the base module set, watches the kernel's module\n"
+		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
+		"  --policy NAME        reactive (default) or idle-unload (reactive+idle-unload)\n"
+		"  --idle-seconds T     idle-unload: unload after T s at refcount 0 (default: the\n"
+		"                       policy file's idle-unload, else 5)\n"
+		"  --log PATH           the decision log, appended (default " DEFAULT_LOG ")\n"
+		"  --base-file PATH     also write the base set there (\"name bytes\" lines)\n"
+		"  --policy-file PATH   pins and idle time (default " PML_POLICY_FILE_DEFAULT
+		" when present)\n"
+		"  --moddir DIR         the module tree (default /lib/modules/`uname -r`)\n"
+		"  --tracefs DIR        tracefs mount (default: found or mounted)\n"
+		"  --no-trace           do not watch the kernel's module tracepoints\n"
+		"  --tick-ms N          period of idle checks (default 250)\n"
+		"  --ready-file PATH    create PATH once watching (for the guest init to wait on)\n"
+		"  -v, --verbose        debug messages on stderr\n"
+		"  -h, --help           this text\n\n"
+		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n");
+}
+
+/* Before the agent exists: say it on stderr and, when possible, in the log. */
+static void early_error(const char *log_path, int err, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void early_error(const char *log_path, int err, const char *fmt, ...)
+{
+	struct pml_event_rec rec;
+	char msg[600], reason[640];
+	va_list ap;
+	int fd;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "pmld: %s\n", msg);
+	fd = pml_event_log_open(log_path);
+	if (fd < 0) {
+		fprintf(stderr, "pmld: %s: cannot open the decision log either: %s\n", log_path,
+			strerror(-fd));
+		return;
+	}
+	snprintf(reason, sizeof(reason), "error: %s", msg);
+	pml_event_rec_init(&rec, PML_EV_INFO);
+	rec.reason = reason;
+	rec.source = "pmld";
+	rec.err = err;
+	rec.t_ns = pml_now_ns();
+	pml_event_log_append(fd, &rec);
+	close(fd);
+}
+
+static bool pinned_by_file(void *data, const char *module)
+{
+	return pml_policy_file_pinned(data, module);
+}
+
+static int parse_double(const char *s, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || v < 0 || v != v)
+		return -EINVAL;
+	*ret = v;
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"policy", required_argument, NULL, 'p'},
+		{"idle-seconds", required_argument, NULL, 'i'},
+		{"log", required_argument, NULL, 'l'},
+		{"base-file", required_argument, NULL, 'b'},
+		{"policy-file", required_argument, NULL, 'f'},
+		{"moddir", required_argument, NULL, 'm'},
+		{"tracefs", required_argument, NULL, 't'},
+		{"no-trace", no_argument, NULL, 'n'},
+		{"tick-ms", required_argument, NULL, 'k'},
+		{"ready-file", required_argument, NULL, 'r'},
+		{"verbose", no_argument, NULL, 'v'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG};
+	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
+	struct pml_policy_file *pf = NULL;
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	struct pml_source *src = NULL;
+	struct signalfd_siginfo si;
+	bool trace = true, idle_given = false;
+	char why[512];
+	sigset_t mask;
+	int c, r, sfd = -1, status = 1;
+
+	pml_set_log_fn(pml_log_stderr, "pmld");
+	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (!pml_policy_find(optarg)) {
+				fprintf(stderr, "pmld: --policy %s: unknown policy (known:", optarg);
+				for (size_t i = 0; pml_policies[i]; i++)
+					fprintf(stderr, " %s", pml_policies[i]->name);
+				fprintf(stderr, ")\n");
+				return 2;
+			}
+			cfg.policy = optarg;
+			break;
+		case 'i':
+			if (parse_double(optarg, &cfg.idle_seconds) < 0 || cfg.idle_seconds <= 0) {
+				fprintf(stderr, "pmld: --idle-seconds %s: not a positive number\n",
+					optarg);
+				return 2;
+			}
+			idle_given = true;
+			break;
+		case 'l':
+			cfg.log_path = optarg;
+			break;
+		case 'b':
+			cfg.base_file = optarg;
+			break;
+		case 'f':
+			policy_file = optarg;
+			break;
+		case 'm':
+			moddir = optarg;
+			break;
+		case 't':
+			tracefs = optarg;
+			break;
+		case 'n':
+			trace = false;
+			break;
+		case 'k': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 10 || v > 60000) {
+				fprintf(stderr, "pmld: --tick-ms %s: want 10..60000\n", optarg);
+				return 2;
+			}
+			cfg.tick_ms = (unsigned)v;
+			break;
+		}
+		case 'r':
+			ready = optarg;
+			break;
+		case 'v':
+			pml_set_log_level(PML_LOG_DEBUG);
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return 2;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pmld: unexpected argument '%s'\n", argv[optind]);
+		usage(stderr);
+		return 2;
+	}
+
+	/* Signals arrive through a descriptor the loop polls: no handler races. */
+	sigemptyset(&mask);
+	sigaddset(&mask, SIGTERM);
+	sigaddset(&mask, SIGINT);
+	sigaddset(&mask, SIGHUP);
+	signal(SIGPIPE, SIG_IGN);
+	if (sigprocmask(SIG_BLOCK, &mask, NULL) < 0 ||
+	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+		early_error(cfg.log_path, -errno, "signalfd: %s", strerror(errno));
+		return 1;
+	}
+
+	if (!policy_file && access(PML_POLICY_FILE_DEFAULT, F_OK) == 0)
+		policy_file = PML_POLICY_FILE_DEFAULT;
+	if (policy_file) {
+		r = pml_policy_file_load_msg(policy_file, &pf, why, sizeof(why));
+		if (r < 0) {
+			early_error(cfg.log_path, r, "policy file: %s",
+				    why[0] ? why : strerror(-r));
+			goto out;
+		}
+		if (!idle_given && pf->idle_unload_s > 0)
+			cfg.idle_seconds = pf->idle_unload_s;
+		cfg.pinned_fn = pinned_by_file;
+		cfg.pinned_data = pf;
+	}
+
+	r = pml_loader_new_kmod(moddir, &ld);
+	if (r < 0) {
+		early_error(cfg.log_path, r, "cannot open the module tree %s: %s",
+			    moddir ? moddir : "/lib/modules/`uname -r`", strerror(-r));
+		goto out;
+	}
+	r = pml_agent_new(&cfg, ld, &a);
+	if (r < 0) {
+		early_error(cfg.log_path, r, "cannot start the agent (log %s): %s", cfg.log_path,
+			    strerror(-r));
+		goto out;
+	}
+	if (policy_file)
+		pml_agent_info(a, "policy file %s", policy_file);
+	/* Without the base set, idle-unload could take modules the system booted with:
+	 * only a policy that never unloads may go on. */
+	r = pml_agent_start(a);
+	if (r < 0 && pml_policy_find(cfg.policy)->decide) {
+		pml_agent_error(a, r, "policy %s needs the base set: stopping", cfg.policy);
+		goto out;
+	}
+
+	if (trace) {
+		why[0] = '\0';
+		r = pml_source_new_tracefs(tracefs, why, sizeof(why), &src);
+		if (r < 0) {
+			pml_agent_error(a, r, "tracefs: %s; continuing without kernel events "
+					"(no request records, loads seen by the shim only)", why);
+			src = NULL;
+		}
+	}
+	if (ready) {
+		int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
+
+		if (fd < 0)
+			pml_agent_error(a, -errno, "%s: cannot create the ready file: %s", ready,
+					strerror(errno));
+		else
+			close(fd);
+	}
+
+	r = pml_agent_run(a, src, sfd);
+	if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
+		pml_agent_info(a, "signal %s from pid %u", strsignal((int)si.ssi_signo),
+			       si.ssi_pid);
+	pml_source_free(src);
+	src = NULL;
+	if (pml_agent_stop(a) < 0)
+		fprintf(stderr, "pmld: %s: the decision log may be incomplete\n", cfg.log_path);
+	status = r < 0 ? 1 : 0;
+out:
+	pml_source_free(src);
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	pml_policy_file_free(pf);
+	if (sfd >= 0)
+		close(sfd);
+	return status;
+}
