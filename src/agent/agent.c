@@ -323,9 +323,22 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 {
 	struct pml_op_result res = {0};
 	struct pml_pol_event pev = {.kind = PML_POL_BUSY, .module = act->module, .bytes = -1};
+	unsigned flags = PML_UNLOAD_DEPS;
 	int removed = 0, r;
 
-	r = pml_loader_unload(a->ld, act->module, PML_UNLOAD_DEPS, &res);
+	/* The loader keeps the base set itself; pins by rule (the policy file's globs) it does
+	 * not know, so a dependency it would take along is checked here first. */
+	if (a->cfg.pinned_fn &&
+	    pml_loader_unload(a->ld, act->module, flags | PML_UNLOAD_DRY_RUN, &res) == 0) {
+		for (size_t i = 1; i < res.n && i < PML_MOD_OP_MAX; i++)
+			if (pml_policy_is_protected(a->pol, res.mods[i].name)) {
+				pml_dbg("unload %s: dependency %s is pinned, leaving all its "
+					"dependencies", act->module, res.mods[i].name);
+				flags = 0;
+				break;
+			}
+	}
+	r = pml_loader_unload(a->ld, act->module, flags, &res);
 	pev.t_ns = now(a);
 	if (r == -EBUSY || r == -EAGAIN || r == -EPERM) {
 		/* Not yet (in use again) or not ours to remove: the policy waits T again. */
@@ -345,6 +358,11 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 
 		if (!op->done && !op->err)
 			continue;
+		if (op->err == -EBUSY || op->err == -EAGAIN) {
+			/* The kernel refused: a reference appeared since the check. */
+			a->stats.unload_busy++;
+			continue;
+		}
 		log_unload(a, act, op, m ? m->bytes : -1);
 		if (op->err) {
 			a->stats.unload_failed++;

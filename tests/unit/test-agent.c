@@ -279,6 +279,41 @@ static void test_run(void)
 	unlink(log_path);
 }
 
+static bool pin_lib(void *data, const char *module)
+{
+	return !strncmp(module, "lib", 3);
+}
+
+/* A pinned dependency (by rule, unknown to the loader) stays when its user goes. */
+static void test_pinned_dependency(void)
+{
+	struct pml_agent_config cfg = {.policy = "idle-unload", .idle_seconds = 1,
+				       .log_path = log_path, .pinned_fn = pin_lib,
+				       .clock = &clock};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld)
+		return;
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (a) {
+		fake_now = S(1);
+		CHECK(pml_agent_start(a) == 0);
+		CHECK(pml_loader_load(ld, "sctp", 0, NULL) == 0);
+		kev(a, PML_KEV_LOAD, "sctp", 1);
+		kev(a, PML_KEV_LOAD, "libcrc32c", 1);
+		CHECK(tick_at(a, 2) == 1);
+		CHECK(!loaded(ld, "sctp"));
+		CHECK(loaded(ld, "libcrc32c"));
+		CHECK(tick_at(a, 100) == 0);
+		CHECK(loaded(ld, "libcrc32c"));
+	}
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(log_path);
+}
+
 static void test_bad_config(void)
 {
 	struct pml_agent_config cfg = {.policy = "oracle", .log_path = log_path};
@@ -302,6 +337,7 @@ int main(void)
 	test_idle_unload();
 	test_reactive();
 	test_run();
+	test_pinned_dependency();
 	test_bad_config();
 	return unit_done("agent");
 }
