@@ -238,6 +238,27 @@ static bool parse_proc_line(char *line, struct pml_loaded *l)
 	return true;
 }
 
+int pml_proc_modules_parse(const char *text, struct pml_loaded *mods, size_t max)
+{
+	int n = 0;
+
+	while (text && *text) {
+		const char *eol = strchr(text, '\n');
+		size_t len = eol ? (size_t)(eol - text) : strlen(text);
+		char line[8192];
+		struct pml_loaded tmp;
+
+		if (len < sizeof(line)) {
+			memcpy(line, text, len);
+			line[len] = '\0';
+			if (parse_proc_line(line, (size_t)n < max ? &mods[n] : &tmp))
+				n++;
+		}
+		text += len + (eol ? 1 : 0);
+	}
+	return n;
+}
+
 static int kb_list_loaded(void *be, struct pml_loaded *mods, size_t max)
 {
 	FILE *f = fopen("/proc/modules", "re");
@@ -250,9 +271,8 @@ static int kb_list_loaded(void *be, struct pml_loaded *mods, size_t max)
 	while (getline(&line, &cap, f) > 0) {
 		struct pml_loaded tmp;
 
-		if (!parse_proc_line(line, (size_t)n < max ? &mods[n] : &tmp))
-			continue;
-		n++;
+		if (parse_proc_line(line, (size_t)n < max ? &mods[n] : &tmp))
+			n++;
 	}
 	free(line);
 	fclose(f);

@@ -99,8 +99,13 @@ struct pml_loaded {
 	int n_holders;
 };
 
-/* Fill up to max entries; returns the count of loaded modules (may exceed max), or -errno. */
+/* Fill up to max entries; returns the count of loaded modules (may exceed max), or -errno
+ * (kmod backend: -ENOENT when the kernel has no /proc/modules, i.e. no module support). */
 int pml_loader_list_loaded(struct pml_loader *ld, struct pml_loaded *mods, size_t max);
+
+/* Parse the text of /proc/modules ("name size refcnt holder,holder, state address"); the
+ * same contract as pml_loader_list_loaded. Lines that do not parse are skipped. */
+int pml_proc_modules_parse(const char *text, struct pml_loaded *mods, size_t max);
 
 /* Refcount of a loaded module, -ENOENT if not loaded. */
 int pml_loader_refcnt(struct pml_loader *ld, const char *name);

@@ -253,9 +253,33 @@ static void test_misc(const char *tree)
 	pml_loader_free(ld);
 }
 
+static void test_proc_modules(void)
+{
+	char *text = read_fixture("proc-modules.txt");
+	struct pml_loaded mods[16];
+	int n;
+
+	CHECK(text != NULL);
+	if (!text)
+		return;
+	n = pml_proc_modules_parse(text, mods, 16);
+	CHECK(n == 7);
+	CHECK_STR(mods[0].name, "sctp");
+	CHECK(mods[0].bytes == 434176 && mods[0].refcnt == 2 && mods[0].n_holders == 0);
+	CHECK_STR(mods[3].name, "libcrc32c");
+	CHECK(mods[3].refcnt == 3 && mods[3].n_holders == 3);
+	CHECK(mods[1].n_holders == 1);
+	CHECK_STR(mods[5].name, "vboxdrv");
+	CHECK(pml_proc_modules_parse(text, mods, 2) == 7);
+	CHECK(pml_proc_modules_parse("", mods, 2) == 0);
+	free(text);
+}
+
 int main(void)
 {
 	char *tree = read_fixture("tree.txt");
+
+	test_proc_modules();
 
 	CHECK(tree != NULL);
 	if (tree) {
