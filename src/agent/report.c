@@ -179,15 +179,15 @@ static void join_request(struct pml_report *rep, size_t i)
 	}
 }
 
-static bool denied_elsewhere(const struct pml_report *rep, const struct pml_report_event *need)
+/* Whether a need for the same alias was denied: the shim writes one deny record per denied
+ * module of the plan and one need; the need is what counts. */
+static bool need_denied(const struct pml_report *rep, const struct pml_report_event *deny)
 {
 	for (size_t i = 0; i < rep->n; i++) {
-		const struct pml_report_event *d = &rep->ev[i];
+		const struct pml_report_event *e = &rep->ev[i];
 
-		if (d->kind != PML_EV_DENY)
-			continue;
-		if ((d->alias && need->alias && !strcmp(d->alias, need->alias)) ||
-		    (d->module && need->module && !strcmp(d->module, need->module)))
+		if (e->kind == PML_EV_NEED && result_is(e, "denied") && e->alias &&
+		    deny->alias && !strcmp(e->alias, deny->alias))
 			return true;
 	}
 	return false;
@@ -329,14 +329,14 @@ static int analyse(struct pml_report *rep)
 			} else if (result_is(e, "no-module")) {
 				s->no_module++;
 			} else if (result_is(e, "denied")) {
-				if (!denied_elsewhere(rep, e))
-					s->denied++;
+				s->denied++;
 			} else {
 				s->need_errors++;
 			}
 			break;
 		case PML_EV_DENY:
-			s->denied++;
+			if (!need_denied(rep, e))
+				s->denied++;
 			break;
 		case PML_EV_FAIL:
 			s->fails++;

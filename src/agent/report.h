@@ -46,7 +46,7 @@ struct pml_report_summary {
 	double stall_max_ms;
 	size_t present;	  /* needs already satisfied when served */
 	size_t no_module; /* needs that resolved to no module */
-	size_t denied;	  /* deny records, plus denied needs without one */
+	size_t denied;	  /* needs denied, plus deny records without such a need */
 	size_t need_errors;
 	/* Module memory of non-base modules over [t_start_ns, t_end_ns]. */
 	uint64_t t_start_ns, t_end_ns;
