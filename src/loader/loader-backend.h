@@ -22,8 +22,11 @@ typedef char pml_modname[64];
 /* A module's state as the kernel reports it. */
 enum pml_mod_state {
 	PML_MOD_ABSENT = 0,  /* not loaded */
-	PML_MOD_LIVE = 1,    /* loaded (or being loaded/unloaded: COMING, GOING) */
+	PML_MOD_LIVE = 1,    /* loaded */
 	PML_MOD_BUILTIN = 2, /* built into the kernel image */
+	/* Being inserted or removed by someone else (COMING, GOING): a load inserts anyway
+	 * (the kernel waits for the other insert, then says -EEXIST), an unload is -EBUSY. */
+	PML_MOD_TRANSIENT = 3,
 };
 
 enum pml_resolve_flags {

@@ -154,9 +154,10 @@ static int kb_state(void *be, const char *name)
 	case KMOD_MODULE_BUILTIN:
 		return PML_MOD_BUILTIN;
 	case KMOD_MODULE_LIVE:
+		return PML_MOD_LIVE;
 	case KMOD_MODULE_COMING:
 	case KMOD_MODULE_GOING:
-		return PML_MOD_LIVE;
+		return PML_MOD_TRANSIENT;
 	default:
 		return r == -ENOENT || r >= 0 ? PML_MOD_ABSENT : r;
 	}

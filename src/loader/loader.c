@@ -397,6 +397,8 @@ int pml_loader_unload(struct pml_loader *ld, const char *name, unsigned flags,
 	st = ld->ops->state(ld->be, norm);
 	if (st == PML_MOD_BUILTIN)
 		return -EPERM;
+	if (st == PML_MOD_TRANSIENT)
+		return -EBUSY;
 	if (st != PML_MOD_LIVE)
 		return st < 0 && st != -ENOENT ? st : -ENOENT;
 	nh = ld->ops->usage(ld->be, norm, &refcnt, NULL, 0);
