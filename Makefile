@@ -100,3 +100,27 @@ fuzz: $(O)/fuzz/fuzz-trace-reader
 		-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 corpus-trace
 
 .PHONY: fuzz
+
+# The BPF object and its skeleton. vmlinux.h comes from the guest kernel's BTF (see
+# src/trace/gen-vmlinux-h: cached, regenerated when the kernel image changes).
+# Debian 12 packages: clang, llvm, bpftool, libbpf-dev (and xz-utils for the bzImage).
+BPF_CLANG ?= clang
+BPFTOOL ?= bpftool
+BPF_ARCH_INC := /usr/include/$(shell $(CC) -dumpmachine 2>/dev/null || echo x86_64-linux-gnu)
+
+$(O)/trace/vmlinux.h: src/trace/gen-vmlinux-h FORCE
+	@mkdir -p $(dir $@)
+	@src/trace/gen-vmlinux-h $@
+
+$(O)/trace/trace.bpf.o: src/trace/bpf/trace.bpf.c src/trace/trace-event.h $(O)/trace/vmlinux.h
+	$(BPF_CLANG) -g -O2 -target bpf -D__TARGET_ARCH_x86 -Wall -I$(O)/trace -Isrc \
+		-I$(BPF_ARCH_INC) -c $< -o $@
+
+$(O)/trace/trace.skel.h: $(O)/trace/trace.bpf.o
+	$(BPFTOOL) gen skeleton $< name pml_trace_bpf > $@.tmp && mv $@.tmp $@
+
+$(O)/src/trace/tracer.o: $(O)/trace/trace.skel.h
+$(O)/src/trace/tracer.o: CFLAGS += -I$(O)/trace
+
+FORCE:
+.PHONY: FORCE

@@ -1,0 +1,549 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The kernel side of pml's tracer (libbpf CO-RE; the user side is tracer.c).
+ *
+ * What it watches:
+ *  - raw_syscalls:sys_enter for the traced processes: every call's number and time, and
+ *    for the calls that predict or cause a module need their arguments, read here from
+ *    user memory while they are still there (socket family/type/protocol, setsockopt
+ *    level/optname/ULP name, bind/connect address, open paths, execve file and argv,
+ *    mount fstype/source, ioctl cmd, bpf cmd, key types, the module syscalls, mmap of
+ *    files);
+ *  - module:module_request/module_load/module_free for everyone (a request often runs
+ *    in a kworker or in modprobe, not in the traced tree; they are rare);
+ *  - sched_process_fork/exec/exit to follow the traced tree in the kernel: a hash map of
+ *    traced thread-group ids, seeded with targ_root_pid, grows on fork and shrinks on
+ *    the leader's exit, so filtering costs one lookup and no user-space round trip.
+ * Records go through one BPF ring buffer (trace-event.h layouts). A record that finds no
+ * room is counted in a per-CPU drop counter that user space reports; nothing is lost
+ * silently. Plain syscall records do not wake the reader (it polls on a timer, or is
+ * woken once targ_wakeup_bytes are waiting); decoded and module records do.
+ *
+ * System call numbers are x86_64's (the guest); argument registers are di, si, dx, r10,
+ * r8, r9 of the user pt_regs that sys_enter receives. */
+#include "vmlinux.h"
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+
+#include "trace/trace-event.h"
+
+char LICENSE[] SEC("license") = "GPL";
+
+/* Settings, written by user space before load (rodata: the verifier folds them). */
+const volatile __u32 targ_root_pid = 0;
+const volatile __u32 targ_self_pid = 0; /* the tracer itself, never traced */
+const volatile bool targ_all = false;
+const volatile __u64 targ_wakeup_bytes = 256 * 1024;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 16 * 1024 * 1024); /* user space may resize before load */
+} rb SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 32768);
+	__type(key, __u32);
+	__type(value, __u8);
+} traced SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} drops SEC(".maps");
+
+/* x86_64 system call numbers */
+#define NR_read 0
+#define NR_open 2
+#define NR_mmap 9
+#define NR_ioctl 16
+#define NR_socket 41
+#define NR_connect 42
+#define NR_bind 49
+#define NR_socketpair 53
+#define NR_setsockopt 54
+#define NR_execve 59
+#define NR_mount 165
+#define NR_init_module 175
+#define NR_delete_module 176
+#define NR_add_key 248
+#define NR_request_key 249
+#define NR_keyctl 250
+#define NR_openat 257
+#define NR_finit_module 313
+#define NR_bpf 321
+#define NR_execveat 322
+#define NR_openat2 437
+
+#define SOL_TCP 6
+#define TCP_ULP 31
+#define MAP_ANONYMOUS 0x20
+#define KEYCTL_SEARCH 10
+
+static __always_inline bool is_traced(__u32 tgid)
+{
+	if (tgid == targ_self_pid)
+		return false;
+	if (targ_all)
+		return true;
+	if (tgid == targ_root_pid)
+		return true;
+	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
+}
+
+static __always_inline void count_drop(void)
+{
+	__u32 key = 0;
+	__u64 *v = bpf_map_lookup_elem(&drops, &key);
+
+	if (v)
+		(*v)++;
+}
+
+static __always_inline void fill_hdr(struct pml_tev_hdr *h, __u64 pid_tgid, __u16 kind,
+				     __u16 size, __s32 nr)
+{
+	h->t_ns = bpf_ktime_get_ns();
+	h->pid = pid_tgid >> 32;
+	h->tid = (__u32)pid_tgid;
+	h->kind = kind;
+	h->size = size;
+	h->nr = nr;
+}
+
+/* Reserve a record of a given struct type; on failure count a drop and return 0. */
+#define RESERVE(e, type)                                                               \
+	({                                                                             \
+		e = bpf_ringbuf_reserve(&rb, sizeof(type), 0);                         \
+		if (!e)                                                                \
+			count_drop();                                                  \
+		e != NULL;                                                             \
+	})
+
+static __always_inline void submit_lazy(void *e)
+{
+	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
+
+	bpf_ringbuf_submit(e, avail >= targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+							 : BPF_RB_NO_WAKEUP);
+}
+
+static __always_inline int emit_plain(__u64 id, long nr)
+{
+	struct pml_tev_hdr *e;
+
+	if (!RESERVE(e, struct pml_tev_hdr))
+		return 0;
+	fill_hdr(e, id, PML_TEV_SYSCALL, sizeof(*e), nr);
+	submit_lazy(e);
+	return 0;
+}
+
+static __always_inline int emit_socket(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_socket *e;
+
+	if (!RESERVE(e, struct pml_tev_socket))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_SOCKET, sizeof(*e), nr);
+	e->family = (int)BPF_CORE_READ(regs, di);
+	e->type = (int)BPF_CORE_READ(regs, si);
+	e->protocol = (int)BPF_CORE_READ(regs, dx);
+	e->pad = 0;
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_sockopt(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_sockopt *e;
+
+	if (!RESERVE(e, struct pml_tev_sockopt))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_SOCKOPT, sizeof(*e), nr);
+	e->fd = (int)BPF_CORE_READ(regs, di);
+	e->level = (int)BPF_CORE_READ(regs, si);
+	e->optname = (int)BPF_CORE_READ(regs, dx);
+	e->optlen = (int)BPF_CORE_READ(regs, r8);
+	e->ulp[0] = 0;
+	if (e->level == SOL_TCP && e->optname == TCP_ULP)
+		bpf_probe_read_user_str(e->ulp, sizeof(e->ulp),
+					(void *)BPF_CORE_READ(regs, r10));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_sockaddr(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_sockaddr *e;
+	__u64 len;
+
+	if (!RESERVE(e, struct pml_tev_sockaddr))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_SOCKADDR, sizeof(*e), nr);
+	e->fd = (int)BPF_CORE_READ(regs, di);
+	e->addrlen = (int)BPF_CORE_READ(regs, dx);
+	__builtin_memset(e->addr, 0, sizeof(e->addr));
+	len = (__u32)e->addrlen;
+	if (len > sizeof(e->addr))
+		len = sizeof(e->addr);
+	asm volatile("" : "+r"(len)); /* keep the clamped value in the register used */
+	bpf_probe_read_user(e->addr, len, (void *)BPF_CORE_READ(regs, si));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_path(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_path *e;
+	const char *path;
+
+	if (!RESERVE(e, struct pml_tev_path))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_PATH, sizeof(*e), nr);
+	if (nr == NR_open) {
+		e->dfd = -100; /* AT_FDCWD */
+		path = (const char *)BPF_CORE_READ(regs, di);
+		e->flags = (int)BPF_CORE_READ(regs, si);
+	} else {
+		e->dfd = (int)BPF_CORE_READ(regs, di);
+		path = (const char *)BPF_CORE_READ(regs, si);
+		if (nr == NR_openat) {
+			e->flags = (int)BPF_CORE_READ(regs, dx);
+		} else { /* openat2: struct open_how starts with u64 flags */
+			__u64 flags = 0;
+
+			bpf_probe_read_user(&flags, sizeof(flags),
+					    (void *)BPF_CORE_READ(regs, dx));
+			e->flags = (int)flags;
+		}
+	}
+	e->path[0] = 0;
+	bpf_probe_read_user_str(e->path, sizeof(e->path), path);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_execve(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_execve *e;
+	const char *filename;
+	const char *const *argv;
+	const char *arg;
+	int i;
+
+	if (!RESERVE(e, struct pml_tev_execve))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_EXECVE, sizeof(*e), nr);
+	if (nr == NR_execve) {
+		filename = (const char *)BPF_CORE_READ(regs, di);
+		argv = (const char *const *)BPF_CORE_READ(regs, si);
+	} else {
+		filename = (const char *)BPF_CORE_READ(regs, si);
+		argv = (const char *const *)BPF_CORE_READ(regs, dx);
+	}
+	e->filename[0] = 0;
+	bpf_probe_read_user_str(e->filename, sizeof(e->filename), filename);
+	e->argc = 0;
+	e->more = 0;
+#pragma unroll
+	for (i = 0; i < PML_TEV_EXEC_ARGS; i++)
+		e->argv[i][0] = 0;
+#pragma unroll
+	for (i = 0; i < PML_TEV_EXEC_ARGS; i++) {
+		arg = NULL;
+		if (bpf_probe_read_user(&arg, sizeof(arg), &argv[i]) || !arg)
+			goto out;
+		bpf_probe_read_user_str(e->argv[i], PML_TEV_ARG_LEN, arg);
+		e->argc = i + 1;
+	}
+	arg = NULL;
+	if (!bpf_probe_read_user(&arg, sizeof(arg), &argv[PML_TEV_EXEC_ARGS]) && arg)
+		e->more = 1;
+out:
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_mount(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_mount *e;
+
+	if (!RESERVE(e, struct pml_tev_mount))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_MOUNT, sizeof(*e), nr);
+	e->flags = BPF_CORE_READ(regs, r10);
+	e->fstype[0] = 0;
+	e->source[0] = 0;
+	bpf_probe_read_user_str(e->fstype, sizeof(e->fstype), (void *)BPF_CORE_READ(regs, dx));
+	bpf_probe_read_user_str(e->source, sizeof(e->source), (void *)BPF_CORE_READ(regs, di));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_ioctl(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_ioctl *e;
+
+	if (!RESERVE(e, struct pml_tev_ioctl))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_IOCTL, sizeof(*e), nr);
+	e->fd = (int)BPF_CORE_READ(regs, di);
+	e->cmd = (__u32)BPF_CORE_READ(regs, si);
+	e->arg = BPF_CORE_READ(regs, dx);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_bpf(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_bpf *e;
+
+	if (!RESERVE(e, struct pml_tev_bpf))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_BPF, sizeof(*e), nr);
+	e->cmd = (int)BPF_CORE_READ(regs, di);
+	e->size = (__u32)BPF_CORE_READ(regs, dx);
+	e->prog_type = 0;
+	e->pad = 0;
+	/* BPF_MAP_CREATE and BPF_PROG_LOAD: the map / program type is attr's first u32 */
+	if (e->cmd == 0 || e->cmd == 5)
+		bpf_probe_read_user(&e->prog_type, sizeof(e->prog_type),
+				    (void *)BPF_CORE_READ(regs, si));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_key(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_key *e;
+	const char *type = NULL;
+
+	if (!RESERVE(e, struct pml_tev_key))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_KEY, sizeof(*e), nr);
+	e->pad = 0;
+	e->type[0] = 0;
+	if (nr == NR_keyctl) {
+		e->op = (int)BPF_CORE_READ(regs, di);
+		if (e->op == KEYCTL_SEARCH)
+			type = (const char *)BPF_CORE_READ(regs, dx);
+	} else {
+		e->op = -1;
+		type = (const char *)BPF_CORE_READ(regs, di);
+	}
+	if (type)
+		bpf_probe_read_user_str(e->type, sizeof(e->type), type);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+static __always_inline int emit_modcall(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct pml_tev_modcall *e;
+
+	if (!RESERVE(e, struct pml_tev_modcall))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_MODCALL, sizeof(*e), nr);
+	e->fd = -1;
+	e->flags = 0;
+	e->len = 0;
+	e->name[0] = 0;
+	if (nr == NR_init_module) {
+		e->len = BPF_CORE_READ(regs, si);
+	} else if (nr == NR_finit_module) {
+		e->fd = (int)BPF_CORE_READ(regs, di);
+		e->flags = (__u32)BPF_CORE_READ(regs, dx);
+	} else {
+		e->flags = (__u32)BPF_CORE_READ(regs, si);
+		bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)BPF_CORE_READ(regs, di));
+	}
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* mmap of a file: the name of the file behind the descriptor, from the task's fd table
+ * (the user passed only a number). Anonymous mappings are plain syscall records. */
+static __always_inline int emit_mmap(__u64 id, long nr, struct pt_regs *regs)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct pml_tev_mmap *e;
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+	const unsigned char *name;
+	__u32 flags = (__u32)BPF_CORE_READ(regs, r10);
+	int fd = (int)BPF_CORE_READ(regs, r8);
+
+	if (fd < 0 || (flags & MAP_ANONYMOUS))
+		return emit_plain(id, nr);
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return emit_plain(id, nr);
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	if (!file)
+		return emit_plain(id, nr);
+	if (!RESERVE(e, struct pml_tev_mmap))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_MMAP, sizeof(*e), nr);
+	e->len = BPF_CORE_READ(regs, si);
+	e->prot = (__u32)BPF_CORE_READ(regs, dx);
+	e->flags = flags;
+	e->fd = fd;
+	e->pad = 0;
+	e->name[0] = 0;
+	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sys_enter")
+int BPF_PROG(pml_sys_enter, struct pt_regs *regs, long nr)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+
+	if (!is_traced(id >> 32))
+		return 0;
+	switch (nr) {
+	case NR_socket:
+	case NR_socketpair:
+		return emit_socket(id, nr, regs);
+	case NR_setsockopt:
+		return emit_sockopt(id, nr, regs);
+	case NR_bind:
+	case NR_connect:
+		return emit_sockaddr(id, nr, regs);
+	case NR_open:
+	case NR_openat:
+	case NR_openat2:
+		return emit_path(id, nr, regs);
+	case NR_execve:
+	case NR_execveat:
+		return emit_execve(id, nr, regs);
+	case NR_mount:
+		return emit_mount(id, nr, regs);
+	case NR_ioctl:
+		return emit_ioctl(id, nr, regs);
+	case NR_bpf:
+		return emit_bpf(id, nr, regs);
+	case NR_add_key:
+	case NR_request_key:
+	case NR_keyctl:
+		return emit_key(id, nr, regs);
+	case NR_init_module:
+	case NR_finit_module:
+	case NR_delete_module:
+		return emit_modcall(id, nr, regs);
+	case NR_mmap:
+		return emit_mmap(id, nr, regs);
+	}
+	return emit_plain(id, nr);
+}
+
+static __always_inline int emit_module(__u16 kind, const char *name, __u32 arg)
+{
+	struct pml_tev_module *e;
+
+	if (!RESERVE(e, struct pml_tev_module))
+		return 0;
+	fill_hdr(&e->h, bpf_get_current_pid_tgid(), kind, sizeof(*e), -1);
+	e->arg = arg;
+	e->pad = 0;
+	e->name[0] = 0;
+	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
+
+SEC("tp_btf/module_request")
+int BPF_PROG(pml_module_request, char *name, bool wait, unsigned long ip)
+{
+	return emit_module(PML_TEV_MOD_REQUEST, name, wait);
+}
+
+SEC("tp_btf/module_load")
+int BPF_PROG(pml_module_load, struct module *mod)
+{
+	return emit_module(PML_TEV_MOD_LOAD, mod->name, (__u32)BPF_CORE_READ(mod, taints));
+}
+
+SEC("tp_btf/module_free")
+int BPF_PROG(pml_module_free, struct module *mod)
+{
+	return emit_module(PML_TEV_MOD_FREE, mod->name, 0);
+}
+
+static __always_inline struct pml_tev_proc *proc_event(__u16 kind, __u32 tgid, __u32 tid)
+{
+	struct pml_tev_proc *e;
+
+	if (!RESERVE(e, struct pml_tev_proc))
+		return NULL;
+	fill_hdr(&e->h, ((__u64)tgid << 32) | tid, kind, sizeof(*e), -1);
+	e->other = 0;
+	e->arg = 0;
+	e->filename[0] = 0;
+	return e;
+}
+
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(pml_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 ptgid = parent->tgid;
+	__u32 ctgid = child->tgid;
+	__u8 one = 1;
+	struct pml_tev_proc *e;
+
+	if (!is_traced(ptgid))
+		return 0;
+	if (!targ_all && ctgid != ptgid)
+		bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+	e = proc_event(PML_TEV_FORK, ptgid, parent->pid);
+	if (!e)
+		return 0;
+	e->other = ctgid != ptgid ? ctgid : (__u32)child->pid;
+	e->arg = ctgid == ptgid; /* a new thread */
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), parent->comm);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(pml_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
+{
+	struct pml_tev_proc *e;
+
+	if (!is_traced(p->tgid))
+		return 0;
+	e = proc_event(PML_TEV_EXEC, p->tgid, p->pid);
+	if (!e)
+		return 0;
+	e->other = old_pid;
+	bpf_get_current_comm(e->comm, sizeof(e->comm));
+	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(pml_exit, struct task_struct *p)
+{
+	__u32 tgid = p->tgid;
+	struct pml_tev_proc *e;
+
+	if (p->pid != p->tgid || !is_traced(tgid)) /* threads: only the leader's exit */
+		return 0;
+	if (!targ_all)
+		bpf_map_delete_elem(&traced, &tgid);
+	e = proc_event(PML_TEV_EXIT, tgid, p->pid);
+	if (!e)
+		return 0;
+	e->arg = p->exit_code;
+	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), p->comm);
+	bpf_ringbuf_submit(e, BPF_RB_FORCE_WAKEUP);
+	return 0;
+}
