@@ -236,11 +236,99 @@ static void test_edges(void)
 	}
 }
 
+/* Mutated fixture lines (a fixed-seed generator: bytes flipped, cut, duplicated) never
+ * crash the reader, and every non-blank line is either a record or counted malformed. */
+static void test_mutations(void)
+{
+	const char *dir = getenv("PML_TEST_FIXTURES");
+	static const char *const names[] = {"reactive-sctp.jsonl", "idle-unload.jsonl",
+					    "malformed.jsonl"};
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	char path[512], line[512];
+	char *text = NULL;
+	size_t size = 0, lines = 0;
+	FILE *out = open_memstream(&text, &size);
+
+	for (size_t k = 0; k < 3; k++) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "%s/agent/%s", dir ? dir : "tests/fixtures",
+			 names[k]);
+		f = fopen(path, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			for (int rep = 0; rep < 60; rep++) {
+				char m[1100];
+				size_t len = strlen(line);
+
+				memcpy(m, line, len + 1);
+				for (int flips = 0; flips < 3; flips++) {
+					seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+					size_t at = (size_t)(seed >> 33) % (len ? len : 1);
+					char c = (char)(seed >> 20);
+
+					switch ((seed >> 8) % 4) {
+					case 0:
+						m[at] = c;
+						break;
+					case 1:
+						m[at] = '\0';
+						break;
+					case 2:
+						m[at] = "{}\":,\\ 0-e."[(seed >> 12) % 12];
+						break;
+					default:
+						memmove(m + at + 1, m + at, len - at + 1);
+						m[at] = m[at + 1];
+						len++;
+					}
+					len = strlen(m);
+				}
+				m[strcspn(m, "\n")] = '\0';
+				if (!m[strspn(m, " \t\r")])
+					continue;
+				fprintf(out, "%s\n", m);
+				lines++;
+			}
+		}
+		fclose(f);
+	}
+	fclose(out);
+	{
+		FILE *f = fmemopen(text, size, "r");
+		struct pml_report *rep = NULL;
+
+		CHECK(f && pml_report_load_file(f, &rep) == 0);
+		if (f)
+			fclose(f);
+		if (rep) {
+			const struct pml_report_summary *s = pml_report_summary(rep);
+			char *o;
+
+			CHECK(s->records + s->malformed == lines);
+			CHECK(s->records > 20 && s->malformed > 20);
+			if (!(s->records > 20 && s->malformed > 20))
+				fprintf(stderr, "  records %zu malformed %zu\n", s->records,
+					s->malformed);
+			o = render(rep, true);
+			CHECK(o != NULL);
+			free(o);
+			o = render(rep, false);
+			CHECK(o != NULL);
+			free(o);
+		}
+		pml_report_free(rep);
+	}
+	free(text);
+}
+
 int main(void)
 {
 	test_reactive();
 	test_idle_unload();
 	test_malformed();
 	test_edges();
+	test_mutations();
 	return unit_done("report");
 }
