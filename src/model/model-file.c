@@ -33,7 +33,9 @@ struct model_header {
 	uint64_t strings_size;
 	uint64_t weights_offset;
 	uint64_t n_weights;
-	uint8_t reserved[PML_MODEL_HEADER_SIZE - 200];
+	uint32_t horizon_events;
+	uint32_t horizon_ms;
+	uint8_t reserved[PML_MODEL_HEADER_SIZE - 208];
 };
 
 _Static_assert(sizeof(struct model_header) == PML_MODEL_HEADER_SIZE, "header layout");
@@ -115,14 +117,16 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 
 	memset(&h, 0, sizeof(h));
 	if (params_valid(d->kind, d->params, &expect) < 0 ||
-	    (expect != UINT64_MAX && expect != d->n_weights) || !d->kernel_release ||
-	    strlen(d->kernel_release) >= sizeof(h.kernel_release) ||
-	    pml_kernel_series(d->kernel_release, h.kernel_series, sizeof(h.kernel_series)) < 0)
+	    (expect != UINT64_MAX && expect != d->n_weights) || !d->meta.kernel_release ||
+	    strlen(d->meta.kernel_release) >= sizeof(h.kernel_release) ||
+	    pml_kernel_series(d->meta.kernel_release, h.kernel_series,
+			      sizeof(h.kernel_series)) < 0 ||
+	    (d->n_vocab && !d->meta.vocab) || (d->n_modules && !d->meta.modules))
 		return -EINVAL;
 	for (uint32_t i = 0; i < d->n_vocab; i++)
-		strings += strlen(d->vocab[i]) + 1;
+		strings += strlen(d->meta.vocab[i]) + 1;
 	for (uint32_t i = 0; i < d->n_modules; i++)
-		strings += strlen(d->modules[i]) + 1;
+		strings += strlen(d->meta.modules[i]) + 1;
 	woff = (PML_MODEL_HEADER_SIZE + strings + 63) & ~(uint64_t)63;
 	total = woff + d->n_weights * sizeof(float);
 	buf = calloc(1, total);
@@ -134,7 +138,9 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 	h.header_size = PML_MODEL_HEADER_SIZE;
 	h.kind = d->kind;
 	memcpy(h.params, d->params, sizeof(h.params));
-	strcpy(h.kernel_release, d->kernel_release);
+	strcpy(h.kernel_release, d->meta.kernel_release);
+	h.horizon_events = d->meta.horizon_events;
+	h.horizon_ms = d->meta.horizon_ms;
 	h.n_vocab = d->n_vocab;
 	h.n_modules = d->n_modules;
 	h.strings_offset = PML_MODEL_HEADER_SIZE;
@@ -143,9 +149,9 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 	h.n_weights = d->n_weights;
 	p = buf + PML_MODEL_HEADER_SIZE;
 	for (uint32_t i = 0; i < d->n_vocab; i++)
-		p = stpcpy(p, d->vocab[i]) + 1;
+		p = stpcpy(p, d->meta.vocab[i]) + 1;
 	for (uint32_t i = 0; i < d->n_modules; i++)
-		p = stpcpy(p, d->modules[i]) + 1;
+		p = stpcpy(p, d->meta.modules[i]) + 1;
 	if (d->n_weights)
 		memcpy(buf + woff, d->weights, d->n_weights * sizeof(float));
 	memcpy(buf, &h, sizeof(h));
@@ -274,7 +280,8 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 		pml_err("%s: damaged model file (inconsistent header)", name);
 		return -EBADMSG;
 	}
-	if (h.kind == PML_MODEL_LSTM && (h.n_vocab != h.params[0] || h.n_modules != h.params[4])) {
+	if ((h.kind == PML_MODEL_LSTM && (h.n_vocab != h.params[0] || h.n_modules != h.params[4])) ||
+	    (h.kind == PML_MODEL_MARKOV && (h.n_vocab != h.params[0] || h.n_modules != h.params[1]))) {
 		pml_err("%s: damaged model file (vocabulary or module count disagrees with the "
 			"model's sizes)", name);
 		return -EBADMSG;
@@ -326,6 +333,8 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	memcpy(mf->kernel_release, h.kernel_release, sizeof(mf->kernel_release));
 	mf->n_vocab = h.n_vocab;
 	mf->n_modules = h.n_modules;
+	mf->horizon_events = h.horizon_events;
+	mf->horizon_ms = h.horizon_ms;
 	mf->weights = (const float *)(base + h.weights_offset);
 	mf->n_weights = h.n_weights;
 	*ret = mf;
@@ -384,17 +393,15 @@ void pml_model_file_free(struct pml_model_file *mf)
 	free(mf);
 }
 
-int pml_lstm_save(const struct pml_lstm *m, const char *path, const char *kernel_release,
-		  const char *const *vocab, const char *const *modules)
+int pml_lstm_save(const struct pml_lstm *m, const char *path,
+		  const struct pml_model_meta *meta)
 {
 	const struct pml_lstm_config *c = &m->cfg;
 	struct pml_model_desc d = {
 		.kind = PML_MODEL_LSTM,
 		.params = {c->vocab, c->embed, c->hidden, c->layers, c->modules},
-		.kernel_release = kernel_release,
-		.vocab = vocab,
+		.meta = *meta,
 		.n_vocab = c->vocab,
-		.modules = modules,
 		.n_modules = c->modules,
 		.weights = m->params_mem,
 		.n_weights = m->nparams,

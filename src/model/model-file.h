@@ -17,7 +17,8 @@
  *   160 u32      n_vocab, n_modules
  *   168 u64      strings_offset, strings_size   n_vocab then n_modules NUL-ended strings
  *   184 u64      weights_offset, n_weights      float32, offset a multiple of 64
- *   200 ...      zero up to header_size
+ *   200 u32      horizon_events, horizon_ms     what "needed" meant in the labels (0: unsaid)
+ *   208 ...      zero up to header_size
  *
  * A model for another kernel series (6.1 vs 6.6) is refused unless the caller says so:
  * module names and their split change across series. Another ABI number of the same series
@@ -45,14 +46,21 @@ enum pml_model_flags {
 	PML_MODEL_ANY_KERNEL = 1 << 0, /* accept a model of another kernel series (warns) */
 };
 
-/* What a writer provides. Strings must not contain '\0' (they are NUL-separated). */
+/* What a trained model is about, beside its weights. Strings must not contain '\0'. */
+struct pml_model_meta {
+	const char *kernel_release;  /* e.g. "6.1.0-56-amd64"; the series is derived from it */
+	const char *const *vocab;    /* token strings, [V] (token 0: out of vocabulary) */
+	const char *const *modules;  /* module names in output order, [M] */
+	uint32_t horizon_events;     /* labels: needed within this many events (0: unsaid) */
+	uint32_t horizon_ms;	     /* ... or within this many ms (0: unsaid) */
+};
+
+/* What a writer provides. */
 struct pml_model_desc {
 	enum pml_model_kind kind;
 	uint32_t params[PML_MODEL_MAX_PARAMS];
-	const char *kernel_release; /* e.g. "6.1.0-56-amd64"; the series is derived from it */
-	const char *const *vocab;
+	struct pml_model_meta meta;
 	uint32_t n_vocab;
-	const char *const *modules;
 	uint32_t n_modules;
 	const float *weights;
 	uint64_t n_weights;
@@ -67,6 +75,7 @@ struct pml_model_file {
 	char kernel_series[32];
 	char kernel_release[64];
 	uint32_t n_vocab, n_modules;
+	uint32_t horizon_events, horizon_ms;
 	const char **vocab;   /* [n_vocab] */
 	const char **modules; /* [n_modules] */
 	const float *weights; /* [n_weights] */
@@ -103,10 +112,10 @@ int pml_kernel_series(const char *release, char *buf, size_t size);
 /* CRC-32 (IEEE 802.3, as zlib's crc32()); start with crc = 0. */
 uint32_t pml_crc32(uint32_t crc, const void *data, size_t size);
 
-/* LSTM <-> model file. save: the vocabulary and module names label the model's V tokens
- * and M outputs (n_vocab == V, n_modules == M, else -EINVAL). */
-int pml_lstm_save(const struct pml_lstm *m, const char *path, const char *kernel_release,
-		  const char *const *vocab, const char *const *modules);
+/* LSTM -> model file: meta's vocab and modules name the model's V tokens and M outputs
+ * (arrays of exactly V and M strings). Returns as pml_model_file_write(). */
+int pml_lstm_save(const struct pml_lstm *m, const char *path,
+		  const struct pml_model_meta *meta);
 /* A model over the file's weights (borrowed: free the model before the file).
  * Returns 0, -EINVAL (not an LSTM file), -ENOMEM. */
 int pml_lstm_from_file(const struct pml_model_file *mf, struct pml_lstm **ret);

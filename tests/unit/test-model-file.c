@@ -80,8 +80,11 @@ static void test_roundtrip(struct pml_lstm *m)
 	struct pml_model_file *mf = NULL;
 	struct pml_lstm *b = NULL;
 	int32_t tok[6] = {1, 2, 3, 4, 0, 9};
+	const struct pml_model_meta meta = {.kernel_release = "6.1.0-56-amd64", .vocab = vocab,
+					    .modules = modules, .horizon_events = 32,
+					    .horizon_ms = 2000};
 
-	CHECK(pml_lstm_save(m, path, "6.1.0-56-amd64", vocab, modules) == 0);
+	CHECK(pml_lstm_save(m, path, &meta) == 0);
 	logbuf[0] = 0;
 	CHECK(pml_model_file_open(path, "6.1.0-56-amd64", 0, &mf) == 0);
 	CHECK(logbuf[0] == 0);
@@ -91,6 +94,7 @@ static void test_roundtrip(struct pml_lstm *m)
 	CHECK_STR(mf->kernel_series, "6.1");
 	CHECK_STR(mf->kernel_release, "6.1.0-56-amd64");
 	CHECK(mf->n_vocab == 5 && mf->n_modules == 3);
+	CHECK(mf->horizon_events == 32 && mf->horizon_ms == 2000);
 	CHECK_STR(mf->vocab[2], "socket:inet:stream:sctp");
 	CHECK_STR(mf->modules[2], "vfat");
 	CHECK(mf->n_weights == m->nparams);
@@ -235,8 +239,15 @@ static void test_bad_writes(struct pml_lstm *m)
 
 	memset(long_release, '6', sizeof(long_release) - 1);
 	long_release[sizeof(long_release) - 1] = 0;
-	CHECK(pml_lstm_save(m, path, "not-a-release", vocab, modules) == -EINVAL);
-	CHECK(pml_lstm_save(m, path, long_release, vocab, modules) == -EINVAL);
+	struct pml_model_meta meta = {.kernel_release = "not-a-release", .vocab = vocab,
+				      .modules = modules};
+
+	CHECK(pml_lstm_save(m, path, &meta) == -EINVAL);
+	meta.kernel_release = long_release;
+	CHECK(pml_lstm_save(m, path, &meta) == -EINVAL);
+	meta.kernel_release = "6.1.0-56-amd64";
+	meta.vocab = NULL;
+	CHECK(pml_lstm_save(m, path, &meta) == -EINVAL);
 }
 
 int main(void)
