@@ -44,7 +44,8 @@ PML_INLINE v8f v8_load(const float *p)
 
 PML_INLINE v8f v8_splat(float x)
 {
-	return (v8f){x, x, x, x, x, x, x, x};
+	/* a shuffle, not an initialiser list: GCC builds the latter with 7 inserts */
+	return __builtin_shuffle((v8f){x}, (v8i){0});
 }
 
 #define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
@@ -171,6 +172,52 @@ PML_INLINE void matvec_acc(float *out, const float *w, const float *x, int rows,
 {
 	for (int r = 0; r < rows; r++)
 		out[r] += dot(w + (size_t)r * cols, x, cols);
+}
+
+/* out [rows] += wt [cols, rows]^T . x [cols]: the outputs stay in registers, 64 at a
+ * time, while the columns stream past (vertical multiply-adds only). */
+PML_INLINE void matvec_t_acc(float *out, const float *wt, const float *x, int rows, int cols)
+{
+	int r = 0;
+
+	for (; r + 64 <= rows; r += 64) {
+		v8f a0 = v8_load(out + r), a1 = v8_load(out + r + 8), a2 = v8_load(out + r + 16),
+		    a3 = v8_load(out + r + 24), a4 = v8_load(out + r + 32),
+		    a5 = v8_load(out + r + 40), a6 = v8_load(out + r + 48),
+		    a7 = v8_load(out + r + 56);
+
+		for (int j = 0; j < cols; j++) {
+			const float *w = wt + (size_t)j * rows + r;
+			v8f xj = v8_splat(x[j]);
+
+			a0 += xj * v8_load(w);
+			a1 += xj * v8_load(w + 8);
+			a2 += xj * v8_load(w + 16);
+			a3 += xj * v8_load(w + 24);
+			a4 += xj * v8_load(w + 32);
+			a5 += xj * v8_load(w + 40);
+			a6 += xj * v8_load(w + 48);
+			a7 += xj * v8_load(w + 56);
+		}
+		v8_store(out + r, a0);
+		v8_store(out + r + 8, a1);
+		v8_store(out + r + 16, a2);
+		v8_store(out + r + 24, a3);
+		v8_store(out + r + 32, a4);
+		v8_store(out + r + 40, a5);
+		v8_store(out + r + 48, a6);
+		v8_store(out + r + 56, a7);
+	}
+	for (; r + 8 <= rows; r += 8) {
+		v8f a = v8_load(out + r);
+
+		for (int j = 0; j < cols; j++)
+			a += v8_splat(x[j]) * v8_load(wt + (size_t)j * rows + r);
+		v8_store(out + r, a);
+	}
+	for (; r < rows; r++)
+		for (int j = 0; j < cols; j++)
+			out[r] += x[j] * wt[(size_t)j * rows + r];
 }
 
 /* ---- layers ------------------------------------------------------------------------------ */
@@ -749,11 +796,19 @@ void pml_lstm_reset_state(struct pml_lstm *m)
 
 /* ---- streaming inference ----------------------------------------------------------------- */
 
+static void transpose(float *dst, const float *src, int rows, int cols)
+{
+	for (int r = 0; r < rows; r++)
+		for (int c = 0; c < cols; c++)
+			dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+}
+
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute)
 {
 	const struct pml_lstm_config *cfg = &model->cfg;
-	const size_t H = cfg->hidden, L = cfg->layers, E = cfg->embed;
+	const size_t H = cfg->hidden, L = cfg->layers, E = cfg->embed, M = cfg->modules;
 	struct pml_lstm_stream *s = calloc(1, sizeof(*s));
+	size_t nt = 0;
 	float *p;
 
 	if (!s)
@@ -769,6 +824,23 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 	}
 	s->gates = p, p += 4 * H;
 	s->tc = p;
+	for (size_t l = 0; l < L; l++)
+		nt += 4 * H * (l ? H : E) + 4 * H * H;
+	nt += H * M;
+	s->wT = malloc(nt * sizeof(float));
+	if (!s->wT)
+		goto fail;
+	p = s->wT;
+	for (size_t l = 0; l < L; l++) {
+		size_t C = l ? H : E;
+
+		s->wihT[l] = p, p += 4 * H * C;
+		s->whhT[l] = p, p += 4 * H * H;
+		transpose(s->wihT[l], model->params.wih[l], (int)(4 * H), (int)C);
+		transpose(s->whhT[l], model->params.whh[l], (int)(4 * H), (int)H);
+	}
+	s->woutT = p;
+	transpose(s->woutT, model->params.wout, (int)M, (int)H);
 	if (precompute) {
 		s->xproj = malloc((size_t)cfg->vocab * 4 * H * sizeof(float));
 		if (!s->xproj)
@@ -787,6 +859,7 @@ void pml_lstm_stream_free(struct pml_lstm_stream *s)
 	if (!s)
 		return;
 	free(s->xproj);
+	free(s->wT);
 	free(s->mem);
 	free(s);
 }
@@ -814,13 +887,13 @@ PML_VEC void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, floa
 			const float *x = l ? s->h[l - 1] : p->emb + (size_t)token * E;
 
 			memcpy(g, p->b[l], G * sizeof(float));
-			matvec_acc(g, p->wih[l], x, G, l ? H : E);
+			matvec_t_acc(g, s->wihT[l], x, G, l ? H : E);
 		}
-		matvec_acc(g, p->whh[l], s->h[l], G, H);
+		matvec_t_acc(g, s->whhT[l], s->h[l], G, H);
 		lstm_cell(s->h[l], s->c[l], s->tc, g, s->c[l], H);
 	}
 	memcpy(probs, p->bout, M * sizeof(float));
-	matvec_acc(probs, p->wout, s->h[cfg->layers - 1], M, H);
+	matvec_t_acc(probs, s->woutT, s->h[cfg->layers - 1], M, H);
 	sigmoid_span(probs, M);
 }
 

@@ -187,13 +187,19 @@ struct pml_lstm_stream {
 	float *mem;
 	float *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS];
 	float *gates, *tc; /* scratch [4H], [H] */
+	/* the weights transposed to [in, out] (one allocation, wT): a step is then runs of
+	 * vertical multiply-adds with the outputs in registers, no horizontal sums */
+	float *wT;
+	float *wihT[PML_LSTM_MAX_LAYERS], *whhT[PML_LSTM_MAX_LAYERS], *woutT;
 	/* optional precomputed table emb . wih0^T + b0 [V, 4H], owned by the stream */
 	float *xproj;
 };
 
-/* A stream at the zero state. With precompute, the embedding and layer 0's input
- * projection are folded into one [V, 4H] table (costs V*4H floats, saves E*4H MACs per
- * event). NULL on allocation failure. */
+/* A stream at the zero state. It copies the weights it needs, transposed (the model may
+ * change or go after this only if the stream is rebuilt... no: the stream reads only its
+ * copies, except the embedding and biases, so the model must outlive the stream). With
+ * precompute, the embedding and layer 0's input projection are folded into one [V, 4H]
+ * table (costs V*4H floats, saves E*4H MACs per event). NULL on allocation failure. */
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute);
 void pml_lstm_stream_free(struct pml_lstm_stream *s);
 void pml_lstm_stream_reset(struct pml_lstm_stream *s);
