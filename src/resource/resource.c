@@ -778,7 +778,8 @@ int pml_resource_sync(struct pml_resource *res, const struct pml_res_loaded *mod
 	for (size_t i = 0; i < res->n_mods; i++) {
 		struct res_mod *m = &res->mods[i];
 
-		if (!seen[i] && m->state == MOD_LOADED)
+		/* Base modules are never counted: keep their accounts as they are. */
+		if (!seen[i] && m->state == MOD_LOADED && !m->base)
 			pml_resource_release(res, m->name);
 	}
 	free(seen);

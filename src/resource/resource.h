@@ -163,7 +163,8 @@ int pml_resource_set_hint(struct pml_resource *res, const char *module, int64_t 
 
 /* Reconcile with the kernel's module list (names, sizes, refcounts, e.g. from
  * pml_loader_list_loaded): listed modules become loaded with those figures, counted
- * modules not listed are dropped unless pending (granted, load not reported yet). */
+ * modules not listed are dropped unless pending (granted, load not reported yet) or base
+ * (never counted). Returns 0 or -ENOMEM. */
 struct pml_res_loaded {
 	const char *name;
 	int64_t bytes;
