@@ -478,6 +478,7 @@ static struct pml_lstm *lstm_alloc(const struct pml_lstm_config *cfg)
 	if (!m)
 		return NULL;
 	m->cfg = *cfg;
+	m->threads = 1;
 	m->nparams = pml_lstm_param_count(cfg, m->tensor_size);
 	return m;
 }
@@ -656,6 +657,11 @@ int pml_lstm_forward(struct pml_lstm *m, const int32_t *tokens, const float *tar
 	if (ret_loss)
 		*ret_loss = loss;
 	return 0;
+}
+
+void pml_lstm_set_threads(struct pml_lstm *m, int n)
+{
+	m->threads = n > 0 ? n : 1;
 }
 
 static int lstm_ensure_grads(struct pml_lstm *m)

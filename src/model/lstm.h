@@ -120,6 +120,7 @@ struct pml_lstm {
 	struct pml_lstm_params grads;
 	float *m_mem, *v_mem; /* Adam moments, allocated at the first update */
 	int adam_t;
+	int threads;
 	/* activations of the last forward, for B x T; NULL until then */
 	int B, T;
 	float *acts_mem, *dacts_mem;
@@ -162,6 +163,9 @@ void pml_lstm_init_params(struct pml_lstm *m, uint64_t seed);
  * weight (0 when there are no targets). Returns 0, -ENOMEM, -EINVAL. */
 int pml_lstm_forward(struct pml_lstm *m, const int32_t *tokens, const float *targets,
 		     const float *mask, int B, int T, double *ret_loss);
+/* Threads for training forward/backward (pthreads over batch rows and weight rows; the
+ * results do not depend on the count). 1 by default; n <= 0 means 1. */
+void pml_lstm_set_threads(struct pml_lstm *m, int n);
 /* Zero the parameter gradients. */
 void pml_lstm_zero_grad(struct pml_lstm *m);
 /* Backward of the last forward (which had targets); accumulates into the gradients.
@@ -195,11 +199,11 @@ struct pml_lstm_stream {
 	float *xproj;
 };
 
-/* A stream at the zero state. It copies the weights it needs, transposed (the model may
- * change or go after this only if the stream is rebuilt... no: the stream reads only its
- * copies, except the embedding and biases, so the model must outlive the stream). With
- * precompute, the embedding and layer 0's input projection are folded into one [V, 4H]
- * table (costs V*4H floats, saves E*4H MACs per event). NULL on allocation failure. */
+/* A stream at the zero state. It keeps transposed copies of the matrices (so training the
+ * model further does not reach a stream made before), but still reads the embedding and
+ * biases: the model must outlive the stream. With precompute, the embedding and layer 0's
+ * input projection are folded into one [V, 4H] table (V*4H floats, saves E*4H
+ * multiply-adds per event). NULL on allocation failure. */
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute);
 void pml_lstm_stream_free(struct pml_lstm_stream *s);
 void pml_lstm_stream_reset(struct pml_lstm_stream *s);
