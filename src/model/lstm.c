@@ -9,6 +9,8 @@
  * any x86-64. Reductions keep a fixed order, so a given machine gives bit-identical runs. */
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -239,44 +241,209 @@ void pml_embed_backward(float *demb, const float *dout, const int32_t *tok, int 
 	}
 }
 
+/* ---- threads: contiguous row ranges, joined before returning ----------------------------- */
+
+typedef void (*range_fn)(void *ctx, int lo, int hi);
+
+struct range_job {
+	range_fn fn;
+	void *ctx;
+	int lo, hi;
+};
+
+static void *range_run(void *arg)
+{
+	struct range_job *j = arg;
+
+	j->fn(j->ctx, j->lo, j->hi);
+	return NULL;
+}
+
+/* Run fn over [0, n) split in `threads` contiguous ranges. Each output row belongs to
+ * one range and every sum keeps its serial order, so the result does not depend on the
+ * thread count. A thread that cannot start runs its range on the caller. */
+static void parallel_for(int threads, int n, range_fn fn, void *ctx)
+{
+	enum { MAX_THREADS = 64 };
+	struct range_job jobs[MAX_THREADS];
+	pthread_t tid[MAX_THREADS];
+	bool started[MAX_THREADS] = {false};
+
+	if (threads > n)
+		threads = n;
+	if (threads > MAX_THREADS)
+		threads = MAX_THREADS;
+	if (threads <= 1) {
+		if (n > 0)
+			fn(ctx, 0, n);
+		return;
+	}
+	for (int i = 0; i < threads; i++)
+		jobs[i] = (struct range_job){fn, ctx, (int)((long)n * i / threads),
+					     (int)((long)n * (i + 1) / threads)};
+	for (int i = 1; i < threads; i++)
+		started[i] = pthread_create(&tid[i], NULL, range_run, &jobs[i]) == 0;
+	range_run(&jobs[0]);
+	for (int i = 1; i < threads; i++) {
+		if (started[i])
+			pthread_join(tid[i], NULL);
+		else
+			range_run(&jobs[i]);
+	}
+}
+
+/* dst [cols, rows] = src [rows, cols]^T, in 16 x 16 tiles so both sides stay in cache */
+static void transpose(float *dst, const float *src, int rows, int cols)
+{
+	enum { TILE = 16 };
+
+	for (int r0 = 0; r0 < rows; r0 += TILE)
+		for (int c0 = 0; c0 < cols; c0 += TILE) {
+			int r1 = r0 + TILE < rows ? r0 + TILE : rows;
+			int c1 = c0 + TILE < cols ? c0 + TILE : cols;
+
+			for (int r = r0; r < r1; r++)
+				for (int c = c0; c < c1; c++)
+					dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
+		}
+}
+
+/* ---- matmul on transposed operands -------------------------------------------------------- */
+
+struct mm_fwd {
+	float *out;
+	const float *inp, *wt, *bias; /* wt: w transposed, [C, OC] */
+	int C, OC;
+};
+
+static PML_VEC void mm_fwd_rows(void *ctx, int lo, int hi)
+{
+	const struct mm_fwd *a = ctx;
+
+	for (int n = lo; n < hi; n++) {
+		float *o = a->out + (size_t)n * a->OC;
+
+		if (a->bias)
+			memcpy(o, a->bias, a->OC * sizeof(float));
+		else
+			memset(o, 0, a->OC * sizeof(float));
+		matvec_t_acc(o, a->wt, a->inp + (size_t)n * a->C, a->OC, a->C);
+	}
+}
+
+/* out [N, OC] = inp [N, C] . w^T + bias, with wt = w^T [C, OC] given. */
+static void matmul_forward_t(int threads, float *out, const float *inp, const float *wt,
+			     const float *bias, int N, int C, int OC)
+{
+	struct mm_fwd a = {out, inp, wt, bias, C, OC};
+
+	parallel_for(threads, N, mm_fwd_rows, &a);
+}
+
+struct mm_bwd {
+	float *dinp, *dw, *dbias;
+	const float *dout, *doutT, *inp, *w;
+	int N, C, OC;
+};
+
+/* dinp [n, :] += dout [n, :] . w: w [OC, C] is already the transposed operand */
+static PML_VEC void mm_bwd_inp_rows(void *ctx, int lo, int hi)
+{
+	const struct mm_bwd *a = ctx;
+
+	for (int n = lo; n < hi; n++)
+		matvec_t_acc(a->dinp + (size_t)n * a->C, a->w, a->dout + (size_t)n * a->OC, a->C,
+			     a->OC);
+}
+
+/* dw [k, :] += sum_n dout [n, k] inp [n, :], with doutT [OC, N]; dbias [k] likewise */
+static PML_VEC void mm_bwd_w_rows(void *ctx, int lo, int hi)
+{
+	const struct mm_bwd *a = ctx;
+
+	for (int k = lo; k < hi; k++) {
+		const float *g = a->doutT + (size_t)k * a->N;
+
+		if (a->dw)
+			matvec_t_acc(a->dw + (size_t)k * a->C, a->inp, g, a->C, a->N);
+		if (a->dbias) {
+			float sum = a->dbias[k];
+
+			for (int n = 0; n < a->N; n++)
+				sum += g[n];
+			a->dbias[k] = sum;
+		}
+	}
+}
+
+/* The backward of a matmul, given doutT = dout^T [OC, N] (the caller's scratch). */
+static void matmul_backward_t(int threads, float *dinp, float *dw, float *dbias,
+			      const float *dout, const float *doutT, const float *inp,
+			      const float *w, int N, int C, int OC)
+{
+	struct mm_bwd a = {dinp, dw, dbias, dout, doutT, inp, w, N, C, OC};
+
+	if (dinp)
+		parallel_for(threads, N, mm_bwd_inp_rows, &a);
+	if (dw || dbias)
+		parallel_for(threads, OC, mm_bwd_w_rows, &a);
+}
+
+/* The public layer functions allocate their transposes; on allocation failure they fall
+ * back to the plain loops (same sums in the same order: the same result, slower). */
 PML_VEC void pml_matmul_forward(float *out, const float *inp, const float *w,
 				const float *bias, int N, int C, int OC)
 {
+	float *wt = malloc((size_t)C * OC * sizeof(float));
+
+	if (wt) {
+		transpose(wt, w, OC, C);
+		matmul_forward_t(1, out, inp, wt, bias, N, C, OC);
+		free(wt);
+		return;
+	}
 	for (int n = 0; n < N; n++) {
 		const float *x = inp + (size_t)n * C;
 		float *o = out + (size_t)n * OC;
 
-		for (int k = 0; k < OC; k++)
-			o[k] = (bias ? bias[k] : 0.0f) + dot(w + (size_t)k * C, x, C);
+		for (int k = 0; k < OC; k++) {
+			float sum = bias ? bias[k] : 0.0f;
+
+			for (int c = 0; c < C; c++)
+				sum += x[c] * w[(size_t)k * C + c];
+			o[k] = sum;
+		}
 	}
 }
 
 PML_VEC void pml_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout,
 				 const float *inp, const float *w, int N, int C, int OC)
 {
+	float *doutT = (dw || dbias) ? malloc((size_t)N * OC * sizeof(float)) : NULL;
+
+	if (doutT || !(dw || dbias)) {
+		if (doutT)
+			transpose(doutT, dout, N, OC);
+		matmul_backward_t(1, dinp, dw, dbias, dout, doutT, inp, w, N, C, OC);
+		free(doutT);
+		return;
+	}
 	for (int n = 0; n < N; n++) {
 		const float *g = dout + (size_t)n * OC;
 
 		if (dinp)
 			for (int k = 0; k < OC; k++)
 				axpy(dinp + (size_t)n * C, g[k], w + (size_t)k * C, C);
-		if (dbias)
-			for (int k = 0; k < OC; k++)
-				dbias[k] += g[k];
 	}
-	if (!dw)
-		return;
-	/* weight gradient row by row, summing over n in order: each dw row stays in cache */
-	for (int k = 0; k < OC; k++) {
-		float *d = dw + (size_t)k * C;
-
+	for (int k = 0; k < OC; k++)
 		for (int n = 0; n < N; n++) {
 			float gk = dout[(size_t)n * OC + k];
 
-			if (gk != 0.0f)
-				axpy(d, gk, inp + (size_t)n * C, C);
+			if (dw)
+				axpy(dw + (size_t)k * C, gk, inp + (size_t)n * C, C);
+			if (dbias)
+				dbias[k] += gk;
 		}
-	}
 }
 
 /* Activate a pre-activation gate row [4H] in place and advance the cell:
@@ -296,51 +463,56 @@ PML_INLINE void lstm_cell(float *h, float *c, float *tc, float *g, const float *
 		h[k] = go[k] * tc[k];
 }
 
-PML_VEC void pml_lstm_layer_forward(float *h, float *c, float *tc, float *gates,
-				    const float *x, const float *h0, const float *c0,
-				    const float *wih, const float *whh, const float *b, int B,
-				    int T, int C, int H)
-{
-	const int G = 4 * H;
+/* ---- the LSTM layer ------------------------------------------------------------------------ */
 
-	/* the input projection of every step at once; the recurrence adds whh . h' */
-	pml_matmul_forward(gates, x, wih, b, B * T, C, G);
-	for (int bi = 0; bi < B; bi++) {
+struct lstm_args {
+	float *h, *c, *tc, *gates, *dx, *dwih, *dwhh, *db, *dh0, *dc0, *dgates;
+	const float *dh, *x, *h0, *c0, *wih, *whh, *whhT;
+	float *hprev; /* backward: [B, T, H] the state each step started from */
+	int B, T, C, H;
+};
+
+static PML_VEC void lstm_fwd_rows(void *ctx, int lo, int hi)
+{
+	const struct lstm_args *a = ctx;
+	const int T = a->T, H = a->H, G = 4 * H;
+
+	for (int bi = lo; bi < hi; bi++)
 		for (int t = 0; t < T; t++) {
 			size_t bt = (size_t)bi * T + t;
-			const float *hp = t ? h + (bt - 1) * H : (h0 ? h0 + (size_t)bi * H : NULL);
-			const float *cp = t ? c + (bt - 1) * H : (c0 ? c0 + (size_t)bi * H : NULL);
-			float *g = gates + bt * G;
+			const float *hp = t ? a->h + (bt - 1) * H
+					    : (a->h0 ? a->h0 + (size_t)bi * H : NULL);
+			const float *cp = t ? a->c + (bt - 1) * H
+					    : (a->c0 ? a->c0 + (size_t)bi * H : NULL);
+			float *g = a->gates + bt * G;
 
 			if (hp)
-				matvec_acc(g, whh, hp, G, H);
-			lstm_cell(h + bt * H, c + bt * H, tc + bt * H, g, cp, H);
+				matvec_t_acc(g, a->whhT, hp, G, H);
+			lstm_cell(a->h + bt * H, a->c + bt * H, a->tc + bt * H, g, cp, H);
 		}
-	}
 }
 
-PML_VEC void pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float *db,
-				     float *dh0, float *dc0, float *dgates, const float *dh,
-				     const float *x, const float *h0, const float *c0,
-				     const float *h, const float *c, const float *tc,
-				     const float *gates, const float *wih, const float *whh,
-				     int B, int T, int C, int H)
+/* The recurrence of the backward, one sequence at a time: pre-activation gradients into
+ * dgates, the entering state's gradient into dh0/dc0, and hprev for the weight sums. */
+static PML_VEC void lstm_bwd_rows(void *ctx, int lo, int hi)
 {
-	const int G = 4 * H;
-	float *dh_next = calloc(2 * (size_t)H, sizeof(float));
-	float *dc_next = dh_next + H;
+	const struct lstm_args *a = ctx;
+	const int T = a->T, H = a->H, G = 4 * H;
+	float dh_next[H], dc_next[H]; /* H <= 4096 (pml_lstm_param_count) */
 
-	if (!dh_next)
-		abort(); /* H floats: not worth an error path through every caller */
-	for (int bi = 0; bi < B; bi++) {
-		memset(dh_next, 0, 2 * (size_t)H * sizeof(float));
+	for (int bi = lo; bi < hi; bi++) {
+		memset(dh_next, 0, sizeof(dh_next));
+		memset(dc_next, 0, sizeof(dc_next));
 		for (int t = T - 1; t >= 0; t--) {
 			size_t bt = (size_t)bi * T + t;
-			const float *g = gates + bt * G;
+			const float *g = a->gates + bt * G;
 			const float *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-			const float *cp = t ? c + (bt - 1) * H : (c0 ? c0 + (size_t)bi * H : NULL);
-			const float *tcv = tc + bt * H, *dht = dh + bt * H;
-			float *d = dgates + bt * G;
+			const float *cp = t ? a->c + (bt - 1) * H
+					    : (a->c0 ? a->c0 + (size_t)bi * H : NULL);
+			const float *hp = t ? a->h + (bt - 1) * H
+					    : (a->h0 ? a->h0 + (size_t)bi * H : NULL);
+			const float *tcv = a->tc + bt * H, *dht = a->dh + bt * H;
+			float *d = a->dgates + bt * G;
 
 			for (int k = 0; k < H; k++) {
 				float dhk = dht[k] + dh_next[k];
@@ -353,28 +525,88 @@ PML_VEC void pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float 
 				d[3 * H + k] = dhk * tcv[k] * go[k] * (1.0f - go[k]);
 				dc_next[k] = dc * gf[k];
 			}
-			/* dh' = whh^T . d */
+			/* dh' = whh^T . d: whh [4H, H] is the transposed operand as it lies */
 			memset(dh_next, 0, H * sizeof(float));
-			for (int j = 0; j < G; j++)
-				if (d[j] != 0.0f)
-					axpy(dh_next, d[j], whh + (size_t)j * H, H);
+			matvec_t_acc(dh_next, a->whh, d, H, G);
+			if (hp)
+				memcpy(a->hprev + bt * H, hp, H * sizeof(float));
+			else
+				memset(a->hprev + bt * H, 0, H * sizeof(float));
 		}
-		if (dh0)
+		if (a->dh0)
 			for (int k = 0; k < H; k++)
-				dh0[(size_t)bi * H + k] += dh_next[k];
-		if (dc0)
+				a->dh0[(size_t)bi * H + k] += dh_next[k];
+		if (a->dc0)
 			for (int k = 0; k < H; k++)
-				dc0[(size_t)bi * H + k] += dc_next[k];
-		/* dwhh += d[t] (x) h[t-1]: rows 1..T-1 of d pair with rows 0..T-2 of h */
-		if (T > 1)
-			pml_matmul_backward(NULL, dwhh, NULL, dgates + ((size_t)bi * T + 1) * G,
-					    h + (size_t)bi * T * H, whh, T - 1, H, G);
-		if (h0)
-			pml_matmul_backward(NULL, dwhh, NULL, dgates + (size_t)bi * T * G,
-					    h0 + (size_t)bi * H, whh, 1, H, G);
+				a->dc0[(size_t)bi * H + k] += dc_next[k];
 	}
-	free(dh_next);
-	pml_matmul_backward(dx, dwih, db, dgates, x, wih, B * T, C, G);
+}
+
+/* scratch: at least 4H * max(C, H) floats */
+static void lstm_layer_forward_mt(int threads, float *scratch, float *h, float *c, float *tc,
+				  float *gates, const float *x, const float *h0,
+				  const float *c0, const float *wih, const float *whh,
+				  const float *b, int B, int T, int C, int H)
+{
+	struct lstm_args a = {.h = h, .c = c, .tc = tc, .gates = gates, .x = x, .h0 = h0,
+			      .c0 = c0, .whhT = scratch, .B = B, .T = T, .C = C, .H = H};
+
+	/* the input projection of every step at once; the recurrence adds whh . h' */
+	transpose(scratch, wih, 4 * H, C);
+	matmul_forward_t(threads, gates, x, scratch, b, B * T, C, 4 * H);
+	transpose(scratch, whh, 4 * H, H);
+	parallel_for(threads, B, lstm_fwd_rows, &a);
+}
+
+/* scratch: at least B*T*4H + B*T*H floats */
+static void lstm_layer_backward_mt(int threads, float *scratch, float *dx, float *dwih,
+				   float *dwhh, float *db, float *dh0, float *dc0,
+				   float *dgates, const float *dh, const float *x,
+				   const float *h0, const float *c0, const float *h,
+				   const float *c, const float *tc, const float *gates,
+				   const float *wih, const float *whh, int B, int T, int C, int H)
+{
+	const int N = B * T, G = 4 * H;
+	float *dT = scratch, *hprev = scratch + (size_t)N * G;
+	struct lstm_args a = {.h = (float *)h, .c = (float *)c, .tc = (float *)tc,
+			      .gates = (float *)gates, .dh0 = dh0, .dc0 = dc0, .dgates = dgates,
+			      .dh = dh, .h0 = h0, .c0 = c0, .whh = whh, .hprev = hprev,
+			      .B = B, .T = T, .C = C, .H = H};
+
+	parallel_for(threads, B, lstm_bwd_rows, &a);
+	transpose(dT, dgates, N, G);
+	/* dwhh += sum over steps of d (x) the state the step started from */
+	matmul_backward_t(threads, NULL, dwhh, NULL, dgates, dT, hprev, whh, N, H, G);
+	matmul_backward_t(threads, dx, dwih, db, dgates, dT, x, wih, N, C, G);
+}
+
+int pml_lstm_layer_forward(float *h, float *c, float *tc, float *gates, const float *x,
+			   const float *h0, const float *c0, const float *wih, const float *whh,
+			   const float *b, int B, int T, int C, int H)
+{
+	float *scratch = malloc((size_t)4 * H * (C > H ? C : H) * sizeof(float));
+
+	if (!scratch)
+		return -ENOMEM;
+	lstm_layer_forward_mt(1, scratch, h, c, tc, gates, x, h0, c0, wih, whh, b, B, T, C, H);
+	free(scratch);
+	return 0;
+}
+
+int pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float *db, float *dh0,
+			    float *dc0, float *dgates, const float *dh, const float *x,
+			    const float *h0, const float *c0, const float *h, const float *c,
+			    const float *tc, const float *gates, const float *wih,
+			    const float *whh, int B, int T, int C, int H)
+{
+	float *scratch = malloc((size_t)B * T * 5 * H * sizeof(float));
+
+	if (!scratch)
+		return -ENOMEM;
+	lstm_layer_backward_mt(1, scratch, dx, dwih, dwhh, db, dh0, dc0, dgates, dh, x, h0, c0,
+			       h, c, tc, gates, wih, whh, B, T, C, H);
+	free(scratch);
+	return 0;
 }
 
 double pml_bce_forward(float *probs, const float *logits, const float *targets,
@@ -388,9 +620,9 @@ double pml_bce_forward(float *probs, const float *logits, const float *targets,
 	if (!targets)
 		return 0.0;
 	for (size_t i = 0; i < n; i++) {
-		double z = logits[i], y = targets[i];
-		/* log(1 + e^z) - y z, stable for both signs of z */
-		double l = fmax(z, 0.0) - z * y + log1p(exp(-fabs(z)));
+		float z = logits[i], y = targets[i];
+		/* log(1 + e^z) - y z, stable for both signs of z; float terms, a double sum */
+		float l = fmaxf(z, 0.0f) - z * y + log1pf(expf(-fabsf(z)));
 
 		loss += mask ? mask[i] * l : l;
 	}
@@ -524,6 +756,7 @@ void pml_lstm_free(struct pml_lstm *m)
 	free(m->acts_mem);
 	free(m->dacts_mem);
 	free(m->h0);
+	free(m->scratch);
 	free(m);
 }
 
@@ -563,8 +796,8 @@ static int lstm_ensure_acts(struct pml_lstm *m, int B, int T)
 	const struct pml_lstm_config *cfg = &m->cfg;
 	const size_t N = (size_t)B * T, E = cfg->embed, H = cfg->hidden, M = cfg->modules;
 	const int L = cfg->layers;
-	size_t acts, dacts;
-	float *a, *d, *st;
+	size_t acts, dacts, scratch;
+	float *a, *d, *st, *sc;
 
 	if (m->acts_mem && m->B == B && m->T == T)
 		return 0;
@@ -572,18 +805,31 @@ static int lstm_ensure_acts(struct pml_lstm *m, int B, int T)
 		return -EINVAL;
 	acts = N * E + L * N * (3 * H + 4 * H) + 2 * N * M;
 	dacts = N * E + L * N * H + N * 4 * H + N * M;
+	/* transposes: weights for a forward, dgates^T and hprev for a layer's backward,
+	 * dlogits^T for the head's */
+	scratch = 4 * H * (E > H ? E : H);
+	if (M * H > scratch)
+		scratch = M * H;
+	if (N * 5 * H > scratch)
+		scratch = N * 5 * H;
+	if (N * M > scratch)
+		scratch = N * M;
 	a = malloc(acts * sizeof(float));
 	d = malloc(dacts * sizeof(float));
 	st = calloc(2 * (size_t)L * B * H, sizeof(float));
-	if (!a || !d || !st) {
+	sc = malloc(scratch * sizeof(float));
+	if (!a || !d || !st || !sc) {
 		free(a);
 		free(d);
 		free(st);
+		free(sc);
 		return -ENOMEM;
 	}
 	free(m->acts_mem);
 	free(m->dacts_mem);
 	free(m->h0);
+	free(m->scratch);
+	m->scratch = sc;
 	m->acts_mem = a;
 	m->dacts_mem = d;
 	m->h0 = st;
@@ -634,13 +880,14 @@ int pml_lstm_forward(struct pml_lstm *m, const int32_t *tokens, const float *tar
 	for (int l = 0; l < L; l++) {
 		const float *inp = l ? m->h[l - 1] : m->x;
 
-		pml_lstm_layer_forward(m->h[l], m->c[l], m->tc[l], m->gates[l], inp,
-				       m->h0 + (size_t)l * B * H, m->c0 + (size_t)l * B * H,
-				       m->params.wih[l], m->params.whh[l], m->params.b[l], B, T,
-				       l ? H : E, H);
+		lstm_layer_forward_mt(m->threads, m->scratch, m->h[l], m->c[l], m->tc[l],
+				      m->gates[l], inp, m->h0 + (size_t)l * B * H,
+				      m->c0 + (size_t)l * B * H, m->params.wih[l],
+				      m->params.whh[l], m->params.b[l], B, T, l ? H : E, H);
 	}
-	pml_matmul_forward(m->logits, m->h[L - 1], m->params.wout, m->params.bout, (int)N, H,
-			   M);
+	transpose(m->scratch, m->params.wout, M, H);
+	matmul_forward_t(m->threads, m->logits, m->h[L - 1], m->scratch, m->params.bout, (int)N,
+			 H, M);
 	loss = pml_bce_forward(m->probs, m->logits, targets, mask, (int)N, M);
 	m->tokens = tokens;
 	m->targets = targets;
@@ -708,17 +955,18 @@ int pml_lstm_backward(struct pml_lstm *m)
 	if (m->mask_sum > 0)
 		pml_bce_backward(m->dlogits, m->probs, m->targets, m->mask, N, M,
 				 (float)(1.0 / m->mask_sum));
-	pml_matmul_backward(m->dh[L - 1], g->wout, g->bout, m->dlogits, m->h[L - 1],
-			    m->params.wout, N, H, M);
+	transpose(m->scratch, m->dlogits, N, M);
+	matmul_backward_t(m->threads, m->dh[L - 1], g->wout, g->bout, m->dlogits, m->scratch,
+			  m->h[L - 1], m->params.wout, N, H, M);
 	for (int l = L - 1; l >= 0; l--) {
 		const float *inp = l ? m->h[l - 1] : m->x;
 		float *dinp = l ? m->dh[l - 1] : m->dx;
 
-		pml_lstm_layer_backward(dinp, g->wih[l], g->whh[l], g->b[l], NULL, NULL, m->dgates,
-					m->dh[l], inp, m->h0 + (size_t)l * B * H,
-					m->c0 + (size_t)l * B * H, m->h[l], m->c[l], m->tc[l],
-					m->gates[l], m->params.wih[l], m->params.whh[l], B, T,
-					l ? H : E, H);
+		lstm_layer_backward_mt(m->threads, m->scratch, dinp, g->wih[l], g->whh[l], g->b[l],
+				       NULL, NULL, m->dgates, m->dh[l], inp,
+				       m->h0 + (size_t)l * B * H, m->c0 + (size_t)l * B * H,
+				       m->h[l], m->c[l], m->tc[l], m->gates[l], m->params.wih[l],
+				       m->params.whh[l], B, T, l ? H : E, H);
 	}
 	pml_embed_backward(g->emb, m->dx, tok, N, E);
 	free(tok);
@@ -801,13 +1049,6 @@ void pml_lstm_reset_state(struct pml_lstm *m)
 }
 
 /* ---- streaming inference ----------------------------------------------------------------- */
-
-static void transpose(float *dst, const float *src, int rows, int cols)
-{
-	for (int r = 0; r < rows; r++)
-		for (int c = 0; c < cols; c++)
-			dst[(size_t)c * rows + r] = src[(size_t)r * cols + c];
-}
 
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute)
 {

@@ -80,19 +80,21 @@ void pml_matmul_backward(float *dinp, float *dw, float *dbias, const float *dout
  *   wih   [4H, C], whh [4H, H], b [4H]
  *   gates [B, T, 4H]  out: activated gates i, f, g, o (kept for backward)
  *   c     [B, T, H]   out: cell state;  tc [B, T, H] out: tanh(c)
- *   h     [B, T, H]   out: hidden state (the layer's output) */
-void pml_lstm_layer_forward(float *h, float *c, float *tc, float *gates, const float *x,
-			    const float *h0, const float *c0, const float *wih,
-			    const float *whh, const float *b, int B, int T, int C, int H);
+ *   h     [B, T, H]   out: hidden state (the layer's output)
+ * Returns 0 or -ENOMEM (its scratch). */
+int pml_lstm_layer_forward(float *h, float *c, float *tc, float *gates, const float *x,
+			   const float *h0, const float *c0, const float *wih, const float *whh,
+			   const float *b, int B, int T, int C, int H);
 /* Backward of the layer above. dh [B, T, H] is the gradient arriving at h from above;
  * dgates [B, T, 4H] is scratch (pre-activation gradients on return). Accumulates into
  * dx [B, T, C] (may be NULL), dwih, dwhh, db, and dh0/dc0 [B, H] (may be NULL); the
- * gradient does not flow into earlier windows unless the caller passes dh0/dc0 on. */
-void pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float *db, float *dh0,
-			     float *dc0, float *dgates, const float *dh, const float *x,
-			     const float *h0, const float *c0, const float *h, const float *c,
-			     const float *tc, const float *gates, const float *wih,
-			     const float *whh, int B, int T, int C, int H);
+ * gradient does not flow into earlier windows unless the caller passes dh0/dc0 on.
+ * Returns 0 or -ENOMEM. */
+int pml_lstm_layer_backward(float *dx, float *dwih, float *dwhh, float *db, float *dh0,
+			    float *dc0, float *dgates, const float *dh, const float *x,
+			    const float *h0, const float *c0, const float *h, const float *c,
+			    const float *tc, const float *gates, const float *wih,
+			    const float *whh, int B, int T, int C, int H);
 
 /* Binary cross-entropy on logits [N, M] against targets [N, M] (0..1), weighted by mask
  * [N, M] (NULL: all 1). Writes probs [N, M] = sigmoid(logits). Returns the loss summed
@@ -128,6 +130,7 @@ struct pml_lstm {
 	float *x, *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS], *tc[PML_LSTM_MAX_LAYERS];
 	float *gates[PML_LSTM_MAX_LAYERS], *logits, *probs;
 	float *dx, *dh[PML_LSTM_MAX_LAYERS], *dgates, *dlogits;
+	float *scratch; /* transposed operands */
 	/* state entering the window [L, B, H]: zeros, or the last window's end (carry) */
 	float *h0, *c0;
 	const int32_t *tokens; /* of the last forward (borrowed until backward) */

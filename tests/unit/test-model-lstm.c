@@ -176,13 +176,14 @@ static void test_activations(void)
 }
 
 /* Same seed, same data -> bit-identical weights after training; clipping bounds the norm. */
-static void train_steps(struct pml_lstm *m, uint64_t seed)
+static void train_steps(struct pml_lstm *m, uint64_t seed, int threads)
 {
 	enum { B = 3, T = 5 };
 	int32_t tok[B * T];
 	float y[B * T * 4];
 	struct pml_rng rng;
 
+	pml_lstm_set_threads(m, threads);
 	pml_lstm_init_params(m, seed);
 	pml_rng_seed(&rng, 99);
 	for (int i = 0; i < B * T; i++)
@@ -205,16 +206,21 @@ static void test_determinism(void)
 	const struct pml_lstm_config cfg = {.vocab = 10, .embed = 3, .hidden = 6, .layers = 2,
 					    .modules = 4};
 	struct pml_lstm *a = pml_lstm_new(&cfg), *b = pml_lstm_new(&cfg), *c = pml_lstm_new(&cfg);
+	struct pml_lstm *d = pml_lstm_new(&cfg);
 
-	train_steps(a, 5);
-	train_steps(b, 5);
-	train_steps(c, 6);
+	train_steps(a, 5, 1);
+	train_steps(b, 5, 1);
+	train_steps(c, 6, 1);
+	/* threads split rows, never a sum: the same bits for any thread count */
+	train_steps(d, 5, 3);
 	CHECK(!memcmp(a->params_mem, b->params_mem, a->nparams * sizeof(float)));
 	CHECK(memcmp(a->params_mem, c->params_mem, a->nparams * sizeof(float)) != 0);
+	CHECK(!memcmp(a->params_mem, d->params_mem, a->nparams * sizeof(float)));
 	CHECK(a->adam_t == 4);
 	pml_lstm_free(a);
 	pml_lstm_free(b);
 	pml_lstm_free(c);
+	pml_lstm_free(d);
 }
 
 static void test_config(void)
