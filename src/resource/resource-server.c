@@ -225,6 +225,18 @@ drop:
 	return -1;
 }
 
+/* The table is full: serve (and so drop) the clients that have hung up but whose events
+ * this round has not reached yet, before refusing a newcomer. */
+static void reap_clients(struct pml_resource_server *srv)
+{
+	for (size_t i = srv->n_clients; i-- > 0;) {
+		struct pollfd p = {.fd = srv->clients[i]->fd, .events = POLLIN | POLLRDHUP};
+
+		if (poll(&p, 1, 0) == 1 && i < srv->n_clients)
+			client_readable(srv, srv->clients[i]);
+	}
+}
+
 int pml_resource_server_adopt(struct pml_resource_server *srv, int fd)
 {
 	struct epoll_event ev = {.events = EPOLLIN | EPOLLRDHUP};
@@ -244,6 +256,8 @@ int pml_resource_server_adopt(struct pml_resource_server *srv, int fd)
 		close(fd);
 		return -EPERM;
 	}
+	if (srv->n_clients == PML_RES_CLIENTS_MAX)
+		reap_clients(srv);
 	if (srv->n_clients == PML_RES_CLIENTS_MAX) {
 		send_all(fd, "ERR busy: too many clients\n", 27);
 		close(fd);
@@ -384,23 +398,29 @@ int pml_resource_server_handle(struct pml_resource_server *srv)
 			return -errno;
 		if (n == 0)
 			return answered;
+		bool accept_ready = false;
+
+		/* Clients first: hang-ups free their slots before new peers are counted. */
 		for (int i = 0; i < n; i++) {
 			struct client *c = evs[i].data.ptr;
+			int r;
 
 			if (!c) {
-				int fd;
-
-				while ((fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
-					pml_resource_server_adopt(srv, fd);
+				accept_ready = true;
 				continue;
 			}
 			/* A client closed earlier in this batch is no longer in the table. */
 			if (client_index(srv, c) == SIZE_MAX)
 				continue;
-			int r = client_readable(srv, c);
-
+			r = client_readable(srv, c);
 			if (r > 0)
 				answered += r;
+		}
+		if (accept_ready) {
+			int fd;
+
+			while ((fd = accept4(srv->lfd, NULL, NULL, SOCK_CLOEXEC)) >= 0)
+				pml_resource_server_adopt(srv, fd);
 		}
 	}
 }
