@@ -16,6 +16,8 @@ static const struct pml_cmd commands[] = {
 	{"run", cmd_run, "run a program in the microVM on the base kernel, report module use"},
 	{"repo", cmd_repo, "the module catalog: list, show MODULE, resolve ALIAS"},
 	{"trace", cmd_trace, "record a program's behaviour (eBPF), dump trace files"},
+	{"status", cmd_status, "show the running pmld's resource manager: budgets, modules"},
+	{"request", cmd_request, "ask the running pmld's resource manager for a module"},
 };
 
 static void usage(FILE *f)

@@ -458,7 +458,9 @@ int pml_resource_client_call(int fd, const char *line, char *buf, size_t size, i
 	err = send_all(fd, line, len);
 	if (!err && (len == 0 || line[len - 1] != '\n'))
 		err = send_all(fd, "\n", 1);
-	if (err)
+	/* A server that refuses a peer says why and hangs up at once: the send may fail
+	 * while the answer is still there to read. */
+	if (err && err != -EPIPE && err != -ECONNRESET)
 		return err;
 	for (;;) {
 		struct pollfd pfd = {.fd = fd, .events = POLLIN};
@@ -479,7 +481,7 @@ int pml_resource_client_call(int fd, const char *line, char *buf, size_t size, i
 		if (n < 0)
 			return -errno;
 		if (n == 0)
-			return got ? -ECONNRESET : -EPIPE;
+			return got ? -ECONNRESET : err ? err : -EPIPE;
 		nl = memchr(buf + got, '\n', (size_t)n);
 		if (nl)
 			n = nl - (buf + got) + 1;

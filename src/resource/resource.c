@@ -56,6 +56,7 @@
 #include "util/timeutil.h"
 
 #define URGENCY_TAU_MS 100.0
+#define MONITOR_MIN_INTERVAL_NS 250000000ULL
 
 enum mod_state {
 	MOD_ABSENT,  /* known only by its hints */
@@ -793,7 +794,16 @@ void pml_resource_observe(struct pml_resource *res, const struct pml_monitor_sam
 		res->counted_at_sample = counted_bytes(res);
 		res->have_room = true;
 	}
-	if (res->have_last && s->t_ns > res->last.t_ns) {
+	/* Rates need an interval long enough for the counters to move by more than their
+	 * granularity (jiffies are 10 ms): a shorter one keeps the previous baseline. */
+	if (res->have_last && s->t_ns < res->last.t_ns + MONITOR_MIN_INTERVAL_NS) {
+		if (s->ok_mem)
+			res->last.mem = s->mem, res->last.ok_mem = true;
+		if (s->ok_mod)
+			res->last.mod = s->mod, res->last.ok_mod = true;
+		return;
+	}
+	if (res->have_last) {
 		double dt = (double)(s->t_ns - res->last.t_ns) / 1e9;
 
 		if (s->ok_cpu && res->last.ok_cpu) {

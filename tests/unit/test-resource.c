@@ -429,6 +429,17 @@ static void test_sync_status(void)
 	CHECK(fabs(st.net_rx_bps - 500000) < 1e-6 && fabs(st.net_tx_bps - 100000) < 1e-6);
 	CHECK(st.mem_available == 400000LL * 1024);
 	CHECK(st.modules_bytes == 434176 + 16384 + 32768 + 16384 + 16384); /* kept from 1st */
+	/* A sample too soon after the last (10 ms: a jiffy or so) does not make a rate. */
+	{
+		struct pml_monitor_sample s2;
+
+		advance_ms(10);
+		CHECK(pml_monitor_read(dir, clock_ns, &s2) == 3);
+		s2.cpu.user += 1;
+		pml_resource_observe(res, &s2);
+		pml_resource_status(res, &st);
+		CHECK(fabs(st.cpu_busy - 2.0 / 3.0) < 1e-9);
+	}
 
 	f = open_memstream(&json, &jlen);
 	CHECK(pml_resource_status_json(res, f) == 0);

@@ -1,0 +1,165 @@
+/* pml request: ask the resource manager of a running pmld for a module, as a program or a
+ * script would before it needs it. A thin client of the resource API
+ * (resource/resource-api.h, doc/resource-api.md): one REQUEST line, the answer in words.
+ * Exit status 0 when granted, 1 when refused or on an error, 2 on a bad command line. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "resource/resource-api.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml request MODULE [--priority critical|dependency|prediction]\n"
+		"                   [--confidence P] [--urgency MS] [--bytes N] [--load-ms MS]\n"
+		"                   [--socket PATH]\n\n"
+		"Ask the running pmld's resource manager for MODULE. It grants the request,\n"
+		"grants it after evicting idle modules of lower value, or refuses it with a\n"
+		"reason (budget, load time, priority).\n"
+		"  -p, --priority KIND  critical (a program waits on it now), dependency, or\n"
+		"                       prediction (default)\n"
+		"  -c, --confidence P   probability of the need, 0..1 (default 1)\n"
+		"  -u, --urgency MS     time until the need in ms (default 0: now)\n"
+		"  -b, --bytes N        expected resident bytes (default: pmld's estimate)\n"
+		"  -l, --load-ms MS     expected load time (default: pmld's estimate)\n"
+		"  -s, --socket PATH    the resource API socket (default $PML_RESOURCE_SOCKET or\n"
+		"                       " PML_RESOURCE_SOCKET_DEFAULT ")\n");
+}
+
+static bool number(const char *s, double lo, double hi, double *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi)
+		return false;
+	*ret = v;
+	return true;
+}
+
+int cmd_request(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"priority", required_argument, NULL, 'p'},
+		{"confidence", required_argument, NULL, 'c'},
+		{"urgency", required_argument, NULL, 'u'},
+		{"bytes", required_argument, NULL, 'b'},
+		{"load-ms", required_argument, NULL, 'l'},
+		{"socket", required_argument, NULL, 's'},
+		{"help", no_argument, NULL, 'h'},
+		{},
+	};
+	struct pml_res_request req = {.bytes = -1, .load_ms = -1, .kind = PML_RES_PREDICTION,
+				      .confidence = 1};
+	const char *path = getenv("PML_RESOURCE_SOCKET");
+	char line[PML_RES_LINE_MAX], answer[PML_RES_LINE_MAX * 8];
+	struct pml_res_reply rep;
+	double v;
+	int c, fd, n, k;
+
+	while ((c = getopt_long(argc, argv, "p:c:u:b:l:s:h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			k = pml_res_kind_from_name(optarg);
+			if (k < 0) {
+				fprintf(stderr, "pml request: --priority '%s': use critical, "
+						"dependency or prediction\n", optarg);
+				return PML_EXIT_USAGE;
+			}
+			req.kind = k;
+			break;
+		case 'c':
+			if (!number(optarg, 0, 1, &req.confidence)) {
+				fprintf(stderr, "pml request: --confidence '%s': not a probability "
+						"in [0, 1]\n", optarg);
+				return PML_EXIT_USAGE;
+			}
+			break;
+		case 'u':
+			if (!number(optarg, 0, 86400e3, &req.urgency_ms)) {
+				fprintf(stderr, "pml request: --urgency '%s': not a time in ms\n",
+					optarg);
+				return PML_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			if (!number(optarg, 0, 1e12, &v) || v != floor(v)) {
+				fprintf(stderr, "pml request: --bytes '%s': not a size in bytes\n",
+					optarg);
+				return PML_EXIT_USAGE;
+			}
+			req.bytes = (int64_t)v;
+			break;
+		case 'l':
+			if (!number(optarg, 0, 86400e3, &req.load_ms)) {
+				fprintf(stderr, "pml request: --load-ms '%s': not a time in ms\n",
+					optarg);
+				return PML_EXIT_USAGE;
+			}
+			break;
+		case 's':
+			path = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return PML_EXIT_OK;
+		default:
+			usage(stderr);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (optind + 1 != argc) {
+		fprintf(stderr, optind == argc ? "pml request: which module?\n" :
+						 "pml request: one module at a time\n");
+		usage(stderr);
+		return PML_EXIT_USAGE;
+	}
+	req.module = argv[optind];
+	if (pml_res_request_format(&req, line, sizeof(line)) < 0) {
+		fprintf(stderr, "pml request: '%s' is not a module name\n", req.module);
+		return PML_EXIT_USAGE;
+	}
+	if (!path || !*path)
+		path = PML_RESOURCE_SOCKET_DEFAULT;
+	fd = pml_resource_client_connect(path);
+	if (fd < 0) {
+		fprintf(stderr, "pml request: %s: %s%s\n", path, strerror(-fd),
+			fd == -ENOENT || fd == -ECONNREFUSED ? " (is pmld running?)" : "");
+		return PML_EXIT_FAIL;
+	}
+	n = pml_resource_client_call(fd, line, answer, sizeof(answer), 0);
+	close(fd);
+	if (n < 0) {
+		fprintf(stderr, "pml request: %s: %s\n", path, strerror(-n));
+		return PML_EXIT_FAIL;
+	}
+	if (pml_res_reply_parse(answer, &rep) < 0) {
+		fprintf(stderr, "pml request: unexpected answer: %s\n", answer);
+		return PML_EXIT_FAIL;
+	}
+	if (rep.ok && !strcmp(rep.word, "evict")) {
+		printf("%s: granted after evicting %s (priority %.3f)%s%s\n", req.module,
+		       rep.evict, rep.priority, *rep.text ? ": " : "", rep.text);
+		return PML_EXIT_OK;
+	}
+	if (rep.ok) {
+		printf("%s: granted (priority %.3f)%s%s\n", req.module, rep.priority,
+		       *rep.text ? ": " : "", rep.text);
+		return PML_EXIT_OK;
+	}
+	if (!strcmp(rep.word, "refused")) {
+		fprintf(stderr, "pml request: %s: refused (%s)%s%s\n", req.module, rep.reason,
+			*rep.text ? ": " : "", rep.text);
+		return PML_EXIT_FAIL;
+	}
+	fprintf(stderr, "pml request: %s: %s\n", req.module, answer);
+	return PML_EXIT_FAIL;
+}
