@@ -47,7 +47,11 @@ PML_INLINE v8f v8_load(const float *p)
 PML_INLINE v8f v8_splat(float x)
 {
 	/* a shuffle, not an initialiser list: GCC builds the latter with 7 inserts */
+#ifdef __clang__
+	return __builtin_shufflevector((v8f){x}, (v8f){x}, 0, 0, 0, 0, 0, 0, 0, 0);
+#else
 	return __builtin_shuffle((v8f){x}, (v8i){0});
+#endif
 }
 
 #define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
@@ -139,24 +143,6 @@ PML_VEC void pml_tanh_inplace(float *x, int n)
 	tanh_span(x, n);
 }
 
-PML_INLINE float dot(const float *a, const float *b, int n)
-{
-	v8f acc0 = {0}, acc1 = {0};
-	float s;
-	int i = 0;
-
-	for (; i + 16 <= n; i += 16) {
-		acc0 += v8_load(a + i) * v8_load(b + i);
-		acc1 += v8_load(a + i + 8) * v8_load(b + i + 8);
-	}
-	for (; i + 8 <= n; i += 8)
-		acc0 += v8_load(a + i) * v8_load(b + i);
-	s = v8_hsum(acc0 + acc1);
-	for (; i < n; i++)
-		s += a[i] * b[i];
-	return s;
-}
-
 /* y[0..n) += a * x[0..n) */
 PML_INLINE void axpy(float *y, float a, const float *x, int n)
 {
@@ -167,13 +153,6 @@ PML_INLINE void axpy(float *y, float a, const float *x, int n)
 		v8_store(y + i, v8_load(y + i) + va * v8_load(x + i));
 	for (; i < n; i++)
 		y[i] += a * x[i];
-}
-
-/* out [rows] += w [rows, cols] . x [cols] */
-PML_INLINE void matvec_acc(float *out, const float *w, const float *x, int rows, int cols)
-{
-	for (int r = 0; r < rows; r++)
-		out[r] += dot(w + (size_t)r * cols, x, cols);
 }
 
 /* out [rows] += wt [cols, rows]^T . x [cols]: the outputs stay in registers, 64 at a
