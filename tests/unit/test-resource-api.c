@@ -464,6 +464,90 @@ static void test_credentials(void)
 	pml_resource_free(res);
 }
 
+/* Random lines, biased towards the protocol's alphabet: the parser answers 0 or -EINVAL
+ * with a terminated message, never more; the reply parser takes anything. Then the same
+ * garbage through a server, which answers every line and survives. */
+static void test_random_lines(void)
+{
+	static const char *const pieces[] = {"REQUEST", "RELEASE", "STATUS", " ", "\t", "=",
+					     "module", "bytes", "load_ms", "kind", "urgency_ms",
+					     "confidence", "critical", "prediction", "sctp", "0",
+					     "1e308", "-", "0.5", "nan", "\r", "x", "\x80", "--"};
+	struct pml_resource_server_config scfg = {.path = NULL, .peer_cred = NULL};
+	struct pml_resource *res = NULL;
+	struct pml_res_reply rep;
+	struct pml_res_cmd c;
+	char line[700], err[64], dir[] = "/tmp/pml-res-XXXXXX", path[128], buf[8192];
+	uint64_t x = 42;
+	int ok = 0, sv[2];
+
+	for (int i = 0; i < 20000; i++) {
+		size_t len = 0;
+		int n = 1 + (int)(x % 12);
+
+		for (int k = 0; k < n && len < 600; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if (x % 7 == 0) {
+				line[len++] = (char)(1 + x % 255);
+			} else {
+				const char *p = pieces[(x >> 8) % (sizeof(pieces) / sizeof(pieces[0]))];
+
+				len += (size_t)snprintf(line + len, sizeof(line) - len, "%s", p);
+			}
+		}
+		line[len] = '\0';
+		memset(err, 'Z', sizeof(err));
+		int r = pml_res_cmd_parse(line, &c, err, sizeof(err));
+
+		if (r == 0)
+			ok++;
+		else
+			CHECK(r == -EINVAL && memchr(err, '\0', sizeof(err)) != NULL);
+		pml_res_reply_parse(line, &rep);
+	}
+	CHECK(ok > 0);
+
+	/* Through a server. */
+	CHECK(mkdtemp(dir) != NULL);
+	snprintf(path, sizeof(path), "%s/s", dir);
+	scfg.path = path;
+	CHECK(pml_resource_new(NULL, &res) == 0);
+	CHECK(pml_resource_server_new(res, &scfg, &srv) == 0);
+	if (!srv)
+		return;
+	CHECK(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) == 0);
+	CHECK(pml_resource_server_adopt(srv, sv[1]) == 0);
+	for (int i = 0; i < 2000; i++) {
+		size_t len = 0;
+
+		for (int k = 0; k < 6; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			len += (size_t)snprintf(line + len, sizeof(line) - len, "%s",
+						pieces[x % (sizeof(pieces) / sizeof(pieces[0]))]);
+		}
+		/* No '\n' inside; blank lines get no answer, so make each line non-blank. */
+		for (size_t k = 0; k < len; k++)
+			if (line[k] == '\n')
+				line[k] = ' ';
+		line[len++] = '#';
+		line[len++] = '\n';
+		CHECK(write(sv[0], line, len) == (ssize_t)len);
+		pml_resource_server_handle(srv);
+		if (read_line(sv[0], buf, sizeof(buf)) < 0) {
+			CHECK(!"no answer");
+			break;
+		}
+		CHECK(starts(buf, "OK ") || starts(buf, "ERR ") || buf[0] == '{');
+	}
+	CHECK(pml_resource_server_clients(srv) == 1);
+	close(sv[0]);
+	pml_resource_server_handle(srv);
+	pml_resource_server_free(srv);
+	srv = NULL;
+	rmdir(dir);
+	pml_resource_free(res);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -471,5 +555,6 @@ int main(void)
 	test_replies();
 	test_server();
 	test_credentials();
+	test_random_lines();
 	return unit_done("resource-api");
 }
