@@ -92,9 +92,10 @@ static int params_valid(uint32_t kind, const uint32_t *params, uint64_t *ret_wei
 		    params[3] > INT32_MAX || params[4] > INT32_MAX)
 			return -EBADMSG;
 		n = pml_lstm_param_count(&cfg, NULL);
-		if (!n)
+		if (!n || params[5] > PML_LSTM_FILE_ADAM)
 			return -EBADMSG;
-		*ret_weights = n;
+		/* a checkpoint carries Adam's m and v after the weights */
+		*ret_weights = params[5] & PML_LSTM_FILE_ADAM ? 3 * (uint64_t)n : n;
 		return 0;
 	}
 	if (kind == PML_MODEL_MARKOV) {
@@ -408,6 +409,72 @@ int pml_lstm_save(const struct pml_lstm *m, const char *path,
 	};
 
 	return pml_model_file_write(path, &d);
+}
+
+int pml_lstm_save_checkpoint(const struct pml_lstm *m, const char *path,
+			     const struct pml_model_meta *meta)
+{
+	const struct pml_lstm_config *c = &m->cfg;
+	struct pml_model_desc d = {
+		.kind = PML_MODEL_LSTM,
+		.params = {c->vocab, c->embed, c->hidden, c->layers, c->modules,
+			   PML_LSTM_FILE_ADAM, (uint32_t)m->adam_t},
+		.meta = *meta,
+		.n_vocab = c->vocab,
+		.n_modules = c->modules,
+		.n_weights = 3 * m->nparams,
+	};
+	float *all;
+	int r;
+
+	if (m->params_borrowed || m->adam_t < 0)
+		return -EINVAL;
+	all = malloc(3 * m->nparams * sizeof(float));
+	if (!all)
+		return -ENOMEM;
+	memcpy(all, m->params_mem, m->nparams * sizeof(float));
+	/* before the first update there are no moments yet: zeros are what Adam starts from */
+	if (m->m_mem) {
+		memcpy(all + m->nparams, m->m_mem, m->nparams * sizeof(float));
+		memcpy(all + 2 * m->nparams, m->v_mem, m->nparams * sizeof(float));
+	} else {
+		memset(all + m->nparams, 0, 2 * m->nparams * sizeof(float));
+	}
+	d.weights = all;
+	r = pml_model_file_write(path, &d);
+	free(all);
+	return r;
+}
+
+int pml_lstm_resume(const struct pml_model_file *mf, struct pml_lstm **ret)
+{
+	struct pml_lstm *m, *b;
+	int r;
+
+	r = pml_lstm_from_file(mf, &b);
+	if (r < 0)
+		return r;
+	m = pml_lstm_new(&b->cfg);
+	if (!m) {
+		pml_lstm_free(b);
+		return -ENOMEM;
+	}
+	memcpy(m->params_mem, mf->weights, m->nparams * sizeof(float));
+	if (mf->params[5] & PML_LSTM_FILE_ADAM) {
+		m->m_mem = malloc(m->nparams * sizeof(float));
+		m->v_mem = malloc(m->nparams * sizeof(float));
+		if (!m->m_mem || !m->v_mem) {
+			pml_lstm_free(m);
+			pml_lstm_free(b);
+			return -ENOMEM;
+		}
+		memcpy(m->m_mem, mf->weights + m->nparams, m->nparams * sizeof(float));
+		memcpy(m->v_mem, mf->weights + 2 * m->nparams, m->nparams * sizeof(float));
+		m->adam_t = (int)(mf->params[6] > INT32_MAX ? INT32_MAX : mf->params[6]);
+	}
+	pml_lstm_free(b);
+	*ret = m;
+	return 0;
 }
 
 int pml_lstm_from_file(const struct pml_model_file *mf, struct pml_lstm **ret)

@@ -11,7 +11,8 @@
  *   16  u64      file_size
  *   24  u32      header_size     256
  *   28  u32      kind            enum pml_model_kind
- *   32  u32      params[8]       kind's sizes: LSTM V, E, H, L, M; Markov V, M, order, buckets
+ *   32  u32      params[8]       kind's sizes: LSTM V, E, H, L, M, flags, Adam step;
+ *                                   Markov V, M, order, buckets, alpha x 1000
  *   64  char     kernel_series[32]   "6.1"        (NUL-padded)
  *   96  char     kernel_release[64]  "6.1.0-56-amd64"
  *   160 u32      n_vocab, n_modules
@@ -116,8 +117,19 @@ uint32_t pml_crc32(uint32_t crc, const void *data, size_t size);
  * (arrays of exactly V and M strings). Returns as pml_model_file_write(). */
 int pml_lstm_save(const struct pml_lstm *m, const char *path,
 		  const struct pml_model_meta *meta);
-/* A model over the file's weights (borrowed: free the model before the file).
- * Returns 0, -EINVAL (not an LSTM file), -ENOMEM. */
+/* A model over the file's weights (borrowed: free the model before the file), for
+ * inference; a checkpoint loads this way too. Returns 0, -EINVAL (not an LSTM file),
+ * -ENOMEM. */
 int pml_lstm_from_file(const struct pml_model_file *mf, struct pml_lstm **ret);
+
+/* Training checkpoints: the model file of an LSTM plus Adam's state (params[5] has
+ * PML_LSTM_FILE_ADAM, params[6] the step count, the weights are followed by m and v), so
+ * training resumes where it stopped and takes the same steps it would have taken. */
+#define PML_LSTM_FILE_ADAM 1u
+int pml_lstm_save_checkpoint(const struct pml_lstm *m, const char *path,
+			     const struct pml_model_meta *meta);
+/* An owned, trainable copy of the file's model (with its Adam state when the file is a
+ * checkpoint; from a plain model file Adam starts afresh). 0, -EINVAL, -ENOMEM. */
+int pml_lstm_resume(const struct pml_model_file *mf, struct pml_lstm **ret);
 
 #endif

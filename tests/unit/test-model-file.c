@@ -233,6 +233,58 @@ static void test_committed_fixture(void)
 	pml_model_file_free(mf);
 }
 
+/* Three steps, checkpoint, three more == three steps, checkpoint, resume, three more. */
+static void ckpt_steps(struct pml_lstm *m, int from, int to)
+{
+	int32_t tok[2 * 4];
+	float y[2 * 4 * 3];
+
+	for (int step = from; step < to; step++) {
+		for (int i = 0; i < 8; i++)
+			tok[i] = (step * 3 + i) % 5;
+		for (int i = 0; i < 24; i++)
+			y[i] = (step + i) % 4 == 0;
+		CHECK(pml_lstm_forward(m, tok, y, NULL, 2, 4, NULL) == 0);
+		pml_lstm_zero_grad(m);
+		CHECK(pml_lstm_backward(m) == 0);
+		pml_lstm_clip_grad(m, 1.0);
+		CHECK(pml_lstm_adam_update(m, 1e-2f, 0.9f, 0.999f, 1e-8f, 0.0f) == 0);
+	}
+}
+
+static void test_checkpoint(void)
+{
+	const struct pml_lstm_config cfg = {.vocab = 5, .embed = 4, .hidden = 6, .layers = 2,
+					    .modules = 3};
+	const struct pml_model_meta meta = {.kernel_release = "6.1.0-56-amd64", .vocab = vocab,
+					    .modules = modules};
+	struct pml_lstm *a = pml_lstm_new(&cfg), *b = NULL, *inf = NULL;
+	struct pml_model_file *mf = NULL;
+
+	pml_lstm_init_params(a, 21);
+	ckpt_steps(a, 0, 3);
+	CHECK(pml_lstm_save_checkpoint(a, path, &meta) == 0);
+	ckpt_steps(a, 3, 6);
+	CHECK(pml_model_file_open(path, "6.1.0-56-amd64", 0, &mf) == 0);
+	if (!mf)
+		goto out;
+	CHECK(mf->params[5] == PML_LSTM_FILE_ADAM && mf->params[6] == 3);
+	CHECK(pml_lstm_resume(mf, &b) == 0);
+	/* a checkpoint is a model file too: it predicts */
+	CHECK(pml_lstm_from_file(mf, &inf) == 0);
+	if (b) {
+		CHECK(b->adam_t == 3);
+		ckpt_steps(b, 3, 6);
+		CHECK(b->adam_t == 6);
+		CHECK(!memcmp(a->params_mem, b->params_mem, a->nparams * sizeof(float)));
+	}
+out:
+	pml_lstm_free(inf);
+	pml_lstm_free(b);
+	pml_model_file_free(mf);
+	pml_lstm_free(a);
+}
+
 static void test_bad_writes(struct pml_lstm *m)
 {
 	char long_release[80];
@@ -266,6 +318,7 @@ int main(void)
 	test_refusals();
 	test_bad_writes(m);
 	test_committed_fixture();
+	test_checkpoint();
 	pml_lstm_free(m);
 	unlink(path);
 	rmdir(dir);
