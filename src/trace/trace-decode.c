@@ -41,6 +41,7 @@ static const struct {
 	[PML_TEV_EXEC] = {"exec", sizeof(struct pml_tev_proc)},
 	[PML_TEV_EXIT] = {"exit", sizeof(struct pml_tev_proc)},
 	[PML_TEV_DROPS] = {"drops", sizeof(struct pml_tev_drops)},
+	[PML_TEV_NETLINK] = {"netlink", sizeof(struct pml_tev_netlink)},
 };
 
 size_t pml_tev_size(unsigned kind)
@@ -109,6 +110,7 @@ static const struct str_field str_fields[] = {
 	SF(PML_TEV_EXEC, pml_tev_proc, filename),
 	SF(PML_TEV_EXIT, pml_tev_proc, comm),
 	SF(PML_TEV_EXIT, pml_tev_proc, filename),
+	SF(PML_TEV_NETLINK, pml_tev_netlink, kind),
 };
 
 static void normalize_str(char *s, size_t len)
@@ -264,6 +266,29 @@ static const char *ioctl_name(uint32_t cmd)
 	case 0x89a0: return "SIOCBRADDBR";
 	case 0x5401: return "TCGETS";
 	case 0x5413: return "TIOCGWINSZ";
+	}
+	return NULL;
+}
+
+static const char *rtm_name(unsigned type)
+{
+	switch (type) {
+	case 16: return "RTM_NEWLINK";
+	case 17: return "RTM_DELLINK";
+	case 18: return "RTM_GETLINK";
+	case 19: return "RTM_SETLINK";
+	case 20: return "RTM_NEWADDR";
+	case 21: return "RTM_DELADDR";
+	case 22: return "RTM_GETADDR";
+	case 24: return "RTM_NEWROUTE";
+	case 25: return "RTM_DELROUTE";
+	case 26: return "RTM_GETROUTE";
+	case 28: return "RTM_NEWNEIGH";
+	case 32: return "RTM_NEWRULE";
+	case 36: return "RTM_NEWQDISC";
+	case 40: return "RTM_NEWTCLASS";
+	case 44: return "RTM_NEWTFILTER";
+	case 104: return "RTM_NEWCHAIN";
 	}
 	return NULL;
 }
@@ -467,6 +492,23 @@ static void decode_syscall_args(struct pml_trace_decoded *d, const void *raw)
 			field_hex(d, "flags", e->flags);
 		break;
 	}
+	case PML_TEV_NETLINK: {
+		const struct pml_tev_netlink *e = raw;
+
+		field_num(d, "fd", e->fd);
+		field_named(d, "protocol", e->protocol, pml_netlink_proto_name(e->protocol));
+		if (e->protocol == 0 && rtm_name(e->nlmsg_type))
+			field_str(d, "type", rtm_name(e->nlmsg_type));
+		else if (e->protocol == 12)
+			field_str(d, "type", buf_add(d, "subsys%u/%u", e->nlmsg_type >> 8,
+						     e->nlmsg_type & 0xff));
+		else
+			field_num(d, "type", e->nlmsg_type);
+		field_hex(d, "flags", e->nlmsg_flags);
+		if (e->kind[0])
+			field_bstr(d, "kind", e->kind, sizeof(e->kind));
+		break;
+	}
 	case PML_TEV_MMAP: {
 		const struct pml_tev_mmap *e = raw;
 
@@ -477,6 +519,12 @@ static void decode_syscall_args(struct pml_trace_decoded *d, const void *raw)
 		break;
 	}
 	}
+}
+
+/* Kinds recorded at a system call's entry (their nr is the call's number). */
+static bool is_syscall_kind(unsigned kind)
+{
+	return kind <= PML_TEV_MMAP || kind == PML_TEV_NETLINK;
 }
 
 int pml_trace_event_decode(const void *raw, size_t size, struct pml_trace_decoded *out)
@@ -497,7 +545,7 @@ int pml_trace_event_decode(const void *raw, size_t size, struct pml_trace_decode
 
 	if (!pml_tev_size(h.kind))
 		return 0;
-	if (h.kind <= PML_TEV_MMAP) {
+	if (is_syscall_kind(h.kind)) {
 		out->name = pml_syscall_name(h.nr);
 		if (!out->name)
 			out->name = buf_add(out, "sys_%d", h.nr);
@@ -581,11 +629,11 @@ int pml_trace_decoded_format(const struct pml_trace_decoded *d, uint64_t t0_ns, 
 
 	EMIT("%4" PRId64 ".%06" PRId64 " %6u/%-6u %s", rel / 1000000000,
 	     (rel < 0 ? -rel : rel) % 1000000000 / 1000, d->pid, d->tid, d->name);
-	if (d->kind != PML_TEV_SYSCALL && d->kind <= PML_TEV_MMAP && d->nr >= 0)
+	if (d->kind != PML_TEV_SYSCALL && is_syscall_kind(d->kind) && d->nr >= 0)
 		EMIT("(");
 	for (size_t i = 0; i < d->n_fields; i++) {
 		const struct pml_trace_field *f = &d->fields[i];
-		const char *sep = i ? " " : (d->kind <= PML_TEV_MMAP ? "" : " ");
+		const char *sep = i ? " " : (is_syscall_kind(d->kind) ? "" : " ");
 
 		if (needs_quotes(f->str)) {
 			EMIT("%s%s=\"", sep, f->key);
@@ -602,7 +650,7 @@ int pml_trace_decoded_format(const struct pml_trace_decoded *d, uint64_t t0_ns, 
 			EMIT("%s%s=%s", sep, f->key, f->str);
 		}
 	}
-	if (d->kind != PML_TEV_SYSCALL && d->kind <= PML_TEV_MMAP && d->nr >= 0)
+	if (d->kind != PML_TEV_SYSCALL && is_syscall_kind(d->kind) && d->nr >= 0)
 		EMIT(")");
 #undef EMIT
 	return (int)len;

@@ -41,6 +41,7 @@ enum pml_tev_kind {
 	PML_TEV_EXEC,		/* sched_process_exec */
 	PML_TEV_EXIT,		/* sched_process_exit (thread-group leader) */
 	PML_TEV_DROPS,		/* written by user space: the kernel side dropped records */
+	PML_TEV_NETLINK,	/* sendto/sendmsg on a netlink socket: struct pml_tev_netlink */
 	PML_TEV__COUNT,
 };
 
@@ -174,6 +175,20 @@ struct pml_tev_proc {
 struct pml_tev_drops {
 	struct pml_tev_hdr h;
 	__u64 dropped; /* records lost so far (cumulative) */
+};
+
+#define PML_TEV_NLKIND_LEN 16
+/* The first netlink message of a sendto/sendmsg on a netlink socket. For RTM_NEWLINK
+ * (NETLINK_ROUTE type 16) kind holds IFLA_LINKINFO/IFLA_INFO_KIND ("vxlan"): the link
+ * type whose rtnl-link-<kind> module the kernel is about to request. */
+struct pml_tev_netlink {
+	struct pml_tev_hdr h;
+	__s32 fd;
+	__s32 protocol;		/* NETLINK_ROUTE, NETLINK_NETFILTER, NETLINK_GENERIC ... */
+	__u16 nlmsg_type;	/* for NETLINK_NETFILTER: subsystem << 8 | message */
+	__u16 nlmsg_flags;
+	__u32 nlmsg_len;
+	char kind[PML_TEV_NLKIND_LEN];
 };
 
 /* The largest record; a reader refuses anything bigger. */

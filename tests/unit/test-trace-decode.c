@@ -110,6 +110,28 @@ static void test_execve_mount_module(void)
 		  "wait=1");
 }
 
+static void test_netlink(void)
+{
+	struct pml_tev_netlink n;
+	char buf[256];
+
+	hdr(&n, PML_TEV_NETLINK, sizeof(n), 46);
+	n.fd = 3;
+	n.protocol = 0;
+	n.nlmsg_type = 16;
+	n.nlmsg_flags = 0x605;
+	strcpy(n.kind, "vxlan");
+	CHECK_STR(fmt(&n, sizeof(n), buf, sizeof(buf)),
+		  "   1.500000     42/43     sendmsg(fd=3 protocol=NETLINK_ROUTE type=RTM_NEWLINK "
+		  "flags=0x605 kind=vxlan)");
+	n.protocol = 12; /* netfilter: subsystem 10 (nftables), message 0 */
+	n.nlmsg_type = 10 << 8;
+	n.kind[0] = 0;
+	CHECK_STR(fmt(&n, sizeof(n), buf, sizeof(buf)),
+		  "   1.500000     42/43     sendmsg(fd=3 protocol=NETLINK_NETFILTER "
+		  "type=subsys10/0 flags=0x605)");
+}
+
 static void test_refusals(void)
 {
 	struct pml_tev_socket e;
@@ -183,6 +205,7 @@ int main(void)
 	test_names();
 	test_socket();
 	test_execve_mount_module();
+	test_netlink();
 	test_refusals();
 	test_normalize();
 	test_json();

@@ -7,7 +7,8 @@
  *    user memory while they are still there (socket family/type/protocol, setsockopt
  *    level/optname/ULP name, bind/connect address, open paths, execve file and argv,
  *    mount fstype/source, ioctl cmd, bpf cmd, key types, the module syscalls, mmap of
- *    files);
+ *    files, the first netlink message of a send on a netlink socket with the link kind
+ *    of RTM_NEWLINK);
  *  - module:module_request/module_load/module_free for everyone (a request often runs
  *    in a kworker or in modprobe, not in the traced tree; they are rare);
  *  - sched_process_fork/exec/exit to follow the traced tree in the kernel: a hash map of
@@ -59,6 +60,8 @@ struct {
 #define NR_open 2
 #define NR_mmap 9
 #define NR_ioctl 16
+#define NR_sendto 44
+#define NR_sendmsg 46
 #define NR_socket 41
 #define NR_connect 42
 #define NR_bind 49
@@ -81,6 +84,13 @@ struct {
 #define TCP_ULP 31
 #define MAP_ANONYMOUS 0x20
 #define KEYCTL_SEARCH 10
+#define AF_NETLINK 16
+#define S_IFMT 00170000
+#define S_IFSOCK 0140000
+#define RTM_NEWLINK 16
+#define IFLA_LINKINFO 18
+#define IFLA_INFO_KIND 1
+#define NLA_TYPE_MASK 0x3fff
 
 static __always_inline bool is_traced(__u32 tgid)
 {
@@ -364,26 +374,37 @@ static __always_inline int emit_modcall(__u64 id, long nr, struct pt_regs *regs)
 	return 0;
 }
 
+/* The struct file behind a descriptor of the current task, NULL if none. */
+static __always_inline struct file *fd_to_file(int fd)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct fdtable *fdt;
+	struct file **fds;
+	struct file *file = NULL;
+
+	if (fd < 0)
+		return NULL;
+	fdt = BPF_CORE_READ(task, files, fdt);
+	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
+		return NULL;
+	fds = BPF_CORE_READ(fdt, fd);
+	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	return file;
+}
+
 /* mmap of a file: the name of the file behind the descriptor, from the task's fd table
  * (the user passed only a number). Anonymous mappings are plain syscall records. */
 static __always_inline int emit_mmap(__u64 id, long nr, struct pt_regs *regs)
 {
-	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	struct pml_tev_mmap *e;
-	struct fdtable *fdt;
-	struct file **fds;
-	struct file *file = NULL;
+	struct file *file;
 	const unsigned char *name;
 	__u32 flags = (__u32)BPF_CORE_READ(regs, r10);
 	int fd = (int)BPF_CORE_READ(regs, r8);
 
-	if (fd < 0 || (flags & MAP_ANONYMOUS))
+	if (flags & MAP_ANONYMOUS)
 		return emit_plain(id, nr);
-	fdt = BPF_CORE_READ(task, files, fdt);
-	if (!fdt || (unsigned int)fd >= BPF_CORE_READ(fdt, max_fds))
-		return emit_plain(id, nr);
-	fds = BPF_CORE_READ(fdt, fd);
-	bpf_probe_read_kernel(&file, sizeof(file), &fds[fd]);
+	file = fd_to_file(fd);
 	if (!file)
 		return emit_plain(id, nr);
 	if (!RESERVE(e, struct pml_tev_mmap))
@@ -397,6 +418,94 @@ static __always_inline int emit_mmap(__u64 id, long nr, struct pt_regs *regs)
 	e->name[0] = 0;
 	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+/* For RTM_NEWLINK: find IFLA_LINKINFO among the first attributes after the ifinfomsg,
+ * then IFLA_INFO_KIND inside it, and copy the kind string. buf is the user's message. */
+static __always_inline void newlink_kind(char *kind, const __u8 *buf, __u32 mlen)
+{
+	struct {
+		__u16 len;
+		__u16 type;
+	} nla;
+	__u32 off = 32; /* nlmsghdr (16) + ifinfomsg (16) */
+	int i, j;
+
+	for (i = 0; i < 12; i++) {
+		if (off + 4 > mlen || bpf_probe_read_user(&nla, sizeof(nla), buf + off))
+			return;
+		if (nla.len < 4)
+			return;
+		if ((nla.type & NLA_TYPE_MASK) == IFLA_LINKINFO) {
+			__u32 in = off + 4;
+
+			for (j = 0; j < 4; j++) {
+				if (in + 4 > mlen ||
+				    bpf_probe_read_user(&nla, sizeof(nla), buf + in))
+					return;
+				if (nla.len < 4)
+					return;
+				if ((nla.type & NLA_TYPE_MASK) == IFLA_INFO_KIND) {
+					bpf_probe_read_user_str(kind, PML_TEV_NLKIND_LEN,
+								buf + in + 4);
+					return;
+				}
+				in += (nla.len + 3) & ~3u;
+			}
+			return;
+		}
+		off += (nla.len + 3) & ~3u;
+	}
+}
+
+/* sendto/sendmsg: decoded only on netlink sockets (the first message of the buffer),
+ * a plain syscall record otherwise. */
+static __always_inline int emit_send(__u64 id, long nr, struct pt_regs *regs)
+{
+	int fd = (int)BPF_CORE_READ(regs, di);
+	struct file *file = fd_to_file(fd);
+	struct pml_tev_netlink *e;
+	struct socket *sock;
+	struct sock *sk;
+	struct nlmsghdr nlh;
+	const __u8 *buf;
+	__u64 len;
+
+	if (!file || (BPF_CORE_READ(file, f_inode, i_mode) & S_IFMT) != S_IFSOCK)
+		return emit_plain(id, nr);
+	sock = BPF_CORE_READ(file, private_data);
+	sk = BPF_CORE_READ(sock, sk);
+	if (!sk || BPF_CORE_READ(sk, __sk_common.skc_family) != AF_NETLINK)
+		return emit_plain(id, nr);
+	if (nr == NR_sendto) {
+		buf = (const __u8 *)BPF_CORE_READ(regs, si);
+		len = BPF_CORE_READ(regs, dx);
+	} else {
+		struct user_msghdr msg;
+		struct iovec iov;
+
+		if (bpf_probe_read_user(&msg, sizeof(msg), (void *)BPF_CORE_READ(regs, si)) ||
+		    !msg.msg_iovlen ||
+		    bpf_probe_read_user(&iov, sizeof(iov), msg.msg_iov))
+			return emit_plain(id, nr);
+		buf = iov.iov_base;
+		len = iov.iov_len;
+	}
+	if (len < sizeof(nlh) || bpf_probe_read_user(&nlh, sizeof(nlh), buf))
+		return emit_plain(id, nr);
+	if (!RESERVE(e, struct pml_tev_netlink))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_NETLINK, sizeof(*e), nr);
+	e->fd = fd;
+	e->protocol = BPF_CORE_READ(sk, sk_protocol);
+	e->nlmsg_type = nlh.nlmsg_type;
+	e->nlmsg_flags = nlh.nlmsg_flags;
+	e->nlmsg_len = nlh.nlmsg_len;
+	e->kind[0] = 0;
+	if (e->protocol == 0 && nlh.nlmsg_type == RTM_NEWLINK)
+		newlink_kind(e->kind, buf, nlh.nlmsg_len < len ? nlh.nlmsg_len : (__u32)len);
 	bpf_ringbuf_submit(e, 0);
 	return 0;
 }
@@ -440,6 +549,9 @@ int BPF_PROG(pml_sys_enter, struct pt_regs *regs, long nr)
 		return emit_modcall(id, nr, regs);
 	case NR_mmap:
 		return emit_mmap(id, nr, regs);
+	case NR_sendto:
+	case NR_sendmsg:
+		return emit_send(id, nr, regs);
 	}
 	return emit_plain(id, nr);
 }
