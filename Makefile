@@ -124,3 +124,8 @@ $(O)/src/trace/tracer.o: CFLAGS += -I$(O)/trace
 
 FORCE:
 .PHONY: FORCE
+
+# The tracer benchmark's workload driver (copied into the guest; see tests/bench/).
+$(O)/bench/trace-bench: tests/bench/trace-bench.c
+	@mkdir -p $(dir $@)
+	$(CC) -O2 -Wall -o $@ $<

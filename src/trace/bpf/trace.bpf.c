@@ -16,8 +16,8 @@
  *    the leader's exit, so filtering costs one lookup and no user-space round trip.
  * Records go through one BPF ring buffer (trace-event.h layouts). A record that finds no
  * room is counted in a per-CPU drop counter that user space reports; nothing is lost
- * silently. Plain syscall records do not wake the reader (it polls on a timer, or is
- * woken once targ_wakeup_bytes are waiting); decoded and module records do.
+ * silently. System call records do not wake the reader (it polls on a timer); module
+ * records and exits do.
  *
  * System call numbers are x86_64's (the guest); argument registers are di, si, dx, r10,
  * r8, r9 of the user pt_regs that sys_enter receives. */
@@ -34,7 +34,6 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_root_pid = 0;
 const volatile __u32 targ_self_pid = 0; /* the tracer itself, never traced */
 const volatile bool targ_all = false;
-const volatile __u64 targ_wakeup_bytes = 256 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -132,12 +131,12 @@ static __always_inline void fill_hdr(struct pml_tev_hdr *h, __u64 pid_tgid, __u1
 		e != NULL;                                                             \
 	})
 
+/* Records of system calls do not wake the reader: it drains the ring buffer on a short
+ * timer (tracer.c, 100 ms), which at 16 MB holds seconds of the densest syscall stream.
+ * Asking the ring buffer how full it is on every record cost more than it saved. */
 static __always_inline void submit_lazy(void *e)
 {
-	__u64 avail = bpf_ringbuf_query(&rb, BPF_RB_AVAIL_DATA);
-
-	bpf_ringbuf_submit(e, avail >= targ_wakeup_bytes ? BPF_RB_FORCE_WAKEUP
-							 : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
 static __always_inline int emit_plain(__u64 id, long nr)
@@ -162,7 +161,7 @@ static __always_inline int emit_socket(__u64 id, long nr, struct pt_regs *regs)
 	e->type = (int)BPF_CORE_READ(regs, si);
 	e->protocol = (int)BPF_CORE_READ(regs, dx);
 	e->pad = 0;
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -181,7 +180,7 @@ static __always_inline int emit_sockopt(__u64 id, long nr, struct pt_regs *regs)
 	if (e->level == SOL_TCP && e->optname == TCP_ULP)
 		bpf_probe_read_user_str(e->ulp, sizeof(e->ulp),
 					(void *)BPF_CORE_READ(regs, r10));
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -201,7 +200,7 @@ static __always_inline int emit_sockaddr(__u64 id, long nr, struct pt_regs *regs
 		len = sizeof(e->addr);
 	asm volatile("" : "+r"(len)); /* keep the clamped value in the register used */
 	bpf_probe_read_user(e->addr, len, (void *)BPF_CORE_READ(regs, si));
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -232,7 +231,7 @@ static __always_inline int emit_path(__u64 id, long nr, struct pt_regs *regs)
 	}
 	e->path[0] = 0;
 	bpf_probe_read_user_str(e->path, sizeof(e->path), path);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -273,7 +272,7 @@ static __always_inline int emit_execve(__u64 id, long nr, struct pt_regs *regs)
 	if (!bpf_probe_read_user(&arg, sizeof(arg), &argv[PML_TEV_EXEC_ARGS]) && arg)
 		e->more = 1;
 out:
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -289,7 +288,7 @@ static __always_inline int emit_mount(__u64 id, long nr, struct pt_regs *regs)
 	e->source[0] = 0;
 	bpf_probe_read_user_str(e->fstype, sizeof(e->fstype), (void *)BPF_CORE_READ(regs, dx));
 	bpf_probe_read_user_str(e->source, sizeof(e->source), (void *)BPF_CORE_READ(regs, di));
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -303,7 +302,7 @@ static __always_inline int emit_ioctl(__u64 id, long nr, struct pt_regs *regs)
 	e->fd = (int)BPF_CORE_READ(regs, di);
 	e->cmd = (__u32)BPF_CORE_READ(regs, si);
 	e->arg = BPF_CORE_READ(regs, dx);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -322,7 +321,7 @@ static __always_inline int emit_bpf(__u64 id, long nr, struct pt_regs *regs)
 	if (e->cmd == 0 || e->cmd == 5)
 		bpf_probe_read_user(&e->prog_type, sizeof(e->prog_type),
 				    (void *)BPF_CORE_READ(regs, si));
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -346,7 +345,7 @@ static __always_inline int emit_key(__u64 id, long nr, struct pt_regs *regs)
 	}
 	if (type)
 		bpf_probe_read_user_str(e->type, sizeof(e->type), type);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -370,7 +369,7 @@ static __always_inline int emit_modcall(__u64 id, long nr, struct pt_regs *regs)
 		e->flags = (__u32)BPF_CORE_READ(regs, si);
 		bpf_probe_read_user_str(e->name, sizeof(e->name), (void *)BPF_CORE_READ(regs, di));
 	}
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -418,7 +417,7 @@ static __always_inline int emit_mmap(__u64 id, long nr, struct pt_regs *regs)
 	e->name[0] = 0;
 	name = BPF_CORE_READ(file, f_path.dentry, d_name.name);
 	bpf_probe_read_kernel_str(e->name, sizeof(e->name), name);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -506,7 +505,7 @@ static __always_inline int emit_send(__u64 id, long nr, struct pt_regs *regs)
 	e->kind[0] = 0;
 	if (e->protocol == 0 && nlh.nlmsg_type == RTM_NEWLINK)
 		newlink_kind(e->kind, buf, nlh.nlmsg_len < len ? nlh.nlmsg_len : (__u32)len);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -620,7 +619,7 @@ int BPF_PROG(pml_fork, struct task_struct *parent, struct task_struct *child)
 	e->other = ctgid != ptgid ? ctgid : (__u32)child->pid;
 	e->arg = ctgid == ptgid; /* a new thread */
 	bpf_probe_read_kernel_str(e->comm, sizeof(e->comm), parent->comm);
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
@@ -637,7 +636,7 @@ int BPF_PROG(pml_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm
 	e->other = old_pid;
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	bpf_probe_read_kernel_str(e->filename, sizeof(e->filename), BPF_CORE_READ(bprm, filename));
-	bpf_ringbuf_submit(e, 0);
+	submit_lazy(e);
 	return 0;
 }
 
