@@ -5,6 +5,7 @@
  * must fall below a threshold and the streaming predictor must then be right on a fresh
  * stream. Bounded to about half a second: 2000 steps of a 24-wide model. */
 #include <math.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -28,7 +29,11 @@ int main(void)
 {
 	const struct pml_lstm_config cfg = {.vocab = V, .embed = 8, .hidden = 24, .layers = 1,
 					    .modules = M};
-	enum { B = 8, T = 16, WINDOWS = 8, STEPS = 2000, TEST = 2000 };
+	enum { B = 8, T = 16, WINDOWS = 8, FULL_STEPS = 2000, TEST = 2000 };
+	/* under valgrind (make check-valgrind) the point is memory errors, not convergence:
+	 * a short run, its thresholds not checked */
+	const bool quick = getenv("VALGRIND") && strcmp(getenv("VALGRIND"), "0");
+	const int STEPS = quick ? 48 : FULL_STEPS;
 	const int len = T * WINDOWS;
 	int32_t *stream = malloc(sizeof(int32_t) * B * len), *tok = malloc(sizeof(int32_t) * B * T);
 	float *ys = malloc(sizeof(float) * B * len * M), *y = malloc(sizeof(float) * B * T * M);
@@ -37,7 +42,7 @@ int main(void)
 	struct pml_lstm *m = pml_lstm_new(&cfg);
 	struct pml_lstm_stream *s;
 	struct pml_rng rng;
-	double loss = 0, first = 0, curve[STEPS];
+	double loss = 0, first = 0, curve[FULL_STEPS];
 	int wrong = 0, pos = 0, found = 0;
 
 	pml_lstm_init_params(m, 1234);
@@ -71,7 +76,7 @@ int main(void)
 		printf(" %.4f", curve[i]);
 	printf(" ... %.4f\n", loss);
 	CHECK(first > 0.15);
-	CHECK(loss < 0.01);
+	CHECK(quick || loss < 0.01);
 
 	/* a fresh stream through the streaming predictor */
 	make_stream(&rng, TEST, ttok, ty);
@@ -89,8 +94,10 @@ int main(void)
 	}
 	printf("fresh stream: %d of %d labels wrong, %d of %d needs predicted\n", wrong,
 	       TEST * M, found, pos);
-	CHECK(wrong <= TEST * M / 200);
-	CHECK(found >= pos * 99 / 100);
+	if (quick)
+		printf("valgrind: %d steps only, convergence not checked\n", STEPS);
+	CHECK(quick || wrong <= TEST * M / 200);
+	CHECK(quick || found >= pos * 99 / 100);
 	pml_lstm_stream_free(s);
 	pml_lstm_free(m);
 	free(stream);
