@@ -118,7 +118,7 @@ struct pml_lstm {
 	float *params_mem; /* owned, or borrowed (read-only, e.g. an mmap'd model file) */
 	bool params_borrowed;
 	struct pml_lstm_params params;
-	float *grads_mem; /* NULL until the first training forward */
+	float *grads_mem; /* NULL until the first backward */
 	struct pml_lstm_params grads;
 	float *m_mem, *v_mem; /* Adam moments, allocated at the first update */
 	int adam_t;
@@ -163,7 +163,9 @@ void pml_lstm_init_params(struct pml_lstm *m, uint64_t seed);
  * targets, mask [B, T, M] may be NULL (no loss). Activations are kept for backward;
  * tokens/targets/mask must stay valid until pml_lstm_backward(). Probabilities are in
  * m->probs [B, T, M]. On success *ret_loss (may be NULL) is the mean BCE over the mask
- * weight (0 when there are no targets). Returns 0, -ENOMEM, -EINVAL. */
+ * weight (0 when there are no targets). The window starts from the state in h0/c0
+ * (see pml_lstm_carry_state()); a forward with another B or T than the last one starts
+ * from zeros. Returns 0, -ENOMEM, -EINVAL. */
 int pml_lstm_forward(struct pml_lstm *m, const int32_t *tokens, const float *targets,
 		     const float *mask, int B, int T, double *ret_loss);
 /* Threads for training forward/backward (pthreads over batch rows and weight rows; the
@@ -172,7 +174,8 @@ void pml_lstm_set_threads(struct pml_lstm *m, int n);
 /* Zero the parameter gradients. */
 void pml_lstm_zero_grad(struct pml_lstm *m);
 /* Backward of the last forward (which had targets); accumulates into the gradients.
- * Returns 0 or -EINVAL (no forward with targets before). */
+ * Returns 0, -EINVAL (no forward with targets before), -EPERM (borrowed weights),
+ * -ENOMEM. */
 int pml_lstm_backward(struct pml_lstm *m);
 /* Scale the gradients so their global L2 norm is at most max_norm (<= 0: no clipping).
  * Returns the norm before clipping. */
