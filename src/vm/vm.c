@@ -18,7 +18,7 @@
 #include "vm/paths.h"
 #include "vm/vm.h"
 
-int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
+static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeout_s)
 {
 	uint64_t deadline = timeout_s ? pml_now_ns() + (uint64_t)timeout_s * 1000000000ull : 0;
 	pid_t pid;
@@ -28,7 +28,15 @@ int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
 	if (pid < 0)
 		return -errno;
 	if (pid == 0) {
+		/* No spawned tool reads our stdin; QEMU with -serial stdio would otherwise put
+		 * the user's terminal in raw mode (or stop on SIGTTOU in the background). */
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
+			_exit(127);
 		if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
+			_exit(127);
+		if (out_fd >= 0 && err_to_out && dup2(out_fd, STDERR_FILENO) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "pml: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -55,6 +63,11 @@ int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
 	if (WIFEXITED(status))
 		return WEXITSTATUS(status);
 	return 128 + WTERMSIG(status);
+}
+
+int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
+{
+	return spawn(argv, out_fd, false, timeout_s);
 }
 
 static int spawn_quiet(char *const *argv)
@@ -231,7 +244,8 @@ static int run_qemu(const struct pml_vm_job *job, bool kvm, const char *job_tar,
 	fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd < 0)
 		return -errno;
-	r = pml_spawn_wait(argv, fd, timeout_s);
+	/* QEMU's own complaints go to the console log too, next to the guest's. */
+	r = spawn(argv, fd, true, timeout_s);
 	close(fd);
 	return r;
 }

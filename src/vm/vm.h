@@ -53,7 +53,7 @@ struct pml_vm_result {
  * other -errno for host failures. ret is written on success. */
 int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret);
 
-/* Run argv on the host, stdout to out_fd (-1: inherit), wait up to timeout_s (0: none).
+/* Run argv on the host, stdin from /dev/null, stdout to out_fd (-1: inherit), wait up to timeout_s (0: none).
  * Returns the exit status (0-255), 128+signal, -ETIMEDOUT (killed), or -errno. */
 int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s);
 
