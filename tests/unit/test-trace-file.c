@@ -301,6 +301,67 @@ static void test_fixture(void)
 	pml_trace_reader_free(r);
 }
 
+/* A real trace recorded in the guest (tests/fixtures/trace/acceptance.sh on the pinned
+ * 6.1 kernel): its text dump must stay as committed (the decoder's golden output), and
+ * the needs must come in order with the calls that caused them decoded before them. */
+static void test_guest_fixture(void)
+{
+	const char *dir = getenv("PML_TEST_FIXTURES");
+	static const char *const want[] = {"net-pf-2-proto-132-type-1", "fs-vfat",
+					   "rtnl-link-vxlan"};
+	static const char *const cause[] = {"protocol=IPPROTO_SCTP", "fstype=vfat",
+					    "kind=vxlan"};
+	char path[512], line[2048], gold[2048];
+	struct pml_trace_reader *r;
+	const struct pml_tev_hdr *e;
+	struct pml_trace_decoded d;
+	size_t next = 0, lines = 0, same = 0;
+	bool cause_seen = false;
+	FILE *g;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s/trace/guest-acceptance.txt", dir ? dir : "tests/fixtures");
+	g = fopen(path, "r");
+	snprintf(path, sizeof(path), "%s/trace/guest-acceptance.bin", dir ? dir : "tests/fixtures");
+	CHECK(g != NULL);
+	CHECK(pml_trace_reader_open(path, &r) == 0);
+	if (!g || !r) {
+		if (g)
+			fclose(g);
+		pml_trace_reader_free(r);
+		return;
+	}
+	CHECK_STR(pml_trace_reader_header(r)->kernel_release, "6.1.0-56-amd64");
+	while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+		CHECK(pml_trace_event_decode(e, e->size, &d) == 0);
+		pml_trace_decoded_format(&d, pml_trace_reader_header(r)->start_ns, line,
+					 sizeof(line));
+		do {
+			if (!fgets(gold, sizeof(gold), g))
+				gold[0] = '\0';
+		} while (gold[0] == '#');
+		gold[strcspn(gold, "\n")] = '\0';
+		lines++;
+		same += !strcmp(line, gold);
+		if (next < 3 && strstr(line, cause[next]))
+			cause_seen = true;
+		if (next < 3 && e->kind == PML_TEV_MOD_REQUEST &&
+		    !strcmp(pml_trace_decoded_get(&d, "module")->str, want[next])) {
+			CHECK(cause_seen);
+			cause_seen = false;
+			next++;
+		}
+	}
+	CHECK(rc == 0);
+	CHECK(next == 3);
+	CHECK(lines > 1000 && same == lines);
+	if (same != lines)
+		printf("  trace-file: guest fixture: %zu of %zu lines differ from the golden dump\n",
+		       lines - same, lines);
+	fclose(g);
+	pml_trace_reader_free(r);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -315,6 +376,7 @@ int main(void)
 	test_flipped(PML_TRACE_W_STORED);
 	test_writer_refuses();
 	test_fixture();
+	test_guest_fixture();
 	unlink(tmp("rt.bin"));
 	unlink(tmp("trunc.bin"));
 	unlink(tmp("magic.bin"));
