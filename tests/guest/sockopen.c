@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* sockopen FAMILY TYPE PROTOCOL: open one socket and say how it went ("ok" or the errno
  * name), exit 0 either way. Used by the guest tests to trigger (or be denied) the
  * module behind an address family. */
