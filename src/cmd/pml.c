@@ -18,6 +18,7 @@ static const struct pml_cmd commands[] = {
 	{"trace", cmd_trace, "record a program's behaviour (eBPF), dump trace files"},
 	{"status", cmd_status, "show the running pmld's resource manager: budgets, modules"},
 	{"request", cmd_request, "ask the running pmld's resource manager for a module"},
+	{"bench", cmd_bench, "benchmarks: loader (pml vs modprobe, in the guest)"},
 };
 
 static void usage(FILE *f)
