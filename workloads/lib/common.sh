@@ -226,3 +226,28 @@ pml_start() {
 pml_expect() {
 	echo "pml-expect-extra $*"
 }
+
+# pml_ns_pair NS1 NS2 NET: two namespaces joined by a veth pair, NET.1/24 and NET.2/24
+# (NET like 10.7.3); the ends are called ul0 in both.
+pml_ns_pair() {
+	pml_netns "$1"
+	pml_netns "$2"
+	ip link add ul0 netns "$1" type veth peer name ul0 netns "$2"
+	ip -n "$1" addr add "$3.1/24" dev ul0
+	ip -n "$2" addr add "$3.2/24" dev ul0
+	ip -n "$1" link set ul0 up
+	ip -n "$2" link set ul0 up
+}
+
+# pml_net VAR: VAR = a random private /24 prefix (10.A.B).
+pml_net() {
+	pml_range _pml_a 1 254
+	pml_range _pml_b 1 254
+	eval "$1=10.$_pml_a.$_pml_b"
+}
+
+# pml_ping NS ADDR: a few pings from NS (busybox or iputils ping, whichever is there).
+pml_ping() {
+	pml_range _pml_c 2 4
+	ip netns exec "$1" ping -c "$_pml_c" -W 2 "$2" > /dev/null
+}

@@ -1,0 +1,27 @@
+#!/bin/sh
+# pml-family: protocols
+# pml-summary: a monitoring agent's socket inventory with ss (TCP, UDP, raw, UNIX, packet,
+#   netlink, in a random order and subset) while some listeners are open
+# pml-expect: inet_diag
+set -e
+. "$(dirname "$0")/../lib/common.sh"
+pml_start
+pml_range port 3000 9000
+socat TCP-LISTEN:"$port",reuseaddr,fork /dev/null &
+pml_defer kill $!
+socat UDP-RECV:$((port + 1)) /dev/null &
+pml_defer kill $!
+sleep 0.3
+for q in $(pml_shuffle tcp udp raw unix packet netlink); do
+	pml_chance take 70
+	[ "$take" -eq 1 ] || continue
+	pml_param query "$q"
+	case $q in
+	tcp) pml_expect tcp_diag; ss -tan | head -3 ;;
+	udp) pml_expect udp_diag; ss -uan | head -3 ;;
+	raw) pml_expect raw_diag; ss -wan | head -3 ;;
+	unix) pml_expect unix_diag; ss -xa | head -3 ;;
+	packet) pml_expect packet_diag; ss -0a | head -3 ;;
+	netlink) pml_expect netlink_diag; ss -A netlink | head -3 ;;
+	esac
+done
