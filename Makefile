@@ -43,7 +43,7 @@ $(O)/%.o: %.c
 	$(CC) $(CFLAGS) -c -o $@ $<
 
 # pml run finds guest/ and scripts/ in the tree it was built from (PML_SRCDIR overrides).
-$(O)/src/cmd/cmd-run.o: CFLAGS += -DPML_SRCDIR='"$(CURDIR)"'
+$(O)/src/vm/testbed.o: CFLAGS += -DPML_SRCDIR='"$(CURDIR)"'
 
 $(O)/libpml.a: $(LIB_OBJS)
 	@rm -f $@

@@ -12,17 +12,10 @@
 
 #include "agent/report.h"
 #include "cmd/commands.h"
-#if __has_include("policy/policy-file.h")
 #include "policy/policy-file.h"
-#define HAVE_POLICY_FILE 1
-#endif
 #include "util/log.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
-
-#ifndef PML_SRCDIR
-#define PML_SRCDIR "."
-#endif
 
 /* pml's own failures use 125, as docker/podman run do, so they are told apart from the
  * command's status, which pml run returns as its own. */
@@ -52,32 +45,6 @@ static void usage(FILE *f)
 		"  --keep               keep the run's scratch directory\n"
 		"  -q, --quiet          no progress messages\n"
 		"  -h, --help           this text\n");
-}
-
-static int run_capture(char *const *argv, char *out, size_t size)
-{
-	char tmpl[] = "/tmp/pml-out.XXXXXX";
-	int fd = mkstemp(tmpl), r;
-	ssize_t n;
-
-	if (fd < 0)
-		return -errno;
-	unlink(tmpl);
-	r = pml_spawn_wait(argv, fd, 0);
-	if (r == 0) {
-		lseek(fd, 0, SEEK_SET);
-		n = read(fd, out, size - 1);
-		out[n > 0 ? n : 0] = '\0';
-		/* the last line is the answer */
-		while (n > 0 && out[n - 1] == '\n')
-			out[--n] = '\0';
-		char *nl = strrchr(out, '\n');
-
-		if (nl)
-			memmove(out, nl + 1, strlen(nl + 1) + 1);
-	}
-	close(fd);
-	return r;
 }
 
 static int copy_fd_file(const char *path, FILE *to)
@@ -200,8 +167,8 @@ int cmd_run(int argc, char **argv)
 		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
 	};
 	const char *report_dir = NULL;
-	char packages[4096] = "", srcdir[PATH_MAX], bindir[PATH_MAX], guestdir[PATH_MAX + 8];
-	char image[PATH_MAX], script[PATH_MAX + 32], run_dir[] = "/tmp/pml-run.XXXXXX";
+	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
+	struct pml_testbed tb;
 	bool json = false, keep = false, quiet = false;
 	struct pml_vm_result res;
 	struct pml_report *rep = NULL;
@@ -306,7 +273,6 @@ int cmd_run(int argc, char **argv)
 	job.argv = argv + optind;
 	if (job.settle_seconds < 0)
 		job.settle_seconds = !strcmp(job.policy, "idle-unload") ? job.idle_seconds + 1 : 0;
-#ifdef HAVE_POLICY_FILE
 	if (job.policy_file) {
 		struct pml_policy_file *pf;
 
@@ -315,45 +281,17 @@ int cmd_run(int argc, char **argv)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
 		pml_policy_file_free(pf);
 	}
-#endif
 	if (quiet)
 		pml_set_log_level(PML_LOG_WARNING);
 
-	/* Where pml's scripts and guest files are, and its own binaries for the guest. */
-	snprintf(srcdir, sizeof(srcdir), "%s", getenv("PML_SRCDIR") ? getenv("PML_SRCDIR") :
-		 PML_SRCDIR);
-	snprintf(guestdir, sizeof(guestdir), "%s/guest", srcdir);
-	r = (int)readlink("/proc/self/exe", bindir, sizeof(bindir) - 1);
-	if (r <= 0) {
-		fprintf(stderr, "pml: run: cannot find my own binary: %s\n", strerror(errno));
+	r = pml_testbed_prepare(packages, quiet, &tb);
+	if (r < 0) {
+		fprintf(stderr, "pml: run: the testbed is not ready (see above)\n");
 		return RUN_EXIT_PML;
 	}
-	bindir[r] = '\0';
-	*strrchr(bindir, '/') = '\0';
-	job.bin_dir = bindir;
-	job.guest_dir = guestdir;
-
-	{
-		char rel[256];
-
-		if (pml_kernel_release(rel, sizeof(rel)) < 0) {
-			snprintf(script, sizeof(script), "%s/scripts/fetch-kernel", srcdir);
-			pml_info("no guest kernel yet: fetching it (%s)", script);
-			if (pml_spawn_wait((char *[]){script, NULL}, STDERR_FILENO, 0) != 0) {
-				fprintf(stderr, "pml: run: the guest kernel package could not be "
-						"fetched (see above; scripts/fetch-kernel retries)\n");
-				return RUN_EXIT_PML;
-			}
-		}
-	}
-	snprintf(script, sizeof(script), "%s/scripts/build-image", srcdir);
-	r = run_capture((char *[]){script, "--packages", packages, quiet ? "--quiet" : NULL,
-				   NULL}, image, sizeof(image));
-	if (r != 0) {
-		fprintf(stderr, "pml: run: no guest image (%s failed; see above)\n", script);
-		return RUN_EXIT_PML;
-	}
-	job.image_dir = image;
+	job.bin_dir = tb.bin_dir;
+	job.guest_dir = tb.guest_dir;
+	job.image_dir = tb.image_dir;
 
 	if (!mkdtemp(run_dir)) {
 		fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n", strerror(errno));

@@ -57,6 +57,26 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret);
  * Returns the exit status (0-255), 128+signal, -ETIMEDOUT (killed), or -errno. */
 int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s);
 
+/* Like pml_spawn_wait() with stdout captured: its last line (the answer of a script that
+ * reports progress on stderr) into out. */
+int pml_spawn_capture(char *const *argv, char *out, size_t size);
+
+/* What a guest run needs on the host: pml's tree (guest/, scripts/), its binaries for the
+ * guest, and the image for a package set. */
+struct pml_testbed {
+	char src_dir[4096];
+	char guest_dir[4200];
+	char bin_dir[4096];
+	char image_dir[4096];
+};
+
+/* Make the testbed ready: find the tree (PML_SRCDIR in the environment, else the tree pml
+ * was built from) and the running binary's directory, fetch the guest kernel when it is
+ * missing (scripts/fetch-kernel) and build or reuse the image for packages (comma-separated,
+ * "" for none; scripts/build-image, progress on stderr). Returns 0, or -ENOENT / -EIO with
+ * the reason logged (and the scripts' own messages on stderr). */
+int pml_testbed_prepare(const char *packages, bool quiet, struct pml_testbed *ret);
+
 /* Whether KVM boots this kernel here: a short probe boot, its answer cached under the
  * cache directory per host kernel. */
 bool pml_vm_kvm_works(const char *image_dir, const char *guest_dir, const char *bin_dir);
