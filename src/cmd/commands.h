@@ -10,6 +10,7 @@ int cmd_trace(int argc, char **argv);
 int cmd_status(int argc, char **argv);
 int cmd_request(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 
 /* Exit statuses shared by the verbs. */
 enum {

@@ -19,6 +19,7 @@ static const struct pml_cmd commands[] = {
 	{"status", cmd_status, "show the running pmld's resource manager: budgets, modules"},
 	{"request", cmd_request, "ask the running pmld's resource manager for a module"},
 	{"bench", cmd_bench, "benchmarks: loader (pml vs modprobe, in the guest)"},
+	{"calibrate", cmd_calibrate, "measure module costs in the guest into the catalog"},
 };
 
 static void usage(FILE *f)
