@@ -12,7 +12,7 @@
 
 #include "agent/report.h"
 #include "cmd/commands.h"
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "util/log.h"
 #include "vm/paths.h"
 #include "vm/vm.h"

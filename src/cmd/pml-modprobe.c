@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 #include "loader/shim.h"
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "util/event-log.h"
 #include "util/log.h"
 #include "util/timeutil.h"

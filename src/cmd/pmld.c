@@ -19,7 +19,7 @@
 #include "agent/agent.h"
 #include "agent/source.h"
 #include "loader/loader.h"
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "policy/policy.h"
 #include "util/event-log.h"
 #include "util/log.h"

@@ -12,7 +12,7 @@
 #include <string.h>
 
 #include "loader/shim.h"
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "util/event-log.h"
 #include "util/log.h"
 #include "util/timeutil.h"

@@ -4,7 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "unit.h"
 
 static char fixdir[1024];

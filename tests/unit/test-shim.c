@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "loader/shim.h"
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "unit.h"
 #include "util/event-log.h"
 #include "util/json.h"

@@ -10,9 +10,12 @@
  *   budget-mem 64M            # bytes of loaded non-base modules: K, M, G suffixes (1024)
  *   idle-unload 5s            # unload after this idle time: ms, s, m, h suffixes
  *
- * No line matching a module means allowed. Errors name the file and line. */
-#ifndef PML_POLICY_POLICY_FILE_H
-#define PML_POLICY_POLICY_FILE_H
+ * No line matching a module means allowed. Errors name the file and line.
+ *
+ * It lives in `loader` because the loader's shim applies its deny list on every request,
+ * and the layers above (resource budgets, policies, pmld) read it from here. */
+#ifndef PML_LOADER_POLICY_FILE_H
+#define PML_LOADER_POLICY_FILE_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -15,7 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "policy/policy-file.h"
+#include "loader/policy-file.h"
 #include "util/log.h"
 
 #define POLICY_FILE_MAX (1 << 20)
