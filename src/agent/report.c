@@ -511,15 +511,14 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 
 		if (e->duplicate || e->kind == PML_EV_BASE || e->kind == PML_EV_REQUEST)
 			continue;
-		if (e->kind == PML_EV_NEED && e->alias && e->module &&
-		    strcmp(e->alias, e->module))
-			snprintf(what, sizeof(what), "%s (%s)", e->module, e->alias);
-		else
-			snprintf(what, sizeof(what), "%s",
-				 e->module ? e->module : e->alias ? e->alias : "-");
+		snprintf(what, sizeof(what), "%s", e->module ? e->module : e->alias ? e->alias : "-");
 		why[0] = '\0';
 		if (e->result)
 			snprintf(why, sizeof(why), "%s", e->result);
+		/* A need's alias goes with the result, so the module column stays aligned. */
+		if (e->kind == PML_EV_NEED && e->alias && e->module && strcmp(e->alias, e->module))
+			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%sfor %s",
+				 why[0] ? " " : "", e->alias);
 		if (e->reason)
 			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
 				 why[0] ? ": " : "", e->reason);

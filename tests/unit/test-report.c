@@ -112,7 +112,7 @@ static void test_reactive(void)
 	CHECK(pml_report_set_window(rep, 0, 0) == 0);
 
 	out = render(rep, false);
-	CHECK(out && strstr(out, "sctp (net-pf-10-proto-132)"));
+	CHECK(out && strstr(out, "loaded for net-pf-10-proto-132"));
 	CHECK(out && strstr(out, "[socat 201]"));
 	CHECK(out && strstr(out, "stall time: 157.0 ms total"));
 	CHECK(out && strstr(out, "base: 2 modules"));
