@@ -29,7 +29,7 @@ static void usage(FILE *f)
 		   "and loads the kernel modules it will need before it needs them.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-8s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nSee 'pml <command> --help' for a command's options.\n");
 }
 
