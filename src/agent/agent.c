@@ -1,7 +1,8 @@
-/* pmld's logic: base set, kernel events to records, the idle-check tick and the event loop;
- * see agent.h. The loop is single-threaded: today's policies only unload, which never sits
- * on a program's critical path (the shim serves every miss on its own), so a slow unload
- * delays the next tick, nothing else. The asynchronous load worker of issue 7 joins here. */
+/* pmld's logic: base set, kernel events to records, the idle-check tick, the predictive
+ * path (policy -> resource manager -> load worker) and the event loop; see agent.h. The
+ * loop is single-threaded except for the worker: unloads stay on the loop, since they never
+ * sit on a program's critical path (the shim serves every miss on its own), while loads,
+ * which a program may be about to wait for, must not hold up the next prediction. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -14,12 +15,22 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "resource/resource-api.h"
+#include "resource/resource.h"
 #include "util/event-log.h"
 #include "util/log.h"
+#include "util/timeutil.h"
 
 #define MODS_MAX 4096
 #define ACTIONS_MAX 64
 #define EVENTS_BATCH 64
+#define RESOLVE_MAX 8
+
+/* A module the worker loaded for a prediction, until it is used or unloaded. */
+struct predicted {
+	char name[64];
+	bool used;
+};
 
 struct pml_agent {
 	struct pml_agent_config cfg;
@@ -31,6 +42,11 @@ struct pml_agent {
 	struct pml_agent_stats stats;
 	uint64_t lost_logged, malformed_logged;
 	bool list_failing; /* said once, not every tick */
+	struct pml_resource *res;
+	struct pml_resource_server *srv;
+	struct pml_worker *worker;
+	struct predicted *pred;
+	size_t n_pred, cap_pred;
 };
 
 static uint64_t now(const struct pml_agent *a)
@@ -102,20 +118,36 @@ const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a)
 	return &a->stats;
 }
 
+static uint64_t res_clock(void *data)
+{
+	return pml_clock_now(data);
+}
+
+static void on_api_request(void *data, const struct pml_res_request *req,
+			   const struct pml_res_decision *d);
+
 int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 		  struct pml_agent **ret)
 {
 	struct pml_policy_config pcfg = {0};
+	struct pml_resource_config rcfg = {0};
 	struct pml_agent *a;
 	int r;
 
-	if (!cfg || !cfg->log_path || !ld || cfg->idle_seconds < 0)
+	if (!cfg || !cfg->log_path || !ld || cfg->idle_seconds < 0) {
+		if (cfg)
+			pml_loader_free(cfg->worker_ld);
 		return -EINVAL;
-	if (!pml_policy_find(cfg->policy ? cfg->policy : "reactive"))
+	}
+	if (!pml_policy_find(cfg->policy ? cfg->policy : "reactive")) {
+		pml_loader_free(cfg->worker_ld);
 		return -ENOENT;
+	}
 	a = calloc(1, sizeof(*a));
-	if (!a)
+	if (!a) {
+		pml_loader_free(cfg->worker_ld);
 		return -ENOMEM;
+	}
 	a->cfg = *cfg;
 	if (!a->cfg.policy)
 		a->cfg.policy = "reactive";
@@ -134,13 +166,44 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	pcfg.pinned_fn = cfg->pinned_fn;
 	pcfg.pinned_data = cfg->pinned_data;
 	pcfg.clock = cfg->clock;
+	pcfg.needs_model = cfg->needs_model;
+	pcfg.threshold = cfg->threshold;
+	if (cfg->worker_ld) {
+		r = pml_worker_new(cfg->worker_ld, 0, &a->worker); /* frees it on failure */
+		a->cfg.worker_ld = NULL;
+		if (r < 0)
+			goto fail;
+	}
 	r = pml_policy_new(a->cfg.policy, &pcfg, &a->pol);
+	if (r < 0)
+		goto fail;
+	rcfg.budget_mem = cfg->budget_mem;
+	rcfg.pinned_fn = cfg->pinned_fn;
+	rcfg.pinned_data = cfg->pinned_data;
+	rcfg.now_ns = res_clock;
+	rcfg.clock_data = (void *)cfg->clock;
+	r = pml_resource_new(&rcfg, &a->res);
 	if (r < 0)
 		goto fail;
 	r = pml_event_log_open(cfg->log_path);
 	if (r < 0)
 		goto fail;
 	a->log_fd = r;
+	if (cfg->resource_socket) {
+		struct pml_resource_server_config scfg = {
+			.path = cfg->resource_socket,
+			.on_request = on_api_request,
+			.hook_data = a,
+		};
+
+		r = pml_resource_server_new(a->res, &scfg, &a->srv);
+		if (r < 0) {
+			/* The API is a convenience; the loop works without it. */
+			pml_agent_error(a, r, "%s: cannot serve the resource API: %s",
+					cfg->resource_socket, strerror(-r));
+			a->srv = NULL;
+		}
+	}
 	*ret = a;
 	return 0;
 fail:
@@ -152,10 +215,14 @@ void pml_agent_free(struct pml_agent *a)
 {
 	if (!a)
 		return;
+	pml_worker_free(a->worker); /* first: it may still be loading */
+	pml_resource_server_free(a->srv);
+	pml_resource_free(a->res);
 	if (a->log_fd >= 0)
 		close(a->log_fd);
 	pml_policy_free(a->pol);
 	free(a->mods);
+	free(a->pred);
 	free(a);
 }
 
@@ -213,7 +280,13 @@ int pml_agent_start(struct pml_agent *a)
 	int64_t total = 0;
 	int n, r;
 
-	if (a->pol->ops == &pml_policy_idle_unload)
+	if (a->pol->ops == &pml_policy_markov)
+		pml_agent_info(a, "start: pmld %d, policy %s (threshold %.2f, idle %.1f s), tick %u "
+			       "ms, loader %s, budget %lld bytes, worker %s", (int)getpid(),
+			       a->pol->ops->name, a->pol->cfg.threshold, a->cfg.idle_seconds,
+			       a->cfg.tick_ms, pml_loader_backend(a->ld),
+			       (long long)a->cfg.budget_mem, a->worker ? "on" : "off");
+	else if (a->pol->ops == &pml_policy_idle_unload)
 		pml_agent_info(a, "start: pmld %d, policy %s (idle %.1f s), tick %u ms, "
 			       "loader %s", (int)getpid(), a->pol->ops->name,
 			       a->cfg.idle_seconds, a->cfg.tick_ms, pml_loader_backend(a->ld));
@@ -239,6 +312,7 @@ int pml_agent_start(struct pml_agent *a)
 		rec.bytes = m->bytes;
 		append(a, &rec);
 		pml_policy_observe(a->pol, &pev);
+		pml_resource_set_base(a->res, m->name, m->bytes);
 		total += m->bytes > 0 ? m->bytes : 0;
 	}
 	r = pml_loader_keep_loaded(a->ld);
@@ -254,10 +328,70 @@ int pml_agent_start(struct pml_agent *a)
 	return n;
 }
 
+static struct predicted *pred_find(struct pml_agent *a, const char *name)
+{
+	char want[64], have[64];
+
+	if (pml_module_name_normalize(name, want) < 0)
+		return NULL;
+	for (size_t i = 0; i < a->n_pred; i++)
+		if (!pml_module_name_normalize(a->pred[i].name, have) && !strcmp(want, have))
+			return &a->pred[i];
+	return NULL;
+}
+
+static void pred_add(struct pml_agent *a, const char *name)
+{
+	if (pred_find(a, name))
+		return;
+	if (a->n_pred == a->cap_pred) {
+		size_t cap = a->cap_pred ? 2 * a->cap_pred : 16;
+		struct predicted *n = realloc(a->pred, cap * sizeof(*n));
+
+		if (!n)
+			return; /* only the "used" mark is lost */
+		a->pred = n;
+		a->cap_pred = cap;
+	}
+	memset(&a->pred[a->n_pred], 0, sizeof(a->pred[0]));
+	pml_module_name_normalize(name, a->pred[a->n_pred].name);
+	a->n_pred++;
+}
+
+static void pred_drop(struct pml_agent *a, const char *name)
+{
+	struct predicted *p = pred_find(a, name);
+
+	if (p)
+		*p = a->pred[--a->n_pred];
+}
+
+/* A prefetched module was used: say so once (the report's wasted loads are the others). */
+static void pred_used(struct pml_agent *a, const char *name, const char *how)
+{
+	struct predicted *p = pred_find(a, name);
+	struct pml_event_rec rec;
+	char reason[160];
+
+	if (!p || p->used)
+		return;
+	p->used = true;
+	a->stats.used++;
+	pml_event_rec_init(&rec, PML_EV_INFO);
+	rec.module = p->name;
+	snprintf(reason, sizeof(reason), "used: %s (%s)", p->name, how);
+	rec.reason = reason;
+	append(a, &rec);
+}
+
+static void act_now(struct pml_agent *a, bool tick);
+
 int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 {
 	struct pml_pol_event pev = {.t_ns = ev->t_ns, .bytes = -1};
 	struct pml_event_rec rec;
+	char names[RESOLVE_MAX][64];
+	int n_names = 0, r;
 
 	a->stats.events++;
 	switch (ev->kind) {
@@ -268,9 +402,13 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		rec.comm = ev->comm[0] ? ev->comm : NULL;
 		pev.kind = PML_POL_REQUEST;
 		pev.alias = ev->name;
+		/* Resolved here, on the loop's own loader: the policy reasons in modules. */
+		n_names = pml_loader_resolve(a->ld, ev->name, names, RESOLVE_MAX);
+		if (n_names > RESOLVE_MAX)
+			n_names = RESOLVE_MAX;
 		break;
 	case PML_KEV_LOAD: {
-		const struct pml_loaded *m;
+		const struct pml_loaded *m = NULL;
 
 		pml_event_rec_init(&rec, PML_EV_LOAD);
 		rec.module = ev->name;
@@ -280,6 +418,8 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		pev.kind = PML_POL_LOAD;
 		pev.module = ev->name;
 		pev.bytes = rec.bytes;
+		pev.predicted = a->worker && pml_worker_has(a->worker, ev->name);
+		pml_resource_loaded(a->res, ev->name, rec.bytes, m ? m->refcnt : 0);
 		break;
 	}
 	case PML_KEV_FREE:
@@ -287,6 +427,8 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		rec.module = ev->name;
 		pev.kind = PML_POL_UNLOAD;
 		pev.module = ev->name;
+		pml_resource_release(a->res, ev->name);
+		pred_drop(a, ev->name);
 		break;
 	default:
 		return 0;
@@ -295,15 +437,30 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	rec.source = "tracefs";
 	if (ev->kind != PML_KEV_REQUEST)
 		rec.pid = ev->pid, rec.comm = ev->comm[0] ? ev->comm : NULL;
-	pml_policy_observe(a->pol, &pev);
-	return append(a, &rec);
+	r = append(a, &rec);
+	if (ev->kind == PML_KEV_REQUEST && n_names > 0) {
+		for (int i = 0; i < n_names; i++) {
+			char how[128];
+
+			pev.module = names[i];
+			pml_policy_observe(a->pol, &pev);
+			snprintf(how, sizeof(how), "requested %.100s", ev->name);
+			pred_used(a, names[i], how);
+		}
+	} else {
+		pml_policy_observe(a->pol, &pev);
+	}
+	/* A prediction is worth most right after its trigger: decide now, not at the tick. */
+	if (a->worker && (ev->kind == PML_KEV_REQUEST || ev->kind == PML_KEV_LOAD))
+		act_now(a, false);
+	return r;
 }
 
 static void log_unload(struct pml_agent *a, const struct pml_action *act,
 		       const struct pml_mod_op *op, int64_t bytes)
 {
 	struct pml_event_rec rec;
-	char reason[160];
+	char reason[256];
 
 	pml_event_rec_init(&rec, op->err ? PML_EV_FAIL : PML_EV_UNLOAD);
 	rec.module = op->name;
@@ -395,12 +552,149 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 	return removed;
 }
 
-int pml_agent_tick(struct pml_agent *a)
+/* Log a resource decision: every grant, refusal and eviction plan is a record. */
+static void log_decision(struct pml_agent *a, const char *module, const char *why,
+			 double confidence, const struct pml_res_decision *d)
+{
+	struct pml_event_rec rec;
+	char reason[400];
+	const char *word = d->verdict == PML_RES_REFUSE ? "refuse" :
+			   d->verdict == PML_RES_GRANT_AFTER_EVICT ? "grant after evicting" :
+			   "grant";
+
+	pml_event_rec_init(&rec, PML_EV_INFO);
+	rec.module = module;
+	rec.confidence = confidence;
+	rec.bytes = d->bytes;
+	if (d->verdict == PML_RES_REFUSE)
+		snprintf(reason, sizeof(reason), "resource: refuse %s (%s, priority %.3f): %s; %s",
+			 module, pml_res_refusal_name(d->refusal), d->priority, d->reason, why);
+	else
+		snprintf(reason, sizeof(reason), "resource: %s %s%s (priority %.3f): %s; %s", word,
+			 module, d->present ? " (already there)" : "", d->priority, d->reason,
+			 why);
+	rec.reason = reason;
+	append(a, &rec);
+}
+
+/* Carry out a granted decision: the evictions, then the load on the worker. */
+static void carry_out(struct pml_agent *a, const char *module, const char *why,
+		      double confidence, const struct pml_res_decision *d)
+{
+	struct pml_load_job job = {0};
+	int r;
+
+	if (d->verdict == PML_RES_REFUSE || d->present)
+		return;
+	for (size_t i = 0; i < d->n_evict; i++) {
+		struct pml_action ev = {.kind = PML_ACT_UNLOAD, .confidence = -1};
+		struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .bytes = -1};
+
+		snprintf(ev.module, sizeof(ev.module), "%s", d->evict[i]);
+		snprintf(ev.reason, sizeof(ev.reason), "evict: for %.40s (%.40s)", module, why);
+		if (do_unload(a, &ev) > 0) {
+			a->stats.evictions++;
+		} else if (pml_loader_refcnt(a->ld, d->evict[i]) >= 0) {
+			/* Still there (in use again): the manager counts it again. */
+			pml_resource_loaded(a->res, d->evict[i], -1,
+					    pml_loader_refcnt(a->ld, d->evict[i]));
+		}
+		pev.module = d->evict[i];
+		pev.t_ns = now(a);
+		(void)pev;
+	}
+	if (!a->worker) {
+		pml_agent_info(a, "no load worker: %s not loaded", module);
+		pml_resource_release(a->res, module);
+		return;
+	}
+	snprintf(job.module, sizeof(job.module), "%s", module);
+	snprintf(job.reason, sizeof(job.reason), "%s", why);
+	job.confidence = confidence;
+	job.t_submit_ns = pml_now_ns();
+	r = pml_worker_submit(a->worker, &job);
+	if (r < 0 && r != -EEXIST) {
+		pml_agent_error(a, r, "load worker: cannot queue %s: %s", module, strerror(-r));
+		pml_resource_release(a->res, module);
+	}
+}
+
+/* A load a policy asked for: a PREDICTION request to the manager, then carried out. */
+static void do_load(struct pml_agent *a, const struct pml_action *act)
+{
+	struct pml_res_request req = {
+		.module = act->module,
+		.bytes = act->bytes > 0 ? act->bytes : -1,
+		.load_ms = act->load_ms > 0 ? act->load_ms : -1,
+		.kind = PML_RES_PREDICTION,
+		.urgency_ms = act->lead_ms > 0 ? act->lead_ms : 0,
+		.confidence = act->confidence < 0 ? 1 : act->confidence > 1 ? 1 : act->confidence,
+	};
+	struct pml_res_decision d;
+
+	a->stats.predictions++;
+	if (a->worker && pml_worker_has(a->worker, act->module))
+		return;
+	if (req.bytes > 0 || req.load_ms > 0)
+		pml_resource_set_hint(a->res, act->module, req.bytes, req.load_ms);
+	pml_resource_request(a->res, &req, &d);
+	log_decision(a, act->module, act->reason, act->confidence, &d);
+	if (d.verdict == PML_RES_REFUSE) {
+		/* The policy may ask again on a later trigger. */
+		struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .t_ns = now(a),
+					    .module = act->module, .bytes = -1};
+
+		a->stats.refused++;
+		pml_policy_observe(a->pol, &pev);
+		return;
+	}
+	carry_out(a, act->module, act->reason, act->confidence, &d);
+}
+
+static void on_api_request(void *data, const struct pml_res_request *req,
+			   const struct pml_res_decision *d)
+{
+	struct pml_agent *a = data;
+	char why[96];
+
+	snprintf(why, sizeof(why), "api: %s request", pml_res_kind_name(req->kind));
+	log_decision(a, req->module, why, req->confidence, d);
+	carry_out(a, req->module, why, req->confidence, d);
+}
+
+/* Tell the manager what the kernel shows: sizes, refcounts, modules gone or loaded by
+ * others; and mark prefetched modules in use. */
+static void sync_resource(struct pml_agent *a)
+{
+	struct pml_res_loaded *l = calloc(a->n_mods ? a->n_mods : 1, sizeof(*l));
+
+	for (size_t i = 0; i < a->n_pred; i++) {
+		const struct pml_loaded *m = find_mod(a, a->pred[i].name);
+		char how[64];
+
+		if (!m || a->pred[i].used || (m->refcnt <= 0 && m->n_holders <= 0))
+			continue;
+		snprintf(how, sizeof(how), "refcount %d, %d holders", m->refcnt, m->n_holders);
+		pred_used(a, a->pred[i].name, how);
+	}
+	if (!l)
+		return;
+	for (size_t i = 0; i < a->n_mods; i++) {
+		l[i].name = a->mods[i].name;
+		l[i].bytes = a->mods[i].bytes;
+		l[i].refcnt = a->mods[i].refcnt + a->mods[i].n_holders;
+	}
+	pml_resource_sync(a->res, l, a->n_mods);
+	free(l);
+}
+
+/* Read the module set, ask the policy, carry out its unloads and loads. Returns the
+ * number of modules removed, or -errno when the module set cannot be read. */
+static int act(struct pml_agent *a, bool tick)
 {
 	struct pml_action acts[ACTIONS_MAX];
 	int n, removed = 0;
 
-	a->stats.ticks++;
 	if (!a->pol->ops->decide)
 		return 0;
 	n = refresh(a);
@@ -414,17 +708,138 @@ int pml_agent_tick(struct pml_agent *a)
 	if (a->list_failing)
 		pml_agent_info(a, "the module list reads again");
 	a->list_failing = false;
+	if (tick)
+		sync_resource(a);
 	n = pml_policy_decide(a->pol, a->mods, a->n_mods, acts, ACTIONS_MAX);
 	if (n < 0) {
 		pml_agent_error(a, n, "policy %s: %s", a->pol->ops->name, strerror(-n));
 		return 0;
 	}
-	for (int i = 0; i < n; i++) {
+	/* Loads first: the program may be about to need them; an unload can wait. */
+	for (int i = 0; i < n; i++)
+		if (acts[i].kind == PML_ACT_LOAD)
+			do_load(a, &acts[i]);
+	for (int i = 0; i < n; i++)
 		if (acts[i].kind == PML_ACT_UNLOAD)
 			removed += do_unload(a, &acts[i]);
-		/* No policy here loads; issue 7's worker takes PML_ACT_LOAD. */
-	}
 	return removed;
+}
+
+static void act_now(struct pml_agent *a, bool tick)
+{
+	act(a, tick);
+}
+
+int pml_agent_tick(struct pml_agent *a)
+{
+	a->stats.ticks++;
+	return act(a, true);
+}
+
+int pml_agent_collect(struct pml_agent *a)
+{
+	struct pml_load_done done[16];
+	int loaded = 0;
+	size_t n;
+
+	if (!a->worker)
+		return 0;
+	while ((n = pml_worker_collect(a->worker, done, 16)) > 0) {
+		for (size_t i = 0; i < n; i++) {
+			const struct pml_load_done *d = &done[i];
+			bool main_done = false;
+
+			for (size_t k = 0; k < d->res.n && k < PML_MOD_OP_MAX; k++) {
+				const struct pml_mod_op *op = &d->res.mods[k];
+				struct pml_event_rec rec;
+				struct pml_pol_event pev = {.kind = PML_POL_LOAD, .t_ns = now(a),
+							    .module = op->name, .bytes = op->bytes,
+							    .predicted = true};
+				char reason[200];
+				bool is_main = !strcmp(op->name, d->job.module);
+
+				if (!op->done && !op->err)
+					continue;
+				pml_event_rec_init(&rec, op->err ? PML_EV_FAIL : PML_EV_LOAD);
+				rec.module = op->name;
+				rec.bytes = op->bytes;
+				rec.ms = op->ms;
+				rec.err = op->err;
+				rec.confidence = d->job.confidence;
+				/* Only the module predicted starts "prediction": the report
+				 * counts those as prefetches (and as wasted when unused). */
+				if (is_main)
+					snprintf(reason, sizeof(reason), "%s%s",
+						 op->err ? "load: " : "", d->job.reason);
+				else
+					snprintf(reason, sizeof(reason), "%sdependency of %s, %s",
+						 op->err ? "load: " : "", d->job.module,
+						 d->job.reason);
+				rec.reason = reason;
+				append(a, &rec);
+				if (op->err) {
+					a->stats.load_failed++;
+					continue;
+				}
+				loaded++;
+				a->stats.prefetched++;
+				pml_resource_loaded(a->res, op->name, op->bytes, 0);
+				pml_policy_observe(a->pol, &pev);
+				if (is_main) {
+					pred_add(a, op->name);
+					main_done = true;
+				}
+			}
+			if (d->err < 0 && !main_done) {
+				struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .t_ns = now(a),
+							    .module = d->job.module, .bytes = -1};
+
+				if (!d->res.n) {
+					struct pml_event_rec rec;
+					char reason[200];
+
+					pml_event_rec_init(&rec, PML_EV_FAIL);
+					rec.module = d->job.module;
+					rec.err = d->err;
+					rec.confidence = d->job.confidence;
+					snprintf(reason, sizeof(reason), "load: %s", d->job.reason);
+					rec.reason = reason;
+					append(a, &rec);
+					a->stats.load_failed++;
+				}
+				pml_resource_release(a->res, d->job.module);
+				pml_policy_observe(a->pol, &pev);
+			} else if (!main_done) {
+				/* Already loaded (by the shim, on a need that came first). */
+				pml_resource_loaded(a->res, d->job.module, -1, 0);
+			}
+		}
+	}
+	return loaded;
+}
+
+int pml_agent_wait_idle(struct pml_agent *a, int timeout_ms)
+{
+	uint64_t end = pml_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+
+	if (!a->worker)
+		return 0;
+	while (pml_worker_busy(a->worker)) {
+		size_t busy = pml_worker_busy(a->worker);
+		int got = pml_agent_collect(a);
+
+		if (got > 0 || busy == 0)
+			continue;
+		if (pml_now_ns() > end)
+			return -ETIMEDOUT;
+		usleep(1000);
+	}
+	return pml_agent_collect(a);
+}
+
+struct pml_resource *pml_agent_resource(struct pml_agent *a)
+{
+	return a->res;
 }
 
 /* Drain the source. Returns 0, or -errno when it failed (the caller drops it). */
@@ -459,7 +874,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 	struct itimerspec its = {0};
 	struct epoll_event ev = {0};
 	int ep, tfd = -1, r = 0;
-	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE };
+	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE, TAG_WORKER, TAG_SERVER };
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
@@ -501,10 +916,22 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 					src->ops->name, strerror(errno));
 		}
 	}
+	if (a->worker) {
+		ev.data.u32 = TAG_WORKER;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, pml_worker_fd(a->worker), &ev) < 0)
+			pml_agent_error(a, -errno, "load worker: cannot poll: %s; collecting "
+					"every tick", strerror(errno));
+	}
+	if (a->srv) {
+		ev.data.u32 = TAG_SERVER;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, pml_resource_server_fd(a->srv), &ev) < 0)
+			pml_agent_error(a, -errno, "resource API: cannot poll: %s",
+					strerror(errno));
+	}
 	for (;;) {
-		struct epoll_event evs[4];
-		bool stop = false, tick = false, readable = false;
-		int n = epoll_wait(ep, evs, 4, -1);
+		struct epoll_event evs[8];
+		bool stop = false, tick = false, readable = false, done = false, api = false;
+		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -518,9 +945,17 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				stop = true;
 			else if (evs[i].data.u32 == TAG_TIMER)
 				tick = true;
+			else if (evs[i].data.u32 == TAG_WORKER)
+				done = true;
+			else if (evs[i].data.u32 == TAG_SERVER)
+				api = true;
 			else
 				readable = true;
 		}
+		/* Finished loads first: the policy and the manager must know what is loaded
+		 * before they judge the next event. */
+		if (done || tick || stop)
+			pml_agent_collect(a);
 		/* Events first, so the policy sees loads before it judges idleness; and on
 		 * every tick too, in case a wakeup was lost (6.1's trace_pipe poll). */
 		if (src && (readable || tick || stop)) {
@@ -534,6 +969,8 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				src = NULL;
 			}
 		}
+		if (api)
+			pml_resource_server_handle(a->srv);
 		if (stop)
 			break;
 		if (tick) {
@@ -555,7 +992,7 @@ int pml_agent_stop(struct pml_agent *a)
 {
 	struct pml_event_rec rec;
 	struct rusage ru;
-	char reason[256];
+	char reason[512];
 	double cpu_ms = -1;
 	int64_t rss = -1;
 	int r;
@@ -567,10 +1004,16 @@ int pml_agent_stop(struct pml_agent *a)
 	}
 	snprintf(reason, sizeof(reason),
 		 "stop: cpu %.1f ms, max RSS %lld KiB, %llu events, %llu ticks, %llu unloaded, "
-		 "%llu refused, %llu failed", cpu_ms, (long long)(rss / 1024),
+		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
+		 "%llu prefetched, %llu used, %llu load failures, %llu evictions",
+		 cpu_ms, (long long)(rss / 1024),
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
-		 (unsigned long long)a->stats.unload_failed);
+		 (unsigned long long)a->stats.unload_failed,
+		 (unsigned long long)a->stats.predictions, (unsigned long long)a->stats.refused,
+		 (unsigned long long)a->stats.prefetched, (unsigned long long)a->stats.used,
+		 (unsigned long long)a->stats.load_failed,
+		 (unsigned long long)a->stats.evictions);
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.reason = reason;
 	rec.ms = cpu_ms;

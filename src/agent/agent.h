@@ -2,7 +2,17 @@
  * set at start, turns kernel events from a source (source.h) into decision-log records and
  * policy observations, and on a timer asks the policy what to do and carries it out through
  * the loader, logging every change. The command (src/cmd/pmld.c) only parses options and
- * wires signals; issue 7's predictive loop grows here.
+ * wires signals.
+ *
+ * The predictive loop (issue 7): a kernel request is resolved to its modules and told to
+ * the policy at once; the loads a policy asks for (markov's prefetches) go to the resource
+ * manager (src/resource) as PREDICTION requests, and the granted ones to the load worker
+ * (worker.h), a thread with its own loader, so the loop never waits on a load. Every
+ * decision is a record: the resource manager's grant or refusal (info, "resource: ..."),
+ * an eviction (unload, "evict: ..."), the prefetch itself (load, source pmld, "prediction:
+ * ...", with the confidence), and the first sign that a prefetched module was used (info,
+ * "used: ..."; the report counts the others as wasted). The manager's API socket is served
+ * from the same loop.
  *
  * Every record goes to the decision log (util/event-log.h) with source "pmld" (or
  * "tracefs" for what the kernel reported). A failure the agent can survive is logged as an
@@ -15,6 +25,7 @@
 #include <stdint.h>
 
 #include "agent/source.h"
+#include "agent/worker.h"
 #include "loader/loader.h"
 #include "policy/policy.h"
 
@@ -28,6 +39,16 @@ struct pml_agent_config {
 	bool (*pinned_fn)(void *pinned_data, const char *module);
 	void *pinned_data;
 	const struct pml_clock *clock; /* NULL: CLOCK_MONOTONIC; borrowed */
+	/* markov: the needs model (borrowed, must outlive the agent) and the threshold. */
+	const struct pml_needs_model *needs_model;
+	double threshold;
+	/* The resource manager: the soft budget of non-base module bytes (<=0: none) and the
+	 * API socket (NULL: no server). */
+	int64_t budget_mem;
+	const char *resource_socket;
+	/* The load worker's loader, owned by the agent from pml_agent_new() on (freed even
+	 * when it fails); NULL: no worker, loads a policy asks for are refused in the log. */
+	struct pml_loader *worker_ld;
 };
 
 struct pml_agent;
@@ -53,8 +74,18 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev);
  * removed, or -errno when the module set cannot be read. */
 int pml_agent_tick(struct pml_agent *a);
 
+/* Collect the load worker's results (log them, tell the manager and the policy). Returns
+ * the number of modules loaded. The loop calls it when the worker's eventfd is readable;
+ * tests call it after pml_agent_wait_idle(). */
+int pml_agent_collect(struct pml_agent *a);
+/* Tests: wait up to timeout_ms for the worker to finish its jobs, then collect. Returns
+ * the number of modules loaded, or -ETIMEDOUT. */
+int pml_agent_wait_idle(struct pml_agent *a, int timeout_ms);
+/* The resource manager the agent keeps (for tests and the stop record). */
+struct pml_resource *pml_agent_resource(struct pml_agent *a);
+
 /* The event loop: waits (epoll) on the source (may be NULL: ticks only), a timerfd of
- * tick_ms and stop_fd; returns when stop_fd becomes readable (a signalfd for SIGTERM, an
+ * tick_ms, the worker's eventfd, the resource API's socket and stop_fd; returns when stop_fd becomes readable (a signalfd for SIGTERM, an
  * eventfd in tests) without reading it. A source that fails is logged and dropped; the loop
  * goes on. Returns 0, or -errno when the loop itself cannot be set up (logged). */
 int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd);
@@ -78,6 +109,12 @@ struct pml_agent_stats {
 	uint64_t unload_busy;	 /* unloads refused with -EBUSY */
 	uint64_t unload_failed;	 /* other failures */
 	uint64_t log_errors;	 /* records that could not be written */
+	uint64_t predictions;	 /* loads the policy asked for */
+	uint64_t refused;	 /* ... the resource manager refused */
+	uint64_t prefetched;	 /* modules the worker loaded */
+	uint64_t load_failed;
+	uint64_t evictions;
+	uint64_t used;		 /* prefetched modules seen in use */
 };
 const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a);
 

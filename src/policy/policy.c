@@ -1,6 +1,6 @@
 /* The policy frame: lookup by name, the protected set (base + pinned), the clock, and the
  * filter that keeps any policy from unloading a protected module. The rules themselves live
- * one per file (reactive.c, idle-unload.c); see policy.h. */
+ * one per file (reactive.c, idle-unload.c, markov.c); see policy.h. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +12,7 @@
 const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_reactive,
 	&pml_policy_idle_unload,
+	&pml_policy_markov,
 	NULL,
 };
 
@@ -137,6 +138,7 @@ int pml_policy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_
 
 	if (!p->ops->decide || max == 0)
 		return 0;
+	memset(out, 0, max * sizeof(*out));
 	r = p->ops->decide(p, mods, n, out, max);
 	if (r < 0)
 		return r;

@@ -20,6 +20,8 @@
 
 #include "loader/loader.h"
 
+struct pml_needs_model; /* policy/needs-model.h */
+
 /* A source of time in CLOCK_MONOTONIC ns. now_ns NULL means the real monotonic clock. */
 struct pml_clock {
 	uint64_t (*now_ns)(void *data);
@@ -45,6 +47,7 @@ struct pml_pol_event {
 	const char *module; /* NULL for a request */
 	const char *alias;  /* NULL when none */
 	int64_t bytes;	    /* -1 unknown */
+	bool predicted;	    /* LOAD: done by the agent for a prediction (not a need) */
 };
 
 enum pml_action_kind {
@@ -58,6 +61,11 @@ struct pml_action {
 	char module[64];
 	char reason[96];   /* for the decision log: "idle 5.0 s" */
 	double confidence; /* <0: not a prediction */
+	/* A predicted load (0 when unknown; pml_policy_decide() zeroes them for policies
+	 * that do not set them): */
+	double lead_ms;	   /* expected time until the need (the resource manager's urgency) */
+	int64_t bytes;	   /* expected resident bytes */
+	double load_ms;	   /* expected load time */
 };
 
 struct pml_policy_config {
@@ -69,6 +77,10 @@ struct pml_policy_config {
 	bool (*pinned_fn)(void *pinned_data, const char *module);
 	void *pinned_data;
 	const struct pml_clock *clock; /* NULL: CLOCK_MONOTONIC; borrowed, must outlive */
+	/* markov: the needs model (needs-model.h; borrowed, must outlive the policy) and the
+	 * least probability worth a prefetch (0: 0.5). */
+	const struct pml_needs_model *needs_model;
+	double threshold;
 };
 
 struct pml_policy;
@@ -97,8 +109,9 @@ struct pml_policy {
 
 extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
+extern const struct pml_policy_ops pml_policy_markov;
 
-/* The ops table of a policy by name ("reactive", "idle-unload", also spelt
+/* The ops table of a policy by name ("reactive", "idle-unload", "markov", also spelt
  * "reactive+idle-unload"), NULL when unknown. */
 const struct pml_policy_ops *pml_policy_find(const char *name);
 /* The known policies, NULL-terminated, for --help and error messages. */

@@ -1,0 +1,308 @@
+/* The markov policy: prefetch the modules that usually follow the one just needed.
+ *
+ * The question a prefetcher must answer is "which module will this program need next,
+ * and when?". The full answer depends on everything the program will do; we approximate
+ * it with the cheapest signal that already reaches pmld, the needs themselves, and with a
+ * first-order chain over them: P(B needed within a window | A just needed), counted from
+ * the need sequences of earlier reactive runs (needs-model.h). Jobs on a machine repeat
+ * themselves (the same container start, the same backup script), so the modules of one
+ * step predict the next steps' well; a job never seen before simply gets no predictions
+ * and runs reactively, which is the worst case and no worse than Linux as shipped.
+ *
+ * The approximations, and what they cost:
+ *  - only the latest need conditions a prediction (no longer context): a module that
+ *    follows A in one job and not in another gets the average of the two, and below the
+ *    threshold it is left to the reactive path (a stall, not an error);
+ *  - every successor within the window is a candidate at once, not only the next one: a
+ *    prefetch pays only if it completes before the need, so the earliest signal wins even
+ *    if it is less precise; the model's typical gap goes to the resource manager as the
+ *    urgency, so near needs are served first and far ones are refused first when the
+ *    budget is tight;
+ *  - a need is a first use in the run, so each module triggers once: a loop of the same
+ *    needs cannot make the policy loop.
+ * A prediction that was wrong costs memory and exposure until it is taken back: a module
+ * loaded by prediction and not used (no need for it, refcount never seen above 0 with no
+ * holders) for idle_seconds plus twice its expected gap is unloaded, and the report counts
+ * it as a wasted load. Modules the program really needed stay, as under reactive: this
+ * policy adds prefetching to reactive, and the idle rule applies to its own mistakes only.
+ *
+ * What counts as "just needed" live: a kernel request resolved to its module (the agent
+ * resolves aliases; PML_POL_REQUEST with module set), a need, or a load the agent did not
+ * ask for (user space's modprobe calls reach pmld only as loads). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "policy/needs-model.h"
+#include "policy/policy.h"
+
+#define MK_PREDS_MAX 32
+
+struct mk_mod {
+	char name[64];
+	bool triggered; /* needed (first use seen) in this run */
+	bool asked;	/* a prefetch was asked for and not taken back */
+	bool loaded;
+	bool predicted; /* loaded by a prediction */
+	bool used;	/* ... and used since */
+	uint64_t loaded_at;
+	double gap_ms;	/* the expected gap of the prediction that loaded it */
+};
+
+struct mk_cand {
+	char module[64];
+	char trigger[64];
+	double p, gap_ms;
+};
+
+struct mk_state {
+	struct mk_mod *mods;
+	size_t n, cap;
+	struct mk_cand *cands; /* asked for, not yet handed out by decide() */
+	size_t n_cands, cap_cands;
+};
+
+static void norm(const char *in, char out[64])
+{
+	size_t i;
+
+	for (i = 0; in[i] && i < 63; i++)
+		out[i] = in[i] == '-' ? '_' : in[i];
+	out[i] = '\0';
+}
+
+static struct mk_mod *find(struct mk_state *s, const char *name)
+{
+	char n[64];
+
+	norm(name, n);
+	for (size_t i = 0; i < s->n; i++)
+		if (!strcmp(s->mods[i].name, n))
+			return &s->mods[i];
+	return NULL;
+}
+
+static struct mk_mod *get(struct mk_state *s, const char *name)
+{
+	struct mk_mod *m = find(s, name);
+
+	if (m)
+		return m;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct mk_mod *n = realloc(s->mods, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->mods = n;
+		s->cap = cap;
+	}
+	m = &s->mods[s->n++];
+	memset(m, 0, sizeof(*m));
+	norm(name, m->name);
+	return m;
+}
+
+static int mk_init(struct pml_policy *p)
+{
+	if (!p->cfg.needs_model)
+		return -EINVAL;
+	if (p->cfg.threshold <= 0)
+		p->cfg.threshold = 0.5;
+	if (p->cfg.idle_seconds <= 0)
+		p->cfg.idle_seconds = 5.0;
+	p->priv = calloc(1, sizeof(struct mk_state));
+	return p->priv ? 0 : -ENOMEM;
+}
+
+static void mk_free(struct pml_policy *p)
+{
+	struct mk_state *s = p->priv;
+
+	if (s) {
+		free(s->mods);
+		free(s->cands);
+	}
+	free(s);
+}
+
+static void push_cand(struct mk_state *s, const char *module, const char *trigger,
+		      const struct pml_needs_pred *pr)
+{
+	struct mk_cand *c;
+
+	if (s->n_cands == s->cap_cands) {
+		size_t cap = s->cap_cands ? 2 * s->cap_cands : 32;
+		struct mk_cand *n = realloc(s->cands, cap * sizeof(*n));
+
+		if (!n)
+			return; /* a prediction lost: the need stalls as under reactive */
+		s->cands = n;
+		s->cap_cands = cap;
+	}
+	c = &s->cands[s->n_cands++];
+	snprintf(c->module, sizeof(c->module), "%s", module);
+	snprintf(c->trigger, sizeof(c->trigger), "%s", trigger);
+	c->p = pr->p;
+	c->gap_ms = pr->gap_ms;
+}
+
+/* module was just needed: mark a prediction used, predict its successors once. */
+static void trigger(struct pml_policy *p, const char *module)
+{
+	struct mk_state *s = p->priv;
+	struct pml_needs_pred preds[MK_PREDS_MAX];
+	struct mk_mod *m = get(s, module);
+	int n;
+
+	if (!m)
+		return;
+	if (m->predicted)
+		m->used = true;
+	if (m->triggered)
+		return;
+	m->triggered = true;
+	n = pml_needs_model_predict(p->cfg.needs_model, module, p->cfg.threshold, preds,
+				    MK_PREDS_MAX);
+	for (int i = 0; i < n; i++) {
+		struct mk_mod *b = get(s, preds[i].module);
+
+		if (!b || b->triggered || b->asked || b->loaded)
+			continue;
+		b->asked = true;
+		push_cand(s, b->name, m->name, &preds[i]);
+	}
+}
+
+static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
+{
+	struct mk_state *s = p->priv;
+	struct mk_mod *m;
+
+	if (!ev->module)
+		return;
+	switch (ev->kind) {
+	case PML_POL_BASE:
+		m = get(s, ev->module);
+		if (m)
+			m->triggered = m->loaded = true;
+		break;
+	case PML_POL_REQUEST:
+	case PML_POL_NEED:
+		trigger(p, ev->module);
+		break;
+	case PML_POL_LOAD:
+		m = get(s, ev->module);
+		if (!m)
+			break;
+		if (ev->predicted) {
+			if (!m->loaded && !m->triggered) {
+				m->predicted = true;
+				m->loaded_at = ev->t_ns;
+			}
+			m->loaded = true;
+			break;
+		}
+		/* The kernel's record of our own prefetch is no need; anyone else's load is. */
+		m->loaded = true;
+		if (!m->asked)
+			trigger(p, ev->module);
+		break;
+	case PML_POL_UNLOAD:
+		m = find(s, ev->module);
+		if (m)
+			m->loaded = m->predicted = m->used = m->asked = false;
+		break;
+	case PML_POL_BUSY:
+		m = find(s, ev->module);
+		if (m)
+			m->loaded_at = ev->t_ns;
+		break;
+	}
+}
+
+static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
+				       const char *name)
+{
+	char a[64], b[64];
+
+	norm(name, a);
+	for (size_t i = 0; i < n; i++) {
+		norm(mods[i].name, b);
+		if (!strcmp(a, b))
+			return &mods[i];
+	}
+	return NULL;
+}
+
+static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
+		     struct pml_action *out, size_t max)
+{
+	struct mk_state *s = p->priv;
+	uint64_t now = pml_policy_now(p);
+	size_t k = 0, c;
+
+	/* Prefetches first: they are what the program may be about to wait for. */
+	for (c = 0; c < s->n_cands && k < max; c++) {
+		const struct mk_cand *cd = &s->cands[c];
+		struct mk_mod *m = find(s, cd->module);
+		struct pml_action *a;
+
+		if (in_set(mods, n, cd->module) || (m && (m->loaded || !m->asked)))
+			continue;
+		a = &out[k++];
+		a->kind = PML_ACT_LOAD;
+		snprintf(a->module, sizeof(a->module), "%s", cd->module);
+		/* (the length is used: a long trigger name is cut, on purpose) */
+		if (snprintf(a->reason, sizeof(a->reason), "prediction: after %s (p %.2f, gap "
+			     "%.1f s)", cd->trigger, cd->p, cd->gap_ms / 1e3) < 0)
+			a->reason[0] = '\0';
+		a->confidence = cd->p;
+		a->lead_ms = cd->gap_ms;
+		a->bytes = -1;
+		a->load_ms = -1;
+		pml_needs_model_cost(p->cfg.needs_model, cd->module, &a->bytes, &a->load_ms);
+		if (m)
+			m->gap_ms = cd->gap_ms;
+	}
+	memmove(s->cands, s->cands + c, (s->n_cands - c) * sizeof(*s->cands));
+	s->n_cands -= c;
+
+	/* Then the mistakes: predicted, never used, past their deadline. */
+	for (size_t i = 0; i < s->n && k < max; i++) {
+		struct mk_mod *m = &s->mods[i];
+		const struct pml_loaded *l;
+		double idle_ms;
+
+		if (!m->predicted || m->used)
+			continue;
+		l = in_set(mods, n, m->name);
+		if (!l)
+			continue;
+		if (l->refcnt > 0 || l->n_holders > 0) {
+			m->used = true;
+			continue;
+		}
+		idle_ms = now > m->loaded_at ? (double)(now - m->loaded_at) / 1e6 : 0;
+		if (idle_ms < p->cfg.idle_seconds * 1e3 + 2 * m->gap_ms)
+			continue;
+		out[k].kind = PML_ACT_UNLOAD;
+		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
+		snprintf(out[k].reason, sizeof(out[k].reason), "prediction unused for %.1f s",
+			 idle_ms / 1e3);
+		out[k].confidence = -1;
+		k++;
+	}
+	return (int)k;
+}
+
+const struct pml_policy_ops pml_policy_markov = {
+	.name = "markov",
+	.summary = "reactive, plus prefetch of the modules that usually follow a need "
+		   "(a needs model); unused prefetches are unloaded",
+	.init = mk_init,
+	.observe = mk_observe,
+	.decide = mk_decide,
+	.free = mk_free,
+};
