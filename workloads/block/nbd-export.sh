@@ -25,7 +25,8 @@ EOC
 nbd-server -C "$w/config" -p "$w/pid"
 pml_defer 'kill $(cat '"$w"'/pid)'
 sleep 0.5
-# The block node a stock system has (block-major-43): opening it autoloads nbd.
+# nbd has no alias to autoload it by: nbd-client's service unit loads it.
+modprobe nbd nbds_max=4
 [ -e /dev/nbd0 ] || mknod /dev/nbd0 b 43 0
 nbd-client -L -N "$export" 127.0.0.1 "$port" /dev/nbd0
 pml_defer nbd-client -d /dev/nbd0

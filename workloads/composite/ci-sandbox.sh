@@ -3,7 +3,7 @@
 # pml-summary: a CI job sandbox: the toolchain from a squashfs image, an overlay work tree
 #   on top of it, an isolated network namespace with a firewall that only allows a local
 #   cache service over veth, the "build" runs, artifacts packed to a FAT image for upload
-# pml-expect: loop squashfs overlay veth nf_tables nfnetlink vfat fat
+# pml-expect: loop squashfs overlay veth nf_tables nfnetlink vfat fat nls_cp437 nls_ascii
 set -e
 . "$(dirname "$0")/../lib/common.sh"
 pml_start
@@ -33,11 +33,12 @@ table inet sandbox {
 EON
 pml_expect nft_ct nf_conntrack nf_defrag_ipv4 nf_defrag_ipv6 libcrc32c
 ip netns exec cache$$ socat TCP-LISTEN:"$port",reuseaddr 'SYSTEM:echo cached-deps' &
+pml_srv=$!
 sleep 0.3
 pml_step build
 ip netns exec job$$ socat -u TCP:10.77.0.2:"$port" - > "$w/tree/deps"
 pml_files "$w/tree/out" 4 50
-wait
+wait "$pml_srv"
 pml_step artifacts
 truncate -s 8M "$w/art.img"
 mkfs.vfat "$w/art.img" > /dev/null

@@ -45,13 +45,15 @@ pml_defer nft delete table ip ctrnat
 nft add chain ip ctrnat post '{ type nat hook postrouting priority srcnat; }'
 nft add rule ip ctrnat post ip saddr "172.30.$sub.0/24" oifname != "$br" masquerade
 if [ "$publish" -eq 1 ]; then
+	pml_expect nft_nat
 	nft add chain ip ctrnat pre '{ type nat hook prerouting priority dstnat; }'
 	nft add rule ip ctrnat pre tcp dport 8080 dnat to "172.30.$sub.2:80"
 fi
 pml_step run
 ip netns exec "$id" sh -c "cat $w/rootfs/etc/layer; echo hi > $w/rootfs/etc/hostname"
 socat TCP-LISTEN:9999,reuseaddr 'SYSTEM:echo host' &
+pml_srv=$!
 sleep 0.3
 ip netns exec "$id" socat -u TCP:"172.30.$sub.1":9999 -
-wait
+wait "$pml_srv"
 ls "$w/upper/etc"

@@ -37,7 +37,7 @@ done
 tc qdisc add dev vm0 root netem delay "${delay}ms"
 nft add table bridge hvfilter
 pml_defer nft delete table bridge hvfilter
-nft add chain bridge hvfilter fwd '{ type filter hook forward priority 0; }'
-nft add rule bridge hvfilter fwd ether type arp accept
+nft add chain bridge hvfilter brforward '{ type filter hook forward priority 0; }'
+nft add rule bridge hvfilter brforward ether type arp accept
 pml_expect nft_meta_bridge nf_tables
 bridge vlan show | head -8

@@ -246,8 +246,10 @@ pml_net() {
 	eval "$1=10.$_pml_a.$_pml_b"
 }
 
-# pml_ping NS ADDR: a few pings from NS (busybox or iputils ping, whichever is there).
+# pml_ping NS ADDR: a few pings from NS (iputils ping, else busybox's).
+if command -v ping > /dev/null 2>&1; then PML_PING=ping; else PML_PING="busybox ping"; fi
+export PML_PING
 pml_ping() {
 	pml_range _pml_c 2 4
-	ip netns exec "$1" ping -c "$_pml_c" -W 2 "$2" > /dev/null
+	ip netns exec "$1" $PML_PING -c "$_pml_c" -W 2 "$2" > /dev/null
 }

@@ -23,7 +23,7 @@ if [ "$kind" = ip6tnl ]; then
 	ip -n ta$$ addr add fd00:2::1/64 dev tun0 nodad; ip -n tb$$ addr add fd00:2::2/64 dev tun0 nodad
 	ip -n ta$$ link set tun0 up; ip -n tb$$ link set tun0 up
 	sleep 0.3
-	ip netns exec ta$$ ping -c 2 -W 2 fd00:2::2 > /dev/null
+	ip netns exec ta$$ $PML_PING -c 2 -W 2 fd00:2::2 > /dev/null
 else
 	ip -n ta$$ link add tun0 type "$kind" local "$under.1" remote "$under.2"
 	ip -n tb$$ link add tun0 type "$kind" local "$under.2" remote "$under.1"

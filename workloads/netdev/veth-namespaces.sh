@@ -13,9 +13,10 @@ pml_ns_pair pa$$ pb$$ "$net"
 ip -n pa$$ link set ul0 mtu "$mtu"; ip -n pb$$ link set ul0 mtu "$mtu"
 pml_ping pa$$ "$net.2"
 ip netns exec pb$$ socat -u TCP-LISTEN:7000,reuseaddr OPEN:/tmp/rx$$,creat &
+pml_srv=$!
 sleep 0.3
 head -c 200000 /dev/urandom > /tmp/tx$$
 ip netns exec pa$$ socat -u OPEN:/tmp/tx$$ TCP:"$net.2":7000
-wait
+wait "$pml_srv"
 cmp /tmp/tx$$ /tmp/rx$$ && echo "veth: transfer ok"
 rm -f /tmp/tx$$ /tmp/rx$$

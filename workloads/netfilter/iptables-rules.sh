@@ -17,7 +17,7 @@ x -N PML-IN
 x -A INPUT -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT
 x -A INPUT -p tcp -m multiport --dports 22,80,"$p" -m comment --comment "services" -j PML-IN
 x -A PML-IN -j ACCEPT
-pml_expect xt_multiport xt_comment xt_tcpudp
+pml_expect xt_multiport xt_comment
 pml_chance nat 60
 if [ "$nat" -eq 1 ]; then
 	x -t nat -A POSTROUTING -o lo -j MASQUERADE

@@ -33,10 +33,11 @@ table inet filter {
 }
 EON
 ip netns exec fws$$ socat TCP-LISTEN:"$p1",reuseaddr /dev/null &
+pml_srv=$!
 sleep 0.3
 ip netns exec fwc$$ socat -u /dev/null TCP:10.33.0.2:"$p1"
 if ip netns exec fwc$$ timeout 3 socat -u /dev/null TCP:10.33.0.2:"$p2",connect-timeout=1 2>/dev/null; then
 	echo "blocked port open?"; exit 1
 fi
-wait
+wait "$pml_srv"
 ip netns exec fws$$ nft list chain inet filter input | grep counter

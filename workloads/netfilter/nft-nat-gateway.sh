@@ -9,7 +9,7 @@ pml_start
 pml_pick how masquerade snat
 pml_range port 1000 9000
 pml_param nat "$how"; pml_param port "$port"
-[ "$how" = masquerade ] && pml_expect nft_masq
+if [ "$how" = masquerade ]; then pml_expect nft_masq; else pml_expect nft_nat; fi
 pml_netns lan$$; pml_netns gw$$; pml_netns wan$$
 ip link add l0 netns lan$$ type veth peer name gl0 netns gw$$
 ip link add w0 netns wan$$ type veth peer name gw0 netns gw$$
@@ -33,9 +33,10 @@ table ip nat {
 }
 EON
 ip netns exec wan$$ socat TCP-LISTEN:"$port",reuseaddr 'SYSTEM:echo $SOCAT_PEERADDR' &
+pml_srv=$!
 sleep 0.4
 seen=$(ip netns exec lan$$ socat -u TCP:203.0.113.80:"$port" -)
-wait
+wait "$pml_srv"
 echo "server saw $seen"
 [ "$seen" = 203.0.113.1 ]
 ip netns exec gw$$ nft list ruleset | head -3

@@ -10,7 +10,7 @@ pml_pick how dnat redirect
 pml_range pub 8000 8999
 pml_range priv 9000 9999
 pml_param how "$how"; pml_param public_port "$pub"; pml_param private_port "$priv"
-[ "$how" = redirect ] && pml_expect nft_redir
+if [ "$how" = redirect ]; then pml_expect nft_redir; else pml_expect nft_nat; fi
 pml_ns_pair pfc$$ pfs$$ 10.44.0
 if [ "$how" = dnat ]; then
 	r="tcp dport $pub dnat to 10.44.0.2:$priv"
@@ -18,7 +18,7 @@ else
 	r="tcp dport $pub redirect to :$priv"
 fi
 ip netns exec pfs$$ nft -f - <<EON
-table ip fwd {
+table ip publish {
 	chain prerouting {
 		type nat hook prerouting priority dstnat; policy accept;
 		$r
@@ -26,7 +26,8 @@ table ip fwd {
 }
 EON
 ip netns exec pfs$$ socat TCP-LISTEN:"$priv",reuseaddr 'SYSTEM:echo forwarded' &
+pml_srv=$!
 sleep 0.4
 got=$(ip netns exec pfc$$ socat -u TCP:10.44.0.2:"$pub" -)
-wait
+wait "$pml_srv"
 [ "$got" = forwarded ] && echo "port $pub -> $priv ok"

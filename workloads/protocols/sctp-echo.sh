@@ -17,12 +17,14 @@ if [ "$where" = netns ]; then
 	pml_expect veth
 	pml_ns_pair sa$$ sb$$ 10.132.0
 	ip netns exec sb$$ socat -u SCTP-LISTEN:"$port",reuseaddr OPEN:"$w/rx",creat &
+	pml_srv=$!
 	sleep 0.5
 	ip netns exec sa$$ socat -u OPEN:"$w/tx" SCTP:10.132.0.2:"$port"
 else
 	socat -u SCTP-LISTEN:"$port",reuseaddr OPEN:"$w/rx",creat &
+	pml_srv=$!
 	sleep 0.5
 	socat -u OPEN:"$w/tx" SCTP:127.0.0.1:"$port"
 fi
-wait
+wait "$pml_srv"
 cmp "$w/tx" "$w/rx" && echo "sctp: $kb KiB ok"

@@ -23,7 +23,8 @@ while [ $i -le "$ncls" ]; do
 	i=$((i + 1))
 done
 ip netns exec hb$$ socat -u TCP-LISTEN:5001,reuseaddr /dev/null &
+pml_srv=$!
 sleep 0.3
 head -c 100000 /dev/zero | ip netns exec ha$$ socat -u - TCP:10.62.0.2:5001
-wait
+wait "$pml_srv"
 t -s class show dev ul0 | grep -c class
