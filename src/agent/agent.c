@@ -821,20 +821,21 @@ int pml_agent_collect(struct pml_agent *a)
 int pml_agent_wait_idle(struct pml_agent *a, int timeout_ms)
 {
 	uint64_t end = pml_now_ns() + (uint64_t)timeout_ms * 1000000ull;
+	int total = 0;
 
 	if (!a->worker)
 		return 0;
 	while (pml_worker_busy(a->worker)) {
-		size_t busy = pml_worker_busy(a->worker);
 		int got = pml_agent_collect(a);
 
-		if (got > 0 || busy == 0)
+		total += got;
+		if (got > 0)
 			continue;
 		if (pml_now_ns() > end)
 			return -ETIMEDOUT;
 		usleep(1000);
 	}
-	return pml_agent_collect(a);
+	return total + pml_agent_collect(a);
 }
 
 struct pml_resource *pml_agent_resource(struct pml_agent *a)

@@ -217,6 +217,35 @@ static bool apply_change(struct pml_report *rep, struct modstate *m, size_t i, b
 	return false;
 }
 
+/* Prefetches and the wasted ones among them: a load by pmld for a prediction is used when
+ * a need of the module, or pmld's "used:" record of it, follows before its unload. */
+static void count_prefetches(struct pml_report *rep, struct pml_report_summary *s)
+{
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct pml_report_event *e = &rep->ev[i];
+		bool used = false;
+
+		if (e->kind != PML_EV_LOAD || e->duplicate || !e->module || !e->source ||
+		    strcmp(e->source, "pmld") || !e->reason ||
+		    strncmp(e->reason, "prediction", 10))
+			continue;
+		s->predicted_loads++;
+		for (size_t k = i + 1; k < rep->n && !used; k++) {
+			const struct pml_report_event *f = &rep->ev[k];
+
+			if (!f->module || strcmp(f->module, e->module))
+				continue;
+			if (f->kind == PML_EV_UNLOAD && !f->duplicate)
+				break;
+			used = f->kind == PML_EV_NEED ||
+			       (f->kind == PML_EV_INFO && f->reason &&
+				!strncmp(f->reason, "used:", 5));
+		}
+		if (!used)
+			s->wasted++;
+	}
+}
+
 static int analyse(struct pml_report *rep)
 {
 	struct pml_report_summary *s = &rep->sum;
@@ -358,6 +387,7 @@ static int analyse(struct pml_report *rep)
 	}
 	for (size_t i = 0; i < rep->n; i++)
 		s->duplicates += rep->ev[i].duplicate;
+	count_prefetches(rep, s);
 	if (!started)
 		s->peak_bytes = s->end_bytes;
 	if (t1 > last)
@@ -547,6 +577,9 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 	if (s->need_errors)
 		fprintf(f, ", errors %zu", s->need_errors);
 	fprintf(f, ")\nstall time: %.1f ms total, %.1f ms max\n", s->stall_ms, s->stall_max_ms);
+	if (s->predicted_loads)
+		fprintf(f, "prefetches: %zu loaded by prediction, %zu wasted (never used)\n",
+			s->predicted_loads, s->wasted);
 	fprintf(f, "module memory (non-base): peak %s, average %s over %.2f s, %s at end\n",
 		human_bytes(s->peak_bytes, b1, sizeof(b1)),
 		human_bytes((int64_t)llround(s->avg_bytes), b2, sizeof(b2)), dur,
@@ -656,6 +689,8 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "no_module", (int64_t)s->no_module);
 	pml_json_int(&j, "denied", (int64_t)s->denied);
 	pml_json_int(&j, "need_errors", (int64_t)s->need_errors);
+	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
+	pml_json_int(&j, "wasted", (int64_t)s->wasted);
 	pml_json_int(&j, "peak_bytes", s->peak_bytes);
 	pml_json_int(&j, "avg_bytes", (int64_t)llround(s->avg_bytes));
 	pml_json_int(&j, "byte_seconds", (int64_t)llround(s->byte_seconds));

@@ -57,6 +57,11 @@ struct pml_report_summary {
 	/* The agent's own cost, from its closing info record (-1 unknown). */
 	double agent_cpu_ms;
 	int64_t agent_maxrss_bytes;
+	/* Prefetches: loads by pmld whose reason starts "prediction", and those of them never
+	 * used (no need for the module and no "used:" record of pmld's before its unload or
+	 * the log's end): DESIGN.md's wasted loads. */
+	size_t predicted_loads;
+	size_t wasted;
 };
 
 struct pml_report;

@@ -192,9 +192,11 @@ size_t pml_worker_collect(struct pml_worker *w, struct pml_load_done *out, size_
 		/* EAGAIN: nothing signalled; results may still be there from a partial collect */
 	}
 	n = w->n_done < max ? w->n_done : max;
-	memcpy(out, w->done, n * sizeof(*out));
-	memmove(w->done, w->done + n, (w->n_done - n) * sizeof(*w->done));
-	w->n_done -= n;
+	if (n) {
+		memcpy(out, w->done, n * sizeof(*out));
+		memmove(w->done, w->done + n, (w->n_done - n) * sizeof(*w->done));
+		w->n_done -= n;
+	}
 	if (w->n_done) {
 		uint64_t one = 1;
 

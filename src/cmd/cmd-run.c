@@ -21,6 +21,74 @@
  * command's status, which pml run returns as its own. */
 #define RUN_EXIT_PML 125
 
+/* The needs model shipped for markov, in the source tree (trained by pml train-needs on
+ * reactive runs of samples/demo.sh and workloads/; see doc/markov.md). */
+#define PML_NEEDS_MODEL_DEFAULT "data/needs-markov-6.1.0-56-amd64.txt"
+
+/* pmld's settings beyond the job's env (policy, idle time): a directory put into /work as
+ * .pml/ (the model, an env file), which guest-init moves out of /work before the command
+ * runs. */
+struct pmld_extra {
+	const char *model;	/* host path or NULL */
+	double threshold;	/* 0: pmld's default */
+	const char *budget;	/* "64M" or NULL */
+	const char *kill_after; /* PML_TEST_KILL_PMLD: kill -9 pmld S s into the command */
+};
+
+/* Stage run_dir/pmld/.pml and return its path in dir (the --copy item). */
+static int stage_pmld_extra(const struct pmld_extra *x, const char *run_dir, char *dir,
+			    size_t size)
+{
+	char path[PATH_MAX + 64];
+	FILE *f;
+	int r;
+
+	snprintf(dir, size, "%s/pmld", run_dir);
+	snprintf(path, sizeof(path), "%s/.pml", dir);
+	if (mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0)
+		return -errno;
+	if (x->model) {
+		snprintf(path, sizeof(path), "%s/.pml/needs.model", dir);
+		r = pml_spawn_wait((char *[]){"cp", (char *)x->model, path, NULL}, -1, 0);
+		if (r != 0)
+			return -EIO;
+	}
+	snprintf(path, sizeof(path), "%s/.pml/env", dir);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	/* Only values we checked: numbers and sizes. */
+	if (x->model)
+		fprintf(f, "PMLD_MODEL=/run/pml/job/needs.model\n");
+	if (x->threshold > 0)
+		fprintf(f, "PMLD_THRESHOLD=%.4f\n", x->threshold);
+	if (x->budget)
+		fprintf(f, "PMLD_BUDGET=%s\n", x->budget);
+	if (x->kill_after)
+		fprintf(f, "PMLD_KILL_AFTER=%s\n", x->kill_after);
+	return fclose(f) == 0 ? 0 : -EIO;
+}
+
+static bool valid_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || v < 0)
+		return false;
+	if (*end && strchr("kKmMgG", *end))
+		end++;
+	return !*end;
+}
+
+static bool valid_seconds(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	return end != s && !*end && v >= 0 && v < 3600;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -29,7 +97,15 @@ static void usage(FILE *f)
 		"which kernel modules were loaded and unloaded, when and why. CMD's stdout and\n"
 		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
 		"Options:\n"
-		"  --policy NAME        reactive (default: Linux as shipped) or idle-unload\n"
+		"  --policy NAME        reactive (default: Linux as shipped), idle-unload or\n"
+		"                       markov (prefetch what usually follows a need)\n"
+		"  --model FILE         markov: the needs model (default: the shipped one,\n"
+		"                       " PML_NEEDS_MODEL_DEFAULT ")\n"
+		"  --threshold P        markov: least probability worth a prefetch (default 0.5)\n"
+		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (K, M, G)\n"
+		"  --compare reactive   run CMD again under reactive (a second boot) and print\n"
+		"                       both summaries side by side; --report DIR then holds\n"
+		"                       DIR/policy and DIR/reactive\n"
 		"  --idle-seconds T     idle-unload: unload modules unused for T s (default 5)\n"
 		"  --settle T           after CMD, wait T s before the report (default: idle-unload\n"
 		"                       T+1, else 0)\n"
@@ -140,7 +216,64 @@ static int write_report_dir(const struct pml_report *rep, const struct pml_vm_re
 
 static bool valid_policy(const char *p)
 {
-	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload");
+	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov");
+}
+
+/* One boot of job: the guest run, its report (window set), --report DIR written.
+ * Returns the command's status, or RUN_EXIT_PML (said on stderr). */
+static int boot_once(struct pml_vm_job *job, char *run_dir, const char *report_dir,
+		     struct pml_vm_result *res, struct pml_report **rep)
+{
+	char path[PATH_MAX + 64];
+	int r, status;
+
+	*rep = NULL;
+	pml_info("booting the guest (policy %s)", job->policy);
+	r = pml_vm_run(job, res);
+	if (r < 0) {
+		fprintf(stderr, "pml: run: the guest run failed: %s (kept %s)\n", strerror(-r),
+			run_dir);
+		return RUN_EXIT_PML;
+	}
+	status = res->exit_status;
+	snprintf(path, sizeof(path), "%s/events.jsonl", res->result_dir);
+	r = pml_report_load(path, rep);
+	if (r < 0) {
+		fprintf(stderr, "pml: run: %s: cannot read the decision log: %s\n", path,
+			strerror(-r));
+		return RUN_EXIT_PML;
+	}
+	pml_report_set_window(*rep, (uint64_t)(res->guest_start_s * 1e9),
+			      (uint64_t)((res->guest_start_s + res->guest_cmd_s) * 1e9));
+	if (report_dir && write_report_dir(*rep, res, run_dir, report_dir, status) < 0)
+		status = RUN_EXIT_PML;
+	return status;
+}
+
+/* The side-by-side of --compare. */
+static void print_compare(FILE *f, const char *policy, const struct pml_report *a,
+			  const struct pml_report *b)
+{
+	const struct pml_report_summary *x = pml_report_summary(a), *y = pml_report_summary(b);
+
+	fprintf(f, "\n%-22s %14s %14s\n", "", policy, "reactive");
+	fprintf(f, "%-22s %14zu %14zu\n", "needs", x->needs, y->needs);
+	fprintf(f, "%-22s %14zu %14zu\n", "stalls", x->stalls, y->stalls);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "stall ms", x->stall_ms, y->stall_ms);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "stall max ms", x->stall_max_ms, y->stall_max_ms);
+	fprintf(f, "%-22s %14zu %14zu\n", "already present", x->present, y->present);
+	fprintf(f, "%-22s %14zu %14zu\n", "loads", x->loads, y->loads);
+	fprintf(f, "%-22s %14zu %14zu\n", "  by prediction", x->predicted_loads,
+		y->predicted_loads);
+	fprintf(f, "%-22s %14zu %14zu\n", "  wasted", x->wasted, y->wasted);
+	fprintf(f, "%-22s %14zu %14zu\n", "unloads", x->unloads, y->unloads);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "peak KiB", (double)x->peak_bytes / 1024,
+		(double)y->peak_bytes / 1024);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "average KiB", x->avg_bytes / 1024,
+		y->avg_bytes / 1024);
+	fprintf(f, "%-22s %14.2f %14.2f\n", "command s",
+		(double)(x->t_end_ns - x->t_start_ns) / 1e9,
+		(double)(y->t_end_ns - y->t_start_ns) / 1e9);
 }
 
 int cmd_run(int argc, char **argv)
@@ -158,6 +291,10 @@ int cmd_run(int argc, char **argv)
 		{"memory", required_argument, NULL, 'm'},
 		{"accel", required_argument, NULL, 'a'},
 		{"keep", no_argument, NULL, 'k'},
+		{"model", required_argument, NULL, 'M'},
+		{"threshold", required_argument, NULL, 'T'},
+		{"budget-mem", required_argument, NULL, 'B'},
+		{"compare", required_argument, NULL, 'C'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -166,8 +303,14 @@ int cmd_run(int argc, char **argv)
 		.policy = "reactive", .idle_seconds = 5, .settle_seconds = -1,
 		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
 	};
-	const char *report_dir = NULL;
+	const char *report_dir = NULL, *compare = NULL;
+	struct pmld_extra px = {.kill_after = getenv("PML_TEST_KILL_PMLD")};
 	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
+	char run_dir2[] = "/tmp/pml-run.XXXXXX", extra_dir[PATH_MAX], model_path[PATH_MAX + 64];
+	char report_sub[PATH_MAX];
+	struct pml_report *rep2 = NULL;
+	struct pml_vm_result res2;
+	bool with_extra;
 	struct pml_testbed tb;
 	bool json = false, keep = false, quiet = false;
 	struct pml_vm_result res;
@@ -180,8 +323,8 @@ int cmd_run(int argc, char **argv)
 		case 'P':
 			job.policy = optarg;
 			if (!valid_policy(optarg)) {
-				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload)\n",
-					optarg);
+				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload, "
+					"markov)\n", optarg);
 				return RUN_EXIT_PML;
 			}
 			break;
@@ -255,6 +398,37 @@ int cmd_run(int argc, char **argv)
 		case 'k':
 			keep = true;
 			break;
+		case 'M':
+			if (access(optarg, R_OK) < 0) {
+				fprintf(stderr, "pml: run: --model %s: %s\n", optarg, strerror(errno));
+				return RUN_EXIT_PML;
+			}
+			px.model = optarg;
+			break;
+		case 'T':
+			px.threshold = strtod(optarg, &end);
+			if (*end || end == optarg || px.threshold <= 0 || px.threshold > 1) {
+				fprintf(stderr, "pml: run: --threshold: '%s' is not a probability in "
+						"(0, 1]\n", optarg);
+				return RUN_EXIT_PML;
+			}
+			break;
+		case 'B':
+			if (!valid_size(optarg)) {
+				fprintf(stderr, "pml: run: --budget-mem: '%s' is not a size (e.g. "
+						"64M)\n", optarg);
+				return RUN_EXIT_PML;
+			}
+			px.budget = optarg;
+			break;
+		case 'C':
+			if (strcmp(optarg, "reactive")) {
+				fprintf(stderr, "pml: run: --compare: only 'reactive' is known, not "
+						"'%s'\n", optarg);
+				return RUN_EXIT_PML;
+			}
+			compare = optarg;
+			break;
 		case 'q':
 			quiet = true;
 			break;
@@ -281,6 +455,11 @@ int cmd_run(int argc, char **argv)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
 		pml_policy_file_free(pf);
 	}
+	if (px.kill_after && !valid_seconds(px.kill_after)) {
+		fprintf(stderr, "pml: run: PML_TEST_KILL_PMLD: '%s' is not seconds\n",
+			px.kill_after);
+		return RUN_EXIT_PML;
+	}
 	if (quiet)
 		pml_set_log_level(PML_LOG_WARNING);
 
@@ -293,34 +472,88 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
+	if (!strcmp(job.policy, "markov") && !px.model) {
+		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
+			 PML_NEEDS_MODEL_DEFAULT);
+		if (access(model_path, R_OK) < 0) {
+			fprintf(stderr, "pml: run: --policy markov: no --model and the shipped one "
+					"is missing (%s): %s\n", model_path, strerror(errno));
+			return RUN_EXIT_PML;
+		}
+		px.model = model_path;
+	}
 	if (!mkdtemp(run_dir)) {
 		fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n", strerror(errno));
 		return RUN_EXIT_PML;
 	}
 	job.run_dir = run_dir;
-	pml_info("booting the guest (policy %s)", job.policy);
-	r = pml_vm_run(&job, &res);
-	if (r < 0) {
-		fprintf(stderr, "pml: run: the guest run failed: %s (kept %s)\n", strerror(-r),
-			run_dir);
-		return RUN_EXIT_PML;
+	with_extra = px.model || px.threshold > 0 || px.budget || px.kill_after;
+	if (with_extra) {
+		if (job.n_copy == PML_VM_MAX_COPY) {
+			fprintf(stderr, "pml: run: at most %d --copy with pmld's settings\n",
+				PML_VM_MAX_COPY - 1);
+			return RUN_EXIT_PML;
+		}
+		r = stage_pmld_extra(&px, run_dir, extra_dir, sizeof(extra_dir));
+		if (r < 0) {
+			fprintf(stderr, "pml: run: cannot stage pmld's settings: %s\n",
+				strerror(-r));
+			return RUN_EXIT_PML;
+		}
+		job.copy[job.n_copy++] = extra_dir;
 	}
-	status = res.exit_status;
+	if (compare && report_dir)
+		snprintf(report_sub, sizeof(report_sub), "%s.policy.tmp", report_dir);
+	status = boot_once(&job, run_dir, compare && report_dir ? report_sub : report_dir, &res,
+			   &rep);
+	if (!rep) {
+		keep = true; /* what went wrong is in the console log there */
+		goto out;
+	}
+	if (compare) {
+		struct pml_vm_job job2 = job;
+
+		if (!mkdtemp(run_dir2)) {
+			fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n",
+				strerror(errno));
+			status = RUN_EXIT_PML;
+			goto out;
+		}
+		job2.run_dir = run_dir2;
+		job2.policy = "reactive";
+		job2.settle_seconds = 0;
+		if (with_extra)
+			job2.n_copy--; /* no model, no kill: Linux as shipped */
+		if (report_dir)
+			snprintf(report_sub, sizeof(report_sub), "%s.reactive.tmp", report_dir);
+		r = boot_once(&job2, run_dir2, report_dir ? report_sub : NULL, &res2, &rep2);
+		if (!rep2) {
+			status = RUN_EXIT_PML;
+			keep = true;
+			goto out;
+		}
+		if (report_dir) {
+			char a[PATH_MAX + 32], b[PATH_MAX + 32];
+
+			pml_spawn_wait((char *[]){"rm", "-rf", (char *)report_dir, NULL}, -1, 0);
+			if (mkdir(report_dir, 0755) < 0) {
+				fprintf(stderr, "pml: run: --report %s: %s\n", report_dir,
+					strerror(errno));
+				status = RUN_EXIT_PML;
+			}
+			snprintf(a, sizeof(a), "%s.policy.tmp", report_dir);
+			snprintf(b, sizeof(b), "%s/policy", report_dir);
+			if (rename(a, b) < 0)
+				status = RUN_EXIT_PML;
+			snprintf(a, sizeof(a), "%s.reactive.tmp", report_dir);
+			snprintf(b, sizeof(b), "%s/reactive", report_dir);
+			if (rename(a, b) < 0)
+				status = RUN_EXIT_PML;
+		}
+	}
 
 	char path[PATH_MAX + 64];
 
-	snprintf(path, sizeof(path), "%s/events.jsonl", res.result_dir);
-	r = pml_report_load(path, &rep);
-	if (r < 0) {
-		fprintf(stderr, "pml: run: %s: cannot read the decision log: %s\n", path,
-			strerror(-r));
-		status = RUN_EXIT_PML;
-		goto out;
-	}
-	pml_report_set_window(rep, (uint64_t)(res.guest_start_s * 1e9),
-			      (uint64_t)((res.guest_start_s + res.guest_cmd_s) * 1e9));
-	if (report_dir && write_report_dir(rep, &res, run_dir, report_dir, status) < 0)
-		status = RUN_EXIT_PML;
 	if (json) {
 		char *out_text = slurp(res.result_dir, "stdout");
 		char *err_text = slurp(res.result_dir, "stderr");
@@ -350,11 +583,25 @@ int cmd_run(int argc, char **argv)
 				res.guest_start_s, res.guest_cmd_s, res.wall_s);
 		}
 	}
+	if (rep2) {
+		if (!quiet && !json) {
+			fprintf(stderr, "\n== the same command under reactive (status %d)\n",
+				res2.exit_status);
+			pml_report_print_text(rep2, stderr);
+		}
+		print_compare(stderr, job.policy, rep, rep2);
+	}
 out:
 	pml_report_free(rep);
-	if (!keep)
+	pml_report_free(rep2);
+	if (!keep) {
 		pml_spawn_wait((char *[]){"rm", "-rf", run_dir, NULL}, -1, 0);
-	else
+		if (compare && strcmp(run_dir2, "/tmp/pml-run.XXXXXX"))
+			pml_spawn_wait((char *[]){"rm", "-rf", run_dir2, NULL}, -1, 0);
+	} else {
 		pml_info("kept %s", run_dir);
+		if (compare && strcmp(run_dir2, "/tmp/pml-run.XXXXXX"))
+			pml_info("kept %s", run_dir2);
+	}
 	return status;
 }

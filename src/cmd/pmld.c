@@ -20,7 +20,9 @@
 #include "agent/source.h"
 #include "loader/loader.h"
 #include "loader/policy-file.h"
+#include "policy/needs-model.h"
 #include "policy/policy.h"
+#include "resource/resource-api.h"
 #include "util/event-log.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -33,7 +35,15 @@ static void usage(FILE *f)
 		"Usage: pmld [OPTIONS]\n\n"
 		"The pml daemon: records the base module set, watches the kernel's module\n"
 		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
-		"  --policy NAME        reactive (default) or idle-unload (reactive+idle-unload)\n"
+		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload) or\n"
+		"                       markov (prefetch what usually follows a need; --model)\n"
+		"  --model FILE         markov: the needs model (pml train-needs)\n"
+		"  --threshold P        markov: least probability worth a prefetch (default 0.5)\n"
+		"  --budget-mem SIZE    bytes of non-base modules predictions may fill (K, M, G;\n"
+		"                       default: the policy file's budget-mem, else none)\n"
+		"  --resource-socket PATH  the resource API (default " PML_RESOURCE_SOCKET_DEFAULT
+		";\n"
+		"                       'none': no API)\n"
 		"  --idle-seconds T     idle-unload: unload after T s at refcount 0 (default: the\n"
 		"                       policy file's idle-unload, else 5)\n"
 		"  --log PATH           the decision log, appended (default " DEFAULT_LOG ")\n"
@@ -86,6 +96,30 @@ static bool pinned_by_file(void *data, const char *module)
 	return pml_policy_file_pinned(data, module);
 }
 
+/* "64M", "1048576", "512K": bytes. */
+static int parse_size(const char *s, int64_t *ret)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || v < 0)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': v *= 1024; end++; break;
+	case 'm': case 'M': v *= 1024 * 1024; end++; break;
+	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
+	default: break;
+	}
+	if (*end == 'B' || *end == 'b')
+		end++;
+	if (*end || v > 9e18)
+		return -EINVAL;
+	*ret = (int64_t)v;
+	return 0;
+}
+
 static int parse_double(const char *s, double *ret)
 {
 	char *end;
@@ -112,12 +146,20 @@ int main(int argc, char **argv)
 		{"no-trace", no_argument, NULL, 'n'},
 		{"tick-ms", required_argument, NULL, 'k'},
 		{"ready-file", required_argument, NULL, 'r'},
+		{"model", required_argument, NULL, 'M'},
+		{"threshold", required_argument, NULL, 'T'},
+		{"budget-mem", required_argument, NULL, 'B'},
+		{"resource-socket", required_argument, NULL, 'S'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
-	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG};
+	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG,
+				       .resource_socket = PML_RESOURCE_SOCKET_DEFAULT};
 	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
+	const char *model_path = NULL;
+	struct pml_needs_model *model = NULL;
+	bool budget_given = false;
 	struct pml_policy_file *pf = NULL;
 	struct pml_loader *ld = NULL;
 	struct pml_agent *a = NULL;
@@ -181,6 +223,28 @@ int main(int argc, char **argv)
 		case 'r':
 			ready = optarg;
 			break;
+		case 'M':
+			model_path = optarg;
+			break;
+		case 'T':
+			if (parse_double(optarg, &cfg.threshold) < 0 || cfg.threshold <= 0 ||
+			    cfg.threshold > 1) {
+				fprintf(stderr, "pmld: --threshold %s: want a probability in (0, 1]\n",
+					optarg);
+				return 2;
+			}
+			break;
+		case 'B':
+			if (parse_size(optarg, &cfg.budget_mem) < 0) {
+				fprintf(stderr, "pmld: --budget-mem %s: not a size (e.g. 64M)\n",
+					optarg);
+				return 2;
+			}
+			budget_given = true;
+			break;
+		case 'S':
+			cfg.resource_socket = strcmp(optarg, "none") ? optarg : NULL;
+			break;
 		case 'v':
 			pml_set_log_level(PML_LOG_DEBUG);
 			break;
@@ -221,8 +285,25 @@ int main(int argc, char **argv)
 		}
 		if (!idle_given && pf->idle_unload_s > 0)
 			cfg.idle_seconds = pf->idle_unload_s;
+		if (!budget_given && pf->budget_mem > 0)
+			cfg.budget_mem = pf->budget_mem;
 		cfg.pinned_fn = pinned_by_file;
 		cfg.pinned_data = pf;
+	}
+
+	if (!strcmp(cfg.policy, "markov")) {
+		if (!model_path) {
+			early_error(cfg.log_path, -EINVAL, "policy markov needs --model FILE (a "
+				    "needs model from pml train-needs)");
+			goto out;
+		}
+		r = pml_needs_model_load(model_path, &model, why, sizeof(why));
+		if (r < 0) {
+			early_error(cfg.log_path, r, "%s: %s", model_path,
+				    why[0] ? why : strerror(-r));
+			goto out;
+		}
+		cfg.needs_model = model;
 	}
 
 	r = pml_loader_new_kmod(moddir, &ld);
@@ -231,6 +312,9 @@ int main(int argc, char **argv)
 			    moddir ? moddir : "/lib/modules/`uname -r`", strerror(-r));
 		goto out;
 	}
+	/* The worker's own loader: libkmod contexts are not shared between threads. */
+	if (model && pml_loader_new_kmod(moddir, &cfg.worker_ld) < 0)
+		cfg.worker_ld = NULL;
 	r = pml_agent_new(&cfg, ld, &a);
 	if (r < 0) {
 		early_error(cfg.log_path, r, "cannot start the agent (log %s): %s", cfg.log_path,
@@ -239,6 +323,10 @@ int main(int argc, char **argv)
 	}
 	if (policy_file)
 		pml_agent_info(a, "policy file %s", policy_file);
+	if (model)
+		pml_agent_info(a, "needs model %s: %zu runs, %zu modules, %zu pairs", model_path,
+			       pml_needs_model_runs(model), pml_needs_model_modules(model),
+			       pml_needs_model_pairs(model));
 	/* Without the base set, idle-unload could take modules the system booted with:
 	 * only a policy that never unloads may go on. */
 	r = pml_agent_start(a);
@@ -280,6 +368,7 @@ out:
 	pml_agent_free(a);
 	pml_loader_free(ld);
 	pml_policy_file_free(pf);
+	pml_needs_model_free(model);
 	if (sfd >= 0)
 		close(sfd);
 	return status;

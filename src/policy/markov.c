@@ -266,8 +266,10 @@ static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t
 		if (m)
 			m->gap_ms = cd->gap_ms;
 	}
-	memmove(s->cands, s->cands + c, (s->n_cands - c) * sizeof(*s->cands));
-	s->n_cands -= c;
+	if (c) {
+		memmove(s->cands, s->cands + c, (s->n_cands - c) * sizeof(*s->cands));
+		s->n_cands -= c;
+	}
 
 	/* Then the mistakes: predicted, never used, past their deadline. */
 	for (size_t i = 0; i < s->n && k < max; i++) {

@@ -229,7 +229,8 @@ int pml_needs_model_predict(const struct pml_needs_model *m, const char *trigger
 	qsort(all, k, sizeof(*all), pred_cmp);
 	if (k > max)
 		k = max;
-	memcpy(out, all, k * sizeof(*all));
+	if (k)
+		memcpy(out, all, k * sizeof(*all));
 	free(all);
 	return (int)k;
 }
@@ -307,7 +308,8 @@ int pml_needs_model_save(const struct pml_needs_model *m, const char *path)
 		free(text);
 		return -ENOMEM;
 	}
-	memcpy(pairs, m->pairs, m->n_pairs * sizeof(*pairs));
+	if (m->n_pairs)
+		memcpy(pairs, m->pairs, m->n_pairs * sizeof(*pairs));
 	qsort_r(pairs, m->n_pairs, sizeof(*pairs), pair_cmp, m->mods);
 	for (size_t i = 0; i < m->n_pairs; i++)
 		fprintf(f, "next %s %s %u %.3f\n", m->mods[pairs[i].a].name,

@@ -1,0 +1,218 @@
+/* The load worker over the in-memory loader (results through the eventfd, dependencies
+ * first, a failing insert, a duplicate refused while queued), and the agent's predictive
+ * path: a kernel request -> markov -> the resource manager -> the worker -> a load record
+ * with the prediction's reason and confidence; a budget too small for a prefetch gives a
+ * logged refusal and no load; the kernel's record of a prefetched module in use marks it
+ * used. */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "agent/agent.h"
+#include "agent/needs-train.h"
+#include "agent/report.h"
+#include "agent/worker.h"
+#include "resource/resource.h"
+#include "unit.h"
+
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *data)
+{
+	return *(uint64_t *)data;
+}
+
+static const struct pml_clock clock = {fake_clock, &fake_now};
+
+#define S(x) ((uint64_t)((x) * 1e9))
+
+static const char tree[] = "sctp: libcrc32c\n"
+			   "libcrc32c:\n"
+			   "vfat: fat\n"
+			   "fat:\n"
+			   "loop:\n"
+			   "dummy:\n"
+			   "bad:\n"
+			   "virtio_blk:\n"
+			   "size sctp 438272\n"
+			   "size libcrc32c 16384\n"
+			   "size vfat 24576\n"
+			   "size fat 90112\n"
+			   "size loop 32768\n"
+			   "size virtio_blk 20480\n"
+			   "alias net-pf-10-proto-132 sctp\n"
+			   "alias fs-vfat vfat\n"
+			   "loaded virtio_blk\n"
+			   "fail bad 19\n";
+
+static char fixtures[512];
+
+static void test_worker(void)
+{
+	struct pml_loader *ld = NULL;
+	struct pml_worker *w = NULL;
+	struct pml_load_job j1 = {.module = "sctp", .confidence = 0.8};
+	struct pml_load_job j2 = {.module = "bad", .confidence = 0.5};
+	struct pml_load_done done[8];
+	size_t got = 0;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	CHECK(pml_worker_new(ld, 4, &w) == 0);
+	if (!w)
+		return;
+	CHECK(pml_worker_submit(w, &j1) == 0);
+	CHECK(j1.id == 1);
+	{
+		/* queued or being loaded: a second job for it is refused */
+		struct pml_load_job again = {.module = "sctp"};
+		int r = pml_worker_submit(w, &again);
+
+		CHECK(r == -EEXIST || (r == 0 && !pml_worker_has(w, "nothing")));
+	}
+	CHECK(pml_worker_submit(w, &j2) == 0);
+	for (int tries = 0; got < 2 && tries < 500; tries++) {
+		struct pollfd pfd = {.fd = pml_worker_fd(w), .events = POLLIN};
+
+		if (poll(&pfd, 1, 10) > 0)
+			got += pml_worker_collect(w, done + got, 8 - got);
+	}
+	CHECK(got >= 2);
+	CHECK_STR(done[0].job.module, "sctp");
+	CHECK(done[0].err == 0);
+	CHECK(done[0].res.n == 2);
+	CHECK_STR(done[0].res.mods[0].name, "libcrc32c"); /* dependencies first */
+	CHECK_STR(done[0].res.mods[1].name, "sctp");
+	CHECK(done[0].res.mods[1].done);
+	CHECK(done[0].job.confidence == 0.8);
+	CHECK_STR(done[1].job.module, "bad");
+	CHECK(done[1].err == -19);
+	CHECK(pml_worker_busy(w) == 0);
+	CHECK(!pml_worker_has(w, "sctp"));
+	/* a collect with nothing there returns 0 and does not block */
+	CHECK(pml_worker_collect(w, done, 8) == 0);
+	pml_worker_free(w);
+}
+
+static bool log_has(const char *path, const char *needle)
+{
+	FILE *f = fopen(path, "r");
+	char line[2048];
+	bool found = false;
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f))
+		found = strstr(line, needle) != NULL;
+	fclose(f);
+	return found;
+}
+
+static struct pml_agent *agent(struct pml_needs_model *m, int64_t budget, char *log_path,
+			       struct pml_loader **ret_ld)
+{
+	struct pml_agent_config cfg = {.policy = "markov", .log_path = log_path,
+				       .clock = &clock, .needs_model = m, .threshold = 0.5,
+				       .budget_mem = budget};
+	struct pml_agent *a = NULL;
+	int fd;
+
+	fd = mkstemp(log_path);
+	if (fd >= 0)
+		close(fd);
+	CHECK(pml_loader_new_memory(tree, ret_ld) == 0);
+	CHECK(pml_loader_new_memory(tree, &cfg.worker_ld) == 0);
+	CHECK(pml_agent_new(&cfg, *ret_ld, &a) == 0);
+	if (a)
+		CHECK(pml_agent_start(a) == 1);
+	return a;
+}
+
+static void request(struct pml_agent *a, const char *alias, double t)
+{
+	struct pml_kevent ev = {.kind = PML_KEV_REQUEST, .t_ns = S(t), .pid = 7};
+
+	fake_now = S(t);
+	snprintf(ev.name, sizeof(ev.name), "%s", alias);
+	snprintf(ev.comm, sizeof(ev.comm), "socat");
+	CHECK(pml_agent_handle(a, &ev) == 0);
+}
+
+static void test_predictive_path(void)
+{
+	char path[600], log_path[] = "/tmp/pml-test-agent-worker-XXXXXX";
+	struct pml_needs_model *m = NULL;
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a;
+	struct pml_report *rep = NULL;
+	struct pml_res_module acct;
+
+	CHECK(pml_needs_model_new(30, 0.5, &m) == 0);
+	snprintf(path, sizeof(path), "%s/policy/reactive-a.jsonl", fixtures);
+	CHECK(pml_needs_train_log(m, path) > 0);
+	snprintf(path, sizeof(path), "%s/policy/reactive-b.jsonl", fixtures);
+	CHECK(pml_needs_train_log(m, path) > 0);
+
+	a = agent(m, 0, log_path, &ld);
+	if (!a)
+		goto out;
+	request(a, "net-pf-10-proto-132", 2);
+	{
+		int got = pml_agent_wait_idle(a, 5000);
+
+		CHECK(got == 3); /* loop, vfat and vfat's fat */
+	}
+	CHECK(pml_agent_stats(a)->predictions == 2);
+	CHECK(pml_agent_stats(a)->prefetched == 3);
+	CHECK(log_has(log_path, "\"resource: grant loop"));
+	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"loop\""));
+	CHECK(log_has(log_path, "\"confidence\":0.8"));
+	CHECK(log_has(log_path, "\"reason\":\"prediction: after sctp (p 0.80, gap 1.4 s)\""));
+	CHECK(log_has(log_path, "dependency of vfat, prediction: after sctp"));
+	CHECK(pml_resource_module(pml_agent_resource(a), "loop", &acct) == 0 && acct.loaded);
+	/* the kernel then asks for vfat: the prefetch was used */
+	request(a, "fs-vfat", 3);
+	CHECK(log_has(log_path, "\"used: vfat (requested fs-vfat)\""));
+	CHECK(pml_agent_stats(a)->used == 1);
+	pml_agent_stop(a);
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	/* the report counts the prefetches and the one never used */
+	CHECK(pml_report_load(log_path, &rep) == 0);
+	if (rep) {
+		const struct pml_report_summary *s = pml_report_summary(rep);
+
+		CHECK(s->predicted_loads == 2);
+		CHECK(s->wasted == 1); /* loop: loaded, never seen used */
+		pml_report_free(rep);
+	}
+	unlink(log_path);
+
+	/* a budget below loop's 32 KiB: both prefetches refused, logged with the reason */
+	snprintf(log_path, sizeof(log_path), "/tmp/pml-test-agent-worker-XXXXXX");
+	a = agent(m, 16384, log_path, &ld);
+	if (!a)
+		goto out;
+	request(a, "net-pf-10-proto-132", 2);
+	CHECK(pml_agent_wait_idle(a, 5000) == 0);
+	CHECK(pml_agent_stats(a)->refused == 2);
+	CHECK(log_has(log_path, "\"resource: refuse loop (over-budget"));
+	CHECK(!log_has(log_path, "\"event\":\"load\""));
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(log_path);
+out:
+	pml_needs_model_free(m);
+}
+
+int main(void)
+{
+	const char *env = getenv("PML_TEST_FIXTURES");
+
+	snprintf(fixtures, sizeof(fixtures), "%s", env ? env : "tests/fixtures");
+	test_worker();
+	test_predictive_path();
+	return unit_done("agent-worker");
+}
