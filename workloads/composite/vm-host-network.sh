@@ -39,5 +39,4 @@ nft add table bridge hvfilter
 pml_defer nft delete table bridge hvfilter
 nft add chain bridge hvfilter brforward '{ type filter hook forward priority 0; }'
 nft add rule bridge hvfilter brforward ether type arp accept
-pml_expect nft_meta_bridge nf_tables
 bridge vlan show | head -8

@@ -23,7 +23,7 @@ for i in 1 2; do
 	ip -n c$i$$ addr add "$net.$i/24" dev "sub$i"
 	ip -n c$i$$ link set "sub$i" up
 done
-if [ "$mode" = bridge ] || [ "$kind" = ipvlan ]; then
+if [ "$kind" = macvlan ] && [ "$mode" = bridge ]; then
 	pml_ping c1$$ "$net.2"
 fi
 ip -n c1$$ -d link show sub1 | grep -o "$kind mode [a-z0-9]*"

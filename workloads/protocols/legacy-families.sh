@@ -7,7 +7,7 @@
 pml_start
 set --
 for f in $(pml_shuffle key rds can-raw can-bcm appletalk llc phonet rxrpc kcm qipcrtr smc \
-	ieee802154 x25 pppoe l2tp-ppp); do
+	pppoe l2tp-ppp); do
 	pml_chance take 35
 	[ "$take" -eq 1 ] || continue
 	pml_param family "$f"
@@ -23,8 +23,6 @@ for f in $(pml_shuffle key rds can-raw can-bcm appletalk llc phonet rxrpc kcm qi
 	kcm) set -- "$@" kcm dgram 0; pml_expect kcm ;;
 	qipcrtr) set -- "$@" qipcrtr dgram 0; pml_expect qrtr ;;
 	smc) set -- "$@" smc stream 0; pml_expect smc ;;
-	ieee802154) set -- "$@" ieee802154 dgram 0; pml_expect ieee802154_socket ieee802154 ;;
-	x25) set -- "$@" x25 seqpacket 0; pml_expect x25 ;;
 	pppoe) set -- "$@" pppox stream 0; pml_expect pppoe pppox ppp_generic slhc ;;
 	l2tp-ppp) set -- "$@" pppox dgram 1; pml_expect l2tp_ppp pppox ppp_generic slhc l2tp_core l2tp_netlink udp_tunnel ip6_udp_tunnel ;;
 	esac

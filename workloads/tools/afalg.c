@@ -100,6 +100,8 @@ static ssize_t alg_op(int s, int op, const unsigned char *iv, int ivlen, int ass
 	c->cmsg_len = CMSG_LEN(4);
 	t = assoc;
 	memcpy(CMSG_DATA(c), &t, 4);
+	/* The kernel checks every header up to msg_controllen: no slack after the last. */
+	msg.msg_controllen = (size_t)((char *)c - cbuf) + CMSG_SPACE(4);
 	if (sendmsg(s, &msg, 0) < 0)
 		return -errno;
 	return read(s, res, reslen);
