@@ -47,7 +47,14 @@ struct pml_agent {
 	struct pml_worker *worker;
 	struct predicted *pred;
 	size_t n_pred, cap_pred;
+	/* Misses a program waits on now (requested, not loaded yet): the worker is held
+	 * until their loads show, or MISS_HOLD_MAX_NS passed (a denied or failed miss). */
+	char misses[RESOLVE_MAX][64];
+	size_t n_misses;
+	uint64_t miss_since;
 };
+
+#define MISS_HOLD_MAX_NS 2000000000ull
 
 static uint64_t now(const struct pml_agent *a)
 {
@@ -386,6 +393,46 @@ static void pred_used(struct pml_agent *a, const char *name, const char *how)
 
 static void act_now(struct pml_agent *a, bool tick);
 
+static void misses_clear(struct pml_agent *a)
+{
+	a->n_misses = 0;
+	pml_worker_hold(a->worker, false);
+}
+
+/* Hold the worker while a program waits on a miss (see struct pml_agent). */
+static void track_misses(struct pml_agent *a, const struct pml_kevent *ev,
+			 char (*names)[64], int n_names)
+{
+	char n[64];
+
+	if (ev->kind == PML_KEV_REQUEST) {
+		if (n_names <= 0 || refresh(a) < 0)
+			return;
+		for (int i = 0; i < n_names && a->n_misses < RESOLVE_MAX; i++) {
+			if (find_mod(a, names[i]) || pml_worker_has(a->worker, names[i]))
+				continue;
+			pml_module_name_normalize(names[i], a->misses[a->n_misses++]);
+		}
+		if (a->n_misses) {
+			a->miss_since = now(a);
+			pml_worker_hold(a->worker, true);
+		}
+		return;
+	}
+	if (ev->kind != PML_KEV_LOAD || !a->n_misses ||
+	    pml_module_name_normalize(ev->name, n) < 0)
+		return;
+	for (size_t i = 0; i < a->n_misses; i++)
+		if (!strcmp(a->misses[i], n)) {
+			memmove(a->misses[i], a->misses[i + 1],
+				(a->n_misses - i - 1) * sizeof(a->misses[0]));
+			a->n_misses--;
+			break;
+		}
+	if (!a->n_misses)
+		misses_clear(a);
+}
+
 int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 {
 	struct pml_pol_event pev = {.t_ns = ev->t_ns, .bytes = -1};
@@ -438,6 +485,8 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	if (ev->kind != PML_KEV_REQUEST)
 		rec.pid = ev->pid, rec.comm = ev->comm[0] ? ev->comm : NULL;
 	r = append(a, &rec);
+	if (a->worker)
+		track_misses(a, ev, names, n_names);
 	if (ev->kind == PML_KEV_REQUEST && n_names > 0) {
 		for (int i = 0; i < n_names; i++) {
 			char how[128];
@@ -733,6 +782,8 @@ static void act_now(struct pml_agent *a, bool tick)
 int pml_agent_tick(struct pml_agent *a)
 {
 	a->stats.ticks++;
+	if (a->worker && a->n_misses && now(a) - a->miss_since > MISS_HOLD_MAX_NS)
+		misses_clear(a);
 	return act(a, true);
 }
 

@@ -19,6 +19,7 @@ struct pml_worker {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	bool stop;
+	bool hold;
 	int efd;
 	uint64_t next_id;
 	size_t queue_max;
@@ -51,7 +52,7 @@ static void *worker_main(void *data)
 		struct pml_load_done d;
 		uint64_t one = 1;
 
-		while (!w->stop && !w->n_jobs)
+		while (!w->stop && (!w->n_jobs || w->hold))
 			pthread_cond_wait(&w->cond, &w->lock);
 		if (w->stop)
 			break;
@@ -175,6 +176,14 @@ int pml_worker_submit(struct pml_worker *w, struct pml_load_job *job)
 	}
 	pthread_mutex_unlock(&w->lock);
 	return r;
+}
+
+void pml_worker_hold(struct pml_worker *w, bool hold)
+{
+	pthread_mutex_lock(&w->lock);
+	w->hold = hold;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
 }
 
 int pml_worker_fd(const struct pml_worker *w)

@@ -48,6 +48,10 @@ int pml_worker_submit(struct pml_worker *w, struct pml_load_job *job);
 int pml_worker_fd(const struct pml_worker *w);
 /* Take up to max results (oldest first) and reset the eventfd. Returns the count. */
 size_t pml_worker_collect(struct pml_worker *w, struct pml_load_done *out, size_t max);
+/* Hold (true) or release (false) the queue: while held, the thread starts no new load (the
+ * one in progress finishes). The loop holds it while a program waits on a miss: on a
+ * guest with one CPU a prefetch would slow the very load the program is waiting for. */
+void pml_worker_hold(struct pml_worker *w, bool hold);
 /* Jobs queued or in progress, not yet collected. */
 size_t pml_worker_busy(struct pml_worker *w);
 /* Whether module is queued or being loaded. */

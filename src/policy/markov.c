@@ -15,9 +15,9 @@
  *    threshold it is left to the reactive path (a stall, not an error);
  *  - every successor within the window is a candidate at once, not only the next one: a
  *    prefetch pays only if it completes before the need, so the earliest signal wins even
- *    if it is less precise; the model's typical gap goes to the resource manager as the
- *    urgency, so near needs are served first and far ones are refused first when the
- *    budget is tight;
+ *    if it is less precise; candidates are handed out nearest need first (the load worker
+ *    is FIFO), and the model's typical gap goes to the resource manager as the urgency,
+ *    so far ones are refused first when the budget is tight;
  *  - a need is a first use in the run, so each module triggers once: a loop of the same
  *    needs cannot make the policy loop.
  * A prediction that was wrong costs memory and exposure until it is taken back: a module
@@ -148,6 +148,15 @@ static void push_cand(struct mk_state *s, const char *module, const char *trigge
 	c->gap_ms = pr->gap_ms;
 }
 
+static int by_gap(const void *x, const void *y)
+{
+	const struct pml_needs_pred *a = x, *b = y;
+
+	if (a->gap_ms != b->gap_ms)
+		return a->gap_ms < b->gap_ms ? -1 : 1;
+	return strcmp(a->module, b->module);
+}
+
 /* module was just needed: mark a prediction used, predict its successors once. */
 static void trigger(struct pml_policy *p, const char *module)
 {
@@ -165,6 +174,9 @@ static void trigger(struct pml_policy *p, const char *module)
 	m->triggered = true;
 	n = pml_needs_model_predict(p->cfg.needs_model, module, p->cfg.threshold, preds,
 				    MK_PREDS_MAX);
+	/* The nearest need first: the worker loads in order, and a far one can wait. */
+	if (n > 1)
+		qsort(preds, (size_t)n, sizeof(preds[0]), by_gap);
 	for (int i = 0; i < n; i++) {
 		struct mk_mod *b = get(s, preds[i].module);
 
