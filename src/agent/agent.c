@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "policy/needs-model.h"
 #include "resource/resource-api.h"
 #include "resource/resource.h"
 #include "util/event-log.h"
@@ -668,6 +669,33 @@ static void carry_out(struct pml_agent *a, const char *module, const char *why,
 	}
 }
 
+/* The bytes a load of act->module would add: the module and every dependency (softdeps
+ * included) not loaded yet, from the loader's plan, each sized by the action's figure, the
+ * needs model's or 64 KiB. The budget holds for the whole closure, not the module alone
+ * (nft_chain_nat is 16 KiB, with nf_conntrack and nf_nat 256 KiB more). -1 when the plan
+ * fails (the manager then uses its own estimate). */
+static int64_t plan_bytes(struct pml_agent *a, const struct pml_action *act)
+{
+	struct pml_op_result plan;
+	int64_t total = 0;
+
+	if (pml_loader_load(a->ld, act->module, PML_LOAD_DRY_RUN, &plan) < 0)
+		return act->bytes > 0 ? act->bytes : -1;
+	for (size_t i = 0; i < plan.n && i < PML_MOD_OP_MAX; i++) {
+		int64_t b = -1;
+		double ms;
+
+		if (!plan.mods[i].done)
+			continue;
+		if (!strcmp(plan.mods[i].name, act->module) && act->bytes > 0)
+			b = act->bytes;
+		else if (a->cfg.needs_model)
+			pml_needs_model_cost(a->cfg.needs_model, plan.mods[i].name, &b, &ms);
+		total += b > 0 ? b : 64 * 1024;
+	}
+	return total > 0 ? total : (act->bytes > 0 ? act->bytes : -1);
+}
+
 /* A load a policy asked for: a PREDICTION request to the manager, then carried out. */
 static void do_load(struct pml_agent *a, const struct pml_action *act)
 {
@@ -684,8 +712,7 @@ static void do_load(struct pml_agent *a, const struct pml_action *act)
 	a->stats.predictions++;
 	if (a->worker && pml_worker_has(a->worker, act->module))
 		return;
-	if (req.bytes > 0 || req.load_ms > 0)
-		pml_resource_set_hint(a->res, act->module, req.bytes, req.load_ms);
+	req.bytes = plan_bytes(a, act);
 	pml_resource_request(a->res, &req, &d);
 	log_decision(a, act->module, act->reason, act->confidence, &d);
 	if (d.verdict == PML_RES_REFUSE) {
