@@ -25,50 +25,6 @@
  * reactive runs of samples/demo.sh and workloads/; see doc/markov.md). */
 #define PML_NEEDS_MODEL_DEFAULT "data/needs-markov-6.1.0-56-amd64.txt"
 
-/* pmld's settings beyond the job's env (policy, idle time): a directory put into /work as
- * .pml/ (the model, an env file), which guest-init moves out of /work before the command
- * runs. */
-struct pmld_extra {
-	const char *model;	/* host path or NULL */
-	double threshold;	/* 0: pmld's default */
-	const char *budget;	/* "64M" or NULL */
-	const char *kill_after; /* PML_TEST_KILL_PMLD: kill -9 pmld S s into the command */
-};
-
-/* Stage run_dir/pmld/.pml and return its path in dir (the --copy item). */
-static int stage_pmld_extra(const struct pmld_extra *x, const char *run_dir, char *dir,
-			    size_t size)
-{
-	char path[PATH_MAX + 64];
-	FILE *f;
-	int r;
-
-	snprintf(dir, size, "%s/pmld", run_dir);
-	snprintf(path, sizeof(path), "%s/.pml", dir);
-	if (mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0)
-		return -errno;
-	if (x->model) {
-		snprintf(path, sizeof(path), "%s/.pml/needs.model", dir);
-		r = pml_spawn_wait((char *[]){"cp", (char *)x->model, path, NULL}, -1, 0);
-		if (r != 0)
-			return -EIO;
-	}
-	snprintf(path, sizeof(path), "%s/.pml/env", dir);
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	/* Only values we checked: numbers and sizes. */
-	if (x->model)
-		fprintf(f, "PMLD_MODEL=/run/pml/job/needs.model\n");
-	if (x->threshold > 0)
-		fprintf(f, "PMLD_THRESHOLD=%.4f\n", x->threshold);
-	if (x->budget)
-		fprintf(f, "PMLD_BUDGET=%s\n", x->budget);
-	if (x->kill_after)
-		fprintf(f, "PMLD_KILL_AFTER=%s\n", x->kill_after);
-	return fclose(f) == 0 ? 0 : -EIO;
-}
-
 static bool valid_size(const char *s)
 {
 	char *end;
@@ -304,13 +260,13 @@ int cmd_run(int argc, char **argv)
 		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
 	};
 	const char *report_dir = NULL, *compare = NULL;
-	struct pmld_extra px = {.kill_after = getenv("PML_TEST_KILL_PMLD")};
+	/* A test of the fail-safe: kill -9 pmld this many seconds into the command. */
+	const char *kill_after = getenv("PML_TEST_KILL_PMLD");
 	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
-	char run_dir2[] = "/tmp/pml-run.XXXXXX", extra_dir[PATH_MAX], model_path[PATH_MAX + 64];
+	char run_dir2[] = "/tmp/pml-run.XXXXXX", model_path[PATH_MAX + 64];
 	char report_sub[PATH_MAX];
 	struct pml_report *rep2 = NULL;
 	struct pml_vm_result res2;
-	bool with_extra;
 	struct pml_testbed tb;
 	bool json = false, keep = false, quiet = false;
 	struct pml_vm_result res;
@@ -403,11 +359,11 @@ int cmd_run(int argc, char **argv)
 				fprintf(stderr, "pml: run: --model %s: %s\n", optarg, strerror(errno));
 				return RUN_EXIT_PML;
 			}
-			px.model = optarg;
+			job.model = optarg;
 			break;
 		case 'T':
-			px.threshold = strtod(optarg, &end);
-			if (*end || end == optarg || px.threshold <= 0 || px.threshold > 1) {
+			job.threshold = strtod(optarg, &end);
+			if (*end || end == optarg || job.threshold <= 0 || job.threshold > 1) {
 				fprintf(stderr, "pml: run: --threshold: '%s' is not a probability in "
 						"(0, 1]\n", optarg);
 				return RUN_EXIT_PML;
@@ -419,7 +375,7 @@ int cmd_run(int argc, char **argv)
 						"64M)\n", optarg);
 				return RUN_EXIT_PML;
 			}
-			px.budget = optarg;
+			job.budget_mem = optarg;
 			break;
 		case 'C':
 			if (strcmp(optarg, "reactive")) {
@@ -455,9 +411,9 @@ int cmd_run(int argc, char **argv)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
 		pml_policy_file_free(pf);
 	}
-	if (px.kill_after && !valid_seconds(px.kill_after)) {
+	if (kill_after && !valid_seconds(kill_after)) {
 		fprintf(stderr, "pml: run: PML_TEST_KILL_PMLD: '%s' is not seconds\n",
-			px.kill_after);
+			kill_after);
 		return RUN_EXIT_PML;
 	}
 	if (quiet)
@@ -472,7 +428,7 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
-	if (!strcmp(job.policy, "markov") && !px.model) {
+	if (!strcmp(job.policy, "markov") && !job.model) {
 		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
 			 PML_NEEDS_MODEL_DEFAULT);
 		if (access(model_path, R_OK) < 0) {
@@ -480,28 +436,15 @@ int cmd_run(int argc, char **argv)
 					"is missing (%s): %s\n", model_path, strerror(errno));
 			return RUN_EXIT_PML;
 		}
-		px.model = model_path;
+		job.model = model_path;
 	}
 	if (!mkdtemp(run_dir)) {
 		fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n", strerror(errno));
 		return RUN_EXIT_PML;
 	}
 	job.run_dir = run_dir;
-	with_extra = px.model || px.threshold > 0 || px.budget || px.kill_after;
-	if (with_extra) {
-		if (job.n_copy == PML_VM_MAX_COPY) {
-			fprintf(stderr, "pml: run: at most %d --copy with pmld's settings\n",
-				PML_VM_MAX_COPY - 1);
-			return RUN_EXIT_PML;
-		}
-		r = stage_pmld_extra(&px, run_dir, extra_dir, sizeof(extra_dir));
-		if (r < 0) {
-			fprintf(stderr, "pml: run: cannot stage pmld's settings: %s\n",
-				strerror(-r));
-			return RUN_EXIT_PML;
-		}
-		job.copy[job.n_copy++] = extra_dir;
-	}
+	if (kill_after)
+		job.kill_pmld_after = strtod(kill_after, NULL);
 	if (compare && report_dir)
 		snprintf(report_sub, sizeof(report_sub), "%s.policy.tmp", report_dir);
 	status = boot_once(&job, run_dir, compare && report_dir ? report_sub : report_dir, &res,
@@ -522,8 +465,11 @@ int cmd_run(int argc, char **argv)
 		job2.run_dir = run_dir2;
 		job2.policy = "reactive";
 		job2.settle_seconds = 0;
-		if (with_extra)
-			job2.n_copy--; /* no model, no kill: Linux as shipped */
+		/* Linux as shipped: no model, no budget, no kill. */
+		job2.model = NULL;
+		job2.threshold = 0;
+		job2.budget_mem = NULL;
+		job2.kill_pmld_after = 0;
 		if (report_dir)
 			snprintf(report_sub, sizeof(report_sub), "%s.reactive.tmp", report_dir);
 		r = boot_once(&job2, run_dir2, report_dir ? report_sub : NULL, &res2, &rep2);

@@ -79,18 +79,6 @@ static int spawn_quiet(char *const *argv)
 	return r == 0 ? 0 : r < 0 ? r : -EIO;
 }
 
-static int write_file(const char *path, const void *data, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	ssize_t w;
-
-	if (fd < 0)
-		return -errno;
-	w = write(fd, data, len);
-	close(fd);
-	return w == (ssize_t)len ? 0 : -EIO;
-}
-
 static int read_double(const char *path, double *ret)
 {
 	FILE *f = fopen(path, "re");
@@ -104,19 +92,36 @@ static int read_double(const char *path, double *ret)
 	return r;
 }
 
-/* The job's settings file, sourced by guest-init: only values we produced. */
+/* The job's settings file, sourced by guest-init: only values we produced or checked. */
+static bool shell_safe(const char *s)
+{
+	for (; *s; s++)
+		if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= 'a' && *s <= 'z') ||
+		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
+			return false;
+	return true;
+}
+
 static int write_env(const char *path, const struct pml_vm_job *job)
 {
-	char buf[512];
-	int n;
+	FILE *f;
 
-	for (const char *p = job->policy; *p; p++)
-		if (!(*p == '-' || *p == '_' || (*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9')))
-			return -EINVAL;
-	n = snprintf(buf, sizeof(buf), "POLICY=%s\nIDLE=%.3f\nSETTLE=%u\nTIMEOUT=%u\n",
-		     job->policy, job->idle_seconds, (unsigned)(job->settle_seconds + 0.999),
-		     job->timeout_s);
-	return write_file(path, buf, (size_t)n);
+	if (!shell_safe(job->policy) || (job->budget_mem && !shell_safe(job->budget_mem)))
+		return -EINVAL;
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	fprintf(f, "POLICY=%s\nIDLE=%.3f\nSETTLE=%u\nTIMEOUT=%u\n", job->policy,
+		job->idle_seconds, (unsigned)(job->settle_seconds + 0.999), job->timeout_s);
+	if (job->model)
+		fprintf(f, "PMLD_MODEL=/job/pmld.model\n");
+	if (job->threshold > 0)
+		fprintf(f, "PMLD_THRESHOLD=%.4f\n", job->threshold);
+	if (job->budget_mem)
+		fprintf(f, "PMLD_BUDGET=%s\n", job->budget_mem);
+	if (job->kill_pmld_after > 0)
+		fprintf(f, "PMLD_KILL_AFTER=%.3f\n", job->kill_pmld_after);
+	return fclose(f) == 0 ? 0 : -EIO;
 }
 
 static int write_argv(const char *path, char *const *argv)
@@ -202,6 +207,12 @@ static int stage_job(const struct pml_vm_job *job, const char *stage, const char
 	r = spawn_quiet((char *[]){"cp", src, path, NULL});
 	if (r < 0)
 		return r;
+	if (job->model) {
+		snprintf(path, sizeof(path), "%s/pmld.model", stage);
+		r = spawn_quiet((char *[]){"cp", (char *)job->model, path, NULL});
+		if (r < 0)
+			return r;
+	}
 	snprintf(path, sizeof(path), "%s/policy.conf", stage);
 	if (job->policy_file) {
 		r = spawn_quiet((char *[]){"cp", (char *)job->policy_file, path, NULL});

@@ -29,6 +29,11 @@ struct pml_vm_job {
 	double idle_seconds;	    /* idle-unload's T */
 	double settle_seconds;	    /* wait after the command before stopping pmld */
 	const char *policy_file;    /* host path or NULL (allow all) */
+	const char *model;	    /* pmld's predictor model (host path) or NULL */
+	double threshold;	    /* pmld --threshold, 0: its default */
+	const char *budget_mem;	    /* pmld --budget-mem ("64M"), NULL: none */
+	double kill_pmld_after;	    /* a test of the fail-safe: kill -9 pmld this many
+				       seconds into the command; 0: never */
 	const char *bin_dir;	    /* holds pml, pmld, pml-modprobe for the guest */
 	const char *guest_dir;	    /* the source tree's guest/ (guest-init) */
 	const char *run_dir;	    /* scratch for this run: job.tar, out.img, console.log;
