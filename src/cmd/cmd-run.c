@@ -74,6 +74,7 @@ static void usage(FILE *f)
 		"  --timeout S          CMD's time limit in the guest (default 600)\n"
 		"  --memory MB          guest memory (default 1024)\n"
 		"  --accel auto|tcg|kvm how to run QEMU (default auto: KVM only if a probe boots)\n"
+		"  --trace FILE         record CMD with the eBPF tracer into FILE (see 'pml trace')\n"
 		"  --keep               keep the run's scratch directory\n"
 		"  -q, --quiet          no progress messages\n"
 		"  -h, --help           this text\n");
@@ -127,7 +128,7 @@ static int write_report_dir(const struct pml_report *rep, const struct pml_vm_re
 			    const char *run_dir, const char *dir, int status)
 {
 	char tmp[PATH_MAX], path[PATH_MAX + 64], src[PATH_MAX + 64];
-	static const char *const files[] = {"events.jsonl", "stdout", "stderr", "base.txt",
+	static const char *const files[] = {"events.jsonl", "stdout", "stderr", "base.txt", "trace.bin",
 					    "pmld.out", "modules.end"};
 	FILE *f;
 	int r;
@@ -247,6 +248,7 @@ int cmd_run(int argc, char **argv)
 		{"memory", required_argument, NULL, 'm'},
 		{"accel", required_argument, NULL, 'a'},
 		{"keep", no_argument, NULL, 'k'},
+		{"trace", required_argument, NULL, 0x100},
 		{"model", required_argument, NULL, 'M'},
 		{"threshold", required_argument, NULL, 'T'},
 		{"budget-mem", required_argument, NULL, 'B'},
@@ -262,6 +264,7 @@ int cmd_run(int argc, char **argv)
 	const char *report_dir = NULL, *compare = NULL;
 	/* A test of the fail-safe: kill -9 pmld this many seconds into the command. */
 	const char *kill_after = getenv("PML_TEST_KILL_PMLD");
+	const char *trace_file = NULL;
 	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
 	char run_dir2[] = "/tmp/pml-run.XXXXXX", model_path[PATH_MAX + 64];
 	char report_sub[PATH_MAX];
@@ -350,6 +353,10 @@ int cmd_run(int argc, char **argv)
 					optarg);
 				return RUN_EXIT_PML;
 			}
+			break;
+		case 0x100:
+			trace_file = optarg;
+			job.trace = true;
 			break;
 		case 'k':
 			keep = true;
@@ -453,8 +460,21 @@ int cmd_run(int argc, char **argv)
 		keep = true; /* what went wrong is in the console log there */
 		goto out;
 	}
+	if (trace_file) {
+		char src[PATH_MAX + 64];
+
+		snprintf(src, sizeof(src), "%s/trace.bin", res.result_dir);
+		if (access(src, R_OK) < 0 ||
+		    pml_spawn_wait((char *[]){"cp", src, (char *)trace_file, NULL}, -1, 0) != 0) {
+			fprintf(stderr, "pml: run: --trace %s: the guest recorded no trace (see "
+					"stderr above)\n", trace_file);
+			status = RUN_EXIT_PML;
+		}
+	}
 	if (compare) {
 		struct pml_vm_job job2 = job;
+
+		job2.trace = false;
 
 		if (!mkdtemp(run_dir2)) {
 			fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n",

@@ -113,6 +113,8 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 		return -errno;
 	fprintf(f, "POLICY=%s\nIDLE=%.3f\nSETTLE=%u\nTIMEOUT=%u\n", job->policy,
 		job->idle_seconds, (unsigned)(job->settle_seconds + 0.999), job->timeout_s);
+	if (job->trace)
+		fprintf(f, "TRACE=1\n");
 	if (job->model)
 		fprintf(f, "PMLD_MODEL=/job/pmld.model\n");
 	if (job->threshold > 0)

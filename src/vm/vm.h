@@ -32,6 +32,7 @@ struct pml_vm_job {
 	const char *model;	    /* pmld's predictor model (host path) or NULL */
 	double threshold;	    /* pmld --threshold, 0: its default */
 	const char *budget_mem;	    /* pmld --budget-mem ("64M"), NULL: none */
+	bool trace;		    /* record CMD with the eBPF tracer: result_dir/trace.bin */
 	double kill_pmld_after;	    /* a test of the fail-safe: kill -9 pmld this many
 				       seconds into the command; 0: never */
 	const char *bin_dir;	    /* holds pml, pmld, pml-modprobe for the guest */
