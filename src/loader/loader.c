@@ -259,6 +259,14 @@ static struct pml_mod_op *result_add(struct pml_op_result *ret, const char *name
 	return op;
 }
 
+static struct pml_mod_op *result_find(struct pml_op_result *ret, const char *name)
+{
+	for (size_t i = 0; ret && i < ret->n; i++)
+		if (!strcmp(ret->mods[i].name, name))
+			return &ret->mods[i];
+	return NULL;
+}
+
 static void result_reset(struct pml_op_result *ret)
 {
 	if (ret)
@@ -267,38 +275,26 @@ static void result_reset(struct pml_op_result *ret)
 
 /* --- load ------------------------------------------------------------------------- */
 
-int pml_loader_load(struct pml_loader *ld, const char *alias, unsigned flags,
-		    struct pml_op_result *ret)
+/* Insert the modules of plan p in order (a failed softdep is ignored, a failed hard step
+ * stops the plan). Returns 0 or the failing step's negative errno. */
+static int execute_plan(struct pml_loader *ld, const struct plan *p, unsigned flags,
+			struct pml_op_result *ret)
 {
-	pml_modname primary[16];
-	struct plan *p;
-	uint64_t t0 = pml_now_ns();
-	int n, r = 0;
-
-	result_reset(ret);
-	if (!alias || !*alias)
-		return -EINVAL;
-	n = ld->ops->resolve(ld->be, alias, PML_RESOLVE_BLACKLIST, primary, 16);
-	if (n <= 0) {
-		if (ret)
-			ret->total_ms = pml_ns_to_ms(pml_now_ns() - t0);
-		return n < 0 ? n : -ENOENT;
-	}
-	p = calloc(1, sizeof(*p));
-	if (!p)
-		return -ENOMEM;
-	for (int i = 0; i < n && i < 16; i++)
-		if ((r = plan_visit(ld, p, primary[i], false, flags)) < 0)
-			goto out;
+	int r = 0;
 
 	for (size_t i = 0; i < p->n; i++) {
 		const char *name = p->names[i];
-		struct pml_mod_op *op = result_add(ret, name);
-		struct pml_mod_op scratch;
+		struct pml_mod_op *op, scratch;
 		double sim_ms = -1;
 		uint64_t t;
 		int st = PML_MOD_ABSENT, e;
 
+		/* A dependency shared with an earlier plan of the same alias: handled there. */
+		op = result_find(ret, name);
+		if (op && (op->done || op->err))
+			continue;
+		if (!op)
+			op = result_add(ret, name);
 		if (!op)
 			op = &scratch;
 		op->soft = p->soft[i];
@@ -333,6 +329,53 @@ int pml_loader_load(struct pml_loader *ld, const char *alias, unsigned flags,
 		op->bytes = ld->ops->bytes(ld->be, name);
 		if (op->bytes < 0)
 			op->bytes = -1;
+	}
+	return r;
+}
+
+int pml_loader_load(struct pml_loader *ld, const char *alias, unsigned flags,
+		    struct pml_op_result *ret)
+{
+	pml_modname primary[16];
+	struct plan *p;
+	uint64_t t0 = pml_now_ns();
+	int n, r = 0;
+
+	result_reset(ret);
+	if (!alias || !*alias)
+		return -EINVAL;
+	n = ld->ops->resolve(ld->be, alias, PML_RESOLVE_BLACKLIST, primary, 16);
+	if (n <= 0) {
+		if (ret)
+			ret->total_ms = pml_ns_to_ms(pml_now_ns() - t0);
+		return n < 0 ? n : -ENOENT;
+	}
+	p = calloc(1, sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	if (n == 1) {
+		r = plan_visit(ld, p, primary[0], false, flags);
+		if (r == 0)
+			r = execute_plan(ld, p, flags, ret);
+		goto out;
+	}
+	/* An alias several modules claim (net-pf-40: vmci, hv_sock, vsock_loopback): like
+	 * modprobe, try each with its dependencies; a module that cannot load here (no such
+	 * device) does not keep the others from loading. Success when one of them loaded. */
+	{
+		int first_err = 0, loaded = 0;
+
+		for (int i = 0; i < n && i < 16; i++) {
+			memset(p, 0, sizeof(*p));
+			r = plan_visit(ld, p, primary[i], false, flags);
+			if (r == 0)
+				r = execute_plan(ld, p, flags, ret);
+			if (r == 0)
+				loaded++;
+			else if (!first_err)
+				first_err = r;
+		}
+		r = loaded ? 0 : first_err;
 	}
 out:
 	free(p);

@@ -253,6 +253,44 @@ static void test_misc(const char *tree)
 	pml_loader_free(ld);
 }
 
+/* An alias several modules claim (net-pf-40 in 6.1: vmw_vsock_vmci_transport, hv_sock,
+ * vsock_loopback): one whose dependency cannot load here (hv_vmbus: ENODEV without
+ * Hyper-V) must not keep the others from loading, as with modprobe. */
+static void test_alias_alternatives(void)
+{
+	static const char tree[] =
+		"kernel/net/vmw_vsock/vsock.ko:\n"
+		"kernel/net/vmw_vsock/vmw_vsock_vmci_transport.ko: kernel/net/vmw_vsock/vsock.ko\n"
+		"kernel/drivers/hv/hv_vmbus.ko:\n"
+		"kernel/net/vmw_vsock/hv_sock.ko: kernel/net/vmw_vsock/vsock.ko "
+		"kernel/drivers/hv/hv_vmbus.ko\n"
+		"kernel/net/vmw_vsock/vsock_loopback.ko: kernel/net/vmw_vsock/vsock.ko\n"
+		"alias net-pf-40 vmw_vsock_vmci_transport\n"
+		"alias net-pf-40 hv_sock\n"
+		"alias net-pf-40 vsock_loopback\n";
+	struct pml_loader *ld = fixture_loader(tree, "fail hv_vmbus 19\n");
+	struct pml_op_result res;
+	size_t vsock_entries = 0;
+
+	CHECK(ld != NULL);
+	if (!ld)
+		return;
+	CHECK(pml_loader_load(ld, "net-pf-40", 0, &res) == 0);
+	CHECK(is_loaded(ld, "vsock_loopback"));
+	CHECK(is_loaded(ld, "vmw_vsock_vmci_transport"));
+	CHECK(!is_loaded(ld, "hv_sock"));
+	CHECK(find_op(&res, "hv_vmbus") && find_op(&res, "hv_vmbus")->err == -ENODEV);
+	for (size_t i = 0; i < res.n; i++)
+		vsock_entries += !strcmp(res.mods[i].name, "vsock");
+	CHECK(vsock_entries == 1); /* a shared dependency is listed once */
+	pml_loader_free(ld);
+
+	/* When none of them can load, the first failure is the answer. */
+	ld = fixture_loader(tree, "fail hv_vmbus 19\nfail vsock 12\n");
+	CHECK(ld && pml_loader_load(ld, "net-pf-40", 0, &res) == -ENOMEM);
+	pml_loader_free(ld);
+}
+
 static void test_proc_modules(void)
 {
 	char *text = read_fixture("proc-modules.txt");
@@ -280,6 +318,7 @@ int main(void)
 	char *tree = read_fixture("tree.txt");
 
 	test_proc_modules();
+	test_alias_alternatives();
 
 	CHECK(tree != NULL);
 	if (tree) {
