@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "agent/report.h"
+#include "util/modname.h"
 #include "util/json.h"
 
 struct modstate {
@@ -112,22 +113,13 @@ static int by_time(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-static void normalise(char *dst, size_t size, const char *name)
-{
-	size_t i;
-
-	for (i = 0; name[i] && i + 1 < size; i++)
-		dst[i] = name[i] == '-' ? '_' : name[i];
-	dst[i] = '\0';
-}
-
 /* The state of module name, created (unloaded, unknown size) when new; NULL on ENOMEM. */
 static struct modstate *mod_get(struct pml_report *rep, const char *name)
 {
 	char key[64];
 	struct modstate *m;
 
-	normalise(key, sizeof(key), name);
+	pml_module_name_normalize(name, key); /* a longer name is cut to 63 bytes */
 	for (size_t i = 0; i < rep->n_mods; i++)
 		if (!strcmp(rep->mods[i].name, key))
 			return &rep->mods[i];

@@ -28,19 +28,6 @@ struct pml_loader {
 	size_t n_keep, cap_keep;
 };
 
-int pml_module_name_normalize(const char *name, char out[64])
-{
-	size_t i;
-
-	for (i = 0; name[i]; i++) {
-		if (i >= 63)
-			return -ENAMETOOLONG;
-		out[i] = name[i] == '-' ? '_' : name[i];
-	}
-	out[i] = '\0';
-	return 0;
-}
-
 int pml_loader_new_ops(const struct pml_modops *ops, void *be, struct pml_loader **ret)
 {
 	struct pml_loader *ld = calloc(1, sizeof(*ld));

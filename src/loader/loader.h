@@ -13,6 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "util/modname.h"
+
 struct pml_loader;
 
 enum pml_load_flags {
@@ -120,10 +122,6 @@ bool pml_loader_is_kept(const struct pml_loader *ld, const char *name);
 
 /* The backend's name: "kmod" or "memory". */
 const char *pml_loader_backend(const struct pml_loader *ld);
-
-/* Normalise a module name the kernel's way ('-' -> '_') into out (64 bytes).
- * Returns 0 or -ENAMETOOLONG. */
-int pml_module_name_normalize(const char *name, char out[64]);
 
 /* Test hook of the in-memory backend: set a loaded module's refcount (a user holding it).
  * Returns 0, -ENOENT when not loaded, -EOPNOTSUPP on another backend. */

@@ -51,6 +51,7 @@
 #include <string.h>
 
 #include "resource/resource.h"
+#include "util/modname.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -140,21 +141,12 @@ static uint64_t now_ns(const struct pml_resource *res)
 /* The kernel's spelling ('-' -> '_'); names are [A-Za-z0-9_-], 1..63 bytes. */
 static int norm_name(const char *in, char out[64])
 {
-	size_t i;
-
 	if (!in || !*in)
 		return -EINVAL;
-	for (i = 0; in[i]; i++) {
-		unsigned char c = (unsigned char)in[i];
-
-		if (i >= 63)
+	for (const char *c = in; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
 			return -EINVAL;
-		if (!isalnum(c) && c != '_' && c != '-')
-			return -EINVAL;
-		out[i] = c == '-' ? '_' : (char)c;
-	}
-	out[i] = '\0';
-	return 0;
+	return pml_module_name_normalize(in, out) < 0 ? -EINVAL : 0;
 }
 
 static struct res_mod *find(struct pml_resource *res, const char *name)

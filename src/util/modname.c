@@ -1,0 +1,20 @@
+/* Module name spelling; see modname.h. */
+#include <errno.h>
+#include <stddef.h>
+
+#include "util/modname.h"
+
+int pml_module_name_normalize(const char *name, char out[64])
+{
+	size_t i;
+
+	for (i = 0; name[i]; i++) {
+		if (i >= 63) {
+			out[63] = '\0';
+			return -ENAMETOOLONG;
+		}
+		out[i] = name[i] == '-' ? '_' : name[i];
+	}
+	out[i] = '\0';
+	return 0;
+}
