@@ -11,6 +11,7 @@
 
 #include "agent/worker.h"
 #include "util/timeutil.h"
+#include "util/modname.h"
 
 struct pml_worker {
 	struct pml_loader *ld;
@@ -30,18 +31,6 @@ struct pml_worker {
 	struct pml_load_done *done;  /* array, appended; collected from the front */
 	size_t n_done, cap_done;
 };
-
-static bool same_module(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
-
-		if (ca != cb)
-			return false;
-		if (!ca)
-			return true;
-	}
-}
 
 static void *worker_main(void *data)
 {
@@ -151,10 +140,10 @@ void pml_worker_free(struct pml_worker *w)
 
 static bool has_locked(struct pml_worker *w, const char *module)
 {
-	if (w->busy && same_module(w->current.module, module))
+	if (w->busy && pml_module_name_eq(w->current.module, module))
 		return true;
 	for (size_t i = 0; i < w->n_jobs; i++)
-		if (same_module(w->jobs[(w->head + i) % w->queue_max].module, module))
+		if (pml_module_name_eq(w->jobs[(w->head + i) % w->queue_max].module, module))
 			return true;
 	return false;
 }

@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "policy/policy.h"
+#include "util/modname.h"
 
 struct idle_mod {
 	char name[64];
@@ -39,22 +40,10 @@ struct idle_state {
 	size_t n, cap;
 };
 
-static bool name_eq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
-
-		if (ca != cb)
-			return false;
-		if (!ca)
-			return true;
-	}
-}
-
 static struct idle_mod *find(struct idle_state *s, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)
-		if (name_eq(s->mods[i].name, name))
+		if (pml_module_name_eq(s->mods[i].name, name))
 			return &s->mods[i];
 	return NULL;
 }

@@ -36,6 +36,7 @@
 
 #include "policy/needs-model.h"
 #include "policy/policy.h"
+#include "util/modname.h"
 
 #define MK_PREDS_MAX 32
 
@@ -63,20 +64,11 @@ struct mk_state {
 	size_t n_cands, cap_cands;
 };
 
-static void norm(const char *in, char out[64])
-{
-	size_t i;
-
-	for (i = 0; in[i] && i < 63; i++)
-		out[i] = in[i] == '-' ? '_' : in[i];
-	out[i] = '\0';
-}
-
 static struct mk_mod *find(struct mk_state *s, const char *name)
 {
 	char n[64];
 
-	norm(name, n);
+	pml_module_name_normalize(name, n);
 	for (size_t i = 0; i < s->n; i++)
 		if (!strcmp(s->mods[i].name, n))
 			return &s->mods[i];
@@ -100,7 +92,7 @@ static struct mk_mod *get(struct mk_state *s, const char *name)
 	}
 	m = &s->mods[s->n++];
 	memset(m, 0, sizeof(*m));
-	norm(name, m->name);
+	pml_module_name_normalize(name, m->name);
 	return m;
 }
 
@@ -237,14 +229,9 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
 				       const char *name)
 {
-	char a[64], b[64];
-
-	norm(name, a);
-	for (size_t i = 0; i < n; i++) {
-		norm(mods[i].name, b);
-		if (!strcmp(a, b))
+	for (size_t i = 0; i < n; i++)
+		if (pml_module_name_eq(name, mods[i].name))
 			return &mods[i];
-	}
 	return NULL;
 }
 

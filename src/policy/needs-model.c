@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "policy/needs-model.h"
+#include "util/modname.h"
 
 struct nm_module {
 	char name[64];
@@ -36,20 +37,11 @@ struct pml_needs_model {
 	size_t n_pairs, cap_pairs;
 };
 
-static void norm(const char *in, char out[64])
-{
-	size_t i;
-
-	for (i = 0; in[i] && i < 63; i++)
-		out[i] = in[i] == '-' ? '_' : in[i];
-	out[i] = '\0';
-}
-
 static int find_mod(const struct pml_needs_model *m, const char *name)
 {
 	char n[64];
 
-	norm(name, n);
+	pml_module_name_normalize(name, n);
 	for (size_t i = 0; i < m->n_mods; i++)
 		if (!strcmp(m->mods[i].name, n))
 			return (int)i;
@@ -73,7 +65,7 @@ static int get_mod(struct pml_needs_model *m, const char *name)
 		m->cap_mods = cap;
 	}
 	memset(&m->mods[m->n_mods], 0, sizeof(m->mods[0]));
-	norm(name, m->mods[m->n_mods].name);
+	pml_module_name_normalize(name, m->mods[m->n_mods].name);
 	m->mods[m->n_mods].bytes = -1;
 	m->mods[m->n_mods].load_ms = -1;
 	return (int)m->n_mods++;

@@ -8,6 +8,7 @@
 
 #include "policy/policy.h"
 #include "util/timeutil.h"
+#include "util/modname.h"
 
 const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_reactive,
@@ -35,23 +36,10 @@ const struct pml_policy_ops *pml_policy_find(const char *name)
 	return NULL;
 }
 
-/* The kernel treats '-' and '_' in module names alike (/proc/modules shows '_'). */
-static bool modname_eq(const char *a, const char *b)
-{
-	for (;; a++, b++) {
-		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
-
-		if (ca != cb)
-			return false;
-		if (!ca)
-			return true;
-	}
-}
-
 bool pml_policy_is_protected(const struct pml_policy *p, const char *module)
 {
 	for (size_t i = 0; i < p->n_protect; i++)
-		if (modname_eq(p->protect[i], module))
+		if (pml_module_name_eq(p->protect[i], module))
 			return true;
 	return p->cfg.pinned_fn && p->cfg.pinned_fn(p->cfg.pinned_data, module);
 }
@@ -61,7 +49,7 @@ static int protect_add(struct pml_policy *p, const char *module)
 	if (!module || !*module)
 		return 0;
 	for (size_t i = 0; i < p->n_protect; i++)
-		if (modname_eq(p->protect[i], module))
+		if (pml_module_name_eq(p->protect[i], module))
 			return 0;
 	if (p->n_protect == p->cap_protect) {
 		size_t cap = p->cap_protect ? 2 * p->cap_protect : 64;

@@ -18,3 +18,15 @@ int pml_module_name_normalize(const char *name, char out[64])
 	out[i] = '\0';
 	return 0;
 }
+
+bool pml_module_name_eq(const char *a, const char *b)
+{
+	for (;; a++, b++) {
+		char ca = *a == '-' ? '_' : *a, cb = *b == '-' ? '_' : *b;
+
+		if (ca != cb)
+			return false;
+		if (!ca)
+			return true;
+	}
+}
