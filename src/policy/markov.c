@@ -223,6 +223,8 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 		if (m)
 			m->loaded_at = ev->t_ns;
 		break;
+	case PML_POL_TRACE: /* this policy reads needs, not the program's events */
+		break;
 	}
 }
 

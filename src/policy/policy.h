@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "loader/loader.h"
+#include "trace/trace-event.h"
 
 struct pml_needs_model; /* policy/needs-model.h */
 
@@ -39,6 +40,8 @@ enum pml_pol_event_kind {
 	PML_POL_LOAD,	 /* module was inserted (by anyone) */
 	PML_POL_UNLOAD,	 /* module was removed (by anyone) */
 	PML_POL_BUSY,	 /* an unload the policy asked for was refused (-EBUSY) */
+	PML_POL_TRACE,	 /* one record of the program's trace (tev): what predictive
+			    policies read; others ignore it */
 };
 
 struct pml_pol_event {
@@ -48,6 +51,7 @@ struct pml_pol_event {
 	const char *alias;  /* NULL when none */
 	int64_t bytes;	    /* -1 unknown */
 	bool predicted;	    /* LOAD: done by the agent for a prediction (not a need) */
+	const struct pml_tev_hdr *tev; /* TRACE: the record (validated), borrowed */
 };
 
 enum pml_action_kind {
