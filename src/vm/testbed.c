@@ -42,6 +42,16 @@ int pml_spawn_capture(char *const *argv, char *out, size_t size)
 	return r;
 }
 
+int pml_testbed_src_dir(char *buf, size_t size)
+{
+	const char *env = getenv("PML_SRCDIR");
+	char guest[4200];
+
+	snprintf(buf, size, "%s", env && *env ? env : PML_SRCDIR);
+	snprintf(guest, sizeof(guest), "%s/guest", buf);
+	return access(guest, R_OK) < 0 ? -ENOENT : 0;
+}
+
 int pml_testbed_prepare(const char *packages, bool quiet, struct pml_testbed *ret)
 {
 	struct pml_testbed tb = {0};

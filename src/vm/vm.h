@@ -76,6 +76,10 @@ struct pml_testbed {
 	char image_dir[4096];
 };
 
+/* pml's source tree (guest/, scripts/, workloads/): PML_SRCDIR in the environment, else
+ * the tree pml was built from. 0, or -ENOENT when it has no guest/ directory. */
+int pml_testbed_src_dir(char *buf, size_t size);
+
 /* Make the testbed ready: find the tree (PML_SRCDIR in the environment, else the tree pml
  * was built from) and the running binary's directory, fetch the guest kernel when it is
  * missing (scripts/fetch-kernel) and build or reuse the image for packages (comma-separated,

@@ -1,0 +1,828 @@
+/* pml collect: run workload scenarios in guests under the reactive policy and record each
+ * run's trace into a dataset (dataset.h): the manifest, the traces, failed runs' output.
+ *
+ * Runs are batched several to a boot (workloads/run-scenario --reset unloads everything
+ * outside the base set between runs); a run that leaves a module that will not unload ends
+ * its boot, and the rest of the batch goes to a later one, so every run starts from the
+ * base set. Scenarios seen to leave such modules are scheduled last in their batches. Up
+ * to --jobs guests run at once. The manifest is rewritten after every boot, so a killed
+ * collection resumes where it stopped: runs already recorded (ok or failed) are not redone.
+ * A boot that fails (no result) is retried once per run; a run lost twice is recorded as
+ * lost. */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "dataset/needs.h"
+#include "dataset/scenario.h"
+#include "trace/trace-file.h"
+#include "util/log.h"
+#include "util/timeutil.h"
+#include "vm/vm.h"
+
+#define MAX_JOBS 8
+#define RUN_TIMEOUT_MAX 180 /* a run's limit in the guest, whatever its header asks */
+
+struct pending {
+	const struct pml_scenario *sc;
+	uint32_t index;
+	int tries;
+};
+
+struct boot {
+	pid_t pid;
+	uint32_t number;
+	char run_dir[PATH_MAX];
+	struct pending *runs; /* owned */
+	size_t n;
+	double t0;
+};
+
+struct collect {
+	struct pml_dataset *ds;
+	struct pml_scenario_list scen;
+	char *sticky;	       /* per scenario index: left modules behind once */
+	struct pending *queue; /* runs still to do */
+	size_t n_queue;
+	size_t per_boot;
+	int jobs;
+	unsigned memory_mb;
+	bool quiet;
+	char stage[PATH_MAX];  /* the workloads, tools built, for /work */
+	char packages[4096];   /* the union of the scenarios' extra packages: one image */
+	struct pml_testbed tb;
+	uint32_t boots;
+	size_t done_ok, done_failed, done_lost, total;
+	double t_start, busy_s;
+	size_t runs_timed;
+};
+
+static volatile sig_atomic_t interrupted;
+
+static void on_signal(int sig)
+{
+	interrupted = sig;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml collect -o DIR [--scenarios GLOB[,GLOB]] [--runs N] [OPTIONS]\n\n"
+		"Run workload scenarios (workloads/FAMILY/NAME.sh) in guests on the base kernel under\n"
+		"the reactive policy, record each run with the eBPF tracer, and add the runs to the\n"
+		"dataset in DIR (manifest.jsonl, traces/, logs/). Runs already in DIR are kept and\n"
+		"not redone: rerunning the same command resumes a collection that was stopped.\n\n"
+		"Options:\n"
+		"  -o, --output DIR       the dataset (created if missing)\n"
+		"  -s, --scenarios GLOBS  which scenarios, by FAMILY/NAME globs (default: all)\n"
+		"  -n, --runs N           runs per scenario (default 1): run indices 0..N-1\n"
+		"  -j, --jobs N           guests at once (default: the number of CPUs, at most 2)\n"
+		"      --per-boot N       runs per boot at most (default 14)\n"
+		"      --seed N           a new dataset's seed (run seeds and split derive from it;\n"
+		"                         default 1); an existing dataset keeps its own\n"
+		"      --memory MB        guest memory (default 1024)\n"
+		"      --list             print the runs that would be done, and stop\n"
+		"  -q, --quiet            no progress messages\n"
+		"  -h, --help             this text\n\n"
+		"The split: whole scenarios are held out for test and validation (one per family of\n"
+		"3+ scenarios, and one more for validation in families of 5+), and ~15%%/10%% of the\n"
+		"other scenarios' runs; 'pml dataset stats DIR' shows it.\n");
+}
+
+static void trace_file_name(const char *scenario, uint32_t index, char *buf, size_t size)
+{
+	char s[96];
+
+	snprintf(s, sizeof(s), "%s", scenario);
+	for (char *p = s; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	snprintf(buf, size, "%s.%04" PRIu32 ".trace", s, index);
+}
+
+static void run_id(const char *scenario, uint32_t index, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s#%04" PRIu32, scenario, index);
+}
+
+/* Add the comma-separated packages to the set in c->packages. -E2BIG when it is full. */
+static int add_packages(struct collect *c, const char *packages)
+{
+	char buf[256], *save = NULL;
+
+	snprintf(buf, sizeof(buf), "%s", packages);
+	for (char *w = strtok_r(buf, ",", &save); w; w = strtok_r(NULL, ",", &save)) {
+		char pat[260];
+		size_t len = strlen(c->packages);
+
+		snprintf(pat, sizeof(pat), ",%s,", w);
+		if (len) {
+			char all[4100];
+
+			snprintf(all, sizeof(all), ",%s,", c->packages);
+			if (strstr(all, pat))
+				continue;
+		}
+		if (len + strlen(w) + 2 > sizeof(c->packages))
+			return -E2BIG;
+		snprintf(c->packages + len, sizeof(c->packages) - len, "%s%s", len ? "," : "", w);
+	}
+	return 0;
+}
+
+/* Stage the corpus once: the scripts and the helper tools built for the guest. */
+static int stage_workloads(struct collect *c)
+{
+	char src[PATH_MAX + 32], bin[PATH_MAX + 8], build[PATH_MAX + 32];
+
+	snprintf(c->stage, sizeof(c->stage), "/tmp/pml-collect.XXXXXX");
+	if (!mkdtemp(c->stage))
+		return -errno;
+	snprintf(src, sizeof(src), "%s/workloads/.", c->tb.src_dir);
+	if (pml_spawn_wait((char *[]){"cp", "-a", src, c->stage, NULL}, -1, 0) != 0)
+		return -EIO;
+	snprintf(bin, sizeof(bin), "%s/bin", c->stage);
+	snprintf(build, sizeof(build), "%s/workloads/tools/build", c->tb.src_dir);
+	if (pml_spawn_wait((char *[]){build, bin, NULL}, STDERR_FILENO, 0) != 0) {
+		pml_err("building the workload tools failed (%s)", build);
+		return -EIO;
+	}
+	return 0;
+}
+
+/* Take up to per_boot runs from the queue, sticky scenarios last and at most one of them
+ * (it may end the boot). */
+static size_t take_batch(struct collect *c, struct pending *out)
+{
+	size_t k = 0, rest = 0;
+	bool have_sticky = false;
+
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < c->n_queue && k < c->per_boot; i++) {
+			struct pending *p = &c->queue[i];
+			bool st;
+
+			if (!p->sc)
+				continue;
+			st = c->sticky[p->sc - c->scen.v];
+			if (st != (pass == 1))
+				continue;
+			if (st && have_sticky)
+				continue;
+			have_sticky |= st;
+			out[k++] = *p;
+			p->sc = NULL;
+		}
+	}
+	for (size_t i = 0; i < c->n_queue; i++)
+		if (c->queue[i].sc)
+			c->queue[rest++] = c->queue[i];
+	c->n_queue = rest;
+	return k;
+}
+
+static int start_boot(struct collect *c, struct boot *b)
+{
+	char list[PATH_MAX + 16], stage_list[PATH_MAX + 16], timeout[16];
+	unsigned tmax = 0, tsum = 0;
+	struct pml_vm_job job = {0};
+	FILE *f;
+
+	snprintf(b->run_dir, sizeof(b->run_dir), "/tmp/pml-boot.XXXXXX");
+	if (!mkdtemp(b->run_dir))
+		return -errno;
+	snprintf(list, sizeof(list), "%s/runs", b->run_dir);
+	mkdir(list, 0755);
+	snprintf(stage_list, sizeof(stage_list), "%s/runs/runs.txt", b->run_dir);
+	f = fopen(stage_list, "we");
+	if (!f)
+		return -errno;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct pending *p = &b->runs[i];
+		char id[128], tf[128];
+		unsigned t = p->sc->timeout_s < RUN_TIMEOUT_MAX ? p->sc->timeout_s : RUN_TIMEOUT_MAX;
+
+		run_id(p->sc->name, p->index, id, sizeof(id));
+		trace_file_name(p->sc->name, p->index, tf, sizeof(tf));
+		fprintf(f, "%s %s.sh %" PRIu32 " %s\n", id, p->sc->name,
+			pml_dataset_run_seed(c->ds, p->sc->name, p->index), tf);
+		tmax = t > tmax ? t : tmax;
+		tsum += t;
+	}
+	if (fclose(f) != 0)
+		return -EIO;
+	snprintf(timeout, sizeof(timeout), "%u", tmax);
+	char *argv[] = {"sh", "./run-scenario", "--reset", "--stop-on-sticky", "--timeout", timeout,
+			"--list", "runs.txt", "--trace-dir", "/work/out/traces", "--tracer",
+			"/job/bin/pml", NULL};
+
+	job.image_dir = c->tb.image_dir;
+	job.argv = argv;
+	job.copy[0] = c->stage;
+	job.copy[1] = stage_list;
+	job.n_copy = 2;
+	job.policy = "reactive";
+	job.bin_dir = c->tb.bin_dir;
+	job.guest_dir = c->tb.guest_dir;
+	job.run_dir = b->run_dir;
+	/* every run at its limit would be tsum; a hung guest should not cost that much */
+	job.timeout_s = tsum < 600 + 40 * b->n ? tsum : 600 + 40 * (unsigned)b->n;
+	job.mem_mb = c->memory_mb;
+	job.accel = PML_ACCEL_TCG;
+	b->number = ++c->boots;
+	b->t0 = (double)pml_now_ns() / 1e9;
+	fflush(NULL);
+	b->pid = fork();
+	if (b->pid < 0)
+		return -errno;
+	if (b->pid == 0) {
+		struct pml_vm_result res;
+
+		signal(SIGINT, SIG_DFL);
+		signal(SIGTERM, SIG_DFL);
+		_exit(pml_vm_run(&job, &res) == 0 ? 0 : 1);
+	}
+	return 0;
+}
+
+/* The parsed stdout of a boot, per run. */
+struct run_out {
+	char id[96];
+	bool started, ended, stopped;
+	int status;
+	double t0, t1;
+	char params[256];
+	char sticky[1024];
+	char *out;	/* the run's own output lines */
+	size_t out_len;
+	FILE *outf;
+};
+
+static struct run_out *find_out(struct run_out *v, size_t n, const char *id)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i].id, id))
+			return &v[i];
+	return NULL;
+}
+
+static void parse_stdout(const char *path, struct run_out *v, size_t n)
+{
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	struct run_out *cur = NULL;
+
+	if (!f)
+		return;
+	while (getline(&line, &cap, f) > 0) {
+		char id[128], rest[1024];
+		double t;
+		int st;
+		struct run_out *r;
+
+		if (sscanf(line, "### pml-scenario start %127s %lf", id, &t) == 2) {
+			cur = find_out(v, n, id);
+			if (cur) {
+				cur->started = true;
+				cur->t0 = t;
+			}
+			continue;
+		}
+		if (sscanf(line, "### pml-scenario end %127s %lf %d", id, &t, &st) == 3) {
+			r = find_out(v, n, id);
+			if (r) {
+				r->ended = true;
+				r->t1 = t;
+				r->status = st;
+			}
+			cur = NULL;
+			continue;
+		}
+		if (sscanf(line, "### pml-sticky %127s %1023[^\n]", id, rest) >= 1) {
+			r = find_out(v, n, id);
+			if (r && sscanf(line, "### pml-sticky %*s %1023[^\n]", rest) == 1)
+				snprintf(r->sticky, sizeof(r->sticky), "%s", rest);
+			continue;
+		}
+		if (sscanf(line, "### pml-stopped sticky %127s", id) == 1) {
+			r = find_out(v, n, id);
+			if (r)
+				r->stopped = true;
+			continue;
+		}
+		if (!strncmp(line, "### ", 4) || !cur)
+			continue;
+		if (!cur->outf)
+			cur->outf = open_memstream(&cur->out, &cur->out_len);
+		if (cur->outf)
+			fputs(line, cur->outf);
+		if (!strncmp(line, "pml-param ", 10)) {
+			char name[64], val[128];
+			size_t len = strlen(cur->params);
+
+			if (sscanf(line + 10, "%63s %127[^\n]", name, val) == 2)
+				snprintf(cur->params + len, sizeof(cur->params) - len, "%s%s=%s",
+					 len ? " " : "", name, val);
+		}
+	}
+	free(line);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		if (v[i].outf) {
+			fclose(v[i].outf);
+			v[i].outf = NULL;
+		}
+}
+
+/* Read the trace: its header's kernel, counts and the needs. 0, or the reader's -errno
+ * (what was read before damage is kept). */
+static int read_trace(const char *path, struct pml_ds_run *run, struct pml_needs *needs)
+{
+	struct pml_trace_reader *r = NULL;
+	struct pml_trace_reader_stats st;
+	const struct pml_tev_hdr *e;
+	int rc = pml_trace_reader_open(path, &r);
+
+	pml_needs_init(needs);
+	if (rc < 0) {
+		pml_trace_reader_free(r);
+		return rc;
+	}
+	snprintf(run->kernel, sizeof(run->kernel), "%s",
+		 pml_trace_reader_header(r)->kernel_release);
+	while ((rc = pml_trace_reader_next(r, &e)) > 0)
+		if (pml_needs_add(needs, e) < 0) {
+			rc = -ENOMEM;
+			break;
+		}
+	pml_trace_reader_stats(r, &st);
+	run->events = st.events;
+	run->dropped = st.complete ? st.end.dropped : 0;
+	if (rc < 0)
+		pml_warn("%s", pml_trace_reader_error(r));
+	pml_trace_reader_free(r);
+	return rc < 0 ? rc : 0;
+}
+
+static void write_log(struct collect *c, const char *tf, const char *why, const struct run_out *o)
+{
+	char path[PATH_MAX + 256];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/logs", c->ds->dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/logs/%.*s.out", c->ds->dir, (int)(strlen(tf) - 6), tf);
+	f = fopen(path, "we");
+	if (!f)
+		return;
+	fprintf(f, "# %s\n", why);
+	if (o && o->out)
+		fwrite(o->out, 1, o->out_len, f);
+	fclose(f);
+}
+
+/* Record the outcome of one run of a finished boot. Returns 1 when it was recorded, 0
+ * when it must be requeued. */
+static int record_run(struct collect *c, const struct boot *b, const struct pending *p,
+		      struct run_out *o, const char *result_dir, bool excused)
+{
+	struct pml_ds_run run = {0};
+	struct pml_needs needs;
+	char tf[112], src[PATH_MAX + 256], dst[PATH_MAX + 256], why[256] = "";
+	const char *mods[256];
+	size_t nm;
+	int r;
+
+	run_id(p->sc->name, p->index, run.id, sizeof(run.id));
+	snprintf(run.scenario, sizeof(run.scenario), "%s", p->sc->name);
+	snprintf(run.family, sizeof(run.family), "%s", p->sc->family);
+	run.index = p->index;
+	run.seed = pml_dataset_run_seed(c->ds, p->sc->name, p->index);
+	run.split = pml_dataset_split_of(c->ds, p->sc->name, p->index, &run.heldout);
+	run.boot = b->number;
+	run.status = -1;
+	trace_file_name(p->sc->name, p->index, tf, sizeof(tf));
+	if (!o || !o->started) {
+		if (excused || p->tries < 1)
+			return 0; /* not reached (the boot stopped early): again later */
+		run.state = PML_RUN_LOST;
+		write_log(c, tf, "lost: twice the guest stopped before this run started", o);
+		goto add;
+	}
+	if (!o->ended) {
+		if (p->tries < 1)
+			return 0;
+		run.state = PML_RUN_LOST;
+		write_log(c, tf, "lost: the guest stopped during this run, twice", o);
+		goto add;
+	}
+	snprintf(run.params, sizeof(run.params), "%s", o->params);
+	run.status = o->status;
+	run.guest_s = o->t1 - o->t0;
+	snprintf(src, sizeof(src), "%s/out/traces/%s", result_dir, tf);
+	snprintf(dst, sizeof(dst), "%s/traces/%s", c->ds->dir, tf);
+	if (access(src, R_OK) == 0 &&
+	    pml_spawn_wait((char *[]){"mv", "-f", src, dst, NULL}, -1, 0) == 0) {
+		snprintf(run.trace, sizeof(run.trace), "traces/%s", tf);
+		pml_file_crc32(dst, &run.trace_crc, &run.trace_bytes);
+		r = read_trace(dst, &run, &needs);
+		run.n_needs = (uint32_t)needs.n;
+		nm = pml_needs_modules(&needs, mods, 256);
+		for (size_t i = 0; i < nm; i++) {
+			size_t len = strlen(run.modules);
+
+			snprintf(run.modules + len, sizeof(run.modules) - len, "%s%s",
+				 len ? " " : "", mods[i]);
+		}
+		pml_needs_release(&needs);
+		if (r < 0)
+			snprintf(why, sizeof(why), "the trace is damaged: %s", strerror(-r));
+	} else {
+		snprintf(why, sizeof(why), "no trace came back");
+	}
+	if (run.status != 0 && !why[0])
+		snprintf(why, sizeof(why), "the scenario exited with status %d%s", run.status,
+			 run.status == 124 ? " (timed out)" : "");
+	run.state = why[0] ? PML_RUN_FAILED : PML_RUN_OK;
+	if (why[0])
+		write_log(c, tf, why, o);
+	if (o->sticky[0]) {
+		if (!c->sticky[p->sc - c->scen.v])
+			pml_info("%s left modules that do not unload (%s): its runs end their "
+				 "boots from now on", p->sc->name, o->sticky);
+		c->sticky[p->sc - c->scen.v] = 1;
+	}
+add:
+	if (!c->ds->kernel[0] && run.kernel[0])
+		snprintf(c->ds->kernel, sizeof(c->ds->kernel), "%s", run.kernel);
+	if (pml_dataset_add(c->ds, &run) < 0)
+		return -ENOMEM;
+	if (run.state == PML_RUN_OK)
+		c->done_ok++;
+	else if (run.state == PML_RUN_FAILED)
+		c->done_failed++;
+	else
+		c->done_lost++;
+	return 1;
+}
+
+static int finish_boot(struct collect *c, struct boot *b, int wstatus)
+{
+	char result_dir[PATH_MAX + 16], path[PATH_MAX + 32];
+	struct run_out *outs = calloc(b->n, sizeof(*outs));
+	bool boot_ok = WIFEXITED(wstatus) && WEXITSTATUS(wstatus) == 0, stopped = false;
+	size_t recorded = 0, requeued = 0;
+	double wall = (double)pml_now_ns() / 1e9 - b->t0;
+	int r = 0;
+
+	if (!outs)
+		return -ENOMEM;
+	snprintf(result_dir, sizeof(result_dir), "%s/result", b->run_dir);
+	for (size_t i = 0; i < b->n; i++)
+		run_id(b->runs[i].sc->name, b->runs[i].index, outs[i].id, sizeof(outs[i].id));
+	/* ids are at most 80 + 5 characters: scenario names are bounded by scenario.h */
+	snprintf(path, sizeof(path), "%s/stdout", result_dir);
+	parse_stdout(path, outs, b->n);
+	for (size_t i = 0; i < b->n; i++)
+		stopped |= outs[i].stopped;
+	for (size_t i = 0; i < b->n; i++) {
+		struct pending *p = &b->runs[i];
+		bool excused = boot_ok && stopped && !outs[i].started;
+		int k = record_run(c, b, p, &outs[i], result_dir, excused);
+
+		if (k < 0) {
+			r = k;
+			break;
+		}
+		if (k == 0) {
+			if (!excused)
+				p->tries++;
+			c->queue[c->n_queue++] = *p;
+			requeued++;
+		} else {
+			recorded++;
+		}
+	}
+	for (size_t i = 0; i < b->n; i++)
+		free(outs[i].out);
+	free(outs);
+	if (!boot_ok) {
+		char dst[PATH_MAX + 64], src[PATH_MAX + 32];
+
+		snprintf(dst, sizeof(dst), "%s/logs/boot-%04" PRIu32 ".console", c->ds->dir,
+			 b->number);
+		snprintf(src, sizeof(src), "%s/console.log", b->run_dir);
+		pml_spawn_wait((char *[]){"cp", src, dst, NULL}, -1, 0);
+		pml_warn("boot %" PRIu32 " failed (console kept in %s)", b->number, dst);
+	}
+	pml_spawn_wait((char *[]){"rm", "-rf", b->run_dir, NULL}, -1, 0);
+	if (!r) {
+		r = pml_dataset_save(c->ds);
+		if (r < 0)
+			pml_err("%s/%s: cannot write: %s", c->ds->dir, PML_DATASET_MANIFEST,
+				strerror(-r));
+	}
+	c->busy_s += wall;
+	c->runs_timed += recorded;
+	if (!c->quiet) {
+		size_t done = c->done_ok + c->done_failed + c->done_lost;
+		double el = (double)pml_now_ns() / 1e9 - c->t_start;
+
+		fprintf(stderr,
+			"pml: collect: boot %" PRIu32 ": %zu runs recorded, %zu requeued in %.0f s; "
+			"%zu/%zu done (%zu ok, %zu failed, %zu lost), %.0f s elapsed",
+			b->number, recorded, requeued, wall, done, c->total, c->done_ok,
+			c->done_failed, c->done_lost, el);
+		if (c->runs_timed && c->total > done) {
+			double per = el / (double)c->runs_timed;
+
+			fprintf(stderr, ", ETA %.0f min", per * (double)(c->total - done) / 60);
+		}
+		fputc('\n', stderr);
+	}
+	free(b->runs);
+	b->runs = NULL;
+	b->pid = 0;
+	return r;
+}
+
+static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *ret)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (end == s || *end || v == 0 || v > max) {
+		fprintf(stderr, "pml: collect: --%s: '%s' is not a number from 1 to %lu\n", opt, s,
+			max);
+		return -EINVAL;
+	}
+	*ret = v;
+	return 0;
+}
+
+int cmd_collect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"output", required_argument, NULL, 'o'},
+		{"scenarios", required_argument, NULL, 's'},
+		{"runs", required_argument, NULL, 'n'},
+		{"jobs", required_argument, NULL, 'j'},
+		{"per-boot", required_argument, NULL, 'B'},
+		{"seed", required_argument, NULL, 'S'},
+		{"memory", required_argument, NULL, 'm'},
+		{"list", no_argument, NULL, 'l'},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct collect c = {.per_boot = 14, .memory_mb = 1024};
+	const char *out = NULL, *globs = "*";
+	unsigned long runs = 1, v, seed = 1;
+	bool list_only = false;
+	struct boot boots[MAX_JOBS] = {0};
+	char wdir[PATH_MAX + 16], path[PATH_MAX + 32];
+	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+	int ch, r, rc = PML_EXIT_FAIL;
+
+	c.jobs = ncpu >= 2 ? 2 : 1;
+	while ((ch = getopt_long(argc, argv, "o:s:n:j:qh", opts, NULL)) != -1) {
+		switch (ch) {
+		case 'o':
+			out = optarg;
+			break;
+		case 's':
+			globs = optarg;
+			break;
+		case 'n':
+			if (parse_uint("runs", optarg, 100000, &runs) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case 'j':
+			if (parse_uint("jobs", optarg, MAX_JOBS, &v) < 0)
+				return PML_EXIT_USAGE;
+			c.jobs = (int)v;
+			break;
+		case 'B':
+			if (parse_uint("per-boot", optarg, 200, &v) < 0)
+				return PML_EXIT_USAGE;
+			c.per_boot = v;
+			break;
+		case 'S':
+			if (parse_uint("seed", optarg, 0x7fffffff, &seed) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case 'm':
+			if (parse_uint("memory", optarg, 65536, &v) < 0)
+				return PML_EXIT_USAGE;
+			c.memory_mb = (unsigned)v;
+			break;
+		case 'l':
+			list_only = true;
+			break;
+		case 'q':
+			c.quiet = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return PML_EXIT_OK;
+		default:
+			usage(stderr);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (!out || optind < argc) {
+		fprintf(stderr, out ? "pml: collect: unexpected argument '%s'\n" :
+				      "pml: collect: no dataset directory (-o DIR)%s\n",
+			out ? argv[optind] : "");
+		return PML_EXIT_USAGE;
+	}
+	if (c.quiet)
+		pml_set_log_level(PML_LOG_WARNING);
+
+	/* The corpus: in the tree pml runs from (PML_SRCDIR overrides). */
+	r = pml_testbed_src_dir(wdir, sizeof(wdir) - 16);
+	if (r < 0) {
+		fprintf(stderr, "pml: collect: pml's source tree is not found (set PML_SRCDIR)\n");
+		return PML_EXIT_FAIL;
+	}
+	strcat(wdir, "/workloads");
+	r = pml_scenarios_load(wdir, &c.scen);
+	if (r < 0) {
+		fprintf(stderr, "pml: collect: %s: no scenarios (%s)\n", wdir, strerror(-r));
+		return PML_EXIT_FAIL;
+	}
+	c.sticky = calloc(c.scen.n, 1);
+	c.queue = calloc(c.scen.n * runs + 1, sizeof(*c.queue));
+	if (!c.sticky || !c.queue)
+		goto out;
+
+	/* The dataset: resume, or a new one with the split chosen over the whole corpus. */
+	mkdir(out, 0755);
+	r = pml_dataset_open(out, &c.ds);
+	if (r == -ENOENT) {
+		const char **names = calloc(c.scen.n, sizeof(*names));
+
+		c.ds = pml_dataset_new(out, (uint32_t)seed);
+		if (!c.ds || !names) {
+			free(names);
+			goto out;
+		}
+		for (size_t i = 0; i < c.scen.n; i++)
+			names[i] = c.scen.v[i].name;
+		pml_dataset_choose_heldout(c.ds, names, c.scen.n);
+		free(names);
+	} else if (r < 0) {
+		fprintf(stderr, "pml: collect: %s: cannot resume this dataset (%s)\n", out,
+			strerror(-r));
+		goto out;
+	} else if (!c.quiet) {
+		fprintf(stderr, "pml: collect: resuming %s (%zu runs recorded)\n", out,
+			c.ds->n_runs);
+	}
+	snprintf(path, sizeof(path), "%s/traces", out);
+	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+		fprintf(stderr, "pml: collect: %s: %s\n", path, strerror(errno));
+		goto out;
+	}
+	snprintf(path, sizeof(path), "%s/logs", out);
+	mkdir(path, 0755);
+
+	/* What is left to do: interleaved by run index, so every boot mixes scenarios. */
+	for (uint32_t k = 0; k < runs; k++) {
+		for (size_t i = 0; i < c.scen.n; i++) {
+			const struct pml_ds_run *done;
+			char id[128];
+
+			if (!pml_scenario_match(c.scen.v[i].name, globs))
+				continue;
+			run_id(c.scen.v[i].name, k, id, sizeof(id));
+			done = pml_dataset_find(c.ds, id);
+			if (done && done->state != PML_RUN_LOST)
+				continue;
+			c.queue[c.n_queue++] = (struct pending){.sc = &c.scen.v[i], .index = k};
+		}
+	}
+	c.total = c.n_queue;
+	if (list_only) {
+		for (size_t i = 0; i < c.n_queue; i++) {
+			char id[128];
+			bool held;
+			enum pml_split sp = pml_dataset_split_of(c.ds, c.queue[i].sc->name,
+							       c.queue[i].index, &held);
+
+			run_id(c.queue[i].sc->name, c.queue[i].index, id, sizeof(id));
+			printf("%s\t%s%s\t%s\n", id, pml_split_name(sp), held ? " (held out)" : "",
+			       c.queue[i].sc->packages[0] ? c.queue[i].sc->packages : "-");
+		}
+		rc = PML_EXIT_OK;
+		goto out;
+	}
+	if (!c.n_queue) {
+		if (!c.quiet)
+			fprintf(stderr, "pml: collect: nothing to do: every run asked for is in %s\n",
+				out);
+		rc = pml_dataset_save(c.ds) < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
+		goto out;
+	}
+
+	/* The testbed: the kernel, one image with every package the runs need (cached per
+	 * package set by build-image), the staged corpus. */
+	for (size_t i = 0; i < c.n_queue; i++) {
+		if (add_packages(&c, c.queue[i].sc->packages) < 0) {
+			fprintf(stderr, "pml: collect: the scenarios' package lists are too long "
+					"together; collect fewer scenarios at once\n");
+			goto out;
+		}
+	}
+	if (pml_testbed_prepare(c.packages, c.quiet, &c.tb) < 0) {
+		fprintf(stderr, "pml: collect: the testbed (packages '%s') is not ready\n",
+			c.packages[0] ? c.packages : "none");
+		goto out;
+	}
+	if (stage_workloads(&c) < 0) {
+		fprintf(stderr, "pml: collect: cannot stage the workloads\n");
+		goto out;
+	}
+	if (!c.quiet)
+		fprintf(stderr, "pml: collect: %zu runs of %zu scenarios into %s, %d guests at once, "
+			"up to %zu runs a boot\n", c.n_queue, c.n_queue / runs ? c.n_queue / runs : 1,
+			out, c.jobs, c.per_boot);
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	c.t_start = (double)pml_now_ns() / 1e9;
+	rc = PML_EXIT_OK;
+	for (;;) {
+		int running = 0, wstatus;
+		pid_t pid;
+
+		for (int j = 0; j < c.jobs && !interrupted; j++) {
+			if (boots[j].pid || !c.n_queue)
+				continue;
+			boots[j].runs = calloc(c.per_boot, sizeof(struct pending));
+			if (!boots[j].runs) {
+				rc = PML_EXIT_FAIL;
+				break;
+			}
+			boots[j].n = take_batch(&c, boots[j].runs);
+			r = start_boot(&c, &boots[j]);
+			if (r < 0) {
+				fprintf(stderr, "pml: collect: cannot start a guest: %s\n",
+					strerror(-r));
+				for (size_t i = 0; i < boots[j].n; i++)
+					c.queue[c.n_queue++] = boots[j].runs[i];
+				free(boots[j].runs);
+				boots[j].runs = NULL;
+				boots[j].pid = 0;
+				rc = PML_EXIT_FAIL;
+				break;
+			}
+		}
+		for (int j = 0; j < c.jobs; j++)
+			running += boots[j].pid != 0;
+		if (!running)
+			break;
+		pid = waitpid(-1, &wstatus, 0);
+		if (pid < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		for (int j = 0; j < c.jobs; j++) {
+			if (boots[j].pid != pid)
+				continue;
+			if (interrupted)
+				wstatus = 1 << 8; /* a boot cut short by ^C: its runs were not done */
+			if (finish_boot(&c, &boots[j], wstatus) < 0)
+				rc = PML_EXIT_FAIL;
+		}
+	}
+	if (interrupted) {
+		fprintf(stderr, "pml: collect: interrupted; %zu runs recorded in %s (rerun the same "
+				"command to resume)\n", c.ds->n_runs, out);
+		rc = 130;
+	} else if (!c.quiet) {
+		fprintf(stderr, "pml: collect: done in %.0f s: %zu ok, %zu failed, %zu lost; %s has "
+				"%zu runs\n", (double)pml_now_ns() / 1e9 - c.t_start, c.done_ok,
+			c.done_failed, c.done_lost, out, c.ds->n_runs);
+	}
+out:
+	if (c.stage[0])
+		pml_spawn_wait((char *[]){"rm", "-rf", c.stage, NULL}, -1, 0);
+	pml_dataset_free(c.ds);
+	pml_scenarios_release(&c.scen);
+	free(c.sticky);
+	free(c.queue);
+	return rc;
+}
