@@ -1027,6 +1027,18 @@ void pml_lstm_reset_state(struct pml_lstm *m)
 		memset(m->h0, 0, 2 * (size_t)m->cfg.layers * m->B * m->cfg.hidden * sizeof(float));
 }
 
+void pml_lstm_reset_row(struct pml_lstm *m, int b)
+{
+	const size_t H = m->cfg.hidden;
+
+	if (!m->h0 || b < 0 || b >= m->B)
+		return;
+	for (int l = 0; l < m->cfg.layers; l++) {
+		memset(m->h0 + ((size_t)l * m->B + b) * H, 0, H * sizeof(float));
+		memset(m->c0 + ((size_t)l * m->B + b) * H, 0, H * sizeof(float));
+	}
+}
+
 /* ---- streaming inference ----------------------------------------------------------------- */
 
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute)

@@ -187,6 +187,9 @@ int pml_lstm_adam_update(struct pml_lstm *m, float lr, float beta1, float beta2,
  * initial state (gradients do not flow back across). reset zeros it. */
 void pml_lstm_carry_state(struct pml_lstm *m);
 void pml_lstm_reset_state(struct pml_lstm *m);
+/* Zero the entering state of batch row b only (its sequence ended: the next window of that
+ * row starts a new one). No-op before the first forward or for b out of range. */
+void pml_lstm_reset_row(struct pml_lstm *m, int b);
 
 /* ---- streaming inference --------------------------------------------------------------- */
 

@@ -35,7 +35,12 @@ struct model_header {
 	uint64_t n_weights;
 	uint32_t horizon_events;
 	uint32_t horizon_ms;
-	uint8_t reserved[PML_MODEL_HEADER_SIZE - 208];
+	uint32_t features_version;
+	uint32_t epoch;
+	float val_loss;
+	float threshold;
+	uint32_t train_flags;
+	uint8_t reserved[PML_MODEL_HEADER_SIZE - 228];
 };
 
 _Static_assert(sizeof(struct model_header) == PML_MODEL_HEADER_SIZE, "header layout");
@@ -142,6 +147,11 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 	strcpy(h.kernel_release, d->meta.kernel_release);
 	h.horizon_events = d->meta.horizon_events;
 	h.horizon_ms = d->meta.horizon_ms;
+	h.features_version = d->meta.features_version;
+	h.epoch = d->meta.epoch;
+	h.val_loss = d->meta.val_loss;
+	h.threshold = d->meta.threshold;
+	h.train_flags = d->meta.train_flags;
 	h.n_vocab = d->n_vocab;
 	h.n_modules = d->n_modules;
 	h.strings_offset = PML_MODEL_HEADER_SIZE;
@@ -336,6 +346,11 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	mf->n_modules = h.n_modules;
 	mf->horizon_events = h.horizon_events;
 	mf->horizon_ms = h.horizon_ms;
+	mf->features_version = h.features_version;
+	mf->epoch = h.epoch;
+	mf->val_loss = h.val_loss;
+	mf->threshold = h.threshold;
+	mf->train_flags = h.train_flags;
 	mf->weights = (const float *)(base + h.weights_offset);
 	mf->n_weights = h.n_weights;
 	*ret = mf;

@@ -4,7 +4,8 @@
  * Laid out so that pml_model_file_open() can mmap it and use the weights in place (they
  * start 64-byte aligned): loading costs a page-in, not a parse.
  *
- * Layout (little-endian), version 1:
+ * Layout (little-endian), version 2 (version 1 is the same with bytes 208.. zero, and
+ * is still read):
  *   0   char     magic[8]        "PMLMODEL"
  *   8   u32      version         1
  *   12  u32      crc32           CRC-32 (IEEE, zlib's) of bytes [16, file_size)
@@ -19,7 +20,14 @@
  *   168 u64      strings_offset, strings_size   n_vocab then n_modules NUL-ended strings
  *   184 u64      weights_offset, n_weights      float32, offset a multiple of 64
  *   200 u32      horizon_events, horizon_ms     what "needed" meant in the labels (0: unsaid)
- *   208 ...      zero up to header_size
+ *   208 u32      features_version   the token scheme (model/features.h) of the vocabulary
+ *                                   (0: unsaid, a model of no known feature extractor)
+ *   212 u32      epoch              training epochs done (a checkpoint resumes after them)
+ *   216 f32      val_loss           validation loss of these weights (0: unmeasured)
+ *   220 f32      threshold          the probability above which the trainer measured its
+ *                                   precision/recall (a policy's default; 0: unsaid)
+ *   224 u32      train_flags        PML_MODEL_TRAIN_* (how the inputs were made)
+ *   228 ...      zero up to header_size
  *
  * A model for another kernel series (6.1 vs 6.6) is refused unless the caller says so:
  * module names and their split change across series. Another ABI number of the same series
@@ -34,13 +42,17 @@
 #include "model/lstm.h"
 
 #define PML_MODEL_MAGIC "PMLMODEL"
-#define PML_MODEL_VERSION 1
+#define PML_MODEL_VERSION 2
 #define PML_MODEL_HEADER_SIZE 256
 #define PML_MODEL_MAX_PARAMS 8
 
 enum pml_model_kind {
 	PML_MODEL_LSTM = 1,
 	PML_MODEL_MARKOV = 2,
+};
+
+enum pml_model_train_flags {
+	PML_MODEL_TRAIN_PRIOR = 1 << 0, /* runs began with the prior (command, script) */
 };
 
 enum pml_model_flags {
@@ -54,6 +66,11 @@ struct pml_model_meta {
 	const char *const *modules;  /* module names in output order, [M] */
 	uint32_t horizon_events;     /* labels: needed within this many events (0: unsaid) */
 	uint32_t horizon_ms;	     /* ... or within this many ms (0: unsaid) */
+	uint32_t features_version;   /* PML_FEAT_VERSION of the vocabulary (0: unsaid) */
+	uint32_t epoch;		     /* epochs trained */
+	float val_loss;		     /* validation loss (0: unmeasured) */
+	float threshold;	     /* suggested decision threshold (0: unsaid) */
+	uint32_t train_flags;	     /* PML_MODEL_TRAIN_* */
 };
 
 /* What a writer provides. */
@@ -77,6 +94,8 @@ struct pml_model_file {
 	char kernel_release[64];
 	uint32_t n_vocab, n_modules;
 	uint32_t horizon_events, horizon_ms;
+	uint32_t features_version, epoch, train_flags;
+	float val_loss, threshold;
 	const char **vocab;   /* [n_vocab] */
 	const char **modules; /* [n_modules] */
 	const float *weights; /* [n_weights] */

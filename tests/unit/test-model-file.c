@@ -140,7 +140,7 @@ static void test_refusals(void)
 
 	/* newer version (outside the checksummed range: refused before the checksum) */
 	memcpy(bad, good, size);
-	v = 2;
+	v = PML_MODEL_VERSION + 1;
 	memcpy(bad + 8, &v, 4);
 	spit(path, bad, size);
 	expect(NULL, 0, -EPROTONOSUPPORT, "newer than this pml");

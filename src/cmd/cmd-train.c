@@ -1,0 +1,643 @@
+/* pml train: learn the module predictor from a trace dataset (model/corpus.h, train.h)
+ * and write its model file; also judge a trained model on a split (--eval) and show the
+ * tokens the features make of a trace (--tokens). Thin: options, progress lines, the
+ * summary; the work is in libpml. */
+#include <errno.h>
+#include <getopt.h>
+#include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "cmd/commands.h"
+#include "model/corpus.h"
+#include "model/features.h"
+#include "model/predictor.h"
+#include "model/train.h"
+#include "trace/trace-file.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml train --dataset DIR [-o MODEL] [OPTIONS]\n"
+		"       pml train --dataset DIR --eval MODEL [--split val|test] [--threshold P]\n"
+		"       pml train --tokens TRACE [--script FILE]\n\n"
+		"Learn which kernel modules a program will need from its behaviour: a trace\n"
+		"dataset (pml collect) becomes token sequences and labels; the model trains on the\n"
+		"train split, is judged on the validation split after every epoch, and the best\n"
+		"epoch is written to MODEL with its vocabulary, module list and kernel.\n\n"
+		"  --dataset DIR       the dataset (manifest.jsonl, traces/)\n"
+		"  -o, --output MODEL  the model file (default lstm.pml or markov.pml); an LSTM\n"
+		"                      also leaves MODEL.ckpt after every epoch (for --resume)\n"
+		"  --model KIND        lstm (default) or markov (n-gram over the same tokens)\n"
+		"  --hidden N          LSTM state width (default 64)\n"
+		"  --embed N           token embedding width (default 32)\n"
+		"  --layers N          1 or 2 (default 1)\n"
+		"  --epochs N          at most N epochs (default 20)\n"
+		"  --patience N        stop after N epochs without a better validation loss (4)\n"
+		"  --batch N, --window N   B rows of T-token BPTT windows (default 16, 64)\n"
+		"  --lr X              Adam learning rate (default 0.003, cosine decay)\n"
+		"  --pos-weight X      weight of positive labels in the loss (default 1)\n"
+		"  --threads N         training threads (default 1; results do not depend on it)\n"
+		"  --seed N            initialisation and shuffling seed (default 1)\n"
+		"  --resume CKPT       continue from a checkpoint (same dataset and options)\n"
+		"  --horizon-ms N      label: module needed within N ms (default %d)\n"
+		"  --min-docs N        vocabulary: tokens seen in at least N training runs (3)\n"
+		"  --workloads DIR     scenario scripts for the prior (default: workloads)\n"
+		"  --no-prior          leave the command line and script out of the input\n"
+		"  --order N           markov: context length 1..3 (default 2)\n"
+		"  --eval MODEL        judge MODEL on --split (default test) and exit\n"
+		"  --split NAME        val or test (--eval), or train\n"
+		"  --threshold P       probability that counts as a prediction (default: the\n"
+		"                      model's, else 0.5)\n"
+		"  --tokens TRACE      print the tokens of TRACE (and --script FILE's prior)\n"
+		"  -q, --quiet         no progress lines\n"
+		"  -h, --help          this text\n",
+		PML_CORPUS_HORIZON_MS);
+}
+
+struct opts {
+	const char *dataset, *out, *kind, *resume, *workloads, *eval, *tokens, *script;
+	int hidden, embed, layers, order, min_docs, split;
+	uint32_t horizon_ms;
+	float threshold;
+	bool no_prior, quiet;
+	struct pml_train_opts t;
+};
+
+static bool parse_num(const char *s, double lo, double hi, double *ret)
+{
+	char *end;
+	double v = strtod(s, &end);
+
+	if (end == s || *end || !(v >= lo && v <= hi))
+		return false;
+	*ret = v;
+	return true;
+}
+
+static void fmt_time(double s, char *buf, size_t size)
+{
+	if (s >= 3600)
+		snprintf(buf, size, "%dh%02dm", (int)(s / 3600), (int)fmod(s / 60, 60));
+	else if (s >= 60)
+		snprintf(buf, size, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+	else
+		snprintf(buf, size, "%.0fs", s);
+}
+
+static void corpus_progress(void *ctx, size_t done, size_t total)
+{
+	const struct opts *o = ctx;
+
+	if (!o->quiet && (done == total || done % 20 == 0))
+		fprintf(stderr, "pml: train: reading runs %zu/%zu\r", done, total);
+	if (!o->quiet && done == total)
+		fprintf(stderr, "\n");
+}
+
+static void print_eval(FILE *f, const char *label, const struct pml_eval *ev, float thr)
+{
+	fprintf(f,
+		"%s: loss %.4f over %llu positions, %u runs; at p >= %.2f: module recall %.3f "
+		"(%u/%u), need recall %.3f (%u/%u), precision %.3f (%u/%u); lead time median "
+		"%.0f ms, mean %.0f ms, p10 %.0f ms, %u needs with >= 100 ms; %u needed "
+		"modules unknown to the model\n",
+		label, ev->loss, (unsigned long long)ev->positions, ev->runs, thr, ev->recall,
+		ev->mod_predicted, ev->mod_needs, ev->need_recall, ev->needs_predicted,
+		ev->needs, ev->precision, ev->crossings_used, ev->crossings, ev->lead_ms_median,
+		ev->lead_ms_mean, ev->lead_ms_p10, ev->lead_over_100ms, ev->unlisted);
+}
+
+static void print_signals(FILE *f, const struct pml_eval *ev)
+{
+	double total = 0;
+
+	for (int i = 0; i < ev->n_signals; i++)
+		total += ev->signal_lead_ms[i];
+	if (total <= 0)
+		return;
+	fprintf(f, "lead time by the signal that crossed the threshold:");
+	for (int i = 0; i < ev->n_signals; i++)
+		fprintf(f, " %s %.0f%% (%u needs)", ev->signal[i],
+			100 * ev->signal_lead_ms[i] / total, ev->signal_needs[i]);
+	fprintf(f, "\n");
+}
+
+static void print_modules(FILE *f, const struct pml_corpus *c, const struct pml_eval *ev)
+{
+	fprintf(f, "%-24s %6s %9s %9s %6s\n", "module", "needs", "predicted", "prefetch", "used");
+	for (int m = 0; m < c->n_modules; m++)
+		if (ev->m_needs[m] || ev->m_crossings[m])
+			fprintf(f, "%-24s %6u %9u %9u %6u\n", c->modules[m], ev->m_needs[m],
+				ev->m_predicted[m], ev->m_crossings[m], ev->m_used[m]);
+}
+
+struct train_ctx {
+	const struct opts *o;
+	const struct pml_corpus *c;
+	struct pml_model_meta *meta;
+	char ckpt[4096];
+	bool tty;
+};
+
+static void train_progress(void *ctx, const struct pml_train_progress *pr,
+			   const struct pml_lstm *model)
+{
+	struct train_ctx *tc = ctx;
+	char eta[32];
+
+	fmt_time(pr->eta_s, eta, sizeof(eta));
+	if (!pr->epoch_done) {
+		if (!tc->o->quiet && tc->tty)
+			fprintf(stderr, "\repoch %d/%d  step %llu/~%llu  loss %.4f  %.0f tok/s  ETA %s   ",
+				pr->epoch + 1, pr->epochs, (unsigned long long)pr->step,
+				(unsigned long long)pr->steps, pr->loss, pr->tokens_per_s, eta);
+		return;
+	}
+	/* a checkpoint after every epoch: --resume continues from it */
+	tc->meta->epoch = (uint32_t)pr->epoch + 1;
+	tc->meta->val_loss = pr->val ? (float)pr->val->loss : 0.0f;
+	if (pml_lstm_save_checkpoint(model, tc->ckpt, tc->meta) < 0)
+		fprintf(stderr, "pml: train: %s: cannot write the checkpoint\n", tc->ckpt);
+	if (tc->o->quiet)
+		return;
+	if (tc->tty)
+		fprintf(stderr, "\r%80s\r", "");
+	fprintf(stderr, "epoch %d/%d: train loss %.4f", pr->epoch + 1, pr->epochs, pr->loss);
+	if (pr->val)
+		fprintf(stderr,
+			", val loss %.4f%s, recall %.3f, need recall %.3f, precision %.3f, lead "
+			"median %.0f ms",
+			pr->val->loss, pr->best ? " (best)" : "", pr->val->recall,
+			pr->val->need_recall, pr->val->precision, pr->val->lead_ms_median);
+	fprintf(stderr, "; %.0f tok/s, ETA %s\n", pr->tokens_per_s, eta);
+}
+
+static int print_prior(void *ctx, const char *tok)
+{
+	printf("%10s %7s %s\n", "prior", "-", tok);
+	return 0;
+}
+
+static int dump_tokens(const struct opts *o)
+{
+	struct pml_trace_reader *r = NULL;
+	struct pml_features *f = pml_features_new();
+	const struct pml_tev_hdr *e;
+	struct pml_feat_tokens t;
+	char *script = NULL;
+	uint64_t t0 = 0, recs = 0, toks = 0;
+	int rc;
+
+	if (!f)
+		return PML_EXIT_FAIL;
+	if (o->script && (rc = pml_read_text_file(o->script, &script)) < 0) {
+		fprintf(stderr, "pml: train: %s: %s\n", o->script, strerror(-rc));
+		pml_features_free(f);
+		return PML_EXIT_FAIL;
+	}
+	rc = pml_trace_reader_open(o->tokens, &r);
+	if (rc < 0) {
+		fprintf(stderr, "pml: train: %s\n",
+			r ? pml_trace_reader_error(r) : strerror(-rc));
+		pml_trace_reader_free(r);
+		pml_features_free(f);
+		free(script);
+		return PML_EXIT_FAIL;
+	}
+	pml_features_prior(o->no_prior ? NULL : pml_trace_reader_header(r)->command,
+			   o->no_prior ? NULL : script, print_prior, NULL);
+	while ((rc = pml_trace_reader_next(r, &e)) > 0) {
+		if (!recs)
+			t0 = e->t_ns;
+		recs++;
+		pml_features_record(f, e, &t);
+		for (int i = 0; i < t.n; i++)
+			printf("%10.6f %7u %s\n", (e->t_ns - t0) / 1e9, e->pid, t.tok[i]);
+		toks += t.n;
+	}
+	if (rc < 0)
+		fprintf(stderr, "pml: train: %s\n", pml_trace_reader_error(r));
+	fprintf(stderr, "pml: train: %llu records, %llu tokens\n", (unsigned long long)recs,
+		(unsigned long long)toks);
+	pml_trace_reader_free(r);
+	pml_features_free(f);
+	free(script);
+	return rc < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
+}
+
+/* The corpus for --eval or --resume: the model's vocabulary and modules. */
+static int corpus_for_model(const struct opts *o, const struct pml_model_file *mf,
+			    struct pml_corpus **ret)
+{
+	struct pml_corpus_opts co = {
+		.horizon_ms = mf->horizon_ms ? mf->horizon_ms : o->horizon_ms,
+		.no_prior = !(mf->train_flags & PML_MODEL_TRAIN_PRIOR),
+		.vocab = mf->vocab,
+		.n_vocab = mf->n_vocab,
+		.modules = mf->modules,
+		.n_modules = mf->n_modules,
+		.progress = corpus_progress,
+		.progress_ctx = (void *)o,
+	};
+
+	return pml_corpus_from_dataset(o->dataset, o->workloads, &co, ret);
+}
+
+static const char *corpus_error(int r)
+{
+	switch (r) {
+	case -ENOENT:
+		return "no manifest.jsonl (not a dataset, or collection has not written one yet)";
+	case -ENODATA:
+		return "no usable run (no training run with a readable trace)";
+	case -EINVAL:
+		return "not a pml dataset, or the model's vocabulary is malformed";
+	default:
+		return strerror(-r);
+	}
+}
+
+static int do_eval(const struct opts *o)
+{
+	struct pml_predictor *p = NULL;
+	struct pml_corpus *c = NULL;
+	struct pml_eval ev = {0};
+	float thr;
+	int r;
+
+	r = pml_predictor_open(o->eval, NULL, 0, &p);
+	if (r < 0)
+		return PML_EXIT_FAIL; /* the loader said why */
+	if (p->file->features_version != PML_FEAT_VERSION) {
+		fprintf(stderr, "pml: train: %s: made with token scheme %u, this pml has %d: "
+				"retrain it\n", o->eval, p->file->features_version, PML_FEAT_VERSION);
+		pml_predictor_free(p);
+		return PML_EXIT_FAIL;
+	}
+	r = corpus_for_model(o, p->file, &c);
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: %s\n", o->dataset, corpus_error(r));
+		pml_predictor_free(p);
+		return PML_EXIT_FAIL;
+	}
+	thr = o->threshold > 0 ? o->threshold : p->file->threshold > 0 ? p->file->threshold : 0.5f;
+	r = pml_eval_alloc_modules(&ev, c->n_modules);
+	if (r == 0)
+		r = pml_eval_predictor(c, o->split, p, thr, &ev);
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: %s\n", o->eval, strerror(-r));
+	} else {
+		char label[128];
+
+		snprintf(label, sizeof(label), "%s on %s", o->eval, pml_split_name(o->split));
+		print_eval(stdout, label, &ev, thr);
+		print_signals(stdout, &ev);
+		print_modules(stdout, c, &ev);
+	}
+	pml_eval_release(&ev);
+	pml_corpus_free(c);
+	pml_predictor_free(p);
+	return r < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
+}
+
+/* The threshold with the best F1 of module recall and precision on the validation split. */
+static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p, bool quiet)
+{
+	static const float cand[] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+	float best_t = 0.5f;
+	double best_f = -1;
+
+	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
+		struct pml_eval ev = {0};
+		double f1;
+
+		if (pml_eval_predictor(c, PML_SPLIT_VAL, p, cand[i], &ev) < 0)
+			break;
+		f1 = ev.precision + ev.recall > 0
+			     ? 2 * ev.precision * ev.recall / (ev.precision + ev.recall)
+			     : 0;
+		if (!quiet)
+			fprintf(stderr,
+				"  p >= %.1f: recall %.3f, need recall %.3f, precision %.3f, F1 %.3f, "
+				"lead median %.0f ms\n",
+				cand[i], ev.recall, ev.need_recall, ev.precision, f1, ev.lead_ms_median);
+		if (f1 > best_f) {
+			best_f = f1;
+			best_t = cand[i];
+		}
+	}
+	return best_t;
+}
+
+static int do_train(struct opts *o)
+{
+	struct pml_corpus_opts co = {
+		.horizon_ms = o->horizon_ms,
+		.min_docs = (uint32_t)o->min_docs,
+		.no_prior = o->no_prior,
+		.progress = corpus_progress,
+		.progress_ctx = o,
+	};
+	struct pml_model_file *resume_mf = NULL, *best_mf = NULL;
+	struct pml_corpus *c = NULL;
+	struct pml_lstm *model = NULL;
+	struct pml_markov *mk = NULL;
+	struct pml_model_meta meta;
+	const char **vocab = NULL;
+	struct pml_predictor *p = NULL;
+	struct train_ctx tc = {.o = o, .tty = isatty(2)};
+	struct pml_train_result res = {0};
+	struct pml_eval ev = {0};
+	bool markov = !strcmp(o->kind, "markov");
+	uint64_t toks[3];
+	int r, rc = PML_EXIT_FAIL;
+	struct stat st;
+
+	if (o->resume) {
+		r = pml_model_file_open(o->resume, NULL, 0, &resume_mf);
+		if (r < 0)
+			return PML_EXIT_FAIL;
+		if (resume_mf->kind != PML_MODEL_LSTM || resume_mf->features_version != PML_FEAT_VERSION) {
+			fprintf(stderr, "pml: train: %s: not an LSTM checkpoint of this token scheme\n",
+				o->resume);
+			goto out;
+		}
+		r = corpus_for_model(o, resume_mf, &c);
+	} else {
+		r = pml_corpus_from_dataset(o->dataset, o->workloads, &co, &c);
+	}
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: %s\n", o->dataset, corpus_error(r));
+		goto out;
+	}
+	if (!c->n_modules) {
+		fprintf(stderr, "pml: train: %s: no training run needed any module: nothing to learn\n",
+			o->dataset);
+		goto out;
+	}
+	if (!o->quiet) {
+		size_t nr[3];
+
+		for (int s = 0; s < 3; s++)
+			nr[s] = pml_corpus_count(c, s, &toks[s]);
+		fprintf(stderr,
+			"pml: train: %zu runs (train %zu, val %zu, test %zu), %llu/%llu/%llu tokens; "
+			"vocabulary %zu, modules %d, horizon %u ms, kernel %s\n",
+			c->n_runs, nr[0], nr[1], nr[2], (unsigned long long)toks[0],
+			(unsigned long long)toks[1], (unsigned long long)toks[2],
+			pml_vocab_size(c->vocab), c->n_modules, c->horizon_ms, c->kernel);
+	}
+	r = pml_corpus_meta(c, c->kernel[0] ? c->kernel : "6.1.0-0-amd64", &meta, &vocab);
+	if (r < 0)
+		goto out;
+	meta.train_flags = o->no_prior ? 0 : PML_MODEL_TRAIN_PRIOR;
+	if (resume_mf)
+		meta.train_flags = resume_mf->train_flags;
+	if (markov) {
+		r = pml_train_markov(c, o->order, 2.0f, 1 << 16, &mk);
+		if (r < 0) {
+			fprintf(stderr, "pml: train: markov: %s\n", strerror(-r));
+			goto out;
+		}
+		p = pml_markov_predictor_new(mk, false);
+	} else {
+		struct pml_lstm_config cfg = {.vocab = (int)pml_vocab_size(c->vocab),
+					      .embed = o->embed, .hidden = o->hidden,
+					      .layers = o->layers, .modules = c->n_modules};
+
+		if (resume_mf) {
+			r = pml_lstm_resume(resume_mf, &model);
+			if (r < 0)
+				goto out;
+			o->t.start_epoch = (int)resume_mf->epoch;
+			/* the best model so far, when -o holds one of this vocabulary */
+			if (pml_model_file_open(o->out, NULL, 0, &best_mf) == 0 &&
+			    best_mf->kind == PML_MODEL_LSTM && best_mf->n_weights == model->nparams &&
+			    best_mf->val_loss > 0 && best_mf->epoch > 0) {
+				o->t.best_params = best_mf->weights;
+				o->t.best_val = best_mf->val_loss;
+				o->t.best_epoch = (int)best_mf->epoch - 1;
+			}
+			if (!o->quiet)
+				fprintf(stderr, "pml: train: resuming %s after epoch %d\n", o->resume,
+					o->t.start_epoch);
+		} else {
+			model = pml_lstm_new(&cfg);
+			if (!model) {
+				fprintf(stderr, "pml: train: bad model size (hidden %d, embed %d, layers %d)\n",
+					o->hidden, o->embed, o->layers);
+				goto out;
+			}
+			pml_lstm_init_params(model, o->t.seed);
+		}
+		snprintf(tc.ckpt, sizeof(tc.ckpt), "%s.ckpt", o->out);
+		tc.c = c;
+		tc.meta = &meta;
+		o->t.progress = train_progress;
+		o->t.ctx = &tc;
+		if (!o->quiet)
+			fprintf(stderr, "pml: train: lstm E%d H%d L%d, %zu parameters, B%d x T%d, seed %llu\n",
+				model->cfg.embed, model->cfg.hidden, model->cfg.layers, model->nparams,
+				o->t.batch ? o->t.batch : 16, o->t.window ? o->t.window : 64,
+				(unsigned long long)o->t.seed);
+		r = pml_train_lstm(c, model, &o->t, &res);
+		if (r < 0) {
+			fprintf(stderr, "pml: train: %s\n", strerror(-r));
+			goto out;
+		}
+		if (!o->quiet)
+			fprintf(stderr, "pml: train: %d epochs in %.0f s (%.0f tokens/s), best epoch %d\n",
+				res.epochs_run - o->t.start_epoch, res.seconds,
+				res.seconds > 0 ? res.tokens / res.seconds : 0, res.best_epoch + 1);
+		meta.epoch = (uint32_t)res.best_epoch + 1;
+		p = pml_lstm_predictor_new(model, false);
+	}
+	if (!p) {
+		r = -ENOMEM;
+		goto out;
+	}
+	/* the decision threshold from the validation split, then the numbers at it */
+	meta.threshold = o->threshold > 0 ? o->threshold : 0.5f;
+	if (pml_corpus_count(c, PML_SPLIT_VAL, NULL)) {
+		if (!(o->threshold > 0)) {
+			if (!o->quiet)
+				fprintf(stderr, "pml: train: thresholds on the validation split:\n");
+			meta.threshold = pick_threshold(c, p, o->quiet);
+		}
+		r = pml_eval_alloc_modules(&ev, c->n_modules);
+		if (r == 0)
+			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, meta.threshold, &ev);
+		if (r < 0)
+			goto out;
+		meta.val_loss = (float)ev.loss;
+		print_eval(stdout, "validation", &ev, meta.threshold);
+		print_signals(stdout, &ev);
+	}
+	r = markov ? pml_markov_save(mk, o->out, &meta) : pml_lstm_save(model, o->out, &meta);
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: cannot write the model: %s\n", o->out, strerror(-r));
+		goto out;
+	}
+	if (stat(o->out, &st) == 0)
+		printf("model %s: %s, %zu tokens, %d modules, %lld bytes, threshold %.2f, kernel %s\n",
+		       o->out, markov ? "markov" : "lstm", pml_vocab_size(c->vocab), c->n_modules,
+		       (long long)st.st_size, meta.threshold, meta.kernel_release);
+	rc = PML_EXIT_OK;
+out:
+	pml_eval_release(&ev);
+	pml_predictor_free(p);
+	pml_lstm_free(model);
+	pml_markov_free(mk);
+	free(vocab);
+	pml_model_file_free(best_mf);
+	pml_model_file_free(resume_mf);
+	pml_corpus_free(c);
+	return rc;
+}
+
+int cmd_train(int argc, char **argv)
+{
+	enum {
+		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
+		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
+		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
+		O_TOKENS, O_SCRIPT,
+	};
+	static const struct option lopts[] = {
+		{"dataset", required_argument, NULL, O_DATASET},
+		{"output", required_argument, NULL, 'o'},
+		{"model", required_argument, NULL, O_MODEL},
+		{"hidden", required_argument, NULL, O_HIDDEN},
+		{"embed", required_argument, NULL, O_EMBED},
+		{"layers", required_argument, NULL, O_LAYERS},
+		{"epochs", required_argument, NULL, O_EPOCHS},
+		{"patience", required_argument, NULL, O_PATIENCE},
+		{"batch", required_argument, NULL, O_BATCH},
+		{"window", required_argument, NULL, O_WINDOW},
+		{"lr", required_argument, NULL, O_LR},
+		{"pos-weight", required_argument, NULL, O_POSW},
+		{"threads", required_argument, NULL, O_THREADS},
+		{"seed", required_argument, NULL, O_SEED},
+		{"resume", required_argument, NULL, O_RESUME},
+		{"horizon-ms", required_argument, NULL, O_HORIZON},
+		{"min-docs", required_argument, NULL, O_MINDOCS},
+		{"workloads", required_argument, NULL, O_WORKLOADS},
+		{"no-prior", no_argument, NULL, O_NOPRIOR},
+		{"order", required_argument, NULL, O_ORDER},
+		{"eval", required_argument, NULL, O_EVAL},
+		{"split", required_argument, NULL, O_SPLIT},
+		{"threshold", required_argument, NULL, O_THRESHOLD},
+		{"tokens", required_argument, NULL, O_TOKENS},
+		{"script", required_argument, NULL, O_SCRIPT},
+		{"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2,
+			 .split = PML_SPLIT_TEST, .horizon_ms = PML_CORPUS_HORIZON_MS,
+			 .min_docs = 3, .workloads = "workloads", .t = {.seed = 1, .threads = 1}};
+	bool split_set = false;
+	double v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "o:qh", lopts, NULL)) != -1) {
+		const char *name = NULL;
+		bool ok = true;
+
+		switch (c) {
+		case O_DATASET: o.dataset = optarg; break;
+		case 'o': o.out = optarg; break;
+		case O_MODEL:
+			o.kind = optarg;
+			ok = !strcmp(optarg, "lstm") || !strcmp(optarg, "markov");
+			name = "model";
+			break;
+		case O_RESUME: o.resume = optarg; break;
+		case O_WORKLOADS: o.workloads = optarg; break;
+		case O_NOPRIOR: o.no_prior = true; break;
+		case O_EVAL: o.eval = optarg; break;
+		case O_TOKENS: o.tokens = optarg; break;
+		case O_SCRIPT: o.script = optarg; break;
+		case O_SPLIT:
+			ok = pml_split_parse(optarg, (enum pml_split *)&o.split) == 0;
+			split_set = true;
+			name = "split";
+			break;
+		case 'q': o.quiet = true; break;
+		case 'h': usage(stdout); return PML_EXIT_OK;
+		case O_LR: case O_POSW: case O_THRESHOLD:
+			name = c == O_LR ? "lr" : c == O_POSW ? "pos-weight" : "threshold";
+			ok = parse_num(optarg, 1e-9, c == O_POSW ? 1000 : 1, &v);
+			if (ok) {
+				if (c == O_LR)
+					o.t.lr = (float)v;
+				else if (c == O_POSW)
+					o.t.pos_weight = (float)v;
+				else
+					o.threshold = o.t.threshold = (float)v;
+			}
+			break;
+		default:
+			if (c < O_HIDDEN || c > O_ORDER) {
+				usage(stderr);
+				return PML_EXIT_USAGE;
+			}
+			/* the integer options */
+			for (const struct option *lo = lopts; lo->name; lo++)
+				if (lo->val == c)
+					name = lo->name;
+			ok = parse_num(optarg, c == O_SEED ? 0 : 1, c == O_SEED ? 4e9 : 1e7, &v) &&
+			     v == floor(v);
+			if (!ok)
+				break;
+			switch (c) {
+			case O_HIDDEN: o.hidden = (int)v; break;
+			case O_EMBED: o.embed = (int)v; break;
+			case O_LAYERS: o.layers = (int)v; ok = v <= 2; break;
+			case O_EPOCHS: o.t.epochs = (int)v; break;
+			case O_PATIENCE: o.t.patience = (int)v; break;
+			case O_BATCH: o.t.batch = (int)v; break;
+			case O_WINDOW: o.t.window = (int)v; break;
+			case O_THREADS: o.t.threads = (int)v; ok = v <= 64; break;
+			case O_SEED: o.t.seed = (uint64_t)v; break;
+			case O_HORIZON: o.horizon_ms = (uint32_t)v; break;
+			case O_MINDOCS: o.min_docs = (int)v; break;
+			case O_ORDER: o.order = (int)v; ok = v <= 3; break;
+			}
+			break;
+		}
+		if (!ok) {
+			fprintf(stderr, "pml: train: --%s: bad value '%s'\n", name ? name : "?", optarg);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (optind < argc) {
+		fprintf(stderr, "pml: train: unexpected argument '%s'\n", argv[optind]);
+		return PML_EXIT_USAGE;
+	}
+	if (o.tokens)
+		return dump_tokens(&o);
+	if (!o.dataset) {
+		fprintf(stderr, "pml: train: no dataset (--dataset DIR); see pml train --help\n");
+		return PML_EXIT_USAGE;
+	}
+	if (access(o.workloads, R_OK) < 0) {
+		if (!o.no_prior && !o.eval)
+			fprintf(stderr, "pml: train: %s: no scenario scripts here; the prior is the "
+					"command line only (--workloads DIR)\n", o.workloads);
+		o.workloads = NULL;
+	}
+	if (o.eval) {
+		if (!split_set)
+			o.split = PML_SPLIT_TEST;
+		return do_eval(&o);
+	}
+	if (!o.out)
+		o.out = strcmp(o.kind, "markov") ? "lstm.pml" : "markov.pml";
+	return do_train(&o);
+}
