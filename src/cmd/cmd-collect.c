@@ -249,6 +249,8 @@ static int start_boot(struct collect *c, struct boot *b)
 	if (b->pid == 0) {
 		struct pml_vm_result res;
 
+		/* Its own process group, with its QEMU: the parent stops both on ^C. */
+		setpgid(0, 0);
 		signal(SIGINT, SIG_DFL);
 		signal(SIGTERM, SIG_DFL);
 		_exit(pml_vm_run(&job, &res) == 0 ? 0 : 1);
@@ -759,8 +761,12 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, "pml: collect: %zu runs of %zu scenarios into %s, %d guests at once, "
 			"up to %zu runs a boot\n", c.n_queue, c.n_queue / runs ? c.n_queue / runs : 1,
 			out, c.jobs, c.per_boot);
-	signal(SIGINT, on_signal);
-	signal(SIGTERM, on_signal);
+	{
+		struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wake waitpid */
+
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
 	c.t_start = (double)pml_now_ns() / 1e9;
 	rc = PML_EXIT_OK;
 	for (;;) {
@@ -794,6 +800,12 @@ int cmd_collect(int argc, char **argv)
 		if (!running)
 			break;
 		pid = waitpid(-1, &wstatus, 0);
+		if (pid < 0 && errno == EINTR && interrupted) {
+			for (int j = 0; j < c.jobs; j++)
+				if (boots[j].pid)
+					kill(-boots[j].pid, SIGKILL);
+			continue;
+		}
 		if (pid < 0) {
 			if (errno == EINTR)
 				continue;

@@ -9,10 +9,13 @@
  * scripts): then loads arrive with no request before them; such a need is timed at its
  * first load and has an empty alias.
  *
- * Attribution: a load by a process of the traced tree is user space's own modprobe (one
- * need per such process); any other load belongs to the most recent request, unless that
- * request is more than 2 s older than the load (or its last load): then it starts a need
- * of its own with no alias (a module loaded from outside the program);
+ * Attribution goes by loader process: all the loads of one modprobe serve one need. The
+ * first load of a new loader process belongs to the latest request not yet given a load
+ * (within 10 s), or, when the loader is a process of the traced tree, it is user space's
+ * own modprobe: a need of its own with no alias; so is a load nothing explains (a module
+ * loaded from outside the program). Two threads asking for the same alias while its
+ * module loads make two requests and one need with modules (the first request's): the
+ * second is a request whose module was on its way;
  * requests whose alias resolves to nothing (netdev-eth9, the -type-1 form of a socket
  * alias) stay needs with no modules: under reactive each still costs a modprobe exec.
  *
@@ -32,7 +35,9 @@
 struct pml_need {
 	uint64_t t_ns;	      /* request time (trace clock), or the first load's */
 	uint64_t done_ns;     /* the last load of the group (t_ns when none) */
-	uint32_t pid, tid;    /* the requesting thread (0 for a user-space modprobe) */
+	uint32_t pid, tid;    /* the requesting thread (for user space's own modprobe, its
+				 process; 0 when the loader is outside the traced tree) */
+	uint32_t loader_pid;  /* the process that loaded the modules */
 	char alias[PML_NEED_NAME_LEN];	/* the requested alias, "" when none */
 	char module[PML_NEED_NAME_LEN]; /* the target: the last module loaded, "" when none */
 	uint32_t n_loaded;
@@ -42,6 +47,7 @@ struct pml_need {
 struct pml_needs {
 	struct pml_need *v;
 	size_t n, cap;
+	uint64_t first_ns; /* the first record's time (the trace's first event) */
 	/* builder state */
 	uint64_t last_ns;
 	uint32_t *pids; /* pids of the traced tree seen so far (a set) */

@@ -1,0 +1,431 @@
+/* pml dataset: look at a trace dataset made by pml collect. Thin: the manifest is
+ * dataset/dataset.c, the ground truth dataset/needs.c.
+ *   stats   runs, events, needs per module, families, distinct module sets, the split
+ *   needs   each run's needs (time, alias, module, the modules loaded for it)
+ *   verify  every trace against its recorded checksum, and readable to its end */
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd/commands.h"
+#include "dataset/dataset.h"
+#include "dataset/needs.h"
+#include "util/json.h"
+#include "util/log.h"
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"Usage: pml dataset stats [--json] DIR\n"
+		"       pml dataset needs [--json] DIR [RUN-ID...]\n"
+		"       pml dataset verify DIR\n\n"
+		"stats   runs (ok, failed, lost) per split and family, events, needs per module,\n"
+		"        distinct module sets, the held-out scenarios\n"
+		"needs   the ground truth of each run (or the runs named): every need with its\n"
+		"        time from the trace's start, the alias the kernel asked for, the module\n"
+		"        and the modules loaded for it (derived from the trace's module events)\n"
+		"verify  check every run's trace against the manifest's size and CRC32 and read it\n"
+		"        to its end; exit status 1 when any is damaged\n"
+		"  -j, --json   JSON (stats: one object; needs: one line per need)\n");
+}
+
+static int open_ds(const char *dir, struct pml_dataset **ret)
+{
+	int r = pml_dataset_open(dir, ret);
+
+	if (r == -ENOENT)
+		fprintf(stderr, "pml: dataset: %s: no %s (not a dataset; pml collect -o %s makes "
+				"one)\n", dir, PML_DATASET_MANIFEST, dir);
+	else if (r < 0)
+		fprintf(stderr, "pml: dataset: %s: cannot read the manifest: %s\n", dir,
+			strerror(-r));
+	return r;
+}
+
+/* A counted string set, kept simple: the dataset has hundreds of distinct names. */
+struct counter {
+	char **keys;
+	size_t *counts;
+	size_t n, cap;
+};
+
+static int count(struct counter *c, const char *key, size_t add)
+{
+	for (size_t i = 0; i < c->n; i++) {
+		if (!strcmp(c->keys[i], key)) {
+			c->counts[i] += add;
+			return 0;
+		}
+	}
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 64;
+		char **k = realloc(c->keys, cap * sizeof(*k));
+
+		if (!k)
+			return -ENOMEM;
+		c->keys = k;
+		size_t *v = realloc(c->counts, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		c->counts = v;
+		c->cap = cap;
+	}
+	c->keys[c->n] = strdup(key);
+	if (!c->keys[c->n])
+		return -ENOMEM;
+	c->counts[c->n++] = add;
+	return 0;
+}
+
+static void counter_release(struct counter *c)
+{
+	for (size_t i = 0; i < c->n; i++)
+		free(c->keys[i]);
+	free(c->keys);
+	free(c->counts);
+}
+
+static struct counter *sort_ctr;
+
+static int by_count(const void *a, const void *b)
+{
+	size_t x = *(const size_t *)a, y = *(const size_t *)b;
+
+	if (sort_ctr->counts[x] != sort_ctr->counts[y])
+		return sort_ctr->counts[x] < sort_ctr->counts[y] ? 1 : -1;
+	return strcmp(sort_ctr->keys[x], sort_ctr->keys[y]);
+}
+
+static size_t *sorted(struct counter *c)
+{
+	size_t *idx = malloc((c->n + 1) * sizeof(*idx));
+
+	if (!idx)
+		return NULL;
+	for (size_t i = 0; i < c->n; i++)
+		idx[i] = i;
+	sort_ctr = c;
+	qsort(idx, c->n, sizeof(*idx), by_count);
+	return idx;
+}
+
+/* A run's module set as a sorted, space-joined key. */
+static void set_key(const char *modules, char *out, size_t size)
+{
+	char buf[1024], *w[128], *save = NULL;
+	size_t n = 0, len = 0;
+
+	snprintf(buf, sizeof(buf), "%s", modules);
+	for (char *t = strtok_r(buf, " ", &save); t && n < 128; t = strtok_r(NULL, " ", &save))
+		w[n++] = t;
+	for (size_t i = 1; i < n; i++)
+		for (size_t j = i; j > 0 && strcmp(w[j - 1], w[j]) > 0; j--) {
+			char *t = w[j];
+
+			w[j] = w[j - 1];
+			w[j - 1] = t;
+		}
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < size; i++)
+		len += (size_t)snprintf(out + len, size - len, "%s%s", i ? " " : "", w[i]);
+}
+
+static int cmd_stats(const char *dir, bool json)
+{
+	struct pml_dataset *ds;
+	struct counter mods = {0}, fams = {0}, sets = {0}, scen = {0};
+	size_t st[3] = {0}, split[3][3] = {{0}}, held[3] = {0};
+	uint64_t events = 0, dropped = 0, bytes = 0, needs = 0;
+	double guest = 0;
+	int rc = PML_EXIT_FAIL;
+
+	if (open_ds(dir, &ds) < 0)
+		return PML_EXIT_FAIL;
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		const struct pml_ds_run *r = &ds->runs[i];
+		char buf[1024], *save = NULL, key[1100];
+
+		st[r->state]++;
+		split[r->split][r->state]++;
+		if (r->heldout)
+			held[r->split]++;
+		if (count(&fams, r->family, 1) < 0 || count(&scen, r->scenario, 1) < 0)
+			goto out;
+		if (r->state != PML_RUN_OK)
+			continue;
+		events += r->events;
+		dropped += r->dropped;
+		bytes += r->trace_bytes;
+		needs += r->n_needs;
+		guest += r->guest_s;
+		snprintf(buf, sizeof(buf), "%s", r->modules);
+		for (char *t = strtok_r(buf, " ", &save); t; t = strtok_r(NULL, " ", &save))
+			if (count(&mods, t, 1) < 0)
+				goto out;
+		set_key(r->modules, key, sizeof(key));
+		if (count(&sets, key, 1) < 0)
+			goto out;
+	}
+	size_t *mi = sorted(&mods), *fi = sorted(&fams);
+
+	if (!mi || !fi) {
+		free(mi);
+		free(fi);
+		goto out;
+	}
+	if (json) {
+		struct pml_json j;
+
+		pml_json_init(&j, stdout, true);
+		pml_json_obj_begin(&j, NULL);
+		pml_json_str(&j, "dataset", dir);
+		pml_json_str(&j, "kernel", ds->kernel);
+		pml_json_int(&j, "seed", ds->seed);
+		pml_json_int(&j, "runs", (int64_t)ds->n_runs);
+		pml_json_int(&j, "ok", (int64_t)st[PML_RUN_OK]);
+		pml_json_int(&j, "failed", (int64_t)st[PML_RUN_FAILED]);
+		pml_json_int(&j, "lost", (int64_t)st[PML_RUN_LOST]);
+		pml_json_int(&j, "scenarios", (int64_t)scen.n);
+		pml_json_int(&j, "events", (int64_t)events);
+		pml_json_int(&j, "dropped", (int64_t)dropped);
+		pml_json_int(&j, "trace_bytes", (int64_t)bytes);
+		pml_json_int(&j, "needs", (int64_t)needs);
+		pml_json_double(&j, "guest_s", guest);
+		pml_json_int(&j, "distinct_modules", (int64_t)mods.n);
+		pml_json_int(&j, "distinct_module_sets", (int64_t)sets.n);
+		pml_json_obj_begin(&j, "splits");
+		for (int s = 0; s < 3; s++) {
+			pml_json_obj_begin(&j, pml_split_name((enum pml_split)s));
+			pml_json_int(&j, "ok", (int64_t)split[s][PML_RUN_OK]);
+			pml_json_int(&j, "failed", (int64_t)split[s][PML_RUN_FAILED]);
+			pml_json_int(&j, "lost", (int64_t)split[s][PML_RUN_LOST]);
+			pml_json_int(&j, "heldout_scenario_runs", (int64_t)held[s]);
+			pml_json_obj_end(&j);
+		}
+		pml_json_obj_end(&j);
+		pml_json_str(&j, "heldout_test", ds->heldout_test);
+		pml_json_str(&j, "heldout_val", ds->heldout_val);
+		pml_json_obj_begin(&j, "families");
+		for (size_t i = 0; i < fams.n; i++)
+			pml_json_int(&j, fams.keys[fi[i]], (int64_t)fams.counts[fi[i]]);
+		pml_json_obj_end(&j);
+		pml_json_obj_begin(&j, "runs_needing");
+		for (size_t i = 0; i < mods.n; i++)
+			pml_json_int(&j, mods.keys[mi[i]], (int64_t)mods.counts[mi[i]]);
+		pml_json_obj_end(&j);
+		pml_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else {
+		printf("dataset %s: kernel %s, seed %" PRIu32 ", created %s\n", dir,
+		       ds->kernel[0] ? ds->kernel : "?", ds->seed, ds->created);
+		printf("runs       %zu (%zu ok, %zu failed, %zu lost) of %zu scenarios in %zu "
+		       "families\n", ds->n_runs, st[0], st[1], st[2], scen.n, fams.n);
+		for (int s = 0; s < 3; s++)
+			printf("  %-5s    %zu ok, %zu failed, %zu lost; %zu of them from held-out "
+			       "scenarios\n", pml_split_name((enum pml_split)s),
+			       split[s][PML_RUN_OK], split[s][PML_RUN_FAILED], split[s][PML_RUN_LOST],
+			       held[s]);
+		printf("held out   test: %s\n           val:  %s\n",
+		       ds->heldout_test[0] ? ds->heldout_test : "-",
+		       ds->heldout_val[0] ? ds->heldout_val : "-");
+		printf("events     %" PRIu64 " (%" PRIu64 " dropped), %.1f MB of traces, %.0f s of "
+		       "guest time (ok runs)\n", events, dropped, (double)bytes / 1e6, guest);
+		printf("needs      %" PRIu64 "; %zu distinct modules, %zu distinct module sets\n",
+		       needs, mods.n, sets.n);
+		printf("families  ");
+		for (size_t i = 0; i < fams.n; i++)
+			printf(" %s %zu", fams.keys[fi[i]], fams.counts[fi[i]]);
+		printf("\nruns needing each module:\n");
+		for (size_t i = 0; i < mods.n; i++)
+			printf("  %-28s %zu%s", mods.keys[mi[i]], mods.counts[mi[i]],
+			       i % 3 == 2 || i + 1 == mods.n ? "\n" : "");
+	}
+	free(mi);
+	free(fi);
+	rc = PML_EXIT_OK;
+out:
+	if (rc)
+		fprintf(stderr, "pml: dataset: out of memory\n");
+	counter_release(&mods);
+	counter_release(&fams);
+	counter_release(&sets);
+	counter_release(&scen);
+	pml_dataset_free(ds);
+	return rc;
+}
+
+static void print_needs(const struct pml_ds_run *run, const struct pml_needs *n, bool json,
+			uint64_t t0)
+{
+	for (size_t i = 0; i < n->n; i++) {
+		const struct pml_need *nd = &n->v[i];
+		double t = (double)(nd->t_ns - t0) / 1e9, d = (double)(nd->done_ns - nd->t_ns) / 1e6;
+
+		if (json) {
+			struct pml_json j;
+			char loaded[PML_NEED_MAX_LOADED * PML_NEED_NAME_LEN] = "";
+			size_t len = 0;
+
+			for (uint32_t k = 0; k < nd->n_loaded; k++)
+				len += (size_t)snprintf(loaded + len, sizeof(loaded) - len, "%s%s",
+							k ? " " : "", nd->loaded[k]);
+			pml_json_init(&j, stdout, false);
+			pml_json_obj_begin(&j, NULL);
+			pml_json_str(&j, "run", run->id);
+			pml_json_double(&j, "t_s", t);
+			pml_json_str(&j, "alias", nd->alias);
+			pml_json_str(&j, "module", nd->module);
+			pml_json_str(&j, "loaded", loaded);
+			pml_json_double(&j, "load_ms", d);
+			pml_json_obj_end(&j);
+			fputc('\n', stdout);
+			continue;
+		}
+		printf("  %9.3f  %-32s -> %-20s", t, nd->alias[0] ? nd->alias : "(user space)",
+		       nd->module[0] ? nd->module : "(no module)");
+		if (nd->n_loaded > 1) {
+			printf(" loaded");
+			for (uint32_t k = 0; k < nd->n_loaded; k++)
+				printf(" %s", nd->loaded[k]);
+		}
+		if (nd->n_loaded)
+			printf("  (%.1f ms)", d);
+		printf("\n");
+	}
+}
+
+static int cmd_needs(const char *dir, char **ids, int n_ids, bool json)
+{
+	struct pml_dataset *ds;
+	int rc = PML_EXIT_OK;
+
+	if (open_ds(dir, &ds) < 0)
+		return PML_EXIT_FAIL;
+	for (int k = 0; k < n_ids; k++)
+		if (!pml_dataset_find(ds, ids[k])) {
+			fprintf(stderr, "pml: dataset: %s: no run '%s' (pml dataset stats lists the "
+					"scenarios; ids are SCENARIO#NNNN)\n", dir, ids[k]);
+			pml_dataset_free(ds);
+			return PML_EXIT_USAGE;
+		}
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		const struct pml_ds_run *run = &ds->runs[i];
+		struct pml_needs n;
+		char path[4400];
+		bool want = !n_ids;
+
+		for (int k = 0; k < n_ids && !want; k++)
+			want = !strcmp(ids[k], run->id);
+		if (!want || pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
+			continue;
+		int r = pml_needs_from_trace(path, &n);
+
+		if (!json)
+			printf("%s (%s, seed %" PRIu32 "%s%s):\n", run->id, pml_split_name(run->split),
+			       run->seed, run->params[0] ? ", " : "", run->params);
+		print_needs(run, &n, json, n.first_ns);
+		if (r < 0) {
+			fprintf(stderr, "pml: dataset: %s: %s\n", path, strerror(-r));
+			rc = PML_EXIT_FAIL;
+		}
+		pml_needs_release(&n);
+	}
+	pml_dataset_free(ds);
+	return rc;
+}
+
+static int cmd_verify(const char *dir)
+{
+	struct pml_dataset *ds;
+	size_t bad = 0, checked = 0;
+
+	if (open_ds(dir, &ds) < 0)
+		return PML_EXIT_FAIL;
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		const struct pml_ds_run *run = &ds->runs[i];
+		char path[4400];
+		uint32_t crc;
+		uint64_t size;
+		struct pml_needs n;
+		int r;
+
+		if (pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
+			continue;
+		checked++;
+		r = pml_file_crc32(path, &crc, &size);
+		if (r < 0) {
+			printf("%s: %s: %s\n", run->id, path, strerror(-r));
+			bad++;
+			continue;
+		}
+		if (crc != run->trace_crc || size != run->trace_bytes) {
+			printf("%s: %s: CRC32 %08" PRIx32 " and %" PRIu64 " bytes, the manifest says "
+			       "%08" PRIx32 " and %" PRIu64 " (changed or damaged since collected)\n",
+			       run->id, path, crc, size, run->trace_crc, run->trace_bytes);
+			bad++;
+			continue;
+		}
+		r = pml_needs_from_trace(path, &n);
+		if (r < 0 && run->state == PML_RUN_OK) {
+			printf("%s: %s: unreadable: %s\n", run->id, path, strerror(-r));
+			bad++;
+		} else if (run->state == PML_RUN_OK && n.n != run->n_needs) {
+			printf("%s: %s: %zu needs, the manifest says %" PRIu32 "\n", run->id, path,
+			       n.n, run->n_needs);
+			bad++;
+		}
+		pml_needs_release(&n);
+	}
+	printf("%zu traces checked, %zu damaged\n", checked, bad);
+	pml_dataset_free(ds);
+	return bad ? PML_EXIT_FAIL : PML_EXIT_OK;
+}
+
+int cmd_dataset(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{"json", no_argument, NULL, 'j'},
+		{"help", no_argument, NULL, 'h'},
+		{0},
+	};
+	bool json = false;
+	const char *verb;
+	int c;
+
+	if (argc < 2 || !strcmp(argv[1], "-h") || !strcmp(argv[1], "--help")) {
+		usage(argc < 2 ? stderr : stdout);
+		return argc < 2 ? PML_EXIT_USAGE : PML_EXIT_OK;
+	}
+	verb = argv[1];
+	argc--;
+	argv++;
+	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			json = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return PML_EXIT_OK;
+		default:
+			usage(stderr);
+			return PML_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fprintf(stderr, "pml: dataset %s: no dataset directory given\n", verb);
+		return PML_EXIT_USAGE;
+	}
+	if (!strcmp(verb, "stats"))
+		return cmd_stats(argv[optind], json);
+	if (!strcmp(verb, "needs"))
+		return cmd_needs(argv[optind], argv + optind + 1, argc - optind - 1, json);
+	if (!strcmp(verb, "verify"))
+		return cmd_verify(argv[optind]);
+	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify)\n", verb);
+	return PML_EXIT_USAGE;
+}
