@@ -22,6 +22,7 @@
 #include "trace/trace-event.h"
 
 struct pml_needs_model; /* policy/needs-model.h */
+struct pml_needs;	/* dataset/needs.h */
 
 /* A source of time in CLOCK_MONOTONIC ns. now_ns NULL means the real monotonic clock. */
 struct pml_clock {
@@ -85,6 +86,21 @@ struct pml_policy_config {
 	 * least probability worth a prefetch (0: 0.5). */
 	const struct pml_needs_model *needs_model;
 	double threshold;
+	/* load-all, static: the modules to load at start, in this order (the driver chooses
+	 * them: every module the training runs needed, or those of the program's family);
+	 * copied by the policy's init. */
+	const char *const *preload;
+	size_t n_preload;
+	/* oracle (replay only): the run's needs, past and future, each need's loaded[] being
+	 * every module it requires (its dependency closure, base set left out). Borrowed, must
+	 * outlive the policy. */
+	const struct pml_needs *future;
+	/* Cost hints for a module (any policy may use them for its actions' bytes and
+	 * load_ms; the oracle times its loads with them): 0, or -ENOENT when unknown.
+	 * May be NULL; cost_data is borrowed. */
+	int (*cost_fn)(void *cost_data, const char *module, int64_t *ret_bytes,
+		       double *ret_load_ms);
+	void *cost_data;
 };
 
 struct pml_policy;
@@ -114,6 +130,9 @@ struct pml_policy {
 extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
 extern const struct pml_policy_ops pml_policy_markov;
+extern const struct pml_policy_ops pml_policy_load_all;
+extern const struct pml_policy_ops pml_policy_static;
+extern const struct pml_policy_ops pml_policy_oracle;
 
 /* The ops table of a policy by name ("reactive", "idle-unload", "markov", also spelt
  * "reactive+idle-unload"), NULL when unknown. */

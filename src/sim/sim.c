@@ -1,0 +1,1397 @@
+/* Replay of one trace under one policy: a discrete-event loop over the trace's records, its
+ * needs, load completions and ticks, on a simulated module set. What is simulated and what
+ * is approximated is in sim.h; this file keeps to it.
+ *
+ * Events at the same instant go in this order: load completions and served needs (pending
+ * events, in the order they were scheduled), then the need itself, then the trace record,
+ * then the tick. So a module whose load completes exactly at its need is a hit, and the
+ * policy sees a need before the record that caused it. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "resource/resource.h"
+#include "sim/sim.h"
+#include "trace/trace-decode.h"
+#include "util/log.h"
+#include "util/modname.h"
+
+#define NEVER UINT64_MAX
+#define ACTIONS_MAX 64
+#define DEFAULT_TICK_MS 10.0
+
+/* ---- the trace in memory ---- */
+
+struct pml_sim_trace *pml_sim_trace_new(void)
+{
+	struct pml_sim_trace *t = calloc(1, sizeof(*t));
+
+	if (t)
+		pml_needs_init(&t->needs);
+	return t;
+}
+
+void pml_sim_trace_free(struct pml_sim_trace *t)
+{
+	if (!t)
+		return;
+	pml_needs_release(&t->needs);
+	free(t->buf);
+	free(t->off);
+	free(t);
+}
+
+int pml_sim_trace_add(struct pml_sim_trace *t, const struct pml_tev_hdr *rec)
+{
+	size_t size = rec->size, need;
+	int r;
+
+	if (size < sizeof(*rec) || pml_tev_check(rec, size) < 0)
+		return -EINVAL;
+	if (t->n && rec->t_ns < t->t_last)
+		return -EINVAL;
+	need = t->len + ((size + 7) & ~(size_t)7);
+	if (need > t->cap) {
+		size_t cap = t->cap ? t->cap : 64 * 1024;
+		uint8_t *b;
+
+		while (cap < need)
+			cap *= 2;
+		b = realloc(t->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		t->buf = b;
+		t->cap = cap;
+	}
+	if (t->n == t->cap_off) {
+		size_t cap = t->cap_off ? 2 * t->cap_off : 1024;
+		size_t *o = realloc(t->off, cap * sizeof(*o));
+
+		if (!o)
+			return -ENOMEM;
+		t->off = o;
+		t->cap_off = cap;
+	}
+	memcpy(t->buf + t->len, rec, size);
+	t->off[t->n++] = t->len;
+	t->len = need;
+	if (t->n == 1)
+		t->t_first = rec->t_ns;
+	t->t_last = rec->t_ns;
+	r = pml_needs_add(&t->needs, rec);
+	return r < 0 ? r : 0;
+}
+
+int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret)
+{
+	struct pml_trace_reader *rd = NULL;
+	const struct pml_tev_hdr *e;
+	struct pml_sim_trace *t;
+	int r;
+
+	r = pml_trace_reader_open(path, &rd);
+	if (r < 0) {
+		if (rd)
+			pml_err("%s", pml_trace_reader_error(rd));
+		pml_trace_reader_free(rd);
+		return r;
+	}
+	t = pml_sim_trace_new();
+	if (!t) {
+		pml_trace_reader_free(rd);
+		return -ENOMEM;
+	}
+	t->hdr = *pml_trace_reader_header(rd);
+	while ((r = pml_trace_reader_next(rd, &e)) > 0) {
+		/* The reader's records are in time order within a block; a record from an
+		 * earlier time (two CPUs' buffers) is taken at the latest time so far. */
+		if (t->n && e->t_ns < t->t_last) {
+			struct pml_tev_hdr *c = malloc(e->size);
+
+			if (!c) {
+				r = -ENOMEM;
+				break;
+			}
+			memcpy(c, e, e->size);
+			c->t_ns = t->t_last;
+			r = pml_sim_trace_add(t, c);
+			free(c);
+		} else {
+			r = pml_sim_trace_add(t, e);
+		}
+		if (r < 0)
+			break;
+	}
+	if (r == -ENOMEM) {
+		pml_trace_reader_free(rd);
+		pml_sim_trace_free(t);
+		return r;
+	}
+	if (r < 0) {
+		t->damaged = true;
+		snprintf(t->error, sizeof(t->error), "%s", pml_trace_reader_error(rd));
+	}
+	pml_trace_reader_free(rd);
+	*ret = t;
+	return 0;
+}
+
+/* ---- the simulated module set ---- */
+
+enum mstate { M_ABSENT, M_LOADING, M_LOADED };
+
+struct smod {
+	const struct pml_sim_mod *cm;
+	enum mstate st;
+	bool base;
+	bool in_run;	 /* loaded by the recorded run */
+	bool by_worker;	 /* the current load is the worker's */
+	bool main_pred;	 /* ... and it is the module the policy asked for */
+	bool used;	 /* required by a need since its current load began */
+	bool queued;	 /* a worker job for it is waiting or running */
+	uint64_t t_done; /* LOADING: when it completes */
+	int users;
+	uint64_t first_grant;
+	long span;	 /* open span, -1 */
+	int *order;	 /* indices of its load order, base left out */
+	size_t n_order;
+	bool order_done;
+};
+
+enum pend_kind { P_DONE, P_SERVE, P_WAKE };
+
+struct pend {
+	uint64_t t, seq;
+	enum pend_kind kind;
+	int idx;
+};
+
+struct job {
+	int mod;
+	bool started_main;
+};
+
+struct hold {
+	uint32_t pid;
+	int mod;
+};
+
+struct sim {
+	const struct pml_sim_trace *t;
+	struct pml_sim_catalog *cat;
+	const struct pml_sim_config *cfg;
+	struct pml_policy *pol;
+	struct pml_resource *res;
+	struct pml_sim_result *r;
+	struct pml_clock clock;
+	uint64_t now, start, end, t0;
+	int err;
+
+	struct smod *mods;
+	size_t n_mods, cap_mods;
+	int *slots; /* hash of names -> index + 1 */
+	size_t cap_slots;
+
+	struct job *jobs;
+	size_t job_head, n_jobs, cap_jobs;
+	int cur; /* module the worker is inserting, -1 */
+	uint64_t hold_until;
+	bool wake_pending;
+
+	struct pend *heap;
+	size_t n_heap, cap_heap;
+	uint64_t seq;
+
+	struct hold *holds;
+	size_t n_holds, cap_holds;
+	uint32_t *exited;
+	size_t n_exited, cap_exited;
+
+	struct pml_needs req; /* required needs (pml_sim_required_needs) */
+	int *req_of;	      /* raw need -> req index, -1: resolves to nothing */
+	bool *kernel_asked;   /* raw need: the replayed kernel requested (stall or empty) */
+
+	bool dirty;
+	int64_t cur_bytes;
+	unsigned cur_exposed;
+	bool *inuse;
+	struct pml_loaded *loaded;
+	size_t cap_loaded;
+};
+
+static uint64_t sim_now(void *data)
+{
+	return ((struct sim *)data)->now;
+}
+
+static double rel_ms(const struct sim *s, uint64_t t)
+{
+	return ((double)t - (double)s->t0) / 1e6;
+}
+
+static uint64_t ms_ns(double ms)
+{
+	return ms > 0 ? (uint64_t)(ms * 1e6 + 0.5) : 0;
+}
+
+static uint64_t name_hash(const char *s)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+static int slot_find(const struct sim *s, const char *norm)
+{
+	size_t mask = s->cap_slots - 1;
+
+	for (size_t i = name_hash(norm) & mask;; i = (i + 1) & mask) {
+		if (!s->slots[i])
+			return -(int)i - 1;
+		if (!strcmp(s->mods[s->slots[i] - 1].cm->name, norm))
+			return (int)i;
+	}
+}
+
+/* The index of module name in the set, added (absent) when new; -ENOMEM or -EINVAL. */
+static int mod_index(struct sim *s, const char *name)
+{
+	const struct pml_sim_mod *cm;
+	char norm[64];
+	int sl;
+
+	if (!name || !*name || pml_module_name_normalize(name, norm) < 0)
+		return -EINVAL;
+	sl = slot_find(s, norm);
+	if (sl >= 0)
+		return s->slots[sl] - 1;
+	cm = pml_sim_catalog_get(s->cat, norm);
+	if (!cm)
+		return -ENOMEM;
+	if ((s->n_mods + 1) * 2 > s->cap_slots) {
+		size_t cap = s->cap_slots * 2;
+		int *slots = calloc(cap, sizeof(*slots));
+		int *old = s->slots;
+
+		if (!slots)
+			return -ENOMEM;
+		s->slots = slots;
+		s->cap_slots = cap;
+		for (size_t i = 0; i < s->n_mods; i++)
+			s->slots[-slot_find(s, s->mods[i].cm->name) - 1] = (int)i + 1;
+		free(old);
+		sl = slot_find(s, norm);
+	}
+	if (s->n_mods == s->cap_mods) {
+		size_t cap = s->cap_mods ? 2 * s->cap_mods : 64;
+		struct smod *m = realloc(s->mods, cap * sizeof(*m));
+		bool *iu = realloc(s->inuse, cap * sizeof(*iu));
+
+		if (m)
+			s->mods = m;
+		if (iu)
+			s->inuse = iu;
+		if (!m || !iu)
+			return -ENOMEM;
+		s->cap_mods = cap;
+	}
+	memset(&s->mods[s->n_mods], 0, sizeof(s->mods[0]));
+	s->mods[s->n_mods].cm = cm;
+	s->mods[s->n_mods].first_grant = NEVER;
+	s->mods[s->n_mods].span = -1;
+	s->mods[s->n_mods].base = pml_sim_catalog_is_base(s->cat, norm) || cm->builtin;
+	s->slots[-sl - 1] = (int)s->n_mods + 1;
+	return (int)s->n_mods++;
+}
+
+/* The load order of module i as indices, base modules left out (computed once). */
+static int order_of(struct sim *s, int i)
+{
+	struct smod *m = &s->mods[i];
+	const struct pml_sim_mod *cm = m->cm;
+	int *o;
+	size_t n = 0;
+
+	if (m->order_done)
+		return 0;
+	o = calloc(cm->n_order + 1, sizeof(*o));
+	if (!o)
+		return -ENOMEM;
+	for (size_t k = 0; k < cm->n_order; k++) {
+		int j = mod_index(s, cm->order[k]);
+
+		if (j == -ENOMEM) {
+			free(o);
+			return j;
+		}
+		m = &s->mods[i]; /* mod_index may move the array */
+		if (j < 0 || s->mods[j].base)
+			continue;
+		o[n++] = j;
+	}
+	m->order = o;
+	m->n_order = n;
+	m->order_done = true;
+	return 0;
+}
+
+static bool holds_dep(const struct sim *s, int holder, int dep)
+{
+	const struct smod *h = &s->mods[holder];
+
+	for (size_t k = 0; k < h->n_order; k++)
+		if (h->order[k] == dep)
+			return true;
+	return false;
+}
+
+/* Loaded (or loading) modules that have module i in their load order. */
+static int holders(const struct sim *s, int i)
+{
+	int n = 0;
+
+	for (size_t j = 0; j < s->n_mods; j++)
+		if ((int)j != i && s->mods[j].st != M_ABSENT && holds_dep(s, (int)j, i))
+			n++;
+	return n;
+}
+
+static void oom(struct sim *s)
+{
+	if (!s->err)
+		s->err = -ENOMEM;
+}
+
+/* ---- the result's timeline ---- */
+
+static void span_open(struct sim *s, int i, uint64_t t_start)
+{
+	struct pml_sim_result *r = s->r;
+	struct smod *m = &s->mods[i];
+	struct pml_sim_span *sp;
+
+	m->span = -1;
+	if (!s->cfg->timeline)
+		return;
+	if (r->n_spans == r->cap_spans) {
+		size_t cap = r->cap_spans ? 2 * r->cap_spans : 64;
+		struct pml_sim_span *n = realloc(r->spans, cap * sizeof(*n));
+
+		if (!n) {
+			oom(s);
+			return;
+		}
+		r->spans = n;
+		r->cap_spans = cap;
+	}
+	sp = &r->spans[r->n_spans];
+	memset(sp, 0, sizeof(*sp));
+	snprintf(sp->module, sizeof(sp->module), "%s", m->cm->name);
+	sp->t_start_ms = rel_ms(s, t_start);
+	sp->t_loaded_ms = -1;
+	sp->t_end_ms = -1;
+	sp->predicted = m->by_worker;
+	sp->bytes = m->cm->bytes;
+	m->span = (long)r->n_spans++;
+}
+
+static void span_loaded(struct sim *s, int i)
+{
+	if (s->mods[i].span >= 0)
+		s->r->spans[s->mods[i].span].t_loaded_ms = rel_ms(s, s->now);
+}
+
+static void span_close(struct sim *s, int i)
+{
+	struct smod *m = &s->mods[i];
+
+	if (m->span < 0)
+		return;
+	s->r->spans[m->span].t_end_ms = rel_ms(s, s->now);
+	s->r->spans[m->span].used = m->used;
+	m->span = -1;
+}
+
+static void ask_record(struct sim *s, const struct pml_action *a, enum pml_sim_verdict v)
+{
+	struct pml_sim_result *r = s->r;
+	struct pml_sim_ask *k;
+
+	if (!s->cfg->timeline)
+		return;
+	if (r->n_asks == r->cap_asks) {
+		size_t cap = r->cap_asks ? 2 * r->cap_asks : 64;
+		struct pml_sim_ask *n = realloc(r->asks, cap * sizeof(*n));
+
+		if (!n) {
+			oom(s);
+			return;
+		}
+		r->asks = n;
+		r->cap_asks = cap;
+	}
+	k = &r->asks[r->n_asks++];
+	k->t_ms = rel_ms(s, s->now);
+	snprintf(k->module, sizeof(k->module), "%s", a->module);
+	k->confidence = a->confidence;
+	k->verdict = v;
+}
+
+static void point_record(struct sim *s)
+{
+	struct pml_sim_result *r = s->r;
+
+	if (!s->cfg->timeline)
+		return;
+	if (r->n_points && r->points[r->n_points - 1].t_ms == rel_ms(s, s->now)) {
+		r->points[r->n_points - 1].bytes = s->cur_bytes;
+		return;
+	}
+	if (r->n_points == r->cap_points) {
+		size_t cap = r->cap_points ? 2 * r->cap_points : 64;
+		struct pml_sim_point *n = realloc(r->points, cap * sizeof(*n));
+
+		if (!n) {
+			oom(s);
+			return;
+		}
+		r->points = n;
+		r->cap_points = cap;
+	}
+	r->points[r->n_points].t_ms = rel_ms(s, s->now);
+	r->points[r->n_points].bytes = s->cur_bytes;
+	r->n_points++;
+}
+
+/* ---- time ---- */
+
+/* Footprint and exposure of the module set as it is now. */
+static void measure(struct sim *s)
+{
+	int64_t bytes = 0;
+	unsigned exposed = 0;
+
+	for (size_t i = 0; i < s->n_mods; i++)
+		s->inuse[i] = false;
+	for (size_t i = 0; i < s->n_mods; i++) {
+		const struct smod *m = &s->mods[i];
+
+		if (m->st == M_ABSENT || m->users <= 0)
+			continue;
+		s->inuse[i] = true;
+		for (size_t k = 0; k < m->n_order; k++)
+			s->inuse[m->order[k]] = true;
+	}
+	for (size_t i = 0; i < s->n_mods; i++) {
+		const struct smod *m = &s->mods[i];
+
+		if (m->base || m->st == M_ABSENT)
+			continue;
+		bytes += m->cm->bytes;
+		if (m->st == M_LOADED && !s->inuse[i])
+			exposed++;
+	}
+	s->cur_bytes = bytes;
+	s->cur_exposed = exposed;
+	if (bytes > s->r->m.peak_bytes)
+		s->r->m.peak_bytes = bytes;
+	point_record(s);
+	s->dirty = false;
+}
+
+static void advance(struct sim *s, uint64_t t)
+{
+	double dt;
+
+	if (s->dirty)
+		measure(s);
+	if (t <= s->now)
+		return;
+	dt = (double)(t - s->now) / 1e9;
+	s->r->m.byte_s += (double)s->cur_bytes * dt;
+	s->r->m.exposure_s += (double)s->cur_exposed * dt;
+	s->now = t;
+}
+
+static void push(struct sim *s, uint64_t t, enum pend_kind kind, int idx)
+{
+	size_t i;
+
+	if (s->n_heap == s->cap_heap) {
+		size_t cap = s->cap_heap ? 2 * s->cap_heap : 64;
+		struct pend *h = realloc(s->heap, cap * sizeof(*h));
+
+		if (!h) {
+			oom(s);
+			return;
+		}
+		s->heap = h;
+		s->cap_heap = cap;
+	}
+	i = s->n_heap++;
+	s->heap[i] = (struct pend){.t = t, .seq = s->seq++, .kind = kind, .idx = idx};
+	while (i > 0) {
+		size_t p = (i - 1) / 2;
+		struct pend tmp;
+
+		if (s->heap[p].t < s->heap[i].t ||
+		    (s->heap[p].t == s->heap[i].t && s->heap[p].seq < s->heap[i].seq))
+			break;
+		tmp = s->heap[p];
+		s->heap[p] = s->heap[i];
+		s->heap[i] = tmp;
+		i = p;
+	}
+}
+
+static struct pend pop(struct sim *s)
+{
+	struct pend top = s->heap[0];
+	size_t i = 0;
+
+	s->heap[0] = s->heap[--s->n_heap];
+	for (;;) {
+		size_t l = 2 * i + 1, rr = l + 1, m = i;
+		struct pend tmp;
+
+		if (l < s->n_heap && (s->heap[l].t < s->heap[m].t ||
+				      (s->heap[l].t == s->heap[m].t && s->heap[l].seq < s->heap[m].seq)))
+			m = l;
+		if (rr < s->n_heap && (s->heap[rr].t < s->heap[m].t ||
+				       (s->heap[rr].t == s->heap[m].t &&
+					s->heap[rr].seq < s->heap[m].seq)))
+			m = rr;
+		if (m == i)
+			break;
+		tmp = s->heap[m];
+		s->heap[m] = s->heap[i];
+		s->heap[i] = tmp;
+		i = m;
+	}
+	return top;
+}
+
+/* ---- telling the policy ---- */
+
+static void tell(struct sim *s, enum pml_pol_event_kind kind, const char *module,
+		 const char *alias, int64_t bytes, bool predicted)
+{
+	struct pml_pol_event ev = {.kind = kind, .t_ns = s->now, .module = module,
+				   .alias = alias && *alias ? alias : NULL, .bytes = bytes,
+				   .predicted = predicted};
+
+	pml_policy_observe(s->pol, &ev);
+}
+
+/* ---- the load worker ---- */
+
+static void worker_step(struct sim *s)
+{
+	if (s->cur >= 0)
+		return;
+	if (s->now < s->hold_until) {
+		if (!s->wake_pending) {
+			push(s, s->hold_until, P_WAKE, -1);
+			s->wake_pending = true;
+		}
+		return;
+	}
+	while (s->job_head < s->n_jobs) {
+		struct job *j = &s->jobs[s->job_head];
+		struct smod *mm;
+		int next = -1;
+
+		if (order_of(s, j->mod) < 0) {
+			oom(s);
+			return;
+		}
+		mm = &s->mods[j->mod];
+		for (size_t k = 0; k < mm->n_order && next < 0; k++)
+			if (s->mods[mm->order[k]].st == M_ABSENT)
+				next = mm->order[k];
+		if (next < 0) {
+			/* Done, or already loaded by other hands (a need that came first). */
+			if (!j->started_main && mm->st == M_LOADED)
+				pml_resource_loaded(s->res, mm->cm->name, -1, mm->users);
+			mm->queued = false;
+			s->job_head++;
+			continue;
+		}
+		if (order_of(s, next) < 0) {
+			oom(s);
+			return;
+		}
+		j = &s->jobs[s->job_head];
+		{
+			struct smod *n = &s->mods[next];
+
+			n->st = M_LOADING;
+			n->by_worker = true;
+			n->main_pred = next == j->mod;
+			n->used = false;
+			n->t_done = s->now + ms_ns(n->cm->load_ms);
+			if (n->first_grant == NEVER)
+				n->first_grant = s->now;
+			if (next == j->mod)
+				j->started_main = true;
+			span_open(s, next, s->now);
+			push(s, n->t_done, P_DONE, next);
+			s->cur = next;
+			s->dirty = true;
+		}
+		return;
+	}
+}
+
+/* ---- unloads ---- */
+
+static void remove_mod(struct sim *s, int i)
+{
+	struct smod *m = &s->mods[i];
+
+	if (m->main_pred && !m->used)
+		s->r->m.wasted_loads++;
+	span_close(s, i);
+	m->st = M_ABSENT;
+	m->main_pred = m->by_worker = m->used = false;
+	s->r->m.unloads++;
+	s->dirty = true;
+	pml_resource_release(s->res, m->cm->name);
+	tell(s, PML_POL_UNLOAD, m->cm->name, NULL, m->cm->bytes, false);
+}
+
+/* Unload module i as pmld's loader would (PML_UNLOAD_DEPS). Returns modules removed. */
+static int unload(struct sim *s, int i)
+{
+	struct smod *m = &s->mods[i];
+	int removed = 0;
+
+	if (m->st == M_ABSENT) {
+		tell(s, PML_POL_UNLOAD, m->cm->name, NULL, -1, false); /* gone already */
+		return 0;
+	}
+	if (m->base || m->st == M_LOADING || m->users > 0 || holders(s, i) > 0) {
+		s->r->m.unload_busy++;
+		tell(s, PML_POL_BUSY, m->cm->name, NULL, -1, false);
+		return 0;
+	}
+	remove_mod(s, i);
+	removed++;
+	for (size_t k = m->n_order; k-- > 0;) {
+		int d = s->mods[i].order[k];
+		struct smod *dm = &s->mods[d];
+
+		if (d == i || dm->st != M_LOADED || dm->base || dm->users > 0 ||
+		    holders(s, d) > 0 || pml_policy_is_protected(s->pol, dm->cm->name))
+			continue;
+		remove_mod(s, d);
+		removed++;
+	}
+	return removed;
+}
+
+/* ---- loads a policy asks for ---- */
+
+static bool in_flight_or_queued(const struct smod *m)
+{
+	return m->st == M_LOADING || m->queued;
+}
+
+static void do_load(struct sim *s, const struct pml_action *a)
+{
+	struct pml_res_request req = {0};
+	struct pml_res_decision d;
+	int64_t plan = 0;
+	double plan_ms = 0;
+	struct smod *m;
+	int i = mod_index(s, a->module);
+
+	s->r->m.asks++;
+	if (i < 0) {
+		if (i == -ENOMEM)
+			oom(s);
+		return;
+	}
+	if (order_of(s, i) < 0) {
+		oom(s);
+		return;
+	}
+	m = &s->mods[i];
+	if (m->base || m->st == M_LOADED || in_flight_or_queued(m)) {
+		ask_record(s, a, PML_SIM_IGNORED);
+		return;
+	}
+	for (size_t k = 0; k < m->n_order; k++) {
+		const struct smod *o = &s->mods[m->order[k]];
+
+		if (o->st == M_ABSENT && (o == m || !o->queued)) {
+			plan += o->cm->bytes;
+			plan_ms += o->cm->load_ms;
+		}
+	}
+	req.module = m->cm->name;
+	req.bytes = plan > 0 ? plan : -1;
+	req.load_ms = plan_ms > 0 ? plan_ms : -1;
+	req.kind = PML_RES_PREDICTION;
+	req.urgency_ms = a->lead_ms > 0 ? a->lead_ms : 0;
+	req.confidence = a->confidence < 0 ? 1 : a->confidence > 1 ? 1 : a->confidence;
+	if (pml_resource_request(s->res, &req, &d) == -ENOMEM) {
+		oom(s);
+		return;
+	}
+	if (d.verdict == PML_RES_REFUSE) {
+		s->r->m.refused++;
+		ask_record(s, a, PML_SIM_REFUSED);
+		/* The policy may ask again on a later trigger (as pmld tells it). */
+		tell(s, PML_POL_UNLOAD, m->cm->name, NULL, -1, false);
+		return;
+	}
+	if (d.present) {
+		ask_record(s, a, PML_SIM_IGNORED);
+		return;
+	}
+	for (size_t k = 0; k < d.n_evict; k++) {
+		int e = mod_index(s, d.evict[k]);
+
+		if (e < 0)
+			continue;
+		if (unload(s, e) > 0)
+			s->r->m.evictions++;
+		else if (s->mods[e].st != M_ABSENT)
+			pml_resource_loaded(s->res, d.evict[k], -1, s->mods[e].users);
+	}
+	if (s->n_jobs == s->cap_jobs) {
+		size_t cap = s->cap_jobs ? 2 * s->cap_jobs : 64;
+		struct job *n = realloc(s->jobs, cap * sizeof(*n));
+
+		if (!n) {
+			oom(s);
+			return;
+		}
+		s->jobs = n;
+		s->cap_jobs = cap;
+	}
+	m = &s->mods[i];
+	s->jobs[s->n_jobs++] = (struct job){.mod = i};
+	m->queued = true;
+	if (m->first_grant == NEVER)
+		m->first_grant = s->now;
+	ask_record(s, a, PML_SIM_GRANTED);
+	worker_step(s);
+}
+
+/* ---- decisions ---- */
+
+static void decide(struct sim *s)
+{
+	struct pml_action acts[ACTIONS_MAX];
+	size_t n = 0;
+	int k;
+
+	if (!s->pol->ops->decide || s->err)
+		return;
+	if (s->cap_loaded < s->n_mods) {
+		struct pml_loaded *l = realloc(s->loaded, s->cap_mods * sizeof(*l));
+
+		if (!l) {
+			oom(s);
+			return;
+		}
+		s->loaded = l;
+		s->cap_loaded = s->cap_mods;
+	}
+	for (size_t i = 0; i < s->n_mods; i++) {
+		const struct smod *m = &s->mods[i];
+		struct pml_loaded *l;
+
+		if (m->st != M_LOADED)
+			continue;
+		l = &s->loaded[n++];
+		memcpy(l->name, m->cm->name, sizeof(l->name));
+		l->bytes = m->cm->bytes;
+		l->refcnt = m->users;
+		l->n_holders = holders(s, (int)i);
+	}
+	k = pml_policy_decide(s->pol, s->loaded, n, acts, ACTIONS_MAX);
+	if (k < 0) {
+		if (k == -ENOMEM)
+			oom(s);
+		return;
+	}
+	/* Loads first: the program may be about to need them; an unload can wait. */
+	for (int i = 0; i < k; i++)
+		if (acts[i].kind == PML_ACT_LOAD)
+			do_load(s, &acts[i]);
+	for (int i = 0; i < k; i++) {
+		int j;
+
+		if (acts[i].kind != PML_ACT_UNLOAD)
+			continue;
+		j = mod_index(s, acts[i].module);
+		if (j >= 0)
+			unload(s, j);
+	}
+}
+
+static void sync_resource(struct sim *s)
+{
+	struct pml_res_loaded *l;
+	size_t n = 0;
+
+	l = calloc(s->n_mods ? s->n_mods : 1, sizeof(*l));
+	if (!l) {
+		oom(s);
+		return;
+	}
+	for (size_t i = 0; i < s->n_mods; i++) {
+		const struct smod *m = &s->mods[i];
+
+		if (m->st != M_LOADED || m->base)
+			continue;
+		l[n].name = m->cm->name;
+		l[n].bytes = m->cm->bytes;
+		l[n].refcnt = m->users + holders(s, (int)i);
+		n++;
+	}
+	if (pml_resource_sync(s->res, l, n) == -ENOMEM)
+		oom(s);
+	free(l);
+}
+
+/* ---- needs ---- */
+
+static bool pid_exited(const struct sim *s, uint32_t pid)
+{
+	for (size_t i = 0; i < s->n_exited; i++)
+		if (s->exited[i] == pid)
+			return true;
+	return false;
+}
+
+/* The need's process holds its module from the request on (while it waits for it, too)
+ * until it exits (for ever when that is unknown). */
+static void hold(struct sim *s, size_t k)
+{
+	const struct pml_need *nd = &s->t->needs.v[k];
+	int i = mod_index(s, nd->module);
+
+	if (i < 0 || (nd->pid && pid_exited(s, nd->pid)))
+		return;
+	if (s->n_holds == s->cap_holds) {
+		size_t cap = s->cap_holds ? 2 * s->cap_holds : 32;
+		struct hold *h = realloc(s->holds, cap * sizeof(*h));
+
+		if (!h) {
+			oom(s);
+			return;
+		}
+		s->holds = h;
+		s->cap_holds = cap;
+	}
+	s->holds[s->n_holds++] = (struct hold){.pid = nd->pid, .mod = i};
+	s->mods[i].users++;
+	s->dirty = true;
+}
+
+static void serve(struct sim *s, size_t k)
+{
+	const struct pml_need *nd = &s->t->needs.v[k];
+	int i = mod_index(s, nd->module);
+
+	if (i >= 0)
+		tell(s, PML_POL_NEED, s->mods[i].cm->name, nd->alias, s->mods[i].cm->bytes,
+		     false);
+}
+
+static void need_arrives(struct sim *s, size_t k)
+{
+	const struct pml_need *nd = &s->t->needs.v[k];
+	const struct pml_need *rq;
+	struct pml_sim_need *out;
+	uint64_t wait = 0, missing_ns = 0, t;
+	int target;
+
+	if (s->req_of[k] < 0) {
+		/* Resolves to no module: the kernel still asks (a modprobe exec under Linux
+		 * as shipped, an index look-up under pml); nothing to load. */
+		s->r->m.empty_requests++;
+		s->kernel_asked[k] = true;
+		if (nd->alias[0])
+			tell(s, PML_POL_REQUEST, NULL, nd->alias, -1, false);
+		return;
+	}
+	rq = &s->req.v[s->req_of[k]];
+	for (uint32_t j = 0; j < rq->n_loaded; j++) {
+		int i = mod_index(s, rq->loaded[j]);
+		struct smod *m;
+
+		if (i < 0 || order_of(s, i) < 0) {
+			oom(s);
+			return;
+		}
+		m = &s->mods[i];
+		if (m->st == M_LOADING && m->t_done > s->now + wait)
+			wait = m->t_done - s->now;
+		else if (m->st == M_ABSENT)
+			missing_ns += ms_ns(m->cm->load_ms);
+		if (m->st != M_ABSENT)
+			m->used = true;
+	}
+	out = &s->r->needs[s->r->n_needs++];
+	memset(out, 0, sizeof(*out));
+	out->t_ms = rel_ms(s, s->now);
+	snprintf(out->module, sizeof(out->module), "%s", nd->module);
+	snprintf(out->alias, sizeof(out->alias), "%s", nd->alias);
+	out->n_required = rq->n_loaded;
+	out->lead_ms = -1;
+	target = mod_index(s, nd->module);
+	if (target >= 0 && s->mods[target].first_grant <= s->now) {
+		out->lead_ms = (double)(s->now - s->mods[target].first_grant) / 1e6;
+		s->r->m.lead_n++;
+		s->r->m.lead_sum_ms += out->lead_ms;
+	}
+	s->r->m.needs++;
+	hold(s, k);
+	if (wait + missing_ns == 0) {
+		serve(s, k);
+		return;
+	}
+	out->stalled = true;
+	out->stall_ms = (double)(wait + missing_ns) / 1e6;
+	s->r->m.stalls++;
+	s->r->m.stall_ms += out->stall_ms;
+	s->kernel_asked[k] = true;
+	if (nd->alias[0])
+		tell(s, PML_POL_REQUEST, nd->module, nd->alias, -1, false);
+	/* The kernel's modprobe loads what is missing, one after the other, once what is in
+	 * flight (that the missing ones may depend on) is in. */
+	t = s->now + wait;
+	for (uint32_t j = 0; j < rq->n_loaded; j++) {
+		int i = mod_index(s, rq->loaded[j]);
+		struct smod *m = &s->mods[i];
+
+		if (m->st != M_ABSENT)
+			continue;
+		m->st = M_LOADING;
+		m->by_worker = m->main_pred = false;
+		m->used = true;
+		t += ms_ns(m->cm->load_ms);
+		m->t_done = t;
+		span_open(s, i, s->now);
+		push(s, t, P_DONE, i);
+		s->r->m.miss_loads++;
+	}
+	s->dirty = true;
+	if (t > s->hold_until)
+		s->hold_until = t;
+	push(s, s->now + wait + missing_ns, P_SERVE, (int)k);
+}
+
+static void load_done(struct sim *s, int i)
+{
+	struct smod *m = &s->mods[i];
+
+	if (m->st != M_LOADING || m->t_done != s->now)
+		return; /* stale */
+	m->st = M_LOADED;
+	span_loaded(s, i);
+	s->dirty = true;
+	if (m->by_worker) {
+		s->cur = -1;
+		s->r->m.prefetched++;
+		if (m->main_pred)
+			s->r->m.predicted_loads++;
+	}
+	pml_resource_loaded(s->res, m->cm->name, m->cm->bytes, m->users);
+	tell(s, PML_POL_LOAD, m->cm->name, NULL, m->cm->bytes, m->by_worker);
+	if (m->by_worker)
+		worker_step(s);
+}
+
+static void record(struct sim *s, size_t ri, size_t *req_cursor)
+{
+	const struct pml_tev_hdr *h = (const void *)(s->t->buf + s->t->off[ri]);
+	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = s->now, .bytes = -1,
+				   .tev = h};
+
+	switch (h->kind) {
+	case PML_TEV_MOD_LOAD:
+	case PML_TEV_MOD_FREE:
+		return; /* the recorded run's module set, not ours */
+	case PML_TEV_MOD_REQUEST: {
+		/* The k-th request record made the k-th need with an alias. */
+		bool asked = true;
+
+		while (*req_cursor < s->t->needs.n && !s->t->needs.v[*req_cursor].alias[0])
+			(*req_cursor)++;
+		if (*req_cursor < s->t->needs.n)
+			asked = s->kernel_asked[(*req_cursor)++];
+		if (!asked)
+			return; /* the replayed kernel had the module: it asked nothing */
+		break;
+	}
+	case PML_TEV_EXIT:
+		for (size_t i = 0; i < s->n_holds;) {
+			if (s->holds[i].pid == h->pid) {
+				s->mods[s->holds[i].mod].users--;
+				s->holds[i] = s->holds[--s->n_holds];
+				s->dirty = true;
+			} else {
+				i++;
+			}
+		}
+		if (s->n_exited == s->cap_exited) {
+			size_t cap = s->cap_exited ? 2 * s->cap_exited : 64;
+			uint32_t *e = realloc(s->exited, cap * sizeof(*e));
+
+			if (!e) {
+				oom(s);
+				return;
+			}
+			s->exited = e;
+			s->cap_exited = cap;
+		}
+		s->exited[s->n_exited++] = h->pid;
+		break;
+	default:
+		break;
+	}
+	pml_policy_observe(s->pol, &ev);
+	if (h->kind != PML_TEV_SYSCALL)
+		decide(s);
+}
+
+/* ---- required needs ---- */
+
+static bool in_list(char (*v)[PML_NEED_NAME_LEN], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(v[i], name))
+			return true;
+	return false;
+}
+
+/* Build the required needs of t and the raw -> required map (req_of may be NULL). */
+static int required(const struct pml_sim_trace *t, struct pml_sim_catalog *cat,
+		    struct pml_needs *ret, int *req_of)
+{
+	const char **run = NULL;
+	size_t n_run = 0;
+
+	pml_needs_init(ret);
+	for (size_t i = 0; i < t->needs.n; i++)
+		n_run += t->needs.v[i].n_loaded;
+	run = calloc(n_run ? n_run : 1, sizeof(*run));
+	if (!run)
+		return -ENOMEM;
+	n_run = pml_needs_modules(&t->needs, run, n_run);
+	for (size_t i = 0; i < t->needs.n; i++) {
+		const struct pml_need *nd = &t->needs.v[i];
+		struct pml_need q = *nd;
+
+		q.n_loaded = 0;
+		for (uint32_t j = 0; j < nd->n_loaded; j++) {
+			const struct pml_sim_mod *cm = pml_sim_catalog_get(cat, nd->loaded[j]);
+
+			if (!cm) {
+				free(run);
+				pml_needs_release(ret);
+				return -ENOMEM;
+			}
+			for (size_t k = 0; k < cm->n_order && q.n_loaded < PML_NEED_MAX_LOADED;
+			     k++) {
+				const char *o = cm->order[k];
+				bool ours = !strcmp(o, cm->name);
+
+				for (size_t x = 0; x < n_run && !ours; x++)
+					ours = pml_module_name_eq(run[x], o);
+				if (!ours || pml_sim_catalog_is_base(cat, o) ||
+				    in_list(q.loaded, q.n_loaded, o))
+					continue;
+				snprintf(q.loaded[q.n_loaded++], PML_NEED_NAME_LEN, "%s", o);
+			}
+		}
+		if (req_of)
+			req_of[i] = -1;
+		if (!q.n_loaded)
+			continue;
+		if (ret->n == ret->cap) {
+			size_t cap = ret->cap ? 2 * ret->cap : 16;
+			struct pml_need *v = realloc(ret->v, cap * sizeof(*v));
+
+			if (!v) {
+				free(run);
+				pml_needs_release(ret);
+				return -ENOMEM;
+			}
+			ret->v = v;
+			ret->cap = cap;
+		}
+		if (req_of)
+			req_of[i] = (int)ret->n;
+		ret->v[ret->n++] = q;
+	}
+	free(run);
+	return 0;
+}
+
+int pml_sim_required_needs(const struct pml_sim_trace *t, struct pml_sim_catalog *cat,
+			   struct pml_needs *ret)
+{
+	return required(t, cat, ret, NULL);
+}
+
+/* ---- the run ---- */
+
+void pml_sim_result_free(struct pml_sim_result *r)
+{
+	if (!r)
+		return;
+	free(r->needs);
+	free(r->spans);
+	free(r->points);
+	free(r->asks);
+	free(r);
+}
+
+static void sim_release(struct sim *s)
+{
+	pml_policy_free(s->pol);
+	pml_resource_free(s->res);
+	for (size_t i = 0; i < s->n_mods; i++)
+		free(s->mods[i].order);
+	free(s->mods);
+	free(s->slots);
+	free(s->jobs);
+	free(s->heap);
+	free(s->holds);
+	free(s->exited);
+	free(s->req_of);
+	free(s->kernel_asked);
+	free(s->inuse);
+	free(s->loaded);
+	pml_needs_release(&s->req);
+}
+
+static int setup(struct sim *s)
+{
+	struct pml_policy_config pcfg = s->cfg->pcfg;
+	struct pml_resource_config rcfg = {0};
+	const char *const *base;
+	size_t n_base;
+	int r;
+
+	s->cap_slots = 256;
+	s->slots = calloc(s->cap_slots, sizeof(*s->slots));
+	s->req_of = calloc(s->t->needs.n + 1, sizeof(*s->req_of));
+	s->kernel_asked = calloc(s->t->needs.n + 1, sizeof(*s->kernel_asked));
+	s->r->needs = calloc(s->t->needs.n + 1, sizeof(*s->r->needs));
+	if (!s->slots || !s->req_of || !s->kernel_asked || !s->r->needs)
+		return -ENOMEM;
+	r = required(s->t, s->cat, &s->req, s->req_of);
+	if (r < 0)
+		return r;
+	pcfg.clock = &s->clock;
+	pcfg.future = &s->req;
+	pcfg.cost_fn = pml_sim_catalog_cost;
+	pcfg.cost_data = s->cat;
+	r = pml_policy_new(s->cfg->policy, &pcfg, &s->pol);
+	if (r < 0)
+		return r;
+	rcfg.budget_mem = s->cfg->budget_mem > 0 ? s->cfg->budget_mem : 0;
+	rcfg.now_ns = sim_now;
+	rcfg.clock_data = s;
+	r = pml_resource_new(&rcfg, &s->res);
+	if (r < 0)
+		return r;
+	/* Modules of the recorded run, so the required sets are known by index. */
+	for (size_t i = 0; i < s->t->needs.n; i++)
+		for (uint32_t j = 0; j < s->t->needs.v[i].n_loaded; j++) {
+			int k = mod_index(s, s->t->needs.v[i].loaded[j]);
+
+			if (k == -ENOMEM)
+				return k;
+			if (k >= 0)
+				s->mods[k].in_run = true;
+		}
+	n_base = pml_sim_catalog_base(s->cat, &base);
+	for (size_t i = 0; i < n_base; i++) {
+		int k = mod_index(s, base[i]);
+
+		if (k == -ENOMEM)
+			return k;
+		if (k < 0)
+			continue;
+		s->mods[k].st = M_LOADED;
+		s->mods[k].base = true;
+		pml_resource_set_base(s->res, s->mods[k].cm->name, s->mods[k].cm->bytes);
+		tell(s, PML_POL_BASE, s->mods[k].cm->name, NULL, s->mods[k].cm->bytes, false);
+	}
+	return 0;
+}
+
+int pml_sim_run(const struct pml_sim_trace *t, struct pml_sim_catalog *cat,
+		const struct pml_sim_config *cfg, struct pml_sim_result **ret)
+{
+	struct sim s = {.t = t, .cat = cat, .cfg = cfg, .cur = -1};
+	uint64_t tick = ms_ns(cfg->tick_ms > 0 ? cfg->tick_ms : DEFAULT_TICK_MS);
+	uint64_t next_tick, preroll = ms_ns(cfg->preroll_ms);
+	size_t ri = 0, ni = 0, req_cursor = 0;
+	int r;
+
+	if (!cfg->policy || !pml_policy_find(cfg->policy))
+		return -ENOENT;
+	s.r = calloc(1, sizeof(*s.r));
+	if (!s.r)
+		return -ENOMEM;
+	snprintf(s.r->policy, sizeof(s.r->policy), "%s", pml_policy_find(cfg->policy)->name);
+	s.r->budget_mem = cfg->budget_mem > 0 ? cfg->budget_mem : 0;
+	s.clock.now_ns = sim_now;
+	s.clock.data = &s;
+	s.t0 = t->t_first;
+	s.start = s.now = t->t_first > preroll ? t->t_first - preroll : 0;
+	s.end = t->t_last;
+	r = setup(&s);
+	if (r < 0)
+		goto fail;
+	s.dirty = true;
+	decide(&s);
+	next_tick = s.start + tick;
+	while (!s.err) {
+		uint64_t t_rec = ri < t->n ? ((const struct pml_tev_hdr *)(t->buf + t->off[ri]))->t_ns
+					   : NEVER;
+		uint64_t t_need = ni < t->needs.n ? t->needs.v[ni].t_ns : NEVER;
+		uint64_t t_pend = s.n_heap ? s.heap[0].t : NEVER;
+		uint64_t tt;
+
+		if (t_need != NEVER && t_need < s.now)
+			t_need = s.now;
+		tt = t_rec < t_need ? t_rec : t_need;
+		if (t_pend < tt)
+			tt = t_pend;
+		if (next_tick < tt)
+			tt = next_tick;
+		if (tt == NEVER || tt > s.end)
+			break;
+		advance(&s, tt);
+		if (t_pend == tt) {
+			struct pend p = pop(&s);
+
+			if (p.kind == P_DONE) {
+				load_done(&s, p.idx);
+				decide(&s);
+			} else if (p.kind == P_SERVE) {
+				serve(&s, (size_t)p.idx);
+				decide(&s);
+			} else {
+				s.wake_pending = false;
+				worker_step(&s);
+			}
+		} else if (t_need == tt) {
+			need_arrives(&s, ni++);
+			decide(&s);
+		} else if (t_rec == tt) {
+			record(&s, ri++, &req_cursor);
+		} else {
+			sync_resource(&s);
+			decide(&s);
+			next_tick += tick;
+		}
+	}
+	if (s.err) {
+		r = s.err;
+		goto fail;
+	}
+	advance(&s, s.end);
+	for (size_t i = 0; i < s.n_mods; i++) {
+		struct smod *m = &s.mods[i];
+
+		if (m->st == M_ABSENT)
+			continue;
+		if (m->main_pred && !m->used)
+			s.r->m.wasted_loads++;
+		span_close(&s, (int)i);
+	}
+	s.r->m.duration_s = (double)(s.end - s.start) / 1e9;
+	s.r->start_ms = rel_ms(&s, s.start);
+	s.r->end_ms = rel_ms(&s, s.end);
+	sim_release(&s);
+	*ret = s.r;
+	return 0;
+fail:
+	sim_release(&s);
+	pml_sim_result_free(s.r);
+	return r;
+}
+
+/* ---- totals ---- */
+
+int pml_sim_totals_add(struct pml_sim_totals *tot, const struct pml_sim_result *r)
+{
+	struct pml_sim_metrics *a = &tot->m;
+	const struct pml_sim_metrics *b = &r->m;
+
+	tot->runs++;
+	a->needs += b->needs;
+	a->stalls += b->stalls;
+	a->empty_requests += b->empty_requests;
+	a->stall_ms += b->stall_ms;
+	a->byte_s += b->byte_s;
+	a->peak_bytes += b->peak_bytes;
+	if (b->peak_bytes > tot->max_peak)
+		tot->max_peak = b->peak_bytes;
+	a->predicted_loads += b->predicted_loads;
+	a->prefetched += b->prefetched;
+	a->wasted_loads += b->wasted_loads;
+	a->miss_loads += b->miss_loads;
+	a->asks += b->asks;
+	a->refused += b->refused;
+	a->evictions += b->evictions;
+	a->unloads += b->unloads;
+	a->unload_busy += b->unload_busy;
+	a->exposure_s += b->exposure_s;
+	a->lead_n += b->lead_n;
+	a->lead_sum_ms += b->lead_sum_ms;
+	a->duration_s += b->duration_s;
+	for (size_t i = 0; i < r->n_needs; i++) {
+		if (r->needs[i].lead_ms < 0)
+			continue;
+		if (tot->n_leads == tot->cap_leads) {
+			size_t cap = tot->cap_leads ? 2 * tot->cap_leads : 64;
+			double *l = realloc(tot->leads, cap * sizeof(*l));
+
+			if (!l)
+				return -ENOMEM;
+			tot->leads = l;
+			tot->cap_leads = cap;
+		}
+		tot->leads[tot->n_leads++] = r->needs[i].lead_ms;
+	}
+	return 0;
+}
+
+void pml_sim_totals_release(struct pml_sim_totals *tot)
+{
+	free(tot->leads);
+	memset(tot, 0, sizeof(*tot));
+}
+
+static int cmp_double(const void *x, const void *y)
+{
+	double a = *(const double *)x, b = *(const double *)y;
+
+	return a < b ? -1 : a > b;
+}
+
+double pml_sim_totals_median_lead(struct pml_sim_totals *tot)
+{
+	if (!tot->n_leads)
+		return -1;
+	qsort(tot->leads, tot->n_leads, sizeof(double), cmp_double);
+	if (tot->n_leads % 2)
+		return tot->leads[tot->n_leads / 2];
+	return (tot->leads[tot->n_leads / 2 - 1] + tot->leads[tot->n_leads / 2]) / 2;
+}
