@@ -665,6 +665,18 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, "pml: collect: %s: no scenarios (%s)\n", wdir, strerror(-r));
 		return PML_EXIT_FAIL;
 	}
+	{
+		size_t matched = 0;
+
+		for (size_t i = 0; i < c.scen.n; i++)
+			matched += pml_scenario_match(c.scen.v[i].name, globs);
+		if (!matched) {
+			fprintf(stderr, "pml: collect: no scenario matches '%s' (%zu in %s; "
+					"FAMILY/NAME globs, e.g. 'netdev/*')\n", globs, c.scen.n, wdir);
+			rc = PML_EXIT_USAGE;
+			goto out;
+		}
+	}
 	c.sticky = calloc(c.scen.n, 1);
 	c.queue = calloc(c.scen.n * runs + 1, sizeof(*c.queue));
 	if (!c.sticky || !c.queue)
