@@ -144,8 +144,8 @@ struct train_ctx {
 	bool tty;
 };
 
-static void train_progress(void *ctx, const struct pml_train_progress *pr,
-			   const struct pml_lstm *model)
+static int train_progress(void *ctx, const struct pml_train_progress *pr,
+			  const struct pml_lstm *model)
 {
 	struct train_ctx *tc = ctx;
 	char eta[32];
@@ -156,7 +156,7 @@ static void train_progress(void *ctx, const struct pml_train_progress *pr,
 			fprintf(stderr, "\repoch %d/%d  step %llu/~%llu  loss %.4f  %.0f tok/s  ETA %s   ",
 				pr->epoch + 1, pr->epochs, (unsigned long long)pr->step,
 				(unsigned long long)pr->steps, pr->loss, pr->tokens_per_s, eta);
-		return;
+		return 0;
 	}
 	/* a checkpoint after every epoch: --resume continues from it */
 	tc->meta->epoch = (uint32_t)pr->epoch + 1;
@@ -164,7 +164,7 @@ static void train_progress(void *ctx, const struct pml_train_progress *pr,
 	if (pml_lstm_save_checkpoint(model, tc->ckpt, tc->meta) < 0)
 		fprintf(stderr, "pml: train: %s: cannot write the checkpoint\n", tc->ckpt);
 	if (tc->o->quiet)
-		return;
+		return 0;
 	if (tc->tty)
 		fprintf(stderr, "\r%80s\r", "");
 	fprintf(stderr, "epoch %d/%d: train loss %.4f", pr->epoch + 1, pr->epochs, pr->loss);
@@ -175,6 +175,7 @@ static void train_progress(void *ctx, const struct pml_train_progress *pr,
 			pr->val->loss, pr->best ? " (best)" : "", pr->val->recall,
 			pr->val->need_recall, pr->val->precision, pr->val->lead_ms_median);
 	fprintf(stderr, "; %.0f tok/s, ETA %s\n", pr->tokens_per_s, eta);
+	return 0;
 }
 
 static int print_prior(void *ctx, const char *tok)

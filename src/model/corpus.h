@@ -32,7 +32,7 @@
 #include "model/features.h"
 
 #define PML_CORPUS_HORIZON_MS 2000 /* doc/model.md: why */
-#define PML_CORPUS_MAX_PRIOR 1024  /* prior tokens kept per run */
+#define PML_CORPUS_MAX_PRIOR PML_FEAT_MAX_PRIOR
 
 struct pml_corpus_need {
 	uint64_t t_ns;

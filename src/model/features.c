@@ -161,6 +161,7 @@ void pml_feat_path_class(const char *path, char *out)
 	const char *p = path, *comp[4];
 	size_t clen[4];
 	int nc = 0;
+	bool sysctl;
 
 	out[0] = '\0';
 	if (!path || path[0] != '/') {
@@ -201,6 +202,8 @@ void pml_feat_path_class(const char *path, char *out)
 		strcpy(out, "/var/tmp");
 		return;
 	}
+	sysctl = nc > 1 && clen[0] == 4 && !memcmp(comp[0], "proc", 4) && clen[1] == 3 &&
+		 !memcmp(comp[1], "sys", 3);
 	for (int i = 1; i < nc; i++) {
 		char word[TL], shape[TL];
 		size_t l = clen[i] < TL - 1 ? clen[i] : TL - 1;
@@ -211,7 +214,11 @@ void pml_feat_path_class(const char *path, char *out)
 		if (i == 1 && clen[0] == 4 && !memcmp(comp[0], "proc", 4) &&
 		    (!strcmp(word, "self") || !strcmp(word, "thread-self")))
 			strcpy(word, "1");
-		pml_feat_word_shape(word, shape);
+		/* sysctl names are a fixed vocabulary (ipv4 is not ipv6): kept as they are */
+		if (sysctl && strspn(word, "0123456789") != l)
+			snprintf(shape, sizeof(shape), "%s", word);
+		else
+			pml_feat_word_shape(word, shape);
 		strcat(out, ":");
 		tok_cat(out, shape);
 	}

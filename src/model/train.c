@@ -345,6 +345,10 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 		for (int b = 0; b < B; b++)
 			row_run[b] = -1;
 		pml_lstm_reset_state(model);
+		/* the schedule's clock restarts at each epoch's nominal start, so a resumed run
+		 * takes the steps the uninterrupted one takes (epochs differ in length by the
+		 * rows' packing) */
+		gstep = (uint64_t)epoch * steps_est;
 		for (;;) {
 			int active = 0;
 			double loss;
@@ -450,8 +454,8 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 			pr.tokens_per_s = rs.tokens / (el > 0 ? el : 1);
 			pr.eta_s = done ? el / done * (steps_est * (o.epochs - epoch - 1)) : 0;
 		}
-		if (o.progress)
-			o.progress(o.ctx, &pr, model);
+		if (o.progress && o.progress(o.ctx, &pr, model))
+			break;
 		if (n_val && since_best >= o.patience)
 			break;
 	}

@@ -97,8 +97,10 @@ struct pml_train_opts {
 	int best_epoch;
 	const float *best_params;
 	/* Called often (about every second and after each epoch); model is the model being
-	 * trained (after an epoch: its weights at the end of the epoch). */
-	void (*progress)(void *ctx, const struct pml_train_progress *pr, const struct pml_lstm *model);
+	 * trained (after an epoch: its weights at the end of the epoch, which a checkpoint
+	 * saves). A non-zero return after an epoch stops training there (an interruption:
+	 * resume from that epoch's checkpoint). */
+	int (*progress)(void *ctx, const struct pml_train_progress *pr, const struct pml_lstm *model);
 	void *ctx;
 };
 

@@ -14,6 +14,7 @@ const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_reactive,
 	&pml_policy_idle_unload,
 	&pml_policy_markov,
+	&pml_policy_lstm,
 	&pml_policy_load_all,
 	&pml_policy_static,
 	&pml_policy_oracle,

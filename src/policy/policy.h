@@ -22,6 +22,7 @@
 #include "trace/trace-event.h"
 
 struct pml_needs_model; /* policy/needs-model.h */
+struct pml_predictor;	/* model/predictor.h */
 struct pml_needs;	/* dataset/needs.h */
 
 /* A source of time in CLOCK_MONOTONIC ns. now_ns NULL means the real monotonic clock. */
@@ -86,6 +87,19 @@ struct pml_policy_config {
 	 * least probability worth a prefetch (0: 0.5). */
 	const struct pml_needs_model *needs_model;
 	double threshold;
+	/* lstm: the module predictor (model/predictor.h), opened from model_path (a model
+	 * file of pml train; kernel_release, when set, must be of the model's kernel series)
+	 * unless predictor is given (borrowed, must outlive the policy; the policy resets and
+	 * drives its stream). The prior: the submitted command line and, for a script, its
+	 * text (either may be NULL), fed to the predictor before the first trace record
+	 * (replay of a dataset run: the trace header's command and workloads/<scenario>.sh).
+	 * threshold (0: the model file's, else 0.5); idle_seconds (0: twice the horizon)
+	 * before an unused prefetch is taken back. */
+	const char *model_path;
+	const char *kernel_release;
+	struct pml_predictor *predictor;
+	const char *prior_command;
+	const char *prior_script;
 	/* load-all, static: the modules to load at start, in this order (the driver chooses
 	 * them: every module the training runs needed, or those of the program's family);
 	 * copied by the policy's init. */
@@ -130,6 +144,7 @@ struct pml_policy {
 extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
 extern const struct pml_policy_ops pml_policy_markov;
+extern const struct pml_policy_ops pml_policy_lstm;
 extern const struct pml_policy_ops pml_policy_load_all;
 extern const struct pml_policy_ops pml_policy_static;
 extern const struct pml_policy_ops pml_policy_oracle;

@@ -1,0 +1,373 @@
+/* The lstm policy: prefetch what a learned model of the program's behaviour says it is
+ * about to need.
+ *
+ * The question a prefetcher must answer is "which module will this program need, and
+ * when?". The markov policy answers it from the needs alone; this one reads everything the
+ * tracer sees, earliest first: the submitted command line and script text (the prior, fed
+ * before the program runs), then every record of the run as tokens (model/features.h:
+ * executed programs and their arguments, sockets, paths, mounts, netlink link kinds, the
+ * libraries mapped, earlier needs). A predictor (model/predictor.h: an LSTM, or the n-gram
+ * baseline over the same tokens) turns the stream into, for every module it knows, the
+ * probability that the program needs it within the model's horizon (2 s by default: the
+ * labels it was trained on say what "soon" means, in ms of the trace clock).
+ *
+ * The approximations, and what they cost:
+ *  - a prefetch is asked for once, when a module's probability first crosses the
+ *    threshold: the earliest confident signal wins, because a prefetch pays only if it
+ *    completes before the need (loads take 10-600 ms here). Candidates are handed out most
+ *    probable first; the horizon's half goes to the resource manager as the expected lead
+ *    time (the model says "within the horizon", not when), so a tight budget refuses by
+ *    confidence and cost, not by a promise of timing the model cannot make;
+ *  - the model was trained on reactive runs, where every need shows as a module_request
+ *    and module_load records; live, a module this policy prefetched is never requested,
+ *    so those tokens are missing and the stream drifts from what the model saw. Replay of
+ *    reactive traces (sim) has no such drift. A run the model never saw the like of gets
+ *    low probabilities everywhere and simply runs reactively: a miss is a stall, as under
+ *    Linux as shipped, never an error;
+ *  - a module never seen needed in training has no output: it is always left to the
+ *    reactive path.
+ * A prediction that was wrong costs memory and exposure until it is taken back: a module
+ * this policy loaded, not used since (no need for it, refcount and holders never seen
+ * above 0), loaded for idle_seconds (default twice the horizon) and no longer predicted
+ * (below the threshold now) is unloaded; the report counts it as a wasted load. It is
+ * asked for again only after its probability has fallen below 0.8 x threshold and crossed
+ * again (hysteresis: no load/unload cycling on a probability that hovers). Modules the
+ * program really needed stay, as under reactive.
+ *
+ * Cost per event: the features (a table read for a plain system call) and one predictor
+ * step (tests/model/bench-predictor.c measures both). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/features.h"
+#include "model/predictor.h"
+#include "policy/needs-model.h"
+#include "policy/policy.h"
+#include "util/log.h"
+#include "util/modname.h"
+
+#define HYSTERESIS 0.8f
+
+struct lstm_mod {
+	bool needed;	/* used by the program (first use seen), or base */
+	bool loaded;
+	bool asked;	/* a prefetch was asked for and not taken back */
+	bool armed;	/* may be asked for (probability fell below the hysteresis since) */
+	bool predicted; /* loaded by a prediction ... */
+	bool used;	/* ... and used since */
+	bool queued;	/* in cands */
+	uint64_t loaded_at;
+	float p_ask;
+	int32_t by_token; /* the token whose step crossed the threshold */
+};
+
+struct lstm_state {
+	struct pml_predictor *p;
+	bool own_p;
+	struct pml_vocab *vocab;
+	struct pml_feat_encoder *enc;
+	float *probs; /* [M] */
+	struct lstm_mod *mods; /* [M] */
+	int *cands;	       /* [M] module indices asked for, not yet handed out */
+	int n_cands;
+	float thr;
+	double horizon_ms;
+	uint64_t events, tokens;
+};
+
+/* The model's index of module (names spelt either way), -1 when it has none. The model's
+ * module list is sorted (model/corpus.h), so a binary search; a list that is not falls
+ * back to a scan. */
+static int mod_index(const struct lstm_state *s, const char *module)
+{
+	const char *const *mods = s->p->modules;
+	int lo = 0, hi = s->p->n_modules - 1;
+	char name[64];
+
+	if (!module || !mods)
+		return -1;
+	pml_module_name_normalize(module, name);
+	while (lo <= hi) {
+		int mid = (lo + hi) / 2, d = strcmp(mods[mid], name);
+
+		if (!d)
+			return mid;
+		if (d < 0)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	for (int i = 0; i < s->p->n_modules; i++)
+		if (pml_module_name_eq(mods[i], name))
+			return i;
+	return -1;
+}
+
+static void scan(struct lstm_state *s, int32_t token)
+{
+	for (int m = 0; m < s->p->n_modules; m++) {
+		struct lstm_mod *md = &s->mods[m];
+		float q = s->probs[m];
+
+		if (q < s->thr * HYSTERESIS)
+			md->armed = true;
+		if (q < s->thr || !md->armed || md->needed || md->loaded || md->asked)
+			continue;
+		md->asked = true;
+		md->armed = false;
+		md->p_ask = q;
+		md->by_token = token;
+		if (!md->queued) {
+			md->queued = true;
+			s->cands[s->n_cands++] = m;
+		}
+	}
+}
+
+static void feed(struct lstm_state *s, const int32_t *ids, int n)
+{
+	for (int i = 0; i < n; i++) {
+		pml_predictor_observe(s->p, ids[i], s->probs);
+		s->tokens++;
+		scan(s, ids[i]);
+	}
+}
+
+static void lstm_free(struct pml_policy *pol)
+{
+	struct lstm_state *s = pol->priv;
+
+	if (!s)
+		return;
+	if (s->own_p)
+		pml_predictor_free(s->p);
+	pml_feat_encoder_free(s->enc);
+	pml_vocab_free(s->vocab);
+	free(s->probs);
+	free(s->mods);
+	free(s->cands);
+	free(s);
+	pol->priv = NULL;
+}
+
+static int lstm_init(struct pml_policy *pol)
+{
+	const struct pml_policy_config *cfg = &pol->cfg;
+	struct lstm_state *s = calloc(1, sizeof(*s));
+	int32_t *prior = NULL;
+	int r, n;
+
+	if (!s)
+		return -ENOMEM;
+	pol->priv = s;
+	if (cfg->predictor) {
+		s->p = cfg->predictor;
+		pml_predictor_reset(s->p);
+	} else if (cfg->model_path) {
+		r = pml_predictor_open(cfg->model_path, cfg->kernel_release, 0, &s->p);
+		if (r < 0)
+			goto fail; /* the loader logged why */
+		s->own_p = true;
+	} else {
+		pml_err("lstm policy: no model (a model file: pml train)");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (!s->p->vocab || !s->p->modules || s->p->n_modules <= 0) {
+		pml_err("lstm policy: the predictor has no vocabulary or module list");
+		r = -EINVAL;
+		goto fail;
+	}
+	if (s->p->file && s->p->file->features_version != PML_FEAT_VERSION) {
+		pml_err("%s: made with token scheme %u, this pml has %d: retrain it (pml train)",
+			cfg->model_path ? cfg->model_path : "model",
+			s->p->file->features_version, PML_FEAT_VERSION);
+		r = -EPROTONOSUPPORT;
+		goto fail;
+	}
+	r = pml_vocab_from_strings(s->p->vocab, (size_t)s->p->n_tokens, &s->vocab);
+	if (r < 0) {
+		pml_err("lstm policy: the model's vocabulary is malformed");
+		goto fail;
+	}
+	s->enc = pml_feat_encoder_new(s->vocab);
+	s->probs = calloc(s->p->n_modules, sizeof(float));
+	s->mods = calloc(s->p->n_modules, sizeof(*s->mods));
+	s->cands = calloc(s->p->n_modules, sizeof(int));
+	prior = malloc(PML_FEAT_MAX_PRIOR * sizeof(int32_t));
+	if (!s->enc || !s->probs || !s->mods || !s->cands || !prior) {
+		r = -ENOMEM;
+		goto fail;
+	}
+	for (int m = 0; m < s->p->n_modules; m++)
+		s->mods[m].armed = true;
+	s->thr = cfg->threshold > 0 ? (float)cfg->threshold
+		 : s->p->file && s->p->file->threshold > 0 ? s->p->file->threshold
+							    : 0.5f;
+	pol->cfg.threshold = s->thr;
+	s->horizon_ms = s->p->horizon_ms ? s->p->horizon_ms : 2000;
+	if (pol->cfg.idle_seconds <= 0)
+		pol->cfg.idle_seconds = 2 * s->horizon_ms / 1e3;
+	/* the prior: before the program runs, what it was told to do */
+	n = pml_feat_encode_prior(s->vocab, cfg->prior_command, cfg->prior_script, prior,
+				  PML_FEAT_MAX_PRIOR);
+	feed(s, prior, n);
+	free(prior);
+	return 0;
+fail:
+	free(prior);
+	lstm_free(pol);
+	return r;
+}
+
+static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
+{
+	struct lstm_state *s = pol->priv;
+	struct lstm_mod *md;
+	int m;
+
+	if (ev->kind == PML_POL_TRACE) {
+		int32_t ids[PML_FEAT_MAX_TOKENS];
+
+		if (!ev->tev)
+			return;
+		s->events++;
+		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
+		return;
+	}
+	m = mod_index(s, ev->module);
+	if (m < 0)
+		return;
+	md = &s->mods[m];
+	switch (ev->kind) {
+	case PML_POL_BASE:
+		md->needed = md->loaded = true;
+		break;
+	case PML_POL_REQUEST:
+	case PML_POL_NEED:
+		md->needed = true;
+		if (md->predicted)
+			md->used = true;
+		break;
+	case PML_POL_LOAD:
+		if (ev->predicted) {
+			if (!md->loaded && !md->needed) {
+				md->predicted = true;
+				md->loaded_at = ev->t_ns;
+			}
+		} else if (!md->asked) {
+			md->needed = true; /* loaded by someone else: the program uses it */
+		}
+		md->loaded = true;
+		break;
+	case PML_POL_UNLOAD:
+		md->loaded = md->predicted = md->used = md->asked = false;
+		break;
+	case PML_POL_BUSY:
+		md->loaded_at = ev->t_ns;
+		break;
+	case PML_POL_TRACE:
+		break;
+	}
+}
+
+static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
+				       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pml_module_name_eq(name, mods[i].name))
+			return &mods[i];
+	return NULL;
+}
+
+static int by_p(const void *a, const void *b, void *ctx)
+{
+	const struct lstm_state *s = ctx;
+	float x = s->mods[*(const int *)a].p_ask, y = s->mods[*(const int *)b].p_ask;
+
+	if (x != y)
+		return x > y ? -1 : 1;
+	return *(const int *)a - *(const int *)b;
+}
+
+static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, size_t n,
+		       struct pml_action *out, size_t max)
+{
+	struct lstm_state *s = pol->priv;
+	uint64_t now = pml_policy_now(pol);
+	size_t k = 0;
+	int c, kept = 0;
+
+	/* Prefetches first, most probable first: what the program may be about to wait for. */
+	qsort_r(s->cands, s->n_cands, sizeof(int), by_p, s);
+	for (c = 0; c < s->n_cands; c++) {
+		int m = s->cands[c];
+		struct lstm_mod *md = &s->mods[m];
+		const char *name = s->p->modules[m];
+		const char *tok = pml_vocab_token(s->vocab, md->by_token);
+		struct pml_action *a;
+
+		if (k >= max) {
+			s->cands[kept++] = m; /* no room: next time */
+			continue;
+		}
+		md->queued = false;
+		if (!md->asked || md->loaded || md->needed || in_set(mods, n, name))
+			continue;
+		a = &out[k++];
+		a->kind = PML_ACT_LOAD;
+		snprintf(a->module, sizeof(a->module), "%s", name);
+		/* (a long token is cut, on purpose) */
+		if (snprintf(a->reason, sizeof(a->reason), "lstm: p %.2f at %s", md->p_ask,
+			     tok ? tok : "?") < 0)
+			a->reason[0] = '\0';
+		a->confidence = md->p_ask;
+		a->lead_ms = s->horizon_ms / 2;
+		a->bytes = -1;
+		a->load_ms = -1;
+		if (pol->cfg.needs_model)
+			pml_needs_model_cost(pol->cfg.needs_model, name, &a->bytes, &a->load_ms);
+	}
+	s->n_cands = kept;
+
+	/* Then the mistakes: predicted, never used, idle past the deadline, no longer
+	 * predicted. */
+	for (int m = 0; m < s->p->n_modules && k < max; m++) {
+		struct lstm_mod *md = &s->mods[m];
+		const struct pml_loaded *l;
+		double idle_ms;
+
+		if (!md->predicted || md->used || md->needed)
+			continue;
+		l = in_set(mods, n, s->p->modules[m]);
+		if (!l)
+			continue;
+		if (l->refcnt > 0 || l->n_holders > 0) {
+			md->used = true;
+			continue;
+		}
+		idle_ms = now > md->loaded_at ? (double)(now - md->loaded_at) / 1e6 : 0;
+		if (idle_ms < pol->cfg.idle_seconds * 1e3 || s->probs[m] >= s->thr)
+			continue;
+		out[k].kind = PML_ACT_UNLOAD;
+		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
+		snprintf(out[k].reason, sizeof(out[k].reason),
+			 "lstm: prediction unused for %.1f s (p now %.2f)", idle_ms / 1e3,
+			 s->probs[m]);
+		out[k].confidence = -1;
+		k++;
+	}
+	return (int)k;
+}
+
+const struct pml_policy_ops pml_policy_lstm = {
+	.name = "lstm",
+	.summary = "reactive, plus prefetch of what a model of the program's behaviour "
+		   "(pml train) predicts within its horizon; unused prefetches are unloaded",
+	.init = lstm_init,
+	.observe = lstm_observe,
+	.decide = lstm_decide,
+	.free = lstm_free,
+};

@@ -1,0 +1,303 @@
+/* The lstm policy over a real guest trace (tests/fixtures/trace/guest-acceptance.bin),
+ * replayed with an injected clock by a small driver written here (loads and unloads
+ * applied at once): a model trained on the run (an LSTM with a 200 ms horizon, and the
+ * token n-gram) must prefetch sctp, vfat and vxlan before the kernel asks for them; a
+ * prefetch never used is taken back once idle and no longer predicted; a model of another
+ * kernel series, one of another token scheme and no model at all are refused. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "model/train.h"
+#include "policy/policy.h"
+#include "trace/trace-file.h"
+#include "unit.h"
+#include "util/log.h"
+
+static char fixtures[512], trace[1024];
+static uint64_t fake_now;
+
+static uint64_t fake_clock(void *data)
+{
+	return *(uint64_t *)data;
+}
+
+static const struct pml_clock clock = {fake_clock, &fake_now};
+
+/* Train a model on the fixture run (horizon 200 ms) into path: an LSTM or a Markov. */
+static void train_model(const char *path, bool markov)
+{
+	struct pml_corpus_src src[3];
+	struct pml_corpus_opts co = {.min_docs = 1, .horizon_ms = 200};
+	struct pml_corpus *c = NULL;
+	struct pml_model_meta meta;
+	const char **vocab = NULL;
+
+	for (int i = 0; i < 3; i++)
+		src[i] = (struct pml_corpus_src){.trace = trace, .split = PML_SPLIT_TRAIN};
+	CHECK(pml_corpus_build(src, 3, &co, &c) == 0);
+	if (!c)
+		return;
+	CHECK(pml_corpus_meta(c, NULL, &meta, &vocab) == 0);
+	meta.threshold = 0.5f;
+	if (markov) {
+		struct pml_markov *mk = NULL;
+
+		CHECK(pml_train_markov(c, 1, 0.05f, 0, &mk) == 0);
+		CHECK(mk && pml_markov_save(mk, path, &meta) == 0);
+		pml_markov_free(mk);
+	} else {
+		struct pml_lstm_config cfg = {.vocab = (int)pml_vocab_size(c->vocab), .embed = 16,
+					      .hidden = 32, .layers = 1, .modules = c->n_modules};
+		struct pml_train_opts o = {.batch = 3, .window = 32, .epochs = 30, .lr = 2e-2f,
+					   .pos_weight = 4, .seed = 1};
+		struct pml_lstm *m = pml_lstm_new(&cfg);
+
+		pml_lstm_init_params(m, 1);
+		CHECK(pml_train_lstm(c, m, &o, NULL) == 0);
+		CHECK(pml_lstm_save(m, path, &meta) == 0);
+		pml_lstm_free(m);
+	}
+	free(vocab);
+	pml_corpus_free(c);
+}
+
+struct driver {
+	struct pml_policy *pol;
+	struct pml_loaded loaded[64];
+	size_t n;
+	/* first prefetch time per module name, and wasted unloads */
+	char pre_name[32][64];
+	uint64_t pre_t[32];
+	int n_pre, unloads;
+	char unloaded[32][64];
+};
+
+static struct pml_loaded *find_loaded(struct driver *d, const char *name)
+{
+	for (size_t i = 0; i < d->n; i++)
+		if (!strcmp(d->loaded[i].name, name))
+			return &d->loaded[i];
+	return NULL;
+}
+
+static void ev(struct driver *d, enum pml_pol_event_kind kind, const char *module,
+	       bool predicted, const struct pml_tev_hdr *tev)
+{
+	struct pml_pol_event e = {.kind = kind, .t_ns = fake_now, .module = module, .bytes = -1,
+				  .predicted = predicted, .tev = tev};
+
+	pml_policy_observe(d->pol, &e);
+}
+
+static void decide(struct driver *d)
+{
+	struct pml_action act[16];
+	int n = pml_policy_decide(d->pol, d->loaded, d->n, act, 16);
+
+	CHECK(n >= 0);
+	for (int i = 0; i < n; i++) {
+		if (act[i].kind == PML_ACT_LOAD) {
+			CHECK(act[i].confidence >= 0.5 && act[i].confidence <= 1.0);
+			CHECK(act[i].lead_ms > 0);
+			CHECK(!strncmp(act[i].reason, "lstm: p ", 8));
+			CHECK(!find_loaded(d, act[i].module));
+			if (d->n_pre < 32) {
+				snprintf(d->pre_name[d->n_pre], 64, "%s", act[i].module);
+				d->pre_t[d->n_pre++] = fake_now;
+			}
+			snprintf(d->loaded[d->n].name, 64, "%s", act[i].module);
+			d->loaded[d->n].refcnt = 0;
+			d->n++;
+			ev(d, PML_POL_LOAD, act[i].module, true, NULL);
+		} else {
+			struct pml_loaded *l = find_loaded(d, act[i].module);
+
+			CHECK(l != NULL);
+			if (!l)
+				continue;
+			*l = d->loaded[--d->n];
+			snprintf(d->unloaded[d->unloads++ % 32], 64, "%s", act[i].module);
+			ev(d, PML_POL_UNLOAD, act[i].module, false, NULL);
+		}
+	}
+}
+
+/* Replay records [from, to) of the trace (to < 0: all) through the policy. A module_load
+ * record of a module already loaded (prefetched) is its need; of another, a load by the
+ * program's modprobe. Returns the time each need's request came (by the loaded module:
+ * the first request before its load). */
+static void replay(struct driver *d, long from, long to, char (*req_mod)[64], uint64_t *req_t,
+		   int *n_req)
+{
+	struct pml_trace_reader *r = NULL;
+	const struct pml_tev_hdr *e;
+	uint64_t last_req = 0;
+	long k = 0;
+
+	CHECK(pml_trace_reader_open(trace, &r) == 0);
+	while (r && pml_trace_reader_next(r, &e) > 0) {
+		const struct pml_tev_module *mr = (const void *)e;
+
+		if (k++ < from)
+			continue;
+		if (to >= 0 && k > to)
+			break;
+		fake_now = e->t_ns;
+		ev(d, PML_POL_TRACE, NULL, false, e);
+		if (e->kind == PML_TEV_MOD_REQUEST)
+			last_req = e->t_ns;
+		if (e->kind == PML_TEV_MOD_LOAD) {
+			if (n_req && *n_req < 32) {
+				snprintf(req_mod[*n_req], 64, "%s", mr->name);
+				req_t[(*n_req)++] = last_req;
+			}
+			if (find_loaded(d, mr->name)) {
+				ev(d, PML_POL_NEED, mr->name, false, NULL);
+			} else {
+				snprintf(d->loaded[d->n++].name, 64, "%s", mr->name);
+				ev(d, PML_POL_LOAD, mr->name, false, NULL);
+			}
+		}
+		decide(d);
+	}
+	pml_trace_reader_free(r);
+}
+
+static uint64_t prefetched_at(const struct driver *d, const char *m)
+{
+	for (int i = 0; i < d->n_pre; i++)
+		if (!strcmp(d->pre_name[i], m))
+			return d->pre_t[i];
+	return 0;
+}
+
+static uint64_t requested_at(char (*mods)[64], const uint64_t *t, int n, const char *m)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(mods[i], m))
+			return t[i];
+	return 0;
+}
+
+static void test_prefetch(const char *model, const char *label)
+{
+	struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
+					.kernel_release = "6.1.0-56-amd64",
+					.prior_command = "sh ./acceptance.sh"};
+	struct driver d = {0};
+	char mods[32][64];
+	uint64_t t[32];
+	int n = 0;
+	const char *want[] = {"sctp", "vfat", "vxlan"};
+
+	CHECK(pml_policy_new("lstm", &cfg, &d.pol) == 0);
+	if (!d.pol)
+		return;
+	replay(&d, 0, -1, mods, t, &n);
+	printf("%s: %d prefetches:", label, d.n_pre);
+	for (int i = 0; i < d.n_pre; i++)
+		printf(" %s", d.pre_name[i]);
+	printf("\n");
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
+		uint64_t p = prefetched_at(&d, want[i]), q = requested_at(mods, t, n, want[i]);
+
+		printf("  %s: prefetched %.3f s, requested %.3f s: lead %.0f ms\n", want[i],
+		       p / 1e9, q / 1e9, ((double)q - (double)p) / 1e6);
+		CHECK(p > 0 && q > 0 && p <= q);
+	}
+	/* what is loaded at the end was all used: nothing to take back, even much later (a
+	 * prefetch taken back on the way, idle and no longer predicted, came back when
+	 * predicted again) */
+	n = d.unloads;
+	fake_now += 60ull * 1000000000;
+	decide(&d);
+	CHECK(d.unloads == n);
+	pml_policy_free(d.pol);
+}
+
+/* A prediction with no need after it: the socket call predicts sctp; the run is then cut
+ * and its last records (exits: sctp no longer predicted) come; once idle it goes. */
+static void test_take_back(const char *model)
+{
+	struct pml_policy_config cfg = {.clock = &clock, .model_path = model, .idle_seconds = 3};
+	struct driver d = {0};
+
+	CHECK(pml_policy_new("lstm", &cfg, &d.pol) == 0);
+	if (!d.pol)
+		return;
+	/* up to the socket call (record 241 of the dump) */
+	replay(&d, 0, 241, NULL, NULL, NULL);
+	CHECK(prefetched_at(&d, "sctp") > 0);
+	CHECK(find_loaded(&d, "sctp") != NULL);
+	/* not yet: idle 1 s */
+	replay(&d, 1150, -1, NULL, NULL, NULL);
+	fake_now += 1000000000ull;
+	decide(&d);
+	CHECK(find_loaded(&d, "sctp") != NULL && d.unloads == 0);
+	/* idle past 3 s: taken back, except what something holds (in use: kept for good) */
+	CHECK(find_loaded(&d, "libcrc32c") != NULL);
+	if (find_loaded(&d, "libcrc32c"))
+		find_loaded(&d, "libcrc32c")->n_holders = 1;
+	fake_now += 10000000000ull;
+	decide(&d);
+	printf("take back: %d unloads\n", d.unloads);
+	CHECK(d.unloads > 0 && !find_loaded(&d, "sctp"));
+	CHECK(find_loaded(&d, "libcrc32c") != NULL);
+	if (find_loaded(&d, "libcrc32c"))
+		find_loaded(&d, "libcrc32c")->n_holders = 0;
+	fake_now += 10000000000ull;
+	decide(&d);
+	CHECK(find_loaded(&d, "libcrc32c") != NULL);
+	pml_policy_free(d.pol);
+}
+
+static void test_refusals(const char *model)
+{
+	struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
+					.kernel_release = "6.6.0-1-amd64"};
+	struct pml_policy *p = NULL;
+	char old[1024];
+
+	CHECK(pml_policy_new("lstm", &cfg, &p) == -EXDEV && !p);
+	cfg.kernel_release = "6.1.0-50-amd64"; /* the same series: a warning */
+	CHECK(pml_policy_new("lstm", &cfg, &p) == 0 && p);
+	pml_policy_free(p);
+	p = NULL;
+	/* a model of before the token scheme (format version 1, no features version) */
+	snprintf(old, sizeof(old), "%s/model/tiny-lstm.pml", fixtures);
+	cfg.model_path = old;
+	cfg.kernel_release = NULL;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == -EPROTONOSUPPORT && !p);
+	cfg.model_path = NULL;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == -EINVAL && !p);
+	cfg.model_path = "/nonexistent/model.pml";
+	CHECK(pml_policy_new("lstm", &cfg, &p) == -ENOENT && !p);
+	CHECK(pml_policy_find("lstm") == &pml_policy_lstm);
+}
+
+int main(void)
+{
+	const char *fx = getenv("PML_TEST_FIXTURES");
+	char lstm[] = "/tmp/pml-test-lstm-XXXXXX", markov[] = "/tmp/pml-test-markov-XXXXXX";
+	int fd;
+
+	pml_set_log_fn(NULL, NULL);
+	snprintf(fixtures, sizeof(fixtures), "%s", fx ? fx : "tests/fixtures");
+	snprintf(trace, sizeof(trace), "%s/trace/guest-acceptance.bin", fixtures);
+	fd = mkstemp(lstm);
+	close(fd);
+	fd = mkstemp(markov);
+	close(fd);
+	train_model(lstm, false);
+	train_model(markov, true);
+	test_prefetch(lstm, "lstm");
+	test_prefetch(markov, "markov tokens");
+	test_take_back(markov);
+	test_refusals(lstm);
+	unlink(lstm);
+	unlink(markov);
+	return unit_done("policy-lstm");
+}
