@@ -49,6 +49,7 @@ static void usage(FILE *f)
 		"  --workloads DIR     scenario scripts for the prior (default: workloads)\n"
 		"  --no-prior          leave the command line and script out of the input\n"
 		"  --order N           markov: context length 1..3 (default 2)\n"
+		"  --buckets N         markov: hashed contexts per order above 1 (default 4096)\n"
 		"  --eval MODEL        judge MODEL on --split (default test) and exit\n"
 		"  --split NAME        val or test (--eval), or train\n"
 		"  --threshold P       probability that counts as a prediction (default: the\n"
@@ -61,7 +62,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *dataset, *out, *kind, *resume, *workloads, *eval, *tokens, *script;
-	int hidden, embed, layers, order, min_docs, split;
+	int hidden, embed, layers, order, buckets, min_docs, split;
 	uint32_t horizon_ms;
 	float threshold;
 	bool no_prior, quiet;
@@ -400,7 +401,7 @@ static int do_train(struct opts *o)
 	if (resume_mf)
 		meta.train_flags = resume_mf->train_flags;
 	if (markov) {
-		r = pml_train_markov(c, o->order, 2.0f, 1 << 16, &mk);
+		r = pml_train_markov(c, o->order, 2.0f, o->buckets, &mk);
 		if (r < 0) {
 			fprintf(stderr, "pml: train: markov: %s\n", strerror(-r));
 			goto out;
@@ -506,7 +507,7 @@ int cmd_train(int argc, char **argv)
 	enum {
 		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
-		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
+		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
 		O_TOKENS, O_SCRIPT,
 	};
 	static const struct option lopts[] = {
@@ -530,6 +531,7 @@ int cmd_train(int argc, char **argv)
 		{"workloads", required_argument, NULL, O_WORKLOADS},
 		{"no-prior", no_argument, NULL, O_NOPRIOR},
 		{"order", required_argument, NULL, O_ORDER},
+		{"buckets", required_argument, NULL, O_BUCKETS},
 		{"eval", required_argument, NULL, O_EVAL},
 		{"split", required_argument, NULL, O_SPLIT},
 		{"threshold", required_argument, NULL, O_THRESHOLD},
@@ -539,7 +541,7 @@ int cmd_train(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2,
+	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2, .buckets = 4096,
 			 .split = PML_SPLIT_TEST, .horizon_ms = PML_CORPUS_HORIZON_MS,
 			 .min_docs = 3, .workloads = "workloads", .t = {.seed = 1, .threads = 1}};
 	bool split_set = false;
@@ -609,6 +611,7 @@ int cmd_train(int argc, char **argv)
 			case O_HORIZON: o.horizon_ms = (uint32_t)v; break;
 			case O_MINDOCS: o.min_docs = (int)v; break;
 			case O_ORDER: o.order = (int)v; ok = v <= 3; break;
+			case O_BUCKETS: o.buckets = (int)v; ok = v <= (1 << 22); break;
 			}
 			break;
 		}
