@@ -1,13 +1,19 @@
 /* Predictor cost per event (streaming inference), the number DESIGN.md's "overhead" asks
  * for: feeds a fixed pseudo-random token stream through each predictor behind the
- * predictor interface and prints CPU ns/event (best of 5 runs). Not a test: timing depends on
- * the machine; run tests/model/bench.sh.
- *   bench-predictor [EVENTS]   (default 200000) */
+ * predictor interface and prints CPU ns/event (best of 5 runs); then the whole path the
+ * lstm policy runs per trace record (features -> token ids -> predictor steps) over a
+ * real trace, per record and per token, with a model file's predictor when one is given
+ * (else an untrained LSTM of the shipped size). Not a test: timing depends on the machine;
+ * run tests/model/bench.sh.
+ *   bench-predictor [EVENTS [TRACE [MODEL]]]   (default 200000 events, no trace) */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
+#include "model/features.h"
 #include "model/predictor.h"
+#include "trace/trace-file.h"
 
 /* CPU time of this thread: on a shared machine the wall clock also counts the other
  * processes' turns; the best of 5 runs then removes most cache disturbance. */
@@ -38,6 +44,140 @@ static double bench(const char *label, struct pml_predictor *p, const int32_t *t
 	printf("%-44s %8.1f ns/event  (checksum %.3f)\n", label, best / n * 1e9, sink);
 	free(probs);
 	return best / n * 1e9;
+}
+
+/* The records of a trace, copied (the reader's are valid one at a time). */
+static char *load_trace(const char *path, size_t *ret_n, size_t *ret_bytes)
+{
+	struct pml_trace_reader *r = NULL;
+	const struct pml_tev_hdr *e;
+	size_t len = 0, cap = 1 << 20, n = 0;
+	char *buf = malloc(cap);
+
+	if (pml_trace_reader_open(path, &r) < 0) {
+		fprintf(stderr, "bench-predictor: %s: cannot read\n", path);
+		exit(1);
+	}
+	while (pml_trace_reader_next(r, &e) > 0) {
+		if (len + e->size > cap)
+			buf = realloc(buf, cap *= 2);
+		memcpy(buf + len, e, e->size);
+		len += e->size;
+		n++;
+	}
+	pml_trace_reader_free(r);
+	*ret_n = n;
+	*ret_bytes = len;
+	return buf;
+}
+
+/* features + predictor per record of the trace: best of 5 passes of `reps` runs each */
+static void bench_path(const char *label, const char *recs, size_t bytes, size_t n_recs,
+		       const struct pml_vocab *v, struct pml_predictor *p, int reps)
+{
+	struct pml_feat_encoder *enc = pml_feat_encoder_new(v);
+	float *probs = malloc(sizeof(float) * p->n_modules);
+	double best = 1e9, best_feat = 1e9, sink = 0;
+	uint64_t toks = 0;
+
+	for (int pass = 0; pass < 5; pass++) {
+		double t0 = now();
+
+		toks = 0;
+		for (int k = 0; k < reps; k++) {
+			pml_feat_encoder_reset(enc);
+			pml_predictor_reset(p);
+			for (size_t off = 0; off < bytes;) {
+				const struct pml_tev_hdr *e = (const void *)(recs + off);
+				int32_t ids[PML_FEAT_MAX_TOKENS];
+				int n = pml_feat_encode_record(enc, e, ids);
+
+				for (int i = 0; i < n; i++) {
+					pml_predictor_observe(p, ids[i], probs);
+					sink += probs[0];
+				}
+				toks += n;
+				off += e->size;
+			}
+		}
+		if (now() - t0 < best)
+			best = now() - t0;
+		/* the features alone */
+		t0 = now();
+		for (int k = 0; k < reps; k++) {
+			pml_feat_encoder_reset(enc);
+			for (size_t off = 0; off < bytes;) {
+				const struct pml_tev_hdr *e = (const void *)(recs + off);
+				int32_t ids[PML_FEAT_MAX_TOKENS];
+
+				sink += pml_feat_encode_record(enc, e, ids);
+				off += e->size;
+			}
+		}
+		if (now() - t0 < best_feat)
+			best_feat = now() - t0;
+	}
+	printf("%-44s %8.1f ns/record, %7.1f ns/token (%.2f tokens/record); features alone "
+	       "%.1f ns/record  (checksum %.1f)\n",
+	       label, best / (n_recs * reps) * 1e9, best / toks * 1e9, (double)toks / (n_recs * reps),
+	       best_feat / (n_recs * reps) * 1e9, sink);
+	free(probs);
+	pml_feat_encoder_free(enc);
+}
+
+static void bench_trace(const char *trace, const char *model)
+{
+	size_t n_recs, bytes;
+	char *recs = load_trace(trace, &n_recs, &bytes);
+	struct pml_predictor *p = NULL;
+	struct pml_vocab *v = NULL;
+	char label[160];
+	int reps = (int)(200000 / (n_recs ? n_recs : 1)) + 1;
+
+	if (model) {
+		if (pml_predictor_open(model, NULL, 0, &p) < 0 ||
+		    pml_vocab_from_strings(p->vocab, (size_t)p->n_tokens, &v) < 0) {
+			fprintf(stderr, "bench-predictor: %s: cannot open\n", model);
+			exit(1);
+		}
+		snprintf(label, sizeof(label), "trace path, %s %s (V%d M%d)", p->ops->name,
+			 strrchr(model, '/') ? strrchr(model, '/') + 1 : model, p->n_tokens,
+			 p->n_modules);
+		bench_path(label, recs, bytes, n_recs, v, p, reps);
+		pml_predictor_free(p);
+		pml_vocab_free(v);
+	} else {
+		/* the trace's own vocabulary, an untrained LSTM of the shipped size */
+		struct pml_vocab *cnt = pml_vocab_new();
+		struct pml_features *f = pml_features_new();
+		struct pml_feat_tokens t;
+		static const int Hs[] = {32, 48, 64};
+
+		for (size_t off = 0; off < bytes;) {
+			const struct pml_tev_hdr *e = (const void *)(recs + off);
+
+			pml_features_record(f, e, &t);
+			for (int i = 0; i < t.n; i++)
+				pml_vocab_count(cnt, t.tok[i], 0);
+			off += e->size;
+		}
+		pml_vocab_prune(cnt, 1, 0, &v);
+		for (size_t h = 0; h < sizeof(Hs) / sizeof(Hs[0]); h++) {
+			struct pml_lstm_config cfg = {.vocab = (int)pml_vocab_size(v), .embed = 32,
+						      .hidden = Hs[h], .layers = 1, .modules = 150};
+			struct pml_lstm *m = pml_lstm_new(&cfg);
+
+			pml_lstm_init_params(m, 1);
+			p = pml_lstm_predictor_new(m, true);
+			snprintf(label, sizeof(label), "trace path, lstm E32 H%d L1 M150", Hs[h]);
+			bench_path(label, recs, bytes, n_recs, v, p, reps);
+			pml_predictor_free(p);
+		}
+		pml_vocab_free(v);
+		pml_vocab_free(cnt);
+		pml_features_free(f);
+	}
+	free(recs);
 }
 
 int main(int argc, char **argv)
@@ -90,5 +230,7 @@ int main(int argc, char **argv)
 		free(y);
 	}
 	free(tok);
+	if (argc > 2)
+		bench_trace(argv[2], argc > 3 ? argv[3] : NULL);
 	return 0;
 }
