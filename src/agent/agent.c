@@ -18,6 +18,7 @@
 #include "policy/needs-model.h"
 #include "resource/resource-api.h"
 #include "resource/resource.h"
+#include "trace/tracer.h"
 #include "util/event-log.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -53,6 +54,7 @@ struct pml_agent {
 	char misses[RESOLVE_MAX][64];
 	size_t n_misses;
 	uint64_t miss_since;
+	struct pml_tracer *tracer; /* while the loop runs with trace_root */
 };
 
 #define MISS_HOLD_MAX_NS 2000000000ull
@@ -176,6 +178,9 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	pcfg.clock = cfg->clock;
 	pcfg.needs_model = cfg->needs_model;
 	pcfg.threshold = cfg->threshold;
+	pcfg.model_path = cfg->model_path;
+	pcfg.prior_command = cfg->prior_command;
+	pcfg.prior_script = cfg->prior_script;
 	if (cfg->worker_ld) {
 		r = pml_worker_new(cfg->worker_ld, 0, &a->worker); /* frees it on failure */
 		a->cfg.worker_ld = NULL;
@@ -186,6 +191,7 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	if (r < 0)
 		goto fail;
 	rcfg.budget_mem = cfg->budget_mem;
+	rcfg.cpu_ms_per_s = cfg->budget_cpu;
 	rcfg.pinned_fn = cfg->pinned_fn;
 	rcfg.pinned_data = cfg->pinned_data;
 	rcfg.now_ns = res_clock;
@@ -223,6 +229,7 @@ void pml_agent_free(struct pml_agent *a)
 {
 	if (!a)
 		return;
+	pml_tracer_free(a->tracer);
 	pml_worker_free(a->worker); /* first: it may still be loading */
 	pml_resource_server_free(a->srv);
 	pml_resource_free(a->res);
@@ -282,10 +289,55 @@ static int write_base_file(const char *path, const struct pml_loaded *mods, size
 	return r;
 }
 
+/* The base file of an earlier start: its names into *ret (caller frees). 0, or -errno
+ * when there is none or it cannot be read. */
+static int read_base_file(const char *path, char (**ret)[64], size_t *ret_n)
+{
+	char line[256], (*v)[64] = NULL;
+	size_t n = 0, cap = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return -errno;
+	while (fgets(line, sizeof(line), f)) {
+		char name[64];
+
+		if (sscanf(line, "%63s", name) != 1)
+			continue;
+		if (n == cap) {
+			char (*nv)[64] = realloc(v, (cap ? cap * 2 : 32) * sizeof(*v));
+
+			if (!nv) {
+				free(v);
+				fclose(f);
+				return -ENOMEM;
+			}
+			v = nv;
+			cap = cap ? cap * 2 : 32;
+		}
+		snprintf(v[n++], 64, "%s", name);
+	}
+	fclose(f);
+	*ret = v;
+	*ret_n = n;
+	return 0;
+}
+
+static bool in_list(char (*v)[64], size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pml_module_name_eq(v[i], name))
+			return true;
+	return false;
+}
+
 int pml_agent_start(struct pml_agent *a)
 {
 	uint64_t t = now(a);
 	int64_t total = 0;
+	char (*base)[64] = NULL;
+	size_t n_base = 0, adopted = 0;
+	bool restart;
 	int n, r;
 
 	if (a->pol->ops == &pml_policy_markov)
@@ -307,6 +359,7 @@ int pml_agent_start(struct pml_agent *a)
 				strerror(-n));
 		return n;
 	}
+	restart = a->cfg.base_file && read_base_file(a->cfg.base_file, &base, &n_base) == 0;
 	/* Oldest first, as they were loaded. */
 	for (size_t i = a->n_mods; i-- > 0;) {
 		const struct pml_loaded *m = &a->mods[i];
@@ -314,6 +367,21 @@ int pml_agent_start(struct pml_agent *a)
 		struct pml_pol_event pev = {.kind = PML_POL_BASE, .t_ns = t, .module = m->name,
 					    .bytes = m->bytes};
 
+		if (restart && !in_list(base, n_base, m->name)) {
+			/* loaded since the first start: the program's, managed as such */
+			pml_event_rec_init(&rec, PML_EV_LOAD);
+			rec.t_ns = t;
+			rec.module = m->name;
+			rec.bytes = m->bytes;
+			rec.reason = "restart: loaded before this pmld started, after the base set";
+			append(a, &rec);
+			pev.kind = PML_POL_LOAD;
+			pml_policy_observe(a->pol, &pev);
+			pml_resource_loaded(a->res, m->name, m->bytes, m->refcnt);
+			adopted++;
+			n--;
+			continue;
+		}
 		pml_event_rec_init(&rec, PML_EV_BASE);
 		rec.t_ns = t;
 		rec.module = m->name;
@@ -323,10 +391,14 @@ int pml_agent_start(struct pml_agent *a)
 		pml_resource_set_base(a->res, m->name, m->bytes);
 		total += m->bytes > 0 ? m->bytes : 0;
 	}
-	r = pml_loader_keep_loaded(a->ld);
+	free(base);
+	if (restart)
+		pml_agent_info(a, "restart: base set of %d modules from %s; %zu modules loaded "
+			       "since taken over", n, a->cfg.base_file, adopted);
+	r = restart ? 0 : pml_loader_keep_loaded(a->ld);
 	if (r < 0)
 		pml_agent_error(a, r, "cannot keep the base set in the loader: %s", strerror(-r));
-	if (a->cfg.base_file) {
+	if (a->cfg.base_file && !restart) {
 		r = write_base_file(a->cfg.base_file, a->mods, a->n_mods);
 		if (r < 0)
 			pml_agent_error(a, r, "%s: cannot write the base set: %s",
@@ -504,6 +576,39 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	if (a->worker && (ev->kind == PML_KEV_REQUEST || ev->kind == PML_KEV_LOAD))
 		act_now(a, false);
 	return r;
+}
+
+void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
+{
+	struct pml_pol_event pev = {.kind = PML_POL_TRACE, .t_ns = rec->t_ns, .bytes = -1,
+				    .tev = rec};
+
+	a->stats.trace_records++;
+	pml_policy_observe(a->pol, &pev);
+}
+
+static int on_trace_record(void *data, const struct pml_tev_hdr *rec)
+{
+	pml_agent_trace(data, rec);
+	return 0;
+}
+
+/* Deliver what the tracer has queued; decide once for the batch. */
+static void drain_trace(struct pml_agent *a)
+{
+	int n = pml_tracer_poll(a->tracer, 0);
+	uint64_t dropped;
+
+	if (n < 0 && n != -EINTR)
+		pml_agent_error(a, n, "tracer: %s", strerror(-n));
+	dropped = pml_tracer_dropped(a->tracer);
+	if (dropped > a->stats.trace_dropped) {
+		pml_agent_error(a, -ENOBUFS, "tracer: the kernel dropped %llu records",
+				(unsigned long long)(dropped - a->stats.trace_dropped));
+		a->stats.trace_dropped = dropped;
+	}
+	if (n > 0 && a->worker)
+		act_now(a, false);
 }
 
 static void log_unload(struct pml_agent *a, const struct pml_action *act,
@@ -948,12 +1053,48 @@ static int drain(struct pml_agent *a, struct pml_source *src)
 	return 0;
 }
 
+/* The eBPF tracer on the tree of trace_root and its drain timer in the loop. Returns the
+ * timer's descriptor, or -1 when the tracer could not start (logged: the policy then works
+ * from needs alone, as markov does). */
+static int start_tracer(struct pml_agent *a, int ep, uint32_t tag)
+{
+	struct itimerspec its = {0};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+	unsigned ms = a->cfg.trace_ms ? a->cfg.trace_ms : 20;
+	int r, fd;
+
+	r = pml_tracer_new(0, a->cfg.trace_root, 0, on_trace_record, a, &a->tracer);
+	if (r < 0) {
+		pml_agent_error(a, r, "tracer: cannot follow pid %d: %s; the policy sees needs "
+				"only", a->cfg.trace_root, strerror(-r));
+		a->tracer = NULL;
+		return -1;
+	}
+	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	its.it_interval.tv_sec = ms / 1000;
+	its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
+	its.it_value = its.it_interval;
+	if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0 ||
+	    epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0) {
+		pml_agent_error(a, -errno, "tracer: timer: %s; the policy sees needs only",
+				strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		pml_tracer_free(a->tracer);
+		a->tracer = NULL;
+		return -1;
+	}
+	pml_agent_info(a, "tracer: following the process tree of pid %d, drained every %u ms",
+		       a->cfg.trace_root, ms);
+	return fd;
+}
+
 int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 {
 	struct itimerspec its = {0};
 	struct epoll_event ev = {0};
-	int ep, tfd = -1, r = 0;
-	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE, TAG_WORKER, TAG_SERVER };
+	int ep, tfd = -1, trfd = -1, r = 0;
+	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE, TAG_WORKER, TAG_SERVER, TAG_TRACE };
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
@@ -1007,9 +1148,12 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			pml_agent_error(a, -errno, "resource API: cannot poll: %s",
 					strerror(errno));
 	}
+	if (a->cfg.trace_root > 0)
+		trfd = start_tracer(a, ep, TAG_TRACE);
 	for (;;) {
 		struct epoll_event evs[8];
 		bool stop = false, tick = false, readable = false, done = false, api = false;
+		bool trace = false;
 		int n = epoll_wait(ep, evs, 8, -1);
 
 		if (n < 0 && errno == EINTR)
@@ -1028,8 +1172,18 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				done = true;
 			else if (evs[i].data.u32 == TAG_SERVER)
 				api = true;
+			else if (evs[i].data.u32 == TAG_TRACE)
+				trace = true;
 			else
 				readable = true;
+		}
+		/* The program's behaviour: the records that announce needs come first. */
+		if ((trace || stop) && a->tracer) {
+			uint64_t expirations;
+
+			if (read(trfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
+				pml_dbg("timerfd read: %s", strerror(errno));
+			drain_trace(a);
 		}
 		/* Finished loads first: the policy and the manager must know what is loaded
 		 * before they judge the next event. */
@@ -1061,6 +1215,15 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 		}
 	}
 out:
+	if (a->tracer) {
+		pml_agent_info(a, "tracer: %llu records of the program told to the policy, %llu "
+			       "dropped", (unsigned long long)a->stats.trace_records,
+			       (unsigned long long)a->stats.trace_dropped);
+		pml_tracer_free(a->tracer);
+		a->tracer = NULL;
+	}
+	if (trfd >= 0)
+		close(trfd);
 	if (tfd >= 0)
 		close(tfd);
 	close(ep);

@@ -49,6 +49,20 @@ struct pml_agent_config {
 	/* The load worker's loader, owned by the agent from pml_agent_new() on (freed even
 	 * when it fails); NULL: no worker, loads a policy asks for are refused in the log. */
 	struct pml_loader *worker_ld;
+	/* The resource manager's CPU budget for loading work: load-ms per second (<=0:
+	 * none). */
+	double budget_cpu;
+	/* lstm: the model file (pml train), and the program's command line and script
+	 * text for the prior (each may be NULL). */
+	const char *model_path;
+	const char *prior_command;
+	const char *prior_script;
+	/* The eBPF tracer (src/trace), for policies that read the program's behaviour:
+	 * the process tree to follow (0: no tracer; 1: everything started after pmld,
+	 * which pmld itself is not part of) and how often its ring buffer is drained into
+	 * the policy (0: 20 ms). */
+	int trace_root;
+	unsigned trace_ms;
 };
 
 struct pml_agent;
@@ -61,8 +75,11 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 void pml_agent_free(struct pml_agent *a);
 
 /* Record the start and the base set: every module loaded now gets a base record, goes to
- * the base file, into the loader's keep set and the policy's protected set. Returns the
- * number of base modules, or -errno when the module list cannot be read (logged). */
+ * the base file, into the loader's keep set and the policy's protected set. A restart
+ * (the base file exists: an earlier pmld wrote it) keeps that base set instead, and the
+ * modules loaded since are taken over as the program's (a load record "restart: ...",
+ * told to the policy and the manager), so they are managed, not frozen as base. Returns
+ * the number of base modules, or -errno when the module list cannot be read (logged). */
 int pml_agent_start(struct pml_agent *a);
 
 /* One kernel event: a request/load/unload record (source "tracefs") and the policy's
@@ -84,8 +101,15 @@ int pml_agent_wait_idle(struct pml_agent *a, int timeout_ms);
 /* The resource manager the agent keeps (for tests and the stop record). */
 struct pml_resource *pml_agent_resource(struct pml_agent *a);
 
+/* One record of the program's trace (the eBPF tracer's, or a test's): told to the policy
+ * as PML_POL_TRACE. Decisions follow at the caller's pace (the loop decides once per
+ * drained batch). */
+void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec);
+
 /* The event loop: waits (epoll) on the source (may be NULL: ticks only), a timerfd of
- * tick_ms, the worker's eventfd, the resource API's socket and stop_fd; returns when stop_fd becomes readable (a signalfd for SIGTERM, an
+ * tick_ms, the worker's eventfd, the resource API's socket, with trace_root set the
+ * tracer's drain timer (a tracer that cannot start is logged and the loop goes on without
+ * it: the policy then sees only needs), and stop_fd; returns when stop_fd becomes readable (a signalfd for SIGTERM, an
  * eventfd in tests) without reading it. A source that fails is logged and dropped; the loop
  * goes on. Returns 0, or -errno when the loop itself cannot be set up (logged). */
 int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd);
@@ -115,6 +139,8 @@ struct pml_agent_stats {
 	uint64_t load_failed;
 	uint64_t evictions;
 	uint64_t used;		 /* prefetched modules seen in use */
+	uint64_t trace_records;	 /* records of the program's trace told to the policy */
+	uint64_t trace_dropped;	 /* records the tracer lost (ring buffer full) */
 };
 const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a);
 

@@ -316,7 +316,7 @@ static void test_pinned_dependency(void)
 
 static void test_bad_config(void)
 {
-	struct pml_agent_config cfg = {.policy = "oracle", .log_path = log_path};
+	struct pml_agent_config cfg = {.policy = "no-such-policy", .log_path = log_path};
 	struct pml_loader *ld = NULL;
 	struct pml_agent *a = NULL;
 
@@ -331,6 +331,66 @@ static void test_bad_config(void)
 	pml_loader_free(ld);
 }
 
+/* A restarted pmld keeps the first one's base set (its base file) and manages what was
+ * loaded since, instead of freezing it as base; records of the program's trace reach the
+ * policy and are counted. */
+static void test_restart(void)
+{
+	struct pml_agent_config cfg = {.policy = "idle-unload", .idle_seconds = 5,
+				       .log_path = log_path, .base_file = base_path,
+				       .clock = &clock};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	struct pml_tev_hdr rec = {.t_ns = S(3), .pid = 300, .tid = 300,
+				  .kind = PML_TEV_SYSCALL, .size = sizeof(rec), .nr = 39};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	unlink(base_path);
+	truncate(log_path, 0);
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld)
+		return;
+	CHECK(pml_loader_load(ld, "virtio_blk", 0, NULL) == 0);
+	fake_now = S(1);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 1);
+	CHECK(pml_loader_load(ld, "net-pf-10-proto-132", 0, NULL) == 0);
+	pml_agent_trace(a, &rec);
+	pml_agent_trace(a, &rec);
+	CHECK(pml_agent_stats(a)->trace_records == 2);
+	pml_agent_free(a); /* pmld dies */
+	a = NULL;
+
+	fake_now = S(10);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 1); /* virtio_blk only: sctp is not base */
+	CHECK(tick_at(a, 10.25) == 0);
+	CHECK(tick_at(a, 15.5) == 2);	/* sctp and libcrc32c, idle 5 s since the restart */
+	CHECK(!loaded(ld, "sctp") && loaded(ld, "virtio_blk"));
+	f = fopen(log_path, "r");
+	if (f) {
+		char buf[65536];
+
+		len = fread(buf, 1, sizeof(buf) - 1, f);
+		buf[len] = '\0';
+		text = strdup(buf);
+		fclose(f);
+	}
+	CHECK(text && strstr(text, "restart: base set of 1 modules"));
+	CHECK(text && strstr(text, "restart: loaded before this pmld started"));
+	free(text);
+out:
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(base_path);
+}
+
 int main(void)
 {
 	temp_paths();
@@ -339,5 +399,6 @@ int main(void)
 	test_run();
 	test_pinned_dependency();
 	test_bad_config();
+	test_restart();
 	return unit_done("agent");
 }
