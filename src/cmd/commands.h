@@ -15,6 +15,7 @@ int cmd_train_needs(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 /* Exit statuses shared by the verbs. */
 enum {

@@ -23,6 +23,7 @@ static const struct pml_cmd commands[] = {
 	{"collect", cmd_collect, "run workload scenarios in guests into a trace dataset"},
 	{"dataset", cmd_dataset, "a trace dataset: stats, needs (ground truth), verify"},
 	{"train", cmd_train, "learn the module predictor (LSTM, n-gram) from a trace dataset"},
+	{"eval", cmd_eval, "replay a dataset split through the policies: stalls, footprint"},
 	{"train-needs", cmd_train_needs, "count the markov policy's needs model from run logs"},
 };
 
