@@ -24,6 +24,9 @@
 /* The needs model shipped for markov, in the source tree (trained by pml train-needs on
  * reactive runs of samples/demo.sh and workloads/; see doc/markov.md). */
 #define PML_NEEDS_MODEL_DEFAULT "data/needs-markov-6.1.0-56-amd64.txt"
+/* The lstm policy's model shipped in the source tree (pml train on the dataset's train
+ * split; see doc/model.md). */
+#define PML_LSTM_MODEL_DEFAULT "data/model-lstm-6.1.0-56-amd64.pmlm"
 
 static bool valid_size(const char *s)
 {
@@ -53,12 +56,18 @@ static void usage(FILE *f)
 		"which kernel modules were loaded and unloaded, when and why. CMD's stdout and\n"
 		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
 		"Options:\n"
-		"  --policy NAME        reactive (default: Linux as shipped), idle-unload or\n"
-		"                       markov (prefetch what usually follows a need)\n"
+		"  --policy NAME        reactive (default: Linux as shipped), idle-unload,\n"
+		"                       markov (prefetch what usually follows a need) or lstm\n"
+		"                       (prefetch what the program's behaviour announces, read\n"
+		"                       live by the eBPF tracer)\n"
 		"  --model FILE         markov: the needs model (default: the shipped one,\n"
-		"                       " PML_NEEDS_MODEL_DEFAULT ")\n"
-		"  --threshold P        markov: least probability worth a prefetch (default 0.5)\n"
+		"                       " PML_NEEDS_MODEL_DEFAULT ");\n"
+		"                       lstm: a model of pml train (default: the shipped one,\n"
+		"                       " PML_LSTM_MODEL_DEFAULT ")\n"
+		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
+		"                       lstm the model's)\n"
 		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (K, M, G)\n"
+		"  --budget-cpu MS      load time prefetches may spend per second of the run\n"
 		"  --compare reactive   run CMD again under reactive (a second boot) and print\n"
 		"                       both summaries side by side; --report DIR then holds\n"
 		"                       DIR/policy and DIR/reactive\n"
@@ -173,7 +182,8 @@ static int write_report_dir(const struct pml_report *rep, const struct pml_vm_re
 
 static bool valid_policy(const char *p)
 {
-	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov");
+	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov") ||
+	       !strcmp(p, "lstm");
 }
 
 /* One boot of job: the guest run, its report (window set), --report DIR written.
@@ -252,6 +262,7 @@ int cmd_run(int argc, char **argv)
 		{"model", required_argument, NULL, 'M'},
 		{"threshold", required_argument, NULL, 'T'},
 		{"budget-mem", required_argument, NULL, 'B'},
+		{"budget-cpu", required_argument, NULL, 'U'},
 		{"compare", required_argument, NULL, 'C'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
@@ -283,7 +294,7 @@ int cmd_run(int argc, char **argv)
 			job.policy = optarg;
 			if (!valid_policy(optarg)) {
 				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload, "
-					"markov)\n", optarg);
+					"markov, lstm)\n", optarg);
 				return RUN_EXIT_PML;
 			}
 			break;
@@ -384,6 +395,14 @@ int cmd_run(int argc, char **argv)
 			}
 			job.budget_mem = optarg;
 			break;
+		case 'U':
+			job.budget_cpu = strtod(optarg, &end);
+			if (*end || end == optarg || job.budget_cpu <= 0 || job.budget_cpu > 1000) {
+				fprintf(stderr, "pml: run: --budget-cpu: '%s' is not ms of load time per "
+						"second (0-1000]\n", optarg);
+				return RUN_EXIT_PML;
+			}
+			break;
 		case 'C':
 			if (strcmp(optarg, "reactive")) {
 				fprintf(stderr, "pml: run: --compare: only 'reactive' is known, not "
@@ -435,12 +454,13 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
-	if (!strcmp(job.policy, "markov") && !job.model) {
+	if ((!strcmp(job.policy, "markov") || !strcmp(job.policy, "lstm")) && !job.model) {
 		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
-			 PML_NEEDS_MODEL_DEFAULT);
+			 !strcmp(job.policy, "lstm") ? PML_LSTM_MODEL_DEFAULT :
+						       PML_NEEDS_MODEL_DEFAULT);
 		if (access(model_path, R_OK) < 0) {
-			fprintf(stderr, "pml: run: --policy markov: no --model and the shipped one "
-					"is missing (%s): %s\n", model_path, strerror(errno));
+			fprintf(stderr, "pml: run: --policy %s: no --model and the shipped one is "
+					"missing (%s): %s\n", job.policy, model_path, strerror(errno));
 			return RUN_EXIT_PML;
 		}
 		job.model = model_path;
@@ -489,6 +509,7 @@ int cmd_run(int argc, char **argv)
 		job2.model = NULL;
 		job2.threshold = 0;
 		job2.budget_mem = NULL;
+		job2.budget_cpu = 0;
 		job2.kill_pmld_after = 0;
 		if (report_dir)
 			snprintf(report_sub, sizeof(report_sub), "%s.reactive.tmp", report_dir);

@@ -35,10 +35,21 @@ static void usage(FILE *f)
 		"Usage: pmld [OPTIONS]\n\n"
 		"The pml daemon: records the base module set, watches the kernel's module\n"
 		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
-		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload) or\n"
-		"                       markov (prefetch what usually follows a need; --model)\n"
-		"  --model FILE         markov: the needs model (pml train-needs)\n"
-		"  --threshold P        markov: least probability worth a prefetch (default 0.5)\n"
+		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload),\n"
+		"                       markov (prefetch what usually follows a need; --model) or\n"
+		"                       lstm (prefetch what the program's behaviour announces:\n"
+		"                       --model, and --trace-root for the behaviour)\n"
+		"  --model FILE         markov: the needs model (pml train-needs); lstm: a model\n"
+		"                       file of pml train\n"
+		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
+		"                       lstm the model file's)\n"
+		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
+		"                       give its records to the policy (1: everything started\n"
+		"                       after pmld; pmld itself is never traced)\n"
+		"  --prior-command CMD  lstm: the submitted command line, fed before it runs\n"
+		"  --prior-script FILE  lstm: the submitted script's text, likewise\n"
+		"  --budget-cpu MS      load time predictions may spend per second (ms; default:\n"
+		"                       none)\n"
 		"  --budget-mem SIZE    bytes of non-base modules predictions may fill (K, M, G;\n"
 		"                       default: the policy file's budget-mem, else none)\n"
 		"  --resource-socket PATH  the resource API (default " PML_RESOURCE_SOCKET_DEFAULT
@@ -58,6 +69,27 @@ static void usage(FILE *f)
 		"  -v, --verbose        debug messages on stderr\n"
 		"  -h, --help           this text\n\n"
 		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n");
+}
+
+/* The first max bytes of a text file, NUL-terminated (caller frees); NULL with errno. */
+static char *read_text(const char *path, size_t max)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+
+	if (!f)
+		return NULL;
+	buf = malloc(max + 1);
+	if (!buf) {
+		fclose(f);
+		errno = ENOMEM;
+		return NULL;
+	}
+	n = fread(buf, 1, max, f);
+	buf[n] = '\0';
+	fclose(f);
+	return buf;
 }
 
 /* Before the agent exists: say it on stderr and, when possible, in the log. */
@@ -150,6 +182,10 @@ int main(int argc, char **argv)
 		{"threshold", required_argument, NULL, 'T'},
 		{"budget-mem", required_argument, NULL, 'B'},
 		{"resource-socket", required_argument, NULL, 'S'},
+		{"trace-root", required_argument, NULL, 'R'},
+		{"prior-command", required_argument, NULL, 'C'},
+		{"prior-script", required_argument, NULL, 'P'},
+		{"budget-cpu", required_argument, NULL, 'U'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -157,7 +193,8 @@ int main(int argc, char **argv)
 	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG,
 				       .resource_socket = PML_RESOURCE_SOCKET_DEFAULT};
 	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
-	const char *model_path = NULL;
+	const char *model_path = NULL, *prior_script = NULL;
+	char *script_text = NULL;
 	struct pml_needs_model *model = NULL;
 	bool budget_given = false;
 	struct pml_policy_file *pf = NULL;
@@ -245,6 +282,30 @@ int main(int argc, char **argv)
 		case 'S':
 			cfg.resource_socket = strcmp(optarg, "none") ? optarg : NULL;
 			break;
+		case 'R': {
+			char *end;
+			long v = strtol(optarg, &end, 10);
+
+			if (end == optarg || *end || v < 1 || v > 4194304) {
+				fprintf(stderr, "pmld: --trace-root %s: not a process id\n", optarg);
+				return 2;
+			}
+			cfg.trace_root = (int)v;
+			break;
+		}
+		case 'C':
+			cfg.prior_command = optarg;
+			break;
+		case 'P':
+			prior_script = optarg;
+			break;
+		case 'U':
+			if (parse_double(optarg, &cfg.budget_cpu) < 0 || cfg.budget_cpu <= 0) {
+				fprintf(stderr, "pmld: --budget-cpu %s: want a positive number of ms "
+						"per second\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			pml_set_log_level(PML_LOG_DEBUG);
 			break;
@@ -305,6 +366,21 @@ int main(int argc, char **argv)
 		}
 		cfg.needs_model = model;
 	}
+	if (!strcmp(cfg.policy, "lstm")) {
+		if (!model_path) {
+			early_error(cfg.log_path, -EINVAL, "policy lstm needs --model FILE (a model "
+				    "file of pml train)");
+			goto out;
+		}
+		cfg.model_path = model_path;
+		if (prior_script) {
+			script_text = read_text(prior_script, 65536);
+			if (!script_text)
+				pml_warn("--prior-script %s: %s; no script prior", prior_script,
+					 strerror(errno));
+			cfg.prior_script = script_text;
+		}
+	}
 
 	r = pml_loader_new_kmod(moddir, &ld);
 	if (r < 0) {
@@ -313,7 +389,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The worker's own loader: libkmod contexts are not shared between threads. */
-	if (model && pml_loader_new_kmod(moddir, &cfg.worker_ld) < 0)
+	if ((model || cfg.model_path) && pml_loader_new_kmod(moddir, &cfg.worker_ld) < 0)
 		cfg.worker_ld = NULL;
 	r = pml_agent_new(&cfg, ld, &a);
 	if (r < 0) {
@@ -369,6 +445,7 @@ out:
 	pml_loader_free(ld);
 	pml_policy_file_free(pf);
 	pml_needs_model_free(model);
+	free(script_text);
 	if (sfd >= 0)
 		close(sfd);
 	return status;

@@ -92,14 +92,45 @@ static int read_double(const char *path, double *ret)
 	return r;
 }
 
-/* The job's settings file, sourced by guest-init: only values we produced or checked. */
-static bool shell_safe(const char *s)
+/* The job's settings file, sourced by guest-init: only values we produced or checked
+ * (letters, digits and the characters of extra; paths add '/' and '+'). */
+static bool safe_chars(const char *s, const char *extra)
 {
 	for (; *s; s++)
-		if (!(*s == '-' || *s == '_' || *s == '.' || (*s >= 'a' && *s <= 'z') ||
+		if (!strchr(extra, *s) && !((*s >= 'a' && *s <= 'z') ||
 		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
 			return false;
 	return true;
+}
+
+static bool shell_safe(const char *s)
+{
+	return safe_chars(s, "-_.");
+}
+
+/* The script a command runs, when it is one: "sh X", "bash X" (options skipped), or X
+ * itself when it ends in .sh. Relative names are in /work. NULL otherwise. */
+static const char *prior_script(char *const *argv)
+{
+	static char path[1100];
+	const char *x = NULL, *base = strrchr(argv[0], '/');
+
+	base = base ? base + 1 : argv[0];
+	if (!strcmp(base, "sh") || !strcmp(base, "bash") || !strcmp(base, "dash")) {
+		for (size_t i = 1; argv[i]; i++)
+			if (argv[i][0] != '-') {
+				x = argv[i];
+				break;
+			} else if (!strcmp(argv[i], "-c")) {
+				return NULL;
+			}
+	} else if (strlen(argv[0]) > 3 && !strcmp(argv[0] + strlen(argv[0]) - 3, ".sh")) {
+		x = argv[0];
+	}
+	if (!x || strlen(x) > 1000)
+		return NULL;
+	snprintf(path, sizeof(path), "%s%s", x[0] == '/' ? "" : "/work/", x);
+	return path;
 }
 
 static int write_env(const char *path, const struct pml_vm_job *job)
@@ -123,6 +154,17 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 		fprintf(f, "PMLD_BUDGET=%s\n", job->budget_mem);
 	if (job->kill_pmld_after > 0)
 		fprintf(f, "PMLD_KILL_AFTER=%.3f\n", job->kill_pmld_after);
+	if (job->budget_cpu > 0)
+		fprintf(f, "PMLD_BUDGET_CPU=%.3f\n", job->budget_cpu);
+	/* A policy that reads the program's behaviour gets the tracer on everything started
+	 * after pmld (pid 1's later children), and the command line and script as prior. */
+	if (!strcmp(job->policy, "lstm")) {
+		const char *script = prior_script(job->argv);
+
+		fprintf(f, "PMLD_TRACE_ROOT=1\n");
+		if (script && safe_chars(script, "-_./+"))
+			fprintf(f, "PMLD_PRIOR_SCRIPT=%s\n", script);
+	}
 	return fclose(f) == 0 ? 0 : -EIO;
 }
 
@@ -189,6 +231,18 @@ static int stage_job(const struct pml_vm_job *job, const char *stage, const char
 	r = write_argv(path, job->argv);
 	if (r < 0)
 		return r;
+	/* the command line as one line of text: the lstm policy's prior */
+	snprintf(path, sizeof(path), "%s/cmdline", stage);
+	{
+		FILE *f = fopen(path, "we");
+
+		if (!f)
+			return -errno;
+		for (size_t i = 0; job->argv[i]; i++)
+			fprintf(f, "%s%s", i ? " " : "", job->argv[i]);
+		if (fclose(f) != 0)
+			return -EIO;
+	}
 	snprintf(path, sizeof(path), "%s/env", stage);
 	r = write_env(path, job);
 	if (r < 0)

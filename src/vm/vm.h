@@ -25,13 +25,16 @@ struct pml_vm_job {
 	char *const *argv;	    /* the command, NULL-terminated */
 	const char *copy[PML_VM_MAX_COPY]; /* host files/dirs put under /work */
 	size_t n_copy;
-	const char *policy;	    /* agent policy name: reactive, idle-unload */
+	const char *policy;	    /* agent policy name: reactive, idle-unload, markov, lstm
+				       (lstm: pmld traces what the guest starts after it,
+				       with the command line and script as prior) */
 	double idle_seconds;	    /* idle-unload's T */
 	double settle_seconds;	    /* wait after the command before stopping pmld */
 	const char *policy_file;    /* host path or NULL (allow all) */
 	const char *model;	    /* pmld's predictor model (host path) or NULL */
 	double threshold;	    /* pmld --threshold, 0: its default */
 	const char *budget_mem;	    /* pmld --budget-mem ("64M"), NULL: none */
+	double budget_cpu;	    /* pmld --budget-cpu (load-ms per s), 0: none */
 	bool trace;		    /* record CMD with the eBPF tracer: result_dir/trace.bin */
 	double kill_pmld_after;	    /* a test of the fail-safe: kill -9 pmld this many
 				       seconds into the command; 0: never */
