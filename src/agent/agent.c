@@ -12,6 +12,7 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/timerfd.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include "agent/agent.h"
@@ -55,6 +56,7 @@ struct pml_agent {
 	size_t n_misses;
 	uint64_t miss_since;
 	struct pml_tracer *tracer; /* while the loop runs with trace_root */
+	struct utsname uts;	   /* the running kernel: an lstm model must be of its series */
 };
 
 #define MISS_HOLD_MAX_NS 2000000000ull
@@ -179,6 +181,8 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	pcfg.needs_model = cfg->needs_model;
 	pcfg.threshold = cfg->threshold;
 	pcfg.model_path = cfg->model_path;
+	if (uname(&a->uts) == 0)
+		pcfg.kernel_release = a->uts.release;
 	pcfg.prior_command = cfg->prior_command;
 	pcfg.prior_script = cfg->prior_script;
 	if (cfg->worker_ld) {
