@@ -541,7 +541,8 @@ int cmd_train(int argc, char **argv)
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
-	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2, .buckets = 4096,
+	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2,
+			 .buckets = 4096,
 			 .split = PML_SPLIT_TEST, .horizon_ms = PML_CORPUS_HORIZON_MS,
 			 .min_docs = 3, .workloads = "workloads", .t = {.seed = 1, .threads = 1}};
 	bool split_set = false;
