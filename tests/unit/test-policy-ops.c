@@ -61,7 +61,7 @@ static void test_lookup(void)
 	CHECK(pml_policy_find("reactive") == &pml_policy_reactive);
 	CHECK(pml_policy_find("idle-unload") == &pml_policy_idle_unload);
 	CHECK(pml_policy_find("reactive+idle-unload") == &pml_policy_idle_unload);
-	CHECK(pml_policy_find("oracle") == NULL);
+	CHECK(pml_policy_find("no-such-policy") == NULL);
 	CHECK(pml_policy_new("no-such", NULL, &p) == -ENOENT);
 	CHECK(pml_policy_new("idle-unload", &cfg, &p) == -EINVAL);
 	CHECK(p == NULL);

@@ -15,6 +15,7 @@
 
 #include "policy/needs-model.h"
 #include "sim/catalog.h"
+#include "sim/report.h"
 #include "sim/sim.h"
 #include "unit.h"
 
@@ -525,6 +526,65 @@ static void test_catalog(void)
 	pml_sim_catalog_free(cat);
 }
 
+/* The report page: every policy's timeline, the tables, and strings from the trace
+ * escaped. */
+static void test_report(void)
+{
+	struct pml_sim_catalog *cat = small_catalog();
+	struct pml_sim_trace *t = two_needs();
+	struct pml_sim_result *r[2] = {run(t, cat, "reactive", 0, NULL),
+				       run(t, cat, "oracle", 60000, NULL)};
+	struct pml_sim_totals tot[2] = {0};
+	struct pml_sim_report_row rows[2] = {{"reactive", &tot[0], 2.5, -1},
+					     {"oracle", &tot[1], 1, -1}};
+	const struct pml_sim_result *res[2] = {r[0], r[1]};
+	struct pml_sim_report rep = {.title = "eval <test>", .run_id = "x/y#0001",
+				     .run_about = "a & b", .command = "sh -c 'a < b'",
+				     .results = res, .n_results = 2, .rows = rows, .n_rows = 2,
+				     .notes = "notes"};
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	if (!r[0] || !r[1])
+		goto out;
+	CHECK(pml_sim_totals_add(&tot[0], r[0]) == 0);
+	CHECK(pml_sim_totals_add(&tot[1], r[1]) == 0);
+	CHECK(pml_sim_totals_median_lead(&tot[0]) < 0);
+	CHECK_NEAR(pml_sim_totals_median_lead(&tot[1]), 95, 1e-9); /* 70 and 120 ms */
+	f = open_memstream(&text, &len);
+	CHECK(f != NULL);
+	if (!f)
+		goto out;
+	CHECK(pml_sim_report_html(f, &rep) == 0);
+	fclose(f);
+	CHECK(strstr(text, "<!DOCTYPE html>") == text);
+	CHECK(strstr(text, "eval &lt;test&gt;") != NULL);
+	CHECK(strstr(text, "sh -c 'a &lt; b'") != NULL);
+	CHECK(strstr(text, "a &amp; b") != NULL);
+	CHECK(!strstr(text, "a < b"));
+	CHECK(strstr(text, "<h2 id=\"reactive\">") && strstr(text, "<h2 id=\"oracle\">"));
+	{
+		size_t svgs = 0;
+
+		for (const char *q = text; (q = strstr(q, "<svg")); q++)
+			svgs++;
+		CHECK(svgs == 2);
+	}
+	CHECK(strstr(text, "budget 0.06 MB") != NULL);
+	CHECK(strstr(text, "need a (alias-a) at 1000.0 ms: stall 50.0 ms") != NULL);
+	CHECK(strstr(text, "need a (alias-a) at 1000.0 ms: hit, asked for 70.0 ms before"));
+	CHECK(strstr(text, "</html>") != NULL);
+out:
+	free(text);
+	pml_sim_totals_release(&tot[0]);
+	pml_sim_totals_release(&tot[1]);
+	pml_sim_result_free(r[0]);
+	pml_sim_result_free(r[1]);
+	pml_sim_trace_free(t);
+	pml_sim_catalog_free(cat);
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
@@ -539,5 +599,6 @@ int main(void)
 	test_budget_random();
 	test_idle_unload();
 	test_guest_trace();
+	test_report();
 	return unit_done("sim");
 }
