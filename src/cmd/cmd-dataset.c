@@ -9,19 +9,24 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
+#include "dataset/pack.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "vm/vm.h"
 
 static void usage(FILE *f)
 {
 	fprintf(f,
 		"Usage: pml dataset stats [--json] DIR\n"
 		"       pml dataset needs [--json] DIR [RUN-ID...]\n"
-		"       pml dataset verify DIR\n\n"
+		"       pml dataset verify DIR\n"
+		"       pml dataset pack DIR -o OUT\n\n"
 		"stats   runs (ok, failed, lost) per split and family, events, needs per module,\n"
 		"        distinct module sets, the held-out scenarios\n"
 		"needs   the ground truth of each run (or the runs named): every need with its\n"
@@ -29,7 +34,12 @@ static void usage(FILE *f)
 		"        and the modules loaded for it (derived from the trace's module events)\n"
 		"verify  check every run's trace against the manifest's size and CRC32 and read it\n"
 		"        to its end; exit status 1 when any is damaged\n"
-		"  -j, --json   JSON (stats: one object; needs: one line per need)\n");
+		"pack    write a copy of the dataset into OUT with each trace packed: every\n"
+		"        record the model and replay read (a plain system call only the first\n"
+		"        time its process makes it since its execve): same tokens, same needs,\n"
+		"        about half the bytes; for committing a dataset\n"
+		"  -j, --json   JSON (stats: one object; needs: one line per need)\n"
+		"  -o, --output OUT  pack: the new dataset directory (must not exist)\n");
 }
 
 static int open_ds(const char *dir, struct pml_dataset **ret)
@@ -385,13 +395,81 @@ static int cmd_verify(const char *dir)
 	return bad ? PML_EXIT_FAIL : PML_EXIT_OK;
 }
 
+static int cmd_pack(const char *dir, const char *out)
+{
+	struct pml_dataset *ds;
+	char tmp[4000], src[4400], dst[4400];
+	uint64_t in_bytes = 0, out_bytes = 0, rec_in = 0, rec_out = 0;
+	int rc = PML_EXIT_FAIL;
+
+	if (!out) {
+		fprintf(stderr, "pml: dataset pack: no output directory (-o OUT)\n");
+		return PML_EXIT_USAGE;
+	}
+	if (access(out, F_OK) == 0) {
+		fprintf(stderr, "pml: dataset pack: %s exists; give a new directory\n", out);
+		return PML_EXIT_USAGE;
+	}
+	if (open_ds(dir, &ds) < 0)
+		return PML_EXIT_FAIL;
+	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
+	snprintf(dst, sizeof(dst), "%s/traces", tmp);
+	if (mkdir(tmp, 0755) < 0 || mkdir(dst, 0755) < 0) {
+		fprintf(stderr, "pml: dataset pack: %s: %s\n", tmp, strerror(errno));
+		goto out;
+	}
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		struct pml_ds_run *run = &ds->runs[i];
+		struct pml_pack_stats st;
+		int r;
+
+		if (pml_dataset_trace_path(ds, run, src, sizeof(src)) < 0)
+			continue;
+		snprintf(dst, sizeof(dst), "%s/%s", tmp, run->trace);
+		r = pml_trace_pack(src, dst, &st);
+		if (r < 0) {
+			if (run->state == PML_RUN_OK) {
+				fprintf(stderr, "pml: dataset pack: %s: %s: %s\n", run->id, src,
+					strerror(-r));
+				goto out;
+			}
+			run->trace[0] = '\0'; /* a failed run's damaged trace is left out */
+			continue;
+		}
+		in_bytes += run->trace_bytes;
+		rec_in += st.records_in;
+		rec_out += st.records_out;
+		if (pml_file_crc32(dst, &run->trace_crc, &run->trace_bytes) < 0)
+			goto out;
+		run->events = st.records_out;
+		out_bytes += run->trace_bytes;
+	}
+	snprintf(ds->dir, sizeof(ds->dir), "%s", tmp);
+	ds->packed = true;
+	if (pml_dataset_save(ds) < 0 || rename(tmp, out) < 0) {
+		fprintf(stderr, "pml: dataset pack: %s: cannot write: %s\n", out, strerror(errno));
+		goto out;
+	}
+	printf("%zu runs packed into %s: %.1f MB of traces (was %.1f MB), %llu of %llu records "
+	       "kept\n", ds->n_runs, out, (double)out_bytes / 1e6, (double)in_bytes / 1e6,
+	       (unsigned long long)rec_out, (unsigned long long)rec_in);
+	rc = PML_EXIT_OK;
+out:
+	if (rc != PML_EXIT_OK)
+		pml_spawn_wait((char *[]){"rm", "-rf", tmp, NULL}, -1, 0);
+	pml_dataset_free(ds);
+	return rc;
+}
+
 int cmd_dataset(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
+		{"output", required_argument, NULL, 'o'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
+	const char *out = NULL;
 	bool json = false;
 	const char *verb;
 	int c;
@@ -403,10 +481,13 @@ int cmd_dataset(int argc, char **argv)
 	verb = argv[1];
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jo:h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
+			break;
+		case 'o':
+			out = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -426,6 +507,9 @@ int cmd_dataset(int argc, char **argv)
 		return cmd_needs(argv[optind], argv + optind + 1, argc - optind - 1, json);
 	if (!strcmp(verb, "verify"))
 		return cmd_verify(argv[optind]);
-	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify)\n", verb);
+	if (!strcmp(verb, "pack"))
+		return cmd_pack(argv[optind], out);
+	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify, pack)\n",
+		verb);
 	return PML_EXIT_USAGE;
 }

@@ -264,6 +264,8 @@ int pml_dataset_save(const struct pml_dataset *ds)
 	pml_json_str(&j, "created", ds->created);
 	pml_json_str(&j, "heldout_test", ds->heldout_test);
 	pml_json_str(&j, "heldout_val", ds->heldout_val);
+	if (ds->packed)
+		pml_json_bool(&j, "packed", true);
 	pml_json_obj_end(&j);
 	fputc('\n', m);
 	for (size_t i = 0; i < ds->n_runs; i++) {
@@ -400,6 +402,9 @@ int pml_dataset_open(const char *dir, struct pml_dataset **ret)
 					 "heldout_test");
 				copy_str(ds->heldout_val, sizeof(ds->heldout_val), &fl,
 					 "heldout_val");
+				const struct pml_json_field *pk = pml_json_flat_get(&fl, "packed");
+
+				ds->packed = pk && pk->type == PML_JSON_BOOL && pk->boolean;
 			}
 		} else if (pml_json_flat_get(&fl, "end")) {
 			char want[16];

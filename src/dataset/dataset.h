@@ -75,6 +75,7 @@ struct pml_dataset {
 	char created[32];      /* UTC, ISO 8601 */
 	char heldout_test[512];	 /* held-out scenarios, space-separated */
 	char heldout_val[512];
+	bool packed;	       /* traces packed (pack.h): only what the model and metrics read */
 	struct pml_ds_run *runs;
 	size_t n_runs, cap_runs;
 };

@@ -9,6 +9,9 @@
 
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
+#include "dataset/pack.h"
+#include "model/features.h"
+#include "trace/trace-file.h"
 #include "dataset/scenario.h"
 #include "unit.h"
 
@@ -293,6 +296,88 @@ static void test_fixture_dataset(void)
 	pml_dataset_free(ds);
 }
 
+/* Every token the features make of a trace, one string ("tok tok|tok|..."), and its
+ * needs. NULL on a read error. */
+static char *trace_tokens(const char *path, struct pml_needs *needs)
+{
+	struct pml_trace_reader *r = NULL;
+	struct pml_features *f = pml_features_new();
+	struct pml_feat_tokens t;
+	const struct pml_tev_hdr *e;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	int rc = pml_trace_reader_open(path, &r);
+
+	pml_needs_init(needs);
+	while (rc >= 0 && (rc = pml_trace_reader_next(r, &e)) > 0) {
+		pml_features_record(f, e, &t);
+		for (int i = 0; i < t.n; i++)
+			fprintf(m, "%s ", t.tok[i]);
+		if (t.n)
+			fputc('|', m);
+		pml_needs_add(needs, e);
+	}
+	fclose(m);
+	pml_trace_reader_free(r);
+	pml_features_free(f);
+	if (rc < 0) {
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/* A packed trace gives the model the same tokens and the same needs, in fewer records. */
+static void test_pack(void)
+{
+	char dir[4096], in[4300], out[4300];
+	const char *fx = getenv("PML_TEST_FIXTURES");
+	struct pml_dataset *ds = NULL;
+
+	snprintf(dir, sizeof(dir), "%s/dataset", fx ? fx : "tests/fixtures");
+	CHECK(pml_dataset_open(dir, &ds) == 0);
+	if (!ds)
+		return;
+	snprintf(out, sizeof(out), "%s/packed.trace", tmpdir);
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		struct pml_pack_stats st;
+		struct pml_needs n1, n2;
+		char *t1, *t2;
+
+		pml_dataset_trace_path(ds, &ds->runs[i], in, sizeof(in));
+		CHECK(pml_trace_pack(in, out, &st) == 0);
+		CHECK(st.records_out < st.records_in && st.plain_out < st.plain_in);
+		CHECK(st.records_in - st.records_out == st.plain_in - st.plain_out);
+		t1 = trace_tokens(in, &n1);
+		t2 = trace_tokens(out, &n2);
+		CHECK(t1 && t2 && strlen(t1) > 1000);
+		CHECK(t1 && t2 && !strcmp(t1, t2));
+		CHECK(n1.n == n2.n && n1.n == ds->runs[i].n_needs);
+		for (size_t k = 0; k < n1.n && k < n2.n; k++)
+			CHECK(!memcmp(&n1.v[k], &n2.v[k], sizeof(n1.v[k])));
+		free(t1);
+		free(t2);
+		pml_needs_release(&n1);
+		pml_needs_release(&n2);
+	}
+	/* a damaged input is refused and nothing is written */
+	unlink(out);
+	snprintf(in, sizeof(in), "%s/cut.trace", tmpdir);
+	pml_dataset_trace_path(ds, &ds->runs[0], dir, sizeof(dir));
+	{
+		size_t len;
+		char *text = read_file(dir, &len);
+
+		write_file(in, text, len / 2);
+		free(text);
+	}
+	CHECK(pml_trace_pack(in, out, NULL) < 0);
+	CHECK(access(out, F_OK) < 0);
+	unlink(in);
+	pml_dataset_free(ds);
+}
+
 static void test_scenarios(void)
 {
 	char dir[4096];
@@ -335,6 +420,7 @@ int main(void)
 	test_needs_fixture();
 	test_manifest();
 	test_fixture_dataset();
+	test_pack();
 	test_scenarios();
 	rmdir(tmpdir);
 	return unit_done("dataset");
