@@ -5,13 +5,14 @@
  *
  * Costs come, first found wins, from:
  *  1. measured figures given to the catalog (pml_sim_catalog_import_costs: the calibration
- *     file data/costs-REL.jsonl, 120 modules measured in the guest by `pml calibrate`);
+ *     file data/costs-REL.jsonl, 80 modules measured in the guest by `pml calibrate`);
  *  2. measured figures stored in the repo's catalog (resident bytes, load ms);
  *  3. an estimate from the .ko file size (repo), fitted on the measured modules: resident
- *     bytes by a power law (log bytes = a + b log file bytes; on the 120 measured, b = 0.72
- *     with a residual spread of x1.4) and load ms by a straight line in file KiB (10.5 ms +
- *     0.16 ms/KiB: init work does not grow with the file the way copying does, but the
- *     biggest modules are the slow ones: btrfs, sctp); see pml_sim_catalog_fit();
+ *     bytes by a power law (log bytes = a + b log file bytes; on the 80 measured of
+ *     6.1.0-56, b = 0.76 with a residual spread of about x1.4) and load ms by a straight
+ *     line in file KiB (13 ms + 0.16 ms/KiB: init work does not grow with the file the way
+ *     copying does, but the biggest modules are the slow ones: btrfs, sctp); see
+ *     pml_sim_catalog_fit();
  *  4. defaults (the resource manager's: 64 KiB, 50 ms) for a module unknown to the repo.
  * Each module says which source it got (pml_sim_mod.src) so a report can say how much of a
  * result rests on estimates.

@@ -586,6 +586,24 @@ static void tell(struct sim *s, enum pml_pol_event_kind kind, const char *module
 	pml_policy_observe(s->pol, &ev);
 }
 
+/* The tracer's record of a module inserted or removed in the replayed run: the live
+ * tracer sees module tracepoints system-wide, so a predictive policy reads its own loads
+ * there too. (pid 0: the replay knows no process for them.) */
+static void tell_module_record(struct sim *s, unsigned kind, const char *name)
+{
+	struct pml_tev_module rec;
+	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = s->now, .bytes = -1,
+				   .tev = &rec.h};
+
+	memset(&rec, 0, sizeof(rec));
+	rec.h.t_ns = s->now;
+	rec.h.kind = (uint16_t)kind;
+	rec.h.size = sizeof(rec);
+	rec.h.nr = -1;
+	snprintf(rec.name, sizeof(rec.name), "%s", name);
+	pml_policy_observe(s->pol, &ev);
+}
+
 /* ---- the load worker ---- */
 
 static void worker_step(struct sim *s)
@@ -660,6 +678,7 @@ static void remove_mod(struct sim *s, int i)
 	s->r->m.unloads++;
 	s->dirty = true;
 	pml_resource_release(s->res, m->cm->name);
+	tell_module_record(s, PML_TEV_MOD_FREE, m->cm->name);
 	tell(s, PML_POL_UNLOAD, m->cm->name, NULL, m->cm->bytes, false);
 }
 
@@ -1006,6 +1025,7 @@ static void load_done(struct sim *s, int i)
 			s->r->m.predicted_loads++;
 	}
 	pml_resource_loaded(s->res, m->cm->name, m->cm->bytes, m->users);
+	tell_module_record(s, PML_TEV_MOD_LOAD, m->cm->name);
 	tell(s, PML_POL_LOAD, m->cm->name, NULL, m->cm->bytes, m->by_worker);
 	if (m->by_worker)
 		worker_step(s);
@@ -1020,7 +1040,7 @@ static void record(struct sim *s, size_t ri, size_t *req_cursor)
 	switch (h->kind) {
 	case PML_TEV_MOD_LOAD:
 	case PML_TEV_MOD_FREE:
-		return; /* the recorded run's module set, not ours */
+		return; /* the recorded run's module set: ours is told as it changes */
 	case PML_TEV_MOD_REQUEST: {
 		/* The k-th request record made the k-th need with an alias. */
 		bool asked = true;

@@ -8,10 +8,11 @@
  *
  * What the policy is told, as pmld tells it (agent.c):
  *  - PML_POL_BASE for every base module before anything else;
- *  - PML_POL_TRACE for every record of the trace except the module tracepoints' load and
- *    free records (they describe the recorded run's module set, not the replayed one); a
- *    module_request record only when the replayed kernel would have asked, i.e. when the
- *    need stalls (or its alias resolves to no module);
+ *  - PML_POL_TRACE for every record of the trace, except that the module tracepoints'
+ *    records describe the replayed run, not the recorded one: a module_request only when
+ *    the replayed kernel would have asked (the need stalls, or its alias resolves to no
+ *    module), and module_load/module_free records made up for the replay's own inserts
+ *    and removals (the live tracer sees those system-wide, prefetches included);
  *  - PML_POL_REQUEST (alias, module) when a need stalls: the kernel's request_module;
  *  - PML_POL_LOAD for every module inserted, .predicted for the load worker's;
  *  - PML_POL_NEED for the need's module once it is served, stalled or not. (Live, pmld
@@ -20,7 +21,8 @@
  *  - PML_POL_UNLOAD / PML_POL_BUSY for unloads done or refused, and UNLOAD for a predicted
  *    load the resource manager refused (so the policy may ask again), as pmld does.
  * decide() is called after every event other than a plain system-call record, and at every
- * tick (cfg.tick_ms of trace time).
+ * tick (cfg.tick_ms of trace time). (pmld decides once per batch of trace records, every
+ * 20 ms, so replay's policies may act up to that much sooner on a record.)
  *
  * What is simulated:
  *  - a need (time t, module M) requires M's load order minus the base set, restricted to
