@@ -19,7 +19,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"Usage: pml trace record [-o FILE] [--all] [--stored] -- CMD [ARGS...]\n"
+		"Usage: pml trace record [-o FILE] [--all] [--stored] [--sample-hz HZ] [--no-samples]\n"
+		"                        [--fault-ms MS] [--no-faults] [--no-objects] [--stats]\n"
+		"                        -- CMD [ARGS...]\n"
 		"       pml trace dump [--json] FILE\n\n"
 		"record  run CMD under the eBPF tracer (needs root and a kernel with BTF; in\n"
 		"        the guest) and write its process tree's events to FILE (trace.bin)\n"
@@ -27,9 +29,19 @@ static void usage(FILE *f)
 		"  -a, --all          trace the whole machine, not only CMD's process tree\n"
 		"      --stored       do not compress blocks\n"
 		"      --ringbuf MB   ring buffer size (default 16)\n"
+		"      --sample-hz HZ sample the user-space instruction pointer HZ times a second\n"
+		"                     per CPU (default %d), resolved to object:function\n"
+		"      --no-samples   no instruction-pointer samples\n"
+		"      --fault-ms MS  page faults per region class every MS ms per process\n"
+		"                     (default %d)\n"
+		"      --no-faults    no page-fault counts\n"
+		"      --no-objects   no full paths of mapped files\n"
+		"      --stats        print each BPF program's runs and time (kernel BPF stats)\n"
+		"  -v, --verbose      libbpf's and the verifier's messages too\n"
 		"dump    print a trace file, one event a line; stops at damage with a message\n"
 		"        naming the block and byte offset, after printing every intact event\n"
-		"  -j, --json         JSON lines: a header object, the events, an end object\n");
+		"  -j, --json         JSON lines: a header object, the events, an end object\n",
+		PML_TRACER_DEFAULT_SAMPLE_HZ, PML_TRACER_DEFAULT_FAULT_MS);
 }
 
 static void dump_header_text(const char *path, const struct pml_trace_header *h)
@@ -168,14 +180,23 @@ static int cmd_trace_record(int argc, char **argv)
 		{"all", no_argument, NULL, 'a'},
 		{"stored", no_argument, NULL, 'S'},
 		{"ringbuf", required_argument, NULL, 'R'},
+		{"sample-hz", required_argument, NULL, 'F'},
+		{"no-samples", no_argument, NULL, 'N'},
+		{"fault-ms", required_argument, NULL, 'M'},
+		{"no-faults", no_argument, NULL, 'P'},
+		{"no-objects", no_argument, NULL, 'O'},
+		{"stats", no_argument, NULL, 's'},
+		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
 	};
 	struct pml_tracer_opts o = {.output = "trace.bin"};
+	unsigned long v;
+	char *end;
 	struct pml_tracer_result res;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+o:ah", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "+o:avh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -188,6 +209,34 @@ static int cmd_trace_record(int argc, char **argv)
 			break;
 		case 'R':
 			o.ringbuf_bytes = (size_t)strtoul(optarg, NULL, 10) << 20;
+			break;
+		case 'F':
+		case 'M':
+			v = strtoul(optarg, &end, 10);
+			if (*end || !v || v > 100000) {
+				fprintf(stderr, "pml trace record: --%s %s: expected a number from "
+					"1 to 100000\n", c == 'F' ? "sample-hz" : "fault-ms", optarg);
+				return PML_EXIT_USAGE;
+			}
+			if (c == 'F')
+				o.sample_hz = (unsigned)v;
+			else
+				o.fault_interval_ms = (unsigned)v;
+			break;
+		case 'N':
+			o.flags |= PML_TRACER_NO_SAMPLES;
+			break;
+		case 'P':
+			o.flags |= PML_TRACER_NO_FAULTS;
+			break;
+		case 'O':
+			o.flags |= PML_TRACER_NO_OBJECTS;
+			break;
+		case 's':
+			o.flags |= PML_TRACER_BPF_STATS;
+			break;
+		case 'v':
+			pml_set_log_level(PML_LOG_DEBUG);
 			break;
 		case 'h':
 			usage(stdout);
@@ -207,8 +256,16 @@ static int cmd_trace_record(int argc, char **argv)
 		fprintf(stderr, "pml trace record: %s: %s\n", o.output, strerror(-rc));
 		return PML_EXIT_FAIL;
 	}
-	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s\n",
-		o.output, res.events, res.dropped, res.seconds);
+	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s (tracer CPU "
+		"%.3f s)\n", o.output, res.events, res.dropped, res.seconds, res.tracer_cpu_s);
+	if (res.features & PML_TRACER_F_SAMPLES)
+		fprintf(stderr, "pml: %" PRIu64 " samples, %" PRIu64 " resolved to a function\n",
+			res.samples, res.samples_named);
+	for (size_t i = 0; i < res.n_progs; i++)
+		if (res.progs[i].runs)
+			fprintf(stderr, "pml: bpf %-18s %10" PRIu64 " runs %12.3f ms %8.1f ns/run\n",
+				res.progs[i].name, res.progs[i].runs, res.progs[i].ns / 1e6,
+				(double)res.progs[i].ns / (double)res.progs[i].runs);
 	if (res.dropped)
 		fprintf(stderr, "pml: %" PRIu64 " events were dropped (ring buffer full); "
 			"the trace is incomplete: try --ringbuf with more MB\n", res.dropped);

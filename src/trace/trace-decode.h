@@ -40,6 +40,7 @@ struct pml_trace_field {
 	const char *str;  /* always set: the value as text */
 	int64_t num;	  /* the value when is_num */
 	bool is_num;
+	bool bare;	  /* the text form shows the value alone, without "key=" */
 };
 
 /* A decoded event. Field strings point into buf, so a decoded event is self-contained

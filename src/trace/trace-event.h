@@ -10,8 +10,14 @@
  * Strings are fixed arrays, NUL-terminated, zero-filled after the NUL once normalised
  * (pml_trace_event_normalize), so blocks of them compress well.
  *
- * Layout is little-endian (the guest is x86_64). Change a struct only together with
- * PML_TRACE_EVENT_VERSION; the trace file header records the version it was written with. */
+ * Layout is little-endian (the guest is x86_64). The trace file header records the event
+ * version a file was written with. A new version only ADDS kinds (numbered after the last
+ * one): the size and meaning of an existing kind never change, so a reader of any version
+ * reads the kinds it knows in a file of any later version and skips (passes through as
+ * "unknown") the kinds it does not know. To change a record, add a new kind.
+ *   version 1: SYSCALL .. NETLINK
+ *   version 2: SAMPLE (user-space instruction pointer samples), OBJECT (the full path of
+ *              a mapped file), FAULTS (page faults per interval by region class) */
 #ifndef PML_TRACE_TRACE_EVENT_H
 #define PML_TRACE_TRACE_EVENT_H
 
@@ -19,7 +25,7 @@
 #include <linux/types.h>
 #endif
 
-#define PML_TRACE_EVENT_VERSION 1
+#define PML_TRACE_EVENT_VERSION 2
 
 enum pml_tev_kind {
 	PML_TEV_SYSCALL = 1,	/* header only: nr and time */
@@ -42,6 +48,10 @@ enum pml_tev_kind {
 	PML_TEV_EXIT,		/* sched_process_exit (thread-group leader) */
 	PML_TEV_DROPS,		/* written by user space: the kernel side dropped records */
 	PML_TEV_NETLINK,	/* sendto/sendmsg on a netlink socket: struct pml_tev_netlink */
+	/* version 2 */
+	PML_TEV_SAMPLE,		/* sampled user-space ip, resolved: struct pml_tev_sample */
+	PML_TEV_OBJECT,		/* a file mapped for the first time: struct pml_tev_object */
+	PML_TEV_FAULTS,		/* page faults of a process in an interval: pml_tev_faults */
 	PML_TEV__COUNT,
 };
 
@@ -189,6 +199,74 @@ struct pml_tev_netlink {
 	__u16 nlmsg_flags;
 	__u32 nlmsg_len;
 	char kind[PML_TEV_NLKIND_LEN];
+};
+
+/* Version 2. */
+
+enum pml_tev_sample_flags {
+	PML_SAMPLE_KERNEL = 1 << 0,	/* the CPU was in the kernel (a system call, a fault):
+					 * ip is where the program entered it */
+	PML_SAMPLE_NO_VMA = 1 << 1,	/* the kernel could not look up the mapping (its lock
+					 * was busy): user space resolved ip through
+					 * /proc/PID/maps, if at all */
+	PML_SAMPLE_RESOLVED = 1 << 2,	/* user space filled object and func */
+};
+
+#define PML_TEV_OBJNAME_LEN 32
+#define PML_TEV_FUNC_LEN 64
+/* The user-space instruction pointer of a traced thread, sampled on a CPU clock (a BPF
+ * program on a perf event per CPU). The kernel side fills the header, ip, and the mapping
+ * ip falls in: the mapped file's inode and device and ip's offset in that file (ino 0:
+ * an anonymous mapping, JIT code, the vdso, or no mapping found). The user-space side
+ * (the tracer, while recording) fills object and func from the file's ELF symbol tables
+ * before the record is written, so a trace names the code without the traced machine's
+ * files: object is the file's name ("libc.so.6"; "[anon]", "[vdso]", "?" when unknown),
+ * func the function ("main"; "sub_<hex>" for a function of a stripped object found only
+ * through its unwind table, named by its address in the file; "" when unknown). */
+struct pml_tev_sample {
+	struct pml_tev_hdr h;
+	__u64 ip;
+	__u64 offset;	/* ip's offset in the mapped file (valid when ino != 0) */
+	__u64 ino;
+	__u32 dev;	/* the file system's device, kernel encoding (major << 20 | minor) */
+	__u16 flags;	/* enum pml_tev_sample_flags */
+	__u16 pad;
+	char object[PML_TEV_OBJNAME_LEN];
+	char func[PML_TEV_FUNC_LEN];
+};
+
+#define PML_TEV_OBJPATH_LEN 320
+/* A file the traced tree maps (mmap, and the binary and interpreter an exec maps), the
+ * first time it is mapped during the trace (once per inode and device): its full path
+ * (bpf_d_path from the LSM mmap_file hook: absolute in the mapping task's mount
+ * namespace, " (deleted)" appended if unlinked). A sample's (dev, ino) names its file
+ * through this record. Where the kernel cannot give the path (no BPF LSM), no OBJECT
+ * records are written and the mmap records' base names are all there is. */
+struct pml_tev_object {
+	struct pml_tev_hdr h;
+	__u64 ino;
+	__u32 dev;
+	__u32 prot;	/* PROT_* of the mapping that announced it */
+	char path[PML_TEV_OBJPATH_LEN];
+};
+
+enum pml_tev_fault_class {
+	PML_FAULT_HEAP,		/* the brk heap */
+	PML_FAULT_STACK,	/* the main thread's stack (a VM_GROWSDOWN mapping) */
+	PML_FAULT_FILE,		/* a file mapping: code and data of the binary and libraries */
+	PML_FAULT_ANON,		/* anything else: anonymous mmap (malloc arenas, thread
+				 * stacks, JIT), shared memory */
+	PML_FAULT__COUNT,
+};
+
+/* Page faults of one process (tgid) on its user addresses, counted in the kernel per
+ * region class and flushed as one record when a fault comes after the interval ran out,
+ * at exec (the faults of the old image) and at exit. span_ns: the time the counts cover
+ * (from the first fault of the interval to the flush). */
+struct pml_tev_faults {
+	struct pml_tev_hdr h;
+	__u64 span_ns;
+	__u32 count[PML_FAULT__COUNT];
 };
 
 /* The largest record; a reader refuses anything bigger. */

@@ -397,10 +397,11 @@ static int read_header(struct pml_trace_reader *r)
 	get_str(h->kernel_release, sizeof(h->kernel_release), p + 48);
 	get_str(h->boot_id, sizeof(h->boot_id), p + 112);
 	get_str(h->command, sizeof(h->command), p + 152);
-	if (h->event_version > PML_TRACE_EVENT_VERSION)
-		return fail(r, -EPROTONOSUPPORT,
-			    "event version %" PRIu32 " is newer than this pml reads (up to %d): "
-			    "use a newer pml", h->event_version, PML_TRACE_EVENT_VERSION);
+	/* A newer event version only adds kinds (trace-event.h): its records of kinds this
+	 * reader knows are read as usual, the others are handed out as unknown kinds (their
+	 * size is checked, their payload left alone), so it is not refused. */
+	if (h->event_version == 0)
+		return fail(r, -EBADMSG, "header damaged: event version 0");
 	r->good_bytes = r->offset;
 	return 0;
 }

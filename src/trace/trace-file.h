@@ -98,7 +98,8 @@ void pml_trace_writer_abort(struct pml_trace_writer *w);
 struct pml_trace_reader;
 
 /* Open path and read its header. Returns 0; -errno of fopen; -EINVAL when it is not a pml
- * trace (wrong magic); -EPROTONOSUPPORT for a version newer than this reader;
+ * trace (wrong magic); -EPROTONOSUPPORT for a format version newer than this reader (a
+ * newer EVENT version is read: its new kinds come out as records of unknown kind);
  * -EBADMSG for a damaged header; -ENODATA when the file ends inside the header.
  * On failure other than fopen's, *ret still receives a reader whose
  * pml_trace_reader_error() says why (free it); on fopen failure *ret is NULL. */

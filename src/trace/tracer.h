@@ -1,5 +1,6 @@
 /* The live tracer: loads the eBPF programs of trace.bpf.c (through the libbpf skeleton),
- * follows a process tree in the kernel, and hands each record from the ring buffer to a
+ * follows a process tree in the kernel, samples its instruction pointer and resolves the
+ * samples to functions (symbolizer.h), and hands each record from the ring buffer to a
  * callback. pml_tracer_record() is the whole of `pml trace record`: run a command under
  * the tracer and write a trace file. Needs root (CAP_BPF + CAP_PERFMON) and a kernel with
  * BTF; the pinned guest kernel has both. */
@@ -16,6 +17,32 @@
 enum pml_tracer_flags {
 	PML_TRACER_ALL = 1 << 0,	/* the whole machine, not one process tree */
 	PML_TRACER_STORED = 1 << 1,	/* record: do not compress the trace file's blocks */
+	PML_TRACER_NO_SAMPLES = 1 << 2,	/* no instruction-pointer sampling */
+	PML_TRACER_NO_FAULTS = 1 << 3,	/* no page-fault counting */
+	PML_TRACER_NO_OBJECTS = 1 << 4,	/* no OBJECT records (full paths of mapped files) */
+	PML_TRACER_BPF_STATS = 1 << 5,	/* record: enable the kernel's BPF run-time stats and
+					 * report each program's runs and time */
+};
+
+/* The optional parts actually running (pml_tracer_features): each is dropped with a
+ * warning when the kernel refuses it (no perf events, no fentry, no BPF LSM ...). */
+enum pml_tracer_feature {
+	PML_TRACER_F_SAMPLES = 1 << 0,	/* ip samples on a CPU clock */
+	PML_TRACER_F_FAULTS = 1 << 1,	/* page faults classified by vma (fentry) */
+	PML_TRACER_F_FAULTS_TP = 1 << 2, /* page faults classified by mm fields (tracepoint) */
+	PML_TRACER_F_OBJECTS = 1 << 3,	/* OBJECT records from the LSM mmap_file hook */
+};
+
+#define PML_TRACER_DEFAULT_SAMPLE_HZ 1000
+#define PML_TRACER_DEFAULT_FAULT_MS 100
+
+/* Settings of pml_tracer_open(). Zero values mean the defaults. */
+struct pml_tracer_config {
+	unsigned flags;			/* enum pml_tracer_flags */
+	pid_t root_pid;			/* the traced tree's root; ignored with PML_TRACER_ALL */
+	size_t ringbuf_bytes;		/* 0: 16 MB; else a power of two */
+	unsigned sample_hz;		/* per CPU; 0: PML_TRACER_DEFAULT_SAMPLE_HZ */
+	unsigned fault_interval_ms;	/* 0: PML_TRACER_DEFAULT_FAULT_MS */
 };
 
 struct pml_tracer;
@@ -25,13 +52,20 @@ struct pml_tracer;
  * on, a negative errno to stop the poll with it. */
 typedef int (*pml_tracer_event_fn)(void *data, const struct pml_tev_hdr *ev);
 
-/* Open, configure (root pid, whole-machine mode), load and attach the programs. root_pid:
- * the traced tree's root (its descendants are added in the kernel as they fork), ignored
- * with PML_TRACER_ALL. ringbuf_bytes: 0 for the default (16 MB), else a power of two.
- * Returns 0, -EPERM without privileges, -ENOSYS/-EINVAL when the kernel refuses the
- * programs (the libbpf log says why), -ENOMEM. */
+/* Open, configure, load and attach the programs; the root's descendants are added in the
+ * kernel as they fork. Sample records reach fn resolved (object and func filled). An
+ * optional part the kernel refuses is left out with a warning (pml_tracer_features says
+ * what runs). Returns 0, -EPERM without privileges, -ENOSYS/-EINVAL when the kernel
+ * refuses the base programs (the libbpf log says why), -ENOMEM. */
+int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn, void *data,
+		    struct pml_tracer **ret);
+/* The version-1 tracer (system calls, module tracepoints, processes; no samples, faults
+ * or OBJECT records): pml_tracer_open() with PML_TRACER_NO_SAMPLES | NO_FAULTS |
+ * NO_OBJECTS added to flags. */
 int pml_tracer_new(unsigned flags, pid_t root_pid, size_t ringbuf_bytes,
 		   pml_tracer_event_fn fn, void *data, struct pml_tracer **ret);
+/* enum pml_tracer_feature bits of what is running. */
+unsigned pml_tracer_features(const struct pml_tracer *t);
 /* Add a process (tgid) to the traced set. Returns 0 or -errno. */
 int pml_tracer_add_pid(struct pml_tracer *t, pid_t pid);
 /* Wait up to timeout_ms for records and deliver them. Returns the count delivered, or the
@@ -42,11 +76,26 @@ uint64_t pml_tracer_dropped(struct pml_tracer *t);
 /* Detach and free. */
 void pml_tracer_free(struct pml_tracer *t);
 
+/* Runs and time of one BPF program (PML_TRACER_BPF_STATS). */
+struct pml_tracer_prog_stats {
+	char name[32];
+	uint64_t runs;
+	uint64_t ns;
+};
+
+#define PML_TRACER_MAX_PROGS 16
+
+/* Kernel-side counts, read when the recording ends. */
+void pml_tracer_prog_stats(const struct pml_tracer *t, struct pml_tracer_prog_stats *ret,
+			   size_t max, size_t *ret_n);
+
 struct pml_tracer_opts {
 	char *const *argv;	/* the command to run (argv[0] searched in PATH) */
 	const char *output;	/* the trace file */
 	unsigned flags;		/* enum pml_tracer_flags */
 	size_t ringbuf_bytes;	/* 0: default */
+	unsigned sample_hz;	/* 0: default */
+	unsigned fault_interval_ms; /* 0: default */
 };
 
 struct pml_tracer_result {
@@ -54,6 +103,12 @@ struct pml_tracer_result {
 	uint64_t dropped;	/* records lost in the kernel */
 	double seconds;		/* the command's wall time */
 	int status;		/* its wait status */
+	unsigned features;	/* enum pml_tracer_feature bits that ran */
+	uint64_t samples;	/* sample records */
+	uint64_t samples_named;	/* of them resolved to a function */
+	double tracer_cpu_s;	/* the recording process's own CPU time (user + system) */
+	size_t n_progs;		/* with PML_TRACER_BPF_STATS */
+	struct pml_tracer_prog_stats progs[PML_TRACER_MAX_PROGS];
 };
 
 /* Fork argv stopped, trace its tree from its exec on, wait for it (and for the tree's

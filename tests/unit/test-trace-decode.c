@@ -145,10 +145,13 @@ static void test_refusals(void)
 	e.h.size = 24;
 	CHECK(pml_tev_check(&e, 24) == -EBADMSG); /* too short for its kind */
 	CHECK(pml_trace_event_decode(&e, 24, &d) == -EBADMSG);
-	/* an unknown kind of sane size passes and decodes as "unknown" */
+	/* an unknown kind of sane size (a newer writer's) passes and decodes as "unknown",
+	 * shown by its number, its payload skipped */
 	hdr(&e, 200, sizeof(e), -1);
 	CHECK(pml_trace_event_decode(&e, sizeof(e), &d) == 0);
-	CHECK_STR(d.name, "unknown");
+	CHECK_STR(d.kind_name, "unknown");
+	CHECK_STR(d.name, "kind200");
+	CHECK(d.n_fields == 0);
 	hdr(big, 200, sizeof(big), -1);
 	CHECK(pml_tev_check(big, sizeof(big)) == -EBADMSG);
 }
@@ -200,6 +203,82 @@ static void test_json(void)
 	free(text);
 }
 
+/* Version 2 kinds: samples (resolved and not), objects, faults. */
+static void test_v2_kinds(void)
+{
+	struct pml_tev_sample sm;
+	struct pml_tev_object ob;
+	struct pml_tev_faults fa;
+	struct pml_trace_decoded d;
+	char buf[512];
+
+	CHECK(PML_TRACE_EVENT_VERSION >= 2);
+	CHECK_STR(pml_tev_kind_name(PML_TEV_SAMPLE), "sample");
+	CHECK_STR(pml_tev_kind_name(PML_TEV_OBJECT), "object");
+	CHECK_STR(pml_tev_kind_name(PML_TEV_FAULTS), "faults");
+	/* every kind has a name and a size */
+	for (unsigned k = 1; k < PML_TEV__COUNT; k++)
+		CHECK(pml_tev_size(k) && strcmp(pml_tev_kind_name(k), "unknown"));
+
+	hdr(&sm, PML_TEV_SAMPLE, sizeof(sm), -1);
+	sm.ip = 0x55d0c0de1234;
+	sm.ino = 4242;
+	sm.dev = (8 << 20) | 1;
+	sm.offset = 0x1234;
+	/* as the kernel sends it: not resolved */
+	CHECK_STR(fmt(&sm, sizeof(sm), buf, sizeof(buf)),
+		  "   1.500000     42/43     sample ino4242:+0x1234 ip=0x55d0c0de1234");
+	sm.flags = PML_SAMPLE_RESOLVED;
+	strcpy(sm.object, "mkfs.xfs");
+	strcpy(sm.func, "main");
+	CHECK_STR(fmt(&sm, sizeof(sm), buf, sizeof(buf)),
+		  "   1.500000     42/43     sample mkfs.xfs:main ip=0x55d0c0de1234");
+	CHECK(pml_trace_event_decode(&sm, sizeof(sm), &d) == 0);
+	CHECK_STR(pml_trace_decoded_get(&d, "at")->str, "mkfs.xfs:main");
+	/* a function the tables do not know: the offset in the object */
+	sm.func[0] = '\0';
+	sm.flags |= PML_SAMPLE_KERNEL;
+	CHECK_STR(fmt(&sm, sizeof(sm), buf, sizeof(buf)),
+		  "   1.500000     42/43     sample mkfs.xfs:+0x1234 ip=0x55d0c0de1234 kernel=1");
+	/* anonymous code */
+	sm.ino = 0;
+	strcpy(sm.object, "[vdso]");
+	sm.flags = PML_SAMPLE_RESOLVED;
+	CHECK_STR(fmt(&sm, sizeof(sm), buf, sizeof(buf)),
+		  "   1.500000     42/43     sample [vdso] ip=0x55d0c0de1234");
+	/* names without their NUL are bounded and normalised */
+	memset(sm.func, 'f', sizeof(sm.func));
+	strcpy(sm.object, "libnftables.so.1");
+	sm.ino = 1;
+	pml_tev_normalize(&sm, sizeof(sm));
+	CHECK(sm.func[PML_TEV_FUNC_LEN - 1] == '\0');
+	CHECK(pml_trace_event_decode(&sm, sizeof(sm), &d) == 0);
+	CHECK(strlen(pml_trace_decoded_get(&d, "at")->str) == 17 + PML_TEV_FUNC_LEN - 1);
+
+	hdr(&ob, PML_TEV_OBJECT, sizeof(ob), -1);
+	ob.ino = 99;
+	ob.dev = (254 << 20) | 3;
+	strcpy(ob.path, "/usr/lib/x86_64-linux-gnu/libnftables.so.1.1.0");
+	CHECK_STR(fmt(&ob, sizeof(ob), buf, sizeof(buf)),
+		  "   1.500000     42/43     object path=/usr/lib/x86_64-linux-gnu/libnftables.so.1.1.0 "
+		  "dev=254:3 ino=99");
+
+	hdr(&fa, PML_TEV_FAULTS, sizeof(fa), -1);
+	fa.span_ns = 100000000;
+	fa.count[PML_FAULT_HEAP] = 12;
+	fa.count[PML_FAULT_STACK] = 3;
+	fa.count[PML_FAULT_FILE] = 40;
+	fa.count[PML_FAULT_ANON] = 7;
+	CHECK_STR(fmt(&fa, sizeof(fa), buf, sizeof(buf)),
+		  "   1.500000     42/43     faults heap=12 stack=3 file=40 anon=7 ms=100");
+	CHECK(pml_trace_event_decode(&fa, sizeof(fa), &d) == 0);
+	CHECK(pml_trace_decoded_get(&d, "file")->num == 40);
+	/* sizes are checked as for every kind */
+	CHECK(pml_tev_check(&fa, sizeof(fa) - 8) == -EBADMSG);
+	fa.h.size = sizeof(fa) + 8;
+	CHECK(pml_tev_check(&fa, sizeof(fa) + 8) == -EBADMSG);
+}
+
 int main(void)
 {
 	test_names();
@@ -209,5 +288,6 @@ int main(void)
 	test_refusals();
 	test_normalize();
 	test_json();
+	test_v2_kinds();
 	return unit_done("trace-decode");
 }

@@ -362,6 +362,88 @@ static void test_guest_fixture(void)
 	pml_trace_reader_free(r);
 }
 
+/* Compatibility: every version-1 trace of the committed fixtures (the acceptance trace,
+ * the sample dataset) reads to its end block with this reader, and a file from a newer
+ * writer (a later event version with a kind this reader does not know) is read, not
+ * refused: the known records intact, the unknown one handed out as "unknown". */
+static void test_versions(void)
+{
+	const char *dir = getenv("PML_TEST_FIXTURES");
+	char path[1024], cmd[1200];
+	const char *out = tmp("future.bin");
+	struct pml_trace_reader *r;
+	struct pml_trace_header h;
+	struct pml_trace_writer *w;
+	const struct pml_tev_hdr *e;
+	struct pml_trace_decoded d;
+	struct pml_tev_socket sock;
+	uint64_t unknown[5];
+	int rc, n_files = 0, v1 = 0, n, unknowns = 0, sockets = 0;
+	FILE *ls;
+
+	snprintf(cmd, sizeof(cmd), "ls %s/trace/*.bin %s/dataset/traces/*.trace 2>/dev/null",
+		 dir ? dir : "tests/fixtures", dir ? dir : "tests/fixtures");
+	ls = popen(cmd, "r");
+	while (ls && fgets(path, sizeof(path), ls)) {
+		path[strcspn(path, "\n")] = '\0';
+		CHECK(pml_trace_reader_open(path, &r) == 0);
+		if (!r)
+			continue;
+		n_files++;
+		v1 += pml_trace_reader_header(r)->event_version == 1;
+		n = 0;
+		while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+			CHECK(pml_trace_event_decode(e, e->size, &d) == 0);
+			n++;
+		}
+		CHECK(rc == 0);
+		CHECK(n > 0);
+		if (rc)
+			printf("  trace-file: %s: %s\n", path, pml_trace_reader_error(r));
+		pml_trace_reader_free(r);
+	}
+	if (ls)
+		pclose(ls);
+	CHECK(n_files >= 9 && v1 >= 9);
+	printf("  trace-file: %d committed traces read (%d of event version 1)\n", n_files, v1);
+
+	pml_trace_header_init(&h);
+	h.event_version = PML_TRACE_EVENT_VERSION + 7;
+	CHECK(pml_trace_writer_open(out, &h, 0, &w) == 0);
+	memset(&sock, 0, sizeof(sock));
+	sock.h.kind = PML_TEV_SOCKET;
+	sock.h.size = sizeof(sock);
+	sock.h.nr = 41;
+	sock.family = 2;
+	sock.protocol = 132;
+	memset(unknown, 0xab, sizeof(unknown));
+	((struct pml_tev_hdr *)unknown)->kind = 250;
+	((struct pml_tev_hdr *)unknown)->size = sizeof(unknown);
+	CHECK(pml_trace_writer_add(w, &sock, sizeof(sock)) == 0);
+	CHECK(pml_trace_writer_add(w, unknown, sizeof(unknown)) == 0);
+	CHECK(pml_trace_writer_add(w, &sock, sizeof(sock)) == 0);
+	CHECK(pml_trace_writer_close(w, NULL) == 0);
+	CHECK(pml_trace_reader_open(out, &r) == 0);
+	if (!r)
+		return;
+	CHECK(pml_trace_reader_header(r)->event_version == PML_TRACE_EVENT_VERSION + 7);
+	while ((rc = pml_trace_reader_next(r, &e)) == 1) {
+		CHECK(pml_trace_event_decode(e, e->size, &d) == 0);
+		if (e->kind == 250) {
+			unknowns++;
+			CHECK_STR(d.kind_name, "unknown");
+			CHECK(!memcmp(e, unknown, sizeof(unknown))); /* passed through untouched */
+		} else if (e->kind == PML_TEV_SOCKET) {
+			sockets++;
+			CHECK_STR(pml_trace_decoded_get(&d, "protocol")->str, "IPPROTO_SCTP");
+		}
+	}
+	CHECK(rc == 0);
+	CHECK(unknowns == 1 && sockets == 2);
+	pml_trace_reader_free(r);
+	unlink(out);
+}
+
 int main(void)
 {
 	if (!mkdtemp(tmpdir)) {
@@ -377,6 +459,7 @@ int main(void)
 	test_writer_refuses();
 	test_fixture();
 	test_guest_fixture();
+	test_versions();
 	unlink(tmp("rt.bin"));
 	unlink(tmp("trunc.bin"));
 	unlink(tmp("magic.bin"));

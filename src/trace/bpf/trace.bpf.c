@@ -14,6 +14,21 @@
  *  - sched_process_fork/exec/exit to follow the traced tree in the kernel: a hash map of
  *    traced thread-group ids, seeded with targ_root_pid, grows on fork and shrinks on
  *    the leader's exit, so filtering costs one lookup and no user-space round trip.
+ *    Its value is the process's page-fault counters, so counting costs no second map;
+ *  - (optional, each attached only when asked and when the kernel takes it; tracer.c
+ *    falls back program by program)
+ *    - pml_sample, a perf_event program on a CPU clock per CPU: the traced thread's
+ *      user-space ip (the user registers' when the CPU was in the kernel) and the
+ *      mapping it falls in, looked up with bpf_find_vma at sample time (the file's inode
+ *      and device, ip's offset in the file), so user space can name the function even
+ *      after the process is gone;
+ *    - pml_fault on handle_mm_fault (fentry: the kernel has already found the faulting
+ *      vma, so classifying costs no lookup and no lock), else pml_fault_tp on
+ *      exceptions:page_fault_user classifying by the mm's fields alone: faults per
+ *      region class (heap, stack, file, anonymous), flushed as one record per process
+ *      when a fault comes after targ_fault_interval_ns, at exec and at exit;
+ *    - pml_mmap_file on the LSM mmap_file hook, where bpf_d_path is allowed: the full
+ *      path of each file the traced tree maps, once per file (an LRU set of inodes).
  * Records go through one BPF ring buffer (trace-event.h layouts). A record that finds no
  * room is counted in a per-CPU drop counter that user space reports; nothing is lost
  * silently. Only module records wake the reader; everything else waits for its 100 ms
@@ -34,18 +49,39 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_root_pid = 0;
 const volatile __u32 targ_self_pid = 0; /* the tracer itself, never traced */
 const volatile bool targ_all = false;
+const volatile __u64 targ_fault_interval_ns = 100000000;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 * 1024 * 1024); /* user space may resize before load */
 } rb SEC(".maps");
 
+/* Per traced process: page faults counted since fault_start_ns (0: none yet). */
+struct proc_state {
+	__u64 fault_start_ns;
+	__u32 count[PML_FAULT__COUNT];
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 32768);
 	__type(key, __u32);
-	__type(value, __u8);
+	__type(value, struct proc_state);
 } traced SEC(".maps");
+
+/* Files whose OBJECT record was written. */
+struct obj_key {
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, 8192);
+	__type(key, struct obj_key);
+	__type(value, __u8);
+} objects SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -588,6 +624,300 @@ int BPF_PROG(pml_module_free, struct module *mod)
 	return emit_module(PML_TEV_MOD_FREE, mod->name, 0);
 }
 
+/* Page faults. */
+
+/* Write the process's fault counts as one record and start a new interval (at the next
+ * fault). Counts are updated by every thread without a lock: a fault counted on another
+ * CPU while this one flushes may land in either interval or, rarely, be lost; the
+ * counts are a rate signal, not an audit. */
+static __always_inline void flush_faults(__u32 tgid, __u32 tid, struct proc_state *st)
+{
+	struct pml_tev_faults *e;
+	__u64 now;
+	int i;
+
+	if (!st || !st->fault_start_ns)
+		return;
+	now = bpf_ktime_get_ns();
+	if (!RESERVE(e, struct pml_tev_faults))
+		return;
+	fill_hdr(&e->h, ((__u64)tgid << 32) | tid, PML_TEV_FAULTS, sizeof(*e), -1);
+	e->h.t_ns = now;
+	e->span_ns = now - st->fault_start_ns;
+#pragma unroll
+	for (i = 0; i < PML_FAULT__COUNT; i++) {
+		e->count[i] = st->count[i];
+		st->count[i] = 0;
+	}
+	st->fault_start_ns = 0;
+	submit_lazy(e);
+}
+
+/* The traced process's state, created on first use when tracing the whole machine
+ * (where fork adds nobody); NULL when the process is not traced. */
+static __always_inline struct proc_state *proc_state(__u32 tgid)
+{
+	struct proc_state zero = {}, *st;
+
+	if (tgid == targ_self_pid || !tgid)
+		return NULL;
+	st = bpf_map_lookup_elem(&traced, &tgid);
+	if (st || !targ_all)
+		return st;
+	bpf_map_update_elem(&traced, &tgid, &zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(&traced, &tgid);
+}
+
+static __always_inline void count_fault(struct proc_state *st, __u64 id, unsigned cls)
+{
+	__u64 now = bpf_ktime_get_ns();
+
+	__sync_fetch_and_add(&st->count[cls & (PML_FAULT__COUNT - 1)], 1);
+	if (!st->fault_start_ns)
+		st->fault_start_ns = now;
+	else if (now - st->fault_start_ns >= targ_fault_interval_ns)
+		flush_faults(id >> 32, (__u32)id, st);
+}
+
+/* Classify by the vma the kernel found: a file mapping, the brk heap, the main stack
+ * (the vma holding mm->start_stack), else anonymous. */
+static __always_inline unsigned fault_class_vma(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
+	__u64 start = BPF_CORE_READ(vma, vm_start), end = BPF_CORE_READ(vma, vm_end);
+	__u64 stack;
+
+	if (BPF_CORE_READ(vma, vm_file))
+		return PML_FAULT_FILE;
+	if (!mm)
+		return PML_FAULT_ANON;
+	if (end > BPF_CORE_READ(mm, start_brk) && start <= BPF_CORE_READ(mm, brk))
+		return PML_FAULT_HEAP;
+	stack = BPF_CORE_READ(mm, start_stack);
+	if (start <= stack && stack < end)
+		return PML_FAULT_STACK;
+	return PML_FAULT_ANON;
+}
+
+SEC("fentry/handle_mm_fault")
+int BPF_PROG(pml_fault, struct vm_area_struct *vma, unsigned long address, unsigned int flags,
+	     struct pt_regs *regs)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct proc_state *st = proc_state(id >> 32);
+
+	if (st)
+		count_fault(st, id, fault_class_vma(vma));
+	return 0;
+}
+
+#define X86_PF_INSTR (1 << 4)
+#define STACK_GUESS (8ull << 20)
+
+/* The fallback without a vma (exceptions:page_fault_user fires before the kernel looks
+ * it up): by the mm's fields. An instruction fetch or the binary's own image is a file
+ * fault; the rest of the file-backed data (libraries' .data) counts as anonymous here. */
+SEC("tp_btf/page_fault_user")
+int BPF_PROG(pml_fault_tp, unsigned long address, struct pt_regs *regs,
+	     unsigned long error_code)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct proc_state *st = proc_state(id >> 32);
+	struct task_struct *task;
+	struct mm_struct *mm;
+	unsigned cls = PML_FAULT_ANON;
+	__u64 stack;
+
+	if (!st)
+		return 0;
+	task = (struct task_struct *)bpf_get_current_task();
+	mm = BPF_CORE_READ(task, mm);
+	stack = BPF_CORE_READ(mm, start_stack);
+	if ((error_code & X86_PF_INSTR) ||
+	    (address >= BPF_CORE_READ(mm, start_code) && address < BPF_CORE_READ(mm, end_data)))
+		cls = PML_FAULT_FILE;
+	else if (address >= BPF_CORE_READ(mm, start_brk) && address < BPF_CORE_READ(mm, brk))
+		cls = PML_FAULT_HEAP;
+	else if (address <= BPF_CORE_READ(mm, env_end) && address + STACK_GUESS >= stack)
+		cls = PML_FAULT_STACK;
+	count_fault(st, id, cls);
+	return 0;
+}
+
+/* Mapped files' paths. */
+
+/* Set by user space after attach when pml_mmap_file is not running (no BPF LSM): the
+ * sample program then writes the OBJECT record of each file it meets first. */
+bool sample_objects = false;
+
+#define PATH_DEPTH 12
+#define NAME_MAX_READ 64
+
+/* The path of a file by walking its dentries up to the root, crossing mount points
+ * (struct mount from the vfsmount), at most PATH_DEPTH components of at most
+ * NAME_MAX_READ - 1 bytes each; a deeper path keeps its last components ("/.../a/b" is
+ * not marked: it starts at the depth reached). Safe anywhere (only probe reads); a
+ * concurrent rename can give a mix of old and new names. bpf_d_path is exact but only
+ * allowed in a few hooks. */
+static __always_inline void walk_path(char *buf, struct file *file)
+{
+	const unsigned char *names[PATH_DEPTH];
+	struct dentry *d = BPF_CORE_READ(file, f_path.dentry), *parent;
+	struct vfsmount *vmnt = BPF_CORE_READ(file, f_path.mnt);
+	struct mount *mnt = (struct mount *)((char *)vmnt - bpf_core_field_offset(struct mount, mnt));
+	__u64 n = 0, off = 0, at;
+	int i;
+
+	buf[0] = 0;
+#pragma unroll
+	for (i = 0; i < PATH_DEPTH + 4; i++) {
+		parent = BPF_CORE_READ(d, d_parent);
+		if (d == parent) { /* the root of a mount: continue at its mount point */
+			struct mount *up = BPF_CORE_READ(mnt, mnt_parent);
+
+			if (up == mnt || !up)
+				break;
+			d = BPF_CORE_READ(mnt, mnt_mountpoint);
+			mnt = up;
+			continue;
+		}
+		if (n < PATH_DEPTH)
+			names[n++] = BPF_CORE_READ(d, d_name.name);
+		d = parent;
+	}
+#pragma unroll
+	for (i = PATH_DEPTH - 1; i >= 0; i--) {
+		long len;
+
+		if (i >= n)
+			continue;
+		if (off >= 250)
+			break;
+		/* masked offsets: a bound the verifier of every kernel keeps (the record's
+		 * path holds 256 + NAME_MAX_READ bytes for it) */
+		at = off;
+		asm volatile("" : "+r"(at)); /* so the compiler keeps the masks */
+		buf[at & 0xff] = '/';
+		at++;
+		off++;
+		len = bpf_probe_read_kernel_str(buf + (at & 0xff), NAME_MAX_READ, names[i]);
+		if (len <= 0)
+			break;
+		off += len - 1;
+	}
+	if (!off) {
+		buf[0] = '/';
+		buf[1] = 0;
+	}
+}
+
+/* The OBJECT record of a file, once per (ino, dev) per trace. d_path: use bpf_d_path
+ * (only where the kernel allows it). */
+static __always_inline void emit_object(struct file *file, __u32 prot, bool d_path)
+{
+	struct obj_key k = {};
+	struct pml_tev_object *e;
+	__u8 one = 1;
+
+	k.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	k.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	if (bpf_map_update_elem(&objects, &k, &one, BPF_NOEXIST))
+		return; /* written before */
+	if (!RESERVE(e, struct pml_tev_object))
+		return;
+	fill_hdr(&e->h, bpf_get_current_pid_tgid(), PML_TEV_OBJECT, sizeof(*e), -1);
+	e->ino = k.ino;
+	e->dev = k.dev;
+	e->prot = prot;
+	if (!d_path || bpf_d_path(&file->f_path, e->path, sizeof(e->path)) < 0)
+		walk_path(e->path, file);
+	submit_lazy(e);
+}
+
+/* Instruction-pointer samples. */
+
+/* x86_64: user addresses end below 0x0000800000000000 (4-level) or 0x0100000000000000
+ * (5-level paging); kernel addresses start at 0xff00000000000000 with either. */
+#define KERNEL_START 0xff00000000000000ull
+
+struct vma_ctx {
+	__u64 ip;
+	__u64 offset;
+	__u64 ino;
+	__u32 dev;
+	__u32 pad;
+};
+
+static long sample_vma(struct task_struct *task, struct vm_area_struct *vma,
+		       struct vma_ctx *c)
+{
+	struct file *f = BPF_CORE_READ(vma, vm_file);
+
+	if (!f)
+		return 0;
+	if (sample_objects)
+		emit_object(f, 4 /* PROT_EXEC: it ran */, false);
+	c->ino = BPF_CORE_READ(f, f_inode, i_ino);
+	c->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
+	c->offset = c->ip - BPF_CORE_READ(vma, vm_start) + (BPF_CORE_READ(vma, vm_pgoff) << 12);
+	return 0;
+}
+
+SEC("perf_event")
+int pml_sample(struct bpf_perf_event_data *ctx)
+{
+	__u64 id = bpf_get_current_pid_tgid();
+	struct vma_ctx c = {};
+	struct pml_tev_sample *e;
+	struct task_struct *task;
+	struct pt_regs *uregs;
+	__u16 flags = 0;
+	long err;
+
+	if (!(id >> 32) || !is_traced(id >> 32))
+		return 0;
+	task = bpf_get_current_task_btf();
+	if (!BPF_CORE_READ(task, mm)) /* a kernel thread (whole-machine mode) */
+		return 0;
+	c.ip = ctx->regs.ip;
+	if (c.ip >= KERNEL_START) { /* in the kernel: where the program entered it */
+		uregs = (struct pt_regs *)bpf_task_pt_regs(task);
+		c.ip = BPF_CORE_READ(uregs, ip);
+		flags |= PML_SAMPLE_KERNEL;
+	}
+	err = bpf_find_vma(task, c.ip, sample_vma, &c, 0);
+	if (err && err != -2 /* ENOENT: in no mapping */)
+		flags |= PML_SAMPLE_NO_VMA;
+	if (!RESERVE(e, struct pml_tev_sample))
+		return 0;
+	fill_hdr(&e->h, id, PML_TEV_SAMPLE, sizeof(*e), -1);
+	e->ip = c.ip;
+	e->offset = c.offset;
+	e->ino = c.ino;
+	e->dev = c.dev;
+	e->flags = flags;
+	e->pad = 0;
+	e->object[0] = 0;
+	e->func[0] = 0;
+	submit_lazy(e);
+	return 0;
+}
+
+/* Mapped files' full paths, from the LSM hook every file mapping passes (mmap, and the
+ * binary and interpreter exec maps), where bpf_d_path is allowed. */
+SEC("lsm/mmap_file")
+int BPF_PROG(pml_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	if (ret || !file)
+		return ret;
+	if (is_traced(bpf_get_current_pid_tgid() >> 32))
+		emit_object(file, (__u32)prot, true);
+	return 0;
+}
+
+/* Processes. */
+
 static __always_inline struct pml_tev_proc *proc_event(__u16 kind, __u32 tgid, __u32 tid)
 {
 	struct pml_tev_proc *e;
@@ -606,13 +936,13 @@ int BPF_PROG(pml_fork, struct task_struct *parent, struct task_struct *child)
 {
 	__u32 ptgid = parent->tgid;
 	__u32 ctgid = child->tgid;
-	__u8 one = 1;
+	struct proc_state zero = {};
 	struct pml_tev_proc *e;
 
 	if (!is_traced(ptgid))
 		return 0;
 	if (!targ_all && ctgid != ptgid)
-		bpf_map_update_elem(&traced, &ctgid, &one, BPF_ANY);
+		bpf_map_update_elem(&traced, &ctgid, &zero, BPF_ANY);
 	e = proc_event(PML_TEV_FORK, ptgid, parent->pid);
 	if (!e)
 		return 0;
@@ -626,10 +956,12 @@ int BPF_PROG(pml_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(pml_exec, struct task_struct *p, pid_t old_pid, struct linux_binprm *bprm)
 {
+	__u32 tgid = p->tgid;
 	struct pml_tev_proc *e;
 
 	if (!is_traced(p->tgid))
 		return 0;
+	flush_faults(p->tgid, p->pid, bpf_map_lookup_elem(&traced, &tgid));
 	e = proc_event(PML_TEV_EXEC, p->tgid, p->pid);
 	if (!e)
 		return 0;
@@ -644,12 +976,16 @@ SEC("tp_btf/sched_process_exit")
 int BPF_PROG(pml_exit, struct task_struct *p)
 {
 	__u32 tgid = p->tgid;
+	struct proc_state *st;
 	struct pml_tev_proc *e;
 
 	if (p->pid != p->tgid || !is_traced(tgid)) /* threads: only the leader's exit */
 		return 0;
-	if (!targ_all)
+	st = bpf_map_lookup_elem(&traced, &tgid);
+	if (st) {
+		flush_faults(tgid, p->pid, st);
 		bpf_map_delete_elem(&traced, &tgid);
+	}
 	e = proc_event(PML_TEV_EXIT, tgid, p->pid);
 	if (!e)
 		return 0;

@@ -1,0 +1,196 @@
+/* ELF symbolisation of instruction-pointer samples (trace/elf-sym.c), on binaries this test
+ * builds with the system's C compiler: a PIE program and a shared library it links, each
+ * also stripped. The program reports where its functions are, as file offsets computed
+ * from /proc/self/maps exactly as the kernel side computes a sample's offset (ip -
+ * vm_start + vm_pgoff * page size); every offset must resolve to the function's name from
+ * .symtab, from .dynsym when stripped, and to the unwind table's "sub_<address>" for a
+ * function a stripped file has no symbol for (never to its exported neighbour). Skipped
+ * where no compiler is installed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "trace/elf-sym.h"
+#include "unit.h"
+
+static char dir[] = "/tmp/pml-test-elf-XXXXXX";
+
+static const char lib_c[] =
+	"int lib_exported(int x);\n"
+	"void *lib_static_addr(void);\n"
+	"static __attribute__((noinline)) int lib_static(int x) { return x * 7 + 3; }\n"
+	"int lib_exported(int x) { return lib_static(x) + 1; }\n"
+	"void *lib_static_addr(void) { return (void *)lib_static; }\n"
+	"int __lib_write(int x) { return x ^ 0x55; }\n"
+	"extern __typeof(__lib_write) lib_write __attribute__((weak, alias(\"__lib_write\")));\n";
+
+static const char prog_c[] =
+	"#include <stdio.h>\n"
+	"#include <stdint.h>\n"
+	"int lib_exported(int x);\n"
+	"int lib_write(int x);\n"
+	"void *lib_static_addr(void);\n"
+	"static __attribute__((noinline)) int helper(int x) { return x * 3 + 1; }\n"
+	"__attribute__((noinline)) int pml_test_global(int x) { return helper(x) ^ 5; }\n"
+	"static void report(const char *name, const void *p)\n"
+	"{\n"
+	"	FILE *f = fopen(\"/proc/self/maps\", \"r\");\n"
+	"	char line[512];\n"
+	"	uintptr_t a = (uintptr_t)p;\n"
+	"	while (f && fgets(line, sizeof(line), f)) {\n"
+	"		unsigned long s, e, off;\n"
+	"		char perm[8];\n"
+	"		if (sscanf(line, \"%lx-%lx %7s %lx\", &s, &e, perm, &off) == 4 &&\n"
+	"		    a >= s && a < e) {\n"
+	"			printf(\"%s %lx\\n\", name, (unsigned long)(a - s + off));\n"
+	"			break;\n"
+	"		}\n"
+	"	}\n"
+	"	if (f)\n"
+	"		fclose(f);\n"
+	"}\n"
+	"int main(int argc, char **argv)\n"
+	"{\n"
+	"	report(\"main\", (void *)main);\n"
+	"	report(\"helper\", (void *)helper);\n"
+	"	report(\"pml_test_global\", (void *)pml_test_global);\n"
+	"	report(\"pml_test_global+5\", (const char *)(void *)pml_test_global + 5);\n"
+	"	report(\"lib_exported\", (void *)lib_exported);\n"
+	"	report(\"lib_static\", lib_static_addr());\n"
+	"	report(\"lib_write\", (void *)lib_write);\n"
+	"	return (helper(argc) + pml_test_global(argc) + lib_exported(argc) +\n"
+	"		lib_write(argc)) == 12345;\n"
+	"}\n";
+
+#define MAX_FN 16
+static struct {
+	char name[64];
+	uint64_t off;
+} fns[MAX_FN];
+static size_t n_fns;
+
+static const char *path_of(const char *name)
+{
+	static char p[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(p[k], sizeof(p[k]), "%s/%s", dir, name);
+	return p[k];
+}
+
+static int write_file(const char *name, const char *text)
+{
+	FILE *f = fopen(path_of(name), "w");
+
+	if (!f)
+		return -1;
+	fputs(text, f);
+	return fclose(f);
+}
+
+
+static uint64_t off_of(const char *name)
+{
+	for (size_t i = 0; i < n_fns; i++)
+		if (!strcmp(fns[i].name, name))
+			return fns[i].off;
+	return UINT64_MAX;
+}
+
+static const char *lookup(const char *file, uint64_t off, uint64_t *addr)
+{
+	static char name[4][128];
+	static int k;
+	struct pml_elf_syms *s;
+	int rc;
+
+	k = (k + 1) % 4;
+	if (pml_elf_syms_load(path_of(file), &s)) {
+		snprintf(name[k], sizeof(name[k]), "(load failed)");
+		return name[k];
+	}
+	rc = pml_elf_syms_lookup(s, off, name[k], sizeof(name[k]), addr);
+	if (rc)
+		snprintf(name[k], sizeof(name[k]), "(%s)", strerror(-rc));
+	pml_elf_syms_free(s);
+	return name[k];
+}
+
+int main(void)
+{
+	char line[256], expect[64], cmd[1024];
+	uint64_t main_addr = 0, helper_addr = 0, static_addr = 0, a = 0;
+	struct pml_elf_syms *s;
+	FILE *p;
+
+	if (system("cc --version >/dev/null 2>&1") != 0) {
+		printf("  trace-elf: skipped, no C compiler (cc) to build the test binaries\n");
+		return unit_done("trace-elf");
+	}
+	if (!mkdtemp(dir))
+		return 1;
+	CHECK(write_file("lib.c", lib_c) == 0);
+	CHECK(write_file("prog.c", prog_c) == 0);
+	snprintf(cmd, sizeof(cmd),
+		 "cd %s && cc -O1 -fPIC -shared -o libpmlt.so lib.c && "
+		 "cc -O1 -fPIE -pie -o prog prog.c -L. -lpmlt -Wl,-rpath,%s && "
+		 "cp prog prog.stripped && strip prog.stripped && "
+		 "cp libpmlt.so libpmlt.stripped.so && strip libpmlt.stripped.so", dir, dir);
+	CHECK(system(cmd) == 0);
+	/* the program reports its functions' file offsets */
+	snprintf(line, sizeof(line), "%s/prog", dir);
+	p = popen(line, "r");
+	CHECK(p != NULL);
+	while (p && n_fns < MAX_FN && fgets(line, sizeof(line), p))
+		if (sscanf(line, "%63s %" SCNx64, fns[n_fns].name, &fns[n_fns].off) == 2)
+			n_fns++;
+	if (p)
+		pclose(p);
+	CHECK(n_fns == 7);
+
+	/* unstripped: .symtab names everything, static functions too */
+	CHECK_STR(lookup("prog", off_of("main"), &main_addr), "main");
+	CHECK_STR(lookup("prog", off_of("helper"), &helper_addr), "helper");
+	CHECK_STR(lookup("prog", off_of("pml_test_global"), NULL), "pml_test_global");
+	CHECK_STR(lookup("prog", off_of("pml_test_global+5"), &a), "pml_test_global");
+	CHECK(a != 0 && main_addr != 0 && helper_addr != 0);
+	CHECK_STR(lookup("libpmlt.so", off_of("lib_exported"), NULL), "lib_exported");
+	CHECK_STR(lookup("libpmlt.so", off_of("lib_static"), &static_addr), "lib_static");
+	/* aliases: the plain name, even though it is the weak one */
+	CHECK_STR(lookup("libpmlt.so", off_of("lib_write"), NULL), "lib_write");
+
+	/* stripped: .dynsym names the exported functions; the others come from the unwind
+	 * table, named by their address (the same address the symbol table gave) */
+	CHECK(pml_elf_syms_load(path_of("prog.stripped"), &s) == 0);
+	if (s) {
+		printf("  trace-elf: stripped program: %zu symbols, %zu unwind-table functions\n",
+		       pml_elf_syms_count(s), pml_elf_syms_unwind_count(s));
+		CHECK(pml_elf_syms_unwind_count(s) >= 3);
+		pml_elf_syms_free(s);
+	}
+	snprintf(expect, sizeof(expect), "sub_%" PRIx64, main_addr);
+	CHECK_STR(lookup("prog.stripped", off_of("main"), NULL), expect);
+	snprintf(expect, sizeof(expect), "sub_%" PRIx64, helper_addr);
+	CHECK_STR(lookup("prog.stripped", off_of("helper"), NULL), expect);
+	CHECK_STR(lookup("libpmlt.stripped.so", off_of("lib_exported"), NULL), "lib_exported");
+	CHECK_STR(lookup("libpmlt.stripped.so", off_of("lib_write"), NULL), "lib_write");
+	snprintf(expect, sizeof(expect), "sub_%" PRIx64, static_addr);
+	CHECK_STR(lookup("libpmlt.stripped.so", off_of("lib_static"), NULL), expect);
+	printf("  trace-elf: main at %s, stripped: %s; lib_static stripped: %s\n",
+	       lookup("prog", off_of("main"), NULL), lookup("prog.stripped", off_of("main"), NULL),
+	       lookup("libpmlt.stripped.so", off_of("lib_static"), NULL));
+
+	/* refusals */
+	CHECK_STR(lookup("prog", 1ull << 40, NULL), "(No such file or directory)");
+	CHECK(pml_elf_syms_load(path_of("prog.c"), &s) == -ENOEXEC);
+	CHECK(pml_elf_syms_load(path_of("nonexistent"), &s) == -ENOENT);
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", dir);
+	CHECK(system(cmd) == 0);
+	return unit_done("trace-elf");
+}
