@@ -826,6 +826,9 @@ int cmd_collect(int argc, char **argv)
 		for (int j = 0; j < c.jobs; j++) {
 			if (boots[j].pid != pid)
 				continue;
+			/* Its QEMU, if the child died before it (a signal to the child alone):
+			 * the group outlives its leader while a member lives. */
+			kill(-pid, SIGKILL);
 			if (interrupted)
 				wstatus = 1 << 8; /* a boot cut short by ^C: its runs were not done */
 			if (finish_boot(&c, &boots[j], wstatus) < 0)
