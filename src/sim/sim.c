@@ -20,6 +20,7 @@
 #define NEVER UINT64_MAX
 #define ACTIONS_MAX 64
 #define DEFAULT_TICK_MS 10.0
+#define SYNC_NS 250000000ull /* pmld's tick, when it syncs the resource manager */
 
 /* ---- the trace in memory ---- */
 
@@ -152,6 +153,7 @@ struct smod {
 	bool queued;	 /* a worker job for it is waiting or running */
 	uint64_t t_done; /* LOADING: when it completes */
 	int users;
+	int n_holders;	 /* modules in the set with it in their load order */
 	uint64_t first_grant;
 	long span;	 /* open span, -1 */
 	int *order;	 /* indices of its load order, base left out */
@@ -186,6 +188,7 @@ struct sim {
 	struct pml_sim_result *r;
 	struct pml_clock clock;
 	uint64_t now, start, end, t0;
+	uint64_t next_sync;
 	int err;
 
 	struct smod *mods;
@@ -338,25 +341,21 @@ static int order_of(struct sim *s, int i)
 	return 0;
 }
 
-static bool holds_dep(const struct sim *s, int holder, int dep)
-{
-	const struct smod *h = &s->mods[holder];
-
-	for (size_t k = 0; k < h->n_order; k++)
-		if (h->order[k] == dep)
-			return true;
-	return false;
-}
-
-/* Loaded (or loading) modules that have module i in their load order. */
+/* Loaded (or loading) modules that have module i in their load order: counted as modules
+ * enter and leave the set (present()). */
 static int holders(const struct sim *s, int i)
 {
-	int n = 0;
+	return s->mods[i].n_holders;
+}
 
-	for (size_t j = 0; j < s->n_mods; j++)
-		if ((int)j != i && s->mods[j].st != M_ABSENT && holds_dep(s, (int)j, i))
-			n++;
-	return n;
+/* Module i enters (in = true) or leaves the set: its load order's holder counts follow. */
+static void present(struct sim *s, int i, bool in)
+{
+	const struct smod *m = &s->mods[i];
+
+	for (size_t k = 0; k < m->n_order; k++)
+		if (m->order[k] != i)
+			s->mods[m->order[k]].n_holders += in ? 1 : -1;
 }
 
 static void oom(struct sim *s)
@@ -647,6 +646,7 @@ static void worker_step(struct sim *s)
 			struct smod *n = &s->mods[next];
 
 			n->st = M_LOADING;
+			present(s, next, true);
 			n->by_worker = true;
 			n->main_pred = next == j->mod;
 			n->used = false;
@@ -674,6 +674,7 @@ static void remove_mod(struct sim *s, int i)
 		s->r->m.wasted_loads++;
 	span_close(s, i);
 	m->st = M_ABSENT;
+	present(s, i, false);
 	m->main_pred = m->by_worker = m->used = false;
 	s->r->m.unloads++;
 	s->dirty = true;
@@ -995,6 +996,7 @@ static void need_arrives(struct sim *s, size_t k)
 		if (m->st != M_ABSENT)
 			continue;
 		m->st = M_LOADING;
+		present(s, i, true);
 		m->by_worker = m->main_pred = false;
 		m->used = true;
 		t += ms_ns(m->cm->load_ms);
@@ -1316,7 +1318,11 @@ int pml_sim_run(const struct pml_sim_trace *t, struct pml_sim_catalog *cat,
 		} else if (t_rec == tt) {
 			record(&s, ri++, &req_cursor);
 		} else {
-			sync_resource(&s);
+			/* The manager hears of sizes and refcounts at pmld's tick (250 ms). */
+			if (s.now >= s.next_sync) {
+				sync_resource(&s);
+				s.next_sync = s.now + SYNC_NS;
+			}
 			decide(&s);
 			next_tick += tick;
 		}
