@@ -16,6 +16,7 @@
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
 #include "dataset/pack.h"
+#include "trace/trace-file.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "vm/vm.h"
@@ -39,7 +40,9 @@ static void usage(FILE *f)
 		"        time its process makes it since its execve): same tokens, same needs,\n"
 		"        about half the bytes; for committing a dataset\n"
 		"  -j, --json   JSON (stats: one object; needs: one line per need)\n"
-		"  -o, --output OUT  pack: the new dataset directory (must not exist)\n");
+		"  -o, --output OUT  pack: the new dataset directory (must not exist)\n"
+		"      --stored      pack: blocks not compressed (for an archive compressed as a\n"
+		"                    whole: xz finds what the runs have in common)\n");
 }
 
 static int open_ds(const char *dir, struct pml_dataset **ret)
@@ -395,7 +398,7 @@ static int cmd_verify(const char *dir)
 	return bad ? PML_EXIT_FAIL : PML_EXIT_OK;
 }
 
-static int cmd_pack(const char *dir, const char *out)
+static int cmd_pack(const char *dir, const char *out, bool stored)
 {
 	struct pml_dataset *ds;
 	char tmp[4000], src[4400], dst[4400];
@@ -426,7 +429,7 @@ static int cmd_pack(const char *dir, const char *out)
 		if (pml_dataset_trace_path(ds, run, src, sizeof(src)) < 0)
 			continue;
 		snprintf(dst, sizeof(dst), "%s/%s", tmp, run->trace);
-		r = pml_trace_pack(src, dst, &st);
+		r = pml_trace_pack_flags(src, dst, stored ? PML_TRACE_W_STORED : 0, &st);
 		if (r < 0) {
 			if (run->state == PML_RUN_OK) {
 				fprintf(stderr, "pml: dataset pack: %s: %s: %s\n", run->id, src,
@@ -466,11 +469,12 @@ int cmd_dataset(int argc, char **argv)
 	static const struct option opts[] = {
 		{"json", no_argument, NULL, 'j'},
 		{"output", required_argument, NULL, 'o'},
+		{"stored", no_argument, NULL, 's'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *out = NULL;
-	bool json = false;
+	bool json = false, stored = false;
 	const char *verb;
 	int c;
 
@@ -481,13 +485,16 @@ int cmd_dataset(int argc, char **argv)
 	verb = argv[1];
 	argc--;
 	argv++;
-	while ((c = getopt_long(argc, argv, "jo:h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "jo:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'o':
 			out = optarg;
+			break;
+		case 's':
+			stored = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -508,7 +515,7 @@ int cmd_dataset(int argc, char **argv)
 	if (!strcmp(verb, "verify"))
 		return cmd_verify(argv[optind]);
 	if (!strcmp(verb, "pack"))
-		return cmd_pack(argv[optind], out);
+		return cmd_pack(argv[optind], out, stored);
 	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify, pack)\n",
 		verb);
 	return PML_EXIT_USAGE;

@@ -55,6 +55,12 @@ static struct proc_seen *proc_get(struct seen_set *s, uint32_t pid)
 
 int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret)
 {
+	return pml_trace_pack_flags(in, out, 0, ret);
+}
+
+int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
+			 struct pml_pack_stats *ret)
+{
 	struct pml_trace_reader *r = NULL;
 	struct pml_trace_writer *w = NULL;
 	struct pml_trace_reader_stats rst;
@@ -73,7 +79,7 @@ int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret)
 		return rc;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp.%d", out, (int)getpid());
-	rc = pml_trace_writer_open(tmp, pml_trace_reader_header(r), 0, &w);
+	rc = pml_trace_writer_open(tmp, pml_trace_reader_header(r), flags, &w);
 	if (rc < 0) {
 		pml_trace_reader_free(r);
 		return rc;

@@ -20,4 +20,9 @@ struct pml_pack_stats {
  * for a damaged input (nothing written, the reason logged); -errno of the output. */
 int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret);
 
+/* The same with the writer's flags (PML_TRACE_W_STORED: blocks not compressed, for an
+ * archive compressed as a whole, which finds what runs have in common). */
+int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
+			 struct pml_pack_stats *ret);
+
 #endif

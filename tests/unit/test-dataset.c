@@ -354,6 +354,21 @@ static void test_pack(void)
 		CHECK(t1 && t2 && strlen(t1) > 1000);
 		CHECK(t1 && t2 && !strcmp(t1, t2));
 		CHECK(n1.n == n2.n && n1.n == ds->runs[i].n_needs);
+		if (i == 0) { /* stored blocks: the same records, more bytes */
+			char *t3;
+			struct pml_needs n3;
+			uint32_t crc;
+			uint64_t packed_size, stored_size;
+
+			pml_file_crc32(out, &crc, &packed_size);
+			CHECK(pml_trace_pack_flags(in, out, PML_TRACE_W_STORED, NULL) == 0);
+			pml_file_crc32(out, &crc, &stored_size);
+			CHECK(stored_size > packed_size);
+			t3 = trace_tokens(out, &n3);
+			CHECK(t1 && t3 && !strcmp(t1, t3));
+			free(t3);
+			pml_needs_release(&n3);
+		}
 		for (size_t k = 0; k < n1.n && k < n2.n; k++)
 			CHECK(!memcmp(&n1.v[k], &n2.v[k], sizeof(n1.v[k])));
 		free(t1);
