@@ -59,6 +59,8 @@ static void usage(FILE *f)
 		"      --idle-seconds T   idle-unload's T, and when unused prefetches go (default 5)\n"
 		"      --tick-ms MS       how often policies decide, in trace time (default 10)\n"
 		"      --preroll-ms MS    time policies get before the program starts (default 0)\n"
+		"      --miss-ms MS       the request path of a miss (modprobe's exec) added to each\n"
+		"                         stall (default 0: stall time is load time, as DESIGN.md)\n"
 		"      --costs FILE       measured module costs (default data/costs-REL.jsonl)\n"
 		"      --moddir DIR       the module tree (default: the fetched guest kernel's)\n"
 		"      --base LIST        modules the guest has at start, with their dependencies\n"
@@ -71,7 +73,7 @@ struct opts {
 	const char *costs, *moddir, *base;
 	enum pml_split split;
 	int64_t budget;
-	double threshold, idle_seconds, tick_ms, preroll_ms;
+	double threshold, idle_seconds, tick_ms, preroll_ms, miss_ms;
 	bool json;
 };
 
@@ -294,6 +296,7 @@ static void metrics_json(struct pml_json *j, const char *key, const struct pml_s
 		pml_json_null(j, "lead_ms_mean");
 	pml_json_int(j, "empty_requests", m->empty_requests);
 	pml_json_double(j, "duration_s", m->duration_s);
+	pml_json_double(j, "recorded_stall_ms", m->recorded_stall_ms);
 	pml_json_obj_end(j);
 }
 
@@ -479,13 +482,13 @@ static void report_notes(char *buf, size_t size, const struct opts *o, const cha
 		 "costs: %zu modules measured (%s), %zu from the catalog, %zu estimated from "
 		 "the .ko size (bytes = exp(%.2f) * size^%.3f, load = %.1f ms + %.3f ms/KiB), "
 		 "%zu unknown (64 KiB, 50 ms)\n"
-		 "budget: %s; tick %.0f ms; preroll %.0f ms; idle %.1f s\n"
+		 "budget: %s; tick %.0f ms; preroll %.0f ms; miss %.0f ms; idle %.1f s\n"
 		 "The trace timeline is kept as recorded in the reactive run (stalls do not "
 		 "delay what follows); only first uses are needs; a module is in use while the "
 		 "process that needed it lives. See doc/sim.md.",
 		 src[PML_SIM_COST_MEASURED], costs[0] ? costs : "none", src[PML_SIM_COST_CATALOG],
 		 src[PML_SIM_COST_ESTIMATED], a, b, c, d, src[PML_SIM_COST_DEFAULT], budget,
-		 o->tick_ms > 0 ? o->tick_ms : 10.0, o->preroll_ms, o->idle_seconds);
+		 o->tick_ms > 0 ? o->tick_ms : 10.0, o->preroll_ms, o->miss_ms, o->idle_seconds);
 }
 
 int cmd_eval(int argc, char **argv)
@@ -504,6 +507,7 @@ int cmd_eval(int argc, char **argv)
 		{"idle-seconds", required_argument, NULL, 'i'},
 		{"tick-ms", required_argument, NULL, 'k'},
 		{"preroll-ms", required_argument, NULL, 'P'},
+		{"miss-ms", required_argument, NULL, 'x'},
 		{"costs", required_argument, NULL, 'c'},
 		{"moddir", required_argument, NULL, 'D'},
 		{"base", required_argument, NULL, 'b'},
@@ -560,6 +564,7 @@ int cmd_eval(int argc, char **argv)
 		case 't':
 		case 'i':
 		case 'k':
+		case 'x':
 		case 'P': {
 			double v;
 
@@ -574,6 +579,8 @@ int cmd_eval(int argc, char **argv)
 				o.idle_seconds = v;
 			else if (c == 'k')
 				o.tick_ms = v;
+			else if (c == 'x')
+				o.miss_ms = v;
 			else
 				o.preroll_ms = v;
 			break;
@@ -705,6 +712,7 @@ int cmd_eval(int argc, char **argv)
 			struct pml_sim_config cfg = {.policy = ev->pol[p], .budget_mem = o.budget,
 						     .tick_ms = o.tick_ms,
 						     .preroll_ms = o.preroll_ms,
+						     .miss_ms = o.miss_ms,
 						     .timeline = run == rep_run};
 			struct pml_sim_result *res = NULL;
 
@@ -768,6 +776,7 @@ int cmd_eval(int argc, char **argv)
 		pml_json_int(&j, "budget_mem", o.budget > 0 ? o.budget : 0);
 		pml_json_double(&j, "tick_ms", o.tick_ms > 0 ? o.tick_ms : 10);
 		pml_json_double(&j, "preroll_ms", o.preroll_ms);
+		pml_json_double(&j, "miss_ms", o.miss_ms);
 		pml_json_str(&j, "costs", costs_used);
 		{
 			size_t src[4];
@@ -840,6 +849,10 @@ int cmd_eval(int argc, char **argv)
 			print_table(stdout, ev, g, cap);
 			printf("\n");
 		}
+		printf("recorded: the reactive runs' own stalls for these needs (request to the last "
+		       "module_load) took %.2f s\n(modprobe's exec included; here a stall is load "
+		       "time left%s).\n", ev->tot[G_ALL][0].m.recorded_stall_ms / 1e3,
+		       o.miss_ms > 0 ? " plus --miss-ms" : ", see --miss-ms");
 		printf("stall: needs not loaded when needed / all needs; stall s: load time left at "
 		       "them; fp: module bytes x seconds (non-base),\n/orcl, /ld-all: footprint "
 		       "over the oracle's and load-all's; pred: loads asked and done; wasted: never "

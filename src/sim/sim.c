@@ -974,11 +974,16 @@ static void need_arrives(struct sim *s, size_t k)
 		s->r->m.lead_sum_ms += out->lead_ms;
 	}
 	s->r->m.needs++;
+	s->r->m.recorded_stall_ms += (double)(nd->done_ns - nd->t_ns) / 1e6;
 	hold(s, k);
 	if (wait + missing_ns == 0) {
 		serve(s, k);
 		return;
 	}
+	/* A miss: the kernel's request path (usermode helper, modprobe's exec) runs first;
+	 * modprobe then waits for what is in flight and inserts what is missing. */
+	if (wait < ms_ns(s->cfg->miss_ms))
+		wait = ms_ns(s->cfg->miss_ms);
 	out->stalled = true;
 	out->stall_ms = (double)(wait + missing_ns) / 1e6;
 	s->r->m.stalls++;
@@ -1382,6 +1387,7 @@ int pml_sim_totals_add(struct pml_sim_totals *tot, const struct pml_sim_result *
 	a->lead_n += b->lead_n;
 	a->lead_sum_ms += b->lead_sum_ms;
 	a->duration_s += b->duration_s;
+	a->recorded_stall_ms += b->recorded_stall_ms;
 	for (size_t i = 0; i < r->n_needs; i++) {
 		if (r->needs[i].lead_ms < 0)
 			continue;

@@ -182,6 +182,22 @@ static void test_reactive(void)
 		CHECK_NEAR(r->spans[1].t_end_ms, 5000, 1e-6);
 		CHECK(!r->spans[1].predicted && r->spans[1].used);
 	}
+	/* the recorded run's own stalls: request to the last load record */
+	CHECK_NEAR(r->m.recorded_stall_ms, 50 + 100, 1e-9);
+	/* with the request path of a miss counted: 100 ms more per stall */
+	{
+		struct pml_sim_config cfg = {.policy = "reactive", .miss_ms = 100};
+		struct pml_sim_result *rm = NULL;
+
+		CHECK(pml_sim_run(t, cat, &cfg, &rm) == 0);
+		if (rm) {
+			CHECK_NEAR(rm->m.stall_ms, 150 + 2 * 100, 1e-9);
+			CHECK_NEAR(rm->needs[0].stall_ms, 150, 1e-9);
+			/* a is in use (and loaded) only once the stall is over */
+			CHECK_NEAR(rm->m.exposure_s, 2 * 3.0, 1e-9);
+		}
+		pml_sim_result_free(rm);
+	}
 out:
 	pml_sim_result_free(r);
 	pml_sim_trace_free(t);
@@ -251,6 +267,22 @@ static void test_partial_stall(void)
 	if (r)
 		CHECK_NEAR(r->m.stall_ms, 50, 1e-9);
 	pml_sim_result_free(r);
+	/* the request path (30 ms) overlaps the wait for the load in flight (50 ms) */
+	{
+		struct pml_sim_config cfg = {.policy = "load-all", .pcfg = pcfg, .miss_ms = 30};
+
+		r = NULL;
+		CHECK(pml_sim_run(t, cat, &cfg, &r) == 0);
+		if (r)
+			CHECK_NEAR(r->m.stall_ms, 50, 1e-9);
+		pml_sim_result_free(r);
+		cfg.miss_ms = 80;
+		r = NULL;
+		CHECK(pml_sim_run(t, cat, &cfg, &r) == 0);
+		if (r)
+			CHECK_NEAR(r->m.stall_ms, 80, 1e-9);
+		pml_sim_result_free(r);
+	}
 	/* with 60 ms of preroll the load is done before the program needs it */
 	{
 		struct pml_sim_config cfg = {.policy = "load-all", .pcfg = pcfg, .preroll_ms = 60};
