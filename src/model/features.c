@@ -815,20 +815,28 @@ static void prior_flush(struct prior_ctx *pc, struct pml_feat_tokens *t)
 	t->n = 0;
 }
 
-static const char *const shell_words[] = {
-	"if",	 "then", "else", "elif", "fi",	  "do",	    "done",   "while", "until", "{",
-	"}",	 "!",	 "[[",	 "]]",	 "esac",  "time",   "exec",   "command", "eval",
-	"local", "export", "readonly", "set", "shift", "return", "then;", "do;", "xargs",
-	"nohup", "setsid", "env",  "sudo", "timeout",
+/* Words that open a compound command: the program comes after them. */
+static const char *const keywords[] = {
+	"if", "then", "else", "elif", "fi", "do", "done", "while", "until", "{", "}", "!",
+	"[[", "]]", "esac", "then;", "do;",
 };
 
-static bool is_shell_word(const char *w)
+/* Programs that run another one (timeout 5 cmd, env X=1 cmd): the program comes after
+ * them, their options and their numeric arguments. */
+static const char *const wrappers[] = {
+	"timeout", "nohup", "setsid", "env", "sudo", "exec", "command", "xargs", "time",
+	"nice", "ionice", "stdbuf", "eval",
+};
+
+static bool in_list(const char *w, const char *const *list, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(shell_words); i++)
-		if (!strcmp(w, shell_words[i]))
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(w, list[i]))
 			return true;
 	return false;
 }
+
+#define EXPANDED "$" /* the lexer's stand-in for a word holding an expansion */
 
 /* One simple command's words: the program, then its arguments. */
 static void prior_command(struct prior_ctx *pc, char **words, int n)
@@ -837,10 +845,22 @@ static void prior_command(struct prior_ctx *pc, char **words, int n)
 	int i = 0;
 	char *tok;
 
-	/* keywords, wrappers and leading assignments (x=1 cmd) are not the program */
-	while (i < n && (is_shell_word(words[i]) ||
-			 (strchr(words[i], '=') && words[i][0] != '=' && words[i][0] != '-')))
-		i++;
+	/* keywords, leading assignments (x=1 cmd) and wrappers are not the program */
+	for (;;) {
+		if (i < n && (in_list(words[i], keywords, ARRAY_SIZE(keywords)) ||
+			      (strchr(words[i], '=') && words[i][0] != '=' && words[i][0] != '-'))) {
+			i++;
+			continue;
+		}
+		if (i < n && in_list(words[i], wrappers, ARRAY_SIZE(wrappers))) {
+			for (i++; i < n && (words[i][0] == '-' || is_digit(words[i][0]) ||
+					    (strchr(words[i], '=') && words[i][0] != '='));
+			     i++)
+				;
+			continue;
+		}
+		break;
+	}
 	if (i >= n)
 		return;
 	/* for/case heads list words, not a command; the dataset's pml_expect names the
@@ -850,10 +870,12 @@ static void prior_command(struct prior_ctx *pc, char **words, int n)
 		return;
 	tok = push(&t);
 	strcpy(tok, "exec:");
-	tok_cat(tok, basename_of(words[i]));
+	/* a program named by an expansion ($PML_PING): unknown, its arguments still speak */
+	tok_cat(tok, strcmp(words[i], EXPANDED) ? basename_of(words[i]) : "?");
 	prior_flush(pc, &t);
 	for (i++; i < n && !pc->err; i++) {
-		arg_tokens(&t, words[i]);
+		if (strcmp(words[i], EXPANDED))
+			arg_tokens(&t, words[i]);
 		prior_flush(pc, &t);
 	}
 }
@@ -874,9 +896,15 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 		words[i] = store[i];
 #define END_WORD()                                                                   \
 	do {                                                                         \
-		if (in_word && !expanded && wl && nw < MAXW) {                       \
+		if (in_word && nw < MAXW) {                                          \
+			char *eq_ = memchr(word, '=', wl);                           \
+			if (expanded && eq_ && eq_ != word) /* x=$y: an assignment */ \
+				wl = (size_t)(eq_ - word) + 1;                       \
+			else if (expanded)                                           \
+				strcpy(word, EXPANDED), wl = 1;                      \
 			word[wl] = '\0';                                             \
-			memcpy(store[nw++], word, wl + 1);                           \
+			if (wl)                                                      \
+				memcpy(store[nw++], word, wl + 1);                   \
 		}                                                                    \
 		in_word = false, expanded = false, wl = 0;                           \
 	} while (0)

@@ -172,7 +172,10 @@ static void test_prior(void)
 		"ip link add \"$bond\" type bond mode \"$mode\" # a comment: geneve\n"
 		"if mount -o loop /tmp/x.img /mnt; then umount /mnt; fi\n"
 		"for i in 0 1; do ip link add vx$i type vxlan id 42; done\n"
-		"x=$(modprobe -n sctp) && echo 'done, quoted' | cat\n";
+		"x=$(modprobe -n sctp) && echo 'done, quoted' | cat\n"
+		"bond=bond$bn\n"
+		"timeout -k 5 30 env A=1 xxd -r\n"
+		"$PML_PING -c 3 10.0.0.1\n";
 	struct collect c = {.n = 0};
 	int n = pml_features_prior("sh ./run.sh", script, collect_emit, &c);
 
@@ -193,6 +196,10 @@ static void test_prior(void)
 	CHECK(has(&c, "exec:ip") > 0 && has(&c, "arg:vxlan") > 0);
 	CHECK(has(&c, "exec:modprobe") > 0 && has(&c, "arg:sctp") > 0);
 	CHECK(has(&c, "exec:cat") > 0);
+	/* wrappers, their options and numbers are not the program; an expansion is unknown */
+	CHECK(has(&c, "exec:xxd") > 0 && has(&c, "exec:timeout") < 0 && has(&c, "exec:-k") < 0);
+	CHECK(has(&c, "exec:?") > 0 && has(&c, "arg:-W") < 0 && has(&c, "arg:ip4:10.0.0.1") > 0);
+	CHECK(has(&c, "exec:set") > 0);
 	/* expansions are dropped, never half-read */
 	for (int i = 0; i < c.n; i++)
 		CHECK(!strchr(c.toks[i], '$'));
