@@ -327,7 +327,9 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 		a->lead_ms = s->horizon_ms / 2;
 		a->bytes = -1;
 		a->load_ms = -1;
-		if (pol->cfg.needs_model)
+		if (pol->cfg.cost_fn)
+			pol->cfg.cost_fn(pol->cfg.cost_data, name, &a->bytes, &a->load_ms);
+		else if (pol->cfg.needs_model)
 			pml_needs_model_cost(pol->cfg.needs_model, name, &a->bytes, &a->load_ms);
 	}
 	s->n_cands = kept;
