@@ -28,6 +28,8 @@
 #define MB (1024.0 * 1024.0)
 #define MAX_POL 16
 #define DEFAULT_BASE "virtio_mmio,virtio_blk,ext4"
+/* The lstm model shipped in the source tree (as pml run's default). */
+#define LSTM_MODEL_DEFAULT "data/model-lstm-%s.pmlm"
 
 static const char *const all_policies[] = {
 	"reactive", "idle-unload", "load-all", "static", "markov", "lstm", "oracle",
@@ -47,12 +49,13 @@ static void usage(FILE *f)
 		"  -d, --dataset DIR      the dataset (pml collect -o DIR)\n"
 		"  -s, --split NAME       train, val or test (default test)\n"
 		"  -p, --policy LIST      all (default: reactive, idle-unload, load-all, static,\n"
-		"                         markov, lstm with --model, oracle) or names, comma-separated\n"
+		"                         markov, lstm with a model, oracle) or names, comma-separated\n"
 		"  -B, --budget-mem SIZE  module bytes predicted loads may fill (K, M, G; default none)\n"
 		"  -j, --json             one JSON object on stdout instead of the tables\n"
 		"  -r, --report DIR       write DIR/index.html: one run's timeline per policy\n"
 		"      --run ID           the run the report draws (default: the split's first)\n"
-		"      --model FILE       the lstm policy's model (pml train -o FILE)\n"
+		"      --model FILE       the lstm policy's model (pml train -o FILE; default: the\n"
+		"                         shipped data/model-lstm-REL.pmlm when there is one)\n"
 		"      --markov-model FILE  the markov policy's needs model (default: counted from\n"
 		"                         the training split's needs)\n"
 		"      --threshold P      least probability worth a prefetch (markov, lstm)\n"
@@ -374,7 +377,8 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 				continue; /* not built in this pml */
 			if (!strcmp(all_policies[i], "lstm") && !o->model) {
 				if (!o->json)
-					fprintf(stderr, "pml: eval: lstm left out: no --model FILE\n");
+					fprintf(stderr, "pml: eval: lstm left out: no --model FILE and no "
+						"shipped model\n");
 				continue;
 			}
 			ev->pol[ev->n_pol++] = all_policies[i];
@@ -398,7 +402,8 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 			ev->pol[ev->n_pol++] = ops->name;
 	}
 	if (pol_index(ev, "lstm") >= 0 && !o->model) {
-		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE)\n");
+		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE): "
+				"no model is shipped\n");
 		return -EINVAL;
 	}
 	return 0;
@@ -523,6 +528,7 @@ int cmd_eval(int argc, char **argv)
 	struct pml_sim_result *rep_res[MAX_POL] = {0};
 	const struct pml_ds_run *rep_run = NULL;
 	char rep_command[256] = "", costs_used[4200] = "", src_dir[4096] = "";
+	char default_model[4200] = "";
 	const char **all_list = NULL;
 	size_t n_all = 0, n_sel = 0, n_done = 0;
 	struct pml_json j;
@@ -615,6 +621,17 @@ int cmd_eval(int argc, char **argv)
 		fprintf(stderr, "pml: eval: --threshold is a probability (0-1)\n");
 		return PML_EXIT_USAGE;
 	}
+	if (!o.model && pml_testbed_src_dir(src_dir, sizeof(src_dir)) == 0) {
+		char rel[64];
+		struct stat st;
+
+		if (pml_kernel_release(rel, sizeof(rel)) < 0)
+			snprintf(rel, sizeof(rel), "%s", PML_KERNEL_RELEASE_PINNED);
+		snprintf(default_model, sizeof(default_model), "%s/" LSTM_MODEL_DEFAULT, src_dir,
+			 rel);
+		if (stat(default_model, &st) == 0)
+			o.model = default_model;
+	}
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
 		goto oom;
@@ -676,7 +693,8 @@ int cmd_eval(int argc, char **argv)
 	all_list = module_list(&tr, "", &n_all);
 	if (!all_list)
 		goto oom;
-	pml_testbed_src_dir(src_dir, sizeof(src_dir));
+	if (!src_dir[0])
+		pml_testbed_src_dir(src_dir, sizeof(src_dir));
 
 	for (size_t i = 0; i < ds->n_runs; i++) {
 		const struct pml_ds_run *run = &ds->runs[i];
@@ -777,6 +795,8 @@ int cmd_eval(int argc, char **argv)
 		pml_json_double(&j, "tick_ms", o.tick_ms > 0 ? o.tick_ms : 10);
 		pml_json_double(&j, "preroll_ms", o.preroll_ms);
 		pml_json_double(&j, "miss_ms", o.miss_ms);
+		if (pol_index(ev, "lstm") >= 0)
+			pml_json_str(&j, "lstm_model", o.model);
 		pml_json_str(&j, "costs", costs_used);
 		{
 			size_t src[4];
@@ -839,6 +859,8 @@ int cmd_eval(int argc, char **argv)
 		       ".ko size, %zu unknown\n\n", src[PML_SIM_COST_MEASURED],
 		       src[PML_SIM_COST_CATALOG], src[PML_SIM_COST_ESTIMATED],
 		       src[PML_SIM_COST_DEFAULT]);
+		if (pol_index(ev, "lstm") >= 0)
+			printf("lstm model: %s\n\n", o.model);
 		for (int g = 0; g < G_COUNT; g++) {
 			if (!ev->runs[g] || (g != G_ALL && ev->runs[g] == ev->runs[G_ALL]))
 				continue;
