@@ -856,11 +856,12 @@ int cmd_eval(int argc, char **argv)
 		if (o.budget > 0)
 			printf("%.2f MB", (double)o.budget / MB);
 		printf("\ncosts: %zu modules measured, %zu from the catalog, %zu estimated from the "
-		       ".ko size, %zu unknown\n\n", src[PML_SIM_COST_MEASURED],
+		       ".ko size, %zu unknown\n", src[PML_SIM_COST_MEASURED],
 		       src[PML_SIM_COST_CATALOG], src[PML_SIM_COST_ESTIMATED],
 		       src[PML_SIM_COST_DEFAULT]);
 		if (pol_index(ev, "lstm") >= 0)
-			printf("lstm model: %s\n\n", o.model);
+			printf("lstm model: %s\n", o.model);
+		printf("\n");
 		for (int g = 0; g < G_COUNT; g++) {
 			if (!ev->runs[g] || (g != G_ALL && ev->runs[g] == ev->runs[G_ALL]))
 				continue;
