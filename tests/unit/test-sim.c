@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "dataset/dataset.h"
 #include "policy/needs-model.h"
 #include "sim/catalog.h"
 #include "sim/report.h"
@@ -558,6 +559,50 @@ static void test_catalog(void)
 	pml_sim_catalog_free(cat);
 }
 
+/* Every run of the sample dataset: reactive stalls on each need, the oracle on none and
+ * with less footprint, replay is deterministic run after run. */
+static void test_dataset(void)
+{
+	char dir[1024], path[4096];
+	struct pml_dataset *ds = NULL;
+	struct pml_sim_catalog *cat = NULL;
+	unsigned runs = 0;
+
+	snprintf(dir, sizeof(dir), "%s/dataset", fixtures);
+	CHECK(pml_dataset_open(dir, &ds) == 0);
+	if (!ds)
+		return;
+	CHECK(pml_sim_catalog_new(NULL, &cat) == 0);
+	for (size_t i = 0; i < ds->n_runs; i++) {
+		const struct pml_ds_run *dr = &ds->runs[i];
+		struct pml_sim_trace *t = NULL;
+		struct pml_sim_result *rr, *ro;
+
+		if (dr->state != PML_RUN_OK ||
+		    pml_dataset_trace_path(ds, dr, path, sizeof(path)) < 0)
+			continue;
+		CHECK(pml_sim_trace_load(path, &t) == 0);
+		if (!t)
+			continue;
+		runs++;
+		rr = run(t, cat, "reactive", 0, NULL);
+		ro = run(t, cat, "oracle", 0, NULL);
+		if (rr && ro) {
+			CHECK(rr->m.needs > 0 && rr->m.stalls == rr->m.needs);
+			CHECK(rr->m.needs == dr->n_needs - rr->m.empty_requests);
+			CHECK(ro->m.needs == rr->m.needs && ro->m.stalls == 0);
+			CHECK(ro->m.byte_s < rr->m.byte_s);
+			CHECK(ro->m.wasted_loads == 0);
+		}
+		pml_sim_result_free(rr);
+		pml_sim_result_free(ro);
+		pml_sim_trace_free(t);
+	}
+	CHECK(runs == 8);
+	pml_sim_catalog_free(cat);
+	pml_dataset_free(ds);
+}
+
 /* The report page: every policy's timeline, the tables, and strings from the trace
  * escaped. */
 static void test_report(void)
@@ -631,6 +676,7 @@ int main(void)
 	test_budget_random();
 	test_idle_unload();
 	test_guest_trace();
+	test_dataset();
 	test_report();
 	return unit_done("sim");
 }
