@@ -257,7 +257,8 @@ static int cmd_trace_record(int argc, char **argv)
 		return PML_EXIT_FAIL;
 	}
 	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s (tracer CPU "
-		"%.3f s)\n", o.output, res.events, res.dropped, res.seconds, res.tracer_cpu_s);
+		"%.3f s while it ran, %.3f s in all)\n", o.output, res.events, res.dropped,
+		res.seconds, res.tracer_cpu_s, res.total_cpu_s);
 	if (res.features & PML_TRACER_F_SAMPLES)
 		fprintf(stderr, "pml: %" PRIu64 " samples, %" PRIu64 " resolved to a function\n",
 			res.samples, res.samples_named);

@@ -32,7 +32,8 @@ struct mapent {
 
 struct pidmaps {
 	uint32_t pid;
-	bool stale;
+	bool stale;	/* read again before use */
+	bool gone;	/* the last read failed */
 	struct mapent *ents;
 	size_t n;
 };
@@ -316,11 +317,21 @@ static const struct mapent *maps_lookup(struct pml_symbolizer *s, uint32_t pid, 
 		p->stale = true;
 	}
 	for (int pass = 0; pass < 2; pass++) {
-		if (p->stale && read_maps(s, p))
+		bool fresh = p->stale;
+
+		if (p->gone)
 			return NULL;
+		if (p->stale && read_maps(s, p)) {
+			/* the process is gone: no new read per sample until its next exec
+			 * or mmap record */
+			p->gone = true;
+			return NULL;
+		}
 		for (size_t i = 0; i < p->n; i++)
 			if (ip >= p->ents[i].start && ip < p->ents[i].end)
 				return &p->ents[i];
+		if (fresh)
+			return NULL;
 		/* not there: mapped since the snapshot was read */
 		p->stale = true;
 	}
@@ -345,8 +356,10 @@ void pml_symbolizer_observe(struct pml_symbolizer *s, const struct pml_tev_hdr *
 	case PML_TEV_EXEC:
 	case PML_TEV_MMAP:
 		p = pid_find(s, e->pid);
-		if (p)
+		if (p) {
 			p->stale = true;
+			p->gone = false;
+		}
 		break;
 	case PML_TEV_EXIT:
 		pid_forget(s, e->pid);
@@ -381,8 +394,12 @@ void pml_symbolizer_resolve(struct pml_symbolizer *s, struct pml_tev_sample *e)
 		}
 	} else {
 		m = maps_lookup(s, e->h.pid, e->ip);
-		if (!m)
+		if (!m) {
+			/* in the kernel with ip in no mapping: an exec replacing the image */
+			if (e->flags & PML_SAMPLE_KERNEL && !(e->flags & PML_SAMPLE_NO_VMA))
+				set_str(e->object, sizeof(e->object), "[kernel]");
 			return;
+		}
 		if (m->ino && m->path[0] == '/') {
 			o = obj_put(s, m->dev, m->ino, m->path);
 			off = e->ip - m->start + m->off;

@@ -220,7 +220,8 @@ enum pml_tev_sample_flags {
  * an anonymous mapping, JIT code, the vdso, or no mapping found). The user-space side
  * (the tracer, while recording) fills object and func from the file's ELF symbol tables
  * before the record is written, so a trace names the code without the traced machine's
- * files: object is the file's name ("libc.so.6"; "[anon]", "[vdso]", "?" when unknown),
+ * files: object is the file's name ("libc.so.6"; "[anon]", "[vdso]"; "[kernel]" when the
+ * CPU was in the kernel and ip is in no mapping, as during an exec; "?" when unknown),
  * func the function ("main"; "sub_<hex>" for a function of a stripped object found only
  * through its unwind table, named by its address in the file; "" when unknown). */
 struct pml_tev_sample {

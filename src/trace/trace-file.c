@@ -7,6 +7,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -123,19 +125,46 @@ static void header_encode(const struct pml_trace_header *h, uint8_t *p)
 	put_le32(p + 412, crc32_of(0, p, 412));
 }
 
-/* Writer. */
+/* Writer.
+ *
+ * Blocks are written in sequence order by whoever holds io_mu. In the background mode
+ * (PML_TRACE_W_BACKGROUND) a full block is queued instead of written: a thread at
+ * SCHED_IDLE priority applies the transform, compresses and writes the queue in order,
+ * so the recording thread only copies records. On a one-CPU machine that thread runs
+ * when the traced program leaves the CPU idle, or after it ends; when the queue holds
+ * more than PML_TRACE_QUEUE_MAX bytes the recording thread writes the oldest blocks
+ * itself, so memory stays bounded whatever the program does. */
+
+#define PML_TRACE_QUEUE_MAX (32u << 20)
+
+struct qblock {
+	uint8_t *raw;
+	size_t len;
+	uint32_t n_records;
+};
 
 struct pml_trace_writer {
 	int fd;
 	unsigned flags;
-	int err;		/* first error met; sticky */
-	uint32_t seq;		/* next block's sequence number */
+	int err;		/* first error met; sticky (under mu when background) */
+	uint32_t seq;		/* next block's sequence number (under io_mu) */
 	uint32_t n_records;	/* in the open block */
 	size_t used;		/* bytes in the open block */
 	uint64_t events;
 	uint8_t *raw;		/* the open block, PML_TRACE_BLOCK_RAW bytes */
-	uint8_t *out;		/* header + compressed payload */
+	uint8_t *out;		/* header + compressed payload (under io_mu) */
 	size_t out_size;
+	pml_trace_record_fn transform;
+	void *transform_data;
+	/* background mode */
+	bool bg;
+	pthread_t thread;
+	pthread_mutex_t mu;	/* the queue, err */
+	pthread_mutex_t io_mu;	/* writing a block: keeps the sequence order */
+	pthread_cond_t work;
+	struct qblock *q;	/* ring of queued blocks */
+	size_t q_cap, q_head, q_len, q_bytes;
+	bool stop;
 };
 
 static int write_all(int fd, const void *buf, size_t n)
@@ -155,6 +184,8 @@ static int write_all(int fd, const void *buf, size_t n)
 	}
 	return 0;
 }
+
+static void *writer_thread(void *arg);
 
 int pml_trace_writer_new_fd(int fd, const struct pml_trace_header *hdr, unsigned flags,
 			    struct pml_trace_writer **ret)
@@ -183,6 +214,24 @@ int pml_trace_writer_new_fd(int fd, const struct pml_trace_header *hdr, unsigned
 		pml_trace_writer_abort(w);
 		return err;
 	}
+	if (flags & PML_TRACE_W_BACKGROUND) {
+		w->q_cap = PML_TRACE_QUEUE_MAX / PML_TRACE_BLOCK_RAW + 2;
+		w->q = calloc(w->q_cap, sizeof(*w->q));
+		if (!w->q) {
+			pml_trace_writer_abort(w);
+			return -ENOMEM;
+		}
+		pthread_mutex_init(&w->mu, NULL);
+		pthread_mutex_init(&w->io_mu, NULL);
+		pthread_cond_init(&w->work, NULL);
+		w->bg = true;
+		err = -pthread_create(&w->thread, NULL, writer_thread, w);
+		if (err) {
+			w->bg = false;
+			pml_trace_writer_abort(w);
+			return err;
+		}
+	}
 	*ret = w;
 	return 0;
 }
@@ -197,6 +246,14 @@ int pml_trace_writer_open(const char *path, const struct pml_trace_header *hdr,
 	return pml_trace_writer_new_fd(fd, hdr, flags, ret);
 }
 
+void pml_trace_writer_set_transform(struct pml_trace_writer *w, pml_trace_record_fn fn,
+				    void *data)
+{
+	w->transform = fn;
+	w->transform_data = data;
+}
+
+/* Write one block: the caller holds io_mu in background mode. */
 static int write_block(struct pml_trace_writer *w, uint8_t type, const uint8_t *payload,
 		       size_t raw_len, uint32_t n_records)
 {
@@ -231,18 +288,138 @@ static int write_block(struct pml_trace_writer *w, uint8_t type, const uint8_t *
 	return write_all(w->fd, h, PML_TRACE_BLOCK_HEADER_SIZE + stored_len);
 }
 
-int pml_trace_writer_flush(struct pml_trace_writer *w)
+/* Apply the transform to every record of a block, in order. */
+static void transform_block(struct pml_trace_writer *w, uint8_t *raw, size_t len)
+{
+	size_t pos = 0;
+
+	if (!w->transform)
+		return;
+	while (pos + sizeof(struct pml_tev_hdr) <= len) {
+		struct pml_tev_hdr *h = (struct pml_tev_hdr *)(raw + pos);
+
+		if (h->size < sizeof(*h) || h->size > len - pos)
+			break; /* cannot happen: add() checked every record */
+		w->transform(w->transform_data, h, h->size);
+		pml_tev_normalize(h, h->size);
+		pos += h->size;
+	}
+}
+
+/* Background mode: write the oldest queued block, if any. Returns 1 when one was
+ * written (whatever the outcome, which goes to w->err), 0 when the queue was empty. */
+static int write_queued(struct pml_trace_writer *w)
+{
+	struct qblock b;
+	int err;
+
+	pthread_mutex_lock(&w->io_mu);
+	pthread_mutex_lock(&w->mu);
+	if (!w->q_len) {
+		pthread_mutex_unlock(&w->mu);
+		pthread_mutex_unlock(&w->io_mu);
+		return 0;
+	}
+	b = w->q[w->q_head];
+	w->q_head = (w->q_head + 1) % w->q_cap;
+	w->q_len--;
+	err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	if (!err) {
+		transform_block(w, b.raw, b.len);
+		err = write_block(w, BLOCK_EVENTS, b.raw, b.len, b.n_records);
+	}
+	pthread_mutex_unlock(&w->io_mu);
+	free(b.raw);
+	pthread_mutex_lock(&w->mu);
+	w->q_bytes -= b.len;
+	if (err && !w->err)
+		w->err = err;
+	pthread_mutex_unlock(&w->mu);
+	return 1;
+}
+
+static void *writer_thread(void *arg)
+{
+	struct pml_trace_writer *w = arg;
+	struct sched_param sp = {0};
+
+	/* only when nothing else wants the CPU (a failure leaves the normal policy) */
+	pthread_setschedparam(pthread_self(), SCHED_IDLE, &sp);
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (!w->q_len && !w->stop)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (!w->q_len && w->stop) {
+			pthread_mutex_unlock(&w->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&w->mu);
+		write_queued(w);
+	}
+}
+
+static int writer_err(struct pml_trace_writer *w)
 {
 	int err;
 
-	if (w->err)
+	if (!w->bg)
 		return w->err;
+	pthread_mutex_lock(&w->mu);
+	err = w->err;
+	pthread_mutex_unlock(&w->mu);
+	return err;
+}
+
+/* Background mode: queue the open block (a fresh buffer takes its place); over the
+ * queue's bound, write the oldest blocks here. */
+static int queue_block(struct pml_trace_writer *w)
+{
+	uint8_t *fresh = malloc(PML_TRACE_BLOCK_RAW);
+	bool full;
+
+	if (!fresh)
+		return -ENOMEM;
+	pthread_mutex_lock(&w->mu);
+	while (w->q_len == w->q_cap) { /* cannot happen within the byte bound; be safe */
+		pthread_mutex_unlock(&w->mu);
+		write_queued(w);
+		pthread_mutex_lock(&w->mu);
+	}
+	w->q[(w->q_head + w->q_len) % w->q_cap] =
+		(struct qblock){w->raw, w->used, w->n_records};
+	w->q_len++;
+	w->q_bytes += w->used;
+	full = w->q_bytes > PML_TRACE_QUEUE_MAX;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	w->raw = fresh;
+	while (full) {
+		write_queued(w);
+		pthread_mutex_lock(&w->mu);
+		full = w->q_bytes > PML_TRACE_QUEUE_MAX / 2;
+		pthread_mutex_unlock(&w->mu);
+	}
+	return 0;
+}
+
+int pml_trace_writer_flush(struct pml_trace_writer *w)
+{
+	int err = writer_err(w);
+
+	if (err)
+		return err;
 	if (!w->used)
 		return 0;
-	err = write_block(w, BLOCK_EVENTS, w->raw, w->used, w->n_records);
+	if (w->bg) {
+		err = queue_block(w);
+	} else {
+		transform_block(w, w->raw, w->used);
+		err = write_block(w, BLOCK_EVENTS, w->raw, w->used, w->n_records);
+	}
 	w->used = 0;
 	w->n_records = 0;
-	if (err)
+	if (err && !w->bg)
 		w->err = err;
 	return err;
 }
@@ -253,7 +430,7 @@ int pml_trace_writer_add(struct pml_trace_writer *w, const void *raw, size_t siz
 
 	if (pml_tev_check(raw, size))
 		return -EBADMSG;
-	if (w->err)
+	if (!w->bg && w->err)
 		return w->err;
 	if (w->used + size > PML_TRACE_BLOCK_RAW) {
 		err = pml_trace_writer_flush(w);
@@ -273,6 +450,27 @@ uint64_t pml_trace_writer_events(const struct pml_trace_writer *w)
 	return w->events;
 }
 
+/* Background mode: let the thread write what is queued, and end it. */
+static void stop_thread(struct pml_trace_writer *w)
+{
+	if (!w->bg)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stop = true;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->thread, NULL);
+	w->bg = false; /* from here on, one thread: the plain mode */
+	while (w->q_len) { /* not reached: the thread drains before it ends */
+		free(w->q[w->q_head].raw);
+		w->q_head = (w->q_head + 1) % w->q_cap;
+		w->q_len--;
+	}
+	pthread_mutex_destroy(&w->mu);
+	pthread_mutex_destroy(&w->io_mu);
+	pthread_cond_destroy(&w->work);
+}
+
 int pml_trace_writer_close(struct pml_trace_writer *w, const struct pml_trace_end *end)
 {
 	uint8_t p[END_PAYLOAD];
@@ -280,6 +478,9 @@ int pml_trace_writer_close(struct pml_trace_writer *w, const struct pml_trace_en
 	int err;
 
 	err = pml_trace_writer_flush(w);
+	stop_thread(w);
+	if (!err)
+		err = w->err;
 	blocks = w->seq;
 	put_le64(p, end ? end->end_ns : 0);
 	put_le64(p + 8, w->events);
@@ -300,8 +501,10 @@ void pml_trace_writer_abort(struct pml_trace_writer *w)
 {
 	if (!w)
 		return;
+	stop_thread(w);
 	if (w->fd >= 0)
 		close(w->fd);
+	free(w->q);
 	free(w->raw);
 	free(w->out);
 	free(w);

@@ -17,7 +17,8 @@
  *   blocks); a file without one was cut short (the recorder died or the disk filled).
  *
  * Blocks are written whole with write(2) and the writer flushes at least every
- * PML_TRACE_BLOCK_RAW bytes or when asked, so a crash loses at most the open block. The
+ * PML_TRACE_BLOCK_RAW bytes or when asked, so a crash loses at most the open block (and,
+ * with PML_TRACE_W_BACKGROUND, the blocks still queued). The
  * reader streams block by block and stops at the first damage with a message that names
  * the block and byte offset; every record of every intact block before it has been
  * returned by then. */
@@ -73,7 +74,16 @@ struct pml_trace_writer;
 
 enum pml_trace_writer_flags {
 	PML_TRACE_W_STORED = 1 << 0, /* do not compress blocks */
+	PML_TRACE_W_BACKGROUND = 1 << 1, /* compress and write full blocks in a thread of idle
+					  * priority (SCHED_IDLE), so a recorder sharing one
+					  * CPU with the traced program does not slow it; at
+					  * most 32 MB wait, beyond that the caller writes */
 };
+
+/* A change made to each record just before its block is written (in file order, in the
+ * writer's thread in background mode): the tracer resolves samples there. rec is the
+ * record in the block, size its size; it is normalised again afterwards. */
+typedef void (*pml_trace_record_fn)(void *data, struct pml_tev_hdr *rec, size_t size);
 
 /* Create (truncate) path and write the header. Returns 0 or -errno of open/write. */
 int pml_trace_writer_open(const char *path, const struct pml_trace_header *hdr,
@@ -81,10 +91,14 @@ int pml_trace_writer_open(const char *path, const struct pml_trace_header *hdr,
 /* The same on an open descriptor, which the writer then owns (closes). */
 int pml_trace_writer_new_fd(int fd, const struct pml_trace_header *hdr, unsigned flags,
 			    struct pml_trace_writer **ret);
+/* Set the transform (before the first record). */
+void pml_trace_writer_set_transform(struct pml_trace_writer *w, pml_trace_record_fn fn,
+				    void *data);
 /* Append one raw record (copied, then normalised). Returns 0, -EBADMSG when the record
  * fails pml_tev_check(), or -errno of a block write. */
 int pml_trace_writer_add(struct pml_trace_writer *w, const void *raw, size_t size);
-/* Write the open block now (no-op when empty). Returns 0 or -errno. */
+/* Write the open block now (no-op when empty; in background mode: queue it). Returns 0
+ * or -errno (in background mode, of an earlier block). */
 int pml_trace_writer_flush(struct pml_trace_writer *w);
 /* Records added so far. */
 uint64_t pml_trace_writer_events(const struct pml_trace_writer *w);

@@ -413,10 +413,12 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 		} else {
 			/* without the LSM hook the sample program names the files it meets */
 			t->skel->bss->sample_objects = !(want & PML_TRACER_F_OBJECTS);
-			t->sym = pml_symbolizer_new("/proc");
-			if (!t->sym) {
-				err = -ENOMEM;
-				goto fail;
+			if (!(cfg->flags & PML_TRACER_RAW_SAMPLES)) {
+				t->sym = pml_symbolizer_new("/proc");
+				if (!t->sym) {
+					err = -ENOMEM;
+					goto fail;
+				}
 			}
 		}
 	}
@@ -545,30 +547,44 @@ void pml_tracer_free(struct pml_tracer *t)
 
 /* Recording. */
 
+/* Recording: records go to the trace writer as they come; the writer's thread (of idle
+ * priority) resolves samples (the symbolizer sees every record in file order, so the
+ * OBJECT record of a file comes before the samples that need it), compresses and writes
+ * the blocks. The recording thread only copies records: on a one-CPU guest whatever it
+ * does is taken from the traced program. */
 struct recording {
 	struct pml_trace_writer *w;
+	struct pml_symbolizer *sym;
 	uint64_t dropped_written; /* the drop count last written as a DROPS record */
-	uint64_t samples, samples_named;
+	uint64_t samples, samples_named; /* counted in the writer's thread */
 };
 
 static int write_record(void *data, const struct pml_tev_hdr *ev)
 {
 	struct recording *rec = data;
 
-	if (ev->kind == PML_TEV_SAMPLE) {
-		const struct pml_tev_sample *s = (const void *)ev;
-
-		rec->samples++;
-		rec->samples_named += s->func[0] != '\0';
-	}
 	return pml_trace_writer_add(rec->w, ev, ev->size);
 }
 
-static double cpu_seconds(void)
+static void resolve_record(void *data, struct pml_tev_hdr *ev, size_t size)
+{
+	struct recording *rec = data;
+	struct pml_tev_sample *s = (struct pml_tev_sample *)ev;
+
+	if (ev->kind != PML_TEV_SAMPLE) {
+		pml_symbolizer_observe(rec->sym, ev);
+		return;
+	}
+	pml_symbolizer_resolve(rec->sym, s);
+	rec->samples++;
+	rec->samples_named += s->func[0] != '\0';
+}
+
+static double cpu_seconds(int who)
 {
 	struct rusage ru;
 
-	if (getrusage(RUSAGE_SELF, &ru))
+	if (getrusage(who, &ru))
 		return 0;
 	return ru.ru_utime.tv_sec + ru.ru_stime.tv_sec +
 	       (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
@@ -626,7 +642,7 @@ int pml_tracer_record(const struct pml_tracer_opts *opts, struct pml_tracer_resu
 	struct pml_tracer_prog_stats progs[PML_TRACER_MAX_PROGS];
 	size_t n_progs = 0;
 	int stats_fd = -1;
-	double cpu0 = 0, cpu1 = 0;
+	double cpu0 = 0, cpu1 = 0, total0 = 0;
 	unsigned features = 0;
 	int go[2] = {-1, -1}, ex[2] = {-1, -1};
 	uint64_t t0 = 0, t1, last_flush;
@@ -667,12 +683,19 @@ int pml_tracer_record(const struct pml_tracer_opts *opts, struct pml_tracer_resu
 		hdr.root_pid = 0;
 	}
 	join_argv(hdr.command, sizeof(hdr.command), opts->argv);
+	rec.sym = pml_symbolizer_new("/proc");
+	if (!rec.sym) {
+		err = -ENOMEM;
+		goto kill_child;
+	}
 	err = pml_trace_writer_open(opts->output, &hdr,
-				    opts->flags & PML_TRACER_STORED ? PML_TRACE_W_STORED : 0,
+				    PML_TRACE_W_BACKGROUND |
+				    (opts->flags & PML_TRACER_STORED ? PML_TRACE_W_STORED : 0),
 				    &rec.w);
 	if (err)
 		goto kill_child;
-	cfg.flags = opts->flags;
+	pml_trace_writer_set_transform(rec.w, resolve_record, &rec);
+	cfg.flags = opts->flags | PML_TRACER_RAW_SAMPLES;
 	cfg.root_pid = pid;
 	cfg.ringbuf_bytes = opts->ringbuf_bytes;
 	cfg.sample_hz = opts->sample_hz;
@@ -689,7 +712,9 @@ int pml_tracer_record(const struct pml_tracer_opts *opts, struct pml_tracer_resu
 	sigaction(SIGINT, &ign, &old_int);
 	sigaction(SIGQUIT, &ign, &old_quit);
 	t0 = now_ns(CLOCK_MONOTONIC);
-	cpu0 = cpu_seconds(); /* from here on, what tracing the command costs */
+	/* from here on, what tracing the command costs */
+	cpu0 = cpu_seconds(RUSAGE_THREAD);
+	total0 = cpu_seconds(RUSAGE_SELF);
 	if (write(go[1], "g", 1) != 1) {
 		err = -errno;
 		goto out_restore;
@@ -756,7 +781,7 @@ kill_child:
 	}
 out:
 	end.dropped = t ? pml_tracer_dropped(t) : 0;
-	cpu1 = cpu_seconds();
+	cpu1 = cpu_seconds(RUSAGE_THREAD);
 	if (t) {
 		features = pml_tracer_features(t);
 		if (stats_fd >= 0)
@@ -767,7 +792,7 @@ out:
 		close(stats_fd);
 	if (rec.w) {
 		uint64_t events = pml_trace_writer_events(rec.w);
-		int cerr = pml_trace_writer_close(rec.w, &end);
+		int cerr = pml_trace_writer_close(rec.w, &end); /* resolves the last samples */
 
 		if (!err)
 			err = cerr;
@@ -780,10 +805,12 @@ out:
 			ret->samples = rec.samples;
 			ret->samples_named = rec.samples_named;
 			ret->tracer_cpu_s = cpu0 ? cpu1 - cpu0 : 0;
+			ret->total_cpu_s = total0 ? cpu_seconds(RUSAGE_SELF) - total0 : 0;
 			ret->n_progs = n_progs;
 			memcpy(ret->progs, progs, n_progs * sizeof(progs[0]));
 		}
 	}
+	pml_symbolizer_free(rec.sym);
 	for (int i = 0; i < 2; i++) {
 		if (go[i] >= 0)
 			close(go[i]);

@@ -22,6 +22,10 @@ enum pml_tracer_flags {
 	PML_TRACER_NO_OBJECTS = 1 << 4,	/* no OBJECT records (full paths of mapped files) */
 	PML_TRACER_BPF_STATS = 1 << 5,	/* record: enable the kernel's BPF run-time stats and
 					 * report each program's runs and time */
+	PML_TRACER_RAW_SAMPLES = 1 << 6, /* hand samples to the callback unresolved (the
+					  * caller resolves them later, in order, with its
+					  * own symbolizer: pml_tracer_record does it in the
+					  * trace writer's thread) */
 };
 
 /* The optional parts actually running (pml_tracer_features): each is dropped with a
@@ -106,7 +110,10 @@ struct pml_tracer_result {
 	unsigned features;	/* enum pml_tracer_feature bits that ran */
 	uint64_t samples;	/* sample records */
 	uint64_t samples_named;	/* of them resolved to a function */
-	double tracer_cpu_s;	/* the recording process's own CPU time (user + system) */
+	double tracer_cpu_s;	/* CPU time (user + system) of the recording thread while the
+				 * command ran: what tracing takes from a one-CPU machine */
+	double total_cpu_s;	/* of the whole recorder, from the command's start to the
+				 * trace file closed (the writer thread's compression too) */
 	size_t n_progs;		/* with PML_TRACER_BPF_STATS */
 	struct pml_tracer_prog_stats progs[PML_TRACER_MAX_PROGS];
 };

@@ -1,4 +1,5 @@
-/* ELF symbolisation of instruction-pointer samples (trace/elf-sym.c), on binaries this test
+/* ELF symbolisation of instruction-pointer samples (trace/elf-sym.c, and the symbolizer
+ * around it: OBJECT records, the /proc/PID/maps fallback on a fake /proc), on binaries this test
  * builds with the system's C compiler: a PIE program and a shared library it links, each
  * also stripped. The program reports where its functions are, as file offsets computed
  * from /proc/self/maps exactly as the kernel side computes a sample's offset (ip -
@@ -14,7 +15,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <sys/stat.h>
+
 #include "trace/elf-sym.h"
+#include "trace/symbolizer.h"
 #include "unit.h"
 
 static char dir[] = "/tmp/pml-test-elf-XXXXXX";
@@ -121,6 +125,116 @@ static const char *lookup(const char *file, uint64_t off, uint64_t *addr)
 	return name[k];
 }
 
+static void sample_init(struct pml_tev_sample *e, uint32_t pid, uint64_t ip, uint64_t ino,
+			uint32_t dev, uint64_t off, uint16_t flags)
+{
+	memset(e, 0, sizeof(*e));
+	e->h.kind = PML_TEV_SAMPLE;
+	e->h.size = sizeof(*e);
+	e->h.pid = e->h.tid = pid;
+	e->h.nr = -1;
+	e->ip = ip;
+	e->ino = ino;
+	e->dev = dev;
+	e->offset = off;
+	e->flags = flags;
+}
+
+/* The symbolizer: a sample names its file through an OBJECT record, or, without one or
+ * without a mapping from the kernel, through the process's maps (a fake /proc here). */
+static void test_symbolizer(void)
+{
+	char proc[256], path[512], line[1024];
+	struct pml_symbolizer *s;
+	struct pml_symbolizer_stats st;
+	struct pml_tev_sample e;
+	struct pml_tev_object o;
+	struct pml_tev_hdr ex;
+	struct stat sb;
+	uint64_t off = off_of("main");
+	FILE *f;
+
+	CHECK(stat(path_of("prog"), &sb) == 0);
+	snprintf(proc, sizeof(proc), "%s/proc", dir);
+	snprintf(path, sizeof(path), "%s/4242", proc);
+	CHECK(mkdir(proc, 0755) == 0 && mkdir(path, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/4242/maps", proc);
+	f = fopen(path, "w");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "10000-40000 r-xp 00000000 07:02 %lu %s\n", (unsigned long)sb.st_ino,
+		path_of("prog"));
+	fprintf(f, "7fff0000-7fff2000 r-xp 00000000 00:00 0 [vdso]\n");
+	fprintf(f, "80000000-80001000 rw-p 00000000 00:00 0 \n");
+	fclose(f);
+	s = pml_symbolizer_new(proc);
+	CHECK(s != NULL);
+	if (!s)
+		return;
+
+	/* named by the OBJECT record */
+	memset(&o, 0, sizeof(o));
+	o.h.kind = PML_TEV_OBJECT;
+	o.h.size = sizeof(o);
+	o.h.pid = 1;
+	o.ino = sb.st_ino;
+	o.dev = 5;
+	snprintf(o.path, sizeof(o.path), "%s", path_of("prog"));
+	pml_symbolizer_observe(s, &o.h);
+	sample_init(&e, 1, 0x5000 + off, sb.st_ino, 5, off, 0);
+	pml_symbolizer_resolve(s, &e);
+	CHECK(e.flags & PML_SAMPLE_RESOLVED);
+	CHECK_STR(e.object, "prog");
+	CHECK_STR(e.func, "main");
+
+	/* the kernel found no mapping (lock busy): the process's maps place ip */
+	sample_init(&e, 4242, 0x10000 + off, 0, 0, 0, PML_SAMPLE_NO_VMA);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "prog");
+	CHECK_STR(e.func, "main");
+	CHECK(e.ino == (uint64_t)sb.st_ino && e.offset == off && e.dev == ((7u << 20) | 2));
+	/* a file no OBJECT record named: found in the maps by ip */
+	sample_init(&e, 4242, 0x10000 + off, sb.st_ino, 99, off, 0);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "prog");
+	CHECK_STR(e.func, "main");
+	/* anonymous code */
+	sample_init(&e, 4242, 0x7fff0100, 0, 0, 0, 0);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "[vdso]");
+	CHECK_STR(e.func, "");
+	sample_init(&e, 4242, 0x80000010, 0, 0, 0, 0);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "[anon]");
+	/* a process that is gone, in the kernel at the sample: an exec */
+	sample_init(&e, 777, 0x10000 + off, 0, 0, 0, PML_SAMPLE_KERNEL);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "[kernel]");
+	sample_init(&e, 777, 0x10000 + off, 0, 0, 0, PML_SAMPLE_NO_VMA);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "?");
+	/* an unknown file and no maps: the offset stays for the dump */
+	sample_init(&e, 777, 0x10000 + off, 12345, 1, off, 0);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "?");
+	/* the pid's exit forgets its maps */
+	memset(&ex, 0, sizeof(ex));
+	ex.kind = PML_TEV_EXIT;
+	ex.pid = 4242;
+	pml_symbolizer_observe(s, &ex);
+
+	pml_symbolizer_stats(s, &st);
+	CHECK(st.samples == 8 && st.named == 3);
+	CHECK(st.loaded == 3 && st.objects == 3); /* one per (dev, ino) key */
+	printf("  trace-elf: symbolizer: %llu samples, %llu named, %llu maps reads\n",
+	       (unsigned long long)st.samples, (unsigned long long)st.named,
+	       (unsigned long long)st.maps_reads);
+	pml_symbolizer_free(s);
+	snprintf(line, sizeof(line), "rm -rf %s", proc);
+	CHECK(system(line) == 0);
+}
+
 int main(void)
 {
 	char line[256], expect[64], cmd[1024];
@@ -184,6 +298,8 @@ int main(void)
 	printf("  trace-elf: main at %s, stripped: %s; lib_static stripped: %s\n",
 	       lookup("prog", off_of("main"), NULL), lookup("prog.stripped", off_of("main"), NULL),
 	       lookup("libpmlt.stripped.so", off_of("lib_static"), NULL));
+
+	test_symbolizer();
 
 	/* refusals */
 	CHECK_STR(lookup("prog", 1ull << 40, NULL), "(No such file or directory)");

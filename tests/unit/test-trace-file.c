@@ -154,6 +154,61 @@ static void test_round_trip(unsigned flags)
 		       N_EVENTS, file_size(path), (double)file_size(path) / N_EVENTS);
 }
 
+/* The writer's transform sees every record once, in file order, before its block is
+ * written (in the writer's thread in background mode). */
+struct seen {
+	unsigned n, out_of_order;
+	uint64_t last_t;
+};
+
+static void bump_protocol(void *data, struct pml_tev_hdr *rec, size_t size)
+{
+	struct seen *s = data;
+
+	s->n++;
+	s->out_of_order += rec->t_ns < s->last_t;
+	s->last_t = rec->t_ns;
+	if (rec->kind == PML_TEV_SOCKET && size == sizeof(struct pml_tev_socket))
+		((struct pml_tev_socket *)rec)->protocol += 1000;
+}
+
+static void test_transform(unsigned flags)
+{
+	const char *path = tmp("transform.bin");
+	struct pml_trace_header h;
+	struct pml_trace_writer *w;
+	struct pml_trace_reader *r;
+	const struct pml_tev_hdr *e;
+	uint64_t buf[PML_TEV_MAX_SIZE / 8];
+	struct seen seen = {0};
+	unsigned sockets = 0, bumped = 0, i = 0;
+
+	pml_trace_header_init(&h);
+	CHECK(pml_trace_writer_open(path, &h, flags, &w) == 0);
+	pml_trace_writer_set_transform(w, bump_protocol, &seen);
+	for (i = 0; i < N_EVENTS; i++) {
+		size_t size = make_event(i, buf);
+
+		CHECK(pml_trace_writer_add(w, buf, size) == 0);
+		if (i % 5000 == 0)
+			CHECK(pml_trace_writer_flush(w) == 0);
+	}
+	CHECK(pml_trace_writer_close(w, NULL) == 0);
+	CHECK(seen.n == N_EVENTS && seen.out_of_order == 0);
+	CHECK(pml_trace_reader_open(path, &r) == 0);
+	i = 0;
+	while (r && pml_trace_reader_next(r, &e) == 1) {
+		if (e->kind == PML_TEV_SOCKET) {
+			sockets++;
+			bumped += ((const struct pml_tev_socket *)e)->protocol == (int)i + 1000;
+		}
+		i++;
+	}
+	CHECK(i == N_EVENTS && sockets == N_EVENTS / 100 && bumped == sockets);
+	pml_trace_reader_free(r);
+	unlink(path);
+}
+
 static void test_truncated(void)
 {
 	const char *path = tmp("trunc.bin");
@@ -452,6 +507,10 @@ int main(void)
 	}
 	test_round_trip(0);
 	test_round_trip(PML_TRACE_W_STORED);
+	test_round_trip(PML_TRACE_W_BACKGROUND);
+	test_round_trip(PML_TRACE_W_BACKGROUND | PML_TRACE_W_STORED);
+	test_transform(0);
+	test_transform(PML_TRACE_W_BACKGROUND);
 	test_truncated();
 	test_magic_version();
 	test_flipped(0);

@@ -680,20 +680,23 @@ static __always_inline void count_fault(struct proc_state *st, __u64 id, unsigne
 }
 
 /* Classify by the vma the kernel found: a file mapping, the brk heap, the main stack
- * (the vma holding mm->start_stack), else anonymous. */
+ * (the vma holding mm->start_stack), else anonymous. The hot path of the fault programs
+ * reads kernel structs by direct (BTF) loads, not bpf_probe_read_kernel calls: this runs
+ * on every page fault of the machine, and a helper call per field cost more than the
+ * rest of the program. */
 static __always_inline unsigned fault_class_vma(struct vm_area_struct *vma)
 {
-	struct mm_struct *mm = BPF_CORE_READ(vma, vm_mm);
-	__u64 start = BPF_CORE_READ(vma, vm_start), end = BPF_CORE_READ(vma, vm_end);
+	struct mm_struct *mm = vma->vm_mm;
+	__u64 start = vma->vm_start, end = vma->vm_end;
 	__u64 stack;
 
-	if (BPF_CORE_READ(vma, vm_file))
+	if (vma->vm_file)
 		return PML_FAULT_FILE;
 	if (!mm)
 		return PML_FAULT_ANON;
-	if (end > BPF_CORE_READ(mm, start_brk) && start <= BPF_CORE_READ(mm, brk))
+	if (end > mm->start_brk && start <= mm->brk)
 		return PML_FAULT_HEAP;
-	stack = BPF_CORE_READ(mm, start_stack);
+	stack = mm->start_stack;
 	if (start <= stack && stack < end)
 		return PML_FAULT_STACK;
 	return PML_FAULT_ANON;
@@ -723,22 +726,19 @@ int BPF_PROG(pml_fault_tp, unsigned long address, struct pt_regs *regs,
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct proc_state *st = proc_state(id >> 32);
-	struct task_struct *task;
 	struct mm_struct *mm;
 	unsigned cls = PML_FAULT_ANON;
-	__u64 stack;
 
 	if (!st)
 		return 0;
-	task = (struct task_struct *)bpf_get_current_task();
-	mm = BPF_CORE_READ(task, mm);
-	stack = BPF_CORE_READ(mm, start_stack);
-	if ((error_code & X86_PF_INSTR) ||
-	    (address >= BPF_CORE_READ(mm, start_code) && address < BPF_CORE_READ(mm, end_data)))
+	mm = bpf_get_current_task_btf()->mm;
+	if (!mm)
+		return 0;
+	if ((error_code & X86_PF_INSTR) || (address >= mm->start_code && address < mm->end_data))
 		cls = PML_FAULT_FILE;
-	else if (address >= BPF_CORE_READ(mm, start_brk) && address < BPF_CORE_READ(mm, brk))
+	else if (address >= mm->start_brk && address < mm->brk)
 		cls = PML_FAULT_HEAP;
-	else if (address <= BPF_CORE_READ(mm, env_end) && address + STACK_GUESS >= stack)
+	else if (address <= mm->env_end && address + STACK_GUESS >= mm->start_stack)
 		cls = PML_FAULT_STACK;
 	count_fault(st, id, cls);
 	return 0;
