@@ -466,6 +466,12 @@ static void pred_used(struct pml_agent *a, const char *name, const char *how)
 	snprintf(reason, sizeof(reason), "used: %s (%s)", p->name, how);
 	rec.reason = reason;
 	append(a, &rec);
+	/* A hit makes no request: the first use is the need the policy learns from (markov
+	 * chains on it: what follows this module). */
+	struct pml_pol_event pev = {.kind = PML_POL_NEED, .t_ns = now(a), .module = p->name,
+				    .bytes = -1};
+
+	pml_policy_observe(a->pol, &pev);
 }
 
 static void act_now(struct pml_agent *a, bool tick);
