@@ -109,12 +109,20 @@ static bool shell_safe(const char *s)
 }
 
 /* The script a command runs, when it is one: "sh X", "bash X" (options skipped), or X
- * itself when it ends in .sh. Relative names are in /work. NULL otherwise. */
+ * itself when it ends in .sh, after any "env NAME=VALUE". Relative names are in /work.
+ * NULL otherwise. */
 static const char *prior_script(char *const *argv)
 {
 	static char path[1100];
-	const char *x = NULL, *base = strrchr(argv[0], '/');
+	const char *x = NULL, *base;
 
+	/* env NAME=VALUE ... CMD: the command is after them */
+	while (argv[0] && (!strcmp(argv[0], "env") || !strcmp(argv[0], "/usr/bin/env") ||
+			   (strchr(argv[0], '=') && argv[0][0] != '=')))
+		argv++;
+	if (!argv[0])
+		return NULL;
+	base = strrchr(argv[0], '/');
 	base = base ? base + 1 : argv[0];
 	if (!strcmp(base, "sh") || !strcmp(base, "bash") || !strcmp(base, "dash")) {
 		for (size_t i = 1; argv[i]; i++)
