@@ -16,6 +16,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
@@ -150,6 +151,8 @@ static unsigned feature_of(const char *prog)
 {
 	if (!strcmp(prog, "pml_sample"))
 		return PML_TRACER_F_SAMPLES;
+	if (!strcmp(prog, "pml_sample_obj"))
+		return PML_TRACER_F_SAMPLE_OBJECTS;
 	if (!strcmp(prog, "pml_fault"))
 		return PML_TRACER_F_FAULTS;
 	if (!strcmp(prog, "pml_fault_tp"))
@@ -170,6 +173,8 @@ static const char *feature_name(unsigned f)
 		return "page-fault counting on page_fault_user";
 	case PML_TRACER_F_OBJECTS:
 		return "full paths of mapped files (LSM mmap_file)";
+	case PML_TRACER_F_SAMPLE_OBJECTS:
+		return "paths of sampled files (dentry walk)";
 	}
 	return "?";
 }
@@ -209,6 +214,7 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 		bpf_program__set_autoload(p->pml_module_load, module_tps);
 		bpf_program__set_autoload(p->pml_module_free, module_tps);
 		bpf_program__set_autoload(p->pml_sample, *want & PML_TRACER_F_SAMPLES);
+		bpf_program__set_autoload(p->pml_sample_obj, *want & PML_TRACER_F_SAMPLE_OBJECTS);
 		bpf_program__set_autoload(p->pml_fault, *want & PML_TRACER_F_FAULTS);
 		bpf_program__set_autoload(p->pml_fault_tp, *want & PML_TRACER_F_FAULTS_TP);
 		bpf_program__set_autoload(p->pml_mmap_file, *want & PML_TRACER_F_OBJECTS);
@@ -258,6 +264,32 @@ static int attach(struct pml_tracer *t, struct bpf_program *prog)
 	return add_link(t, l);
 }
 
+/* Attach pml_mmap_file and check that it runs: map a file and see the hook count it. */
+static int attach_objects(struct pml_tracer *t)
+{
+	char exe[64];
+	void *m;
+	int err = attach(t, t->skel->progs.pml_mmap_file), fd;
+	__u64 before = t->skel->bss->lsm_calls;
+
+	if (err)
+		return err;
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)getpid());
+	fd = open(exe, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	m = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m != MAP_FAILED)
+		munmap(m, 4096);
+	if (t->skel->bss->lsm_calls == before) {
+		/* the hook never runs: BPF LSM is not in this kernel's active LSMs */
+		bpf_link__destroy(t->links[--t->n_links]);
+		return -EOPNOTSUPP;
+	}
+	return 0;
+}
+
 static int perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int group,
 			   unsigned long flags)
 {
@@ -266,7 +298,7 @@ static int perf_event_open(struct perf_event_attr *attr, pid_t pid, int cpu, int
 
 /* A CPU clock event on every online CPU, each running pml_sample. Returns 0 or -errno of
  * the first refusal (the events opened so far stay with t and are closed at free). */
-static int attach_sampling(struct pml_tracer *t, unsigned hz)
+static int attach_sampling(struct pml_tracer *t, struct bpf_program *prog, unsigned hz)
 {
 	int ncpus = libbpf_num_possible_cpus();
 	struct perf_event_attr attr = {
@@ -294,7 +326,7 @@ static int attach_sampling(struct pml_tracer *t, unsigned hz)
 			return -errno;
 		}
 		t->perf_fds[t->n_perf++] = fd;
-		l = bpf_program__attach_perf_event(t->skel->progs.pml_sample, fd);
+		l = bpf_program__attach_perf_event(prog, fd);
 		if (!l)
 			return -errno;
 		t->sample_links[t->n_sample_links++] = l;
@@ -329,7 +361,7 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 	t->fn = fn;
 	t->data = data;
 	if (!(cfg->flags & PML_TRACER_NO_SAMPLES))
-		want |= PML_TRACER_F_SAMPLES;
+		want |= PML_TRACER_F_SAMPLES | PML_TRACER_F_SAMPLE_OBJECTS;
 	if (!(cfg->flags & PML_TRACER_NO_FAULTS))
 		want |= PML_TRACER_F_FAULTS | PML_TRACER_F_FAULTS_TP;
 	if (!(cfg->flags & PML_TRACER_NO_OBJECTS))
@@ -393,26 +425,34 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 		}
 	}
 	if (want & PML_TRACER_F_OBJECTS) {
-		err = attach(t, p->pml_mmap_file);
+		err = attach_objects(t);
 		if (err) {
 			pml_warn("trace: cannot attach %s (%s): mmap records keep the file's name "
 				 "only", feature_name(PML_TRACER_F_OBJECTS), strerror(-err));
 			want &= ~PML_TRACER_F_OBJECTS;
 		}
 	}
-	if (want & PML_TRACER_F_SAMPLES) {
+	if (want & (PML_TRACER_F_SAMPLES | PML_TRACER_F_SAMPLE_OBJECTS)) {
+		struct bpf_program *prog = p->pml_sample;
+
+		/* without the LSM hook, the variant that names the files it meets */
+		if ((want & PML_TRACER_F_SAMPLE_OBJECTS) &&
+		    (!(want & PML_TRACER_F_OBJECTS) || !(want & PML_TRACER_F_SAMPLES)))
+			prog = p->pml_sample_obj;
+		want &= ~PML_TRACER_F_SAMPLE_OBJECTS;
+		want |= PML_TRACER_F_SAMPLES;
+		if (prog == p->pml_sample_obj)
+			want |= PML_TRACER_F_SAMPLE_OBJECTS;
 		hz = cfg->sample_hz ? cfg->sample_hz : PML_TRACER_DEFAULT_SAMPLE_HZ;
 		if (hz > 100000)
 			hz = 100000;
-		err = attach_sampling(t, hz);
+		err = attach_sampling(t, prog, hz);
 		if (err) {
 			pml_warn("trace: no instruction-pointer sampling: perf events refused (%s)",
 				 strerror(-err));
 			detach_sampling(t);
-			want &= ~PML_TRACER_F_SAMPLES;
+			want &= ~(PML_TRACER_F_SAMPLES | PML_TRACER_F_SAMPLE_OBJECTS);
 		} else {
-			/* without the LSM hook the sample program names the files it meets */
-			t->skel->bss->sample_objects = !(want & PML_TRACER_F_OBJECTS);
 			if (!(cfg->flags & PML_TRACER_RAW_SAMPLES)) {
 				t->sym = pml_symbolizer_new("/proc");
 				if (!t->sym) {

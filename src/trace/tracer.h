@@ -35,6 +35,8 @@ enum pml_tracer_feature {
 	PML_TRACER_F_FAULTS = 1 << 1,	/* page faults classified by vma (fentry) */
 	PML_TRACER_F_FAULTS_TP = 1 << 2, /* page faults classified by mm fields (tracepoint) */
 	PML_TRACER_F_OBJECTS = 1 << 3,	/* OBJECT records from the LSM mmap_file hook */
+	PML_TRACER_F_SAMPLE_OBJECTS = 1 << 4, /* without it, from the sample program (a
+					       * bounded dentry walk) */
 };
 
 #define PML_TRACER_DEFAULT_SAMPLE_HZ 1000

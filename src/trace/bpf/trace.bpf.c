@@ -56,7 +56,8 @@ struct {
 	__uint(max_entries, 16 * 1024 * 1024); /* user space may resize before load */
 } rb SEC(".maps");
 
-/* Per traced process: page faults counted since fault_start_ns (0: none yet). */
+/* Per traced process: page faults counted since fault_start_ns (0: none yet). (The coarse
+ * clock would spare a clock read per fault, but tracing programs may not use it.) */
 struct proc_state {
 	__u64 fault_start_ns;
 	__u32 count[PML_FAULT__COUNT];
@@ -746,10 +747,6 @@ int BPF_PROG(pml_fault_tp, unsigned long address, struct pt_regs *regs,
 
 /* Mapped files' paths. */
 
-/* Set by user space after attach when pml_mmap_file is not running (no BPF LSM): the
- * sample program then writes the OBJECT record of each file it meets first. */
-bool sample_objects = false;
-
 #define PATH_DEPTH 12
 #define NAME_MAX_READ 64
 
@@ -848,44 +845,58 @@ struct vma_ctx {
 	__u32 pad;
 };
 
-static long sample_vma(struct task_struct *task, struct vm_area_struct *vma,
-		       struct vma_ctx *c)
+/* The mapping ip falls in, read under the mm's lock (bpf_find_vma holds it). With
+ * objects, also the OBJECT record of its file when it is the first sample there. */
+static __always_inline long vma_info(struct vm_area_struct *vma, struct vma_ctx *c,
+				     bool objects)
 {
-	struct file *f = BPF_CORE_READ(vma, vm_file);
+	struct file *f = vma->vm_file;
 
 	if (!f)
 		return 0;
-	if (sample_objects)
+	if (objects)
 		emit_object(f, 4 /* PROT_EXEC: it ran */, false);
-	c->ino = BPF_CORE_READ(f, f_inode, i_ino);
-	c->dev = BPF_CORE_READ(f, f_inode, i_sb, s_dev);
-	c->offset = c->ip - BPF_CORE_READ(vma, vm_start) + (BPF_CORE_READ(vma, vm_pgoff) << 12);
+	c->ino = f->f_inode->i_ino;
+	c->dev = f->f_inode->i_sb->s_dev;
+	c->offset = c->ip - vma->vm_start + (vma->vm_pgoff << 12);
 	return 0;
 }
 
-SEC("perf_event")
-int pml_sample(struct bpf_perf_event_data *ctx)
+static long sample_vma(struct task_struct *task, struct vm_area_struct *vma,
+		       struct vma_ctx *c)
+{
+	return vma_info(vma, c, false);
+}
+
+static long sample_vma_obj(struct task_struct *task, struct vm_area_struct *vma,
+			   struct vma_ctx *c)
+{
+	return vma_info(vma, c, true);
+}
+
+static __always_inline int sample(struct bpf_perf_event_data *ctx, bool objects)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct vma_ctx c = {};
 	struct pml_tev_sample *e;
 	struct task_struct *task;
-	struct pt_regs *uregs;
 	__u16 flags = 0;
 	long err;
 
 	if (!(id >> 32) || !is_traced(id >> 32))
 		return 0;
 	task = bpf_get_current_task_btf();
-	if (!BPF_CORE_READ(task, mm)) /* a kernel thread (whole-machine mode) */
+	if (!task->mm) /* a kernel thread (whole-machine mode) */
 		return 0;
 	c.ip = ctx->regs.ip;
 	if (c.ip >= KERNEL_START) { /* in the kernel: where the program entered it */
-		uregs = (struct pt_regs *)bpf_task_pt_regs(task);
-		c.ip = BPF_CORE_READ(uregs, ip);
+		c.ip = BPF_CORE_READ((struct pt_regs *)bpf_task_pt_regs(task), ip);
 		flags |= PML_SAMPLE_KERNEL;
 	}
-	err = bpf_find_vma(task, c.ip, sample_vma, &c, 0);
+	if (objects)
+		err = bpf_find_vma(task, c.ip, sample_vma_obj, &c, 0);
+	else
+		err = bpf_find_vma(task, c.ip, sample_vma, &c, 0);
 	if (err && err != -2 /* ENOENT: in no mapping */)
 		flags |= PML_SAMPLE_NO_VMA;
 	if (!RESERVE(e, struct pml_tev_sample))
@@ -903,12 +914,33 @@ int pml_sample(struct bpf_perf_event_data *ctx)
 	return 0;
 }
 
+/* Two variants, loaded both and attached one: pml_sample_obj also names the files it
+ * meets, for when pml_mmap_file cannot run (no BPF LSM); pml_sample does not, and still
+ * samples where a kernel refuses ring-buffer records from inside bpf_find_vma's
+ * callback. */
+SEC("perf_event")
+int pml_sample(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, false);
+}
+
+SEC("perf_event")
+int pml_sample_obj(struct bpf_perf_event_data *ctx)
+{
+	return sample(ctx, true);
+}
+
 /* Mapped files' full paths, from the LSM hook every file mapping passes (mmap, and the
- * binary and interpreter exec maps), where bpf_d_path is allowed. */
+ * binary and interpreter exec maps), where bpf_d_path is allowed. A kernel built with
+ * BPF LSM but booted without it in its lsm= list attaches the program and never runs
+ * it: user space maps a file after attaching and looks at lsm_calls. */
+__u64 lsm_calls = 0;
+
 SEC("lsm/mmap_file")
 int BPF_PROG(pml_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
 	     unsigned long flags, int ret)
 {
+	lsm_calls++;
 	if (ret || !file)
 		return ret;
 	if (is_traced(bpf_get_current_pid_tgid() >> 32))
