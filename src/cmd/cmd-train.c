@@ -290,7 +290,7 @@ static int do_eval(const struct opts *o)
 	thr = o->threshold > 0 ? o->threshold : p->file->threshold > 0 ? p->file->threshold : 0.5f;
 	r = pml_eval_alloc_modules(&ev, c->n_modules);
 	if (r == 0)
-		r = pml_eval_predictor(c, o->split, p, thr, &ev);
+		r = pml_eval_predictor(c, o->split, p, thr, 1.0f, &ev);
 	if (r < 0) {
 		fprintf(stderr, "pml: train: %s: %s\n", o->eval, strerror(-r));
 	} else {
@@ -310,7 +310,7 @@ static int do_eval(const struct opts *o)
 /* The threshold with the best F1 of module recall and precision on the validation split. */
 static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p, bool quiet)
 {
-	static const float cand[] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f};
+	static const float cand[] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f};
 	float best_t = 0.5f;
 	double best_f = -1;
 
@@ -318,7 +318,7 @@ static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p,
 		struct pml_eval ev = {0};
 		double f1;
 
-		if (pml_eval_predictor(c, PML_SPLIT_VAL, p, cand[i], &ev) < 0)
+		if (pml_eval_predictor(c, PML_SPLIT_VAL, p, cand[i], 1.0f, &ev) < 0)
 			break;
 		f1 = ev.precision + ev.recall > 0
 			     ? 2 * ev.precision * ev.recall / (ev.precision + ev.recall)
@@ -473,10 +473,11 @@ static int do_train(struct opts *o)
 		}
 		r = pml_eval_alloc_modules(&ev, c->n_modules);
 		if (r == 0)
-			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, meta.threshold, &ev);
+			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, meta.threshold, 1.0f, &ev);
 		if (r < 0)
 			goto out;
-		meta.val_loss = (float)ev.loss;
+		/* what the trainer selected on (weighted as trained: --resume compares it) */
+		meta.val_loss = markov ? (float)ev.loss : (float)res.best_val;
 		print_eval(stdout, "validation", &ev, meta.threshold);
 		print_signals(stdout, &ev);
 	}

@@ -160,7 +160,7 @@ static int cmp_double(const void *a, const void *b)
 }
 
 int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predictor *p,
-		       float threshold, struct pml_eval *ev)
+		       float threshold, float pos_weight, struct pml_eval *ev)
 {
 	const int M = c->n_modules;
 	float *probs = malloc(sizeof(float) * M);
@@ -205,7 +205,8 @@ int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predict
 			int k = i % EVAL_CHUNK;
 
 			if (k == 0)
-				pml_corpus_labels(c, run, i, EVAL_CHUNK, 1.0f, y, mask);
+				pml_corpus_labels(c, run, i, EVAL_CHUNK,
+						  pos_weight > 0 ? pos_weight : 1.0f, y, mask);
 			yk = y + (size_t)k * M;
 			mk = mask + (size_t)k * M;
 			while (next < run->n_needs && run->needs[next].rec <= run->rec[i] && r == 0)
@@ -431,7 +432,7 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 				r = -ENOMEM;
 				goto out;
 			}
-			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, o.threshold, &val);
+			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, o.threshold, o.pos_weight, &val);
 			pml_predictor_free(p);
 			if (r < 0)
 				goto out;

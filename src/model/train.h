@@ -10,7 +10,8 @@
  * training stops when `patience` epochs bring no improvement.
  *
  * The judgement (struct pml_eval) is the predictor's own, before any policy:
- *   loss         mean masked BCE over positions and modules (corpus.h's labels);
+ *   loss         mean masked BCE over positions and modules (corpus.h's labels), the
+ *                positives weighted as in training when the trainer asks;
  *   recall       of module needs: the module's probability crossed the threshold at some
  *                position before the need (and after its previous need, if any); of
  *                needs: every listed module of the need did;
@@ -35,7 +36,7 @@
 #define PML_EVAL_MAX_SIGNALS 24
 
 struct pml_eval {
-	double loss;		  /* mean masked BCE */
+	double loss;		  /* mean masked BCE (positives weighted as asked) */
 	uint64_t positions;	  /* token positions judged */
 	uint32_t runs;
 	uint32_t mod_needs;	  /* (need, listed module) pairs */
@@ -59,10 +60,11 @@ struct pml_eval {
 };
 
 /* Judge predictor p (its vocabulary and modules those of c) on the runs of split
- * (< 0: all) at threshold. ev's per-module arrays are filled when allocated. Returns 0 or
- * -ENOMEM. */
+ * (< 0: all) at threshold; the loss weighs positive labels by pos_weight (1: plain BCE;
+ * the trainer selects epochs on its own training weight). ev's per-module arrays are
+ * filled when allocated. Returns 0, -EINVAL (module counts differ) or -ENOMEM. */
 int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predictor *p,
-		       float threshold, struct pml_eval *ev);
+		       float threshold, float pos_weight, struct pml_eval *ev);
 /* Allocate (zeroed) / free the per-module arrays of ev for M modules. 0 or -ENOMEM. */
 int pml_eval_alloc_modules(struct pml_eval *ev, int M);
 void pml_eval_release(struct pml_eval *ev);

@@ -181,7 +181,7 @@ static void test_markov(void)
 	}
 	p = pml_markov_predictor_new(mk, true);
 	CHECK(pml_eval_alloc_modules(&ev, c->n_modules) == 0);
-	CHECK(pml_eval_predictor(c, PML_SPLIT_VAL, p, 0.5f, &ev) == 0);
+	CHECK(pml_eval_predictor(c, PML_SPLIT_VAL, p, 0.5f, 1.0f, &ev) == 0);
 	printf("markov on its own training run: loss %.4f, recall %.2f, need recall %.2f, "
 	       "precision %.2f, lead median %.0f ms\n",
 	       ev.loss, ev.recall, ev.need_recall, ev.precision, ev.lead_ms_median);

@@ -44,7 +44,7 @@ static double val_loss(const struct pml_corpus *c, struct pml_lstm *m, struct pm
 {
 	struct pml_predictor *p = pml_lstm_predictor_new(m, false);
 
-	CHECK(pml_eval_predictor(c, PML_SPLIT_VAL, p, 0.5f, ev) == 0);
+	CHECK(pml_eval_predictor(c, PML_SPLIT_VAL, p, 0.5f, 1.0f, ev) == 0);
 	pml_predictor_free(p);
 	return ev->loss;
 }
