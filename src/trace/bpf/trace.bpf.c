@@ -28,7 +28,10 @@
  *      region class (heap, stack, file, anonymous), flushed as one record per process
  *      when a fault comes after targ_fault_interval_ns, at exec and at exit;
  *    - pml_mmap_file on the LSM mmap_file hook, where bpf_d_path is allowed: the full
- *      path of each file the traced tree maps, once per file (an LRU set of inodes).
+ *      path of each file the traced tree maps, once per file (an LRU set of inodes);
+ *      pml_mmap_file_walk, the same by a bounded dentry walk, for a kernel that refuses
+ *      bpf_d_path there; pml_sample_obj, the sample program that also names the files
+ *      it meets, for a kernel without BPF LSM.
  * Records go through one BPF ring buffer (trace-event.h layouts). A record that finds no
  * room is counted in a per-CPU drop counter that user space reports; nothing is lost
  * silently. Only module records wake the reader; everything else waits for its 100 ms
@@ -936,16 +939,31 @@ int pml_sample_obj(struct bpf_perf_event_data *ctx)
  * it: user space maps a file after attaching and looks at lsm_calls. */
 __u64 lsm_calls = 0;
 
-SEC("lsm/mmap_file")
-int BPF_PROG(pml_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
-	     unsigned long flags, int ret)
+static __always_inline int mmap_file(struct file *file, unsigned long prot, int ret,
+				     bool d_path)
 {
 	lsm_calls++;
 	if (ret || !file)
 		return ret;
 	if (is_traced(bpf_get_current_pid_tgid() >> 32))
-		emit_object(file, (__u32)prot, true);
+		emit_object(file, (__u32)prot, d_path);
 	return 0;
+}
+
+SEC("lsm/mmap_file")
+int BPF_PROG(pml_mmap_file, struct file *file, unsigned long reqprot, unsigned long prot,
+	     unsigned long flags, int ret)
+{
+	return mmap_file(file, prot, ret, true);
+}
+
+/* The same with the dentry walk only, for a kernel that does not allow bpf_d_path in
+ * this hook (it allows it in the hooks it lists as sleepable). */
+SEC("lsm/mmap_file")
+int BPF_PROG(pml_mmap_file_walk, struct file *file, unsigned long reqprot,
+	     unsigned long prot, unsigned long flags, int ret)
+{
+	return mmap_file(file, prot, ret, false);
 }
 
 /* Processes. */
