@@ -259,6 +259,13 @@ static int cmd_trace_record(int argc, char **argv)
 	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s (tracer CPU "
 		"%.3f s while it ran, %.3f s in all)\n", o.output, res.events, res.dropped,
 		res.seconds, res.tracer_cpu_s, res.total_cpu_s);
+	fprintf(stderr, "pml: recorded: system calls, processes, module tracepoints%s%s%s%s\n",
+		res.features & PML_TRACER_F_SAMPLES ? ", ip samples" : "",
+		res.features & PML_TRACER_F_FAULTS ? ", page faults (by vma)"
+		: res.features & PML_TRACER_F_FAULTS_TP ? ", page faults (by mm fields)" : "",
+		res.features & PML_TRACER_F_OBJECTS ? ", mapped files' paths"
+		: res.features & PML_TRACER_F_SAMPLE_OBJECTS ? ", sampled files' paths" : "",
+		res.features & PML_TRACER_F_OBJECTS_WALK ? " (dentry walk)" : "");
 	if (res.features & PML_TRACER_F_SAMPLES)
 		fprintf(stderr, "pml: %" PRIu64 " samples, %" PRIu64 " resolved to a function\n",
 			res.samples, res.samples_named);

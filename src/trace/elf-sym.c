@@ -38,6 +38,7 @@ struct pml_elf_syms {
 	size_t n_starts;
 	char *names;
 	size_t names_len, names_cap;
+	uint32_t soname;	/* offset in names, UINT32_MAX: none */
 };
 
 void pml_elf_syms_free(struct pml_elf_syms *s)
@@ -49,6 +50,11 @@ void pml_elf_syms_free(struct pml_elf_syms *s)
 	free(s->starts);
 	free(s->names);
 	free(s);
+}
+
+const char *pml_elf_syms_soname(const struct pml_elf_syms *s)
+{
+	return s->soname == UINT32_MAX ? NULL : s->names + s->soname;
 }
 
 size_t pml_elf_syms_count(const struct pml_elf_syms *s)
@@ -311,6 +317,34 @@ static int load_unwind(struct pml_elf_syms *s, Elf *elf)
 	return 0;
 }
 
+/* DT_SONAME from the dynamic section, if any. */
+static int load_soname(struct pml_elf_syms *s, Elf *elf)
+{
+	Elf_Scn *scn = NULL;
+
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr sh;
+		Elf_Data *data;
+
+		if (!gelf_getshdr(scn, &sh) || sh.sh_type != SHT_DYNAMIC || !sh.sh_entsize)
+			continue;
+		data = elf_getdata(scn, NULL);
+		for (size_t i = 0; data && i < sh.sh_size / sh.sh_entsize; i++) {
+			GElf_Dyn dyn;
+			const char *name;
+
+			if (!gelf_getdyn(data, (int)i, &dyn) || dyn.d_tag == DT_NULL)
+				break;
+			if (dyn.d_tag != DT_SONAME)
+				continue;
+			name = elf_strptr(elf, sh.sh_link, dyn.d_un.d_val);
+			return name && *name ? add_name(s, name, &s->soname) : 0;
+		}
+		return 0;
+	}
+	return 0;
+}
+
 int pml_elf_syms_load_fd(int fd, struct pml_elf_syms **ret)
 {
 	struct pml_elf_syms *s;
@@ -333,6 +367,7 @@ int pml_elf_syms_load_fd(int fd, struct pml_elf_syms **ret)
 		elf_end(elf);
 		return -ENOMEM;
 	}
+	s->soname = UINT32_MAX;
 	err = load_segments(s, elf);
 	if (!err) {
 		int n = load_symtab(s, elf, SHT_SYMTAB);
@@ -343,6 +378,8 @@ int pml_elf_syms_load_fd(int fd, struct pml_elf_syms **ret)
 	}
 	if (!err)
 		err = load_unwind(s, elf);
+	if (!err)
+		err = load_soname(s, elf);
 	elf_end(elf);
 	if (err) {
 		pml_elf_syms_free(s);

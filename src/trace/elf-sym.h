@@ -27,6 +27,10 @@ int pml_elf_syms_load_fd(int fd, struct pml_elf_syms **ret);
 int pml_elf_syms_load(const char *path, struct pml_elf_syms **ret);
 void pml_elf_syms_free(struct pml_elf_syms *s);
 
+/* The file's DT_SONAME ("libnftables.so.1" for libnftables.so.1.1.0), NULL if it has
+ * none (executables). Valid as long as s. */
+const char *pml_elf_syms_soname(const struct pml_elf_syms *s);
+
 /* Function symbols kept (after removing aliases) and unwind-table function starts. */
 size_t pml_elf_syms_count(const struct pml_elf_syms *s);
 size_t pml_elf_syms_unwind_count(const struct pml_elf_syms *s);

@@ -30,12 +30,22 @@ struct mapent {
 	char *path; /* "" for anonymous, "[vdso]", "/usr/lib/..." */
 };
 
+/* Where a file's code sits in a process: ip - offset of a sample placed in it. */
+struct bias {
+	uint64_t ino, bias;
+	uint32_t dev;
+};
+
+#define MAX_BIASES 32
+
 struct pidmaps {
 	uint32_t pid;
 	bool stale;	/* read again before use */
 	bool gone;	/* the last read failed */
 	struct mapent *ents;
 	size_t n;
+	struct bias biases[MAX_BIASES]; /* of its samples so far (and its parent's) */
+	size_t n_biases;
 };
 
 struct pml_symbolizer {
@@ -221,10 +231,17 @@ static void obj_load(struct pml_symbolizer *s, struct obj *o, uint32_t pid)
 		return;
 	o->tried = true;
 	fd = obj_open(s, o, pid);
-	if (fd >= 0 && !pml_elf_syms_load_fd(fd, &o->syms))
+	if (fd >= 0 && !pml_elf_syms_load_fd(fd, &o->syms)) {
+		const char *soname = pml_elf_syms_soname(o->syms);
+
 		s->st.loaded++;
-	else
+		/* a library by the name programs link it by: libnftables.so.1, not the
+		 * file's libnftables.so.1.1.0 (stable across minor versions) */
+		if (soname && !strchr(soname, '/'))
+			snprintf(o->name, sizeof(o->name), "%s", soname);
+	} else {
 		s->st.load_failed++;
+	}
 	if (fd >= 0)
 		close(fd);
 }
@@ -247,6 +264,28 @@ static void pid_forget(struct pml_symbolizer *s, uint32_t pid)
 		return;
 	pidmaps_release(p);
 	*p = s->pids[--s->n_pids];
+}
+
+static struct pidmaps *pid_get(struct pml_symbolizer *s, uint32_t pid)
+{
+	struct pidmaps *p = pid_find(s, pid);
+
+	if (p)
+		return p;
+	if (s->n_pids == s->cap_pids) {
+		size_t cap = s->cap_pids ? s->cap_pids * 2 : 16;
+		struct pidmaps *n = realloc(s->pids, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		s->pids = n;
+		s->cap_pids = cap;
+	}
+	p = &s->pids[s->n_pids++];
+	memset(p, 0, sizeof(*p));
+	p->pid = pid;
+	p->stale = true;
+	return p;
 }
 
 /* Read /proc/PID/maps into p (replacing what it held). Returns 0 or -errno (the process
@@ -299,23 +338,10 @@ static int read_maps(struct pml_symbolizer *s, struct pidmaps *p)
 /* The pid's mapping holding ip, from a fresh enough snapshot; NULL if none. */
 static const struct mapent *maps_lookup(struct pml_symbolizer *s, uint32_t pid, uint64_t ip)
 {
-	struct pidmaps *p = pid_find(s, pid);
+	struct pidmaps *p = pid_get(s, pid);
 
-	if (!p) {
-		if (s->n_pids == s->cap_pids) {
-			size_t cap = s->cap_pids ? s->cap_pids * 2 : 16;
-			struct pidmaps *n = realloc(s->pids, cap * sizeof(*n));
-
-			if (!n)
-				return NULL;
-			s->pids = n;
-			s->cap_pids = cap;
-		}
-		p = &s->pids[s->n_pids++];
-		memset(p, 0, sizeof(*p));
-		p->pid = pid;
-		p->stale = true;
-	}
+	if (!p)
+		return NULL;
 	for (int pass = 0; pass < 2; pass++) {
 		bool fresh = p->stale;
 
@@ -338,11 +364,67 @@ static const struct mapent *maps_lookup(struct pml_symbolizer *s, uint32_t pid, 
 	return NULL;
 }
 
+/* Remember where a placed sample's file sits in its process. */
+static void note_bias(struct pml_symbolizer *s, const struct pml_tev_sample *e)
+{
+	struct pidmaps *p = pid_get(s, e->h.pid);
+	uint64_t bias = e->ip - e->offset;
+
+	if (!p)
+		return;
+	for (size_t i = 0; i < p->n_biases; i++)
+		if (p->biases[i].ino == e->ino && p->biases[i].dev == e->dev &&
+		    p->biases[i].bias == bias)
+			return;
+	if (p->n_biases == MAX_BIASES)
+		memmove(p->biases, p->biases + 1, --p->n_biases * sizeof(p->biases[0]));
+	p->biases[p->n_biases++] = (struct bias){e->ino, bias, e->dev};
+}
+
+/* A sample the kernel could not place (its mmap lock was held: a fork copying the
+ * address space, an mmap): try the files the process (or its parent before the fork)
+ * was seen running, newest first; the first whose tables hold ip - bias wins. */
+static struct obj *place_by_bias(struct pml_symbolizer *s, struct pml_tev_sample *e,
+				 uint64_t *ret_off)
+{
+	struct pidmaps *p = pid_find(s, e->h.pid);
+	char name[PML_TEV_FUNC_LEN];
+
+	for (size_t i = p ? p->n_biases : 0; i-- > 0;) {
+		struct obj *o = obj_find(s, p->biases[i].dev, p->biases[i].ino);
+		uint64_t off = e->ip - p->biases[i].bias;
+
+		if (!o)
+			continue;
+		obj_load(s, o, e->h.pid);
+		if (o->syms && !pml_elf_syms_lookup(o->syms, off, name, sizeof(name), NULL)) {
+			*ret_off = off;
+			return o;
+		}
+	}
+	return NULL;
+}
+
 void pml_symbolizer_observe(struct pml_symbolizer *s, const struct pml_tev_hdr *e)
 {
 	struct pidmaps *p;
 
 	switch (e->kind) {
+	case PML_TEV_FORK: {
+		const struct pml_tev_proc *f = (const void *)e;
+		struct pidmaps *parent, *child;
+
+		/* a new process runs its parent's code until it execs */
+		if (f->arg || !(parent = pid_find(s, e->pid)) || !parent->n_biases)
+			break;
+		child = pid_get(s, f->other);
+		parent = pid_find(s, e->pid); /* pid_get may have moved the array */
+		if (child && parent) {
+			memcpy(child->biases, parent->biases, sizeof(child->biases));
+			child->n_biases = parent->n_biases;
+		}
+		break;
+	}
 	case PML_TEV_OBJECT: {
 		const struct pml_tev_object *o = (const void *)e;
 		char path[PML_TEV_OBJPATH_LEN + 1];
@@ -359,6 +441,8 @@ void pml_symbolizer_observe(struct pml_symbolizer *s, const struct pml_tev_hdr *
 		if (p) {
 			p->stale = true;
 			p->gone = false;
+			if (e->kind == PML_TEV_EXEC)
+				p->n_biases = 0; /* a new image */
 		}
 		break;
 	case PML_TEV_EXIT:
@@ -394,6 +478,14 @@ void pml_symbolizer_resolve(struct pml_symbolizer *s, struct pml_tev_sample *e)
 		}
 	} else {
 		m = maps_lookup(s, e->h.pid, e->ip);
+		if (!m && (e->flags & PML_SAMPLE_NO_VMA))
+			o = place_by_bias(s, e, &off);
+		if (o) {
+			e->ino = o->ino;
+			e->dev = o->dev;
+			e->offset = off;
+			goto named;
+		}
 		if (!m) {
 			/* in the kernel with ip in no mapping: an exec replacing the image */
 			if (e->flags & PML_SAMPLE_KERNEL && !(e->flags & PML_SAMPLE_NO_VMA))
@@ -414,8 +506,11 @@ void pml_symbolizer_resolve(struct pml_symbolizer *s, struct pml_tev_sample *e)
 	}
 	if (!o)
 		return;
-	set_str(e->object, sizeof(e->object), o->name);
+named:
 	obj_load(s, o, e->h.pid);
+	set_str(e->object, sizeof(e->object), o->name);
 	if (o->syms && !pml_elf_syms_lookup(o->syms, off, e->func, sizeof(e->func), NULL))
 		s->st.named++;
+	if (!(e->flags & PML_SAMPLE_NO_VMA))
+		note_bias(s, e);
 }

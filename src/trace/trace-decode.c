@@ -555,6 +555,8 @@ static void decode_sample(struct pml_trace_decoded *d, const struct pml_tev_samp
 	field_hex(d, "ip", e->ip);
 	if (e->flags & PML_SAMPLE_KERNEL)
 		field_num(d, "kernel", 1);
+	if (e->flags & PML_SAMPLE_NO_VMA)
+		field_num(d, "novma", 1);
 }
 
 /* Kinds recorded at a system call's entry (their nr is the call's number). */

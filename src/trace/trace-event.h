@@ -207,8 +207,10 @@ enum pml_tev_sample_flags {
 	PML_SAMPLE_KERNEL = 1 << 0,	/* the CPU was in the kernel (a system call, a fault):
 					 * ip is where the program entered it */
 	PML_SAMPLE_NO_VMA = 1 << 1,	/* the kernel could not look up the mapping (its lock
-					 * was busy): user space resolved ip through
-					 * /proc/PID/maps, if at all */
+					 * was held: a fork copying the address space, an
+					 * mmap): user space placed ip, if at all, through
+					 * /proc/PID/maps or the files the process (or its
+					 * parent) was seen running */
 	PML_SAMPLE_RESOLVED = 1 << 2,	/* user space filled object and func */
 };
 
@@ -220,7 +222,7 @@ enum pml_tev_sample_flags {
  * an anonymous mapping, JIT code, the vdso, or no mapping found). The user-space side
  * (the tracer, while recording) fills object and func from the file's ELF symbol tables
  * before the record is written, so a trace names the code without the traced machine's
- * files: object is the file's name ("libc.so.6"; "[anon]", "[vdso]"; "[kernel]" when the
+ * files: object is the file's name, a library's soname ("libc.so.6", "libnftables.so.1"); "[anon]", "[vdso]"; "[kernel]" when the
  * CPU was in the kernel and ip is in no mapping, as during an exec; "?" when unknown),
  * func the function ("main"; "sub_<hex>" for a function of a stripped object found only
  * through its unwind table, named by its address in the file; "" when unknown). */

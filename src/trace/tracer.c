@@ -146,9 +146,6 @@ static int on_record(void *ctx, void *data, size_t size)
 	return 0;
 }
 
-/* Internal: the walk-only variant of the LSM program loaded (reported as OBJECTS). */
-#define F_OBJECTS_WALK (1u << 16)
-
 /* The optional programs, by the feature they serve. */
 static unsigned feature_of(const char *prog)
 {
@@ -163,7 +160,7 @@ static unsigned feature_of(const char *prog)
 	if (!strcmp(prog, "pml_mmap_file"))
 		return PML_TRACER_F_OBJECTS;
 	if (!strcmp(prog, "pml_mmap_file_walk"))
-		return F_OBJECTS_WALK;
+		return PML_TRACER_F_OBJECTS_WALK;
 	return 0;
 }
 
@@ -180,7 +177,7 @@ static const char *feature_name(unsigned f)
 		return "full paths of mapped files (LSM mmap_file)";
 	case PML_TRACER_F_SAMPLE_OBJECTS:
 		return "paths of sampled files (dentry walk)";
-	case F_OBJECTS_WALK:
+	case PML_TRACER_F_OBJECTS_WALK:
 		return "paths of mapped files by dentry walk (LSM mmap_file)";
 	}
 	return "?";
@@ -225,7 +222,7 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 		bpf_program__set_autoload(p->pml_fault, *want & PML_TRACER_F_FAULTS);
 		bpf_program__set_autoload(p->pml_fault_tp, *want & PML_TRACER_F_FAULTS_TP);
 		bpf_program__set_autoload(p->pml_mmap_file, *want & PML_TRACER_F_OBJECTS);
-		bpf_program__set_autoload(p->pml_mmap_file_walk, *want & F_OBJECTS_WALK);
+		bpf_program__set_autoload(p->pml_mmap_file_walk, *want & PML_TRACER_F_OBJECTS_WALK);
 		load_log.capture = true;
 		load_log.failed_prog[0] = '\0';
 		err = pml_trace_bpf__load(t->skel);
@@ -373,7 +370,7 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 	if (!(cfg->flags & PML_TRACER_NO_FAULTS))
 		want |= PML_TRACER_F_FAULTS | PML_TRACER_F_FAULTS_TP;
 	if (!(cfg->flags & PML_TRACER_NO_OBJECTS))
-		want |= PML_TRACER_F_OBJECTS | F_OBJECTS_WALK;
+		want |= PML_TRACER_F_OBJECTS | PML_TRACER_F_OBJECTS_WALK;
 	/* a kernel without module support (this project's build host) has no module
 	 * tracepoints: trace the rest rather than nothing */
 	if (libbpf_find_vmlinux_btf_id("module_request", BPF_TRACE_RAW_TP) < 0) {
@@ -433,17 +430,18 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 		}
 	}
 	/* OBJECT records: bpf_d_path, else the dentry walk, in the LSM hook */
-	if (want & (PML_TRACER_F_OBJECTS | F_OBJECTS_WALK)) {
+	if (want & (PML_TRACER_F_OBJECTS | PML_TRACER_F_OBJECTS_WALK)) {
 		struct bpf_program *prog = want & PML_TRACER_F_OBJECTS ? p->pml_mmap_file
 								       : p->pml_mmap_file_walk;
 
 		err = attach_objects(t, prog);
-		want &= ~(PML_TRACER_F_OBJECTS | F_OBJECTS_WALK);
+		want &= ~(PML_TRACER_F_OBJECTS | PML_TRACER_F_OBJECTS_WALK);
 		if (err)
 			pml_warn("trace: cannot attach %s (%s): mmap records keep the file's name "
 				 "only", feature_name(PML_TRACER_F_OBJECTS), strerror(-err));
 		else
-			want |= PML_TRACER_F_OBJECTS;
+			want |= PML_TRACER_F_OBJECTS |
+				(prog == p->pml_mmap_file_walk ? PML_TRACER_F_OBJECTS_WALK : 0);
 	}
 	if (want & (PML_TRACER_F_SAMPLES | PML_TRACER_F_SAMPLE_OBJECTS)) {
 		struct bpf_program *prog = p->pml_sample;

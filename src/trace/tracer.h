@@ -37,6 +37,8 @@ enum pml_tracer_feature {
 	PML_TRACER_F_OBJECTS = 1 << 3,	/* OBJECT records from the LSM mmap_file hook */
 	PML_TRACER_F_SAMPLE_OBJECTS = 1 << 4, /* without it, from the sample program (a
 					       * bounded dentry walk) */
+	PML_TRACER_F_OBJECTS_WALK = 1 << 5, /* OBJECTS by a dentry walk: the kernel refused
+					     * bpf_d_path in the hook */
 };
 
 #define PML_TRACER_DEFAULT_SAMPLE_HZ 1000

@@ -150,6 +150,7 @@ static void test_symbolizer(void)
 	struct pml_tev_sample e;
 	struct pml_tev_object o;
 	struct pml_tev_hdr ex;
+	struct pml_tev_proc pr;
 	struct stat sb;
 	uint64_t off = off_of("main");
 	FILE *f;
@@ -218,6 +219,34 @@ static void test_symbolizer(void)
 	sample_init(&e, 777, 0x10000 + off, 12345, 1, off, 0);
 	pml_symbolizer_resolve(s, &e);
 	CHECK_STR(e.object, "?");
+	/* a sample the kernel could not place, of a process that is gone by now: placed
+	 * by where the process was seen running prog (pid 1: the OBJECT-named sample at
+	 * 0x5000 + off), and so for the child it forked, until that child execs */
+	sample_init(&e, 1, 0x5000 + off + 4, 0, 0, 0, PML_SAMPLE_NO_VMA | PML_SAMPLE_KERNEL);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "prog");
+	CHECK_STR(e.func, "main");
+	CHECK(e.ino == (uint64_t)sb.st_ino && e.offset == off + 4);
+	memset(&pr, 0, sizeof(pr));
+	pr.h.kind = PML_TEV_FORK;
+	pr.h.size = sizeof(pr);
+	pr.h.pid = 1;
+	pr.other = 2;
+	pml_symbolizer_observe(s, &pr.h);
+	sample_init(&e, 2, 0x5000 + off, 0, 0, 0, PML_SAMPLE_NO_VMA);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.func, "main");
+	pr.h.kind = PML_TEV_EXEC;
+	pr.h.pid = 2;
+	pml_symbolizer_observe(s, &pr.h);
+	sample_init(&e, 2, 0x5000 + off, 0, 0, 0, PML_SAMPLE_NO_VMA);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "?");
+	/* far from any known code: not placed */
+	sample_init(&e, 1, 0x7f0000000000, 0, 0, 0, PML_SAMPLE_NO_VMA);
+	pml_symbolizer_resolve(s, &e);
+	CHECK_STR(e.object, "?");
+
 	/* the pid's exit forgets its maps */
 	memset(&ex, 0, sizeof(ex));
 	ex.kind = PML_TEV_EXIT;
@@ -225,7 +254,7 @@ static void test_symbolizer(void)
 	pml_symbolizer_observe(s, &ex);
 
 	pml_symbolizer_stats(s, &st);
-	CHECK(st.samples == 8 && st.named == 3);
+	CHECK(st.samples == 12 && st.named == 5);
 	CHECK(st.loaded == 3 && st.objects == 3); /* one per (dev, ino) key */
 	printf("  trace-elf: symbolizer: %llu samples, %llu named, %llu maps reads\n",
 	       (unsigned long long)st.samples, (unsigned long long)st.named,
@@ -251,7 +280,8 @@ int main(void)
 	CHECK(write_file("lib.c", lib_c) == 0);
 	CHECK(write_file("prog.c", prog_c) == 0);
 	snprintf(cmd, sizeof(cmd),
-		 "cd %s && cc -O1 -fPIC -shared -o libpmlt.so lib.c && "
+		 "cd %s && cc -O1 -fPIC -shared -Wl,-soname,libpmlt.so.1 -o libpmlt.so lib.c && "
+		 "ln -s libpmlt.so libpmlt.so.1 && "
 		 "cc -O1 -fPIE -pie -o prog prog.c -L. -lpmlt -Wl,-rpath,%s && "
 		 "cp prog prog.stripped && strip prog.stripped && "
 		 "cp libpmlt.so libpmlt.stripped.so && strip libpmlt.stripped.so", dir, dir);
@@ -300,6 +330,18 @@ int main(void)
 	       lookup("libpmlt.stripped.so", off_of("lib_static"), NULL));
 
 	test_symbolizer();
+
+	/* the soname names a library; a program has none */
+	CHECK(pml_elf_syms_load(path_of("libpmlt.stripped.so"), &s) == 0);
+	if (s) {
+		CHECK_STR(pml_elf_syms_soname(s), "libpmlt.so.1");
+		pml_elf_syms_free(s);
+	}
+	CHECK(pml_elf_syms_load(path_of("prog"), &s) == 0);
+	if (s) {
+		CHECK(pml_elf_syms_soname(s) == NULL);
+		pml_elf_syms_free(s);
+	}
 
 	/* refusals */
 	CHECK_STR(lookup("prog", 1ull << 40, NULL), "(No such file or directory)");
