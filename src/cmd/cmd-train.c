@@ -41,6 +41,7 @@ static void usage(FILE *f)
 		"  --batch N, --window N   B rows of T-token BPTT windows (default 16, 64)\n"
 		"  --lr X              Adam learning rate (default 0.003, cosine decay)\n"
 		"  --pos-weight X      weight of positive labels in the loss (default 1)\n"
+		"  --weight-decay X    AdamW weight decay (default 0)\n"
 		"  --threads N         training threads (default 1; results do not depend on it)\n"
 		"  --seed N            initialisation and shuffling seed (default 1)\n"
 		"  --resume CKPT       continue from a checkpoint (same dataset and options)\n"
@@ -509,7 +510,7 @@ int cmd_train(int argc, char **argv)
 		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
 		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-		O_TOKENS, O_SCRIPT,
+		O_TOKENS, O_SCRIPT, O_WD,
 	};
 	static const struct option lopts[] = {
 		{"dataset", required_argument, NULL, O_DATASET},
@@ -524,6 +525,7 @@ int cmd_train(int argc, char **argv)
 		{"window", required_argument, NULL, O_WINDOW},
 		{"lr", required_argument, NULL, O_LR},
 		{"pos-weight", required_argument, NULL, O_POSW},
+		{"weight-decay", required_argument, NULL, O_WD},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"seed", required_argument, NULL, O_SEED},
 		{"resume", required_argument, NULL, O_RESUME},
@@ -575,12 +577,15 @@ int cmd_train(int argc, char **argv)
 			break;
 		case 'q': o.quiet = true; break;
 		case 'h': usage(stdout); return PML_EXIT_OK;
-		case O_LR: case O_POSW: case O_THRESHOLD:
-			name = c == O_LR ? "lr" : c == O_POSW ? "pos-weight" : "threshold";
-			ok = parse_num(optarg, 1e-9, c == O_POSW ? 1000 : 1, &v);
+		case O_LR: case O_POSW: case O_THRESHOLD: case O_WD:
+			name = c == O_LR ? "lr" : c == O_POSW ? "pos-weight" : c == O_WD ? "weight-decay"
+											     : "threshold";
+			ok = parse_num(optarg, c == O_WD ? 0 : 1e-9, c == O_POSW ? 1000 : 1, &v);
 			if (ok) {
 				if (c == O_LR)
 					o.t.lr = (float)v;
+				else if (c == O_WD)
+					o.t.weight_decay = (float)v;
 				else if (c == O_POSW)
 					o.t.pos_weight = (float)v;
 				else

@@ -396,7 +396,7 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 			pml_lstm_clip_grad(model, o.clip);
 			lr = o.lr * (0.1f + 0.9f * 0.5f * (1.0f + cosf((float)M_PI * (float)gstep /
 							       (float)(steps_est * o.epochs))));
-			r = pml_lstm_adam_update(model, lr, 0.9f, 0.999f, 1e-8f, 0.0f);
+			r = pml_lstm_adam_update(model, lr, 0.9f, 0.999f, 1e-8f, o.weight_decay);
 			if (r < 0)
 				goto out;
 			pml_lstm_carry_state(model);

@@ -89,6 +89,7 @@ struct pml_train_opts {
 	float lr;		   /* 0: 3e-3 */
 	float clip;		   /* global-norm clip (0: 1.0) */
 	float pos_weight;	   /* weight of positive labels (0: 1) */
+	float weight_decay;	   /* AdamW's decoupled weight decay (0: none) */
 	float threshold;	   /* for the validation metrics (0: 0.5) */
 	uint64_t seed;
 	int threads;
