@@ -1063,23 +1063,32 @@ static int drain(struct pml_agent *a, struct pml_source *src)
 	return 0;
 }
 
-/* The eBPF tracer on the tree of trace_root and its drain timer in the loop. Returns the
- * timer's descriptor, or -1 when the tracer could not start (logged: the policy then works
- * from needs alone, as markov does). */
-static int start_tracer(struct pml_agent *a, int ep, uint32_t tag)
+int pml_agent_start_tracer(struct pml_agent *a)
 {
-	struct itimerspec its = {0};
-	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
-	unsigned ms = a->cfg.trace_ms ? a->cfg.trace_ms : 20;
-	int r, fd;
+	int r;
 
+	if (a->cfg.trace_root <= 0 || a->tracer)
+		return 0;
 	r = pml_tracer_new(0, a->cfg.trace_root, 0, on_trace_record, a, &a->tracer);
 	if (r < 0) {
 		pml_agent_error(a, r, "tracer: cannot follow pid %d: %s; the policy sees needs "
 				"only", a->cfg.trace_root, strerror(-r));
 		a->tracer = NULL;
-		return -1;
+		return r;
 	}
+	pml_agent_info(a, "tracer: following the process tree of pid %d", a->cfg.trace_root);
+	return 0;
+}
+
+/* The tracer's drain timer in the loop. Returns its descriptor, or -1 (logged; the
+ * tracer is then dropped: the policy works from needs alone, as markov does). */
+static int start_trace_timer(struct pml_agent *a, int ep, uint32_t tag)
+{
+	struct itimerspec its = {0};
+	struct epoll_event ev = {.events = EPOLLIN, .data.u32 = tag};
+	unsigned ms = a->cfg.trace_ms ? a->cfg.trace_ms : 20;
+	int fd;
+
 	fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	its.it_interval.tv_sec = ms / 1000;
 	its.it_interval.tv_nsec = (long)(ms % 1000) * 1000000L;
@@ -1094,8 +1103,7 @@ static int start_tracer(struct pml_agent *a, int ep, uint32_t tag)
 		a->tracer = NULL;
 		return -1;
 	}
-	pml_agent_info(a, "tracer: following the process tree of pid %d, drained every %u ms",
-		       a->cfg.trace_root, ms);
+	pml_dbg("tracer: drained every %u ms", ms);
 	return fd;
 }
 
@@ -1158,8 +1166,10 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			pml_agent_error(a, -errno, "resource API: cannot poll: %s",
 					strerror(errno));
 	}
-	if (a->cfg.trace_root > 0)
-		trfd = start_tracer(a, ep, TAG_TRACE);
+	if (a->cfg.trace_root > 0 && !a->tracer)
+		pml_agent_start_tracer(a);
+	if (a->tracer)
+		trfd = start_trace_timer(a, ep, TAG_TRACE);
 	for (;;) {
 		struct epoll_event evs[8];
 		bool stop = false, tick = false, readable = false, done = false, api = false;

@@ -101,6 +101,12 @@ int pml_agent_wait_idle(struct pml_agent *a, int timeout_ms);
 /* The resource manager the agent keeps (for tests and the stop record). */
 struct pml_resource *pml_agent_resource(struct pml_agent *a);
 
+/* Attach the eBPF tracer to the tree of trace_root (no-op without one), so that what
+ * starts from now on is followed: the daemon calls it before it says it is ready (loading
+ * the programs takes seconds under TCG). pml_agent_run() calls it when it was not. Returns
+ * 0, or the tracer's -errno (logged; the loop then goes on without it). */
+int pml_agent_start_tracer(struct pml_agent *a);
+
 /* One record of the program's trace (the eBPF tracer's, or a test's): told to the policy
  * as PML_POL_TRACE. Decisions follow at the caller's pace (the loop decides once per
  * drained batch). */

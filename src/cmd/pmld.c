@@ -420,6 +420,8 @@ int main(int argc, char **argv)
 			src = NULL;
 		}
 	}
+	/* The tracer before the ready file: the program must start under it. */
+	pml_agent_start_tracer(a);
 	if (ready) {
 		int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);
 
