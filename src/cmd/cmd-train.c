@@ -37,7 +37,9 @@ static void usage(FILE *f)
 		"  --embed N           token embedding width (default 32)\n"
 		"  --layers N          1 or 2 (default 1)\n"
 		"  --epochs N          at most N epochs (default 20)\n"
-		"  --patience N        stop after N epochs without a better validation loss (4)\n"
+		"  --patience N        stop after N epochs without a better validation score (4)\n"
+		"  --select f1|loss    the best epoch: by the F1 of recall and precision at its\n"
+		"                      best threshold (default), or by the validation loss\n"
 		"  --batch N, --window N   B rows of T-token BPTT windows (default 16, 64)\n"
 		"  --lr X              Adam learning rate (default 0.003, cosine decay)\n"
 		"  --pos-weight X      weight of positive labels in the loss (default 1)\n"
@@ -163,6 +165,7 @@ static int train_progress(void *ctx, const struct pml_train_progress *pr,
 	/* a checkpoint after every epoch: --resume continues from it */
 	tc->meta->epoch = (uint32_t)pr->epoch + 1;
 	tc->meta->val_loss = pr->val ? (float)pr->val->loss : 0.0f;
+	tc->meta->val_score = pr->val ? (float)pr->score : 0.0f;
 	if (pml_lstm_save_checkpoint(model, tc->ckpt, tc->meta) < 0)
 		fprintf(stderr, "pml: train: %s: cannot write the checkpoint\n", tc->ckpt);
 	if (tc->o->quiet)
@@ -172,10 +175,11 @@ static int train_progress(void *ctx, const struct pml_train_progress *pr,
 	fprintf(stderr, "epoch %d/%d: train loss %.4f", pr->epoch + 1, pr->epochs, pr->loss);
 	if (pr->val)
 		fprintf(stderr,
-			", val loss %.4f%s, recall %.3f, need recall %.3f, precision %.3f, lead "
-			"median %.0f ms",
-			pr->val->loss, pr->best ? " (best)" : "", pr->val->recall,
-			pr->val->need_recall, pr->val->precision, pr->val->lead_ms_median);
+			", val loss %.4f, at p >= %.1f recall %.3f, need recall %.3f, precision "
+			"%.3f, F1 %.3f%s, lead median %.0f ms",
+			pr->val->loss, pr->threshold, pr->val->recall, pr->val->need_recall,
+			pr->val->precision, pml_eval_f1(pr->val), pr->best ? " (best)" : "",
+			pr->val->lead_ms_median);
 	fprintf(stderr, "; %.0f tok/s, ETA %s\n", pr->tokens_per_s, eta);
 	return 0;
 }
@@ -308,33 +312,22 @@ static int do_eval(const struct opts *o)
 	return r < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
 }
 
-/* The threshold with the best F1 of module recall and precision on the validation split. */
+/* The threshold with the best F1 of module recall and precision on the validation split
+ * (the sweep printed unless quiet). */
 static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p, bool quiet)
 {
-	static const float cand[] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f, 0.7f, 0.8f, 0.9f};
-	float best_t = 0.5f;
-	double best_f = -1;
+	struct pml_eval evs[PML_SWEEP_N];
+	int best = pml_eval_sweep(c, PML_SPLIT_VAL, p, evs);
 
-	for (size_t i = 0; i < sizeof(cand) / sizeof(cand[0]); i++) {
-		struct pml_eval ev = {0};
-		double f1;
-
-		if (pml_eval_predictor(c, PML_SPLIT_VAL, p, cand[i], 1.0f, &ev) < 0)
-			break;
-		f1 = ev.precision + ev.recall > 0
-			     ? 2 * ev.precision * ev.recall / (ev.precision + ev.recall)
-			     : 0;
-		if (!quiet)
-			fprintf(stderr,
-				"  p >= %.1f: recall %.3f, need recall %.3f, precision %.3f, F1 %.3f, "
-				"lead median %.0f ms\n",
-				cand[i], ev.recall, ev.need_recall, ev.precision, f1, ev.lead_ms_median);
-		if (f1 > best_f) {
-			best_f = f1;
-			best_t = cand[i];
-		}
-	}
-	return best_t;
+	if (best < 0)
+		return 0.5f;
+	for (int i = 0; i < PML_SWEEP_N && !quiet; i++)
+		fprintf(stderr,
+			"  p >= %.1f: recall %.3f, need recall %.3f, precision %.3f, F1 %.3f, lead "
+			"median %.0f ms%s\n",
+			pml_sweep_thresholds[i], evs[i].recall, evs[i].need_recall, evs[i].precision,
+			pml_eval_f1(&evs[i]), evs[i].lead_ms_median, i == best ? " <-" : "");
+	return pml_sweep_thresholds[best];
 }
 
 static int do_train(struct opts *o)
@@ -421,9 +414,9 @@ static int do_train(struct opts *o)
 			/* the best model so far, when -o holds one of this vocabulary */
 			if (pml_model_file_open(o->out, NULL, 0, &best_mf) == 0 &&
 			    best_mf->kind == PML_MODEL_LSTM && best_mf->n_weights == model->nparams &&
-			    best_mf->val_loss > 0 && best_mf->epoch > 0) {
+			    best_mf->val_score > 0 && best_mf->epoch > 0) {
 				o->t.best_params = best_mf->weights;
-				o->t.best_val = best_mf->val_loss;
+				o->t.best_val = best_mf->val_score;
 				o->t.best_epoch = (int)best_mf->epoch - 1;
 			}
 			if (!o->quiet)
@@ -478,7 +471,8 @@ static int do_train(struct opts *o)
 		if (r < 0)
 			goto out;
 		/* what the trainer selected on (weighted as trained: --resume compares it) */
-		meta.val_loss = markov ? (float)ev.loss : (float)res.best_val;
+		meta.val_loss = markov ? (float)ev.loss : (float)res.best_loss;
+		meta.val_score = markov ? (float)(1.0 - pml_eval_f1(&ev)) : (float)res.best_val;
 		print_eval(stdout, "validation", &ev, meta.threshold);
 		print_signals(stdout, &ev);
 	}
@@ -510,7 +504,7 @@ int cmd_train(int argc, char **argv)
 		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
 		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-		O_TOKENS, O_SCRIPT, O_WD,
+		O_TOKENS, O_SCRIPT, O_WD, O_SELECT,
 	};
 	static const struct option lopts[] = {
 		{"dataset", required_argument, NULL, O_DATASET},
@@ -526,6 +520,7 @@ int cmd_train(int argc, char **argv)
 		{"lr", required_argument, NULL, O_LR},
 		{"pos-weight", required_argument, NULL, O_POSW},
 		{"weight-decay", required_argument, NULL, O_WD},
+		{"select", required_argument, NULL, O_SELECT},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"seed", required_argument, NULL, O_SEED},
 		{"resume", required_argument, NULL, O_RESUME},
@@ -570,6 +565,11 @@ int cmd_train(int argc, char **argv)
 		case O_EVAL: o.eval = optarg; break;
 		case O_TOKENS: o.tokens = optarg; break;
 		case O_SCRIPT: o.script = optarg; break;
+		case O_SELECT:
+			o.t.select_loss = !strcmp(optarg, "loss");
+			ok = o.t.select_loss || !strcmp(optarg, "f1");
+			name = "select";
+			break;
 		case O_SPLIT:
 			ok = pml_split_parse(optarg, (enum pml_split *)&o.split) == 0;
 			split_set = true;

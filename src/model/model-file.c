@@ -40,7 +40,8 @@ struct model_header {
 	float val_loss;
 	float threshold;
 	uint32_t train_flags;
-	uint8_t reserved[PML_MODEL_HEADER_SIZE - 228];
+	float val_score;
+	uint8_t reserved[PML_MODEL_HEADER_SIZE - 232];
 };
 
 _Static_assert(sizeof(struct model_header) == PML_MODEL_HEADER_SIZE, "header layout");
@@ -152,6 +153,7 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 	h.val_loss = d->meta.val_loss;
 	h.threshold = d->meta.threshold;
 	h.train_flags = d->meta.train_flags;
+	h.val_score = d->meta.val_score;
 	h.n_vocab = d->n_vocab;
 	h.n_modules = d->n_modules;
 	h.strings_offset = PML_MODEL_HEADER_SIZE;
@@ -351,6 +353,7 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	mf->val_loss = h.val_loss;
 	mf->threshold = h.threshold;
 	mf->train_flags = h.train_flags;
+	mf->val_score = h.val_score;
 	mf->weights = (const float *)(base + h.weights_offset);
 	mf->n_weights = h.n_weights;
 	*ret = mf;

@@ -27,7 +27,9 @@
  *   220 f32      threshold          the probability above which the trainer measured its
  *                                   precision/recall (a policy's default; 0: unsaid)
  *   224 u32      train_flags        PML_MODEL_TRAIN_* (how the inputs were made)
- *   228 ...      zero up to header_size
+ *   228 f32      val_score          the trainer's selection score of these weights, lower
+ *                                   is better (1 - F1 at the threshold; 0: unmeasured)
+ *   232 ...      zero up to header_size
  *
  * A model for another kernel series (6.1 vs 6.6) is refused unless the caller says so:
  * module names and their split change across series. Another ABI number of the same series
@@ -71,6 +73,7 @@ struct pml_model_meta {
 	float val_loss;		     /* validation loss (0: unmeasured) */
 	float threshold;	     /* suggested decision threshold (0: unsaid) */
 	uint32_t train_flags;	     /* PML_MODEL_TRAIN_* */
+	float val_score;	     /* selection score, lower is better (0: unmeasured) */
 };
 
 /* What a writer provides. */
@@ -95,7 +98,7 @@ struct pml_model_file {
 	uint32_t n_vocab, n_modules;
 	uint32_t horizon_events, horizon_ms;
 	uint32_t features_version, epoch, train_flags;
-	float val_loss, threshold;
+	float val_loss, threshold, val_score;
 	const char **vocab;   /* [n_vocab] */
 	const char **modules; /* [n_modules] */
 	const float *weights; /* [n_weights] */

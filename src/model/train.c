@@ -257,6 +257,34 @@ out:
 	return r;
 }
 
+const float pml_sweep_thresholds[PML_SWEEP_N] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f,
+						   0.6f, 0.7f, 0.8f, 0.9f};
+
+double pml_eval_f1(const struct pml_eval *ev)
+{
+	return ev->precision + ev->recall > 0
+		       ? 2 * ev->precision * ev->recall / (ev->precision + ev->recall)
+		       : 0;
+}
+
+int pml_eval_sweep(const struct pml_corpus *c, int split, struct pml_predictor *p,
+		   struct pml_eval evs[PML_SWEEP_N])
+{
+	int best = 0;
+
+	for (int i = 0; i < PML_SWEEP_N; i++) {
+		int r;
+
+		memset(&evs[i], 0, sizeof(evs[i]));
+		r = pml_eval_predictor(c, split, p, pml_sweep_thresholds[i], 1.0f, &evs[i]);
+		if (r < 0)
+			return r;
+		if (pml_eval_f1(&evs[i]) > pml_eval_f1(&evs[best]))
+			best = i;
+	}
+	return best;
+}
+
 /* ---- the LSTM trainer ------------------------------------------------------------------- */
 
 int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
@@ -433,14 +461,32 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 				goto out;
 			}
 			r = pml_eval_predictor(c, PML_SPLIT_VAL, p, o.threshold, o.pos_weight, &val);
+			pr.score = val.loss;
+			pr.threshold = o.threshold;
+			if (r == 0 && !o.select_loss) {
+				struct pml_eval evs[PML_SWEEP_N];
+				int bi = pml_eval_sweep(c, PML_SPLIT_VAL, p, evs);
+
+				r = bi < 0 ? bi : 0;
+				if (r == 0) {
+					double loss = val.loss;
+
+					val = evs[bi];
+					val.loss = loss;
+					pr.score = 1.0 - pml_eval_f1(&evs[bi]);
+					pr.threshold = pml_sweep_thresholds[bi];
+				}
+			}
 			pml_predictor_free(p);
 			if (r < 0)
 				goto out;
 			pr.val = &val;
-			if (val.loss < best_val) {
-				best_val = val.loss;
+			if (pr.score < best_val) {
+				best_val = pr.score;
 				rs.best_epoch = epoch;
-				rs.best_val = val.loss;
+				rs.best_val = pr.score;
+				rs.best_loss = val.loss;
+				rs.best_threshold = pr.threshold;
 				memcpy(best, model->params_mem, sizeof(float) * model->nparams);
 				pr.best = true;
 				since_best = 0;

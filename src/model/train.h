@@ -6,8 +6,10 @@
  * to rows in an order shuffled per epoch from the seed, so training is deterministic
  * given the seed (and the machine: see lstm.h). Adam with a cosine learning-rate decay,
  * global-norm clipping. After every epoch the model is judged on the validation split by
- * the streaming predictor itself (what sim and pmld run), and the best epoch is kept:
- * training stops when `patience` epochs bring no improvement.
+ * the streaming predictor itself (what sim and pmld run), and the best epoch is kept (by
+ * the F1 of recall and precision at its best threshold: the validation loss proved a noisy
+ * guide, flat while recall doubled): training stops when `patience` epochs bring no
+ * improvement.
  *
  * The judgement (struct pml_eval) is the predictor's own, before any policy:
  *   loss         mean masked BCE over positions and modules (corpus.h's labels), the
@@ -65,6 +67,18 @@ struct pml_eval {
  * filled when allocated. Returns 0, -EINVAL (module counts differ) or -ENOMEM. */
 int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predictor *p,
 		       float threshold, float pos_weight, struct pml_eval *ev);
+/* The thresholds a sweep tries. */
+#define PML_SWEEP_N 9
+extern const float pml_sweep_thresholds[PML_SWEEP_N];
+
+/* Judge p on split at each of pml_sweep_thresholds (evs[i], plain BCE) and return the
+ * index of the best F1 of module recall and precision (the lowest threshold on ties).
+ * Returns the index, or -ENOMEM / -EINVAL. */
+int pml_eval_sweep(const struct pml_corpus *c, int split, struct pml_predictor *p,
+		   struct pml_eval evs[PML_SWEEP_N]);
+/* F1 of ev's module recall and precision (0 when both are 0). */
+double pml_eval_f1(const struct pml_eval *ev);
+
 /* Allocate (zeroed) / free the per-module arrays of ev for M modules. 0 or -ENOMEM. */
 int pml_eval_alloc_modules(struct pml_eval *ev, int M);
 void pml_eval_release(struct pml_eval *ev);
@@ -77,7 +91,9 @@ struct pml_train_progress {
 	double tokens_per_s;
 	double eta_s;	     /* to the end of the last epoch */
 	bool epoch_done;     /* the call after an epoch: val, best are set */
-	const struct pml_eval *val;
+	const struct pml_eval *val; /* at the epoch's best threshold */
+	double score;	     /* the selection score (lower is better) */
+	float threshold;     /* the epoch's best threshold (F1 selection) */
 	bool best;
 };
 
@@ -90,11 +106,16 @@ struct pml_train_opts {
 	float clip;		   /* global-norm clip (0: 1.0) */
 	float pos_weight;	   /* weight of positive labels (0: 1) */
 	float weight_decay;	   /* AdamW's decoupled weight decay (0: none) */
-	float threshold;	   /* for the validation metrics (0: 0.5) */
+	float threshold;	   /* for the validation metrics with select_loss (0: 0.5) */
+	/* Selection: by default the epoch with the best F1 of module recall and precision
+	 * on the validation split, at its best threshold of a sweep (score 1 - F1): what a
+	 * policy then uses. select_loss: the validation loss, weighted as trained. */
+	bool select_loss;
 	uint64_t seed;
 	int threads;
-	/* Resume: start at this epoch (a checkpoint's), the best so far being best_val at
-	 * epoch best_epoch with weights best_params (may be NULL: none yet). */
+	/* Resume: start at this epoch (a checkpoint's), the best so far scoring best_val
+	 * (the selection score) at epoch best_epoch with weights best_params (may be NULL:
+	 * none yet). */
 	int start_epoch;
 	double best_val;
 	int best_epoch;
@@ -110,7 +131,9 @@ struct pml_train_opts {
 struct pml_train_result {
 	int epochs_run;	 /* the last epoch done + 1 */
 	int best_epoch;	 /* 0-based */
-	double best_val; /* its validation loss */
+	double best_val; /* its selection score (lower is better) */
+	double best_loss; /* its validation loss (weighted as trained) */
+	float best_threshold; /* its best threshold (F1 selection; 0: none) */
 	double seconds;
 	uint64_t tokens; /* trained on, padding excluded */
 };

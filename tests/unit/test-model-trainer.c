@@ -80,7 +80,7 @@ static void test_train(void)
 	struct pml_corpus *c = build();
 	struct pml_lstm *m, *m2;
 	struct pml_train_opts o = {.batch = 4, .window = 32, .epochs = *quick_p ? 2 : 12,
-				   .patience = 50, .lr = 2e-2f, .seed = 3};
+				   .patience = 50, .lr = 2e-2f, .seed = 3, .select_loss = true};
 	struct pml_train_result res;
 	struct pml_eval ev = {0};
 	double before, after;
@@ -96,7 +96,7 @@ static void test_train(void)
 	       before, after, res.epochs_run, res.best_epoch + 1, res.seconds, ev.recall,
 	       ev.precision);
 	CHECK(res.epochs_run == o.epochs);
-	CHECK(fabs(res.best_val - after) < 1e-6);
+	CHECK(fabs(res.best_loss - after) < 1e-6 && fabs(res.best_val - after) < 1e-6);
 	CHECK(*quick_p || after < 0.5 * before);
 	CHECK(res.tokens == (uint64_t)o.epochs * 3 * c->runs[0].n_tok);
 
@@ -105,6 +105,14 @@ static void test_train(void)
 	o.threads = 2; /* the thread count does not change results */
 	CHECK(pml_train_lstm(c, m2, &o, &res) == 0);
 	CHECK(!memcmp(m->params_mem, m2->params_mem, sizeof(float) * m->nparams));
+	pml_lstm_free(m2);
+	/* selection by F1 (the default): a threshold comes with the best epoch */
+	m2 = new_model(c);
+	o.select_loss = false;
+	o.threads = 1;
+	CHECK(pml_train_lstm(c, m2, &o, &res) == 0);
+	CHECK(res.best_threshold >= 0.1f && res.best_threshold <= 0.9f);
+	CHECK(res.best_val >= 0 && res.best_val < 0.5);
 	pml_lstm_free(m2);
 	pml_lstm_free(m);
 	pml_corpus_free(c);
