@@ -41,7 +41,11 @@ enum pml_tracer_feature {
 					     * bpf_d_path in the hook */
 };
 
-#define PML_TRACER_DEFAULT_SAMPLE_HZ 1000
+/* Per CPU. Under QEMU TCG a sample costs ~180 us of the traced program's wall time (the
+ * timer interrupt, the program, bpf_find_vma's deferred unlock: BENCHMARKS.md), so 1 kHz
+ * slowed a CPU-bound program by ~18-25%; 99 Hz (not 100: no lockstep with periodic work)
+ * keeps it near 2%. On hardware a sample costs a few us: ask for more with --sample-hz. */
+#define PML_TRACER_DEFAULT_SAMPLE_HZ 99
 #define PML_TRACER_DEFAULT_FAULT_MS 100
 
 /* Settings of pml_tracer_open(). Zero values mean the defaults. */
