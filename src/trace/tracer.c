@@ -191,7 +191,7 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 {
 	int err = -EINVAL;
 
-	for (int attempt = 0; attempt < 6; attempt++) {
+	for (int attempt = 0; attempt < 8; attempt++) {
 		__typeof__(t->skel->progs) *p;
 		unsigned f;
 
@@ -237,9 +237,21 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 			return err;
 		}
 		load_log_flush(PML_LOG_DEBUG);
-		pml_warn("trace: the kernel refused %s (%s: %s): recording without it",
-			 feature_name(f), load_log.failed_prog, strerror(-err));
 		*want &= ~f;
+		/* the fallbacks are loaded only when needed: each costs verification time,
+		 * seconds of it under TCG */
+		if (f == PML_TRACER_F_FAULTS || f == PML_TRACER_F_OBJECTS) {
+			unsigned alt = f == PML_TRACER_F_FAULTS ? PML_TRACER_F_FAULTS_TP
+								: PML_TRACER_F_OBJECTS_WALK;
+
+			pml_warn("trace: the kernel refused %s (%s: %s): trying %s",
+				 feature_name(f), load_log.failed_prog, strerror(-err),
+				 feature_name(alt));
+			*want |= alt;
+		} else {
+			pml_warn("trace: the kernel refused %s (%s: %s): recording without it",
+				 feature_name(f), load_log.failed_prog, strerror(-err));
+		}
 		pml_trace_bpf__destroy(t->skel);
 		t->skel = NULL;
 	}
@@ -368,9 +380,9 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 	if (!(cfg->flags & PML_TRACER_NO_SAMPLES))
 		want |= PML_TRACER_F_SAMPLES | PML_TRACER_F_SAMPLE_OBJECTS;
 	if (!(cfg->flags & PML_TRACER_NO_FAULTS))
-		want |= PML_TRACER_F_FAULTS | PML_TRACER_F_FAULTS_TP;
+		want |= PML_TRACER_F_FAULTS; /* FAULTS_TP if the kernel refuses it */
 	if (!(cfg->flags & PML_TRACER_NO_OBJECTS))
-		want |= PML_TRACER_F_OBJECTS | PML_TRACER_F_OBJECTS_WALK;
+		want |= PML_TRACER_F_OBJECTS; /* OBJECTS_WALK if the kernel refuses it */
 	/* a kernel without module support (this project's build host) has no module
 	 * tracepoints: trace the rest rather than nothing */
 	if (libbpf_find_vmlinux_btf_id("module_request", BPF_TRACE_RAW_TP) < 0) {
@@ -410,18 +422,16 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 			}
 		}
 	}
-	/* faults: on handle_mm_fault, else on the tracepoint */
+	/* faults: on handle_mm_fault, or on the tracepoint when the kernel refused that
+	 * program (load_programs loaded the one that passed) */
 	if (want & PML_TRACER_F_FAULTS) {
 		err = attach(t, p->pml_fault);
 		if (err) {
-			pml_warn("trace: cannot attach %s (%s): trying %s", feature_name(PML_TRACER_F_FAULTS),
-				 strerror(-err), feature_name(PML_TRACER_F_FAULTS_TP));
+			pml_warn("trace: cannot attach %s (%s): recording without it",
+				 feature_name(PML_TRACER_F_FAULTS), strerror(-err));
 			want &= ~PML_TRACER_F_FAULTS;
-		} else {
-			want &= ~PML_TRACER_F_FAULTS_TP;
 		}
-	}
-	if (want & PML_TRACER_F_FAULTS_TP) {
+	} else if (want & PML_TRACER_F_FAULTS_TP) {
 		err = attach(t, p->pml_fault_tp);
 		if (err) {
 			pml_warn("trace: cannot attach %s (%s): recording without it",
