@@ -320,7 +320,7 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 		a->kind = PML_ACT_LOAD;
 		snprintf(a->module, sizeof(a->module), "%s", name);
 		/* (a long token is cut, on purpose) */
-		if (snprintf(a->reason, sizeof(a->reason), "lstm: p %.2f at %s", md->p_ask,
+		if (snprintf(a->reason, sizeof(a->reason), "prediction: lstm p %.2f at %s", md->p_ask,
 			     tok ? tok : "?") < 0)
 			a->reason[0] = '\0';
 		a->confidence = md->p_ask;

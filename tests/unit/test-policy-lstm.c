@@ -102,7 +102,7 @@ static void decide(struct driver *d)
 		if (act[i].kind == PML_ACT_LOAD) {
 			CHECK(act[i].confidence >= 0.5 && act[i].confidence <= 1.0);
 			CHECK(act[i].lead_ms > 0);
-			CHECK(!strncmp(act[i].reason, "lstm: p ", 8));
+			CHECK(!strncmp(act[i].reason, "prediction: lstm p ", 19));
 			CHECK(!find_loaded(d, act[i].module));
 			if (d->n_pre < 32) {
 				snprintf(d->pre_name[d->n_pre], 64, "%s", act[i].module);
