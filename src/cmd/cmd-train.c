@@ -44,6 +44,8 @@ static void usage(FILE *f)
 		"  --lr X              Adam learning rate (default 0.005, cosine decay)\n"
 		"  --pos-weight X      weight of positive labels in the loss (default 5)\n"
 		"  --weight-decay X    AdamW weight decay (default 0.01)\n"
+		"  --token-dropout X   read each input token as unknown with probability X (0)\n"
+		"  --prior-dropout X   train a run without its prior with probability X (0)\n"
 		"  --threads N         training threads (default 1; results do not depend on it)\n"
 		"  --seed N            initialisation and shuffling seed (default 1)\n"
 		"  --resume CKPT       continue from a checkpoint (same dataset and options)\n"
@@ -175,7 +177,7 @@ static int train_progress(void *ctx, const struct pml_train_progress *pr,
 	fprintf(stderr, "epoch %d/%d: train loss %.4f", pr->epoch + 1, pr->epochs, pr->loss);
 	if (pr->val)
 		fprintf(stderr,
-			", val loss %.4f, at p >= %.1f recall %.3f, need recall %.3f, precision "
+			", val loss %.4f, at p >= %.2f recall %.3f, need recall %.3f, precision "
 			"%.3f, F1 %.3f%s, lead median %.0f ms",
 			pr->val->loss, pr->threshold, pr->val->recall, pr->val->need_recall,
 			pr->val->precision, pml_eval_f1(pr->val), pr->best ? " (best)" : "",
@@ -323,7 +325,7 @@ static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p,
 		return 0.5f;
 	for (int i = 0; i < PML_SWEEP_N && !quiet; i++)
 		fprintf(stderr,
-			"  p >= %.1f: recall %.3f, need recall %.3f, precision %.3f, F1 %.3f, lead "
+			"  p >= %.2f: recall %.3f, need recall %.3f, precision %.3f, F1 %.3f, lead "
 			"median %.0f ms%s\n",
 			pml_sweep_thresholds[i], evs[i].recall, evs[i].need_recall, evs[i].precision,
 			pml_eval_f1(&evs[i]), evs[i].lead_ms_median, i == best ? " <-" : "");
@@ -504,7 +506,7 @@ int cmd_train(int argc, char **argv)
 		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
 		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-		O_TOKENS, O_SCRIPT, O_WD, O_SELECT,
+		O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP,
 	};
 	static const struct option lopts[] = {
 		{"dataset", required_argument, NULL, O_DATASET},
@@ -521,6 +523,8 @@ int cmd_train(int argc, char **argv)
 		{"pos-weight", required_argument, NULL, O_POSW},
 		{"weight-decay", required_argument, NULL, O_WD},
 		{"select", required_argument, NULL, O_SELECT},
+		{"token-dropout", required_argument, NULL, O_TDROP},
+		{"prior-dropout", required_argument, NULL, O_PDROP},
 		{"threads", required_argument, NULL, O_THREADS},
 		{"seed", required_argument, NULL, O_SEED},
 		{"resume", required_argument, NULL, O_RESUME},
@@ -580,12 +584,18 @@ int cmd_train(int argc, char **argv)
 			break;
 		case 'q': o.quiet = true; break;
 		case 'h': usage(stdout); return PML_EXIT_OK;
-		case O_LR: case O_POSW: case O_THRESHOLD: case O_WD:
+		case O_LR: case O_POSW: case O_THRESHOLD: case O_WD: case O_TDROP: case O_PDROP:
 			name = c == O_LR ? "lr" : c == O_POSW ? "pos-weight" : c == O_WD ? "weight-decay"
-											     : "threshold";
-			ok = parse_num(optarg, c == O_WD ? 0 : 1e-9, c == O_POSW ? 1000 : 1, &v);
+			       : c == O_TDROP ? "token-dropout" : c == O_PDROP ? "prior-dropout"
+			       : "threshold";
+			ok = parse_num(optarg, c == O_WD || c == O_TDROP || c == O_PDROP ? 0 : 1e-9,
+				       c == O_POSW ? 1000 : 1, &v);
 			if (ok) {
-				if (c == O_LR)
+				if (c == O_TDROP)
+					o.t.token_dropout = (float)v;
+				else if (c == O_PDROP)
+					o.t.prior_dropout = (float)v;
+				else if (c == O_LR)
 					o.t.lr = (float)v;
 				else if (c == O_WD)
 					o.t.weight_decay = (float)v;

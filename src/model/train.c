@@ -257,8 +257,8 @@ out:
 	return r;
 }
 
-const float pml_sweep_thresholds[PML_SWEEP_N] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f,
-						   0.6f, 0.7f, 0.8f, 0.9f};
+const float pml_sweep_thresholds[PML_SWEEP_N] = {0.1f, 0.2f, 0.3f, 0.4f, 0.5f, 0.6f,
+						   0.7f, 0.8f, 0.9f, 0.95f, 0.98f};
 
 double pml_eval_f1(const struct pml_eval *ev)
 {
@@ -391,6 +391,11 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 				} else if (next < n_train) {
 					row_run[b] = order[next++];
 					row_pos[b] = 0;
+					/* prior dropout: the run starts at <start>, as a
+					 * program with no script would */
+					if (o.prior_dropout > 0 && c->runs[row_run[b]].n_prior > 1 &&
+					    pml_rng_uniform(&rng) < o.prior_dropout)
+						row_pos[b] = c->runs[row_run[b]].n_prior - 1;
 					pml_lstm_reset_row(model, b);
 					active++;
 				} else {
@@ -407,6 +412,10 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 					uint32_t i = row_pos[b] + t;
 
 					tok[b * T + t] = i < run->n_tok ? run->tok[i] : 0;
+					/* token dropout: read as out of vocabulary */
+					if (o.token_dropout > 0 && i < run->n_tok &&
+					    pml_rng_uniform(&rng) < o.token_dropout)
+						tok[b * T + t] = 0;
 					ep_tokens += i < run->n_tok;
 				}
 				pml_corpus_labels(c, run, row_pos[b], T, o.pos_weight,

@@ -68,7 +68,7 @@ struct pml_eval {
 int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predictor *p,
 		       float threshold, float pos_weight, struct pml_eval *ev);
 /* The thresholds a sweep tries. */
-#define PML_SWEEP_N 9
+#define PML_SWEEP_N 11
 extern const float pml_sweep_thresholds[PML_SWEEP_N];
 
 /* Judge p on split at each of pml_sweep_thresholds (evs[i], plain BCE) and return the
@@ -106,6 +106,10 @@ struct pml_train_opts {
 	float clip;		   /* global-norm clip (0: 1.0) */
 	float pos_weight;	   /* weight of positive labels (0: 1) */
 	float weight_decay;	   /* AdamW's decoupled weight decay (0: none) */
+	/* Regularisers against learning the training scenarios by heart: each input token
+	 * is read as out of vocabulary with probability token_dropout; a run starts without
+	 * its prior (at <start>) with probability prior_dropout. Both drawn from the seed. */
+	float token_dropout, prior_dropout;
 	float threshold;	   /* for the validation metrics with select_loss (0: 0.5) */
 	/* Selection: by default the epoch with the best F1 of module recall and precision
 	 * on the validation split, at its best threshold of a sweep (score 1 - F1): what a
