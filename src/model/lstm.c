@@ -201,6 +201,87 @@ PML_INLINE void matvec_t_acc(float *out, const float *wt, const float *x, int ro
 			out[r] += x[j] * wt[(size_t)j * rows + r];
 }
 
+/* The streaming step's layout: a weight matrix w [rows, cols] stored as blocks of 64
+ * output rows (the last block: what is left, rows padded to a multiple of 8 with zeros),
+ * each block [cols][bs] contiguous. A step then reads each block front to back (the
+ * transposed [cols, rows] layout strode 4 * rows bytes between columns, and measured 2x
+ * slower on a 64 KB recurrent matrix that misses L1). */
+static inline size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+static void block_weights(float *dst, const float *w, int rows, int cols)
+{
+	const int R8 = (int)round8(rows);
+
+	for (int r0 = 0; r0 < R8; r0 += 64) {
+		int bs = R8 - r0 < 64 ? R8 - r0 : 64;
+		float *b = dst + (size_t)r0 * cols;
+
+		for (int j = 0; j < cols; j++)
+			for (int i = 0; i < bs; i++)
+				b[(size_t)j * bs + i] = r0 + i < rows ? w[(size_t)(r0 + i) * cols + j] : 0.0f;
+	}
+}
+
+/* out [round8(rows)] += w . x, w in block_weights' layout. */
+PML_INLINE void matvec_blk_acc(float *out, const float *wb, const float *x, int rows, int cols)
+{
+	const int R8 = (int)round8(rows);
+	int r0 = 0;
+
+	for (; r0 + 64 <= R8; r0 += 64) {
+		const float *w = wb + (size_t)r0 * cols;
+		v8f a0 = v8_load(out + r0), a1 = v8_load(out + r0 + 8), a2 = v8_load(out + r0 + 16),
+		    a3 = v8_load(out + r0 + 24), a4 = v8_load(out + r0 + 32),
+		    a5 = v8_load(out + r0 + 40), a6 = v8_load(out + r0 + 48),
+		    a7 = v8_load(out + r0 + 56);
+
+		for (int j = 0; j < cols; j++, w += 64) {
+			v8f xj = v8_splat(x[j]);
+
+			a0 += xj * v8_load(w);
+			a1 += xj * v8_load(w + 8);
+			a2 += xj * v8_load(w + 16);
+			a3 += xj * v8_load(w + 24);
+			a4 += xj * v8_load(w + 32);
+			a5 += xj * v8_load(w + 40);
+			a6 += xj * v8_load(w + 48);
+			a7 += xj * v8_load(w + 56);
+		}
+		v8_store(out + r0, a0);
+		v8_store(out + r0 + 8, a1);
+		v8_store(out + r0 + 16, a2);
+		v8_store(out + r0 + 24, a3);
+		v8_store(out + r0 + 32, a4);
+		v8_store(out + r0 + 40, a5);
+		v8_store(out + r0 + 48, a6);
+		v8_store(out + r0 + 56, a7);
+	}
+	if (r0 < R8) {
+		const int bs = R8 - r0;
+		const float *w = wb + (size_t)r0 * cols;
+
+		/* four partial sums over the columns: one chain of dependent multiply-adds
+		 * per 8 outputs would wait on the FMA latency at every column */
+		for (int k = 0; k < bs; k += 8) {
+			v8f a0 = v8_load(out + r0 + k), a1 = v8_splat(0.0f), a2 = a1, a3 = a1;
+			int j = 0;
+
+			for (; j + 4 <= cols; j += 4) {
+				a0 += v8_splat(x[j]) * v8_load(w + (size_t)j * bs + k);
+				a1 += v8_splat(x[j + 1]) * v8_load(w + (size_t)(j + 1) * bs + k);
+				a2 += v8_splat(x[j + 2]) * v8_load(w + (size_t)(j + 2) * bs + k);
+				a3 += v8_splat(x[j + 3]) * v8_load(w + (size_t)(j + 3) * bs + k);
+			}
+			for (; j < cols; j++)
+				a0 += v8_splat(x[j]) * v8_load(w + (size_t)j * bs + k);
+			v8_store(out + r0 + k, (a0 + a1) + (a2 + a3));
+		}
+	}
+}
+
 /* ---- layers ------------------------------------------------------------------------------ */
 
 void pml_embed_forward(float *out, const int32_t *tok, const float *emb, int N, int E)
@@ -1045,6 +1126,7 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 {
 	const struct pml_lstm_config *cfg = &model->cfg;
 	const size_t H = cfg->hidden, L = cfg->layers, E = cfg->embed, M = cfg->modules;
+	const size_t G8 = round8(4 * H), M8 = round8(M);
 	struct pml_lstm_stream *s = calloc(1, sizeof(*s));
 	size_t nt = 0;
 	float *p;
@@ -1052,7 +1134,7 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 	if (!s)
 		return NULL;
 	s->model = model;
-	s->mem = calloc(2 * L * H + 4 * H + H, sizeof(float));
+	s->mem = calloc(2 * L * H + G8 + H + M8, sizeof(float));
 	if (!s->mem)
 		goto fail;
 	p = s->mem;
@@ -1060,11 +1142,12 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 		s->h[l] = p, p += H;
 		s->c[l] = p, p += H;
 	}
-	s->gates = p, p += 4 * H;
-	s->tc = p;
+	s->gates = p, p += G8;
+	s->tc = p, p += H;
+	s->head = p;
 	for (size_t l = 0; l < L; l++)
-		nt += 4 * H * (l ? H : E) + 4 * H * H;
-	nt += H * M;
+		nt += G8 * (l ? H : E) + G8 * H;
+	nt += M8 * H;
 	s->wT = malloc(nt * sizeof(float));
 	if (!s->wT)
 		goto fail;
@@ -1072,13 +1155,13 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 	for (size_t l = 0; l < L; l++) {
 		size_t C = l ? H : E;
 
-		s->wihT[l] = p, p += 4 * H * C;
-		s->whhT[l] = p, p += 4 * H * H;
-		transpose(s->wihT[l], model->params.wih[l], (int)(4 * H), (int)C);
-		transpose(s->whhT[l], model->params.whh[l], (int)(4 * H), (int)H);
+		s->wihT[l] = p, p += G8 * C;
+		s->whhT[l] = p, p += G8 * H;
+		block_weights(s->wihT[l], model->params.wih[l], (int)(4 * H), (int)C);
+		block_weights(s->whhT[l], model->params.whh[l], (int)(4 * H), (int)H);
 	}
 	s->woutT = p;
-	transpose(s->woutT, model->params.wout, (int)M, (int)H);
+	block_weights(s->woutT, model->params.wout, (int)M, (int)H);
 	if (precompute) {
 		s->xproj = malloc((size_t)cfg->vocab * 4 * H * sizeof(float));
 		if (!s->xproj)
@@ -1125,14 +1208,16 @@ PML_VEC void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, floa
 			const float *x = l ? s->h[l - 1] : p->emb + (size_t)token * E;
 
 			memcpy(g, p->b[l], G * sizeof(float));
-			matvec_t_acc(g, s->wihT[l], x, G, l ? H : E);
+			matvec_blk_acc(g, s->wihT[l], x, G, l ? H : E);
 		}
-		matvec_t_acc(g, s->whhT[l], s->h[l], G, H);
+		matvec_blk_acc(g, s->whhT[l], s->h[l], G, H);
 		lstm_cell(s->h[l], s->c[l], s->tc, g, s->c[l], H);
 	}
-	memcpy(probs, p->bout, M * sizeof(float));
-	matvec_t_acc(probs, s->woutT, s->h[cfg->layers - 1], M, H);
-	sigmoid_span(probs, M);
+	/* the head into the padded scratch (its tail rows are zero weights: never read) */
+	memcpy(s->head, p->bout, M * sizeof(float));
+	matvec_blk_acc(s->head, s->woutT, s->h[cfg->layers - 1], M, H);
+	sigmoid_span(s->head, M);
+	memcpy(probs, s->head, M * sizeof(float));
 }
 
 /* ---- randomness -------------------------------------------------------------------------- */

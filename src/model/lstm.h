@@ -199,9 +199,10 @@ struct pml_lstm_stream {
 	const struct pml_lstm *model;
 	float *mem;
 	float *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS];
-	float *gates, *tc; /* scratch [4H], [H] */
-	/* the weights transposed to [in, out] (one allocation, wT): a step is then runs of
-	 * vertical multiply-adds with the outputs in registers, no horizontal sums */
+	float *gates, *tc, *head; /* scratch [4H rounded to 8], [H], [M rounded to 8] */
+	/* the weights re-laid in blocks of 64 outputs, each [in][64] contiguous (one
+	 * allocation, wT): a step is then runs of vertical multiply-adds with the outputs in
+	 * registers, no horizontal sums, each block read front to back */
 	float *wT;
 	float *wihT[PML_LSTM_MAX_LAYERS], *whhT[PML_LSTM_MAX_LAYERS], *woutT;
 	/* optional precomputed table emb . wih0^T + b0 [V, 4H], owned by the stream */
