@@ -22,6 +22,7 @@
 #include "sim/sim.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
 
@@ -79,38 +80,6 @@ struct opts {
 	double threshold, idle_seconds, tick_ms, preroll_ms, miss_ms;
 	bool json;
 };
-
-static int parse_size(const char *s, int64_t *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v > 9e18)
-		return -EINVAL;
-	*ret = (int64_t)v;
-	return 0;
-}
-
-static int parse_double(const char *s, double *ret)
-{
-	char *end;
-
-	errno = 0;
-	*ret = strtod(s, &end);
-	return errno || end == s || *end || *ret < 0 ? -EINVAL : 0;
-}
 
 /* ---- what the training split gives the policies ---- */
 
@@ -546,7 +515,7 @@ int cmd_eval(int argc, char **argv)
 			o.policies = optarg;
 			break;
 		case 'B':
-			if (parse_size(optarg, &o.budget) < 0) {
+			if (pml_parse_size(optarg, &o.budget) < 0) {
 				fprintf(stderr, "pml: eval: --budget-mem: '%s' is not a size (e.g. "
 						"2M)\n", optarg);
 				return PML_EXIT_USAGE;
@@ -574,7 +543,7 @@ int cmd_eval(int argc, char **argv)
 		case 'P': {
 			double v;
 
-			if (parse_double(optarg, &v) < 0) {
+			if (pml_parse_double(optarg, &v) < 0) {
 				fprintf(stderr, "pml: eval: '%s' is not a non-negative number\n",
 					optarg);
 				return PML_EXIT_USAGE;

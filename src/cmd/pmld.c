@@ -25,6 +25,7 @@
 #include "resource/resource-api.h"
 #include "util/event-log.h"
 #include "util/log.h"
+#include "util/parse.h"
 #include "util/timeutil.h"
 
 #define DEFAULT_LOG "/run/pml/events.jsonl"
@@ -128,43 +129,6 @@ static bool pinned_by_file(void *data, const char *module)
 	return pml_policy_file_pinned(data, module);
 }
 
-/* "64M", "1048576", "512K": bytes. */
-static int parse_size(const char *s, int64_t *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || v < 0)
-		return -EINVAL;
-	switch (*end) {
-	case 'k': case 'K': v *= 1024; end++; break;
-	case 'm': case 'M': v *= 1024 * 1024; end++; break;
-	case 'g': case 'G': v *= 1024.0 * 1024 * 1024; end++; break;
-	default: break;
-	}
-	if (*end == 'B' || *end == 'b')
-		end++;
-	if (*end || v > 9e18)
-		return -EINVAL;
-	*ret = (int64_t)v;
-	return 0;
-}
-
-static int parse_double(const char *s, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || v < 0 || v != v)
-		return -EINVAL;
-	*ret = v;
-	return 0;
-}
-
 int main(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -221,7 +185,7 @@ int main(int argc, char **argv)
 			cfg.policy = optarg;
 			break;
 		case 'i':
-			if (parse_double(optarg, &cfg.idle_seconds) < 0 || cfg.idle_seconds <= 0) {
+			if (pml_parse_double(optarg, &cfg.idle_seconds) < 0 || cfg.idle_seconds <= 0) {
 				fprintf(stderr, "pmld: --idle-seconds %s: not a positive number\n",
 					optarg);
 				return 2;
@@ -264,7 +228,7 @@ int main(int argc, char **argv)
 			model_path = optarg;
 			break;
 		case 'T':
-			if (parse_double(optarg, &cfg.threshold) < 0 || cfg.threshold <= 0 ||
+			if (pml_parse_double(optarg, &cfg.threshold) < 0 || cfg.threshold <= 0 ||
 			    cfg.threshold > 1) {
 				fprintf(stderr, "pmld: --threshold %s: want a probability in (0, 1]\n",
 					optarg);
@@ -272,7 +236,7 @@ int main(int argc, char **argv)
 			}
 			break;
 		case 'B':
-			if (parse_size(optarg, &cfg.budget_mem) < 0) {
+			if (pml_parse_size(optarg, &cfg.budget_mem) < 0) {
 				fprintf(stderr, "pmld: --budget-mem %s: not a size (e.g. 64M)\n",
 					optarg);
 				return 2;
@@ -300,7 +264,7 @@ int main(int argc, char **argv)
 			prior_script = optarg;
 			break;
 		case 'U':
-			if (parse_double(optarg, &cfg.budget_cpu) < 0 || cfg.budget_cpu <= 0) {
+			if (pml_parse_double(optarg, &cfg.budget_cpu) < 0 || cfg.budget_cpu <= 0) {
 				fprintf(stderr, "pmld: --budget-cpu %s: want a positive number of ms "
 						"per second\n", optarg);
 				return 2;
