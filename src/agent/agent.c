@@ -185,6 +185,9 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 		pcfg.kernel_release = a->uts.release;
 	pcfg.prior_command = cfg->prior_command;
 	pcfg.prior_script = cfg->prior_script;
+	pcfg.horizon_ms = cfg->horizon_ms;
+	pcfg.preload = cfg->preload;
+	pcfg.n_preload = cfg->n_preload;
 	if (cfg->worker_ld) {
 		r = pml_worker_new(cfg->worker_ld, 0, &a->worker); /* frees it on failure */
 		a->cfg.worker_ld = NULL;
@@ -344,11 +347,21 @@ int pml_agent_start(struct pml_agent *a)
 	bool restart;
 	int n, r;
 
-	if (a->pol->ops == &pml_policy_markov)
-		pml_agent_info(a, "start: pmld %d, policy %s (threshold %.2f, idle %.1f s), tick %u "
-			       "ms, loader %s, budget %lld bytes, worker %s", (int)getpid(),
+	if (a->pol->ops == &pml_policy_markov || a->pol->ops == &pml_policy_lstm) {
+		char horizon[48] = "";
+
+		if (a->pol->cfg.horizon_ms > 0)
+			snprintf(horizon, sizeof(horizon), ", horizon %.0f ms",
+				 a->pol->cfg.horizon_ms);
+		pml_agent_info(a, "start: pmld %d, policy %s (threshold %.2f, idle %.1f s%s), "
+			       "tick %u ms, loader %s, budget %lld bytes, worker %s", (int)getpid(),
 			       a->pol->ops->name, a->pol->cfg.threshold, a->cfg.idle_seconds,
-			       a->cfg.tick_ms, pml_loader_backend(a->ld),
+			       horizon, a->cfg.tick_ms, pml_loader_backend(a->ld),
+			       (long long)a->cfg.budget_mem, a->worker ? "on" : "off");
+	} else if (a->pol->ops == &pml_policy_load_all)
+		pml_agent_info(a, "start: pmld %d, policy %s (%zu modules listed), loader %s, "
+			       "budget %lld bytes, worker %s", (int)getpid(), a->pol->ops->name,
+			       a->pol->cfg.n_preload, pml_loader_backend(a->ld),
 			       (long long)a->cfg.budget_mem, a->worker ? "on" : "off");
 	else if (a->pol->ops == &pml_policy_idle_unload)
 		pml_agent_info(a, "start: pmld %d, policy %s (idle %.1f s), tick %u ms, "

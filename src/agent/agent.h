@@ -57,6 +57,12 @@ struct pml_agent_config {
 	const char *model_path;
 	const char *prior_command;
 	const char *prior_script;
+	/* markov, lstm: how far ahead a prediction looks, ms (0: the model's; see
+	 * pml_policy_config). */
+	double horizon_ms;
+	/* load-all: the modules to load at start, in order (copied by the policy). */
+	const char *const *preload;
+	size_t n_preload;
 	/* The eBPF tracer (src/trace), for policies that read the program's behaviour:
 	 * the process tree to follow (0: no tracer; 1: everything started after pmld,
 	 * which pmld itself is not part of) and how often its ring buffer is drained into

@@ -59,7 +59,11 @@ static void usage(FILE *f)
 		"                         shipped data/model-lstm-REL.pmlm when there is one)\n"
 		"      --markov-model FILE  the markov policy's needs model (default: counted from\n"
 		"                         the training split's needs)\n"
+		"      --save-markov FILE write the needs model counted from the training split\n"
+		"                         (for pml run --policy markov|load-all --model FILE)\n"
 		"      --threshold P      least probability worth a prefetch (markov, lstm)\n"
+		"      --horizon MS       how far ahead predictions look (markov, lstm; default:\n"
+		"                         the model's)\n"
 		"      --idle-seconds T   idle-unload's T, and when unused prefetches go (default 5)\n"
 		"      --tick-ms MS       how often policies decide, in trace time (default 10)\n"
 		"      --preroll-ms MS    time policies get before the program starts (default 0)\n"
@@ -74,10 +78,10 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *dataset, *split_name, *policies, *report, *run_id, *model, *markov_model;
-	const char *costs, *moddir, *base;
+	const char *costs, *moddir, *base, *save_markov;
 	enum pml_split split;
 	int64_t budget;
-	double threshold, idle_seconds, tick_ms, preroll_ms, miss_ms;
+	double threshold, horizon_ms, idle_seconds, tick_ms, preroll_ms, miss_ms;
 	bool json;
 };
 
@@ -478,6 +482,8 @@ int cmd_eval(int argc, char **argv)
 		{"model", required_argument, NULL, 'm'},
 		{"markov-model", required_argument, NULL, 'M'},
 		{"threshold", required_argument, NULL, 't'},
+		{"horizon", required_argument, NULL, 'H'},
+		{"save-markov", required_argument, NULL, 'S'},
 		{"idle-seconds", required_argument, NULL, 'i'},
 		{"tick-ms", required_argument, NULL, 'k'},
 		{"preroll-ms", required_argument, NULL, 'P'},
@@ -536,7 +542,11 @@ int cmd_eval(int argc, char **argv)
 		case 'M':
 			o.markov_model = optarg;
 			break;
+		case 'S':
+			o.save_markov = optarg;
+			break;
 		case 't':
+		case 'H':
 		case 'i':
 		case 'k':
 		case 'x':
@@ -550,6 +560,8 @@ int cmd_eval(int argc, char **argv)
 			}
 			if (c == 't')
 				o.threshold = v;
+			else if (c == 'H')
+				o.horizon_ms = v;
 			else if (c == 'i')
 				o.idle_seconds = v;
 			else if (c == 'k')
@@ -644,15 +656,31 @@ int cmd_eval(int argc, char **argv)
 	r = open_catalog(&o, ds, &repo, &cat, costs_used, sizeof(costs_used));
 	if (r < 0)
 		goto fail;
-	r = learn(ds, cat, pol_index(ev, "markov") >= 0 && !o.markov_model, &tr);
+	r = learn(ds, cat, o.save_markov || (pol_index(ev, "markov") >= 0 && !o.markov_model),
+		  &tr);
 	if (r < 0)
 		goto fail;
+	if (o.save_markov) {
+		r = pml_needs_model_save(tr.markov, o.save_markov);
+		if (r < 0) {
+			fprintf(stderr, "pml: eval: --save-markov %s: %s\n", o.save_markov,
+				strerror(-r));
+			goto out;
+		}
+		if (!o.json)
+			fprintf(stderr, "pml: eval: wrote %s: the needs model of %zu training runs "
+					"(%zu modules, %zu pairs)\n", o.save_markov,
+				pml_needs_model_runs(tr.markov), pml_needs_model_modules(tr.markov),
+				pml_needs_model_pairs(tr.markov));
+	}
 	if (r == 0 && !o.json)
 		fprintf(stderr, "pml: eval: %s: no training runs: load-all, static and markov have "
 				"nothing to learn from\n", o.dataset);
 	if (o.markov_model && pol_index(ev, "markov") >= 0) {
 		char why[256];
 
+		pml_needs_model_free(tr.markov); /* the one counted for --save-markov */
+		tr.markov = NULL;
 		r = pml_needs_model_load(o.markov_model, &tr.markov, why, sizeof(why));
 		if (r < 0) {
 			fprintf(stderr, "pml: eval: %s: %s\n", o.markov_model, why);
@@ -705,6 +733,7 @@ int cmd_eval(int argc, char **argv)
 
 			cfg.pcfg.idle_seconds = o.idle_seconds;
 			cfg.pcfg.threshold = o.threshold;
+			cfg.pcfg.horizon_ms = o.horizon_ms;
 			cfg.pcfg.needs_model = tr.markov;
 			if (!strcmp(ev->pol[p], "load-all")) {
 				cfg.pcfg.preload = all_list;

@@ -26,6 +26,9 @@
 #define PML_NEEDS_MODEL_DEFAULT "data/needs-markov-6.1.0-56-amd64.txt"
 /* The lstm policy's model shipped in the source tree (pml train on the dataset's train
  * split; see doc/model.md). */
+/* load-all's list: the needs model of the dataset's training split (pml eval
+ * --save-markov), whose modules are every module a training run needed. */
+#define PML_LOAD_ALL_MODEL_DEFAULT "data/needs-dataset-6.1.0-56-amd64.txt"
 #define PML_LSTM_MODEL_DEFAULT "data/model-lstm-6.1.0-56-amd64.pmlm"
 
 static bool valid_size(const char *s)
@@ -57,15 +60,19 @@ static void usage(FILE *f)
 		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
 		"Options:\n"
 		"  --policy NAME        reactive (default: Linux as shipped), idle-unload,\n"
-		"                       markov (prefetch what usually follows a need) or lstm\n"
+		"                       markov (prefetch what usually follows a need), lstm\n"
 		"                       (prefetch what the program's behaviour announces, read\n"
-		"                       live by the eBPF tracer)\n"
-		"  --model FILE         markov: the needs model (default: the shipped one,\n"
-		"                       " PML_NEEDS_MODEL_DEFAULT ");\n"
+		"                       live by the eBPF tracer) or load-all (load, at start,\n"
+		"                       every module the needs model's runs needed)\n"
+		"  --model FILE         markov, load-all: a needs model (default: the shipped\n"
+		"                       " PML_NEEDS_MODEL_DEFAULT ",\n"
+		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
 		"                       lstm: a model of pml train (default: the shipped one,\n"
 		"                       " PML_LSTM_MODEL_DEFAULT ")\n"
 		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
 		"                       lstm the model's)\n"
+		"  --horizon MS         how far ahead a prediction looks (markov, lstm; default:\n"
+		"                       the model's; see pmld --help)\n"
 		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (K, M, G)\n"
 		"  --budget-cpu MS      load time prefetches may spend per second of the run\n"
 		"  --compare reactive   run CMD again under reactive (a second boot) and print\n"
@@ -183,7 +190,7 @@ static int write_report_dir(const struct pml_report *rep, const struct pml_vm_re
 static bool valid_policy(const char *p)
 {
 	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov") ||
-	       !strcmp(p, "lstm");
+	       !strcmp(p, "lstm") || !strcmp(p, "load-all");
 }
 
 /* One boot of job: the guest run, its report (window set), --report DIR written.
@@ -264,6 +271,7 @@ int cmd_run(int argc, char **argv)
 		{"budget-mem", required_argument, NULL, 'B'},
 		{"budget-cpu", required_argument, NULL, 'U'},
 		{"compare", required_argument, NULL, 'C'},
+		{"horizon", required_argument, NULL, 'H'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -294,7 +302,7 @@ int cmd_run(int argc, char **argv)
 			job.policy = optarg;
 			if (!valid_policy(optarg)) {
 				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload, "
-					"markov, lstm)\n", optarg);
+					"markov, lstm, load-all)\n", optarg);
 				return RUN_EXIT_PML;
 			}
 			break;
@@ -403,6 +411,14 @@ int cmd_run(int argc, char **argv)
 				return RUN_EXIT_PML;
 			}
 			break;
+		case 'H':
+			job.horizon_ms = strtod(optarg, &end);
+			if (*end || end == optarg || job.horizon_ms < 1 || job.horizon_ms > 3600e3) {
+				fprintf(stderr, "pml: run: --horizon: '%s' is not ms (1-3600000)\n",
+					optarg);
+				return RUN_EXIT_PML;
+			}
+			break;
 		case 'C':
 			if (strcmp(optarg, "reactive")) {
 				fprintf(stderr, "pml: run: --compare: only 'reactive' is known, not "
@@ -454,10 +470,12 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
-	if ((!strcmp(job.policy, "markov") || !strcmp(job.policy, "lstm")) && !job.model) {
+	if ((!strcmp(job.policy, "markov") || !strcmp(job.policy, "lstm") ||
+	     !strcmp(job.policy, "load-all")) && !job.model) {
 		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
-			 !strcmp(job.policy, "lstm") ? PML_LSTM_MODEL_DEFAULT :
-						       PML_NEEDS_MODEL_DEFAULT);
+			 !strcmp(job.policy, "lstm")	 ? PML_LSTM_MODEL_DEFAULT
+			 : !strcmp(job.policy, "load-all") ? PML_LOAD_ALL_MODEL_DEFAULT
+							   : PML_NEEDS_MODEL_DEFAULT);
 		if (access(model_path, R_OK) < 0) {
 			fprintf(stderr, "pml: run: --policy %s: no --model and the shipped one is "
 					"missing (%s): %s\n", job.policy, model_path, strerror(errno));
@@ -510,6 +528,7 @@ int cmd_run(int argc, char **argv)
 		job2.threshold = 0;
 		job2.budget_mem = NULL;
 		job2.budget_cpu = 0;
+		job2.horizon_ms = 0;
 		job2.kill_pmld_after = 0;
 		if (report_dir)
 			snprintf(report_sub, sizeof(report_sub), "%s.reactive.tmp", report_dir);

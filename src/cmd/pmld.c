@@ -37,13 +37,20 @@ static void usage(FILE *f)
 		"The pml daemon: records the base module set, watches the kernel's module\n"
 		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
 		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload),\n"
-		"                       markov (prefetch what usually follows a need; --model) or\n"
+		"                       markov (prefetch what usually follows a need; --model),\n"
 		"                       lstm (prefetch what the program's behaviour announces:\n"
-		"                       --model, and --trace-root for the behaviour)\n"
-		"  --model FILE         markov: the needs model (pml train-needs); lstm: a model\n"
-		"                       file of pml train\n"
+		"                       --model, and --trace-root for the behaviour) or\n"
+		"                       load-all (load every module the needs model's runs\n"
+		"                       needed, most needed first, at start; --model)\n"
+		"  --model FILE         markov, load-all: the needs model (pml train-needs); lstm:\n"
+		"                       a model file of pml train\n"
 		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
 		"                       lstm the model file's)\n"
+		"  --horizon MS         how far ahead a prediction looks (default: the model's):\n"
+		"                       markov prefetches successors needed within MS of their\n"
+		"                       trigger; lstm gives MS/2 as the urgency to the resource\n"
+		"                       manager and takes an unused prefetch back after\n"
+		"                       --idle-seconds and 2 x MS at least\n"
 		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
 		"                       give its records to the policy (1: everything started\n"
 		"                       after pmld; pmld itself is never traced)\n"
@@ -150,6 +157,7 @@ int main(int argc, char **argv)
 		{"prior-command", required_argument, NULL, 'C'},
 		{"prior-script", required_argument, NULL, 'P'},
 		{"budget-cpu", required_argument, NULL, 'U'},
+		{"horizon", required_argument, NULL, 'H'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -159,6 +167,7 @@ int main(int argc, char **argv)
 	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
 	const char *model_path = NULL, *prior_script = NULL;
 	char *script_text = NULL;
+	const char **preload = NULL;
 	struct pml_needs_model *model = NULL;
 	bool budget_given = false;
 	struct pml_policy_file *pf = NULL;
@@ -180,6 +189,11 @@ int main(int argc, char **argv)
 				for (size_t i = 0; pml_policies[i]; i++)
 					fprintf(stderr, " %s", pml_policies[i]->name);
 				fprintf(stderr, ")\n");
+				return 2;
+			}
+			if (!strcmp(optarg, "static") || !strcmp(optarg, "oracle")) {
+				fprintf(stderr, "pmld: --policy %s: only for replay (pml eval): "
+						"it needs the program's family or future\n", optarg);
 				return 2;
 			}
 			cfg.policy = optarg;
@@ -270,6 +284,13 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			break;
+		case 'H':
+			if (pml_parse_double(optarg, &cfg.horizon_ms) < 0 || cfg.horizon_ms < 1 ||
+			    cfg.horizon_ms > 3600e3) {
+				fprintf(stderr, "pmld: --horizon %s: want ms, 1..3600000\n", optarg);
+				return 2;
+			}
+			break;
 		case 'v':
 			pml_set_log_level(PML_LOG_DEBUG);
 			break;
@@ -316,10 +337,10 @@ int main(int argc, char **argv)
 		cfg.pinned_data = pf;
 	}
 
-	if (!strcmp(cfg.policy, "markov")) {
+	if (!strcmp(cfg.policy, "markov") || !strcmp(cfg.policy, "load-all")) {
 		if (!model_path) {
-			early_error(cfg.log_path, -EINVAL, "policy markov needs --model FILE (a "
-				    "needs model from pml train-needs)");
+			early_error(cfg.log_path, -EINVAL, "policy %s needs --model FILE (a "
+				    "needs model from pml train-needs)", cfg.policy);
 			goto out;
 		}
 		r = pml_needs_model_load(model_path, &model, why, sizeof(why));
@@ -329,6 +350,18 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		cfg.needs_model = model;
+	}
+	if (!strcmp(cfg.policy, "load-all")) {
+		size_t n = pml_needs_model_ranked(model, NULL, 0);
+
+		preload = calloc(n + 1, sizeof(*preload));
+		if (!n || !preload) {
+			early_error(cfg.log_path, n ? -ENOMEM : -EINVAL, "%s: %s", model_path,
+				    n ? strerror(ENOMEM) : "the needs model lists no module");
+			goto out;
+		}
+		cfg.preload = preload;
+		cfg.n_preload = pml_needs_model_ranked(model, preload, n);
 	}
 	if (!strcmp(cfg.policy, "lstm")) {
 		if (!model_path) {
@@ -367,6 +400,9 @@ int main(int argc, char **argv)
 		pml_agent_info(a, "needs model %s: %zu runs, %zu modules, %zu pairs", model_path,
 			       pml_needs_model_runs(model), pml_needs_model_modules(model),
 			       pml_needs_model_pairs(model));
+	if (cfg.n_preload)
+		pml_agent_info(a, "load-all: %zu modules to load, %s first", cfg.n_preload,
+			       preload[0]);
 	/* Without the base set, idle-unload could take modules the system booted with:
 	 * only a policy that never unloads may go on. */
 	r = pml_agent_start(a);
@@ -411,6 +447,7 @@ out:
 	pml_loader_free(ld);
 	pml_policy_file_free(pf);
 	pml_needs_model_free(model);
+	free(preload);
 	free(script_text);
 	if (sfd >= 0)
 		close(sfd);

@@ -18,7 +18,8 @@
  *    module in its first hundred milliseconds may still stall while the list is loading.
  *    The cost of loading everything is paid while the program runs, not hidden before it
  *    (replay's preroll can give it a head start, the same for every policy);
- *  - every load is a prediction request to the resource manager: what does not fit the
+ *  - every load is a prediction request to the resource manager, with a confidence by
+ *    rank in the list (1 for the first, falling linearly): what does not fit the
  *    budget is refused and not asked again, since nothing will make room (this policy
  *    never unloads, and the manager evicts only modules of lower value).
  * The implementation is shared with the static policy (static.c), which differs only in
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy/needs-model.h"
 #include "policy/preload.h"
 #include "util/modname.h"
 
@@ -116,14 +118,20 @@ int pml_preload_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
 		snprintf(a->module, sizeof(a->module), "%s", s->names[i]);
-		snprintf(a->reason, sizeof(a->reason), "%s: listed %zu of %zu", p->ops->name,
-			 i + 1, s->n);
-		a->confidence = 1;
+		/* "prediction": the report counts it with the predicted (and wasted) loads */
+		snprintf(a->reason, sizeof(a->reason), "prediction: %s, listed %zu of %zu",
+			 p->ops->name, i + 1, s->n);
+		/* by rank, the first 1: under a budget the manager keeps the most needed and
+		 * never evicts one listed earlier for one listed later */
+		a->confidence = 1.0 - (double)i / (double)s->n;
 		a->lead_ms = 0; /* wanted now: the list is loaded as soon as it can be */
 		a->bytes = -1;
 		a->load_ms = -1;
 		if (p->cfg.cost_fn)
 			p->cfg.cost_fn(p->cfg.cost_data, s->names[i], &a->bytes, &a->load_ms);
+		else if (p->cfg.needs_model)
+			pml_needs_model_cost(p->cfg.needs_model, s->names[i], &a->bytes,
+					     &a->load_ms);
 	}
 	while (s->first < s->n && s->asked[s->first])
 		s->first++;

@@ -9,7 +9,9 @@
  * libraries mapped, earlier needs). A predictor (model/predictor.h: an LSTM, or the n-gram
  * baseline over the same tokens) turns the stream into, for every module it knows, the
  * probability that the program needs it within the model's horizon (2 s by default: the
- * labels it was trained on say what "soon" means, in ms of the trace clock).
+ * labels it was trained on say what "soon" means, in ms of the trace clock; the driver's
+ * horizon_ms, pmld --horizon, changes the urgency and the take-back time below, not the
+ * probabilities).
  *
  * The approximations, and what they cost:
  *  - a prefetch is asked for once, when a module's probability first crosses the
@@ -28,7 +30,7 @@
  *    reactive path.
  * A prediction that was wrong costs memory and exposure until it is taken back: a module
  * this policy loaded, not used since (no need for it, refcount and holders never seen
- * above 0), loaded for idle_seconds (default twice the horizon) and no longer predicted
+ * above 0), loaded for idle_seconds and twice the horizon at least, and no longer predicted
  * (below the threshold now) is unloaded; the report counts it as a wasted load. It is
  * asked for again only after its probability has fallen below 0.8 x threshold and crossed
  * again (hysteresis: no load/unload cycling on a probability that hovers). Modules the
@@ -207,7 +209,9 @@ static int lstm_init(struct pml_policy *pol)
 		 : s->p->file && s->p->file->threshold > 0 ? s->p->file->threshold
 							    : 0.5f;
 	pol->cfg.threshold = s->thr;
-	s->horizon_ms = s->p->horizon_ms ? s->p->horizon_ms : 2000;
+	s->horizon_ms = cfg->horizon_ms > 0 ? cfg->horizon_ms
+			: s->p->horizon_ms	  ? s->p->horizon_ms
+						  : 2000;
 	if (pol->cfg.idle_seconds <= 0)
 		pol->cfg.idle_seconds = 2 * s->horizon_ms / 1e3;
 	/* the prior: before the program runs, what it was told to do */
@@ -351,7 +355,8 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 			continue;
 		}
 		idle_ms = now > md->loaded_at ? (double)(now - md->loaded_at) / 1e6 : 0;
-		if (idle_ms < pol->cfg.idle_seconds * 1e3 || s->probs[m] >= s->thr)
+		if (idle_ms < pol->cfg.idle_seconds * 1e3 || idle_ms < 2 * s->horizon_ms ||
+		    s->probs[m] >= s->thr)
 			continue;
 		out[k].kind = PML_ACT_UNLOAD;
 		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);

@@ -174,6 +174,9 @@ static void trigger(struct pml_policy *p, const char *module)
 
 		if (!b || b->triggered || b->asked || b->loaded)
 			continue;
+		/* beyond the horizon: left to a nearer trigger, or to the reactive path */
+		if (p->cfg.horizon_ms > 0 && preds[i].gap_ms > p->cfg.horizon_ms)
+			continue;
 		b->asked = true;
 		push_cand(s, b->name, m->name, &preds[i]);
 	}

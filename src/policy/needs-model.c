@@ -239,6 +239,39 @@ int pml_needs_model_cost(const struct pml_needs_model *m, const char *module,
 	return 0;
 }
 
+static int by_runs_desc(const void *x, const void *y)
+{
+	const struct nm_module *a = *(const struct nm_module *const *)x;
+	const struct nm_module *b = *(const struct nm_module *const *)y;
+
+	if (a->runs != b->runs)
+		return a->runs > b->runs ? -1 : 1;
+	return strcmp(a->name, b->name);
+}
+
+size_t pml_needs_model_ranked(const struct pml_needs_model *m, const char **out, size_t max)
+{
+	const struct nm_module **v;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_mods; i++)
+		n += m->mods[i].runs > 0;
+	if (!max)
+		return n;
+	v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return 0;
+	n = 0;
+	for (size_t i = 0; i < m->n_mods; i++)
+		if (m->mods[i].runs > 0)
+			v[n++] = &m->mods[i];
+	qsort(v, n, sizeof(*v), by_runs_desc);
+	for (size_t i = 0; i < n && i < max; i++)
+		out[i] = v[i]->name;
+	free(v);
+	return n;
+}
+
 size_t pml_needs_model_runs(const struct pml_needs_model *m)
 {
 	return m->runs;

@@ -56,6 +56,11 @@ int pml_needs_model_predict(const struct pml_needs_model *m, const char *trigger
 int pml_needs_model_cost(const struct pml_needs_model *m, const char *module,
 			 int64_t *ret_bytes, double *ret_load_ms);
 
+/* The modules some run needed (as a trigger: dependencies loaded only for others are
+ * left out), most runs first, ties by name: the load-all policy's list. Writes up to max
+ * names (borrowed from m) and returns how many modules there are. */
+size_t pml_needs_model_ranked(const struct pml_needs_model *m, const char **out, size_t max);
+
 /* Sizes, for messages: runs counted, modules, pairs. */
 size_t pml_needs_model_runs(const struct pml_needs_model *m);
 size_t pml_needs_model_modules(const struct pml_needs_model *m);

@@ -87,6 +87,13 @@ struct pml_policy_config {
 	 * least probability worth a prefetch (0: 0.5). */
 	const struct pml_needs_model *needs_model;
 	double threshold;
+	/* markov, lstm: how far ahead a prediction looks, in ms (0: the model's: markov
+	 * every successor in the needs model's window, lstm the label horizon it was trained
+	 * with). markov prefetches only successors whose mean gap is within it; lstm hands
+	 * half of it to the resource manager as the expected lead (the urgency) and takes
+	 * an unused prefetch back after idle_seconds and twice it at least. The model's own
+	 * probabilities are not changed: lstm's were learnt for its label horizon. */
+	double horizon_ms;
 	/* lstm: the module predictor (model/predictor.h), opened from model_path (a model
 	 * file of pml train; kernel_release, when set, must be of the model's kernel series)
 	 * unless predictor is given (borrowed, must outlive the policy; the policy resets and

@@ -164,6 +164,8 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 		fprintf(f, "PMLD_KILL_AFTER=%.3f\n", job->kill_pmld_after);
 	if (job->budget_cpu > 0)
 		fprintf(f, "PMLD_BUDGET_CPU=%.3f\n", job->budget_cpu);
+	if (job->horizon_ms > 0)
+		fprintf(f, "PMLD_HORIZON=%.1f\n", job->horizon_ms);
 	/* A policy that reads the program's behaviour gets the tracer on everything started
 	 * after pmld (pid 1's later children), and the command line and script as prior. */
 	if (!strcmp(job->policy, "lstm")) {

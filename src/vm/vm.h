@@ -34,6 +34,7 @@ struct pml_vm_job {
 	const char *model;	    /* pmld's predictor model (host path) or NULL */
 	double threshold;	    /* pmld --threshold, 0: its default */
 	const char *budget_mem;	    /* pmld --budget-mem ("64M"), NULL: none */
+	double horizon_ms;	    /* pmld --horizon (ms), 0: the model's */
 	double budget_cpu;	    /* pmld --budget-cpu (load-ms per s), 0: none */
 	bool trace;		    /* record CMD with the eBPF tracer: result_dir/trace.bin */
 	double kill_pmld_after;	    /* a test of the fail-safe: kill -9 pmld this many

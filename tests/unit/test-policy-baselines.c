@@ -86,10 +86,12 @@ static void test_preload(const char *name)
 	/* one per decision when max is 1: b_x first (a is loaded, basemod is base) */
 	CHECK(decide_at(p, 0, mods, 2, acts, 1, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "+b_x");
-	CHECK(acts[0].confidence == 1);
+	CHECK(acts[0].confidence == 0.75); /* by rank: 2nd of 4 (duplicates dropped) */
 	CHECK(acts[0].bytes == -1); /* no hint for b_x */
+	CHECK(strstr(acts[0].reason, "prediction: ") == acts[0].reason);
 	CHECK(decide_at(p, 1, mods, 2, acts, 8, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "+c");
+	CHECK(acts[0].confidence == 0.25); /* 4th of 4 */
 	/* asked once: a refused or gone module is not asked again, nothing is unloaded */
 	event(p, PML_POL_UNLOAD, "c", 2);
 	CHECK(decide_at(p, 2, mods, 2, acts, 8, buf, sizeof(buf)) == 0);

@@ -248,6 +248,52 @@ static void test_policy(void)
 		CHECK(pml_policy_decide(p, mods, 1, acts, 16) == 0);
 		pml_policy_free(p);
 	}
+	/* a horizon of 1.5 s keeps the successors needed within it: loop (1.42 s) only */
+	cfg.horizon_ms = 1500;
+	CHECK(pml_policy_new("markov", &cfg, &p) == 0);
+	if (p) {
+		ev(p, PML_POL_LOAD, "sctp", 1, false);
+		fake_now = S(1);
+		n = pml_policy_decide(p, mods, 1, acts, 16);
+		CHECK(n == 1 && !strcmp(acts[0].module, "loop"));
+		pml_policy_free(p);
+	}
+	pml_needs_model_free(m);
+}
+
+/* load-all's list from a needs model: the modules some run needed, most runs first,
+ * with the model's cost hints on the actions. */
+static void test_load_all(void)
+{
+	struct pml_needs_model *m = trained();
+	const char *names[16];
+	size_t n = pml_needs_model_ranked(m, NULL, 0);
+	struct pml_policy_config cfg = {.clock = &clock, .needs_model = m};
+	struct pml_policy *p = NULL;
+	struct pml_action acts[16];
+
+	CHECK(n == 5);
+	CHECK(pml_needs_model_ranked(m, names, 16) == n);
+	CHECK(pml_needs_model_ranked(m, names, 2) == n); /* writes 2, says how many */
+	/* sctp, loop and vfat in both runs (by name), then dummy and tun in one */
+	CHECK_STR(names[0], "loop");
+	CHECK_STR(names[1], "sctp");
+	CHECK(pml_needs_model_ranked(m, names, 16) == n);
+	CHECK_STR(names[2], "vfat");
+	CHECK_STR(names[3], "dummy");
+	CHECK_STR(names[4], "tun");
+	cfg.preload = names;
+	cfg.n_preload = n;
+	CHECK(pml_policy_new("load-all", &cfg, &p) == 0);
+	if (p) {
+		int k = pml_policy_decide(p, NULL, 0, acts, 16);
+
+		CHECK(k == 5);
+		CHECK(k == 5 && !strcmp(acts[1].module, "sctp") && acts[1].bytes == 438272 &&
+		      acts[1].load_ms == 100);
+		CHECK(pml_policy_decide(p, NULL, 0, acts, 16) == 0); /* asked once */
+		pml_policy_free(p);
+	}
 	pml_needs_model_free(m);
 }
 
@@ -259,5 +305,6 @@ int main(void)
 	test_train();
 	test_file();
 	test_policy();
+	test_load_all();
 	return unit_done("policy-markov");
 }
