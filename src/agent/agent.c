@@ -764,6 +764,7 @@ static void carry_out(struct pml_agent *a, const char *module, const char *why,
 		      double confidence, const struct pml_res_decision *d)
 {
 	struct pml_load_job job = {0};
+	const char *kept = NULL;
 	int r;
 
 	if (d->verdict == PML_RES_REFUSE || d->present)
@@ -780,10 +781,18 @@ static void carry_out(struct pml_agent *a, const char *module, const char *why,
 			/* Still there (in use again): the manager counts it again. */
 			pml_resource_loaded(a->res, d->evict[i], -1,
 					    pml_loader_refcnt(a->ld, d->evict[i]));
+			kept = d->evict[i];
 		}
 		pev.module = d->evict[i];
 		pev.t_ns = now(a);
 		(void)pev;
+	}
+	if (kept) {
+		/* The room was not made: loading anyway would pass the budget. */
+		pml_agent_info(a, "resource: %s not loaded: evicting %s was refused (in use)",
+			       module, kept);
+		pml_resource_release(a->res, module);
+		return;
 	}
 	if (!a->worker) {
 		pml_agent_info(a, "no load worker: %s not loaded", module);
@@ -803,7 +812,9 @@ static void carry_out(struct pml_agent *a, const char *module, const char *why,
 
 /* The bytes a load of act->module would add: the module and every dependency (softdeps
  * included) not loaded yet, from the loader's plan, each sized by the action's figure, the
- * needs model's or 64 KiB. The budget holds for the whole closure, not the module alone
+ * needs model's (both measured sizes), else the loader's upper estimate from the .ko file
+ * (lstm gives no sizes: counting 64 KiB for bridge's 320 let predictions pass a 1 MiB
+ * budget by 13%), else 64 KiB. The budget holds for the whole closure, not the module alone
  * (nft_chain_nat is 16 KiB, with nf_conntrack and nf_nat 256 KiB more). -1 when the plan
  * fails (the manager then uses its own estimate). */
 static int64_t plan_bytes(struct pml_agent *a, const struct pml_action *act)
@@ -823,6 +834,8 @@ static int64_t plan_bytes(struct pml_agent *a, const struct pml_action *act)
 			b = act->bytes;
 		else if (a->cfg.needs_model)
 			pml_needs_model_cost(a->cfg.needs_model, plan.mods[i].name, &b, &ms);
+		if (b <= 0)
+			b = pml_loader_estimate_bytes(a->ld, plan.mods[i].name);
 		total += b > 0 ? b : 64 * 1024;
 	}
 	return total > 0 ? total : (act->bytes > 0 ? act->bytes : -1);

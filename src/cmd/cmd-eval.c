@@ -33,7 +33,8 @@
 #define LSTM_MODEL_DEFAULT "data/model-lstm-%s.pmlm"
 
 static const char *const all_policies[] = {
-	"reactive", "idle-unload", "load-all", "static", "markov", "lstm", "oracle",
+	"reactive", "idle-unload", "load-all", "static", "markov", "lstm", "lstm+idle-unload",
+	"oracle",
 };
 
 static void usage(FILE *f)
@@ -239,6 +240,15 @@ static ssize_t pol_index(const struct eval *ev, const char *name)
 	return -1;
 }
 
+/* An lstm policy is among them: the model, the prior script. */
+static bool reads_trace(const struct eval *ev)
+{
+	for (size_t i = 0; i < ev->n_pol; i++)
+		if (pml_policy_reads_trace(ev->pol[i]))
+			return true;
+	return false;
+}
+
 static double ratio(const struct eval *ev, int g, size_t p, const char *base)
 {
 	ssize_t b = pol_index(ev, base);
@@ -279,7 +289,7 @@ static void metrics_json(struct pml_json *j, const char *key, const struct pml_s
 static void print_table(FILE *f, struct eval *ev, int g, const char *caption)
 {
 	fprintf(f, "%s\n", caption);
-	fprintf(f, "  %-12s %5s %6s %11s %8s %9s %6s %8s %8s %5s %6s %9s %7s\n", "policy", "runs",
+	fprintf(f, "  %-16s %5s %6s %11s %8s %9s %6s %8s %8s %5s %6s %9s %7s\n", "policy", "runs",
 		"stall", "stalls/need", "stall s", "fp MB*s", "/orcl", "/ld-all", "peak MB",
 		"pred", "wasted", "expo m*s", "lead ms");
 	for (size_t p = 0; p < ev->n_pol; p++) {
@@ -292,7 +302,7 @@ static void print_table(FILE *f, struct eval *ev, int g, const char *caption)
 		snprintf(a, sizeof(a), ro >= 0 ? "%.2f" : "-", ro);
 		snprintf(b, sizeof(b), rl >= 0 ? "%.2f" : "-", rl);
 		snprintf(c, sizeof(c), lead >= 0 ? "%.0f" : "-", lead);
-		fprintf(f, "  %-12s %5u %6.3f %11s %8.2f %9.2f %6s %8s %8.3f %5u %6u %9.1f %7s\n",
+		fprintf(f, "  %-16s %5u %6.3f %11s %8.2f %9.2f %6s %8s %8.3f %5u %6u %9.1f %7s\n",
 			ev->pol[p], t->runs, t->m.needs ? (double)t->m.stalls / t->m.needs : 0, sn,
 			t->m.stall_ms / 1e3, t->m.byte_s / MB, a, b,
 			t->runs ? (double)t->m.peak_bytes / t->runs / MB : 0, t->m.predicted_loads,
@@ -348,10 +358,10 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		for (size_t i = 0; i < sizeof(all_policies) / sizeof(all_policies[0]); i++) {
 			if (!pml_policy_find(all_policies[i]))
 				continue; /* not built in this pml */
-			if (!strcmp(all_policies[i], "lstm") && !o->model) {
+			if (pml_policy_reads_trace(all_policies[i]) && !o->model) {
 				if (!o->json)
-					fprintf(stderr, "pml: eval: lstm left out: no --model FILE and no "
-						"shipped model\n");
+					fprintf(stderr, "pml: eval: %s left out: no --model FILE and "
+						"no shipped model\n", all_policies[i]);
 				continue;
 			}
 			ev->pol[ev->n_pol++] = all_policies[i];
@@ -374,7 +384,7 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		if (pol_index(ev, ops->name) < 0)
 			ev->pol[ev->n_pol++] = ops->name;
 	}
-	if (pol_index(ev, "lstm") >= 0 && !o->model) {
+	if (reads_trace(ev) && !o->model) {
 		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE): "
 				"no model is shipped\n");
 		return -EINVAL;
@@ -719,7 +729,7 @@ int cmd_eval(int argc, char **argv)
 			pml_sim_trace_free(t);
 			goto oom;
 		}
-		if (src_dir[0] && pol_index(ev, "lstm") >= 0) {
+		if (src_dir[0] && reads_trace(ev)) {
 			snprintf(script, sizeof(script), "%s/workloads/%s.sh", src_dir, run->scenario);
 			script_text = read_text(script, 64 * 1024);
 		}
@@ -793,7 +803,7 @@ int cmd_eval(int argc, char **argv)
 		pml_json_double(&j, "tick_ms", o.tick_ms > 0 ? o.tick_ms : 10);
 		pml_json_double(&j, "preroll_ms", o.preroll_ms);
 		pml_json_double(&j, "miss_ms", o.miss_ms);
-		if (pol_index(ev, "lstm") >= 0)
+		if (reads_trace(ev))
 			pml_json_str(&j, "lstm_model", o.model);
 		pml_json_str(&j, "costs", costs_used);
 		{
@@ -857,7 +867,7 @@ int cmd_eval(int argc, char **argv)
 		       ".ko size, %zu unknown\n", src[PML_SIM_COST_MEASURED],
 		       src[PML_SIM_COST_CATALOG], src[PML_SIM_COST_ESTIMATED],
 		       src[PML_SIM_COST_DEFAULT]);
-		if (pol_index(ev, "lstm") >= 0)
+		if (reads_trace(ev))
 			printf("lstm model: %s\n", o.model);
 		printf("\n");
 		for (int g = 0; g < G_COUNT; g++) {

@@ -13,6 +13,7 @@
 #include "agent/report.h"
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
+#include "policy/policy.h"
 #include "util/log.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -62,8 +63,10 @@ static void usage(FILE *f)
 		"  --policy NAME        reactive (default: Linux as shipped), idle-unload,\n"
 		"                       markov (prefetch what usually follows a need), lstm\n"
 		"                       (prefetch what the program's behaviour announces, read\n"
-		"                       live by the eBPF tracer) or load-all (load, at start,\n"
-		"                       every module the needs model's runs needed)\n"
+		"                       live by the eBPF tracer), lstm+idle-unload (lstm, and\n"
+		"                       unload what was used once idle and no longer predicted)\n"
+		"                       or load-all (load, at start, every module the needs\n"
+		"                       model's runs needed)\n"
 		"  --model FILE         markov, load-all: a needs model (default: the shipped\n"
 		"                       " PML_NEEDS_MODEL_DEFAULT ",\n"
 		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
@@ -190,7 +193,7 @@ static int write_report_dir(const struct pml_report *rep, const struct pml_vm_re
 static bool valid_policy(const char *p)
 {
 	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov") ||
-	       !strcmp(p, "lstm") || !strcmp(p, "load-all");
+	       pml_policy_reads_trace(p) || !strcmp(p, "load-all");
 }
 
 /* One boot of job: the guest run, its report (window set), --report DIR written.
@@ -302,7 +305,7 @@ int cmd_run(int argc, char **argv)
 			job.policy = optarg;
 			if (!valid_policy(optarg)) {
 				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload, "
-					"markov, lstm, load-all)\n", optarg);
+					"markov, lstm, lstm+idle-unload, load-all)\n", optarg);
 				return RUN_EXIT_PML;
 			}
 			break;
@@ -470,10 +473,10 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
-	if ((!strcmp(job.policy, "markov") || !strcmp(job.policy, "lstm") ||
+	if ((!strcmp(job.policy, "markov") || pml_policy_reads_trace(job.policy) ||
 	     !strcmp(job.policy, "load-all")) && !job.model) {
 		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
-			 !strcmp(job.policy, "lstm")	 ? PML_LSTM_MODEL_DEFAULT
+			 pml_policy_reads_trace(job.policy) ? PML_LSTM_MODEL_DEFAULT
 			 : !strcmp(job.policy, "load-all") ? PML_LOAD_ALL_MODEL_DEFAULT
 							   : PML_NEEDS_MODEL_DEFAULT);
 		if (access(model_path, R_OK) < 0) {

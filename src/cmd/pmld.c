@@ -39,7 +39,9 @@ static void usage(FILE *f)
 		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload),\n"
 		"                       markov (prefetch what usually follows a need; --model),\n"
 		"                       lstm (prefetch what the program's behaviour announces:\n"
-		"                       --model, and --trace-root for the behaviour) or\n"
+		"                       --model, and --trace-root for the behaviour; with\n"
+		"                       lstm+idle-unload also unload what the program used\n"
+		"                       once idle and no longer predicted) or\n"
 		"                       load-all (load every module the needs model's runs\n"
 		"                       needed, most needed first, at start; --model)\n"
 		"  --model FILE         markov, load-all: the needs model (pml train-needs); lstm:\n"
@@ -363,10 +365,10 @@ int main(int argc, char **argv)
 		cfg.preload = preload;
 		cfg.n_preload = pml_needs_model_ranked(model, preload, n);
 	}
-	if (!strcmp(cfg.policy, "lstm")) {
+	if (pml_policy_reads_trace(cfg.policy)) {
 		if (!model_path) {
-			early_error(cfg.log_path, -EINVAL, "policy lstm needs --model FILE (a model "
-				    "file of pml train)");
+			early_error(cfg.log_path, -EINVAL, "policy %s needs --model FILE (a model "
+				    "file of pml train)", cfg.policy);
 			goto out;
 		}
 		cfg.model_path = model_path;

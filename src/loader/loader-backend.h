@@ -65,6 +65,9 @@ struct pml_modops {
 	int (*list_loaded)(void *be, struct pml_loaded *mods, size_t max);
 	/* Resident bytes of a loaded module, or -errno. */
 	int64_t (*bytes)(void *be, const char *name);
+	/* Optional: an upper estimate of a module's resident bytes before it is loaded, or
+	 * -errno (-ENOENT: no such module). */
+	int64_t (*estimate_bytes)(void *be, const char *name);
 	/* Optional: test hook, see pml_loader_memory_set_refcnt. */
 	int (*set_refcnt)(void *be, const char *name, int refcnt);
 };

@@ -489,6 +489,13 @@ static int64_t mem_bytes(void *be, const char *name)
 	return mod && mod->loaded ? mod->size : -ENOENT;
 }
 
+static int64_t mem_estimate_bytes(void *be, const char *name)
+{
+	struct mem_mod *mod = mem_find(be, name);
+
+	return mod ? mod->size : -ENOENT;
+}
+
 static int mem_set_refcnt(void *be, const char *name, int refcnt)
 {
 	struct mem *m = be;
@@ -515,6 +522,7 @@ static const struct pml_modops mem_ops = {
 	.remove = mem_remove,
 	.list_loaded = mem_list_loaded,
 	.bytes = mem_bytes,
+	.estimate_bytes = mem_estimate_bytes,
 	.set_refcnt = mem_set_refcnt,
 };
 

@@ -260,6 +260,17 @@ static void result_reset(struct pml_op_result *ret)
 		memset(ret, 0, sizeof(*ret));
 }
 
+int64_t pml_loader_estimate_bytes(struct pml_loader *ld, const char *name)
+{
+	char norm[64];
+
+	if (!ld->ops->estimate_bytes)
+		return -EOPNOTSUPP;
+	if (pml_module_name_normalize(name, norm) < 0)
+		return -ENOENT;
+	return ld->ops->estimate_bytes(ld->be, norm);
+}
+
 /* --- load ------------------------------------------------------------------------- */
 
 /* Insert the modules of plan p in order (a failed softdep is ignored, a failed hard step

@@ -112,6 +112,11 @@ int pml_proc_modules_parse(const char *text, struct pml_loaded *mods, size_t max
 /* Refcount of a loaded module, -ENOENT if not loaded. */
 int pml_loader_refcnt(struct pml_loader *ld, const char *name);
 
+/* An upper estimate of module name's resident bytes before it is loaded (the libkmod
+ * backend: from its .ko file), or -errno (-ENOENT: no such module, -EOPNOTSUPP: the backend
+ * cannot tell). */
+int64_t pml_loader_estimate_bytes(struct pml_loader *ld, const char *name);
+
 /* The keep set: modules the loader never removes, neither asked by name (-EPERM) nor as an
  * unused dependency (the base set, the policy file's pins). pml_loader_keep adds one name
  * ('-' and '_' equivalent); pml_loader_keep_loaded adds every module loaded now (call it at

@@ -77,6 +77,9 @@ struct lstm_state {
 	float thr;
 	double horizon_ms;
 	uint64_t events, tokens;
+	/* unload_idle: an idle-unload policy told every event, whose unloads are kept when
+	 * the module's predicted need has fallen */
+	struct pml_policy *idle;
 };
 
 /* The model's index of module (names spelt either way), -1 when it has none. The model's
@@ -145,6 +148,7 @@ static void lstm_free(struct pml_policy *pol)
 		return;
 	if (s->own_p)
 		pml_predictor_free(s->p);
+	pml_policy_free(s->idle);
 	pml_feat_encoder_free(s->enc);
 	pml_vocab_free(s->vocab);
 	free(s->probs);
@@ -214,6 +218,20 @@ static int lstm_init(struct pml_policy *pol)
 						  : 2000;
 	if (pol->cfg.idle_seconds <= 0)
 		pol->cfg.idle_seconds = 2 * s->horizon_ms / 1e3;
+	if (cfg->unload_idle) {
+		struct pml_policy_config icfg = {
+			.idle_seconds = pol->cfg.idle_seconds,
+			.pinned = cfg->pinned,
+			.n_pinned = cfg->n_pinned,
+			.pinned_fn = cfg->pinned_fn,
+			.pinned_data = cfg->pinned_data,
+			.clock = cfg->clock,
+		};
+
+		r = pml_policy_new("idle-unload", &icfg, &s->idle);
+		if (r < 0)
+			goto fail;
+	}
 	/* the prior: before the program runs, what it was told to do */
 	n = pml_feat_encode_prior(s->vocab, cfg->prior_command, cfg->prior_script, prior,
 				  PML_FEAT_MAX_PRIOR);
@@ -241,6 +259,8 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
 		return;
 	}
+	if (s->idle)
+		pml_policy_observe(s->idle, ev);
 	m = mod_index(s, ev->module);
 	if (m < 0)
 		return;
@@ -267,7 +287,8 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		md->loaded = true;
 		break;
 	case PML_POL_UNLOAD:
-		md->loaded = md->predicted = md->used = md->asked = false;
+		/* gone: a later use would be a need again, and a prediction may ask again */
+		md->loaded = md->predicted = md->used = md->asked = md->needed = false;
 		break;
 	case PML_POL_BUSY:
 		md->loaded_at = ev->t_ns;
@@ -294,6 +315,36 @@ static int by_p(const void *a, const void *b, void *ctx)
 	if (x != y)
 		return x > y ? -1 : 1;
 	return *(const int *)a - *(const int *)b;
+}
+
+/* unload_idle: idle-unload's candidates whose predicted need has fallen, appended to
+ * out[0..k) (not twice). Returns how many were added. */
+static size_t idle_unloads(struct lstm_state *s, const struct pml_loaded *mods, size_t n,
+			   struct pml_action *out, size_t k, size_t max)
+{
+	struct pml_action cand[16];
+	int nc = pml_policy_decide(s->idle, mods, n, cand, 16);
+	size_t added = 0;
+
+	for (int i = 0; i < nc && k + added < max; i++) {
+		int m = mod_index(s, cand[i].module);
+		float q = m >= 0 ? s->probs[m] : 0;
+		bool dup = false;
+
+		if (cand[i].kind != PML_ACT_UNLOAD || q >= s->thr * HYSTERESIS)
+			continue; /* still predicted: kept */
+		for (size_t j = 0; j < k + added && !dup; j++)
+			dup = out[j].kind == PML_ACT_UNLOAD &&
+			      pml_module_name_eq(out[j].module, cand[i].module);
+		if (dup)
+			continue;
+		out[k + added] = cand[i];
+		if (snprintf(out[k + added].reason, sizeof(out[k + added].reason),
+			     "lstm: %s, p now %.2f", cand[i].reason, q) < 0)
+			out[k + added].reason[0] = '\0';
+		added++;
+	}
+	return added;
 }
 
 static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, size_t n,
@@ -366,6 +417,8 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 		out[k].confidence = -1;
 		k++;
 	}
+	if (s->idle && k < max)
+		k += idle_unloads(s, mods, n, out, k, max);
 	return (int)k;
 }
 
@@ -374,6 +427,22 @@ const struct pml_policy_ops pml_policy_lstm = {
 	.summary = "reactive, plus prefetch of what a model of the program's behaviour "
 		   "(pml train) predicts within its horizon; unused prefetches are unloaded",
 	.init = lstm_init,
+	.observe = lstm_observe,
+	.decide = lstm_decide,
+	.free = lstm_free,
+};
+
+static int lstm_idle_init(struct pml_policy *pol)
+{
+	pol->cfg.unload_idle = true;
+	return lstm_init(pol);
+}
+
+const struct pml_policy_ops pml_policy_lstm_idle = {
+	.name = "lstm+idle-unload",
+	.summary = "lstm, plus unload of what the program used once it is idle and no longer "
+		   "predicted",
+	.init = lstm_idle_init,
 	.observe = lstm_observe,
 	.decide = lstm_decide,
 	.free = lstm_free,

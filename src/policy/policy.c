@@ -15,6 +15,7 @@ const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_idle_unload,
 	&pml_policy_markov,
 	&pml_policy_lstm,
+	&pml_policy_lstm_idle,
 	&pml_policy_load_all,
 	&pml_policy_static,
 	&pml_policy_oracle,
@@ -38,6 +39,13 @@ const struct pml_policy_ops *pml_policy_find(const char *name)
 		if (!strcmp(pml_policies[i]->name, name))
 			return pml_policies[i];
 	return NULL;
+}
+
+bool pml_policy_reads_trace(const char *name)
+{
+	const struct pml_policy_ops *ops = pml_policy_find(name);
+
+	return ops == &pml_policy_lstm || ops == &pml_policy_lstm_idle;
 }
 
 bool pml_policy_is_protected(const struct pml_policy *p, const char *module)

@@ -94,6 +94,10 @@ struct pml_policy_config {
 	 * an unused prefetch back after idle_seconds and twice it at least. The model's own
 	 * probabilities are not changed: lstm's were learnt for its label horizon. */
 	double horizon_ms;
+	/* lstm (set by lstm+idle-unload): also unload what the program used once it is idle (refcount 0, no holders;
+	 * idle-unload's rule, idle_seconds) and its predicted need has fallen (below 0.8 x
+	 * threshold). Off: like Linux, what was needed stays; only wrong prefetches go. */
+	bool unload_idle;
 	/* lstm: the module predictor (model/predictor.h), opened from model_path (a model
 	 * file of pml train; kernel_release, when set, must be of the model's kernel series)
 	 * unless predictor is given (borrowed, must outlive the policy; the policy resets and
@@ -152,6 +156,7 @@ extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
 extern const struct pml_policy_ops pml_policy_markov;
 extern const struct pml_policy_ops pml_policy_lstm;
+extern const struct pml_policy_ops pml_policy_lstm_idle;
 extern const struct pml_policy_ops pml_policy_load_all;
 extern const struct pml_policy_ops pml_policy_static;
 extern const struct pml_policy_ops pml_policy_oracle;
@@ -159,6 +164,9 @@ extern const struct pml_policy_ops pml_policy_oracle;
 /* The ops table of a policy by name ("reactive", "idle-unload", "markov", also spelt
  * "reactive+idle-unload"), NULL when unknown. */
 const struct pml_policy_ops *pml_policy_find(const char *name);
+/* True for the policies that read the program's behaviour with a model file of pml train
+ * (lstm, lstm+idle-unload): their drivers give them the trace records and the prior. */
+bool pml_policy_reads_trace(const char *name);
 /* The known policies, NULL-terminated, for --help and error messages. */
 extern const struct pml_policy_ops *const pml_policies[];
 

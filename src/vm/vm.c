@@ -145,7 +145,7 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 {
 	FILE *f;
 
-	if (!shell_safe(job->policy) || (job->budget_mem && !shell_safe(job->budget_mem)))
+	if (!safe_chars(job->policy, "-_.+") || (job->budget_mem && !shell_safe(job->budget_mem)))
 		return -EINVAL;
 	f = fopen(path, "we");
 	if (!f)
@@ -168,7 +168,7 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 		fprintf(f, "PMLD_HORIZON=%.1f\n", job->horizon_ms);
 	/* A policy that reads the program's behaviour gets the tracer on everything started
 	 * after pmld (pid 1's later children), and the command line and script as prior. */
-	if (!strcmp(job->policy, "lstm")) {
+	if (!strncmp(job->policy, "lstm", 4)) { /* lstm, lstm+idle-unload */
 		const char *script = prior_script(job->argv);
 
 		fprintf(f, "PMLD_TRACE_ROOT=1\n");

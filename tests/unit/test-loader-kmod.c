@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "loader/loader.h"
+#include "loader/netdev-use.h"
 #include "unit.h"
 #include "util/timeutil.h"
 #include "vm/paths.h"
@@ -38,6 +39,14 @@ int main(void)
 	int n, N = 2000;
 
 	CHECK(pml_loader_new_kmod("/nonexistent/lib/modules/x", &ld) == -ENOENT);
+	/* network interfaces as module users: this namespace's links by kind (the host has
+	 * no interface of a made-up kind; a bad kind is refused) */
+	CHECK(pml_netdev_kind_count("") == -EINVAL);
+	n = pml_netdev_kind_count("pml-no-such-kind");
+	CHECK(n == 0 || n == -EPERM || n == -EACCES || n == -EAFNOSUPPORT);
+	if (n < 0)
+		printf("  note: no rtnetlink here (%s): interfaces count as users\n", strerror(-n));
+	CHECK(pml_netdev_kind_count("pml-no-such-kind") == n); /* a dump ends cleanly */
 	if (pml_kernel_moddir(moddir, sizeof(moddir)) < 0) {
 		printf("  skipped: no guest kernel tree (run the kernel fetch first)\n");
 		return unit_done("loader-kmod");

@@ -254,6 +254,51 @@ static void test_take_back(const char *model)
 	pml_policy_free(d.pol);
 }
 
+/* lstm+idle-unload: after the whole run, what the program used goes once idle (refcount
+ * 0, no holders) and no longer predicted (the token n-gram's probabilities fall at the
+ * run's end); what is still in use stays; plain lstm keeps both; and with the LSTM, whose
+ * probabilities stay high at the end of the one run it was trained on, everything is
+ * still predicted and kept. */
+static void test_idle_unload(const char *ngram, const char *lstm)
+{
+	const char *names[] = {"lstm", "lstm+idle-unload", "lstm+idle-unload"};
+
+	for (int v = 0; v < 3; v++) {
+		struct pml_policy_config cfg = {.clock = &clock, .model_path = v < 2 ? ngram : lstm,
+						.idle_seconds = 3};
+		struct driver d = {0};
+		struct pml_loaded *vfat, *sctp;
+
+		CHECK(pml_policy_new(names[v], &cfg, &d.pol) == 0);
+		if (!d.pol)
+			continue;
+		replay(&d, 0, -1, NULL, NULL, NULL);
+		vfat = find_loaded(&d, "vfat");
+		sctp = find_loaded(&d, "sctp");
+		CHECK(vfat && sctp);
+		if (sctp)
+			sctp->refcnt = 2; /* in use */
+		d.unloads = 0;
+		decide(&d); /* the idle clock starts at the first look */
+		fake_now += 10ull * 1000000000;
+		decide(&d);
+		printf("%s: %d unloads after the run:", names[v], d.unloads);
+		for (int i = 0; i < d.unloads && i < 32; i++)
+			printf(" %s", d.unloaded[i]);
+		printf("\n");
+		if (v != 1) {
+			CHECK(d.unloads == 0);
+		} else {
+			CHECK(d.unloads > 0 && !find_loaded(&d, "vfat"));
+			CHECK(find_loaded(&d, "sctp") != NULL);
+		}
+		pml_policy_free(d.pol);
+	}
+	CHECK(pml_policy_find("lstm+idle-unload") == &pml_policy_lstm_idle);
+	CHECK(pml_policy_reads_trace("lstm+idle-unload") && pml_policy_reads_trace("lstm") &&
+	      !pml_policy_reads_trace("markov") && !pml_policy_reads_trace("nope"));
+}
+
 static void test_refusals(const char *model)
 {
 	struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
@@ -296,6 +341,7 @@ int main(void)
 	test_prefetch(lstm, "lstm");
 	test_prefetch(markov, "markov tokens");
 	test_take_back(markov);
+	test_idle_unload(markov, lstm);
 	test_refusals(lstm);
 	unlink(lstm);
 	unlink(markov);
