@@ -138,6 +138,12 @@ static uint64_t res_clock(void *data)
 static void on_api_request(void *data, const struct pml_res_request *req,
 			   const struct pml_res_decision *d);
 
+/* The lstm policy's resolver for the modules a program names: the loader's index. */
+static int resolve_alias(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	return pml_loader_resolve(data, alias, names, max);
+}
+
 int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 		  struct pml_agent **ret)
 {
@@ -186,6 +192,10 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	pcfg.prior_command = cfg->prior_command;
 	pcfg.prior_script = cfg->prior_script;
 	pcfg.horizon_ms = cfg->horizon_ms;
+	if (!cfg->no_names) {
+		pcfg.resolve_fn = resolve_alias;
+		pcfg.resolve_data = ld;
+	}
 	pcfg.preload = cfg->preload;
 	pcfg.n_preload = cfg->n_preload;
 	if (cfg->worker_ld) {

@@ -60,6 +60,8 @@ struct pml_agent_config {
 	/* markov, lstm: how far ahead a prediction looks, ms (0: the model's; see
 	 * pml_policy_config). */
 	double horizon_ms;
+	/* lstm: do not prefetch the modules the program names (only the model's predictions) */
+	bool no_names;
 	/* load-all: the modules to load at start, in order (copied by the policy). */
 	const char *const *preload;
 	size_t n_preload;

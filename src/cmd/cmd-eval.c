@@ -65,6 +65,8 @@ static void usage(FILE *f)
 		"      --threshold P      least probability worth a prefetch (markov, lstm)\n"
 		"      --horizon MS       how far ahead predictions look (markov, lstm; default:\n"
 		"                         the model's)\n"
+		"      --no-names         lstm: the model's predictions only, not the modules the\n"
+		"                         program names ('type vxlan', 'mount -t xfs')\n"
 		"      --idle-seconds T   idle-unload's T, and when unused prefetches go (default 5)\n"
 		"      --tick-ms MS       how often policies decide, in trace time (default 10)\n"
 		"      --preroll-ms MS    time policies get before the program starts (default 0)\n"
@@ -83,7 +85,7 @@ struct opts {
 	enum pml_split split;
 	int64_t budget;
 	double threshold, horizon_ms, idle_seconds, tick_ms, preroll_ms, miss_ms;
-	bool json;
+	bool json, no_names;
 };
 
 /* ---- what the training split gives the policies ---- */
@@ -238,6 +240,21 @@ static ssize_t pol_index(const struct eval *ev, const char *name)
 		if (!strcmp(ev->pol[i], name))
 			return (ssize_t)i;
 	return -1;
+}
+
+/* The lstm policy's resolver for the modules a program names: the catalog's index. */
+static int resolve_in_repo(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r = pml_repo_resolve_alias(data, alias, &v, &n);
+
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < max; i++)
+		snprintf(names[i], 64, "%s", v[i]);
+	pml_repo_names_free(v);
+	return (int)n;
 }
 
 /* An lstm policy is among them: the model, the prior script. */
@@ -494,6 +511,7 @@ int cmd_eval(int argc, char **argv)
 		{"threshold", required_argument, NULL, 't'},
 		{"horizon", required_argument, NULL, 'H'},
 		{"save-markov", required_argument, NULL, 'S'},
+		{"no-names", no_argument, NULL, 'N'},
 		{"idle-seconds", required_argument, NULL, 'i'},
 		{"tick-ms", required_argument, NULL, 'k'},
 		{"preroll-ms", required_argument, NULL, 'P'},
@@ -554,6 +572,9 @@ int cmd_eval(int argc, char **argv)
 			break;
 		case 'S':
 			o.save_markov = optarg;
+			break;
+		case 'N':
+			o.no_names = true;
 			break;
 		case 't':
 		case 'H':
@@ -744,6 +765,10 @@ int cmd_eval(int argc, char **argv)
 			cfg.pcfg.idle_seconds = o.idle_seconds;
 			cfg.pcfg.threshold = o.threshold;
 			cfg.pcfg.horizon_ms = o.horizon_ms;
+			if (!o.no_names) {
+				cfg.pcfg.resolve_fn = resolve_in_repo;
+				cfg.pcfg.resolve_data = repo;
+			}
 			cfg.pcfg.needs_model = tr.markov;
 			if (!strcmp(ev->pol[p], "load-all")) {
 				cfg.pcfg.preload = all_list;

@@ -53,6 +53,8 @@ static void usage(FILE *f)
 		"                       trigger; lstm gives MS/2 as the urgency to the resource\n"
 		"                       manager and takes an unused prefetch back after\n"
 		"                       --idle-seconds and 2 x MS at least\n"
+		"  --no-names           lstm: only the model's predictions, not the modules the\n"
+		"                       program names ('type vxlan', 'mount -t xfs', 'tc ... netem')\n"
 		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
 		"                       give its records to the policy (1: everything started\n"
 		"                       after pmld; pmld itself is never traced)\n"
@@ -160,6 +162,7 @@ int main(int argc, char **argv)
 		{"prior-script", required_argument, NULL, 'P'},
 		{"budget-cpu", required_argument, NULL, 'U'},
 		{"horizon", required_argument, NULL, 'H'},
+		{"no-names", no_argument, NULL, 'N'},
 		{"verbose", no_argument, NULL, 'v'},
 		{"help", no_argument, NULL, 'h'},
 		{},
@@ -292,6 +295,9 @@ int main(int argc, char **argv)
 				fprintf(stderr, "pmld: --horizon %s: want ms, 1..3600000\n", optarg);
 				return 2;
 			}
+			break;
+		case 'N':
+			cfg.no_names = true;
 			break;
 		case 'v':
 			pml_set_log_level(PML_LOG_DEBUG);

@@ -1284,7 +1284,13 @@ struct pml_feat_encoder {
 	struct pml_features f;
 	int32_t sys_id[SYS_IDS]; /* -1: not looked up yet, -2: ubiquitous (dropped) */
 	int32_t gap_id[ARRAY_SIZE(gaps)];
+	struct pml_feat_tokens last; /* the strings of the latest record's tokens */
 };
+
+const struct pml_feat_tokens *pml_feat_encoder_last(const struct pml_feat_encoder *e)
+{
+	return &e->last;
+}
 
 struct pml_feat_encoder *pml_feat_encoder_new(const struct pml_vocab *v)
 {
@@ -1315,6 +1321,7 @@ int pml_feat_encode_record(struct pml_feat_encoder *e, const struct pml_tev_hdr 
 	struct pml_feat_tokens t;
 	int n, k = 0, g;
 
+	e->last.n = 0;
 	if (rec->kind == PML_TEV_SYSCALL && rec->nr >= 0 && rec->nr < SYS_IDS) {
 		/* -2: a ubiquitous call, dropped before any lookup */
 		if (e->sys_id[rec->nr] == -2)
@@ -1344,6 +1351,8 @@ int pml_feat_encode_record(struct pml_feat_encoder *e, const struct pml_tev_hdr 
 	n = pml_features_record(&e->f, rec, &t);
 	for (int i = 0; i < n; i++)
 		ids[i] = pml_vocab_lookup(e->v, t.tok[i]);
+	e->last.n = n;
+	memcpy(e->last.tok, t.tok, (size_t)n * sizeof(t.tok[0]));
 	return n;
 }
 

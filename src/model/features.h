@@ -164,6 +164,10 @@ struct pml_feat_encoder;
 
 struct pml_feat_encoder *pml_feat_encoder_new(const struct pml_vocab *v);
 void pml_feat_encoder_free(struct pml_feat_encoder *e);
+/* The strings of the tokens pml_feat_encode_record() last produced from a record that is
+ * not a plain system call (n 0 otherwise), before the vocabulary: words the model never
+ * saw keep their spelling here. */
+const struct pml_feat_tokens *pml_feat_encoder_last(const struct pml_feat_encoder *e);
 void pml_feat_encoder_reset(struct pml_feat_encoder *e);
 /* The ids of one record's tokens into ids (room for PML_FEAT_MAX_TOKENS). Returns the
  * count (0..PML_FEAT_MAX_TOKENS). */

@@ -51,6 +51,11 @@
 #include "util/modname.h"
 
 #define HYSTERESIS 0.8f
+/* Named modules: at most this many outside the model's list; their confidence; how long
+ * one named but unused is held before it may be taken back. */
+#define NAMED_MAX 64
+#define NAMED_P 0.95f
+#define NAMED_HOLD_NS (5ull * 1000000000)
 
 struct lstm_mod {
 	bool needed;	/* used by the program (first use seen), or base */
@@ -61,8 +66,10 @@ struct lstm_mod {
 	bool used;	/* ... and used since */
 	bool queued;	/* in cands */
 	uint64_t loaded_at;
+	uint64_t hold_until; /* named: not taken back before */
 	float p_ask;
 	int32_t by_token; /* the token whose step crossed the threshold */
+	char named[40];	  /* the words that named it, when a rule did ("type vxlan") */
 };
 
 struct lstm_state {
@@ -70,10 +77,20 @@ struct lstm_state {
 	bool own_p;
 	struct pml_vocab *vocab;
 	struct pml_feat_encoder *enc;
-	float *probs; /* [M] */
-	struct lstm_mod *mods; /* [M] */
-	int *cands;	       /* [M] module indices asked for, not yet handed out */
+	/* [M + NAMED_MAX]: the model's modules, then those named outside its list (whose
+	 * probability stays 0) */
+	float *probs;
+	struct lstm_mod *mods;
+	int *cands; /* module indices asked for, not yet handed out */
 	int n_cands;
+	char (*extra)[64];
+	int n_extra;
+	/* the naming rules' context: the program of the command being read, the word before;
+	 * the driver's resolver; the time of what is being read */
+	char rule_prog[64], rule_prev[64];
+	int (*cfg_resolve)(void *data, const char *alias, char (*names)[64], size_t max);
+	void *cfg_resolve_data;
+	uint64_t now;
 	float thr;
 	double horizon_ms;
 	uint64_t events, tokens;
@@ -94,6 +111,9 @@ static int mod_index(const struct lstm_state *s, const char *module)
 	if (!module || !mods)
 		return -1;
 	pml_module_name_normalize(module, name);
+	for (int i = 0; i < s->n_extra; i++)
+		if (!strcmp(s->extra[i], name))
+			return s->p->n_modules + i;
 	while (lo <= hi) {
 		int mid = (lo + hi) / 2, d = strcmp(mods[mid], name);
 
@@ -110,6 +130,19 @@ static int mod_index(const struct lstm_state *s, const char *module)
 	return -1;
 }
 
+static const char *name_of(const struct lstm_state *s, int m)
+{
+	return m < s->p->n_modules ? s->p->modules[m] : s->extra[m - s->p->n_modules];
+}
+
+static void queue(struct lstm_state *s, int m)
+{
+	if (!s->mods[m].queued) {
+		s->mods[m].queued = true;
+		s->cands[s->n_cands++] = m;
+	}
+}
+
 static void scan(struct lstm_state *s, int32_t token)
 {
 	for (int m = 0; m < s->p->n_modules; m++) {
@@ -124,11 +157,110 @@ static void scan(struct lstm_state *s, int32_t token)
 		md->armed = false;
 		md->p_ask = q;
 		md->by_token = token;
-		if (!md->queued) {
-			md->queued = true;
-			s->cands[s->n_cands++] = m;
+		md->named[0] = '\0';
+		queue(s, m);
+	}
+}
+
+/* ---- modules the program names --------------------------------------------------------
+ * A script or a command often says which kernel feature it is about to use, in words the
+ * kernel's module aliases use too: `ip link add x type vxlan` (rtnl-link-vxlan), `mount -t
+ * xfs` and `mkfs.xfs` (fs-xfs), `tc qdisc add ... netem` (sch_netem), `modprobe sctp`. A
+ * word the model never saw is out of its vocabulary and tells it nothing, and a module no
+ * training run needed has no output at all; these rules read the words themselves and ask
+ * the module index (the driver's resolver), so they also name modules the model does not
+ * know. They read the prior (the script's commands: the earliest lead) and every executed
+ * command's arguments (at exec, ahead of the call that needs the module). A named module is
+ * a prefetch of confidence NAMED_P, held NAMED_HOLD_NS before an unused one may be taken
+ * back (a script names its modules long before it uses them). */
+static void name_alias(struct lstm_state *s, const char *alias, const char *words)
+{
+	char names[4][64];
+	int n = s->cfg_resolve(s->cfg_resolve_data, alias, names, 4);
+	uint64_t now = s->now;
+
+	for (int i = 0; i < n && i < 4; i++) {
+		char norm[64];
+		int m = mod_index(s, names[i]);
+		struct lstm_mod *md;
+
+		if (m < 0) {
+			if (s->n_extra >= NAMED_MAX ||
+			    pml_module_name_normalize(names[i], norm) < 0 || !*norm)
+				continue;
+			memcpy(s->extra[s->n_extra++], norm, sizeof(norm));
+			m = mod_index(s, norm);
+			if (m < 0)
+				continue;
+			s->mods[m].armed = true;
+		}
+		md = &s->mods[m];
+		md->hold_until = now + NAMED_HOLD_NS;
+		if (md->needed || md->loaded || md->asked)
+			continue;
+		md->asked = true;
+		md->armed = false;
+		md->p_ask = NAMED_P;
+		md->by_token = -1;
+		snprintf(md->named, sizeof(md->named), "%s", words);
+		queue(s, m);
+	}
+}
+
+/* One token's string through the rules (exec:PROG starts a command, arg:WORD its words). */
+static void name_token(struct lstm_state *s, const char *tok)
+{
+	char alias[96], words[40];
+	const char *w;
+
+	if (!strncmp(tok, "exec:", 5)) {
+		const char *prog = tok + 5, *dot = strchr(prog, '.');
+
+		snprintf(s->rule_prog, sizeof(s->rule_prog), "%s", prog);
+		s->rule_prev[0] = '\0';
+		/* mkfs.xfs, mount.nfs, fsck.vfat */
+		if (dot && dot[1] && (!strncmp(prog, "mkfs.", 5) || !strncmp(prog, "mount.", 6) ||
+				      !strncmp(prog, "fsck.", 5))) {
+			snprintf(alias, sizeof(alias), "fs-%s", dot + 1);
+			name_alias(s, alias, prog);
+		}
+		return;
+	}
+	if (strncmp(tok, "arg:", 4)) {
+		s->rule_prog[0] = s->rule_prev[0] = '\0';
+		return;
+	}
+	w = tok + 4;
+	if (*w && *w != '-' && *w != '#') {
+		if (!strcmp(s->rule_prev, "type")) {
+			snprintf(alias, sizeof(alias), "rtnl-link-%s", w);
+			snprintf(words, sizeof(words), "type %s", w);
+			name_alias(s, alias, words);
+		} else if (!strcmp(s->rule_prev, "-t") && (!strcmp(s->rule_prog, "mount") ||
+							    !strncmp(s->rule_prog, "mkfs", 4))) {
+			snprintf(alias, sizeof(alias), "fs-%s", w);
+			snprintf(words, sizeof(words), "-t %s", w);
+			name_alias(s, alias, words);
+		} else if (!strcmp(s->rule_prog, "modprobe")) {
+			snprintf(words, sizeof(words), "modprobe %s", w);
+			name_alias(s, w, words);
+		} else if (!strcmp(s->rule_prog, "tc")) {
+			static const char *const kinds[] = {"sch_", "cls_", "act_"};
+
+			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+				snprintf(alias, sizeof(alias), "%s%s", kinds[i], w);
+				snprintf(words, sizeof(words), "tc %s", w);
+				name_alias(s, alias, words);
+			}
 		}
 	}
+	snprintf(s->rule_prev, sizeof(s->rule_prev), "%s", w);
+}
+
+static int name_prior_emit(void *ctx, const char *tok)
+{
+	name_token(ctx, tok);
+	return 0;
 }
 
 static void feed(struct lstm_state *s, const int32_t *ids, int n)
@@ -154,6 +286,7 @@ static void lstm_free(struct pml_policy *pol)
 	free(s->probs);
 	free(s->mods);
 	free(s->cands);
+	free(s->extra);
 	free(s);
 	pol->priv = NULL;
 }
@@ -199,11 +332,12 @@ static int lstm_init(struct pml_policy *pol)
 		goto fail;
 	}
 	s->enc = pml_feat_encoder_new(s->vocab);
-	s->probs = calloc(s->p->n_modules, sizeof(float));
-	s->mods = calloc(s->p->n_modules, sizeof(*s->mods));
-	s->cands = calloc(s->p->n_modules, sizeof(int));
+	s->probs = calloc((size_t)s->p->n_modules + NAMED_MAX, sizeof(float));
+	s->mods = calloc((size_t)s->p->n_modules + NAMED_MAX, sizeof(*s->mods));
+	s->cands = calloc((size_t)s->p->n_modules + NAMED_MAX, sizeof(int));
+	s->extra = calloc(NAMED_MAX, sizeof(*s->extra));
 	prior = malloc(PML_FEAT_MAX_PRIOR * sizeof(int32_t));
-	if (!s->enc || !s->probs || !s->mods || !s->cands || !prior) {
+	if (!s->enc || !s->probs || !s->mods || !s->cands || !s->extra || !prior) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -237,6 +371,13 @@ static int lstm_init(struct pml_policy *pol)
 				  PML_FEAT_MAX_PRIOR);
 	feed(s, prior, n);
 	free(prior);
+	s->cfg_resolve = cfg->resolve_fn;
+	s->cfg_resolve_data = cfg->resolve_data;
+	if (s->cfg_resolve) {
+		s->now = pml_policy_now(pol);
+		pml_features_prior(cfg->prior_command, cfg->prior_script, name_prior_emit, s);
+		s->rule_prog[0] = s->rule_prev[0] = '\0';
+	}
 	return 0;
 fail:
 	free(prior);
@@ -257,6 +398,13 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 			return;
 		s->events++;
 		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
+		if (s->cfg_resolve) {
+			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
+
+			s->now = ev->t_ns;
+			for (int i = 0; i < t->n; i++)
+				name_token(s, t->tok[i]);
+		}
 		return;
 	}
 	if (s->idle)
@@ -333,6 +481,8 @@ static size_t idle_unloads(struct lstm_state *s, const struct pml_loaded *mods, 
 
 		if (cand[i].kind != PML_ACT_UNLOAD || q >= s->thr * HYSTERESIS)
 			continue; /* still predicted: kept */
+		if (m >= 0 && s->mods[m].predicted && !s->mods[m].used)
+			continue; /* an unused prefetch: the rule above decides */
 		for (size_t j = 0; j < k + added && !dup; j++)
 			dup = out[j].kind == PML_ACT_UNLOAD &&
 			      pml_module_name_eq(out[j].module, cand[i].module);
@@ -360,8 +510,8 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 	for (c = 0; c < s->n_cands; c++) {
 		int m = s->cands[c];
 		struct lstm_mod *md = &s->mods[m];
-		const char *name = s->p->modules[m];
-		const char *tok = pml_vocab_token(s->vocab, md->by_token);
+		const char *name = name_of(s, m);
+		const char *tok = md->by_token >= 0 ? pml_vocab_token(s->vocab, md->by_token) : NULL;
 		struct pml_action *a;
 
 		if (k >= max) {
@@ -375,9 +525,14 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 		a->kind = PML_ACT_LOAD;
 		snprintf(a->module, sizeof(a->module), "%s", name);
 		/* (a long token is cut, on purpose) */
-		if (snprintf(a->reason, sizeof(a->reason), "prediction: lstm p %.2f at %s", md->p_ask,
-			     tok ? tok : "?") < 0)
+		if (md->named[0]) {
+			if (snprintf(a->reason, sizeof(a->reason), "prediction: named by '%s'",
+				     md->named) < 0)
+				a->reason[0] = '\0';
+		} else if (snprintf(a->reason, sizeof(a->reason), "prediction: lstm p %.2f at %s",
+				    md->p_ask, tok ? tok : "?") < 0) {
 			a->reason[0] = '\0';
+		}
 		a->confidence = md->p_ask;
 		a->lead_ms = s->horizon_ms / 2;
 		a->bytes = -1;
@@ -391,14 +546,14 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 
 	/* Then the mistakes: predicted, never used, idle past the deadline, no longer
 	 * predicted. */
-	for (int m = 0; m < s->p->n_modules && k < max; m++) {
+	for (int m = 0; m < s->p->n_modules + s->n_extra && k < max; m++) {
 		struct lstm_mod *md = &s->mods[m];
 		const struct pml_loaded *l;
 		double idle_ms;
 
-		if (!md->predicted || md->used || md->needed)
+		if (!md->predicted || md->used || md->needed || now < md->hold_until)
 			continue;
-		l = in_set(mods, n, s->p->modules[m]);
+		l = in_set(mods, n, name_of(s, m));
 		if (!l)
 			continue;
 		if (l->refcnt > 0 || l->n_holders > 0) {

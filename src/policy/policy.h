@@ -94,6 +94,13 @@ struct pml_policy_config {
 	 * an unused prefetch back after idle_seconds and twice it at least. The model's own
 	 * probabilities are not changed: lstm's were learnt for its label horizon. */
 	double horizon_ms;
+	/* lstm: resolves an alias or module name to module names (live: the loader, replay:
+	 * the catalog), up to max; returns the count (0: none) or -errno. With it the policy
+	 * also prefetches the modules the program names (see lstm.c: "type vxlan" in its
+	 * script or in an executed command's arguments -> rtnl-link-vxlan -> vxlan), the
+	 * modules its model has no output for included. NULL: the model alone. */
+	int (*resolve_fn)(void *resolve_data, const char *alias, char (*names)[64], size_t max);
+	void *resolve_data;
 	/* lstm (set by lstm+idle-unload): also unload what the program used once it is idle (refcount 0, no holders;
 	 * idle-unload's rule, idle_seconds) and its predicted need has fallen (below 0.8 x
 	 * threshold). Off: like Linux, what was needed stays; only wrong prefetches go. */

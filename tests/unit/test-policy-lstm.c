@@ -299,6 +299,109 @@ static void test_idle_unload(const char *ngram, const char *lstm)
 	      !pml_policy_reads_trace("markov") && !pml_policy_reads_trace("nope"));
 }
 
+/* The modules a program names: the rules read the prior's and the executed commands'
+ * words and ask the resolver; pml_expect lines (the dataset's labels) are not read. */
+static int fake_resolve(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	static const char *const table[][2] = {
+		{"rtnl-link-vxlan", "vxlan"}, {"fs-xfs", "xfs"}, {"sch_netem", "sch_netem"},
+		{"sctp", "sctp"}, {"rtnl-link-ipip", "ipip"},
+	};
+
+	(*(int *)data)++;
+	if (!strcmp(alias, "rtnl-link-vxlan"))
+		(*(int *)data) += 1000; /* marks it asked */
+	for (size_t i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if (!strcmp(alias, table[i][0]) && max > 0) {
+			snprintf(names[0], 64, "%s", table[i][1]);
+			return 1;
+		}
+	return 0;
+}
+
+static const struct pml_action *action_for(const struct pml_action *a, int n, const char *m)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(a[i].module, m))
+			return &a[i];
+	return NULL;
+}
+
+static void test_names(const char *model)
+{
+	const char *script = "set -e\n"
+			     "ip link add t0 type ipip remote 10.0.0.2\n"
+			     "mkfs.xfs -q /tmp/img && mount -t xfs -o loop /tmp/img /mnt\n"
+			     "tc qdisc add dev v0 root netem delay 5ms\n"
+			     "# pml-expect: sctp\n"
+			     "pml_expect sctp\n"
+			     "echo type $kind\n";
+	int calls = 0;
+	struct pml_policy_config cfg = {.clock = &clock, .model_path = model, .idle_seconds = 1,
+					.prior_script = script, .resolve_fn = fake_resolve,
+					.resolve_data = &calls};
+	struct pml_policy *p = NULL;
+	struct pml_action acts[64];
+	const struct pml_action *a;
+	int n;
+
+	fake_now = 1000000000ull;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == 0);
+	if (!p)
+		return;
+	n = pml_policy_decide(p, NULL, 0, acts, 64);
+	CHECK(calls > 0);
+	/* (modules the fixture's model does not know: its own predictions do not interfere) */
+	a = action_for(acts, n, "ipip");
+	CHECK(a && a->kind == PML_ACT_LOAD && a->confidence > 0.9 &&
+	      !strcmp(a->reason, "prediction: named by 'type ipip'"));
+	a = action_for(acts, n, "xfs");
+	CHECK(a && (!strcmp(a->reason, "prediction: named by 'mkfs.xfs'")));
+	a = action_for(acts, n, "sch_netem");
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'tc netem'"));
+	a = action_for(acts, n, "sctp"); /* the label line is not read (the model may say) */
+	CHECK(!a || !strstr(a->reason, "named"));
+	/* asked once; loaded, unused: held 5 s, then taken back (idle 1 s, not predicted) */
+	CHECK(pml_policy_decide(p, NULL, 0, acts, 64) == 0);
+	{
+		struct pml_pol_event e = {.kind = PML_POL_LOAD, .t_ns = fake_now,
+					  .module = "xfs", .bytes = -1, .predicted = true};
+		struct pml_loaded l = {.name = "xfs", .bytes = 1000};
+
+		pml_policy_observe(p, &e);
+		fake_now += 3000000000ull;
+		CHECK(pml_policy_decide(p, &l, 1, acts, 64) == 0);
+		fake_now += 3000000000ull;
+		n = pml_policy_decide(p, &l, 1, acts, 64);
+		CHECK(n == 1 && acts[0].kind == PML_ACT_UNLOAD && !strcmp(acts[0].module, "xfs"));
+	}
+	pml_policy_free(p);
+
+	/* live: the executed `ip link add ... type vxlan` of the fixture run is read */
+	{
+		struct pml_policy_config c2 = {.clock = &clock, .model_path = model,
+					       .resolve_fn = fake_resolve, .resolve_data = &calls};
+		struct driver d = {0};
+
+		calls = 0;
+		CHECK(pml_policy_new("lstm", &c2, &d.pol) == 0);
+		if (d.pol) {
+			replay(&d, 0, -1, NULL, NULL, NULL);
+			CHECK(calls >= 1000);
+			pml_policy_free(d.pol);
+		}
+	}
+	/* no resolver: the model alone, nothing named */
+	cfg.resolve_fn = NULL;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == 0);
+	if (p) {
+		n = pml_policy_decide(p, NULL, 0, acts, 64);
+		for (int i = 0; i < n; i++)
+			CHECK(strncmp(acts[i].reason, "prediction: named", 17));
+		pml_policy_free(p);
+	}
+}
+
 static void test_refusals(const char *model)
 {
 	struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
@@ -342,6 +445,7 @@ int main(void)
 	test_prefetch(markov, "markov tokens");
 	test_take_back(markov);
 	test_idle_unload(markov, lstm);
+	test_names(lstm);
 	test_refusals(lstm);
 	unlink(lstm);
 	unlink(markov);
