@@ -218,6 +218,29 @@ static void name_token(struct lstm_state *s, const char *tok)
 
 		snprintf(s->rule_prog, sizeof(s->rule_prog), "%s", prog);
 		s->rule_prev[0] = '\0';
+		/* a program named after its module: bridge, tipc, nbd-client, zramctl */
+		{
+			char stem[64];
+			size_t n = strcspn(prog, "-.");
+
+			name_alias(s, prog, prog);
+			snprintf(stem, sizeof(stem), "%.*s", (int)n, prog);
+			if (n > 3 && n >= strlen("ctl") && prog[n] == '\0' &&
+			    !strcmp(stem + n - 3, "ctl"))
+				stem[n - 3] = '\0';
+			if (strlen(stem) >= 3 && strcmp(stem, prog))
+				name_alias(s, stem, prog);
+		}
+		/* nft speaks to nf_tables, cryptsetup to dm-crypt, losetup to loop, ipvsadm to
+		 * ip_vs */
+		if (!strcmp(prog, "ipvsadm"))
+			name_alias(s, "ip_vs", prog);
+		if (!strcmp(prog, "nft"))
+			name_alias(s, "nfnetlink-subsys-10", prog);
+		else if (!strcmp(prog, "cryptsetup"))
+			name_alias(s, "dm_crypt", prog);
+		else if (!strcmp(prog, "losetup"))
+			name_alias(s, "loop", prog);
 		/* mkfs.xfs, mount.nfs, fsck.vfat */
 		if (dot && dot[1] && (!strncmp(prog, "mkfs.", 5) || !strncmp(prog, "mount.", 6) ||
 				      !strncmp(prog, "fsck.", 5))) {
@@ -241,6 +264,34 @@ static void name_token(struct lstm_state *s, const char *tok)
 			snprintf(alias, sizeof(alias), "fs-%s", w);
 			snprintf(words, sizeof(words), "-t %s", w);
 			name_alias(s, alias, words);
+		} else if (!strcmp(s->rule_prog, "nft")) {
+			/* expressions (ct, limit, log, reject ...) and the nat chain type */
+			snprintf(alias, sizeof(alias), "nft-expr-%s",
+				 !strcmp(w, "masquerade") ? "masq" : w);
+			snprintf(words, sizeof(words), "nft %s", w);
+			name_alias(s, alias, words);
+			if (!strcmp(w, "nat"))
+				name_alias(s, "nft-chain-2-nat", words);
+		} else if (!strncmp(s->rule_prog, "iptables", 8) &&
+			   (!strcmp(s->rule_prev, "-j") || !strcmp(s->rule_prev, "-m"))) {
+			snprintf(alias, sizeof(alias), "xt_%s", w);
+			snprintf(words, sizeof(words), "%.4s %.32s", s->rule_prev, w);
+			name_alias(s, alias, words);
+		} else if (!strcmp(s->rule_prog, "ipvsadm") && !strcmp(s->rule_prev, "-s")) {
+			snprintf(alias, sizeof(alias), "ip_vs_%s", w);
+			snprintf(words, sizeof(words), "-s %s", w);
+			name_alias(s, alias, words);
+		} else if (!strcmp(s->rule_prog, "socat")) {
+			/* addresses: SCTP-LISTEN, VSOCK-CONNECT, TUN */
+			char low[32];
+			size_t n = strcspn(w, "-");
+
+			for (size_t i = 0; i < n && i < sizeof(low) - 1; i++)
+				low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] - 'A' + 'a' : w[i]);
+			low[n < sizeof(low) - 1 ? n : sizeof(low) - 1] = '\0';
+			snprintf(words, sizeof(words), "socat %s", w);
+			if (strlen(low) >= 3)
+				name_alias(s, low, words);
 		} else if (!strcmp(s->rule_prog, "modprobe")) {
 			snprintf(words, sizeof(words), "modprobe %s", w);
 			name_alias(s, w, words);

@@ -305,7 +305,8 @@ static int fake_resolve(void *data, const char *alias, char (*names)[64], size_t
 {
 	static const char *const table[][2] = {
 		{"rtnl-link-vxlan", "vxlan"}, {"fs-xfs", "xfs"}, {"sch_netem", "sch_netem"},
-		{"sctp", "sctp"}, {"rtnl-link-ipip", "ipip"},
+		{"sctp", "sctp"}, {"rtnl-link-ipip", "ipip"}, {"zram", "zram"}, {"nbd", "nbd"},
+		{"ip_vs", "ip_vs"}, {"ip_vs_wrr", "ip_vs_wrr"}, {"vsock", "vsock"},
 	};
 
 	(*(int *)data)++;
@@ -333,6 +334,9 @@ static void test_names(const char *model)
 			     "ip link add t0 type ipip remote 10.0.0.2\n"
 			     "mkfs.xfs -q /tmp/img && mount -t xfs -o loop /tmp/img /mnt\n"
 			     "tc qdisc add dev v0 root netem delay 5ms\n"
+			     "zramctl --find --size 8M; nbd-client -N x 127.0.0.1 /dev/nbd0\n"
+			     "ipvsadm -A -t 10.0.0.1:80 -s wrr\n"
+			     "socat VSOCK-LISTEN:1234 - &\n"
 			     "# pml-expect: sctp\n"
 			     "pml_expect sctp\n"
 			     "echo type $kind\n";
@@ -359,6 +363,14 @@ static void test_names(const char *model)
 	CHECK(a && (!strcmp(a->reason, "prediction: named by 'mkfs.xfs'")));
 	a = action_for(acts, n, "sch_netem");
 	CHECK(a && !strcmp(a->reason, "prediction: named by 'tc netem'"));
+	/* programs named after their module, ipvsadm's scheduler, socat's address type */
+	a = action_for(acts, n, "zram");
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'zramctl'"));
+	a = action_for(acts, n, "nbd");
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'nbd-client'"));
+	CHECK(action_for(acts, n, "ip_vs") && action_for(acts, n, "ip_vs_wrr"));
+	a = action_for(acts, n, "vsock");
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'socat VSOCK-LISTEN'"));
 	a = action_for(acts, n, "sctp"); /* the label line is not read (the model may say) */
 	CHECK(!a || !strstr(a->reason, "named"));
 	/* asked once; loaded, unused: held 5 s, then taken back (idle 1 s, not predicted) */
