@@ -691,6 +691,9 @@ int cmd_eval(int argc, char **argv)
 		  &tr);
 	if (r < 0)
 		goto fail;
+	if (r == 0 && !o.json)
+		fprintf(stderr, "pml: eval: %s: no training runs: load-all, static and markov have "
+				"nothing to learn from\n", o.dataset);
 	if (o.save_markov) {
 		r = pml_needs_model_save(tr.markov, o.save_markov);
 		if (r < 0) {
@@ -704,9 +707,6 @@ int cmd_eval(int argc, char **argv)
 				pml_needs_model_runs(tr.markov), pml_needs_model_modules(tr.markov),
 				pml_needs_model_pairs(tr.markov));
 	}
-	if (r == 0 && !o.json)
-		fprintf(stderr, "pml: eval: %s: no training runs: load-all, static and markov have "
-				"nothing to learn from\n", o.dataset);
 	if (o.markov_model && pol_index(ev, "markov") >= 0) {
 		char why[256];
 
