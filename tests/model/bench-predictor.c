@@ -3,7 +3,8 @@
  * predictor interface and prints CPU ns/event (best of 5 runs); then the whole path the
  * lstm policy runs per trace record (features -> token ids -> predictor steps) over a
  * real trace, per record and per token, with a model file's predictor when one is given
- * (else an untrained LSTM of the shipped size). Not a test: timing depends on the machine;
+ * (else an untrained LSTM of the shipped size), and with a model the lstm policy's own
+ * per-record path, without and with the named-modules rules. Not a test: timing depends on the machine;
  * run tests/model/bench.sh.
  *   bench-predictor [EVENTS [TRACE [MODEL]]]   (default 200000 events, no trace) */
 #include <stdio.h>
@@ -11,9 +12,12 @@
 #include <string.h>
 #include <time.h>
 
+#include "loader/loader.h"
 #include "model/features.h"
 #include "model/predictor.h"
+#include "policy/policy.h"
 #include "trace/trace-file.h"
+#include "vm/paths.h"
 
 /* CPU time of this thread: on a shared machine the wall clock also counts the other
  * processes' turns; the best of 5 runs then removes most cache disturbance. */
@@ -125,6 +129,69 @@ static void bench_path(const char *label, const char *recs, size_t bytes, size_t
 	pml_feat_encoder_free(enc);
 }
 
+static int resolve_kmod(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	return pml_loader_resolve(data, alias, names, max);
+}
+
+/* The lstm policy itself (what pmld runs per record: features, predictor, and with a
+ * resolver the named-modules rules), without and with the rules; a new policy per rep
+ * (its set-up, the prior included, is not timed). */
+static void bench_policy(const char *model, const char *recs, size_t bytes, size_t n_recs,
+			 int reps)
+{
+	struct pml_loader *ld = NULL;
+	char moddir[4096];
+
+	if (pml_kernel_moddir(moddir, sizeof(moddir)) < 0 || pml_loader_new_kmod(moddir, &ld) < 0)
+		ld = NULL;
+	for (int v = 0; v < 2; v++) {
+		struct pml_policy_config cfg = {.model_path = model,
+						.prior_command = "sh ./acceptance.sh"};
+		double best = 1e9;
+
+		if (v == 1) {
+			if (!ld) {
+				printf("policy path with names: skipped (no guest module tree)\n");
+				break;
+			}
+			cfg.resolve_fn = resolve_kmod;
+			cfg.resolve_data = ld;
+		}
+		for (int round = 0; round < 3; round++) {
+			double t = 0;
+
+			for (int k = 0; k < reps; k++) {
+				struct pml_policy *pol = NULL;
+				double t0;
+
+				if (pml_policy_new("lstm", &cfg, &pol) < 0) {
+					fprintf(stderr, "bench-predictor: %s: lstm policy refused\n",
+						model);
+					exit(1);
+				}
+				t0 = now();
+				for (size_t off = 0; off < bytes;) {
+					const struct pml_tev_hdr *e = (const void *)(recs + off);
+					struct pml_pol_event ev = {.kind = PML_POL_TRACE,
+								   .t_ns = e->t_ns, .tev = e};
+
+					pml_policy_observe(pol, &ev);
+					off += e->size;
+				}
+				t += now() - t0;
+				pml_policy_free(pol);
+			}
+			if (t < best)
+				best = t;
+		}
+		printf("%-44s %8.1f ns/record\n",
+		       v ? "lstm policy path, names rules on" : "lstm policy path, model alone",
+		       best / (n_recs * reps) * 1e9);
+	}
+	pml_loader_free(ld);
+}
+
 static void bench_trace(const char *trace, const char *model)
 {
 	size_t n_recs, bytes;
@@ -146,6 +213,7 @@ static void bench_trace(const char *trace, const char *model)
 		bench_path(label, recs, bytes, n_recs, v, p, reps);
 		pml_predictor_free(p);
 		pml_vocab_free(v);
+		bench_policy(model, recs, bytes, n_recs, reps / 10 + 1);
 	} else {
 		/* the trace's own vocabulary, an untrained LSTM of the shipped size */
 		struct pml_vocab *cnt = pml_vocab_new();

@@ -9,7 +9,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${1:-build}
 make -C "$root" -s "$build/libpml.a"
 cc -O2 -g -std=gnu17 -D_GNU_SOURCE -I"$root/src" -o "$root/$build/bench-predictor" \
-	"$root/tests/model/bench-predictor.c" "$root/$build/libpml.a" -lz -lm -lpthread
+	"$root/tests/model/bench-predictor.c" "$root/$build/libpml.a" $(pkg-config --libs libkmod sqlite3 libbpf libelf zlib) -lm -lpthread
 trace=$root/tests/fixtures/trace/guest-acceptance.bin
 model=${3:-$(ls "$root"/data/model-lstm-*.pmlm 2>/dev/null | head -1)}
 nice "$root/$build/bench-predictor" "${2:-200000}" "$trace"
