@@ -249,6 +249,10 @@ static void name_token(struct lstm_state *s, const char *tok)
 		}
 		return;
 	}
+	if (!strncmp(tok, "argp:", 5)) {
+		s->rule_prev[0] = '\0'; /* a path: a word of the same command */
+		return;
+	}
 	if (strncmp(tok, "arg:", 4)) {
 		s->rule_prog[0] = s->rule_prev[0] = '\0';
 		return;
@@ -292,6 +296,9 @@ static void name_token(struct lstm_state *s, const char *tok)
 			snprintf(words, sizeof(words), "socat %s", w);
 			if (strlen(low) >= 3)
 				name_alias(s, low, words);
+		} else if (!strcmp(s->rule_prog, "mount") && !strcmp(s->rule_prev, "-o") &&
+			   strstr(w, "loop")) {
+			name_alias(s, "loop", "mount -o loop");
 		} else if (!strcmp(s->rule_prog, "modprobe")) {
 			snprintf(words, sizeof(words), "modprobe %s", w);
 			name_alias(s, w, words);

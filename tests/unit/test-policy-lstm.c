@@ -102,7 +102,8 @@ static void decide(struct driver *d)
 		if (act[i].kind == PML_ACT_LOAD) {
 			CHECK(act[i].confidence >= 0.5 && act[i].confidence <= 1.0);
 			CHECK(act[i].lead_ms > 0);
-			CHECK(!strncmp(act[i].reason, "prediction: lstm p ", 19));
+			CHECK(!strncmp(act[i].reason, "prediction: lstm p ", 19) ||
+			      !strncmp(act[i].reason, "prediction: named by '", 22));
 			CHECK(!find_loaded(d, act[i].module));
 			if (d->n_pre < 32) {
 				snprintf(d->pre_name[d->n_pre], 64, "%s", act[i].module);
@@ -306,7 +307,7 @@ static int fake_resolve(void *data, const char *alias, char (*names)[64], size_t
 	static const char *const table[][2] = {
 		{"rtnl-link-vxlan", "vxlan"}, {"fs-xfs", "xfs"}, {"sch_netem", "sch_netem"},
 		{"sctp", "sctp"}, {"rtnl-link-ipip", "ipip"}, {"zram", "zram"}, {"nbd", "nbd"},
-		{"ip_vs", "ip_vs"}, {"ip_vs_wrr", "ip_vs_wrr"}, {"vsock", "vsock"},
+		{"ip_vs", "ip_vs"}, {"ip_vs_wrr", "ip_vs_wrr"}, {"vsock", "vsock"}, {"loop", "loopx"},
 	};
 
 	(*(int *)data)++;
@@ -336,7 +337,8 @@ static void test_names(const char *model)
 			     "tc qdisc add dev v0 root netem delay 5ms\n"
 			     "zramctl --find --size 8M; nbd-client -N x 127.0.0.1 /dev/nbd0\n"
 			     "ipvsadm -A -t 10.0.0.1:80 -s wrr\n"
-			     "socat VSOCK-LISTEN:1234 - &\n"
+			     "socat -u /dev/null VSOCK-LISTEN:1234 &\n"
+			     "mount -o loop,ro /tmp/img /mnt\n"
 			     "# pml-expect: sctp\n"
 			     "pml_expect sctp\n"
 			     "echo type $kind\n";
@@ -369,8 +371,10 @@ static void test_names(const char *model)
 	a = action_for(acts, n, "nbd");
 	CHECK(a && !strcmp(a->reason, "prediction: named by 'nbd-client'"));
 	CHECK(action_for(acts, n, "ip_vs") && action_for(acts, n, "ip_vs_wrr"));
-	a = action_for(acts, n, "vsock");
+	a = action_for(acts, n, "vsock"); /* after a path argument too */
 	CHECK(a && !strcmp(a->reason, "prediction: named by 'socat VSOCK-LISTEN'"));
+	a = action_for(acts, n, "loopx"); /* (the fake index's name for loop) */
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'mount -o loop'"));
 	a = action_for(acts, n, "sctp"); /* the label line is not read (the model may say) */
 	CHECK(!a || !strstr(a->reason, "named"));
 	/* asked once; loaded, unused: held 5 s, then taken back (idle 1 s, not predicted) */
