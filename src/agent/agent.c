@@ -779,6 +779,30 @@ static void carry_out(struct pml_agent *a, const char *module, const char *why,
 
 	if (d->verdict == PML_RES_REFUSE || d->present)
 		return;
+	if (d->n_evict) {
+		/* Never make room by evicting what the module itself loads with (bridge's stp
+		 * and llc): the load would need them back, and a kernel request for the
+		 * module racing the eviction fails on the missing symbols. */
+		struct pml_op_result *plan = calloc(1, sizeof(*plan));
+
+		if (!plan || pml_loader_load(a->ld, module, PML_LOAD_DRY_RUN | PML_LOAD_PLAN_ALL,
+					     plan) < 0) {
+			free(plan);
+			pml_resource_release(a->res, module);
+			return;
+		}
+		for (size_t i = 0; i < d->n_evict && !kept; i++)
+			for (size_t k = 0; k < plan->n && !kept; k++)
+				if (pml_module_name_eq(plan->mods[k].name, d->evict[i]))
+					kept = d->evict[i];
+		free(plan);
+		if (kept) {
+			pml_agent_info(a, "resource: %s not loaded: making room would evict %s, "
+				       "which it loads with", module, kept);
+			pml_resource_release(a->res, module);
+			return;
+		}
+	}
 	for (size_t i = 0; i < d->n_evict; i++) {
 		struct pml_action ev = {.kind = PML_ACT_UNLOAD, .confidence = -1};
 		struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .bytes = -1};

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loader/shim.h"
 #include "loader/policy-file.h"
@@ -260,6 +261,13 @@ int pml_shim_serve(const struct pml_shim_env *env, const char *alias,
 	}
 
 	r = pml_loader_load(env->ld, alias, env->load_flags, &o->op);
+	if (r == -ENOENT && o->op.n > 0) {
+		/* An insert failed on missing symbols: a dependency was being unloaded (an
+		 * eviction racing this request). Once more, from a fresh plan. */
+		pml_warn("%s: a step failed (%s); planning again", alias, strerror(-r));
+		usleep(50000);
+		r = pml_loader_load(env->ld, alias, env->load_flags, &o->op);
+	}
 	snprintf(miss, sizeof(miss), "miss: %s", alias);
 	for (size_t i = 0; i < o->op.n; i++) {
 		const struct pml_mod_op *m = &o->op.mods[i];
