@@ -155,40 +155,44 @@ PML_INLINE void axpy(float *y, float a, const float *x, int n)
 		y[i] += a * x[i];
 }
 
-/* out [rows] += wt [cols, rows]^T . x [cols]: the outputs stay in registers, 64 at a
- * time, while the columns stream past (vertical multiply-adds only). */
+/* out [64] += the 64 outputs whose weights for column j start at w + j * stride: the
+ * outputs stay in registers while the columns stream past (vertical multiply-adds only).
+ * Shared by the transposed layout (stride rows) and the streaming step's blocks (64). */
+PML_INLINE void acc64(float *out, const float *w, size_t stride, const float *x, int cols)
+{
+	v8f a0 = v8_load(out), a1 = v8_load(out + 8), a2 = v8_load(out + 16),
+	    a3 = v8_load(out + 24), a4 = v8_load(out + 32), a5 = v8_load(out + 40),
+	    a6 = v8_load(out + 48), a7 = v8_load(out + 56);
+
+	for (int j = 0; j < cols; j++, w += stride) {
+		v8f xj = v8_splat(x[j]);
+
+		a0 += xj * v8_load(w);
+		a1 += xj * v8_load(w + 8);
+		a2 += xj * v8_load(w + 16);
+		a3 += xj * v8_load(w + 24);
+		a4 += xj * v8_load(w + 32);
+		a5 += xj * v8_load(w + 40);
+		a6 += xj * v8_load(w + 48);
+		a7 += xj * v8_load(w + 56);
+	}
+	v8_store(out, a0);
+	v8_store(out + 8, a1);
+	v8_store(out + 16, a2);
+	v8_store(out + 24, a3);
+	v8_store(out + 32, a4);
+	v8_store(out + 40, a5);
+	v8_store(out + 48, a6);
+	v8_store(out + 56, a7);
+}
+
+/* out [rows] += wt [cols, rows]^T . x [cols], 64 outputs at a time. */
 PML_INLINE void matvec_t_acc(float *out, const float *wt, const float *x, int rows, int cols)
 {
 	int r = 0;
 
-	for (; r + 64 <= rows; r += 64) {
-		v8f a0 = v8_load(out + r), a1 = v8_load(out + r + 8), a2 = v8_load(out + r + 16),
-		    a3 = v8_load(out + r + 24), a4 = v8_load(out + r + 32),
-		    a5 = v8_load(out + r + 40), a6 = v8_load(out + r + 48),
-		    a7 = v8_load(out + r + 56);
-
-		for (int j = 0; j < cols; j++) {
-			const float *w = wt + (size_t)j * rows + r;
-			v8f xj = v8_splat(x[j]);
-
-			a0 += xj * v8_load(w);
-			a1 += xj * v8_load(w + 8);
-			a2 += xj * v8_load(w + 16);
-			a3 += xj * v8_load(w + 24);
-			a4 += xj * v8_load(w + 32);
-			a5 += xj * v8_load(w + 40);
-			a6 += xj * v8_load(w + 48);
-			a7 += xj * v8_load(w + 56);
-		}
-		v8_store(out + r, a0);
-		v8_store(out + r + 8, a1);
-		v8_store(out + r + 16, a2);
-		v8_store(out + r + 24, a3);
-		v8_store(out + r + 32, a4);
-		v8_store(out + r + 40, a5);
-		v8_store(out + r + 48, a6);
-		v8_store(out + r + 56, a7);
-	}
+	for (; r + 64 <= rows; r += 64)
+		acc64(out + r, wt + r, (size_t)rows, x, cols);
 	for (; r + 8 <= rows; r += 8) {
 		v8f a = v8_load(out + r);
 
@@ -231,34 +235,8 @@ PML_INLINE void matvec_blk_acc(float *out, const float *wb, const float *x, int 
 	const int R8 = (int)round8(rows);
 	int r0 = 0;
 
-	for (; r0 + 64 <= R8; r0 += 64) {
-		const float *w = wb + (size_t)r0 * cols;
-		v8f a0 = v8_load(out + r0), a1 = v8_load(out + r0 + 8), a2 = v8_load(out + r0 + 16),
-		    a3 = v8_load(out + r0 + 24), a4 = v8_load(out + r0 + 32),
-		    a5 = v8_load(out + r0 + 40), a6 = v8_load(out + r0 + 48),
-		    a7 = v8_load(out + r0 + 56);
-
-		for (int j = 0; j < cols; j++, w += 64) {
-			v8f xj = v8_splat(x[j]);
-
-			a0 += xj * v8_load(w);
-			a1 += xj * v8_load(w + 8);
-			a2 += xj * v8_load(w + 16);
-			a3 += xj * v8_load(w + 24);
-			a4 += xj * v8_load(w + 32);
-			a5 += xj * v8_load(w + 40);
-			a6 += xj * v8_load(w + 48);
-			a7 += xj * v8_load(w + 56);
-		}
-		v8_store(out + r0, a0);
-		v8_store(out + r0 + 8, a1);
-		v8_store(out + r0 + 16, a2);
-		v8_store(out + r0 + 24, a3);
-		v8_store(out + r0 + 32, a4);
-		v8_store(out + r0 + 40, a5);
-		v8_store(out + r0 + 48, a6);
-		v8_store(out + r0 + 56, a7);
-	}
+	for (; r0 + 64 <= R8; r0 += 64)
+		acc64(out + r0, wb + (size_t)r0 * cols, 64, x, cols);
 	if (r0 < R8) {
 		const int bs = R8 - r0;
 		const float *w = wb + (size_t)r0 * cols;
