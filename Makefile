@@ -10,7 +10,7 @@ SAN ?= 0
 WERROR ?= 0
 O ?= $(if $(filter 1,$(SAN)),build-san,build)
 
-PKGS := libkmod sqlite3 libbpf libelf zlib
+PKGS := libkmod sqlite3 libbpf libelf zlib libarchive
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
@@ -100,6 +100,25 @@ fuzz: $(O)/fuzz/fuzz-trace-reader
 		-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 corpus-trace
 
 .PHONY: fuzz
+
+# results: the fuzz target for the output-disk unpacker (src/vm/results.c), a hostile
+# guest's side of the host. Seeds: tests/fixtures/results/*.tar (small tars as the guest
+# writes them, and some that are not).
+#   make fuzz-results  build it and run it FUZZ_TIME seconds (20)
+RESULTS_FUZZ_SRCS := src/vm/results.c src/util/log.c src/util/timeutil.c
+
+$(O)/fuzz/fuzz-results: tests/fuzz/fuzz-results.c $(RESULTS_FUZZ_SRCS) src/vm/results.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(shell pkg-config --cflags libarchive) -o $@ \
+		tests/fuzz/fuzz-results.c $(RESULTS_FUZZ_SRCS) $(shell pkg-config --libs libarchive)
+
+fuzz-results: $(O)/fuzz/fuzz-results
+	@mkdir -p $(O)/fuzz/corpus-results
+	@cp -n tests/fixtures/results/*.tar $(O)/fuzz/corpus-results/ 2>/dev/null || true
+	cd $(O)/fuzz && nice ./fuzz-results -max_total_time=$(FUZZ_TIME) -max_len=65536 \
+		-timeout=40 -rss_limit_mb=1024 -print_final_stats=1 corpus-results
+
+.PHONY: fuzz-results
 
 # The BPF object and its skeleton. vmlinux.h comes from the guest kernel's BTF (see
 # src/trace/gen-vmlinux-h: cached, regenerated when the kernel image changes).
