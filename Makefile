@@ -101,6 +101,25 @@ fuzz: $(O)/fuzz/fuzz-trace-reader
 
 .PHONY: fuzz
 
+# report: the fuzz target for the run report (src/agent/report.c) over a hostile guest's
+# decision log, and the JSON writer under it. Seeds: tests/fixtures/agent/*.jsonl.
+#   make fuzz-report   build it and run it FUZZ_TIME seconds (20)
+REPORT_FUZZ_SRCS := src/agent/report.c src/util/json.c src/util/event-log.c
+
+$(O)/fuzz/fuzz-report: tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) src/agent/report.h \
+		       src/util/json.h tests/unit/json-check.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) -lm
+
+fuzz-report: $(O)/fuzz/fuzz-report
+	@mkdir -p $(O)/fuzz/corpus-report
+	@cp -n tests/fixtures/agent/*.jsonl $(O)/fuzz/corpus-report/ 2>/dev/null || true
+	cd $(O)/fuzz && nice ./fuzz-report -max_total_time=$(FUZZ_TIME) -max_len=70000 \
+		-timeout=10 -rss_limit_mb=1024 -print_final_stats=1 \
+		-dict=$(CURDIR)/tests/fuzz/fuzz-report.dict corpus-report
+
+.PHONY: fuzz-report
+
 # results: the fuzz target for the output-disk unpacker (src/vm/results.c), a hostile
 # guest's side of the host. Seeds: tests/fixtures/results/*.tar (small tars as the guest
 # writes them, and some that are not).

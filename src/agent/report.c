@@ -1,108 +1,428 @@
-/* The run report over a decision log; see report.h. Loading decodes and sorts the records,
- * analyse() derives every figure in one pass in time order, the printers only format. */
+/* The run report over a decision log; see report.h for the threat model and the limits.
+ * Loading reads bounded lines, decodes each into a typed, range-checked record (or counts
+ * it malformed), sorts the kept records by time and numbers the distinct module names and
+ * aliases by sorting them, so a hostile log costs O(n log n) whatever names it uses (a
+ * hash table would need a keyed hash against chosen collisions; a sort has no worst case
+ * to find). analyse() derives every figure in passes over the records in time order; the
+ * printers only format, escaping every guest string. */
 #include <errno.h>
 #include <math.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 
 #include "agent/report.h"
-#include "util/modname.h"
 #include "util/json.h"
 
+#define NO_ID UINT32_MAX
+#define STRING_CHUNK (1u << 20)
+
+/* Strings of the kept records, in chunks freed together. */
+struct chunk {
+	struct chunk *next;
+	size_t used, size;
+	char data[];
+};
+
 struct modstate {
-	char name[64];	 /* normalised: '-' -> '_' */
 	bool loaded, base;
 	bool known;	 /* a record said whether it is loaded */
+	bool used_ahead; /* count_prefetches(): a use follows before the next unload */
 	int64_t bytes;	 /* best known resident size, -1 unknown */
 	size_t change;	 /* index of the record that made the current state */
 };
 
 struct pml_report {
 	struct pml_report_event *ev;
+	uint32_t *mod_id, *alias_id; /* per record: dense ids of its module and alias */
 	size_t n, cap;
-	size_t malformed;
+	size_t malformed, dropped;
+	size_t malformed_line, dropped_line; /* the first of each */
+	const char *malformed_why;
+	unsigned cut; /* CUT_* bits: the caps the log went past */
+	struct chunk *strings;
+	size_t string_bytes;
 	uint64_t win_start, win_end; /* as set by the caller, 0: default */
 	struct modstate *mods;
-	size_t n_mods, cap_mods;
+	size_t n_mods;
+	size_t *last_request; /* per alias: the latest request walked past, SIZE_MAX none */
+	bool *alias_denied;   /* per alias: a need with result "denied" */
+	size_t n_aliases;
+	struct pml_report_warning *warn;
+	size_t n_warn;
 	struct pml_report_summary sum;
 };
-
-static char *dup_or_null(const char *s)
-{
-	return s ? strdup(s) : NULL;
-}
-
-static void event_release(struct pml_report_event *e)
-{
-	free(e->module);
-	free(e->alias);
-	free(e->result);
-	free(e->reason);
-	free(e->source);
-	free(e->comm);
-}
 
 void pml_report_free(struct pml_report *rep)
 {
 	if (!rep)
 		return;
-	for (size_t i = 0; i < rep->n; i++)
-		event_release(&rep->ev[i]);
+	while (rep->strings) {
+		struct chunk *c = rep->strings;
+
+		rep->strings = c->next;
+		free(c);
+	}
+	for (size_t i = 0; i < rep->n_warn; i++) {
+		free((char *)rep->warn[i].code);
+		free((char *)rep->warn[i].text);
+	}
+	free(rep->warn);
 	free(rep->ev);
+	free(rep->mod_id);
+	free(rep->alias_id);
 	free(rep->mods);
+	free(rep->last_request);
+	free(rep->alias_denied);
 	free(rep);
 }
 
-/* Decode one line. Returns 0, -EINVAL when it is not a record, -ENOMEM. */
-static int decode(const char *line, size_t lineno, struct pml_report_event *e)
+static char *str_keep(struct pml_report *rep, const char *s, size_t len)
+{
+	struct chunk *c = rep->strings;
+	char *p;
+
+	if (!c || c->size - c->used < len + 1) {
+		/* Chunks double from 4 KiB to STRING_CHUNK: a small log stays small. */
+		size_t size = c && c->size < STRING_CHUNK ? 2 * c->size : c ? STRING_CHUNK : 4096;
+
+		if (size < len + 1)
+			size = len + 1;
+
+		c = malloc(sizeof(*c) + size);
+		if (!c)
+			return NULL;
+		c->size = size;
+		c->used = 0;
+		c->next = rep->strings;
+		rep->strings = c;
+	}
+	p = c->data + c->used;
+	memcpy(p, s, len);
+	p[len] = '\0';
+	c->used += len + 1;
+	return p;
+}
+
+/* --- decoding: one line, typed and range-checked --- */
+
+enum field {
+	F_T_NS,
+	F_EVENT,
+	F_MODULE,
+	F_ALIAS,
+	F_RESULT,
+	F_BYTES,
+	F_MS,
+	F_CONFIDENCE,
+	F_PID,
+	F_COMM,
+	F_ERRNO,
+	F_REASON,
+	F_SOURCE,
+	F__COUNT,
+};
+
+static const char *const field_names[F__COUNT] = {
+	[F_T_NS] = "t_ns",   [F_EVENT] = "event", [F_MODULE] = "module",
+	[F_ALIAS] = "alias", [F_RESULT] = "result", [F_BYTES] = "bytes",
+	[F_MS] = "ms",	     [F_CONFIDENCE] = "confidence", [F_PID] = "pid",
+	[F_COMM] = "comm",   [F_ERRNO] = "errno", [F_REASON] = "reason",
+	[F_SOURCE] = "source",
+};
+
+/* Why a member was refused, for the malformed-records warning. */
+static const char *const field_why[F__COUNT] = {
+	[F_T_NS] = "t_ns not an integer in [0, 2^62]",
+	[F_EVENT] = "event not a known kind",
+	[F_MODULE] = "module not a name of 1..63 of [A-Za-z0-9_-]",
+	[F_ALIAS] = "alias not a string of at most 255 bytes",
+	[F_RESULT] = "result not loaded, present, no-module, denied or error",
+	[F_BYTES] = "bytes not an integer in [0, 1 TiB]",
+	[F_MS] = "ms not a number in [0, 1e7]",
+	[F_CONFIDENCE] = "confidence not a number in [0, 1]",
+	[F_PID] = "pid not an integer in [1, 4194304]",
+	[F_COMM] = "comm not a string of at most 31 bytes",
+	[F_ERRNO] = "errno not an integer in [1, 4095]",
+	[F_REASON] = "reason not a string of at most 1024 bytes",
+	[F_SOURCE] = "source not a name of 1..32 of [a-z0-9_-]",
+};
+
+/* An integer literal of digits only, at most max. */
+static bool uint_field(const struct pml_json_field *f, uint64_t max, uint64_t *ret)
+{
+	uint64_t v = 0;
+
+	if (f->type != PML_JSON_NUMBER || !f->len)
+		return false;
+	for (size_t i = 0; i < f->len; i++) {
+		unsigned d = (unsigned)(f->str[i] - '0');
+
+		if (d > 9 || v > (max - d) / 10)
+			return false;
+		v = v * 10 + d;
+	}
+	*ret = v;
+	return true;
+}
+
+static bool num_field(const struct pml_json_field *f, double lo, double hi, double *ret)
+{
+	if (f->type != PML_JSON_NUMBER || !isfinite(f->num) || f->num < lo || f->num > hi)
+		return false;
+	*ret = f->num == 0 ? 0 : f->num; /* no -0 */
+	return true;
+}
+
+/* A string of at most max bytes, no NUL inside. */
+static bool str_field(const struct pml_json_field *f, size_t max)
+{
+	return f->type == PML_JSON_STRING && f->len <= max && strlen(f->str) == f->len;
+}
+
+static bool token_field(const struct pml_json_field *f, size_t max, bool upper)
+{
+	if (!str_field(f, max) || !f->len)
+		return false;
+	for (size_t i = 0; i < f->len; i++) {
+		char c = f->str[i];
+
+		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
+		      (upper && c >= 'A' && c <= 'Z')))
+			return false;
+	}
+	return true;
+}
+
+static bool result_field(const struct pml_json_field *f)
+{
+	static const char *const known[] = {"loaded", "present", "no-module", "denied", "error"};
+
+	if (!str_field(f, 16))
+		return false;
+	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
+		if (!strcmp(f->str, known[i]))
+			return true;
+	return false;
+}
+
+/* Decode one parsed line into *e (its strings point into flat, *str_bytes their total
+ * size with terminators). Returns NULL, or why the record is malformed. */
+static const char *decode(const struct pml_json_flat *flat, struct pml_report_event *e,
+			  size_t *str_bytes)
+{
+	const struct pml_json_field *fld[F__COUNT] = {0};
+	uint64_t v;
+	int k;
+
+	memset(e, 0, sizeof(*e));
+	e->bytes = -1;
+	e->ms = -1;
+	e->confidence = -1;
+	for (size_t i = 0; i < flat->n; i++) {
+		const struct pml_json_field *f = &flat->fields[i];
+
+		for (size_t j = 0; j < i; j++)
+			if (!strcmp(flat->fields[j].key, f->key))
+				return "a member given twice";
+		for (int x = 0; x < F__COUNT; x++)
+			if (!strcmp(f->key, field_names[x]))
+				fld[x] = f;
+	}
+	if (!fld[F_T_NS] || !fld[F_EVENT])
+		return "no t_ns or no event";
+	for (int x = 0; x < F__COUNT; x++) {
+		const struct pml_json_field *f = fld[x];
+		bool ok = true;
+		double d = -1;
+
+		if (!f)
+			continue;
+		switch ((enum field)x) {
+		case F_T_NS:
+			ok = uint_field(f, PML_REPORT_MAX_T_NS, &v);
+			e->t_ns = v;
+			break;
+		case F_EVENT:
+			k = f->type == PML_JSON_STRING ? pml_event_kind_from_name(f->str) : -1;
+			ok = k >= 0 && str_field(f, 16);
+			e->kind = (enum pml_event_kind)(ok ? k : 0);
+			break;
+		case F_MODULE:
+			ok = token_field(f, PML_REPORT_MAX_MODULE_NAME, true);
+			e->module = (char *)f->str;
+			break;
+		case F_ALIAS:
+			ok = str_field(f, PML_REPORT_MAX_ALIAS);
+			e->alias = (char *)f->str;
+			break;
+		case F_RESULT:
+			ok = result_field(f);
+			e->result = (char *)f->str;
+			break;
+		case F_BYTES:
+			ok = uint_field(f, (uint64_t)PML_REPORT_MAX_BYTES, &v);
+			e->bytes = ok ? (int64_t)v : -1;
+			break;
+		case F_MS:
+			ok = num_field(f, 0, PML_REPORT_MAX_MS, &d);
+			e->ms = d;
+			break;
+		case F_CONFIDENCE:
+			ok = num_field(f, 0, 1, &d);
+			e->confidence = d;
+			break;
+		case F_PID:
+			ok = uint_field(f, PML_REPORT_MAX_PID, &v) && v >= 1;
+			e->pid = ok ? (int)v : 0;
+			break;
+		case F_COMM:
+			ok = str_field(f, PML_REPORT_MAX_COMM);
+			e->comm = (char *)f->str;
+			break;
+		case F_ERRNO:
+			ok = uint_field(f, PML_REPORT_MAX_ERRNO, &v) && v >= 1;
+			e->err = ok ? -(int)v : 0;
+			break;
+		case F_REASON:
+			ok = str_field(f, PML_REPORT_MAX_REASON);
+			e->reason = (char *)f->str;
+			break;
+		case F_SOURCE:
+			ok = token_field(f, PML_REPORT_MAX_SOURCE, false);
+			e->source = (char *)f->str;
+			break;
+		case F__COUNT:
+			break;
+		}
+		if (!ok)
+			return field_why[x];
+		if (f->type == PML_JSON_STRING && x != F_EVENT)
+			*str_bytes += f->len + 1;
+	}
+	return NULL;
+}
+
+/* Copy the strings of a decoded record into the report. */
+static int keep_strings(struct pml_report *rep, struct pml_report_event *e)
+{
+	char **s[] = {&e->module, &e->alias, &e->result, &e->reason, &e->source, &e->comm};
+
+	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
+		if (!*s[i])
+			continue;
+		*s[i] = str_keep(rep, *s[i], strlen(*s[i]));
+		if (!*s[i])
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+static void count_malformed(struct pml_report *rep, size_t lineno, const char *why)
+{
+	if (!rep->malformed++) {
+		rep->malformed_line = lineno;
+		rep->malformed_why = why;
+	}
+}
+
+enum {
+	CUT_RECORDS = 1 << 0,
+	CUT_STRINGS = 1 << 1,
+	CUT_MODULES = 1 << 2,
+};
+
+static void count_dropped(struct pml_report *rep, size_t lineno, unsigned cut)
+{
+	if (!rep->dropped++ || lineno < rep->dropped_line)
+		rep->dropped_line = lineno;
+	rep->cut |= cut;
+}
+
+/* Decode line lineno and keep it, or count it. Returns 0 or -ENOMEM. */
+static int add_line(struct pml_report *rep, const char *line, size_t lineno)
 {
 	struct pml_json_flat flat;
-	const struct pml_json_field *t;
-	const char *kind;
-	int k, r;
+	struct pml_report_event e;
+	size_t str_bytes = 0;
+	const char *why;
+	int r;
 
 	r = pml_json_flat_parse(line, &flat);
-	if (r < 0)
-		return r == -ENOMEM ? r : -EINVAL;
-	memset(e, 0, sizeof(*e));
-	r = -EINVAL;
-	t = pml_json_flat_get(&flat, "t_ns");
-	kind = pml_json_flat_str(&flat, "event", NULL);
-	if (!t || t->type != PML_JSON_NUMBER || t->num < 0 || !kind)
-		goto out;
-	k = pml_event_kind_from_name(kind);
-	if (k < 0)
-		goto out;
-	/* t_ns may exceed a double's exact range: take the literal's digits. */
-	e->t_ns = strtoull(t->str, NULL, 10);
-	e->kind = (enum pml_event_kind)k;
-	e->bytes = (int64_t)pml_json_flat_num(&flat, "bytes", -1);
-	e->ms = pml_json_flat_num(&flat, "ms", -1);
-	e->confidence = pml_json_flat_num(&flat, "confidence", -1);
-	e->pid = (int)pml_json_flat_num(&flat, "pid", 0);
-	e->err = -(int)pml_json_flat_num(&flat, "errno", 0);
-	e->line = lineno;
-	r = -ENOMEM;
-	e->module = dup_or_null(pml_json_flat_str(&flat, "module", NULL));
-	e->alias = dup_or_null(pml_json_flat_str(&flat, "alias", NULL));
-	e->result = dup_or_null(pml_json_flat_str(&flat, "result", NULL));
-	e->reason = dup_or_null(pml_json_flat_str(&flat, "reason", NULL));
-	e->source = dup_or_null(pml_json_flat_str(&flat, "source", NULL));
-	e->comm = dup_or_null(pml_json_flat_str(&flat, "comm", NULL));
-	if ((pml_json_flat_get(&flat, "module") && !e->module) ||
-	    (pml_json_flat_get(&flat, "alias") && !e->alias) ||
-	    (pml_json_flat_get(&flat, "result") && !e->result) ||
-	    (pml_json_flat_get(&flat, "reason") && !e->reason) ||
-	    (pml_json_flat_get(&flat, "source") && !e->source) ||
-	    (pml_json_flat_get(&flat, "comm") && !e->comm)) {
-		event_release(e);
-		goto out;
+	if (r == -ENOMEM)
+		return r;
+	if (r < 0) {
+		count_malformed(rep, lineno, r == -E2BIG ? "more than 32 members"
+							 : "not a flat JSON object");
+		return 0;
 	}
+	why = decode(&flat, &e, &str_bytes);
+	e.line = lineno;
 	r = 0;
+	if (why) {
+		count_malformed(rep, lineno, why);
+	} else if (rep->n >= PML_REPORT_MAX_RECORDS) {
+		count_dropped(rep, lineno, CUT_RECORDS);
+	} else if (str_bytes > PML_REPORT_MAX_STRING_BYTES - rep->string_bytes) {
+		count_dropped(rep, lineno, CUT_STRINGS);
+	} else {
+		if (rep->n == rep->cap) {
+			size_t ncap = rep->cap ? 2 * rep->cap : 128;
+			struct pml_report_event *n = realloc(rep->ev, ncap * sizeof(*n));
+
+			if (!n) {
+				r = -ENOMEM;
+				goto out;
+			}
+			rep->ev = n;
+			rep->cap = ncap;
+		}
+		r = keep_strings(rep, &e);
+		if (r < 0)
+			goto out;
+		rep->string_bytes += str_bytes;
+		rep->ev[rep->n++] = e;
+	}
 out:
 	pml_json_flat_release(&flat);
 	return r;
 }
+
+/* Read the next line of f into buf (PML_REPORT_MAX_LINE + 1 bytes), terminated. Returns
+ * its length without the '\n' (PML_REPORT_MAX_LINE + 1 for a longer line, consumed to its
+ * end), -1 at the end of f. *nul: the line held a NUL byte. */
+static ssize_t read_line(FILE *f, char *buf, bool *nul)
+{
+	size_t n = 0;
+	bool any = false;
+	int c;
+
+	*nul = false;
+	while ((c = getc_unlocked(f)) != EOF) {
+		any = true;
+		if (c == '\n')
+			break;
+		if (c == '\0')
+			*nul = true;
+		if (n < PML_REPORT_MAX_LINE)
+			buf[n] = (char)c;
+		if (n <= PML_REPORT_MAX_LINE)
+			n++;
+	}
+	if (!any)
+		return -1;
+	buf[n <= PML_REPORT_MAX_LINE ? n : PML_REPORT_MAX_LINE] = '\0';
+	return (ssize_t)n;
+}
+
+/* --- numbering modules and aliases --- */
+
+struct name_ref {
+	const char *name;
+	size_t line;
+	uint32_t i; /* the record */
+};
 
 static int by_time(const void *a, const void *b)
 {
@@ -113,35 +433,109 @@ static int by_time(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
-/* The state of module name, created (unloaded, unknown size) when new; NULL on ENOMEM. */
-static struct modstate *mod_get(struct pml_report *rep, const char *name)
+/* Module names compare with '-' and '_' alike, as the kernel does. */
+static int modname_cmp(const char *p, const char *q)
 {
-	char key[64];
-	struct modstate *m;
+	for (;; p++, q++) {
+		unsigned char c = *p == '-' ? '_' : (unsigned char)*p;
+		unsigned char d = *q == '-' ? '_' : (unsigned char)*q;
 
-	pml_module_name_normalize(name, key); /* a longer name is cut to 63 bytes */
-	for (size_t i = 0; i < rep->n_mods; i++)
-		if (!strcmp(rep->mods[i].name, key))
-			return &rep->mods[i];
-	if (rep->n_mods == rep->cap_mods) {
-		size_t cap = rep->cap_mods ? 2 * rep->cap_mods : 64;
-		struct modstate *n = realloc(rep->mods, cap * sizeof(*n));
-
-		if (!n)
-			return NULL;
-		rep->mods = n;
-		rep->cap_mods = cap;
+		if (c != d)
+			return c < d ? -1 : 1;
+		if (!c)
+			return 0;
 	}
-	m = &rep->mods[rep->n_mods++];
-	memset(m, 0, sizeof(*m));
-	snprintf(m->name, sizeof(m->name), "%s", key);
-	m->bytes = -1;
-	return m;
 }
 
-static bool is_tracefs(const struct pml_report_event *e)
+static int by_module(const void *a, const void *b)
 {
-	return e->source && !strcmp(e->source, "tracefs");
+	const struct name_ref *x = a, *y = b;
+	int c = modname_cmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int by_alias(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+	int c = strcmp(x->name, y->name);
+
+	if (c)
+		return c;
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+static int by_first_line(const void *a, const void *b)
+{
+	const struct name_ref *x = a, *y = b;
+
+	return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Give each record the dense id of its module (or alias: alias true) in ids, NO_ID when it
+ * has none; returns the number of distinct names. refs: room for rep->n. */
+static size_t number_names(struct pml_report *rep, bool alias, uint32_t *ids,
+			   struct name_ref *refs)
+{
+	int (*cmp)(const char *, const char *) = alias ? strcmp : modname_cmp;
+	size_t m = 0, n_ids = 0;
+
+	for (size_t i = 0; i < rep->n; i++) {
+		const char *name = alias ? rep->ev[i].alias : rep->ev[i].module;
+
+		ids[i] = NO_ID;
+		if (name)
+			refs[m++] = (struct name_ref){name, rep->ev[i].line, (uint32_t)i};
+	}
+	qsort(refs, m, sizeof(*refs), alias ? by_alias : by_module);
+	for (size_t k = 0; k < m; k++) {
+		if (!k || cmp(refs[k].name, refs[k - 1].name))
+			n_ids++;
+		ids[refs[k].i] = (uint32_t)(n_ids - 1);
+	}
+	return n_ids;
+}
+
+/* Past PML_REPORT_MAX_MODULES distinct modules, drop the records of the modules that
+ * appear (by line) after the first that many. */
+static int cap_modules(struct pml_report *rep, struct name_ref *refs)
+{
+	size_t n_ids = rep->n_mods, k = 0;
+	uint32_t *remap;
+
+	if (n_ids <= PML_REPORT_MAX_MODULES)
+		return 0;
+	/* The first line of each module: records are in time order, so look at all. */
+	for (size_t id = 0; id < n_ids; id++)
+		refs[id] = (struct name_ref){NULL, SIZE_MAX, (uint32_t)id};
+	for (size_t i = 0; i < rep->n; i++) {
+		uint32_t id = rep->mod_id[i];
+
+		if (id != NO_ID && rep->ev[i].line < refs[id].line)
+			refs[id].line = rep->ev[i].line;
+	}
+	qsort(refs, n_ids, sizeof(*refs), by_first_line);
+	remap = malloc(n_ids * sizeof(*remap));
+	if (!remap)
+		return -ENOMEM;
+	for (size_t r = 0; r < n_ids; r++)
+		remap[refs[r].i] = r < PML_REPORT_MAX_MODULES ? (uint32_t)r : NO_ID;
+	for (size_t i = 0; i < rep->n; i++) {
+		uint32_t id = rep->mod_id[i];
+
+		if (id != NO_ID && remap[id] == NO_ID) {
+			count_dropped(rep, rep->ev[i].line, CUT_MODULES);
+			continue;
+		}
+		rep->ev[k] = rep->ev[i];
+		rep->mod_id[k++] = id == NO_ID ? NO_ID : remap[id];
+	}
+	rep->n = k;
+	rep->n_mods = PML_REPORT_MAX_MODULES;
+	free(remap);
+	return 0;
 }
 
 static bool result_is(const struct pml_report_event *e, const char *result)
@@ -149,40 +543,64 @@ static bool result_is(const struct pml_report_event *e, const char *result)
 	return e->result && !strcmp(e->result, result);
 }
 
-/* Join a need to the nearest earlier request for the same alias. */
+/* After the records are read: time order, module and alias ids, the per-name state. */
+static int index_records(struct pml_report *rep)
+{
+	struct name_ref *refs;
+	int r = -ENOMEM;
+
+	if (rep->n)
+		qsort(rep->ev, rep->n, sizeof(*rep->ev), by_time);
+	refs = malloc((rep->n ? rep->n : 1) * sizeof(*refs));
+	rep->mod_id = malloc((rep->n ? rep->n : 1) * sizeof(*rep->mod_id));
+	rep->alias_id = malloc((rep->n ? rep->n : 1) * sizeof(*rep->alias_id));
+	if (!refs || !rep->mod_id || !rep->alias_id)
+		goto out;
+	rep->n_mods = number_names(rep, false, rep->mod_id, refs);
+	r = cap_modules(rep, refs);
+	if (r < 0)
+		goto out;
+	rep->n_aliases = number_names(rep, true, rep->alias_id, refs);
+	r = -ENOMEM;
+	rep->mods = calloc(rep->n_mods ? rep->n_mods : 1, sizeof(*rep->mods));
+	rep->last_request = calloc(rep->n_aliases ? rep->n_aliases : 1,
+				   sizeof(*rep->last_request));
+	rep->alias_denied = calloc(rep->n_aliases ? rep->n_aliases : 1,
+				   sizeof(*rep->alias_denied));
+	if (!rep->mods || !rep->last_request || !rep->alias_denied)
+		goto out;
+	for (size_t i = 0; i < rep->n; i++)
+		if (rep->ev[i].kind == PML_EV_NEED && rep->alias_id[i] != NO_ID &&
+		    result_is(&rep->ev[i], "denied"))
+			rep->alias_denied[rep->alias_id[i]] = true;
+	r = 0;
+out:
+	free(refs);
+	return r;
+}
+
+/* --- analysis --- */
+
+static bool is_tracefs(const struct pml_report_event *e)
+{
+	return e->source && !strcmp(e->source, "tracefs");
+}
+
+/* Join need i to the nearest earlier request for the same alias (walked past already). */
 static void join_request(struct pml_report *rep, size_t i)
 {
 	struct pml_report_event *need = &rep->ev[i];
+	const struct pml_report_event *q;
+	uint32_t a = rep->alias_id[i];
 
-	if (need->pid > 0 || !need->alias)
+	if (need->pid > 0 || a == NO_ID || rep->last_request[a] == SIZE_MAX)
 		return;
-	for (size_t j = i; j-- > 0;) {
-		const struct pml_report_event *q = &rep->ev[j];
-
-		if (q->kind != PML_EV_REQUEST || !q->alias || strcmp(q->alias, need->alias))
-			continue;
-		if (q->pid <= 0)
-			return;
-		need->pid = q->pid;
-		free(need->comm);
-		need->comm = dup_or_null(q->comm);
-		need->pid_joined = true;
+	q = &rep->ev[rep->last_request[a]];
+	if (q->pid <= 0)
 		return;
-	}
-}
-
-/* Whether a need for the same alias was denied: the shim writes one deny record per denied
- * module of the plan and one need; the need is what counts. */
-static bool need_denied(const struct pml_report *rep, const struct pml_report_event *deny)
-{
-	for (size_t i = 0; i < rep->n; i++) {
-		const struct pml_report_event *e = &rep->ev[i];
-
-		if (e->kind == PML_EV_NEED && result_is(e, "denied") && e->alias &&
-		    deny->alias && !strcmp(e->alias, deny->alias))
-			return true;
-	}
-	return false;
+	need->pid = q->pid;
+	need->comm = q->comm;
+	need->pid_joined = true;
 }
 
 /* Apply a load (loaded=true) or unload record i to its module. Returns true when it is a
@@ -210,35 +628,35 @@ static bool apply_change(struct pml_report *rep, struct modstate *m, size_t i, b
 }
 
 /* Prefetches and the wasted ones among them: a load by pmld for a prediction is used when
- * a need of the module, or pmld's "used:" record of it, follows before its unload. */
+ * a need of the module, or pmld's "used:" record of it, follows before its unload. One
+ * pass backwards: per module, whether a use comes before its next unload. */
 static void count_prefetches(struct pml_report *rep, struct pml_report_summary *s)
 {
-	for (size_t i = 0; i < rep->n; i++) {
+	for (size_t i = rep->n; i-- > 0;) {
 		const struct pml_report_event *e = &rep->ev[i];
-		bool used = false;
+		struct modstate *m;
 
-		if (e->kind != PML_EV_LOAD || e->duplicate || !e->module || !e->source ||
-		    strcmp(e->source, "pmld") || !e->reason ||
-		    strncmp(e->reason, "prediction", 10))
+		if (rep->mod_id[i] == NO_ID)
 			continue;
-		s->predicted_loads++;
-		for (size_t k = i + 1; k < rep->n && !used; k++) {
-			const struct pml_report_event *f = &rep->ev[k];
-
-			if (!f->module || strcmp(f->module, e->module))
+		m = &rep->mods[rep->mod_id[i]];
+		if (e->kind == PML_EV_LOAD) {
+			if (e->duplicate || !e->source || strcmp(e->source, "pmld") ||
+			    !e->reason || strncmp(e->reason, "prediction", 10))
 				continue;
-			if (f->kind == PML_EV_UNLOAD && !f->duplicate)
-				break;
-			used = f->kind == PML_EV_NEED ||
-			       (f->kind == PML_EV_INFO && f->reason &&
-				!strncmp(f->reason, "used:", 5));
+			s->predicted_loads++;
+			if (!m->used_ahead)
+				s->wasted++;
+		} else if (e->kind == PML_EV_UNLOAD && !e->duplicate) {
+			m->used_ahead = false;
+		} else if (e->kind == PML_EV_NEED ||
+			   (e->kind == PML_EV_INFO && e->reason &&
+			    !strncmp(e->reason, "used:", 5))) {
+			m->used_ahead = true;
 		}
-		if (!used)
-			s->wasted++;
 	}
 }
 
-static int analyse(struct pml_report *rep)
+static void analyse(struct pml_report *rep)
 {
 	struct pml_report_summary *s = &rep->sum;
 	uint64_t t0, t1, last;
@@ -248,9 +666,13 @@ static int analyse(struct pml_report *rep)
 	memset(s, 0, sizeof(*s));
 	s->records = rep->n;
 	s->malformed = rep->malformed;
+	s->dropped = rep->dropped;
 	s->agent_cpu_ms = -1;
 	s->agent_maxrss_bytes = -1;
-	rep->n_mods = 0;
+	for (size_t k = 0; k < rep->n_mods; k++)
+		rep->mods[k] = (struct modstate){.bytes = -1};
+	for (size_t k = 0; k < rep->n_aliases; k++)
+		rep->last_request[k] = SIZE_MAX;
 	t0 = rep->win_start ? rep->win_start : (rep->n ? rep->ev[0].t_ns : 0);
 	t1 = rep->win_end ? rep->win_end : (rep->n ? rep->ev[rep->n - 1].t_ns : 0);
 	if (t1 < t0)
@@ -264,28 +686,25 @@ static int analyse(struct pml_report *rep)
 		struct modstate *m;
 
 		e->duplicate = false;
-		if (!e->module || e->bytes < 0 || (e->kind != PML_EV_LOAD &&
-		    e->kind != PML_EV_UNLOAD && e->kind != PML_EV_BASE))
+		if (rep->mod_id[i] == NO_ID || e->bytes < 0 ||
+		    (e->kind != PML_EV_LOAD && e->kind != PML_EV_UNLOAD && e->kind != PML_EV_BASE))
 			continue;
-		m = mod_get(rep, e->module);
-		if (!m)
-			return -ENOMEM;
+		m = &rep->mods[rep->mod_id[i]];
 		if (m->bytes < 0 || e->kind == PML_EV_LOAD)
 			m->bytes = e->bytes;
 	}
 
 	/* Memory: cur is the non-base bytes loaded after each record; the state at t0 is
-	 * that after every record up to t0, integrated from there to t1. */
+	 * that after every record up to t0, integrated from there to t1. Bytes are at most
+	 * 1 TiB per module and 65536 modules: cur stays below 2^56. */
 	last = t0;
 	for (size_t i = 0; i < rep->n; i++) {
 		struct pml_report_event *e = &rep->ev[i];
-		struct modstate *m = e->module ? mod_get(rep, e->module) : NULL;
+		struct modstate *m = rep->mod_id[i] != NO_ID ? &rep->mods[rep->mod_id[i]] : NULL;
 		bool in_window = e->t_ns > t0 && e->t_ns <= t1;
 		bool known;
 		int64_t b;
 
-		if (e->module && !m)
-			return -ENOMEM;
 		if (e->t_ns > t0 && !started) {
 			started = true;
 			s->peak_bytes = cur;
@@ -334,6 +753,8 @@ static int analyse(struct pml_report *rep)
 			break;
 		case PML_EV_REQUEST:
 			s->requests++;
+			if (rep->alias_id[i] != NO_ID)
+				rep->last_request[rep->alias_id[i]] = i;
 			break;
 		case PML_EV_NEED:
 			s->needs++;
@@ -356,7 +777,9 @@ static int analyse(struct pml_report *rep)
 			}
 			break;
 		case PML_EV_DENY:
-			if (!need_denied(rep, e))
+			/* The shim writes one deny per denied module of the plan and one need:
+			 * the need is what counts. */
+			if (rep->alias_id[i] == NO_ID || !rep->alias_denied[rep->alias_id[i]])
 				s->denied++;
 			break;
 		case PML_EV_FAIL:
@@ -386,52 +809,70 @@ static int analyse(struct pml_report *rep)
 		s->byte_seconds += (double)s->end_bytes * (double)(t1 - last) / 1e9;
 	s->avg_bytes = t1 > t0 ? s->byte_seconds / ((double)(t1 - t0) / 1e9)
 			       : (double)s->end_bytes;
-	return 0;
+}
+
+/* --- loading --- */
+
+static int warn_load(struct pml_report *rep)
+{
+	char caps[96];
+	int r = 0;
+
+	snprintf(caps, sizeof(caps), "%s%s%s%s%s",
+		 rep->cut & CUT_RECORDS ? "1000000 records" : "",
+		 rep->cut & CUT_RECORDS && rep->cut & ~CUT_RECORDS ? ", " : "",
+		 rep->cut & CUT_STRINGS ? "128 MiB of strings" : "",
+		 rep->cut & CUT_STRINGS && rep->cut & CUT_MODULES ? ", " : "",
+		 rep->cut & CUT_MODULES ? "65536 distinct modules" : "");
+	if (rep->malformed)
+		r = pml_report_add_warning(
+			rep, "malformed-records",
+			"%zu malformed line%s skipped (the first at line %zu: %s); the figures "
+			"count only the %zu well-formed records",
+			rep->malformed, rep->malformed == 1 ? "" : "s", rep->malformed_line,
+			rep->malformed_why, rep->n);
+	if (r >= 0 && rep->dropped)
+		r = pml_report_add_warning(
+			rep, "log-cut",
+			"the log went past the report's limits (%s): %zu well-formed records "
+			"were dropped, the first at line %zu; the figures leave them out",
+			caps, rep->dropped, rep->dropped_line);
+	return r;
 }
 
 int pml_report_load_file(FILE *f, struct pml_report **ret)
 {
 	struct pml_report *rep = calloc(1, sizeof(*rep));
-	char *line = NULL;
-	size_t cap = 0, lineno = 0;
+	char *line = malloc(PML_REPORT_MAX_LINE + 1);
+	size_t lineno = 0;
 	ssize_t len;
-	int r = 0;
+	int r = -ENOMEM;
 
-	if (!rep)
-		return -ENOMEM;
-	while ((len = getline(&line, &cap, f)) >= 0) {
-		struct pml_report_event e;
+	if (!rep || !line)
+		goto fail;
+	for (;;) {
 		const char *p = line;
+		bool nul;
 
+		len = read_line(f, line, &nul);
+		if (len < 0)
+			break;
 		lineno++;
-		while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+		if (len > PML_REPORT_MAX_LINE) {
+			count_malformed(rep, lineno, "a line longer than 64 KiB");
+			continue;
+		}
+		if (nul) { /* binary junk from a torn write, a zero-filled tail */
+			count_malformed(rep, lineno, "a NUL byte");
+			continue;
+		}
+		while (*p == ' ' || *p == '\t' || *p == '\r')
 			p++;
 		if (!*p)
 			continue;
-		if (memchr(line, '\0', (size_t)len)) { /* binary junk from a torn write */
-			rep->malformed++;
-			continue;
-		}
-		r = decode(line, lineno, &e);
-		if (r == -ENOMEM)
+		r = add_line(rep, line, lineno);
+		if (r < 0)
 			goto fail;
-		if (r < 0) {
-			rep->malformed++;
-			continue;
-		}
-		if (rep->n == rep->cap) {
-			size_t ncap = rep->cap ? 2 * rep->cap : 128;
-			struct pml_report_event *n = realloc(rep->ev, ncap * sizeof(*n));
-
-			if (!n) {
-				event_release(&e);
-				r = -ENOMEM;
-				goto fail;
-			}
-			rep->ev = n;
-			rep->cap = ncap;
-		}
-		rep->ev[rep->n++] = e;
 	}
 	if (ferror(f)) {
 		r = -EIO;
@@ -439,11 +880,13 @@ int pml_report_load_file(FILE *f, struct pml_report **ret)
 	}
 	free(line);
 	line = NULL;
-	if (rep->n)
-		qsort(rep->ev, rep->n, sizeof(*rep->ev), by_time);
-	r = analyse(rep);
+	r = index_records(rep);
 	if (r < 0)
 		goto fail;
+	r = warn_load(rep);
+	if (r < 0)
+		goto fail;
+	analyse(rep);
 	*ret = rep;
 	return 0;
 fail:
@@ -466,11 +909,25 @@ int pml_report_load(const char *log_path, struct pml_report **ret)
 
 int pml_report_set_window(struct pml_report *rep, uint64_t t_start_ns, uint64_t t_end_ns)
 {
+	if (t_start_ns > PML_REPORT_MAX_T_NS || t_end_ns > PML_REPORT_MAX_T_NS)
+		return -ERANGE;
 	if (t_start_ns && t_end_ns && t_end_ns < t_start_ns)
 		return -EINVAL;
 	rep->win_start = t_start_ns;
 	rep->win_end = t_end_ns;
-	return analyse(rep);
+	analyse(rep);
+	return 0;
+}
+
+int pml_report_set_window_s(struct pml_report *rep, double start_s, double duration_s)
+{
+	const double max_s = (double)PML_REPORT_MAX_T_NS / 1e9;
+
+	if (!isfinite(start_s) || !isfinite(duration_s) || start_s < 0 || duration_s < 0 ||
+	    start_s > max_s || duration_s > max_s || start_s + duration_s > max_s)
+		return -ERANGE;
+	return pml_report_set_window(rep, (uint64_t)(start_s * 1e9),
+				     (uint64_t)((start_s + duration_s) * 1e9));
 }
 
 const struct pml_report_summary *pml_report_summary(const struct pml_report *rep)
@@ -488,7 +945,69 @@ const struct pml_report_event *pml_report_event(const struct pml_report *rep, si
 	return i < rep->n ? &rep->ev[i] : NULL;
 }
 
+/* --- warnings --- */
+
+int pml_report_add_warning(struct pml_report *rep, const char *code, const char *fmt, ...)
+{
+	struct pml_report_warning *w;
+	char *text, *c;
+	size_t len;
+	va_list ap;
+	int n;
+
+	len = code ? strlen(code) : 0;
+	if (!len || len > 32 || strspn(code, "abcdefghijklmnopqrstuvwxyz0123456789-") != len ||
+	    !fmt)
+		return -EINVAL;
+	if (rep->n_warn == PML_REPORT_MAX_WARNINGS)
+		return -ENOSPC;
+	va_start(ap, fmt);
+	n = vasprintf(&text, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return -ENOMEM;
+	if ((size_t)n > PML_REPORT_MAX_WARNING_TEXT) {
+		len = PML_REPORT_MAX_WARNING_TEXT;
+		/* Cut at a character, not inside one. */
+		while (len && ((unsigned char)text[len] & 0xc0) == 0x80)
+			len--;
+		text[len] = '\0';
+	}
+	c = strdup(code);
+	w = realloc(rep->warn, (rep->n_warn + 1) * sizeof(*w));
+	if (!c || !w) {
+		free(c);
+		free(text);
+		if (w)
+			rep->warn = w;
+		return -ENOMEM;
+	}
+	rep->warn = w;
+	rep->warn[rep->n_warn++] = (struct pml_report_warning){c, text};
+	return 0;
+}
+
+size_t pml_report_n_warnings(const struct pml_report *rep)
+{
+	return rep->n_warn;
+}
+
+const struct pml_report_warning *pml_report_warning(const struct pml_report *rep, size_t i)
+{
+	return i < rep->n_warn ? &rep->warn[i] : NULL;
+}
+
 /* --- text --- */
+
+/* A double as int64_t, clamped (no conversion out of range). */
+static int64_t clamp_i64(double v)
+{
+	if (!(v > -9.2e18))
+		return v != v ? 0 : INT64_MIN;
+	if (v >= 9.2e18)
+		return INT64_MAX;
+	return (int64_t)llround(v);
+}
 
 static const char *human_bytes(int64_t b, char *buf, size_t size)
 {
@@ -509,13 +1028,27 @@ static double rel_s(const struct pml_report *rep, uint64_t t)
 					: -(double)(rep->sum.t_start_ns - t) / 1e9;
 }
 
+/* Room for a guest string rendered by pml_text_escape(): 4 bytes per byte at most. */
+#define ESC_SIZE(n) (4 * (n) + 1)
+#define WHY_SIZE 1536 /* result, alias, reason, comm, errno: their caps fit */
+
+static const char *esc(const char *s, char *buf, size_t size)
+{
+	pml_text_escape(s, buf, size);
+	return buf;
+}
+
 void pml_report_print_text(const struct pml_report *rep, FILE *f)
 {
 	const struct pml_report_summary *s = &rep->sum;
 	double dur = (double)(s->t_end_ns - s->t_start_ns) / 1e9;
 	char b1[32], b2[32], b3[32];
+	char *what = malloc(ESC_SIZE(PML_REPORT_MAX_ALIAS));
+	char *why = malloc(WHY_SIZE), *ewhy = malloc(ESC_SIZE(WHY_SIZE));
 	size_t shown = 0;
 
+	if (!what || !why || !ewhy)
+		goto out;
 	fprintf(f, "base: %zu modules, %s", s->base_modules,
 		human_bytes(s->base_bytes, b1, sizeof(b1)));
 	for (size_t i = 0, k = 0; i < rep->n; i++) {
@@ -523,40 +1056,46 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 
 		if (e->kind != PML_EV_BASE || e->duplicate || !e->module)
 			continue;
-		fprintf(f, "%s%s", k++ ? ", " : ": ", e->module);
+		fprintf(f, "%s%s", k++ ? ", " : ": ",
+			esc(e->module, what, ESC_SIZE(PML_REPORT_MAX_ALIAS)));
 	}
 	fprintf(f, "\n\n%9s  %-7s %-24s %10s %9s  %s\n", "time s", "event", "module", "bytes",
 		"ms", "reason");
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct pml_report_event *e = &rep->ev[i];
-		char what[128], why[256], ms[32];
+		char ms[32];
+		size_t len;
 
 		if (e->duplicate || e->kind == PML_EV_BASE || e->kind == PML_EV_REQUEST)
 			continue;
-		snprintf(what, sizeof(what), "%s", e->module ? e->module : e->alias ? e->alias : "-");
+		esc(e->module ? e->module : e->alias ? e->alias : "-", what,
+		    ESC_SIZE(PML_REPORT_MAX_ALIAS));
+		/* The raw parts first, escaped as one line after. */
 		why[0] = '\0';
 		if (e->result)
-			snprintf(why, sizeof(why), "%s", e->result);
+			snprintf(why, WHY_SIZE, "%s", e->result);
 		/* A need's alias goes with the result, so the module column stays aligned. */
+		len = strlen(why);
 		if (e->kind == PML_EV_NEED && e->alias && e->module && strcmp(e->alias, e->module))
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%sfor %s",
-				 why[0] ? " " : "", e->alias);
+			snprintf(why + len, WHY_SIZE - len, "%sfor %s", len ? " " : "", e->alias);
+		len = strlen(why);
 		if (e->reason)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s%s",
-				 why[0] ? ": " : "", e->reason);
+			snprintf(why + len, WHY_SIZE - len, "%s%s", len ? ": " : "", e->reason);
+		len = strlen(why);
 		if (e->pid > 0)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s[%s %d]",
-				 why[0] ? " " : "", e->comm ? e->comm : "?", e->pid);
+			snprintf(why + len, WHY_SIZE - len, "%s[%s %d]", len ? " " : "",
+				 e->comm ? e->comm : "?", e->pid);
+		len = strlen(why);
 		if (e->err)
-			snprintf(why + strlen(why), sizeof(why) - strlen(why), "%s(%s)",
-				 why[0] ? " " : "", strerror(-e->err));
+			snprintf(why + len, WHY_SIZE - len, "%s(%s)", len ? " " : "",
+				 strerror(-e->err));
 		if (e->ms >= 0)
 			snprintf(ms, sizeof(ms), "%.1f", e->ms);
 		else
 			snprintf(ms, sizeof(ms), "-");
 		fprintf(f, "%9.3f  %-7s %-24s %10s %9s  %s\n", rel_s(rep, e->t_ns),
 			pml_event_kind_name(e->kind), what, human_bytes(e->bytes, b1, sizeof(b1)),
-			ms, why);
+			ms, esc(why, ewhy, ESC_SIZE(WHY_SIZE)));
 		shown++;
 	}
 	if (!shown)
@@ -574,17 +1113,44 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 			s->predicted_loads, s->wasted);
 	fprintf(f, "module memory (non-base): peak %s, average %s over %.2f s, %s at end\n",
 		human_bytes(s->peak_bytes, b1, sizeof(b1)),
-		human_bytes((int64_t)llround(s->avg_bytes), b2, sizeof(b2)), dur,
+		human_bytes(clamp_i64(s->avg_bytes), b2, sizeof(b2)), dur,
 		human_bytes(s->end_bytes, b3, sizeof(b3)));
 	if (s->agent_cpu_ms >= 0)
 		fprintf(f, "agent: %.1f ms CPU, max RSS %s\n", s->agent_cpu_ms,
 			human_bytes(s->agent_maxrss_bytes, b1, sizeof(b1)));
-	if (s->malformed || s->duplicates)
-		fprintf(f, "log: %zu records, %zu malformed lines skipped, %zu duplicates\n",
+	if (s->malformed || s->duplicates || s->dropped) {
+		fprintf(f, "log: %zu records, %zu malformed lines skipped, %zu duplicates",
 			s->records, s->malformed, s->duplicates);
+		if (s->dropped)
+			fprintf(f, ", %zu dropped past the report's limits", s->dropped);
+		fputc('\n', f);
+	}
+	if (rep->n_warn) {
+		char *etext = malloc(ESC_SIZE(PML_REPORT_MAX_WARNING_TEXT));
+
+		fprintf(f, "\nwarnings:\n");
+		for (size_t i = 0; etext && i < rep->n_warn; i++)
+			fprintf(f, "warning: %s: %s\n", rep->warn[i].code,
+				esc(rep->warn[i].text, etext,
+				    ESC_SIZE(PML_REPORT_MAX_WARNING_TEXT)));
+		free(etext);
+	}
+out:
+	free(what);
+	free(why);
+	free(ewhy);
 }
 
 /* --- JSON --- */
+
+/* A figure that is an integer when it fits, a number otherwise. */
+static void json_round(struct pml_json *j, const char *key, double v)
+{
+	if (isfinite(v) && fabs(v) < 0x1p62)
+		pml_json_int(j, key, (int64_t)llround(v));
+	else
+		pml_json_double(j, key, v);
+}
 
 static void json_event(struct pml_json *j, const struct pml_report_event *e)
 {
@@ -643,6 +1209,38 @@ static void json_changes(struct pml_json *j, const struct pml_report *rep, const
 	pml_json_arr_end(j);
 }
 
+static void json_extra(struct pml_json *j, const struct pml_report_kv *kv)
+{
+	char *enc;
+
+	switch (kv->type) {
+	case PML_KV_BYTES:
+		if (!kv->value || pml_utf8_valid(kv->value, kv->len)) {
+			pml_json_strn(j, kv->key, kv->value, kv->len);
+			break;
+		}
+		pml_json_base64(j, kv->key, kv->value, kv->len);
+		if (asprintf(&enc, "%s_encoding", kv->key) >= 0) {
+			pml_json_str(j, enc, "base64");
+			free(enc);
+		}
+		break;
+	case PML_KV_BOOL:
+		if (kv->value && (!strcmp(kv->value, "true") || !strcmp(kv->value, "false")))
+			pml_json_bool(j, kv->key, kv->value[0] == 't');
+		else
+			pml_json_null(j, kv->key);
+		break;
+	case PML_KV_RAW_NUMBER:
+		pml_json_raw_number(j, kv->key, kv->value);
+		break;
+	case PML_KV_STRING:
+	default:
+		pml_json_str(j, kv->key, kv->value);
+		break;
+	}
+}
+
 void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_status,
 			   const struct pml_report_kv *extra, bool pretty)
 {
@@ -684,8 +1282,8 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
 	pml_json_int(&j, "wasted", (int64_t)s->wasted);
 	pml_json_int(&j, "peak_bytes", s->peak_bytes);
-	pml_json_int(&j, "avg_bytes", (int64_t)llround(s->avg_bytes));
-	pml_json_int(&j, "byte_seconds", (int64_t)llround(s->byte_seconds));
+	json_round(&j, "avg_bytes", s->avg_bytes);
+	json_round(&j, "byte_seconds", s->byte_seconds);
 	pml_json_int(&j, "end_bytes", s->end_bytes);
 	pml_json_int(&j, "t_start_ns", (int64_t)s->t_start_ns);
 	pml_json_int(&j, "t_end_ns", (int64_t)s->t_end_ns);
@@ -701,11 +1299,21 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "records", (int64_t)s->records);
 	pml_json_int(&j, "malformed", (int64_t)s->malformed);
 	pml_json_int(&j, "duplicates", (int64_t)s->duplicates);
+	pml_json_int(&j, "dropped", (int64_t)s->dropped);
 	pml_json_obj_end(&j);
+
+	pml_json_arr_begin(&j, "warnings");
+	for (size_t i = 0; i < rep->n_warn; i++) {
+		pml_json_obj_begin(&j, NULL);
+		pml_json_str(&j, "code", rep->warn[i].code);
+		pml_json_str(&j, "text", rep->warn[i].text);
+		pml_json_obj_end(&j);
+	}
+	pml_json_arr_end(&j);
 
 	pml_json_int(&j, "exit_status", exit_status);
 	for (size_t i = 0; extra && extra[i].key; i++)
-		pml_json_str(&j, extra[i].key, extra[i].value);
+		json_extra(&j, &extra[i]);
 	pml_json_obj_end(&j);
 	if (!pretty)
 		fputc('\n', f);

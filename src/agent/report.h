@@ -3,10 +3,30 @@
  * totals of DESIGN.md's metrics (stalls, stall time, peak and time-averaged module memory),
  * as text for people or as one JSON object for programs.
  *
- * The log comes from a guest that may have crashed mid-write: a line that does not parse is
- * counted and skipped, never fatal. Two writers may record the same change (the shim its
- * load, pmld the kernel's module_load seen through tracefs): the report keeps one record
- * per change of a module's state and marks the other as a duplicate. */
+ * Threat model. The log is written inside the guest, which runs untrusted code: every byte
+ * of it may be chosen by an attacker who wants the host to believe a forged result, to
+ * spend the host's CPU and memory, or to reach the terminal or the program reading the
+ * report. So the report
+ *  - decodes each record into typed, range-checked fields (the limits below): a record
+ *    with a member of the wrong type or out of its range is malformed as a whole, counted
+ *    and never shown nor counted as a fact (members the log format does not define are
+ *    ignored; a member given twice makes the record malformed);
+ *  - reads lines of at most PML_REPORT_MAX_LINE bytes (a longer line, or one with a NUL
+ *    byte, is malformed) and keeps at most PML_REPORT_MAX_RECORDS records,
+ *    PML_REPORT_MAX_MODULES distinct modules and PML_REPORT_MAX_STRING_BYTES of strings;
+ *    the well-formed records past those caps are counted as dropped and the report says
+ *    the log was cut ("log-cut");
+ *  - derives every figure in O(n log n) time in the number of records;
+ *  - writes JSON that is valid whatever the strings hold, and text in which no guest
+ *    string can reach the terminal as a control sequence (pml_text_escape()).
+ * A guest can still write well-formed, in-range lies (a load that never happened); the
+ * report makes them no bigger than the ranges allow, and says so through its warnings
+ * when it knows (pmld died, the log was cut).
+ *
+ * The log may also come from a guest that crashed mid-write: a line that does not parse is
+ * counted as malformed and skipped, never fatal. Two writers may record the same change
+ * (the shim its load, pmld the kernel's module_load seen through tracefs): the report keeps
+ * one record per change of a module's state and marks the other as a duplicate. */
 #ifndef PML_AGENT_REPORT_H
 #define PML_AGENT_REPORT_H
 
@@ -16,6 +36,28 @@
 #include <stdio.h>
 
 #include "util/event-log.h"
+
+/* What the reader accepts. Integers are JSON integer literals (digits only: no sign,
+ * fraction or exponent); ms and confidence any finite JSON number in range. */
+#define PML_REPORT_MAX_LINE (64 * 1024)	       /* bytes per line, '\n' excluded */
+#define PML_REPORT_MAX_RECORDS 1000000	       /* records kept */
+#define PML_REPORT_MAX_MODULES 65536	       /* distinct module names */
+#define PML_REPORT_MAX_STRING_BYTES (128u << 20) /* decoded strings kept, all records */
+#define PML_REPORT_MAX_T_NS (1ull << 62)	       /* t_ns: about 146 years */
+#define PML_REPORT_MAX_BYTES (1ll << 40)	       /* bytes: 1 TiB */
+#define PML_REPORT_MAX_MS 1e7		       /* ms: about 2.8 hours */
+#define PML_REPORT_MAX_PID 4194304	       /* pid: PID_MAX_LIMIT, from 1 */
+#define PML_REPORT_MAX_ERRNO 4095	       /* errno: MAX_ERRNO, from 1 */
+#define PML_REPORT_MAX_MODULE_NAME 63	       /* module: 1..63 of [A-Za-z0-9_-] */
+#define PML_REPORT_MAX_ALIAS 255	       /* alias: 0..255 bytes */
+#define PML_REPORT_MAX_REASON 1024	       /* reason: 0..1024 bytes */
+#define PML_REPORT_MAX_COMM 31		       /* comm: 0..31 bytes (pmld keeps 32) */
+#define PML_REPORT_MAX_SOURCE 32	       /* source: 1..32 of [a-z0-9_-] */
+/* result: one of loaded, present, no-module, denied, error. event: a known kind.
+ * confidence: [0, 1]. Strings hold no NUL byte; other bytes (control characters,
+ * invalid UTF-8) are kept and escaped by the printers. */
+#define PML_REPORT_MAX_WARNINGS 64
+#define PML_REPORT_MAX_WARNING_TEXT 1024
 
 /* One record of the log, decoded. Strings are owned by the report (NULL when absent). */
 struct pml_report_event {
@@ -62,6 +104,9 @@ struct pml_report_summary {
 	 * the log's end): DESIGN.md's wasted loads. */
 	size_t predicted_loads;
 	size_t wasted;
+	/* Well-formed records not kept because the log went past a cap (the figures stop
+	 * where the kept records do). Not counted in records nor malformed. */
+	size_t dropped;
 };
 
 struct pml_report;
@@ -76,28 +121,69 @@ void pml_report_free(struct pml_report *rep);
 
 /* Set the run's window (CLOCK_MONOTONIC ns of the guest: when the user's command started
  * and ended) and recompute the memory figures over it. 0 for either keeps the default
- * (first / last record). Returns 0, -EINVAL when end < start. */
+ * (first / last record). Returns 0, -EINVAL when end < start, -ERANGE when either is past
+ * PML_REPORT_MAX_T_NS; the window is then unchanged. */
 int pml_report_set_window(struct pml_report *rep, uint64_t t_start_ns, uint64_t t_end_ns);
+/* The same from seconds as the guest reports them (start, and the command's duration),
+ * checked before any conversion: -ERANGE when either is not finite, negative or past
+ * PML_REPORT_MAX_T_NS once added. */
+int pml_report_set_window_s(struct pml_report *rep, double start_s, double duration_s);
 
 const struct pml_report_summary *pml_report_summary(const struct pml_report *rep);
 size_t pml_report_n_events(const struct pml_report *rep);
 /* Events in time order (stable for equal times), NULL past the end. */
 const struct pml_report_event *pml_report_event(const struct pml_report *rep, size_t i);
 
+/* Warnings: what the numbers do not say by themselves. The caller adds what it knows
+ * (codes in use: "pmld-died", "log-truncated", "guest-out-of-space", "output-truncated",
+ * "policy"); the report adds "malformed-records" when lines were skipped and "log-cut"
+ * when records were dropped past a cap. code is a short stable identifier, 1..32 of
+ * [a-z0-9-]; the text (printf-style, cut to PML_REPORT_MAX_WARNING_TEXT bytes) says what
+ * happened and what it means for the figures, and may hold guest text (it is escaped when
+ * printed). Returns 0, -EINVAL on a bad code, -ENOSPC past PML_REPORT_MAX_WARNINGS,
+ * -ENOMEM. */
+int pml_report_add_warning(struct pml_report *rep, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+struct pml_report_warning {
+	const char *code;
+	const char *text;
+};
+
+size_t pml_report_n_warnings(const struct pml_report *rep);
+/* In the order added, NULL past the end; owned by the report. */
+const struct pml_report_warning *pml_report_warning(const struct pml_report *rep, size_t i);
+
 /* The human summary: base set, a table (time since start, event, module, bytes, ms,
- * reason) of loads, unloads, needs, denials and failures, then the totals. */
+ * reason) of loads, unloads, needs, denials and failures, the totals, then the warnings
+ * ("warnings:", one "warning: CODE: TEXT" line each). Every guest string is rendered
+ * through pml_text_escape(). */
 void pml_report_print_text(const struct pml_report *rep, FILE *f);
 
 /* Extra top-level members the caller adds to the JSON object (e.g. the command, the
- * policy). Values are strings; NULL-terminated by a NULL key. */
+ * policy); an array ended by a NULL key. An initializer that sets only key and value is a
+ * string, as before. */
+enum pml_report_kv_type {
+	PML_KV_STRING = 0, /* value NUL-terminated; NULL writes null */
+	PML_KV_BYTES,	   /* len bytes at value (a program's output): a JSON string when
+			    * valid UTF-8 (NUL bytes as \u0000), else base64 with a sibling
+			    * member "<key>_encoding": "base64" */
+	PML_KV_BOOL,	   /* value "true" or "false"; anything else writes null */
+	PML_KV_RAW_NUMBER, /* value a JSON number literal, written as is; null when it is
+			    * not one or not finite */
+};
+
 struct pml_report_kv {
 	const char *key;
 	const char *value;
+	size_t len; /* PML_KV_BYTES only */
+	enum pml_report_kv_type type;
 };
 
 /* One JSON object (pretty-printed when pretty): {"base": {"modules": [...], "count",
- * "bytes"}, "events": [...], "summary": {...}, "exit_status": N, extra...}. The schema is in
- * doc/decision-log.md. extra may be NULL. */
+ * "bytes"}, "events": [...], "loads", "unloads", "summary": {...}, "warnings": [{"code",
+ * "text"}...], "exit_status": N, extra...}. The schema is in doc/decision-log.md. extra may
+ * be NULL. The output is valid JSON (RFC 8259, UTF-8) whatever the log held. */
 void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_status,
 			   const struct pml_report_kv *extra, bool pretty);
 
