@@ -1,21 +1,27 @@
 /* pml run: run a command in the microVM on the base kernel and report what happened to the
- * kernel's module set. Thin: options, the kernel and image scripts, pml_vm_run(), then the
- * report from the decision log. */
+ * kernel's module set. Thin: options (pmld's checked by pmld's own parsers before any
+ * boot), the kernel and image scripts, pml_vm_run(), then the report from the decision
+ * log with what the run itself says (cut output, a timeout, pmld's fate) as warnings. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "agent/agent-options.h"
 #include "agent/report.h"
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
 #include "policy/policy.h"
 #include "util/log.h"
+#include "util/outdir.h"
 #include "vm/paths.h"
+#include "vm/results.h"
 #include "vm/vm.h"
 
 /* pml's own failures use 125, as docker/podman run do, so they are told apart from the
@@ -31,26 +37,6 @@
  * --save-markov), whose modules are every module a training run needed. */
 #define PML_LOAD_ALL_MODEL_DEFAULT "data/needs-dataset-6.1.0-56-amd64.txt"
 #define PML_LSTM_MODEL_DEFAULT "data/model-lstm-6.1.0-56-amd64.pmlm"
-
-static bool valid_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || v < 0)
-		return false;
-	if (*end && strchr("kKmMgG", *end))
-		end++;
-	return !*end;
-}
-
-static bool valid_seconds(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-
-	return end != s && !*end && v >= 0 && v < 3600;
-}
 
 static void usage(FILE *f)
 {
@@ -81,150 +67,375 @@ static void usage(FILE *f)
 		"  --compare reactive   run CMD again under reactive (a second boot) and print\n"
 		"                       both summaries side by side; --report DIR then holds\n"
 		"                       DIR/policy and DIR/reactive\n"
-		"  --idle-seconds T     idle-unload: unload modules unused for T s (default 5)\n"
+		"  --idle-seconds T     idle-unload: unload modules unused for T s (default: the\n"
+		"                       policy file's idle-unload, else 5)\n"
 		"  --settle T           after CMD, wait T s before the report (default: idle-unload\n"
 		"                       T+1, else 0)\n"
 		"  --policy-file FILE   allow/deny/pin rules (see doc/policy-file.md)\n"
 		"  --copy PATH          put a file, or a directory's contents, into /work (repeatable)\n"
 		"  --packages P1,P2     extra Debian packages in the guest image (cached per set)\n"
 		"  --report DIR         write the log, summary, stdout/stderr, console and /work/out\n"
+		"                       into DIR (made; an existing non-empty DIR is refused)\n"
+		"  --force              with --report: replace an existing DIR\n"
+		"  --allow-fallback     run CMD even when pmld does not start (the report then\n"
+		"                       says the policy that really ran: reactive); without it\n"
+		"                       pml run fails (125) with pmld's message\n"
 		"  --json               print the report as one JSON object on stdout (CMD's output\n"
 		"                       is inside it)\n"
-		"  --timeout S          CMD's time limit in the guest (default 600)\n"
-		"  --memory MB          guest memory (default 1024)\n"
+		"  --timeout S          CMD's time limit (default 600): it is stopped then, status\n"
+		"                       124, and the guest within 10 s more, with what it had\n"
+		"  --memory MB          guest memory, 256-65536 (default 1024)\n"
 		"  --accel auto|tcg|kvm how to run QEMU (default auto: KVM only if a probe boots)\n"
 		"  --trace FILE         record CMD with the eBPF tracer into FILE (see 'pml trace')\n"
 		"  --keep               keep the run's scratch directory\n"
 		"  -q, --quiet          no progress messages\n"
-		"  -h, --help           this text\n");
+		"  -h, --help           this text\n\n"
+		"What comes back from the guest is untrusted: regular files and directories only\n"
+		"(symlinks only when they stay inside out/; no devices, FIFOs, setuid bits),\n"
+		"stdout and stderr kept up to 16 MiB each, the decision log up to 64 MiB, /work/out\n"
+		"up to 1 GiB; what was cut or refused is said in the report (warnings).\n"
+		"Exit status: CMD's; 124 when it timed out; 125 when pml failed; 128+N when pml\n"
+		"was stopped by signal N (the guest is stopped and nothing is left behind).\n");
 }
 
-static int copy_fd_file(const char *path, FILE *to)
-{
-	FILE *f = fopen(path, "re");
-	char buf[65536];
-	size_t n;
-
-	if (!f)
-		return -errno;
-	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
-		fwrite(buf, 1, n, to);
-	fclose(f);
-	fflush(to);
-	return 0;
-}
-
-/* A result file's whole text (NUL-terminated), NULL when absent. Caller frees. */
-static char *slurp(const char *dir, const char *name)
+/* A result file's bytes (at most its cap: the reader kept no more), NULL when absent.
+ * Caller frees. */
+static char *read_result(const char *dir, const char *name, size_t *len)
 {
 	char path[PATH_MAX + 64];
-	FILE *f;
 	char *buf = NULL;
-	size_t len = 0;
+	size_t cap = 0;
+	int fd;
+
+	*len = 0;
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return NULL;
+	for (;;) {
+		ssize_t n;
+
+		if (*len == cap) {
+			char *nb;
+
+			if (cap >= PML_RESULTS_STDIO_MAX + 1)
+				break;
+			cap = cap ? 2 * cap : 65536;
+			nb = realloc(buf, cap + 1);
+			if (!nb)
+				break;
+			buf = nb;
+		}
+		n = read(fd, buf + *len, cap - *len);
+		if (n <= 0)
+			break;
+		*len += (size_t)n;
+	}
+	close(fd);
+	if (buf)
+		buf[*len] = '\0';
+	return buf ? buf : strdup("");
+}
+
+/* A result file to one of our streams (the command's stdout and stderr as pml's own). */
+static void pass_through(const char *dir, const char *name, FILE *to)
+{
+	char path[PATH_MAX + 64], buf[65536];
+	ssize_t n;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "re");
-	if (!f)
-		return NULL;
-	FILE *m = open_memstream(&buf, &len);
-
-	if (m) {
-		char chunk[65536];
-		size_t n;
-
-		while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-			fwrite(chunk, 1, n, m);
-		fclose(m);
-	}
-	fclose(f);
-	return buf;
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	while ((n = read(fd, buf, sizeof(buf))) > 0)
+		fwrite(buf, 1, (size_t)n, to);
+	close(fd);
+	fflush(to);
 }
 
-/* --report DIR: the decision log, the summary (text and JSON), the command's output, the
- * console log and the files the command left in /work/out (as DIR/out). Written into a
- * temporary sibling and renamed, so DIR is never half-written. */
-static int write_report_dir(const struct pml_report *rep, const struct pml_vm_result *res,
-			    const char *run_dir, const char *dir, int status)
+/* The last lines of the console log on stderr, control characters shown as \xNN: why a
+ * guest failed, when the scratch directory is about to go. */
+static void console_tail(const char *run_dir, int lines)
 {
-	char tmp[PATH_MAX], path[PATH_MAX + 64], src[PATH_MAX + 64];
-	static const char *const files[] = {"events.jsonl", "stdout", "stderr", "base.txt", "trace.bin",
-					    "pmld.out", "modules.end"};
-	FILE *f;
-	int r;
+	char path[PATH_MAX + 64], buf[4096], line[600];
+	ssize_t n;
+	off_t size;
+	int fd, nl = 0;
+	size_t from = 0;
 
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", dir, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	if (mkdir(tmp, 0755) < 0) {
-		fprintf(stderr, "pml: run: --report %s: %s\n", tmp, strerror(errno));
-		return -errno;
+	snprintf(path, sizeof(path), "%s/console.log", run_dir);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	size = lseek(fd, 0, SEEK_END);
+	if (size > (off_t)sizeof(buf))
+		lseek(fd, size - (off_t)sizeof(buf), SEEK_SET);
+	else
+		lseek(fd, 0, SEEK_SET);
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (ssize_t i = n - 1; i >= 0; i--)
+		if (buf[i] == '\n' && i < n - 1 && ++nl == lines) {
+			from = (size_t)i + 1;
+			break;
+		}
+	fprintf(stderr, "pml: run: the guest's console ended with:\n");
+	for (char *p = buf + from, *e; *p; p = e + (*e != '\0')) {
+		size_t k = 0;
+
+		e = strchr(p, '\n');
+		if (!e)
+			e = p + strlen(p);
+		for (char *q = p; q < e && k + 5 < sizeof(line); q++) {
+			unsigned char ch = (unsigned char)*q;
+
+			if (ch == '\r')
+				continue;
+			if (ch < 0x20 || ch == 0x7f)
+				k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x", ch);
+			else
+				line[k++] = (char)ch;
+		}
+		line[k] = '\0';
+		fprintf(stderr, "  | %s\n", line);
 	}
-	for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
-		snprintf(src, sizeof(src), "%s/%s", res->result_dir, files[i]);
-		if (access(src, R_OK) == 0)
-			pml_spawn_wait((char *[]){"cp", src, tmp, NULL}, -1, 0);
-	}
-	snprintf(src, sizeof(src), "%s/console.log", run_dir);
-	pml_spawn_wait((char *[]){"cp", src, tmp, NULL}, -1, 0);
-	snprintf(src, sizeof(src), "%s/out", res->result_dir);
-	if (access(src, F_OK) == 0)
-		pml_spawn_wait((char *[]){"cp", "-a", src, tmp, NULL}, -1, 0);
-	snprintf(path, sizeof(path), "%s/summary.json", tmp);
-	f = fopen(path, "we");
-	if (f) {
-		pml_report_print_json(rep, f, status, NULL, true);
-		fclose(f);
-	}
-	snprintf(path, sizeof(path), "%s/summary.txt", tmp);
-	f = fopen(path, "we");
-	if (f) {
-		pml_report_print_text(rep, f);
-		fclose(f);
-	}
-	/* Replace an earlier report of the same name. */
-	pml_spawn_wait((char *[]){"rm", "-rf", (char *)dir, NULL}, -1, 0);
-	r = rename(tmp, dir) < 0 ? -errno : 0;
-	if (r < 0) {
-		fprintf(stderr, "pml: run: --report %s: %s\n", dir, strerror(-r));
-		pml_spawn_wait((char *[]){"rm", "-rf", tmp, NULL}, -1, 0);
-	}
-	return r;
 }
 
-static bool valid_policy(const char *p)
+/* What the report must say besides the log: what was cut, refused, stopped or did not
+ * start, and what it means for the numbers. */
+static void add_warnings(struct pml_report *rep, const struct pml_vm_job *job,
+			 const struct pml_vm_result *res, bool log_present)
 {
-	return !strcmp(p, "reactive") || !strcmp(p, "idle-unload") || !strcmp(p, "markov") ||
-	       pml_policy_reads_trace(p) || !strcmp(p, "load-all");
+	const struct pml_results *rs = &res->results;
+	static const struct {
+		enum pml_results_name n;
+		const char *what;
+	} cut[] = {
+		{PML_RESULTS_STDOUT, "stdout"},
+		{PML_RESULTS_STDERR, "stderr"},
+		{PML_RESULTS_EVENTS, "the decision log"},
+		{PML_RESULTS_TRACE, "the trace"},
+	};
+
+	for (size_t i = 0; i < sizeof(cut) / sizeof(cut[0]); i++)
+		if (rs->file[cut[i].n].truncated)
+			pml_report_add_warning(rep, i < 2 ? "output-truncated" : "log-truncated",
+					       "%s was cut at %llu MiB (the guest sent more)%s",
+					       cut[i].what,
+					       (unsigned long long)(pml_results_cap(cut[i].n) >> 20),
+					       i == 2 ? ": records after the cut are missing from "
+							"every figure" : "");
+	if (!log_present)
+		pml_report_add_warning(rep, "no-log", "no decision log came back: nothing is "
+				       "known of the module set during the run");
+	if (res->timed_out)
+		pml_report_add_warning(rep, "timed-out", "the command did not end within its %u s "
+				       "and was stopped%s", job->timeout_s,
+				       res->host_stopped ? "; the guest did not end either and was "
+				       "stopped by the host: what came back is what it had written"
+				       : "");
+	if (res->pmld_start == 0 && strcmp(job->policy, "reactive"))
+		pml_report_add_warning(rep, "policy-fallback", "pmld did not start: the command "
+				       "ran under reactive (the kernel's autoload through the "
+				       "shim), not under %s", job->policy);
+	else if (res->pmld_start == 0)
+		pml_report_add_warning(rep, "pmld-not-started", "pmld did not start: the shim "
+				       "served needs alone; the base set and the kernel's own "
+				       "records are missing from the log");
+	else if (res->pmld_start == 1 && res->pmld_status > 0 && !res->host_stopped)
+		pml_report_add_warning(rep, "pmld-died", "pmld ended with status %d%s before the "
+				       "end of the run: after its last record no decision was "
+				       "made and the shim served needs alone", res->pmld_status,
+				       res->pmld_status > 128 ? " (killed by a signal)" : "");
+	else if (res->pmld_start == 1 && res->pmld_status < 0 && !res->timed_out)
+		pml_report_add_warning(rep, "pmld-unknown", "pmld's exit status did not come "
+				       "back: it may have died during the run");
+	if (res->space_kib >= 0 && res->space_kib < 1024)
+		pml_report_add_warning(rep, "guest-out-of-space", "the guest's /run had %lld KiB "
+				       "left at the end: the decision log and outputs may be cut "
+				       "where it filled up", (long long)res->space_kib);
+	if (res->guest_cmd_s < 0)
+		pml_report_add_warning(rep, "command-time-unknown", "the command's start or end "
+				       "time did not come back: its duration is unknown");
+	if (rs->refused)
+		pml_report_add_warning(rep, "refused", "%zu entries the guest sent back were "
+				       "refused (first: %s)", rs->refused, rs->first_refusal);
+	if (rs->setid_dropped)
+		pml_report_add_warning(rep, "setid-dropped", "%zu setuid, setgid or sticky bits "
+				       "dropped from files in out/", rs->setid_dropped);
+	if (rs->out_truncated)
+		pml_report_add_warning(rep, "out-truncated", "/work/out was cut at a limit "
+				       "(%llu MiB, %d entries): out/ is incomplete",
+				       (unsigned long long)(PML_RESULTS_OUT_BYTES_MAX >> 20),
+				       PML_RESULTS_OUT_ENTRIES_MAX);
+	if (rs->archive_damaged)
+		pml_report_add_warning(rep, "results-damaged", "the guest's results were damaged "
+				       "or cut: what could be read is reported");
+	if (rs->timed_out)
+		pml_report_add_warning(rep, "results-slow", "reading the guest's results took "
+				       "over %d s and was stopped", PML_RESULTS_SECONDS_MAX);
 }
 
-/* One boot of job: the guest run, its report (window set), --report DIR written.
- * Returns the command's status, or RUN_EXIT_PML (said on stderr). */
-static int boot_once(struct pml_vm_job *job, char *run_dir, const char *report_dir,
-		     struct pml_vm_result *res, struct pml_report **rep)
+/* One boot of job: the guest run, its report (window and warnings set). Returns the
+ * command's status, or RUN_EXIT_PML (said on stderr), or 128+signal. */
+static int boot_once(struct pml_vm_job *job, struct pml_vm_result *res, struct pml_report **rep)
 {
 	char path[PATH_MAX + 64];
-	int r, status;
+	bool log_present;
+	int r;
 
 	*rep = NULL;
 	pml_info("booting the guest (policy %s)", job->policy);
 	r = pml_vm_run(job, res);
+	if (r == -EINTR) {
+		fprintf(stderr, "pml: run: stopped by signal %d; the guest was stopped\n",
+			(int)pml_vm_stop_signal);
+		return 128 + (int)pml_vm_stop_signal;
+	}
 	if (r < 0) {
-		fprintf(stderr, "pml: run: the guest run failed: %s (kept %s)\n", strerror(-r),
-			run_dir);
+		fprintf(stderr, "pml: run: the guest run failed: %s\n", strerror(-r));
+		console_tail(job->run_dir, 15);
 		return RUN_EXIT_PML;
 	}
-	status = res->exit_status;
+	if (res->cmd_not_run) {
+		char *msg;
+		size_t len;
+
+		fprintf(stderr, "pml: run: pmld did not start under policy %s, so the command "
+				"was not run (--allow-fallback runs it under reactive)\n",
+			job->policy);
+		msg = read_result(res->result_dir, "pmld.out", &len);
+		if (msg && len) {
+			char line[1024];
+			size_t k = 0;
+
+			for (size_t i = 0; i < len && k + 5 < sizeof(line); i++) {
+				unsigned char ch = (unsigned char)msg[i];
+
+				if (ch == '\n' || (ch >= 0x20 && ch != 0x7f))
+					line[k++] = (char)ch;
+				else
+					k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x",
+							      ch);
+			}
+			line[k] = '\0';
+			fprintf(stderr, "pmld said:\n%s%s", line,
+				k && line[k - 1] == '\n' ? "" : "\n");
+		}
+		free(msg);
+		return RUN_EXIT_PML;
+	}
 	snprintf(path, sizeof(path), "%s/events.jsonl", res->result_dir);
-	r = pml_report_load(path, rep);
+	log_present = access(path, F_OK) == 0;
+	r = pml_report_load(log_present ? path : "/dev/null", rep);
 	if (r < 0) {
 		fprintf(stderr, "pml: run: %s: cannot read the decision log: %s\n", path,
 			strerror(-r));
 		return RUN_EXIT_PML;
 	}
-	pml_report_set_window(*rep, (uint64_t)(res->guest_start_s * 1e9),
-			      (uint64_t)((res->guest_start_s + res->guest_cmd_s) * 1e9));
-	if (report_dir && write_report_dir(*rep, res, run_dir, report_dir, status) < 0)
-		status = RUN_EXIT_PML;
-	return status;
+	if (res->guest_start_s >= 0 && res->guest_cmd_s >= 0 &&
+	    pml_report_set_window_s(*rep, res->guest_start_s, res->guest_cmd_s) < 0)
+		pml_report_add_warning(*rep, "command-time-unknown", "the command's start or end "
+				       "time is out of range: its duration is unknown");
+	add_warnings(*rep, job, res, log_present);
+	if (res->exit_status < 0) {
+		fprintf(stderr, "pml: run: the command's exit status did not come back from the "
+				"guest\n");
+		return RUN_EXIT_PML;
+	}
+	return res->exit_status;
+}
+
+/* The summary files of --report (the results are already in the directory). */
+static int finish_report_dir(const struct pml_report *rep, const struct pml_vm_result *res,
+			     const char *run_dir, int status, const struct pml_report_kv *extra)
+{
+	char path[PATH_MAX + 64], src[PATH_MAX + 64];
+	FILE *f;
+
+	snprintf(src, sizeof(src), "%s/console.log", run_dir);
+	snprintf(path, sizeof(path), "%s/console.log", res->result_dir);
+	pml_copy_file(src, path, PML_VM_CONSOLE_MAX + 4096);
+	snprintf(path, sizeof(path), "%s/summary.json", res->result_dir);
+	f = fopen(path, "wxe");
+	if (!f)
+		return -errno;
+	pml_report_print_json(rep, f, status, extra, true);
+	if (fclose(f) != 0)
+		return -EIO;
+	snprintf(path, sizeof(path), "%s/summary.txt", res->result_dir);
+	f = fopen(path, "wxe");
+	if (!f)
+		return -errno;
+	pml_report_print_text(rep, f);
+	if (fclose(f) != 0)
+		return -EIO;
+	return chmod(res->result_dir, 0755) < 0 ? -errno : 0;
+}
+
+/* The members pml run adds to the JSON report (values point into the caller's buffers). */
+struct run_extra {
+	struct pml_report_kv kv[16];
+	char wall[32], wall_after[32], rss[32], tout[8], terr[8], timed_out[8];
+	char *out, *err;
+};
+
+static void run_extra_init(struct run_extra *x, const struct pml_vm_job *job,
+			   const struct pml_vm_result *res, bool with_output)
+{
+	size_t n = 0, lo = 0, le = 0;
+	struct rusage ru;
+	const char *ran = res->pmld_start == 0 ? "reactive" : job->policy;
+
+	memset(x, 0, sizeof(*x));
+	x->kv[n++] = (struct pml_report_kv){.key = "policy", .value = job->policy};
+	x->kv[n++] = (struct pml_report_kv){.key = "policy_ran", .value = ran};
+	if (with_output) {
+		x->out = read_result(res->result_dir, "stdout", &lo);
+		x->err = read_result(res->result_dir, "stderr", &le);
+		x->kv[n++] = (struct pml_report_kv){.key = "stdout", .value = x->out ? x->out : "",
+						    .len = lo, .type = PML_KV_BYTES};
+		x->kv[n++] = (struct pml_report_kv){.key = "stderr", .value = x->err ? x->err : "",
+						    .len = le, .type = PML_KV_BYTES};
+	}
+	snprintf(x->tout, sizeof(x->tout), "%s",
+		 res->results.file[PML_RESULTS_STDOUT].truncated ? "true" : "false");
+	snprintf(x->terr, sizeof(x->terr), "%s",
+		 res->results.file[PML_RESULTS_STDERR].truncated ? "true" : "false");
+	snprintf(x->timed_out, sizeof(x->timed_out), "%s", res->timed_out ? "true" : "false");
+	x->kv[n++] = (struct pml_report_kv){.key = "stdout_truncated", .value = x->tout,
+					    .type = PML_KV_BOOL};
+	x->kv[n++] = (struct pml_report_kv){.key = "stderr_truncated", .value = x->terr,
+					    .type = PML_KV_BOOL};
+	x->kv[n++] = (struct pml_report_kv){.key = "timed_out", .value = x->timed_out,
+					    .type = PML_KV_BOOL};
+	x->kv[n++] = (struct pml_report_kv){.key = "accel", .value = res->kvm ? "kvm" : "tcg"};
+	snprintf(x->wall, sizeof(x->wall), "%.2f", res->wall_s);
+	x->kv[n++] = (struct pml_report_kv){.key = "wall_s", .value = x->wall,
+					    .type = PML_KV_RAW_NUMBER};
+	if (res->wall_after_start_s >= 0) {
+		snprintf(x->wall_after, sizeof(x->wall_after), "%.2f", res->wall_after_start_s);
+		x->kv[n++] = (struct pml_report_kv){.key = "wall_after_start_s",
+						    .value = x->wall_after,
+						    .type = PML_KV_RAW_NUMBER};
+	}
+	/* pml's own peak memory (QEMU's, the guest's RAM, is bounded by --memory) */
+	if (getrusage(RUSAGE_SELF, &ru) == 0) {
+		snprintf(x->rss, sizeof(x->rss), "%ld", ru.ru_maxrss);
+		x->kv[n++] = (struct pml_report_kv){.key = "pml_maxrss_kib", .value = x->rss,
+						    .type = PML_KV_RAW_NUMBER};
+	}
+	x->kv[n] = (struct pml_report_kv){0};
+}
+
+static void run_extra_release(struct run_extra *x)
+{
+	free(x->out);
+	free(x->err);
 }
 
 /* The side-by-side of --compare. */
@@ -253,6 +464,40 @@ static void print_compare(FILE *f, const char *policy, const struct pml_report *
 		(double)(y->t_end_ns - y->t_start_ns) / 1e9);
 }
 
+/* Settings checked on the host before anything boots, by pmld's own parsers (a value pmld
+ * refused used to leave the guest without pmld under a report naming the policy). */
+static int check_option(int c, const char *arg, struct pml_vm_job *job)
+{
+	char why[512];
+	int64_t size;
+	int r = 0;
+
+	switch (c) {
+	case 'P':
+		r = pml_opt_policy(arg, &job->policy, why, sizeof(why));
+		break;
+	case 'I':
+		r = pml_opt_idle_seconds(arg, &job->idle_seconds, why, sizeof(why));
+		break;
+	case 'T':
+		r = pml_opt_threshold(arg, &job->threshold, why, sizeof(why));
+		break;
+	case 'H':
+		r = pml_opt_horizon(arg, &job->horizon_ms, why, sizeof(why));
+		break;
+	case 'U':
+		r = pml_opt_budget_cpu(arg, &job->budget_cpu, why, sizeof(why));
+		break;
+	case 'B':
+		r = pml_opt_budget_mem(arg, &size, why, sizeof(why));
+		job->budget_mem = arg;
+		break;
+	}
+	if (r < 0)
+		fprintf(stderr, "pml: run: %s\n", why);
+	return r;
+}
+
 int cmd_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -263,6 +508,8 @@ int cmd_run(int argc, char **argv)
 		{"copy", required_argument, NULL, 'c'},
 		{"packages", required_argument, NULL, 'p'},
 		{"report", required_argument, NULL, 'r'},
+		{"force", no_argument, NULL, 'f'},
+		{"allow-fallback", no_argument, NULL, 0x101},
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
 		{"memory", required_argument, NULL, 'm'},
@@ -280,46 +527,47 @@ int cmd_run(int argc, char **argv)
 		{0},
 	};
 	struct pml_vm_job job = {
-		.policy = "reactive", .idle_seconds = 5, .settle_seconds = -1,
+		.policy = "reactive", .settle_seconds = -1,
 		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
 	};
-	const char *report_dir = NULL, *compare = NULL;
+	const char *report_arg = NULL, *compare = NULL;
 	/* A test of the fail-safe: kill -9 pmld this many seconds into the command. */
 	const char *kill_after = getenv("PML_TEST_KILL_PMLD");
 	const char *trace_file = NULL;
 	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
 	char run_dir2[] = "/tmp/pml-run.XXXXXX", model_path[PATH_MAX + 64];
-	char report_sub[PATH_MAX];
+	char report_dir[PATH_MAX - 64], report_tmp[PATH_MAX] = "", sub[PATH_MAX + 64];
+	char why[1024], release[256];
 	struct pml_report *rep2 = NULL;
-	struct pml_vm_result res2;
+	struct pml_vm_result res, res2;
 	struct pml_testbed tb;
-	bool json = false, keep = false, quiet = false;
-	struct pml_vm_result res;
+	bool json = false, keep = false, quiet = false, force = false;
+	bool made_run = false, made_run2 = false;
 	struct pml_report *rep = NULL;
+	struct run_extra extra = {0};
 	char *end;
 	int c, r, status = RUN_EXIT_PML;
 
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'P':
-			job.policy = optarg;
-			if (!valid_policy(optarg)) {
-				fprintf(stderr, "pml: run: unknown policy '%s' (reactive, idle-unload, "
-					"markov, lstm, lstm+idle-unload, load-all)\n", optarg);
-				return RUN_EXIT_PML;
-			}
-			break;
 		case 'I':
+		case 'T':
+		case 'H':
+		case 'U':
+		case 'B':
+			if (check_option(c, optarg, &job) < 0)
+				return RUN_EXIT_PML;
+			break;
 		case 'S': {
 			double v = strtod(optarg, &end);
 
-			if (*end || end == optarg || v < 0 || v > 3600) {
-				fprintf(stderr, "pml: run: --%s: '%s' is not a number of seconds "
-						"(0-3600)\n", c == 'I' ? "idle-seconds" : "settle",
-					optarg);
+			if (*end || end == optarg || !(v >= 0 && v <= 3600)) {
+				fprintf(stderr, "pml: run: --settle: '%s' is not a number of seconds "
+						"(0-3600)\n", optarg);
 				return RUN_EXIT_PML;
 			}
-			*(c == 'I' ? &job.idle_seconds : &job.settle_seconds) = v;
+			job.settle_seconds = v;
 			break;
 		}
 		case 'F':
@@ -346,7 +594,13 @@ int cmd_run(int argc, char **argv)
 			strcat(packages, optarg);
 			break;
 		case 'r':
-			report_dir = optarg;
+			report_arg = optarg;
+			break;
+		case 'f':
+			force = true;
+			break;
+		case 0x101:
+			job.fallback = true;
 			break;
 		case 'j':
 			json = true;
@@ -354,10 +608,12 @@ int cmd_run(int argc, char **argv)
 		case 't':
 		case 'm': {
 			unsigned long v = strtoul(optarg, &end, 10);
+			unsigned long lo = c == 't' ? 1 : 256, hi = c == 't' ? 86400 : 65536;
 
-			if (*end || end == optarg || v == 0 || v > (c == 't' ? 86400ul : 65536ul)) {
-				fprintf(stderr, "pml: run: --%s: bad value '%s'\n",
-					c == 't' ? "timeout" : "memory", optarg);
+			if (*end || end == optarg || optarg[0] == '-' || v < lo || v > hi) {
+				fprintf(stderr, "pml: run: --%s: '%s' is not %s in %lu-%lu\n",
+					c == 't' ? "timeout" : "memory", optarg,
+					c == 't' ? "seconds" : "MiB", lo, hi);
 				return RUN_EXIT_PML;
 			}
 			*(c == 't' ? &job.timeout_s : &job.mem_mb) = (unsigned)v;
@@ -390,38 +646,6 @@ int cmd_run(int argc, char **argv)
 			}
 			job.model = optarg;
 			break;
-		case 'T':
-			job.threshold = strtod(optarg, &end);
-			if (*end || end == optarg || job.threshold <= 0 || job.threshold > 1) {
-				fprintf(stderr, "pml: run: --threshold: '%s' is not a probability in "
-						"(0, 1]\n", optarg);
-				return RUN_EXIT_PML;
-			}
-			break;
-		case 'B':
-			if (!valid_size(optarg)) {
-				fprintf(stderr, "pml: run: --budget-mem: '%s' is not a size (e.g. "
-						"64M)\n", optarg);
-				return RUN_EXIT_PML;
-			}
-			job.budget_mem = optarg;
-			break;
-		case 'U':
-			job.budget_cpu = strtod(optarg, &end);
-			if (*end || end == optarg || job.budget_cpu <= 0 || job.budget_cpu > 1000) {
-				fprintf(stderr, "pml: run: --budget-cpu: '%s' is not ms of load time per "
-						"second (0-1000]\n", optarg);
-				return RUN_EXIT_PML;
-			}
-			break;
-		case 'H':
-			job.horizon_ms = strtod(optarg, &end);
-			if (*end || end == optarg || job.horizon_ms < 1 || job.horizon_ms > 3600e3) {
-				fprintf(stderr, "pml: run: --horizon: '%s' is not ms (1-3600000)\n",
-					optarg);
-				return RUN_EXIT_PML;
-			}
-			break;
 		case 'C':
 			if (strcmp(optarg, "reactive")) {
 				fprintf(stderr, "pml: run: --compare: only 'reactive' is known, not "
@@ -446,21 +670,45 @@ int cmd_run(int argc, char **argv)
 		return RUN_EXIT_PML;
 	}
 	job.argv = argv + optind;
-	if (job.settle_seconds < 0)
-		job.settle_seconds = !strcmp(job.policy, "idle-unload") ? job.idle_seconds + 1 : 0;
+	if (force && !report_arg) {
+		fprintf(stderr, "pml: run: --force only goes with --report DIR\n");
+		return RUN_EXIT_PML;
+	}
+	if (report_arg) {
+		if (pml_outdir_normalize(report_arg, report_dir, sizeof(report_dir)) < 0) {
+			fprintf(stderr, "pml: run: --report: '%s' is not a directory name\n",
+				report_arg);
+			return RUN_EXIT_PML;
+		}
+		if (pml_outdir_check(report_dir, force, why, sizeof(why)) < 0) {
+			fprintf(stderr, "pml: run: --report %s\n", why);
+			return RUN_EXIT_PML;
+		}
+	}
 	if (job.policy_file) {
 		struct pml_policy_file *pf;
 
 		r = pml_policy_file_load(job.policy_file, &pf);
 		if (r < 0)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
+		/* idle-unload's settle follows the idle time pmld will use */
+		if (job.idle_seconds <= 0 && pf->idle_unload_s > 0 && job.settle_seconds < 0 &&
+		    !strcmp(job.policy, "idle-unload"))
+			job.settle_seconds = pf->idle_unload_s + 1;
 		pml_policy_file_free(pf);
 	}
-	if (kill_after && !valid_seconds(kill_after)) {
+	if (job.settle_seconds < 0)
+		job.settle_seconds = !strcmp(job.policy, "idle-unload")
+					     ? (job.idle_seconds > 0 ? job.idle_seconds : 5) + 1
+					     : 0;
+	if (kill_after && pml_opt_idle_seconds(kill_after, &job.kill_pmld_after, why,
+					       sizeof(why)) < 0) {
 		fprintf(stderr, "pml: run: PML_TEST_KILL_PMLD: '%s' is not seconds\n",
 			kill_after);
 		return RUN_EXIT_PML;
 	}
+	/* A test of the fallback rule: pmld refuses a setting and does not start. */
+	job.break_pmld = getenv("PML_TEST_BREAK_PMLD") != NULL;
 	if (quiet)
 		pml_set_log_level(PML_LOG_WARNING);
 
@@ -479,50 +727,77 @@ int cmd_run(int argc, char **argv)
 			 pml_policy_reads_trace(job.policy) ? PML_LSTM_MODEL_DEFAULT
 			 : !strcmp(job.policy, "load-all") ? PML_LOAD_ALL_MODEL_DEFAULT
 							   : PML_NEEDS_MODEL_DEFAULT);
-		if (access(model_path, R_OK) < 0) {
-			fprintf(stderr, "pml: run: --policy %s: no --model and the shipped one is "
-					"missing (%s): %s\n", job.policy, model_path, strerror(errno));
-			return RUN_EXIT_PML;
-		}
 		job.model = model_path;
 	}
+	/* The model as pmld will load it, against the guest's kernel. */
+	if (pml_kernel_release(release, sizeof(release)) < 0)
+		release[0] = '\0';
+	if (pml_opt_check_model(job.policy, job.model, release[0] ? release : NULL, why,
+				sizeof(why)) < 0) {
+		fprintf(stderr, "pml: run: %s\n", why);
+		return RUN_EXIT_PML;
+	}
+
+	/* From here on a signal stops the guest and everything made is removed. */
+	pml_vm_catch_signals();
 	if (!mkdtemp(run_dir)) {
 		fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n", strerror(errno));
 		return RUN_EXIT_PML;
 	}
+	made_run = true;
 	job.run_dir = run_dir;
-	if (kill_after)
-		job.kill_pmld_after = strtod(kill_after, NULL);
-	if (compare && report_dir)
-		snprintf(report_sub, sizeof(report_sub), "%s.policy.tmp", report_dir);
-	status = boot_once(&job, run_dir, compare && report_dir ? report_sub : report_dir, &res,
-			   &rep);
-	if (!rep) {
-		keep = true; /* what went wrong is in the console log there */
-		goto out;
+	if (report_arg) {
+		r = pml_outdir_tmp_name(report_dir, report_tmp, sizeof(report_tmp));
+		if (r < 0) {
+			fprintf(stderr, "pml: run: --report %s: %s\n", report_dir, strerror(-r));
+			goto out;
+		}
+		if (compare) {
+			if (mkdir(report_tmp, 0755) < 0) {
+				fprintf(stderr, "pml: run: --report %s: %s\n", report_tmp,
+					strerror(errno));
+				report_tmp[0] = '\0';
+				goto out;
+			}
+			snprintf(sub, sizeof(sub), "%s/policy", report_tmp);
+			job.result_dir = strdup(sub);
+		} else {
+			job.result_dir = report_tmp;
+		}
 	}
+	status = boot_once(&job, &res, &rep);
+	if (!rep)
+		goto out;
+	run_extra_init(&extra, &job, &res, false);
+	if (report_arg && finish_report_dir(rep, &res, run_dir, status, extra.kv) < 0) {
+		fprintf(stderr, "pml: run: --report %s: cannot write the summary: %s\n",
+			report_dir, strerror(errno));
+		status = RUN_EXIT_PML;
+	}
+	run_extra_release(&extra);
 	if (trace_file) {
 		char src[PATH_MAX + 64];
 
 		snprintf(src, sizeof(src), "%s/trace.bin", res.result_dir);
-		if (access(src, R_OK) < 0 ||
-		    pml_spawn_wait((char *[]){"cp", src, (char *)trace_file, NULL}, -1, 0) != 0) {
-			fprintf(stderr, "pml: run: --trace %s: the guest recorded no trace (see "
-					"stderr above)\n", trace_file);
+		r = (int)pml_copy_file(src, trace_file, PML_RESULTS_TRACE_MAX);
+		if (r < 0) {
+			fprintf(stderr, "pml: run: --trace %s: %s\n", trace_file,
+				r == -ENOENT ? "the guest recorded no trace (see stderr above)"
+					     : strerror(-r));
 			status = RUN_EXIT_PML;
 		}
 	}
-	if (compare) {
+	if (compare && !pml_vm_stop_signal) {
 		struct pml_vm_job job2 = job;
 
 		job2.trace = false;
-
 		if (!mkdtemp(run_dir2)) {
 			fprintf(stderr, "pml: run: cannot make a scratch directory: %s\n",
 				strerror(errno));
 			status = RUN_EXIT_PML;
 			goto out;
 		}
+		made_run2 = true;
 		job2.run_dir = run_dir2;
 		job2.policy = "reactive";
 		job2.settle_seconds = 0;
@@ -533,63 +808,58 @@ int cmd_run(int argc, char **argv)
 		job2.budget_cpu = 0;
 		job2.horizon_ms = 0;
 		job2.kill_pmld_after = 0;
-		if (report_dir)
-			snprintf(report_sub, sizeof(report_sub), "%s.reactive.tmp", report_dir);
-		r = boot_once(&job2, run_dir2, report_dir ? report_sub : NULL, &res2, &rep2);
+		job2.result_dir = NULL;
+		if (report_arg) {
+			snprintf(sub, sizeof(sub), "%s/reactive", report_tmp);
+			job2.result_dir = sub;
+		}
+		r = boot_once(&job2, &res2, &rep2);
 		if (!rep2) {
-			status = RUN_EXIT_PML;
-			keep = true;
+			status = r > 128 && r < 125 + 64 ? r : RUN_EXIT_PML;
 			goto out;
 		}
-		if (report_dir) {
-			char a[PATH_MAX + 32], b[PATH_MAX + 32];
-
-			pml_spawn_wait((char *[]){"rm", "-rf", (char *)report_dir, NULL}, -1, 0);
-			if (mkdir(report_dir, 0755) < 0) {
-				fprintf(stderr, "pml: run: --report %s: %s\n", report_dir,
-					strerror(errno));
-				status = RUN_EXIT_PML;
-			}
-			snprintf(a, sizeof(a), "%s.policy.tmp", report_dir);
-			snprintf(b, sizeof(b), "%s/policy", report_dir);
-			if (rename(a, b) < 0)
-				status = RUN_EXIT_PML;
-			snprintf(a, sizeof(a), "%s.reactive.tmp", report_dir);
-			snprintf(b, sizeof(b), "%s/reactive", report_dir);
-			if (rename(a, b) < 0)
-				status = RUN_EXIT_PML;
+		run_extra_init(&extra, &job2, &res2, false);
+		if (report_arg && finish_report_dir(rep2, &res2, run_dir2, res2.exit_status,
+						    extra.kv) < 0)
+			status = RUN_EXIT_PML;
+		run_extra_release(&extra);
+	}
+	if (pml_vm_stop_signal) {
+		status = 128 + (int)pml_vm_stop_signal;
+		goto out;
+	}
+	if (report_arg) {
+		r = pml_outdir_commit(report_tmp, report_dir, force);
+		if (r < 0) {
+			fprintf(stderr, "pml: run: --report %s: cannot put the report in place: "
+					"%s (it is in %s)\n", report_dir, strerror(-r), report_tmp);
+			status = RUN_EXIT_PML;
 		}
+		report_tmp[0] = '\0';
+		/* the results are read from where they now are */
+		snprintf(res.result_dir, sizeof(res.result_dir), "%s%s", report_dir,
+			 compare ? "/policy" : "");
 	}
 
-	char path[PATH_MAX + 64];
-
 	if (json) {
-		char *out_text = slurp(res.result_dir, "stdout");
-		char *err_text = slurp(res.result_dir, "stderr");
-		char wall[32];
-		const struct pml_report_kv extra[] = {
-			{"policy", job.policy},
-			{"stdout", out_text ? out_text : ""},
-			{"stderr", err_text ? err_text : ""},
-			{"accel", res.kvm ? "kvm" : "tcg"},
-			{"wall_s", (snprintf(wall, sizeof(wall), "%.2f", res.wall_s), wall)},
-			{NULL, NULL},
-		};
-
-		pml_report_print_json(rep, stdout, status, extra, true);
-		free(out_text);
-		free(err_text);
+		run_extra_init(&extra, &job, &res, true);
+		pml_report_print_json(rep, stdout, status, extra.kv, true);
+		run_extra_release(&extra);
 	} else {
-		snprintf(path, sizeof(path), "%s/stdout", res.result_dir);
-		copy_fd_file(path, stdout);
-		snprintf(path, sizeof(path), "%s/stderr", res.result_dir);
-		copy_fd_file(path, stderr);
+		pass_through(res.result_dir, "stdout", stdout);
+		pass_through(res.result_dir, "stderr", stderr);
 		if (!quiet) {
+			char cmd_s[32];
+
+			if (res.guest_cmd_s >= 0)
+				snprintf(cmd_s, sizeof(cmd_s), "%.2f s", res.guest_cmd_s);
+			else
+				snprintf(cmd_s, sizeof(cmd_s), "unknown");
 			fprintf(stderr, "\n");
 			pml_report_print_text(rep, stderr);
-			fprintf(stderr, "pml: guest %s, boot %.2f s (guest time), command %.2f s, "
+			fprintf(stderr, "pml: guest %s, boot %.2f s (guest time), command %s, "
 					"wall %.1f s\n", res.kvm ? "KVM" : "TCG",
-				res.guest_start_s, res.guest_cmd_s, res.wall_s);
+				res.guest_start_s > 0 ? res.guest_start_s : 0, cmd_s, res.wall_s);
 		}
 	}
 	if (rep2) {
@@ -603,13 +873,19 @@ int cmd_run(int argc, char **argv)
 out:
 	pml_report_free(rep);
 	pml_report_free(rep2);
-	if (!keep) {
-		pml_spawn_wait((char *[]){"rm", "-rf", run_dir, NULL}, -1, 0);
-		if (compare && strcmp(run_dir2, "/tmp/pml-run.XXXXXX"))
-			pml_spawn_wait((char *[]){"rm", "-rf", run_dir2, NULL}, -1, 0);
+	if (compare && job.result_dir && job.result_dir != report_tmp)
+		free((char *)job.result_dir);
+	if (report_tmp[0])
+		pml_outdir_remove(report_tmp);
+	if (!keep || pml_vm_stop_signal) {
+		if (made_run)
+			pml_outdir_remove(run_dir);
+		if (made_run2)
+			pml_outdir_remove(run_dir2);
 	} else {
-		pml_info("kept %s", run_dir);
-		if (compare && strcmp(run_dir2, "/tmp/pml-run.XXXXXX"))
+		if (made_run)
+			pml_info("kept %s", run_dir);
+		if (made_run2)
 			pml_info("kept %s", run_dir2);
 	}
 	return status;

@@ -16,6 +16,7 @@
 #include <sys/signalfd.h>
 #include <unistd.h>
 
+#include "agent/agent-options.h"
 #include "agent/agent.h"
 #include "agent/source.h"
 #include "loader/loader.h"
@@ -25,7 +26,6 @@
 #include "resource/resource-api.h"
 #include "util/event-log.h"
 #include "util/log.h"
-#include "util/parse.h"
 #include "util/timeutil.h"
 
 #define DEFAULT_LOG "/run/pml/events.jsonl"
@@ -136,6 +136,12 @@ static void early_error(const char *log_path, int err, const char *fmt, ...)
 	close(fd);
 }
 
+static int bad_option(const char *why)
+{
+	fprintf(stderr, "pmld: %s\n", why);
+	return 2;
+}
+
 static bool pinned_by_file(void *data, const char *module)
 {
 	return pml_policy_file_pinned(data, module);
@@ -190,26 +196,12 @@ int main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':
-			if (!pml_policy_find(optarg)) {
-				fprintf(stderr, "pmld: --policy %s: unknown policy (known:", optarg);
-				for (size_t i = 0; pml_policies[i]; i++)
-					fprintf(stderr, " %s", pml_policies[i]->name);
-				fprintf(stderr, ")\n");
-				return 2;
-			}
-			if (!strcmp(optarg, "static") || !strcmp(optarg, "oracle")) {
-				fprintf(stderr, "pmld: --policy %s: only for replay (pml eval): "
-						"it needs the program's family or future\n", optarg);
-				return 2;
-			}
-			cfg.policy = optarg;
+			if (pml_opt_policy(optarg, &cfg.policy, why, sizeof(why)) < 0)
+				return bad_option(why);
 			break;
 		case 'i':
-			if (pml_parse_double(optarg, &cfg.idle_seconds) < 0 || cfg.idle_seconds <= 0) {
-				fprintf(stderr, "pmld: --idle-seconds %s: not a positive number\n",
-					optarg);
-				return 2;
-			}
+			if (pml_opt_idle_seconds(optarg, &cfg.idle_seconds, why, sizeof(why)) < 0)
+				return bad_option(why);
 			idle_given = true;
 			break;
 		case 'l':
@@ -248,19 +240,12 @@ int main(int argc, char **argv)
 			model_path = optarg;
 			break;
 		case 'T':
-			if (pml_parse_double(optarg, &cfg.threshold) < 0 || cfg.threshold <= 0 ||
-			    cfg.threshold > 1) {
-				fprintf(stderr, "pmld: --threshold %s: want a probability in (0, 1]\n",
-					optarg);
-				return 2;
-			}
+			if (pml_opt_threshold(optarg, &cfg.threshold, why, sizeof(why)) < 0)
+				return bad_option(why);
 			break;
 		case 'B':
-			if (pml_parse_size(optarg, &cfg.budget_mem) < 0) {
-				fprintf(stderr, "pmld: --budget-mem %s: not a size (e.g. 64M)\n",
-					optarg);
-				return 2;
-			}
+			if (pml_opt_budget_mem(optarg, &cfg.budget_mem, why, sizeof(why)) < 0)
+				return bad_option(why);
 			budget_given = true;
 			break;
 		case 'S':
@@ -284,18 +269,12 @@ int main(int argc, char **argv)
 			prior_script = optarg;
 			break;
 		case 'U':
-			if (pml_parse_double(optarg, &cfg.budget_cpu) < 0 || cfg.budget_cpu <= 0) {
-				fprintf(stderr, "pmld: --budget-cpu %s: want a positive number of ms "
-						"per second\n", optarg);
-				return 2;
-			}
+			if (pml_opt_budget_cpu(optarg, &cfg.budget_cpu, why, sizeof(why)) < 0)
+				return bad_option(why);
 			break;
 		case 'H':
-			if (pml_parse_double(optarg, &cfg.horizon_ms) < 0 || cfg.horizon_ms < 1 ||
-			    cfg.horizon_ms > 3600e3) {
-				fprintf(stderr, "pmld: --horizon %s: want ms, 1..3600000\n", optarg);
-				return 2;
-			}
+			if (pml_opt_horizon(optarg, &cfg.horizon_ms, why, sizeof(why)) < 0)
+				return bad_option(why);
 			break;
 		case 'N':
 			cfg.no_names = true;

@@ -1,8 +1,11 @@
-/* Running a job in the microVM; see vm.h for the shape of a run. Host-side work that
- * standard tools do well (tar with its handling of modes, symlinks and odd names; cp) is
- * done by spawning them rather than by reimplementing them. */
+/* Running a job in the microVM; see vm.h for the shape of a run. Packing the job (what
+ * the host sends: the user's own files) is done by spawning tar and cp; what comes back
+ * is the guest's and is read only by src/vm/results.c, in this process. QEMU's console
+ * is read through a pipe: capped, and watched for the command's start, from which the
+ * command's time limit counts. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "vm/paths.h"
+#include "vm/results.h"
 #include "vm/vm.h"
 
 static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeout_s)
@@ -79,19 +83,6 @@ static int spawn_quiet(char *const *argv)
 	return r == 0 ? 0 : r < 0 ? r : -EIO;
 }
 
-static int read_double(const char *path, double *ret)
-{
-	FILE *f = fopen(path, "re");
-	int r = -EIO;
-
-	if (!f)
-		return -errno;
-	if (fscanf(f, "%lf", ret) == 1)
-		r = 0;
-	fclose(f);
-	return r;
-}
-
 /* The job's settings file, sourced by guest-init: only values we produced or checked
  * (letters, digits and the characters of extra; paths add '/' and '+'). */
 static bool safe_chars(const char *s, const char *extra)
@@ -150,8 +141,15 @@ static int write_env(const char *path, const struct pml_vm_job *job)
 	f = fopen(path, "we");
 	if (!f)
 		return -errno;
-	fprintf(f, "POLICY=%s\nIDLE=%.3f\nSETTLE=%u\nTIMEOUT=%u\n", job->policy,
-		job->idle_seconds, (unsigned)(job->settle_seconds + 0.999), job->timeout_s);
+	fprintf(f, "POLICY=%s\nSETTLE=%u\nTIMEOUT=%u\nOUT_CAP=%llu\n", job->policy,
+		(unsigned)(job->settle_seconds + 0.999), job->timeout_s,
+		(unsigned long long)PML_RESULTS_STDIO_MAX);
+	if (job->idle_seconds > 0)
+		fprintf(f, "IDLE=%.3f\n", job->idle_seconds);
+	if (job->fallback)
+		fprintf(f, "FALLBACK=1\n");
+	if (job->break_pmld)
+		fprintf(f, "PMLD_TEST_BREAK=1\n");
 	if (job->trace)
 		fprintf(f, "TRACE=1\n");
 	if (job->model)
@@ -314,13 +312,204 @@ static unsigned long host_tsc_khz(void)
 	return mhz > 0 ? (unsigned long)(mhz * 1000) : 0;
 }
 
+volatile sig_atomic_t pml_vm_stop_signal;
+
+static void on_stop_signal(int sig)
+{
+	pml_vm_stop_signal = sig;
+}
+
+void pml_vm_catch_signals(void)
+{
+	struct sigaction sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: poll wakes */
+
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+}
+
+/* The console as it streams: kept up to PML_VM_CONSOLE_MAX, and watched for the line
+ * guest-init writes just before the command (a job may write it too: that only moves the
+ * deadline earlier). */
+#define CMD_START_MARK "pml-guest: running the command"
+
+struct console {
+	int fd;
+	uint64_t kept, dropped;
+	char tail[64]; /* the last bytes seen, to find the mark across reads */
+	size_t n_tail;
+	bool started;
+};
+
+static void console_take(struct console *c, const char *buf, size_t n)
+{
+	size_t keep = c->kept < PML_VM_CONSOLE_MAX ? PML_VM_CONSOLE_MAX - c->kept : 0;
+	size_t mark = strlen(CMD_START_MARK);
+
+	if (keep > n)
+		keep = n;
+	if (keep && write(c->fd, buf, keep) == (ssize_t)keep)
+		c->kept += keep;
+	else
+		keep = 0;
+	c->dropped += n - keep;
+	if (c->started)
+		return;
+	if (memmem(buf, n, CMD_START_MARK, mark)) {
+		c->started = true;
+		return;
+	}
+	/* across the boundary: the tail's end and the new bytes' start */
+	for (size_t i = 1; i < mark && i <= c->n_tail; i++)
+		if (mark - i <= n && !memcmp(c->tail + c->n_tail - i, CMD_START_MARK, i) &&
+		    !memcmp(buf, CMD_START_MARK + i, mark - i)) {
+			c->started = true;
+			return;
+		}
+	if (n >= sizeof(c->tail)) {
+		memcpy(c->tail, buf + n - sizeof(c->tail), sizeof(c->tail));
+		c->n_tail = sizeof(c->tail);
+	} else {
+		size_t old = c->n_tail + n > sizeof(c->tail) ? sizeof(c->tail) - n : c->n_tail;
+
+		memmove(c->tail, c->tail + c->n_tail - old, old);
+		memcpy(c->tail + old, buf, n);
+		c->n_tail = old + n;
+	}
+}
+
+struct qemu_run {
+	bool started;	  /* the command's start was seen */
+	uint64_t started_ns; /* when (pml_now_ns()) */
+	bool deadline;	  /* stopped at a deadline (boot or command) */
+	uint64_t dropped; /* console bytes not kept */
+};
+
+/* Run QEMU with its console (stdout and stderr) into console, capped; stop it (SIGKILL)
+ * at boot_s when the command has not started, at cmd_s after it started, or when
+ * pml_vm_stop_signal is set. Returns QEMU's exit status (0-255, 128+signal), -ETIMEDOUT
+ * at a deadline, -EINTR on a stop signal, or -errno. */
+static int watch_qemu(char *const *argv, const char *console, unsigned boot_s, unsigned cmd_s,
+		      struct qemu_run *run)
+{
+	struct console c = {.fd = -1};
+	uint64_t deadline = pml_now_ns() + (uint64_t)boot_s * 1000000000ull;
+	int pfd[2], status = 0, r = 0;
+	bool eof = false;
+	pid_t pid;
+
+	c.fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (c.fd < 0)
+		return -errno;
+	if (pipe2(pfd, O_CLOEXEC) < 0) {
+		r = -errno;
+		close(c.fd);
+		return r;
+	}
+	pid = fork();
+	if (pid < 0) {
+		r = -errno;
+		goto out_pipe;
+	}
+	if (pid == 0) {
+		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		/* Its own process group: a terminal's ^C reaches pml, which stops it. */
+		setpgid(0, 0);
+		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
+		    dup2(pfd[1], STDOUT_FILENO) < 0 || dup2(pfd[1], STDERR_FILENO) < 0)
+			_exit(127);
+		execvp(argv[0], argv);
+		fprintf(stderr, "pml: cannot run %s: %s\n", argv[0], strerror(errno));
+		_exit(127);
+	}
+	close(pfd[1]);
+	pfd[1] = -1;
+	for (;;) {
+		uint64_t now = pml_now_ns();
+		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
+		char buf[65536];
+		pid_t w;
+
+		if (pml_vm_stop_signal) {
+			r = -EINTR;
+			break;
+		}
+		if (now >= deadline) {
+			r = -ETIMEDOUT;
+			break;
+		}
+		if (!eof) {
+			uint64_t left_ms = (deadline - now) / 1000000 + 1;
+
+			if (poll(&p, 1, left_ms < 200 ? (int)left_ms : 200) > 0) {
+				ssize_t n = read(pfd[0], buf, sizeof(buf));
+
+				if (n > 0) {
+					bool was = c.started;
+
+					console_take(&c, buf, (size_t)n);
+					if (c.started && !was) {
+						run->started_ns = pml_now_ns();
+						deadline = run->started_ns +
+							   (uint64_t)cmd_s * 1000000000ull;
+					}
+				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+					eof = true;
+				}
+			}
+		} else {
+			struct timespec ts = {0, 20 * 1000 * 1000};
+
+			nanosleep(&ts, NULL);
+		}
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid) {
+			pid = 0;
+			/* what QEMU wrote last is still in the pipe */
+			ssize_t n;
+
+			while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
+				console_take(&c, buf, (size_t)n);
+			r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+			break;
+		}
+		if (w < 0 && errno != EINTR) {
+			r = -errno;
+			break;
+		}
+	}
+	if (pid > 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		run->deadline = r == -ETIMEDOUT;
+	}
+out_pipe:
+	close(pfd[0]);
+	if (pfd[1] >= 0)
+		close(pfd[1]);
+	if (c.dropped) {
+		char note[96];
+		int k = snprintf(note, sizeof(note), "\n[pml: %llu more console bytes not kept]\n",
+				 (unsigned long long)c.dropped);
+
+		if (write(c.fd, note, (size_t)k) < 0)
+			r = r ? r : -errno;
+	}
+	close(c.fd);
+	run->started = c.started;
+	run->dropped = c.dropped;
+	return r;
+}
+
 static int run_qemu(const struct pml_vm_job *job, bool kvm, const char *job_tar,
-		    const char *out_img, const char *console, unsigned timeout_s)
+		    const char *out_img, const char *console, struct qemu_run *run)
 {
 	char kernel[4400], initrd[4400], root[4600], jobd[4600], outd[4600], mem[32];
 	char append[256];
 	unsigned long khz = kvm ? 0 : host_tsc_khz();
-	int fd, r;
+	unsigned settle = (unsigned)(job->settle_seconds + 0.999);
 
 	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", job->image_dir);
 	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio.gz", job->image_dir);
@@ -345,13 +534,9 @@ static int run_qemu(const struct pml_vm_job *job, bool kvm, const char *job_tar,
 		"-drive", outd, "-device", "virtio-blk-device,drive=out,serial=pmlout", NULL,
 	};
 
-	fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	/* QEMU's own complaints go to the console log too, next to the guest's. */
-	r = spawn(argv, fd, true, timeout_s);
-	close(fd);
-	return r;
+	/* A probe boot (timeout_s 0) runs `true`: the boot limit is its whole limit. */
+	return watch_qemu(argv, console, kvm ? PML_VM_BOOT_KVM_S : PML_VM_BOOT_TCG_S,
+			  job->timeout_s + settle + PML_VM_GRACE_S, run);
 }
 
 static bool file_exists(const char *dir, const char *name)
@@ -362,13 +547,57 @@ static bool file_exists(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
+/* A marker file's first word (guest-init writes them; a job may have too: they only
+ * decide what the report says, never what the host does with a file). */
+static bool marker_says(const char *dir, const char *name, const char *word)
+{
+	char p[4400], buf[32] = "";
+	int fd;
+	ssize_t n;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return false;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0)
+		return false;
+	buf[n] = '\0';
+	return !word || !strncmp(buf, word, strlen(word));
+}
+
+/* A number of KiB from a marker, -1 when absent or not one. */
+static int64_t marker_kib(const char *dir, const char *name)
+{
+	char p[4400], buf[32] = "", *end;
+	long long v;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/%s", dir, name);
+	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (errno || end == buf || (*end && *end != '\n') || v < 0 || v > (1ll << 40))
+		return -1;
+	return v;
+}
+
 int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 {
 	struct pml_vm_result res = {0};
-	char stage[4200], job_tar[4200], out_img[4200], console[4200], path[4400];
+	char stage[4200], job_tar[4200], out_img[4200], console[4200];
+	struct qemu_run run = {0};
 	uint64_t t0;
 	bool kvm = false;
-	double v;
 	int r, fd;
 
 	if (!file_exists(job->image_dir, ".complete")) {
@@ -383,11 +612,14 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	snprintf(job_tar, sizeof(job_tar), "%s/job.tar", job->run_dir);
 	snprintf(out_img, sizeof(out_img), "%s/out.img", job->run_dir);
 	snprintf(console, sizeof(console), "%s/console.log", job->run_dir);
-	snprintf(res.result_dir, sizeof(res.result_dir), "%s/result", job->run_dir);
+	if (job->result_dir)
+		snprintf(res.result_dir, sizeof(res.result_dir), "%s", job->result_dir);
+	else
+		snprintf(res.result_dir, sizeof(res.result_dir), "%s/result", job->run_dir);
 	r = stage_job(job, stage, job_tar);
 	if (r < 0)
 		return r;
-	fd = open(out_img, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = open(out_img, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (fd < 0)
 		return -errno;
 	r = ftruncate(fd, 2048ll << 20) < 0 ? -errno : 0;
@@ -396,47 +628,63 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		return r;
 
 	t0 = pml_now_ns();
-	/* Boot under TCG takes seconds; give the guest the command's limit plus room. */
-	r = run_qemu(job, kvm, job_tar, out_img, console, job->timeout_s + (kvm ? 30 : 120));
+	r = run_qemu(job, kvm, job_tar, out_img, console, &run);
 	res.wall_s = (double)(pml_now_ns() - t0) / 1e9;
+	res.wall_after_start_s = run.started ? (double)(pml_now_ns() - run.started_ns) / 1e9 : -1;
 	res.kvm = kvm;
-	if (r == -ETIMEDOUT) {
-		pml_err("the guest did not finish within %u s (console: %s)",
-			job->timeout_s + (kvm ? 30 : 120), console);
+	res.cmd_started = run.started;
+	res.console_dropped = run.dropped;
+	if (r == -EINTR)
+		return r;
+	if (r < 0 && r != -ETIMEDOUT) {
+		pml_err("qemu-system-x86_64 could not run: %s", strerror(-r));
+		return r;
+	}
+	if (r == -ETIMEDOUT && !run.started) {
+		pml_err("the guest did not reach the command within %u s (console: %s)",
+			kvm ? PML_VM_BOOT_KVM_S : PML_VM_BOOT_TCG_S, console);
 		return -ETIMEDOUT;
 	}
-	if (r != 0) {
-		pml_err("qemu-system-x86_64 failed (%s%d; console: %s)", r < 0 ? "error " :
-			"exit status ", r, console);
-		return r < 0 ? r : -EIO;
+	if (r > 0 && !run.started)
+		pml_err("qemu-system-x86_64 exited with status %d (console: %s)", r, console);
+	/* Whatever came back, even after the host stopped the guest. */
+	r = pml_results_unpack(out_img, res.result_dir, &res.results);
+	if (r < 0) {
+		pml_err("%s: cannot unpack the guest's results: %s", res.result_dir,
+			strerror(-r));
+		return r;
 	}
-	if (mkdir(res.result_dir, 0755) < 0 && errno != EEXIST)
-		return -errno;
-	r = pml_spawn_wait((char *[]){"tar", "-xf", out_img, "-C", res.result_dir, NULL}, -1, 0);
-	snprintf(path, sizeof(path), "%s/status", res.result_dir);
-	if (r != 0 || read_double(path, &v) < 0) {
-		pml_err("the guest stopped without a result (console: %s)", console);
+	res.host_stopped = run.deadline;
+	res.pmld_start = marker_says(res.result_dir, "pmld.start", "ready")	 ? 1
+			 : marker_says(res.result_dir, "pmld.start", "failed") ? 0
+									   : -1;
+	res.pmld_status = res.results.pmld_status;
+	res.space_kib = marker_kib(res.result_dir, "space");
+	res.guest_start_s = res.results.start_s;
+	res.guest_cmd_s = res.results.start_s >= 0 && res.results.end_s >= res.results.start_s
+				  ? res.results.end_s - res.results.start_s
+				  : -1;
+	if (!run.started) {
+		/* The guest stopped before the command: pmld did not start under a policy
+		 * that needs it (the guest said so), or the guest broke. */
+		if (res.pmld_start == 0) {
+			res.cmd_not_run = true;
+			res.exit_status = -1;
+			*ret = res;
+			return 0;
+		}
+		pml_err("the guest stopped before running the command (console: %s)", console);
 		return -EIO;
 	}
-	res.exit_status = (int)v;
-	snprintf(path, sizeof(path), "%s/start", res.result_dir);
-	if (read_double(path, &v) == 0) {
-		double end;
-
-		res.guest_start_s = v;
-		snprintf(path, sizeof(path), "%s/end", res.result_dir);
-		if (read_double(path, &end) == 0)
-			res.guest_cmd_s = end - v;
-	}
-	if (file_exists(res.result_dir, "work-out.tar")) {
-		char out[4400], tar[4400];
-
-		snprintf(out, sizeof(out), "%s/out", res.result_dir);
-		snprintf(tar, sizeof(tar), "%s/work-out.tar", res.result_dir);
-		if (mkdir(out, 0755) == 0)
-			spawn_quiet((char *[]){"tar", "-xpf", tar, "-C", out, NULL});
-		unlink(tar);
-	}
+	res.timed_out = run.deadline || marker_says(res.result_dir, "timed-out", NULL) ||
+			marker_says(res.result_dir, "watchdog", NULL);
+	/* guest-init writes 255 before the command and its status after it */
+	if (res.results.status >= 0 && !(res.timed_out && res.results.status == 255))
+		res.exit_status = res.results.status;
+	else if (res.timed_out)
+		res.exit_status = 124; /* as timeout(1) */
+	else
+		res.exit_status = -1; /* no status came back: the caller says so */
 	*ret = res;
 	return 0;
 }

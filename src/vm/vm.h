@@ -10,7 +10,11 @@
 #define PML_VM_VM_H
 
 #include <stdbool.h>
+#include <signal.h>
 #include <stddef.h>
+#include <stdint.h>
+
+#include "vm/results.h"
 
 enum pml_vm_accel {
 	PML_ACCEL_AUTO, /* KVM when a cached probe says it boots here, else TCG */
@@ -28,7 +32,8 @@ struct pml_vm_job {
 	const char *policy;	    /* agent policy name: reactive, idle-unload, markov, lstm
 				       (lstm: pmld traces what the guest starts after it,
 				       with the command line and script as prior) */
-	double idle_seconds;	    /* idle-unload's T */
+	double idle_seconds;	    /* pmld --idle-seconds, 0: pmld's default (the policy
+				       file's idle-unload, else 5) */
 	double settle_seconds;	    /* wait after the command before stopping pmld */
 	const char *policy_file;    /* host path or NULL (allow all) */
 	const char *model;	    /* pmld's predictor model (host path) or NULL */
@@ -39,28 +44,66 @@ struct pml_vm_job {
 	bool trace;		    /* record CMD with the eBPF tracer: result_dir/trace.bin */
 	double kill_pmld_after;	    /* a test of the fail-safe: kill -9 pmld this many
 				       seconds into the command; 0: never */
+	bool break_pmld;	    /* a test of the fallback rule: pmld gets a setting it
+				       refuses, so it does not start */
 	const char *bin_dir;	    /* holds pml, pmld, pml-modprobe for the guest */
 	const char *guest_dir;	    /* the source tree's guest/ (guest-init) */
 	const char *run_dir;	    /* scratch for this run: job.tar, out.img, console.log;
 				       results are unpacked into run_dir/result */
+	const char *result_dir;	    /* or there when set (it must not exist: it is made) */
+	bool fallback;		    /* run the command even when pmld does not start (the
+				       report says so); else the guest does not run it */
 	unsigned timeout_s;	    /* the command's time limit in the guest */
 	unsigned mem_mb;
 	enum pml_vm_accel accel;
 };
 
+/* How long the host waits, and how much console it keeps. The command's own limit is
+ * the job's timeout_s (+ settle); the host counts it from the moment the guest says on
+ * its console that the command starts, and stops the guest PML_VM_GRACE_S after it: the
+ * guest's own watchdog writes what there is before that (guest/guest-init). */
+#define PML_VM_GRACE_S 10
+#define PML_VM_BOOT_TCG_S 180	   /* boot to the command's start, TCG */
+#define PML_VM_BOOT_KVM_S 30
+#define PML_VM_CONSOLE_MAX (4u << 20) /* console.log bytes kept (the rest is counted) */
+
 struct pml_vm_result {
-	int exit_status;	/* the command's, as a shell reports it (128+sig when killed) */
+	int exit_status;	/* the command's, as a shell reports it (128+sig when killed);
+				   124 when it timed out; -1 when no status came back or the
+				   command was not run */
 	double wall_s;		/* host wall time of the whole boot-run-poweroff */
-	double guest_start_s;	/* guest uptime when the command started (boot time) */
-	double guest_cmd_s;	/* guest time the command took */
+	double wall_after_start_s; /* of it, from the command's start (as the console said)
+				   to the guest's end; -1 when it did not start */
+	double guest_start_s;	/* guest uptime when the command started (boot time), -1
+				   unknown */
+	double guest_cmd_s;	/* guest time the command took, -1 unknown */
 	bool kvm;		/* whether KVM was used */
-	char result_dir[4096];	/* run_dir/result */
+	bool timed_out;		/* the command did not end within its time (the guest's
+				   timeout or watchdog said so, or the host stopped the
+				   guest) */
+	bool host_stopped;	/* the host stopped the guest at its deadline */
+	bool cmd_started;	/* the guest said the command started */
+	bool cmd_not_run;	/* pmld did not start and the guest did not run the command */
+	int pmld_start;		/* 1 pmld came up, 0 it did not, -1 unknown */
+	int pmld_status;	/* pmld's exit status in the guest, -1 unknown */
+	int64_t space_kib;	/* KiB left on the guest's /run at the end, -1 unknown */
+	uint64_t console_dropped; /* console bytes past PML_VM_CONSOLE_MAX, not kept */
+	struct pml_results results; /* what came back, and what was refused */
+	char result_dir[4096];	/* run_dir/result or job->result_dir */
 };
 
-/* Boot, run, collect. Returns 0 when the guest came back with a result (whatever the
- * command's status), -ETIMEDOUT when the guest did not finish in time (console log kept),
- * -EIO when it powered off without a result, -ENOENT for a missing image or binary,
- * other -errno for host failures. ret is written on success. */
+/* SIGINT, SIGTERM and SIGHUP set pml_vm_stop_signal instead of killing pml, so that a
+ * running guest is stopped and the scratch directories are removed; pml_vm_run() then
+ * returns -EINTR. Call once before the first run. */
+extern volatile sig_atomic_t pml_vm_stop_signal;
+void pml_vm_catch_signals(void);
+
+/* Boot, run, collect. Returns 0 when the command started (whatever came back: ret says
+ * what, with exit_status 124 and timed_out when it did not end in time) or when the guest
+ * refused to run it because pmld did not start (cmd_not_run); -ETIMEDOUT when the guest did
+ * not reach the command in time, -EIO when it stopped before, -EINTR when a signal stopped
+ * it (pml_vm_stop_signal), -ENOENT for a missing image or binary, other -errno for host
+ * failures. ret is written on success. */
 int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret);
 
 /* Run argv on the host, stdin from /dev/null, stdout to out_fd (-1: inherit), wait up to timeout_s (0: none).
