@@ -10,9 +10,11 @@
  * A boot that fails (no result) is retried once per run; a run lost twice is recorded as
  * lost. */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +30,7 @@
 #include "dataset/scenario.h"
 #include "trace/trace-file.h"
 #include "util/log.h"
+#include "util/safepath.h"
 #include "util/timeutil.h"
 #include "vm/vm.h"
 
@@ -279,6 +282,32 @@ static struct run_out *find_out(struct run_out *v, size_t n, const char *id)
 	return NULL;
 }
 
+/* The guest's stdout is not trusted: its numbers are read whole and range-checked (a
+ * time finite, a status an int), never converted out of range. s is what follows the
+ * run id; 0 or -EINVAL. */
+static int guest_marker(const char *s, double *ret_t, int *ret_status)
+{
+	char *end;
+	double t;
+	long st;
+
+	errno = 0;
+	t = strtod(s, &end);
+	if (end == s || errno || !isfinite(t) || (*end && *end != ' ' && *end != '\n'))
+		return -EINVAL;
+	if (ret_status) {
+		s = end;
+		errno = 0;
+		st = strtol(s, &end, 10);
+		if (end == s || errno || st < INT_MIN || st > INT_MAX ||
+		    (*end && *end != ' ' && *end != '\n'))
+			return -EINVAL;
+		*ret_status = (int)st;
+	}
+	*ret_t = t;
+	return 0;
+}
+
 static void parse_stdout(const char *path, struct run_out *v, size_t n)
 {
 	FILE *f = fopen(path, "re");
@@ -291,10 +320,11 @@ static void parse_stdout(const char *path, struct run_out *v, size_t n)
 	while (getline(&line, &cap, f) > 0) {
 		char id[128], rest[1024];
 		double t;
-		int st;
+		int st, k = -1;
 		struct run_out *r;
 
-		if (sscanf(line, "### pml-scenario start %127s %lf", id, &t) == 2) {
+		if (sscanf(line, "### pml-scenario start %127s %n", id, &k) == 1 &&
+		    k > 0 && guest_marker(line + k, &t, NULL) == 0) {
 			cur = find_out(v, n, id);
 			if (cur) {
 				cur->started = true;
@@ -302,7 +332,9 @@ static void parse_stdout(const char *path, struct run_out *v, size_t n)
 			}
 			continue;
 		}
-		if (sscanf(line, "### pml-scenario end %127s %lf %d", id, &t, &st) == 3) {
+		k = -1;
+		if (sscanf(line, "### pml-scenario end %127s %n", id, &k) == 1 && k > 0 &&
+		    guest_marker(line + k, &t, &st) == 0) {
 			r = find_out(v, n, id);
 			if (r) {
 				r->ended = true;
@@ -348,16 +380,24 @@ static void parse_stdout(const char *path, struct run_out *v, size_t n)
 		}
 }
 
-/* Read the trace: its header's kernel, counts and the needs. 0, or the reader's -errno
- * (what was read before damage is kept). */
-static int read_trace(const char *path, struct pml_ds_run *run, struct pml_needs *needs)
+/* Read the trace on fd (taken): its header's kernel, counts and the needs. 0, or the
+ * reader's -errno (what was read before damage is kept). */
+static int read_trace(int fd, const char *path, struct pml_ds_run *run,
+		      struct pml_needs *needs)
 {
 	struct pml_trace_reader *r = NULL;
 	struct pml_trace_reader_stats st;
 	const struct pml_tev_hdr *e;
-	int rc = pml_trace_reader_open(path, &r);
+	FILE *f = fdopen(fd, "rb");
+	int rc;
 
 	pml_needs_init(needs);
+	if (!f) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = pml_trace_reader_new(f, path, &r);
 	if (rc < 0) {
 		pml_trace_reader_free(r);
 		return rc;
@@ -378,17 +418,38 @@ static int read_trace(const char *path, struct pml_ds_run *run, struct pml_needs
 	return rc < 0 ? rc : 0;
 }
 
+/* Open rel below dir (pml_open_beneath()): the dataset being resumed, or what came back
+ * from the guest, may hold links that lead elsewhere. */
+static int open_below(const char *dir, const char *rel, int flags, bool regular)
+{
+	int dfd = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC), fd;
+
+	if (dfd < 0)
+		return -errno;
+	fd = regular ? pml_open_regular_beneath(dfd, rel, flags) :
+		       pml_open_beneath(dfd, rel, flags);
+	close(dfd);
+	return fd;
+}
+
 static void write_log(struct collect *c, const char *tf, const char *why, const struct run_out *o)
 {
-	char path[PATH_MAX + 256];
+	char path[PATH_MAX + 256], rel[128];
 	FILE *f;
+	int fd;
 
 	snprintf(path, sizeof(path), "%s/logs", c->ds->dir);
 	mkdir(path, 0755);
-	snprintf(path, sizeof(path), "%s/logs/%.*s.out", c->ds->dir, (int)(strlen(tf) - 6), tf);
-	f = fopen(path, "we");
-	if (!f)
+	snprintf(rel, sizeof(rel), "logs/%.*s.out", (int)(strlen(tf) - 6), tf);
+	fd = open_below(c->ds->dir, rel, O_WRONLY | O_CREAT | O_TRUNC, false);
+	f = fd >= 0 ? fdopen(fd, "w") : NULL;
+	if (!f) {
+		pml_warn("%s/%s: %s", c->ds->dir, rel,
+			 pml_beneath_strerror(fd < 0 ? fd : -errno));
+		if (fd >= 0)
+			close(fd);
 		return;
+	}
 	fprintf(f, "# %s\n", why);
 	if (o && o->out)
 		fwrite(o->out, 1, o->out_len, f);
@@ -402,10 +463,10 @@ static int record_run(struct collect *c, const struct boot *b, const struct pend
 {
 	struct pml_ds_run run = {0};
 	struct pml_needs needs;
-	char tf[112], src[PATH_MAX + 256], dst[PATH_MAX + 256], why[256] = "";
+	char tf[112], src[PATH_MAX + 256], dst[PATH_MAX + 256], rel[160], why[256] = "";
 	const char *mods[256];
 	size_t nm;
-	int r;
+	int r, fd;
 
 	run_id(p->sc->name, p->index, run.id, sizeof(run.id));
 	snprintf(run.scenario, sizeof(run.scenario), "%s", p->sc->name);
@@ -432,14 +493,31 @@ static int record_run(struct collect *c, const struct boot *b, const struct pend
 	}
 	snprintf(run.params, sizeof(run.params), "%s", o->params);
 	run.status = o->status;
-	run.guest_s = o->t1 - o->t0;
+	run.guest_s = isfinite(o->t1 - o->t0) ? o->t1 - o->t0 : 0;
 	snprintf(src, sizeof(src), "%s/out/traces/%s", result_dir, tf);
 	snprintf(dst, sizeof(dst), "%s/traces/%s", c->ds->dir, tf);
-	if (access(src, R_OK) == 0 &&
-	    pml_spawn_wait((char *[]){"mv", "-f", src, dst, NULL}, -1, 0) == 0) {
+	/* what came back is the guest's: a regular file, reached through no link */
+	snprintf(rel, sizeof(rel), "out/traces/%s", tf);
+	fd = open_below(result_dir, rel, O_PATH, true);
+	if (fd >= 0)
+		close(fd);
+	if (fd == -ELOOP || fd == -EISDIR || fd == -EBADFD) {
+		snprintf(why, sizeof(why), "the trace that came back is %s",
+			 pml_beneath_strerror(fd));
+	} else if (fd >= 0 &&
+		   pml_spawn_wait((char *[]){"mv", "-f", src, dst, NULL}, -1, 0) == 0) {
 		snprintf(run.trace, sizeof(run.trace), "traces/%s", tf);
-		pml_file_crc32(dst, &run.trace_crc, &run.trace_bytes);
-		r = read_trace(dst, &run, &needs);
+		fd = pml_dataset_trace_open(c->ds, &run);
+		r = fd < 0 ? fd : pml_fd_crc32(fd, &run.trace_crc, &run.trace_bytes);
+		if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
+			r = -errno;
+		if (r == 0) {
+			r = read_trace(fd, dst, &run, &needs);
+		} else {
+			if (fd >= 0)
+				close(fd);
+			pml_needs_init(&needs);
+		}
 		run.n_needs = (uint32_t)needs.n;
 		nm = pml_needs_modules(&needs, mods, 256);
 		for (size_t i = 0; i < nm; i++) {
@@ -705,13 +783,27 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, "pml: collect: resuming %s (%zu runs recorded)\n", out,
 			c.ds->n_runs);
 	}
-	snprintf(path, sizeof(path), "%s/traces", out);
-	if (mkdir(path, 0755) < 0 && errno != EEXIST) {
-		fprintf(stderr, "pml: collect: %s: %s\n", path, strerror(errno));
-		goto out;
+	/* traces/ and logs/ are written into: in a dataset being resumed, neither may be
+	 * a link that would take the writes elsewhere */
+	for (int k = 0; k < 2; k++) {
+		struct stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", out, k ? "logs" : "traces");
+		if (mkdir(path, 0755) < 0 && errno != EEXIST) {
+			fprintf(stderr, "pml: collect: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (lstat(path, &st) < 0) {
+			fprintf(stderr, "pml: collect: %s: %s\n", path, strerror(errno));
+			goto out;
+		}
+		if (!S_ISDIR(st.st_mode)) {
+			fprintf(stderr, "pml: collect: %s: %s\n", path,
+				S_ISLNK(st.st_mode) ? pml_beneath_strerror(-ELOOP) :
+				"not a directory");
+			goto out;
+		}
 	}
-	snprintf(path, sizeof(path), "%s/logs", out);
-	mkdir(path, 0755);
 
 	/* What is left to do: interleaved by run index, so every boot mixes scenarios. */
 	for (uint32_t k = 0; k < runs; k++) {

@@ -4,6 +4,7 @@
  *   needs   each run's needs (time, alias, module, the modules loaded for it)
  *   verify  every trace against its recorded checksum, and readable to its end */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -19,6 +20,7 @@
 #include "trace/trace-file.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/safepath.h"
 #include "vm/vm.h"
 
 static void usage(FILE *f)
@@ -56,6 +58,16 @@ static int open_ds(const char *dir, struct pml_dataset **ret)
 		fprintf(stderr, "pml: dataset: %s: cannot read the manifest: %s\n", dir,
 			strerror(-r));
 	return r;
+}
+
+/* Open a run's trace below the dataset (no link followed, never outside it: the
+ * manifest is not trusted), its path for messages into path. The descriptor or -errno;
+ * pml_beneath_strerror() words it. */
+static int open_trace(const struct pml_dataset *ds, const struct pml_ds_run *run,
+		      char *path, size_t size)
+{
+	snprintf(path, size, "%s/%s", ds->dir, run->trace);
+	return pml_dataset_trace_open(ds, run);
 }
 
 /* A counted string set, kept simple: the dataset has hundreds of distinct names. */
@@ -333,10 +345,17 @@ static int cmd_needs(const char *dir, char **ids, int n_ids, bool json)
 
 		for (int k = 0; k < n_ids && !want; k++)
 			want = !strcmp(ids[k], run->id);
-		if (!want || pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
+		if (!want || !run->trace[0])
 			continue;
-		int r = pml_needs_from_trace(path, &n);
+		int r = open_trace(ds, run, path, sizeof(path));
 
+		if (r < 0) {
+			fprintf(stderr, "pml: dataset: %s: %s: %s\n", run->id, path,
+				pml_beneath_strerror(r));
+			rc = PML_EXIT_FAIL;
+			continue;
+		}
+		r = pml_needs_from_fd(r, path, &n);
 		if (!json)
 			printf("%s (%s, seed %" PRIu32 "%s%s):\n", run->id, pml_split_name(run->split),
 			       run->seed, run->params[0] ? ", " : "", run->params);
@@ -364,14 +383,19 @@ static int cmd_verify(const char *dir)
 		uint32_t crc;
 		uint64_t size;
 		struct pml_needs n;
-		int r;
+		int r, fd;
 
-		if (pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
+		if (!run->trace[0])
 			continue;
 		checked++;
-		r = pml_file_crc32(path, &crc, &size);
+		fd = open_trace(ds, run, path, sizeof(path));
+		r = fd < 0 ? fd : pml_fd_crc32(fd, &crc, &size);
+		if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
+			r = -errno;
 		if (r < 0) {
-			printf("%s: %s: %s\n", run->id, path, strerror(-r));
+			printf("%s: %s: %s\n", run->id, path, pml_beneath_strerror(r));
+			if (fd >= 0)
+				close(fd);
 			bad++;
 			continue;
 		}
@@ -379,10 +403,11 @@ static int cmd_verify(const char *dir)
 			printf("%s: %s: CRC32 %08" PRIx32 " and %" PRIu64 " bytes, the manifest says "
 			       "%08" PRIx32 " and %" PRIu64 " (changed or damaged since collected)\n",
 			       run->id, path, crc, size, run->trace_crc, run->trace_bytes);
+			close(fd);
 			bad++;
 			continue;
 		}
-		r = pml_needs_from_trace(path, &n);
+		r = pml_needs_from_fd(fd, path, &n);
 		if (r < 0 && run->state == PML_RUN_OK) {
 			printf("%s: %s: unreadable: %s\n", run->id, path, strerror(-r));
 			bad++;
@@ -426,10 +451,21 @@ static int cmd_pack(const char *dir, const char *out, bool stored)
 		struct pml_pack_stats st;
 		int r;
 
-		if (pml_dataset_trace_path(ds, run, src, sizeof(src)) < 0)
+		if (!run->trace[0])
 			continue;
+		r = open_trace(ds, run, src, sizeof(src));
+		if (r == -EINVAL || r == -ELOOP || r == -EXDEV || r == -EISDIR ||
+		    r == -EBADFD) {
+			/* not a damaged trace but a forged entry: none of it is copied */
+			fprintf(stderr, "pml: dataset pack: %s: %s: %s\n", run->id, src,
+				pml_beneath_strerror(r));
+			goto out;
+		}
+		/* the entry is confined (the manifest's reader saw to it): below tmp */
 		snprintf(dst, sizeof(dst), "%s/%s", tmp, run->trace);
-		r = pml_trace_pack_flags(src, dst, stored ? PML_TRACE_W_STORED : 0, &st);
+		if (r >= 0)
+			r = pml_trace_pack_fd(r, src, dst,
+					      stored ? PML_TRACE_W_STORED : 0, &st);
 		if (r < 0) {
 			if (run->state == PML_RUN_OK) {
 				fprintf(stderr, "pml: dataset pack: %s: %s: %s\n", run->id, src,

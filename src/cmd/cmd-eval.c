@@ -23,6 +23,7 @@
 #include "util/json.h"
 #include "util/log.h"
 #include "util/parse.h"
+#include "util/safepath.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
 
@@ -175,19 +176,26 @@ static int learn(const struct pml_dataset *ds, struct pml_sim_catalog *cat, bool
 				return -ENOMEM;
 		}
 		if (markov) {
-			char path[4096];
+			char path[4300];
 			struct pml_needs needs;
 			const char **names;
 			uint64_t *times;
 			size_t k = 0;
 
-			if (pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
+			if (!run->trace[0])
 				continue;
-			r = pml_needs_from_trace(path, &needs);
+			/* below the dataset, through no link (the manifest is not
+			 * trusted) */
+			snprintf(path, sizeof(path), "%s/%s", ds->dir, run->trace);
+			r = pml_dataset_trace_open(ds, run);
+			if (r >= 0)
+				r = pml_needs_from_fd(r, path, &needs);
+			else
+				pml_needs_init(&needs);
 			if (r < 0 && r != -ENODATA && r != -EBADMSG) {
 				pml_needs_release(&needs);
 				fprintf(stderr, "pml: eval: %s: %s (left out of markov's model)\n",
-					path, strerror(-r));
+					path, pml_beneath_strerror(r));
 				continue;
 			}
 			names = calloc(needs.n + 1, sizeof(*names));
@@ -729,17 +737,18 @@ int cmd_eval(int argc, char **argv)
 		struct pml_sim_trace *t = NULL;
 		const char **fam_list;
 		size_t n_fam = 0;
-		char path[4096], script[4200];
+		char path[4300], script[4200];
 		char *script_text = NULL;
 
 		if (run->split != o.split || run->state != PML_RUN_OK || !run->trace[0])
 			continue;
-		if (pml_dataset_trace_path(ds, run, path, sizeof(path)) < 0)
-			continue;
-		r = pml_sim_trace_load(path, &t);
+		snprintf(path, sizeof(path), "%s/%s", ds->dir, run->trace);
+		r = pml_dataset_trace_open(ds, run);
+		if (r >= 0)
+			r = pml_sim_trace_load_fd(r, path, &t);
 		if (r < 0) {
 			fprintf(stderr, "pml: eval: run %s: %s: %s (left out)\n", run->id, path,
-				strerror(-r));
+				pml_beneath_strerror(r));
 			continue;
 		}
 		if (t->damaged)

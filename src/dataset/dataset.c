@@ -2,6 +2,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
+#include <math.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +15,10 @@
 #include "dataset/dataset.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/safepath.h"
+
+/* A manifest line pml writes is a few KiB at most (modules[] is the longest field). */
+#define MANIFEST_LINE_MAX (64 * 1024)
 
 static const char *const split_names[] = {"train", "val", "test"};
 static const char *const state_names[] = {"ok", "failed", "lost"};
@@ -88,11 +95,68 @@ int pml_dataset_add(struct pml_dataset *ds, const struct pml_ds_run *run)
 	return 0;
 }
 
+/* The refusals of pml_open_regular_beneath(): what the entry is, not what the disk
+ * did. */
+static bool refused(int err)
+{
+	return err == -EINVAL || err == -ELOOP || err == -EXDEV || err == -EISDIR ||
+	       err == -EBADFD;
+}
+
+/* s for a message: control characters as '?', at most size - 1 bytes ("..." when cut). */
+static const char *printable(const char *s, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; s[i] && i + 1 < size; i++)
+		buf[i] = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? '?' : s[i];
+	buf[i] = '\0';
+	if (s[i] && size > 4)
+		memcpy(buf + size - 4, "...", 4);
+	return buf;
+}
+
+/* Open run's trace below ds->dir with flags (pml_open_regular_beneath()); a refusal is
+ * logged naming the manifest, the run and its entry. */
+static int trace_open_flags(const struct pml_dataset *ds, const struct pml_ds_run *run,
+			    int flags)
+{
+	char shown[160];
+	int dfd, fd;
+
+	if (!run->trace[0])
+		return -ENOENT;
+	dfd = open(ds->dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dfd < 0)
+		return -errno;
+	fd = pml_open_regular_beneath(dfd, run->trace, flags);
+	close(dfd);
+	if (refused(fd))
+		pml_err("%s/%s: run %s: trace '%s': %s", ds->dir, PML_DATASET_MANIFEST,
+			run->id, printable(run->trace, shown, sizeof(shown)),
+			pml_beneath_strerror(fd));
+	return fd;
+}
+
+int pml_dataset_trace_open(const struct pml_dataset *ds, const struct pml_ds_run *run)
+{
+	return trace_open_flags(ds, run, O_RDONLY);
+}
+
 int pml_dataset_trace_path(const struct pml_dataset *ds, const struct pml_ds_run *run,
 			   char *buf, size_t size)
 {
+	int fd;
+
 	if (!run->trace[0])
 		return -ENOENT;
+	/* the entry is checked as pml_dataset_trace_open() would; a missing file or one
+	 * that cannot be opened is left to the reader to report */
+	fd = trace_open_flags(ds, run, O_PATH);
+	if (refused(fd))
+		return fd;
+	if (fd >= 0)
+		close(fd);
 	if ((size_t)snprintf(buf, size, "%s/%s", ds->dir, run->trace) >= size)
 		return -ENAMETOOLONG;
 	return 0;
@@ -190,27 +254,33 @@ enum pml_split pml_dataset_split_of(const struct pml_dataset *ds, const char *sc
 	return h < 15 ? PML_SPLIT_TEST : h < 25 ? PML_SPLIT_VAL : PML_SPLIT_TRAIN;
 }
 
-int pml_file_crc32(const char *path, uint32_t *ret_crc, uint64_t *ret_size)
+int pml_fd_crc32(int fd, uint32_t *ret_crc, uint64_t *ret_size)
 {
 	unsigned char buf[65536];
 	uLong crc = crc32(0, Z_NULL, 0);
 	uint64_t size = 0;
 	ssize_t k;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
-	if (fd < 0)
-		return -errno;
 	while ((k = read(fd, buf, sizeof(buf))) > 0) {
 		crc = crc32(crc, buf, (uInt)k);
 		size += (uint64_t)k;
 	}
-	k = k < 0 ? -errno : 0;
-	close(fd);
 	if (k < 0)
-		return (int)k;
+		return -errno;
 	*ret_crc = (uint32_t)crc;
 	*ret_size = size;
 	return 0;
+}
+
+int pml_file_crc32(const char *path, uint32_t *ret_crc, uint64_t *ret_size)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+	if (fd < 0)
+		return -errno;
+	r = pml_fd_crc32(fd, ret_crc, ret_size);
+	close(fd);
+	return r;
 }
 
 /* --- writing ------------------------------------------------------------------------ */
@@ -281,7 +351,10 @@ int pml_dataset_save(const struct pml_dataset *ds)
 	}
 	snprintf(path, sizeof(path), "%s/%s", ds->dir, PML_DATASET_MANIFEST);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* a new file: a stale one, or a link planted in its place, is not written
+	 * through */
+	unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
 	if (fd < 0) {
 		free(buf);
 		return -errno;
@@ -307,45 +380,258 @@ int pml_dataset_save(const struct pml_dataset *ds)
 
 /* --- reading ------------------------------------------------------------------------ */
 
-static void copy_str(char *dst, size_t size, const struct pml_json_flat *f, const char *key)
+/* Where a manifest line is, for messages: "DIR/manifest.jsonl:LINE: run ID: ". */
+struct where {
+	const char *path;
+	size_t line;
+	const char *id; /* "" before the id is known, and on the header and trailer */
+};
+
+static void bad_field(const struct where *w, const char *key, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static void bad_field(const struct where *w, const char *key, const char *fmt, ...)
 {
-	snprintf(dst, size, "%s", pml_json_flat_str(f, key, ""));
+	char what[512], shown[100];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	pml_err("%s:%zu: %s%s%s\"%s\": %s", w->path, w->line, w->id[0] ? "run " : "",
+		printable(w->id, shown, sizeof(shown)), w->id[0] ? ": " : "", key, what);
 }
 
-static int parse_run(const struct pml_json_flat *f, struct pml_ds_run *r)
+/* A string field into dst, whole: absent (or null) is def; a value that does not fit is
+ * refused rather than cut (pml never writes one). 0 or -EBADMSG (logged). */
+static int get_str(const struct where *w, const struct pml_json_flat *f, const char *key,
+		   const char *def, char *dst, size_t size)
 {
+	const struct pml_json_field *v = pml_json_flat_get(f, key);
+	const char *s = def;
+
+	if (v && v->type == PML_JSON_STRING) {
+		s = v->str;
+	} else if (v && v->type != PML_JSON_NULL) {
+		bad_field(w, key, "not a string");
+		return -EBADMSG;
+	}
+	if (strlen(s) >= size) {
+		bad_field(w, key, "%zu bytes, longer than the %zu it may have", strlen(s),
+			  size - 1);
+		return -EBADMSG;
+	}
+	memcpy(dst, s, strlen(s) + 1);
+	return 0;
+}
+
+/* An integer field: absent (or null) is def; otherwise its literal must be an integer
+ * (an optional '-' and digits: no fraction, exponent, hexadecimal, nan or inf) from min
+ * to max. It is converted from its text, not from the parser's double, so no value is
+ * rounded (a double holds 53 bits) and none is out of range of the type it goes into.
+ * 0 or -EBADMSG (logged with the bad value). */
+static int get_int(const struct where *w, const struct pml_json_flat *f, const char *key,
+		   int64_t min, int64_t max, int64_t def, int64_t *ret)
+{
+	const struct pml_json_field *v = pml_json_flat_get(f, key);
+	const char *s, *digits;
+	char shown[48], *end;
+	long long x;
+
+	if (!v || v->type == PML_JSON_NULL) {
+		*ret = def;
+		return 0;
+	}
+	if (v->type != PML_JSON_NUMBER) {
+		bad_field(w, key, "not a number");
+		return -EBADMSG;
+	}
+	s = v->str;
+	digits = s + (*s == '-');
+	errno = 0;
+	x = *digits >= '0' && *digits <= '9' ? strtoll(s, &end, 10) : 0;
+	if (*digits < '0' || *digits > '9' || errno || *end || x < min || x > max) {
+		bad_field(w, key, "%s is not an integer from %" PRId64 " to %" PRId64,
+			  printable(s, shown, sizeof(shown)), min, max);
+		return -EBADMSG;
+	}
+	*ret = x;
+	return 0;
+}
+
+static int get_u32(const struct where *w, const struct pml_json_flat *f, const char *key,
+		   uint32_t *ret)
+{
+	int64_t v;
+	int r = get_int(w, f, key, 0, UINT32_MAX, 0, &v);
+
+	if (r == 0)
+		*ret = (uint32_t)v;
+	return r;
+}
+
+/* Counts pml writes as JSON integers (int64): 0 to INT64_MAX. */
+static int get_u64(const struct where *w, const struct pml_json_flat *f, const char *key,
+		   uint64_t *ret)
+{
+	int64_t v;
+	int r = get_int(w, f, key, 0, INT64_MAX, 0, &v);
+
+	if (r == 0)
+		*ret = (uint64_t)v;
+	return r;
+}
+
+static int parse_run(const struct where *at, const struct pml_json_flat *f,
+		     struct pml_ds_run *r)
+{
+	struct where w = *at;
+	const struct pml_json_field *h;
+	char shown[160];
 	const char *s;
+	int64_t status;
 
 	memset(r, 0, sizeof(*r));
-	copy_str(r->id, sizeof(r->id), f, "id");
-	copy_str(r->scenario, sizeof(r->scenario), f, "scenario");
-	copy_str(r->family, sizeof(r->family), f, "family");
-	if (!r->id[0] || !r->scenario[0])
-		return -EINVAL;
-	r->index = (uint32_t)pml_json_flat_num(f, "index", 0);
-	r->seed = (uint32_t)pml_json_flat_num(f, "seed", 0);
-	copy_str(r->params, sizeof(r->params), f, "params");
+	if (get_str(&w, f, "id", "", r->id, sizeof(r->id)) < 0)
+		return -EBADMSG;
+	w.id = r->id;
+	if (get_str(&w, f, "scenario", "", r->scenario, sizeof(r->scenario)) < 0 ||
+	    get_str(&w, f, "family", "", r->family, sizeof(r->family)) < 0)
+		return -EBADMSG;
+	if (!r->id[0] || !r->scenario[0]) {
+		pml_err("%s:%zu: malformed run (id, scenario and split are needed)",
+			w.path, w.line);
+		return -EBADMSG;
+	}
+	/* the scenario names its script, workloads/SCENARIO.sh, for eval and train */
+	if (!pml_path_is_confined(r->scenario)) {
+		bad_field(&w, "scenario", "'%s' refused: not a name under workloads/ "
+			  "(absolute, or with a '..', '.' or empty component)",
+			  printable(r->scenario, shown, sizeof(shown)));
+		return -EBADMSG;
+	}
+	if (get_u32(&w, f, "index", &r->index) < 0 ||
+	    get_u32(&w, f, "seed", &r->seed) < 0 ||
+	    get_str(&w, f, "params", "", r->params, sizeof(r->params)) < 0)
+		return -EBADMSG;
 	s = pml_json_flat_str(f, "state", "");
 	r->state = PML_RUN_LOST;
 	for (int i = 0; i < 3; i++)
 		if (!strcmp(s, state_names[i]))
 			r->state = (enum pml_run_state)i;
-	r->status = (int)pml_json_flat_num(f, "status", -1);
-	if (pml_split_parse(pml_json_flat_str(f, "split", ""), &r->split) < 0)
-		return -EINVAL;
-	const struct pml_json_field *h = pml_json_flat_get(f, "heldout");
-
+	if (get_int(&w, f, "status", INT_MIN, INT_MAX, -1, &status) < 0)
+		return -EBADMSG;
+	r->status = (int)status;
+	if (pml_split_parse(pml_json_flat_str(f, "split", ""), &r->split) < 0) {
+		pml_err("%s:%zu: malformed run (id, scenario and split are needed)",
+			w.path, w.line);
+		return -EBADMSG;
+	}
+	h = pml_json_flat_get(f, "heldout");
 	r->heldout = h && h->type == PML_JSON_BOOL && h->boolean;
-	copy_str(r->kernel, sizeof(r->kernel), f, "kernel");
-	copy_str(r->trace, sizeof(r->trace), f, "trace");
-	r->trace_bytes = (uint64_t)pml_json_flat_num(f, "trace_bytes", 0);
-	r->trace_crc = (uint32_t)strtoul(pml_json_flat_str(f, "trace_crc32", "0"), NULL, 16);
-	r->events = (uint64_t)pml_json_flat_num(f, "events", 0);
-	r->dropped = (uint64_t)pml_json_flat_num(f, "dropped", 0);
-	r->n_needs = (uint32_t)pml_json_flat_num(f, "needs", 0);
-	copy_str(r->modules, sizeof(r->modules), f, "modules");
-	r->guest_s = pml_json_flat_num(f, "guest_s", 0);
-	r->boot = (uint32_t)pml_json_flat_num(f, "boot", 0);
+	if (get_str(&w, f, "kernel", "", r->kernel, sizeof(r->kernel)) < 0 ||
+	    get_str(&w, f, "trace", "", r->trace, sizeof(r->trace)) < 0)
+		return -EBADMSG;
+	if (r->trace[0] && !pml_path_is_confined(r->trace)) {
+		bad_field(&w, "trace", "'%s' refused: not a relative path inside the "
+			  "dataset directory (absolute, or with a '..', '.' or empty "
+			  "component)",
+			  printable(r->trace, shown, sizeof(shown)));
+		return -EBADMSG;
+	}
+	if (get_u64(&w, f, "trace_bytes", &r->trace_bytes) < 0)
+		return -EBADMSG;
+	h = pml_json_flat_get(f, "trace_crc32");
+	s = !h || h->type == PML_JSON_NULL ? "0" :
+	    h->type == PML_JSON_STRING ? h->str : "";
+	if (!*s || strlen(s) > 8 || s[strspn(s, "0123456789abcdefABCDEF")]) {
+		bad_field(&w, "trace_crc32", "'%s' is not a CRC32 (8 hexadecimal digits)",
+			  printable(s, shown, sizeof(shown)));
+		return -EBADMSG;
+	}
+	r->trace_crc = (uint32_t)strtoul(s, NULL, 16);
+	if (get_u64(&w, f, "events", &r->events) < 0 ||
+	    get_u64(&w, f, "dropped", &r->dropped) < 0 ||
+	    get_u32(&w, f, "needs", &r->n_needs) < 0 ||
+	    get_str(&w, f, "modules", "", r->modules, sizeof(r->modules)) < 0 ||
+	    get_u32(&w, f, "boot", &r->boot) < 0)
+		return -EBADMSG;
+	/* a double: only NaN and infinity are wrong (the writer writes those as null) */
+	h = pml_json_flat_get(f, "guest_s");
+	if (h && h->type != PML_JSON_NULL &&
+	    (h->type != PML_JSON_NUMBER || !isfinite(h->num))) {
+		bad_field(&w, "guest_s", "%s is not a finite number",
+			  h->type == PML_JSON_NUMBER ? printable(h->str, shown, 48) :
+			  "(not a number)");
+		return -EBADMSG;
+	}
+	r->guest_s = h && h->type == PML_JSON_NUMBER ? h->num : 0;
+	return 0;
+}
+
+/* The header line into ds. 0, -EINVAL (not a dataset, or a bad field),
+ * -EPROTONOSUPPORT (newer); logged. */
+static int parse_header(const struct where *w, const struct pml_json_flat *fl,
+			struct pml_dataset *ds)
+{
+	const struct pml_json_field *v = pml_json_flat_get(fl, "version"), *pk;
+	char shown[48];
+	int64_t ver;
+
+	if (strcmp(pml_json_flat_str(fl, "magic", ""), PML_DATASET_MAGIC)) {
+		pml_err("%s: not a pml dataset manifest (no magic \"%s\")", w->path,
+			PML_DATASET_MAGIC);
+		return -EINVAL;
+	}
+	if (v && v->type == PML_JSON_NUMBER && v->num > PML_DATASET_VERSION) {
+		pml_err("%s: dataset version %s is newer than this pml reads (%d): use a "
+			"newer pml", w->path, printable(v->str, shown, sizeof(shown)),
+			PML_DATASET_VERSION);
+		return -EPROTONOSUPPORT;
+	}
+	if (!v || get_int(w, fl, "version", 1, PML_DATASET_VERSION, 0, &ver) < 0) {
+		if (!v)
+			pml_err("%s: the header has no version", w->path);
+		return -EINVAL;
+	}
+	if (get_u32(w, fl, "seed", &ds->seed) < 0 ||
+	    get_str(w, fl, "kernel", "", ds->kernel, sizeof(ds->kernel)) < 0 ||
+	    get_str(w, fl, "created", "", ds->created, sizeof(ds->created)) < 0 ||
+	    get_str(w, fl, "heldout_test", "", ds->heldout_test,
+		    sizeof(ds->heldout_test)) < 0 ||
+	    get_str(w, fl, "heldout_val", "", ds->heldout_val,
+		    sizeof(ds->heldout_val)) < 0)
+		return -EINVAL;
+	pk = pml_json_flat_get(fl, "packed");
+	ds->packed = pk && pk->type == PML_JSON_BOOL && pk->boolean;
+	return 0;
+}
+
+/* The trailer: the CRC32 of every byte before it, the count of runs. 0 or -EBADMSG
+ * (logged). */
+static int check_trailer(const struct where *w, const struct pml_json_flat *fl, uLong crc,
+			 size_t n_runs)
+{
+	char want[16], shown[48];
+	int64_t runs;
+
+	snprintf(want, sizeof(want), "%08lx", crc);
+	if (strcmp(pml_json_flat_str(fl, "crc32", ""), want)) {
+		pml_err("%s:%zu: checksum mismatch (the manifest was changed or damaged "
+			"after it was written)", w->path, w->line);
+		return -EBADMSG;
+	}
+	if (get_int(w, fl, "runs", 0, INT64_MAX, -1, &runs) < 0)
+		return -EBADMSG;
+	if (runs < 0 || (uint64_t)runs != n_runs) {
+		const struct pml_json_field *v = pml_json_flat_get(fl, "runs");
+		const char *said = v && v->type == PML_JSON_NUMBER ?
+			printable(v->str, shown, sizeof(shown)) : "no";
+
+		pml_err("%s:%zu: the trailer counts %s runs, the file holds %zu", w->path,
+			w->line, said, n_runs);
+		return -EBADMSG;
+	}
 	return 0;
 }
 
@@ -371,12 +657,18 @@ int pml_dataset_open(const char *dir, struct pml_dataset **ret)
 		return -ENOMEM;
 	}
 	while (!r && (len = getline(&line, &cap, f)) > 0) {
+		struct where w = {.path = path, .line = ++lineno, .id = ""};
 		struct pml_json_flat fl;
 
-		lineno++;
 		if (ended) {
 			pml_err("%s:%zu: text after the trailer", path, lineno);
 			r = -EBADMSG;
+			break;
+		}
+		if (len > MANIFEST_LINE_MAX) {
+			pml_err("%s:%zu: a line of %zd bytes (a pml dataset's are at "
+				"most %d)", path, lineno, len, MANIFEST_LINE_MAX);
+			r = lineno == 1 ? -EINVAL : -EBADMSG;
 			break;
 		}
 		if (pml_json_flat_parse(line, &fl) < 0) {
@@ -385,51 +677,16 @@ int pml_dataset_open(const char *dir, struct pml_dataset **ret)
 			break;
 		}
 		if (lineno == 1) {
-			if (strcmp(pml_json_flat_str(&fl, "magic", ""), PML_DATASET_MAGIC)) {
-				pml_err("%s: not a pml dataset manifest (no magic \"%s\")", path,
-					PML_DATASET_MAGIC);
-				r = -EINVAL;
-			} else if (pml_json_flat_num(&fl, "version", 0) > PML_DATASET_VERSION) {
-				pml_err("%s: dataset version %.0f is newer than this pml reads (%d): "
-					"use a newer pml", path, pml_json_flat_num(&fl, "version", 0),
-					PML_DATASET_VERSION);
-				r = -EPROTONOSUPPORT;
-			} else {
-				ds->seed = (uint32_t)pml_json_flat_num(&fl, "seed", 0);
-				copy_str(ds->kernel, sizeof(ds->kernel), &fl, "kernel");
-				copy_str(ds->created, sizeof(ds->created), &fl, "created");
-				copy_str(ds->heldout_test, sizeof(ds->heldout_test), &fl,
-					 "heldout_test");
-				copy_str(ds->heldout_val, sizeof(ds->heldout_val), &fl,
-					 "heldout_val");
-				const struct pml_json_field *pk = pml_json_flat_get(&fl, "packed");
-
-				ds->packed = pk && pk->type == PML_JSON_BOOL && pk->boolean;
-			}
+			r = parse_header(&w, &fl, ds);
 		} else if (pml_json_flat_get(&fl, "end")) {
-			char want[16];
-
-			snprintf(want, sizeof(want), "%08lx", crc);
 			ended = true;
-			if (strcmp(pml_json_flat_str(&fl, "crc32", ""), want)) {
-				pml_err("%s:%zu: checksum mismatch (the manifest was changed or "
-					"damaged after it was written)", path, lineno);
-				r = -EBADMSG;
-			} else if ((size_t)pml_json_flat_num(&fl, "runs", -1) != ds->n_runs) {
-				pml_err("%s:%zu: the trailer counts %.0f runs, the file holds %zu",
-					path, lineno, pml_json_flat_num(&fl, "runs", -1), ds->n_runs);
-				r = -EBADMSG;
-			}
+			r = check_trailer(&w, &fl, crc, ds->n_runs);
 		} else {
 			struct pml_ds_run run;
 
-			if (parse_run(&fl, &run) < 0) {
-				pml_err("%s:%zu: malformed run (id, scenario and split are needed)",
-					path, lineno);
-				r = -EBADMSG;
-			} else {
+			r = parse_run(&w, &fl, &run);
+			if (!r)
 				r = pml_dataset_add(ds, &run);
-			}
 		}
 		pml_json_flat_release(&fl);
 		crc = crc32(crc, (const Bytef *)line, (uInt)len);

@@ -85,9 +85,15 @@ struct pml_dataset {
 struct pml_dataset *pml_dataset_new(const char *dir, uint32_t seed);
 
 /* Read dir/manifest.jsonl. Returns 0; -ENOENT when there is none; -EINVAL when it is not
- * a pml dataset (magic); -EPROTONOSUPPORT for a newer version; -EBADMSG when the trailer
- * is missing or its checksum does not match, or a line is malformed (logged with the
- * file and line). */
+ * a pml dataset (magic, or a bad header field); -EPROTONOSUPPORT for a newer version;
+ * -EBADMSG when the trailer is missing or its checksum does not match, or a line is
+ * malformed (logged with the file, line, run and field).
+ *
+ * The manifest is not trusted (its checksum is easily redone): a run whose trace is not
+ * a confined relative path (util/safepath.h: absolute, "..") or whose scenario is not a
+ * name under workloads/ is refused, and so is every number that is not an integer in
+ * the range of its field (no 1e300, -1, nan or 23 digits; converted from the text, so
+ * nothing is rounded either), every string longer than its field. */
 int pml_dataset_open(const char *dir, struct pml_dataset **ret);
 void pml_dataset_free(struct pml_dataset *ds);
 
@@ -100,8 +106,20 @@ const struct pml_ds_run *pml_dataset_find(const struct pml_dataset *ds, const ch
 /* Write manifest.jsonl (temporary file, fsync, rename). 0 or -errno. */
 int pml_dataset_save(const struct pml_dataset *ds);
 
-/* The path of a run's trace into buf. 0, or -ENOENT when the run has none,
- * -ENAMETOOLONG. */
+/* Open a run's trace for reading, below the dataset directory and following no symbolic
+ * link (pml_open_regular_beneath()). Returns the descriptor (the caller closes it);
+ * -ENOENT when the run has none or the file is missing; -EINVAL when its entry is not a
+ * confined path, -ELOOP when it or a directory on its way is a symbolic link, -EISDIR or
+ * -EBADFD when it is not a regular file (these refusals are logged naming the manifest,
+ * the run and the entry; pml_beneath_strerror() has words for them); open's -errno. */
+int pml_dataset_trace_open(const struct pml_dataset *ds, const struct pml_ds_run *run);
+
+/* The path of a run's trace into buf, for messages and for readers that take a path. Its
+ * entry is checked as pml_dataset_trace_open() does, and refused with the same errors
+ * (logged); a missing file is not an error here (the reader reports it). Such a reader
+ * opens the path again by name, so a link made between the check and its open would be
+ * followed: a reader that can take a descriptor uses pml_dataset_trace_open(). 0, or
+ * -ENOENT when the run has none, -ENAMETOOLONG, the refusals. */
 int pml_dataset_trace_path(const struct pml_dataset *ds, const struct pml_ds_run *run,
 			   char *buf, size_t size);
 
@@ -123,5 +141,7 @@ uint32_t pml_dataset_run_seed(const struct pml_dataset *ds, const char *scenario
 
 /* CRC32 (zlib's) of a whole file into ret, and its size. 0 or -errno. */
 int pml_file_crc32(const char *path, uint32_t *ret_crc, uint64_t *ret_size);
+/* The same from fd's offset to its end (fd is left open). */
+int pml_fd_crc32(int fd, uint32_t *ret_crc, uint64_t *ret_size);
 
 #endif

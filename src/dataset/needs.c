@@ -2,8 +2,10 @@
  * are attributed to requests. */
 #include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "dataset/needs.h"
 #include "trace/trace-file.h"
@@ -167,14 +169,11 @@ int pml_needs_add(struct pml_needs *n, const struct pml_tev_hdr *rec)
 	return 0;
 }
 
-int pml_needs_from_trace(const char *path, struct pml_needs *ret)
+/* Needs from an opened reader (rc: what opening it returned); frees it. */
+static int needs_from_reader(struct pml_trace_reader *r, int rc, struct pml_needs *ret)
 {
-	struct pml_trace_reader *r = NULL;
 	const struct pml_tev_hdr *e;
-	int rc;
 
-	pml_needs_init(ret);
-	rc = pml_trace_reader_open(path, &r);
 	if (rc < 0) {
 		if (r)
 			pml_err("%s", pml_trace_reader_error(r));
@@ -193,6 +192,32 @@ int pml_needs_from_trace(const char *path, struct pml_needs *ret)
 		pml_err("%s", pml_trace_reader_error(r));
 	pml_trace_reader_free(r);
 	return rc < 0 ? rc : 0;
+}
+
+int pml_needs_from_trace(const char *path, struct pml_needs *ret)
+{
+	struct pml_trace_reader *r = NULL;
+	int rc;
+
+	pml_needs_init(ret);
+	rc = pml_trace_reader_open(path, &r);
+	return needs_from_reader(r, rc, ret);
+}
+
+int pml_needs_from_fd(int fd, const char *name, struct pml_needs *ret)
+{
+	struct pml_trace_reader *r = NULL;
+	FILE *f = fdopen(fd, "rb");
+	int rc;
+
+	pml_needs_init(ret);
+	if (!f) {
+		rc = -errno;
+		close(fd);
+		return rc;
+	}
+	rc = pml_trace_reader_new(f, name, &r);
+	return needs_from_reader(r, rc, ret);
 }
 
 size_t pml_needs_modules(const struct pml_needs *n, const char **out, size_t max)

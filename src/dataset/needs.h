@@ -67,6 +67,8 @@ int pml_needs_add(struct pml_needs *n, const struct pml_tev_hdr *rec);
  * reader's negative errno (the needs before the damage are kept in ret and the reason is
  * logged). ret must be released in both cases. */
 int pml_needs_from_trace(const char *path, struct pml_needs *ret);
+/* The same from an open descriptor, which it takes (closes); name is for messages. */
+int pml_needs_from_fd(int fd, const char *name, struct pml_needs *ret);
 
 /* Modules loaded by the run (needs' loaded lists, in order, each once). */
 size_t pml_needs_modules(const struct pml_needs *n, const char **out, size_t max);

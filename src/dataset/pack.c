@@ -53,15 +53,10 @@ static struct proc_seen *proc_get(struct seen_set *s, uint32_t pid)
 	}
 }
 
-int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret)
+/* Pack from an opened reader (rc: what opening it returned); frees it. */
+static int pack_reader(struct pml_trace_reader *r, int rc, const char *out,
+		       unsigned flags, struct pml_pack_stats *ret)
 {
-	return pml_trace_pack_flags(in, out, 0, ret);
-}
-
-int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
-			 struct pml_pack_stats *ret)
-{
-	struct pml_trace_reader *r = NULL;
 	struct pml_trace_writer *w = NULL;
 	struct pml_trace_reader_stats rst;
 	struct pml_trace_end end = {0};
@@ -69,9 +64,7 @@ int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
 	struct seen_set seen = {0};
 	const struct pml_tev_hdr *e;
 	char tmp[4200];
-	int rc;
 
-	rc = pml_trace_reader_open(in, &r);
 	if (rc < 0) {
 		if (r)
 			pml_err("%s", pml_trace_reader_error(r));
@@ -138,4 +131,34 @@ out:
 	free(seen.v);
 	pml_trace_reader_free(r);
 	return rc;
+}
+
+int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret)
+{
+	return pml_trace_pack_flags(in, out, 0, ret);
+}
+
+int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
+			 struct pml_pack_stats *ret)
+{
+	struct pml_trace_reader *r = NULL;
+	int rc = pml_trace_reader_open(in, &r);
+
+	return pack_reader(r, rc, out, flags, ret);
+}
+
+int pml_trace_pack_fd(int in_fd, const char *in_name, const char *out, unsigned flags,
+		      struct pml_pack_stats *ret)
+{
+	struct pml_trace_reader *r = NULL;
+	FILE *f = fdopen(in_fd, "rb");
+	int rc;
+
+	if (!f) {
+		rc = -errno;
+		close(in_fd);
+		return rc;
+	}
+	rc = pml_trace_reader_new(f, in_name, &r);
+	return pack_reader(r, rc, out, flags, ret);
 }

@@ -25,4 +25,8 @@ int pml_trace_pack(const char *in, const char *out, struct pml_pack_stats *ret);
 int pml_trace_pack_flags(const char *in, const char *out, unsigned flags,
 			 struct pml_pack_stats *ret);
 
+/* The same from an open descriptor, which it takes (closes); in_name is for messages. */
+int pml_trace_pack_fd(int in_fd, const char *in_name, const char *out, unsigned flags,
+		      struct pml_pack_stats *ret);
+
 #endif

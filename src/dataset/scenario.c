@@ -39,6 +39,20 @@ static void sort_list(const char *in, char *out, size_t size)
 	}
 }
 
+/* pml-timeout: whole seconds, 1 to a day; anything else keeps the default (atoi would
+ * overflow on a long number). */
+static void parse_timeout(const char *val, unsigned *ret)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(val, &end, 10);
+	if (*val >= '0' && *val <= '9' && !errno && end != val &&
+	    !end[strspn(end, " \t")] && v > 0 && v <= 86400)
+		*ret = (unsigned)v;
+}
+
 static void parse_header(const char *path, struct pml_scenario *s)
 {
 	char line[1024];
@@ -73,8 +87,8 @@ static void parse_header(const char *path, struct pml_scenario *s)
 			snprintf(s->expect, sizeof(s->expect), "%s", val);
 		else if (!strcmp(v, "packages"))
 			sort_list(val, s->packages, sizeof(s->packages));
-		else if (!strcmp(v, "timeout") && atoi(val) > 0)
-			s->timeout_s = (unsigned)atoi(val);
+		else if (!strcmp(v, "timeout"))
+			parse_timeout(val, &s->timeout_s);
 	}
 	fclose(f);
 }

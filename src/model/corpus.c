@@ -514,8 +514,15 @@ int pml_corpus_from_dataset(const char *dir, const char *workloads_dir,
 	for (size_t i = 0; i < ds->n_runs; i++) {
 		const struct pml_ds_run *run = &ds->runs[i];
 
-		if (run->state == PML_RUN_LOST || !run->trace[0] ||
-		    pml_dataset_trace_path(ds, run, paths[n], sizeof(paths[n])) < 0)
+		if (run->state == PML_RUN_LOST || !run->trace[0])
+			continue;
+		/* a trace entry refused (a link, not a file: logged) fails the corpus, a
+		 * forged dataset is not trained on in part */
+		r = pml_dataset_trace_path(ds, run, paths[n], sizeof(paths[n]));
+		if (r == -ELOOP || r == -EINVAL || r == -EXDEV || r == -EISDIR ||
+		    r == -EBADFD)
+			goto out;
+		if (r < 0)
 			continue;
 		if (workloads_dir && run->scenario[0]) {
 			char sp[4096];

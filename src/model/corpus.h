@@ -103,7 +103,8 @@ int pml_corpus_build(const struct pml_corpus_src *src, size_t n,
 
 /* The runs of a dataset directory (its manifest; runs with a trace, lost ones left out),
  * the prior's script text from workloads_dir/<scenario>.sh when workloads_dir is given
- * and the file exists. Returns as pml_corpus_build(), plus pml_dataset_open()'s errors. */
+ * and the file exists. Returns as pml_corpus_build(), plus pml_dataset_open()'s errors
+ * and pml_dataset_trace_path()'s refusals (-ELOOP: a trace is a symbolic link, ...). */
 int pml_corpus_from_dataset(const char *dir, const char *workloads_dir,
 			    const struct pml_corpus_opts *opts, struct pml_corpus **ret);
 

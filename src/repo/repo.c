@@ -25,6 +25,7 @@
 #include "repo/repo-internal.h"
 #include "util/json.h"
 #include "util/log.h"
+#include "util/safepath.h"
 #include "util/timeutil.h"
 #include "vm/paths.h"
 
@@ -421,10 +422,7 @@ static int index_module(struct builder *b, struct kmod_module *mod, const char *
 		char path[PATH_MAX];
 		struct stat st;
 
-		if (relpath[0] == '/')
-			snprintf(path, sizeof(path), "%s", relpath);
-		else
-			snprintf(path, sizeof(path), "%s/%s", b->moddir, relpath);
+		snprintf(path, sizeof(path), "%s/%s", b->moddir, relpath);
 		if (stat(path, &st) == 0) {
 			bytes = st.st_size;
 		} else {
@@ -526,6 +524,20 @@ static int index_files_of(struct builder *b)
 		*colon = '\0';
 		if (name_from_path(line, name, sizeof(name)) < 0)
 			continue;
+		/* The file must be in the tree: modules.dep is read, not trusted, and
+		 * libkmod opens what it names for the modinfo. An old depmod's absolute
+		 * paths into the tree itself are taken as relative. */
+		const char *rel = line;
+		size_t ml = strlen(b->moddir);
+
+		if (rel[0] == '/' && !strncmp(rel, b->moddir, ml) && rel[ml] == '/')
+			rel += ml + 1;
+		if (!pml_path_is_confined(rel)) {
+			pml_warn("repo: %s/modules.dep: module %s: '%.200s' is not a "
+				 "path inside the module tree (the module is left out)",
+				 b->moddir, name, line);
+			continue;
+		}
 		if (test_fail_build_after >= 0 && b->count >= (size_t)test_fail_build_after) {
 			r = -EIO;
 			break;
@@ -533,7 +545,7 @@ static int index_files_of(struct builder *b)
 		r = kmod_module_new_from_name(b->kmod, name, &mod);
 		if (r < 0)
 			break;
-		r = index_module(b, mod, name, line);
+		r = index_module(b, mod, name, rel);
 		kmod_module_unref(mod);
 		if (r < 0)
 			break;
@@ -977,8 +989,13 @@ static int info_from_row(struct pml_repo *repo, sqlite3_stmt *row, struct pml_mo
 	if (sqlite3_column_type(row, 1) != SQLITE_NULL) {
 		const char *rel = (const char *)sqlite3_column_text(row, 1);
 
-		if (rel[0] == '/' ? !(info->path = strdup(rel))
-				  : asprintf(&info->path, "%s/%s", repo->moddir, rel) < 0) {
+		/* the builder stores paths inside the tree (index_files_of()); a catalog
+		 * holding any other was not made by it, and its path is not passed on */
+		if (!rel || !pml_path_is_confined(rel)) {
+			pml_warn("repo: %s: module %s: path '%.200s' is not inside the "
+				 "module tree (left out)", repo->catalog,
+				 info->name ? info->name : "?", rel ? rel : "");
+		} else if (asprintf(&info->path, "%s/%s", repo->moddir, rel) < 0) {
 			info->path = NULL;
 			oom = true;
 		}
@@ -1303,20 +1320,38 @@ int pml_repo_set_costs(struct pml_repo *repo, const char *name, int64_t resident
 	return set_costs(repo, norm, resident_bytes, load_ms, unload_ms);
 }
 
+/* A byte count's literal: digits only, at most 2^53 (a double holds it exactly, so the
+ * int64 it becomes is the number written). -1 when it is not one. */
+static double whole_bytes(const char *text)
+{
+	char *end;
+	long long v;
+
+	if (*text < '0' || *text > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(text, &end, 10);
+	return errno || *end || v > (1ll << 53) ? -1 : (double)v;
+}
+
 /* A cost field of a calibration line: absent or null -> -1; else a number >= 0. */
 static int cost_field(const struct pml_json_flat *flat, const char *key, double *ret,
 		      const char **why)
 {
 	const struct pml_json_field *f = pml_json_flat_get(flat, key);
+	bool bytes = !strcmp(key, "bytes");
 
 	*ret = -1;
 	if (!f || f->type == PML_JSON_NULL)
 		return 0;
-	if (f->type != PML_JSON_NUMBER || !isfinite(f->num) || f->num < 0) {
+	/* bytes go into an int64, read from the text; a time at most an hour (replay
+	 * turns it into nanoseconds) */
+	if (f->type != PML_JSON_NUMBER || !isfinite(f->num) || f->num < 0 ||
+	    (bytes && whole_bytes(f->str) < 0) || (!bytes && f->num > 3.6e6)) {
 		*why = key;
 		return -EINVAL;
 	}
-	*ret = f->num;
+	*ret = bytes ? whole_bytes(f->str) : f->num;
 	return 0;
 }
 
@@ -1366,7 +1401,16 @@ int pml_repo_import_costs(struct pml_repo *repo, const char *jsonl_path)
 		} else if (cost_field(&flat, "bytes", &bytes, &why) < 0 ||
 			   cost_field(&flat, event ? "ms" : "load_ms", &load, &why) < 0 ||
 			   cost_field(&flat, "unload_ms", &unload, &why) < 0) {
-			pml_err("%s:%zu: \"%s\" must be a number >= 0", jsonl_path, lineno, why);
+			const struct pml_json_field *bad = pml_json_flat_get(&flat, why);
+
+			if (bad && bad->type == PML_JSON_NUMBER)
+				pml_err("%s:%zu: \"%s\": %.40s is not %s", jsonl_path,
+					lineno, why, bad->str, strcmp(why, "bytes") ?
+					"a time from 0 to 3600000 ms" :
+					"a whole number from 0 to 2^53");
+			else
+				pml_err("%s:%zu: \"%s\" is not a number", jsonl_path,
+					lineno, why);
 			r = -EINVAL;
 		} else if (bytes < 0 && load < 0 && unload < 0) {
 			pml_err("%s:%zu: none of \"bytes\", \"load_ms\", \"unload_ms\"", jsonl_path,

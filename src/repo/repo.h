@@ -43,7 +43,8 @@ enum pml_repo_flags {
  * before the modules needing it), softdeps as modprobe would load them. */
 struct pml_module_info {
 	char *name;	   /* the kernel's name: '_', never '-' */
-	char *path;	   /* absolute path of the .ko; NULL for a built-in module */
+	char *path;	   /* absolute path of the .ko; NULL for a built-in module (or one
+			      whose catalog entry leads outside the module tree) */
 	bool builtin;
 	int64_t file_bytes; /* size of the .ko file; 0 for a built-in module */
 	char *description; /* NULL when the module has none */

@@ -301,6 +301,40 @@ int pml_sim_catalog_set_costs(struct pml_sim_catalog *cat, const char *name, int
 	return 0;
 }
 
+/* A cost from a costs file (not trusted: a number is checked before it is converted):
+ * -1 when absent or null, else a number >= 0: for a byte count a whole one, read from
+ * its text (digits only), up to 2^53 (a double holds it exactly); for a time at most an
+ * hour (replay turns it into nanoseconds). 0 or -EINVAL (logged with the file, line and
+ * value). */
+static int cost_value(const char *path, unsigned lineno, const char *mod,
+		      const struct pml_json_flat *j, const char *key, bool whole,
+		      double *ret)
+{
+	const struct pml_json_field *f = pml_json_flat_get(j, key);
+	long long v = -1;
+	char *end;
+
+	*ret = -1;
+	if (!f || f->type == PML_JSON_NULL)
+		return 0;
+	if (whole && f->type == PML_JSON_NUMBER && f->str[0] >= '0' && f->str[0] <= '9') {
+		errno = 0;
+		v = strtoll(f->str, &end, 10);
+		if (errno || *end || v > (1ll << 53))
+			v = -1;
+	}
+	if (f->type != PML_JSON_NUMBER || !isfinite(f->num) || f->num < 0 ||
+	    (whole && v < 0) || (!whole && f->num > 3.6e6)) {
+		pml_err("%s:%u: module %s: \"%s\": %.40s is not %s", path, lineno, mod,
+			key, f->type == PML_JSON_NUMBER ? f->str : "(not a number)",
+			whole ? "a whole number from 0 to 2^53" :
+			"a time from 0 to 3600000 ms");
+		return -EINVAL;
+	}
+	*ret = whole ? (double)v : f->num;
+	return 0;
+}
+
 int pml_sim_catalog_import_costs(struct pml_sim_catalog *cat, const char *path)
 {
 	FILE *f = fopen(path, "re");
@@ -334,9 +368,16 @@ int pml_sim_catalog_import_costs(struct pml_sim_catalog *cat, const char *path)
 			r = -EINVAL;
 			break;
 		}
-		r = pml_sim_catalog_set_costs(cat, mod,
-					      (int64_t)pml_json_flat_num(&j, "bytes", -1),
-					      pml_json_flat_num(&j, "load_ms", -1));
+		double bytes, load_ms;
+
+		if (cost_value(path, lineno, mod, &j, "bytes", true, &bytes) < 0 ||
+		    cost_value(path, lineno, mod, &j, "load_ms", false, &load_ms) < 0) {
+			pml_json_flat_release(&j);
+			r = -EINVAL;
+			break;
+		}
+		r = pml_sim_catalog_set_costs(cat, mod, bytes < 0 ? -1 : (int64_t)bytes,
+					      load_ms);
 		pml_json_flat_release(&j);
 		if (r < 0)
 			break;

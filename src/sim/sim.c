@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "resource/resource.h"
 #include "sim/sim.h"
@@ -84,14 +85,12 @@ int pml_sim_trace_add(struct pml_sim_trace *t, const struct pml_tev_hdr *rec)
 	return r < 0 ? r : 0;
 }
 
-int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret)
+/* Load from an opened reader (r: what opening it returned); frees it. */
+static int trace_load(struct pml_trace_reader *rd, int r, struct pml_sim_trace **ret)
 {
-	struct pml_trace_reader *rd = NULL;
 	const struct pml_tev_hdr *e;
 	struct pml_sim_trace *t;
-	int r;
 
-	r = pml_trace_reader_open(path, &rd);
 	if (r < 0) {
 		if (rd)
 			pml_err("%s", pml_trace_reader_error(rd));
@@ -136,6 +135,29 @@ int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret)
 	pml_trace_reader_free(rd);
 	*ret = t;
 	return 0;
+}
+
+int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret)
+{
+	struct pml_trace_reader *rd = NULL;
+	int r = pml_trace_reader_open(path, &rd);
+
+	return trace_load(rd, r, ret);
+}
+
+int pml_sim_trace_load_fd(int fd, const char *name, struct pml_sim_trace **ret)
+{
+	struct pml_trace_reader *rd = NULL;
+	FILE *f = fdopen(fd, "rb");
+	int r;
+
+	if (!f) {
+		r = -errno;
+		close(fd);
+		return r;
+	}
+	r = pml_trace_reader_new(f, name, &rd);
+	return trace_load(rd, r, ret);
 }
 
 /* ---- the simulated module set ---- */
@@ -233,9 +255,13 @@ static double rel_ms(const struct sim *s, uint64_t t)
 	return ((double)t - (double)s->t0) / 1e6;
 }
 
+/* Saturating: costs come from files (catalog, costs, needs model) and a policy's
+ * arithmetic; a huge one must not be converted out of uint64's range. NaN is 0. */
 static uint64_t ms_ns(double ms)
 {
-	return ms > 0 ? (uint64_t)(ms * 1e6 + 0.5) : 0;
+	if (!(ms > 0))
+		return 0;
+	return ms < 1.8e13 ? (uint64_t)(ms * 1e6 + 0.5) : UINT64_MAX;
 }
 
 static uint64_t name_hash(const char *s)

@@ -98,6 +98,8 @@ struct pml_sim_trace {
  * damage, ->damaged and ->error set), -errno of opening it, -EINVAL/-EPROTONOSUPPORT/
  * -EBADMSG for a file that is not a readable pml trace (nothing read), -ENOMEM. */
 int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret);
+/* The same from an open descriptor, which it takes (closes); name is for messages. */
+int pml_sim_trace_load_fd(int fd, const char *name, struct pml_sim_trace **ret);
 /* An empty trace to fill with pml_sim_trace_add (tests). NULL on allocation failure. */
 struct pml_sim_trace *pml_sim_trace_new(void);
 /* Append one record (copied; its size from its header; records must come in time order).

@@ -1,18 +1,27 @@
 /* The dataset component: needs derived from module records (synthetic cases for each
  * attribution rule, and the real guest trace of the acceptance fixture), the manifest's
  * round trip and its refusals (missing, wrong magic, future version, flipped byte, cut
- * short), the split, and the corpus headers of workloads/. */
+ * short), a hostile manifest's (traces outside the dataset by "..", an absolute path or a
+ * symbolic link; numbers out of their field's range), the split, and the corpus headers
+ * of workloads/. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
 #include "dataset/pack.h"
+#include "model/corpus.h"
 #include "model/features.h"
 #include "trace/trace-file.h"
 #include "dataset/scenario.h"
+#include "util/log.h"
+#include "util/safepath.h"
 #include "unit.h"
 
 static char tmpdir[] = "/tmp/pml-test-dataset-XXXXXX";
@@ -268,6 +277,452 @@ static void test_manifest(void)
 	CHECK(pml_split_parse("testing", &sp) == -EINVAL);
 }
 
+/* --- a hostile manifest ---------------------------------------------------------------- */
+
+/* What the library logged since log_reset(). */
+static char logbuf[16384];
+static size_t loglen;
+
+__attribute__((format(printf, 3, 0))) static void log_capture(void *data,
+							    enum pml_log_level level,
+							    const char *fmt, va_list ap)
+{
+	int n;
+
+	if (loglen + 2 >= sizeof(logbuf))
+		return;
+	n = vsnprintf(logbuf + loglen, sizeof(logbuf) - loglen - 1, fmt, ap);
+	if (n > 0)
+		loglen += (size_t)n < sizeof(logbuf) - loglen - 2 ? (size_t)n :
+			  sizeof(logbuf) - loglen - 2;
+	logbuf[loglen++] = '\n';
+	logbuf[loglen] = '\0';
+}
+
+static void log_reset(void)
+{
+	loglen = 0;
+	logbuf[0] = '\0';
+}
+
+/* Whether the log holds every one of the NULL-terminated words; says which not. */
+static bool log_has(const char *first, ...)
+{
+	va_list ap;
+	bool all = true;
+
+	va_start(ap, first);
+	for (const char *w = first; w; w = va_arg(ap, const char *)) {
+		if (!strstr(logbuf, w)) {
+			fprintf(stderr, "  the log lacks '%s':\n%s", w, logbuf);
+			all = false;
+		}
+	}
+	va_end(ap);
+	return all;
+}
+
+#define HDR_OK "{\"magic\":\"pml-dataset\",\"version\":1,\"seed\":7,\"kernel\":\"6.1.0-56-amd64\"," \
+	       "\"created\":\"2026-01-01T00:00:00Z\",\"heldout_test\":\"\",\"heldout_val\":\"\"}"
+
+static char hostile[4200];	/* the dataset directory of these tests */
+static uint32_t good_crc;	/* of its traces/a.trace, a copy of a fixture trace */
+static uint64_t good_bytes;
+static uint32_t good_needs;
+
+/* A run line with pml's fields, the one named key's value replaced by raw (JSON text). */
+static void run_line(char *buf, size_t size, const char *key, const char *raw)
+{
+	char crc[16], bytes[32], needs[16];
+	const char *fields[][2] = {
+		{"id", "\"fs/a#0000\""}, {"scenario", "\"fs/a\""}, {"family", "\"fs\""},
+		{"index", "0"}, {"seed", "1"}, {"params", "\"size_mb=4\""}, {"state", "\"ok\""},
+		{"status", "0"}, {"split", "\"train\""}, {"heldout", "false"},
+		{"kernel", "\"6.1.0-56-amd64\""}, {"trace", "\"traces/a.trace\""},
+		{"trace_bytes", bytes}, {"trace_crc32", crc}, {"events", "10"}, {"dropped", "0"},
+		{"needs", needs}, {"modules", "\"loop\""}, {"guest_s", "1.5"}, {"boot", "1"},
+	};
+	size_t len = 0;
+
+	snprintf(crc, sizeof(crc), "\"%08x\"", good_crc);
+	snprintf(bytes, sizeof(bytes), "%llu", (unsigned long long)good_bytes);
+	snprintf(needs, sizeof(needs), "%u", good_needs);
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]) && len < size; i++)
+		len += (size_t)snprintf(buf + len, size - len, "%s\"%s\":%s", i ? "," : "{",
+					fields[i][0],
+					key && !strcmp(key, fields[i][0]) ? raw : fields[i][1]);
+	if (len < size)
+		snprintf(buf + len, size - len, "}");
+}
+
+/* Write the manifest: header, lines, and a trailer as pml_dataset_save() writes it (the
+ * CRC32 of every byte before it, the count of lines unless runs_raw says otherwise), so a
+ * refusal comes from what a test put in, never from the checksum. */
+static void write_manifest(const char *header, const char *const *lines, size_t n,
+			   const char *runs_raw)
+{
+	char path[4300], *buf = NULL;
+	size_t len = 0;
+	FILE *m = open_memstream(&buf, &len);
+	FILE *f;
+
+	fprintf(m, "%s\n", header);
+	for (size_t i = 0; i < n; i++)
+		fprintf(m, "%s\n", lines[i]);
+	fflush(m);
+	fprintf(m, "{\"end\":\"pml-dataset\",\"runs\":");
+	if (runs_raw)
+		fprintf(m, "%s", runs_raw);
+	else
+		fprintf(m, "%zu", n);
+	fprintf(m, ",\"crc32\":\"%08lx\"}\n", crc32(crc32(0, Z_NULL, 0), (const Bytef *)buf,
+						   (uInt)(strstr(buf, "{\"end\"") - buf)));
+	fclose(m);
+	snprintf(path, sizeof(path), "%s/%s", hostile, PML_DATASET_MANIFEST);
+	f = fopen(path, "we");
+	CHECK(f != NULL);
+	if (f) {
+		fwrite(buf, 1, len, f);
+		fclose(f);
+	}
+	free(buf);
+}
+
+/* Open the manifest made of one run line with key set to raw: the result. */
+static int open_with(const char *key, const char *raw, struct pml_dataset **ret)
+{
+	static char line[80000];
+	const char *lines[] = {line};
+
+	run_line(line, sizeof(line), key, raw);
+	write_manifest(HDR_OK, lines, 1, NULL);
+	log_reset();
+	*ret = NULL;
+	return pml_dataset_open(hostile, ret);
+}
+
+static void make_hostile_dir(void)
+{
+	char src[4300], path[4300];
+	const char *fx = getenv("PML_TEST_FIXTURES");
+	struct pml_needs n;
+	size_t len;
+	char *text;
+
+	snprintf(hostile, sizeof(hostile), "%s/hostile", tmpdir);
+	CHECK(mkdir(hostile, 0755) == 0);
+	snprintf(path, sizeof(path), "%s/traces", hostile);
+	CHECK(mkdir(path, 0755) == 0);
+	/* a trace inside, and a file outside the dataset a forged entry might reach */
+	snprintf(src, sizeof(src), "%s/trace/guest-acceptance.bin", fx ? fx : "tests/fixtures");
+	text = read_file(src, &len);
+	snprintf(path, sizeof(path), "%s/traces/a.trace", hostile);
+	write_file(path, text, len);
+	snprintf(path, sizeof(path), "%s/x.trace", tmpdir);
+	write_file(path, text, len);
+	free(text);
+	snprintf(path, sizeof(path), "%s/traces/a.trace", hostile);
+	CHECK(pml_file_crc32(path, &good_crc, &good_bytes) == 0);
+	CHECK(pml_needs_from_trace(path, &n) == 0);
+	good_needs = (uint32_t)n.n;
+	pml_needs_release(&n);
+	/* links: out of the dataset, absolute, a directory pointing out of it */
+	snprintf(path, sizeof(path), "%s/traces/out.trace", hostile);
+	CHECK(symlink("../../x.trace", path) == 0);
+	snprintf(path, sizeof(path), "%s/traces/passwd.trace", hostile);
+	CHECK(symlink("/etc/passwd", path) == 0);
+	snprintf(path, sizeof(path), "%s/up", hostile);
+	CHECK(symlink("..", path) == 0);
+	snprintf(path, sizeof(path), "%s/traces/fifo.trace", hostile);
+	CHECK(mkfifo(path, 0644) == 0);
+}
+
+static void remove_hostile_dir(void)
+{
+	static const char *const names[] = {
+		"traces/a.trace", "traces/out.trace", "traces/passwd.trace", "traces/fifo.trace",
+		"up", PML_DATASET_MANIFEST, "traces",
+	};
+	char path[4400];
+
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", hostile, names[i]);
+		if (unlink(path) < 0)
+			CHECK(rmdir(path) == 0);
+	}
+	CHECK(rmdir(hostile) == 0);
+	snprintf(path, sizeof(path), "%s/x.trace", tmpdir);
+	unlink(path);
+}
+
+/* The manifest as made, and each path a forged one may hold in place of its trace. */
+static void test_hostile_paths(void)
+{
+	static const char *const escapes[] = {
+		"../x.trace", "/etc/passwd", "traces/../../x.trace", "..", "/", "./traces/a.trace",
+		"traces//a.trace", "traces/a.trace/", "traces/a\\n.trace",
+	};
+	struct pml_dataset *ds = NULL;
+	char path[4400], want[64];
+	struct pml_needs n;
+	uint32_t crc;
+	uint64_t size;
+	int fd;
+
+	/* as made: it reads, and so does its trace, by descriptor */
+	CHECK(open_with(NULL, NULL, &ds) == 0);
+	CHECK(loglen == 0);
+	if (ds) {
+		const struct pml_ds_run *r = &ds->runs[0];
+
+		fd = pml_dataset_trace_open(ds, r);
+		CHECK(fd >= 0);
+		CHECK(fd >= 0 && pml_fd_crc32(fd, &crc, &size) == 0 && crc == r->trace_crc &&
+		      size == r->trace_bytes);
+		CHECK(fd >= 0 && lseek(fd, 0, SEEK_SET) == 0);
+		CHECK(fd >= 0 && pml_needs_from_fd(fd, "a.trace", &n) == 0 &&
+		      n.n == r->n_needs && n.n > 0);
+		pml_needs_release(&n);
+		CHECK(pml_dataset_trace_path(ds, r, path, sizeof(path)) == 0);
+		snprintf(want, sizeof(want), "/traces/a.trace");
+		CHECK(strstr(path, want) != NULL);
+		/* pack by descriptor: the same records as by path */
+		fd = pml_dataset_trace_open(ds, r);
+		snprintf(path, sizeof(path), "%s/packed.trace", tmpdir);
+		struct pml_pack_stats st;
+
+		CHECK(pml_trace_pack_fd(fd, "a.trace", path, 0, &st) == 0 &&
+		      st.records_out < st.records_in);
+		unlink(path);
+		pml_dataset_free(ds);
+	}
+
+	/* by its text: refused as the manifest is read, naming the file, line, run, value */
+	for (size_t i = 0; i < sizeof(escapes) / sizeof(escapes[0]); i++) {
+		char raw[128];
+
+		snprintf(raw, sizeof(raw), "\"%s\"", escapes[i]);
+		CHECK(open_with("trace", raw, &ds) == -EBADMSG);
+		CHECK(ds == NULL);
+		snprintf(want, sizeof(want), "'%s'", escapes[i]);
+		if (strchr(escapes[i], '\\'))
+			snprintf(want, sizeof(want), "'traces/a?.trace'");
+		CHECK(log_has("hostile/manifest.jsonl:2:", "run fs/a#0000", "\"trace\"", want,
+			      "refused: not a relative path inside the dataset directory", NULL));
+		CHECK(!strstr(logbuf, "checksum"));
+	}
+	/* the scenario names a script under workloads/ */
+	CHECK(open_with("scenario", "\"../../../etc/passwd\"", &ds) == -EBADMSG);
+	CHECK(log_has("manifest.jsonl:2:", "\"scenario\"", "'../../../etc/passwd'", NULL));
+	CHECK(open_with("scenario", "\"/etc/passwd\"", &ds) == -EBADMSG);
+
+	/* by the disk: the entry is fine, what is there is a link or not a file */
+	static const struct {
+		const char *trace;
+		int err;
+	} disk[] = {
+		{"traces/out.trace", -ELOOP},	 /* -> ../../x.trace, outside the dataset */
+		{"traces/passwd.trace", -ELOOP}, /* -> /etc/passwd */
+		{"up/x.trace", -ELOOP},		 /* a directory link out of it */
+		{"up/hostile/traces/a.trace", -ELOOP}, /* ... even back into it */
+		{"traces/fifo.trace", -EBADFD},	 /* would block a reader */
+		{"traces", -EISDIR},
+	};
+	for (size_t i = 0; i < sizeof(disk) / sizeof(disk[0]); i++) {
+		char raw[128];
+
+		snprintf(raw, sizeof(raw), "\"%s\"", disk[i].trace);
+		CHECK(open_with("trace", raw, &ds) == 0);
+		if (!ds)
+			continue;
+		log_reset();
+		fd = pml_dataset_trace_open(ds, &ds->runs[0]);
+		CHECK(fd == disk[i].err);
+		if (fd >= 0)
+			close(fd);
+		snprintf(want, sizeof(want), "trace '%s'", disk[i].trace);
+		CHECK(log_has("hostile/manifest.jsonl", "run fs/a#0000", want,
+			      pml_beneath_strerror(disk[i].err), NULL));
+		/* a reader by path is refused the same, and training on it stops */
+		CHECK(pml_dataset_trace_path(ds, &ds->runs[0], path, sizeof(path)) == disk[i].err);
+		pml_dataset_free(ds);
+		struct pml_corpus_opts co = {0};
+		struct pml_corpus *corpus = NULL;
+
+		CHECK(pml_corpus_from_dataset(hostile, NULL, &co, &corpus) == disk[i].err);
+		CHECK(corpus == NULL);
+	}
+	/* a missing trace is the reader's to report, not a refusal */
+	CHECK(open_with("trace", "\"traces/none.trace\"", &ds) == 0);
+	if (ds) {
+		log_reset();
+		CHECK(pml_dataset_trace_open(ds, &ds->runs[0]) == -ENOENT);
+		CHECK(pml_dataset_trace_path(ds, &ds->runs[0], path, sizeof(path)) == 0);
+		CHECK(loglen == 0);
+		pml_dataset_free(ds);
+	}
+}
+
+/* Numbers out of their field's range, or not integers: each refused, naming the file,
+ * line, run, field and value; the edges of each range read back exactly. */
+static void test_hostile_numbers(void)
+{
+	static const struct {
+		const char *key, *raw;
+	} bad[] = {
+		{"index", "1e300"}, {"index", "-1"}, {"index", "12345678901234567890123"},
+		{"index", "4294967296"}, {"index", "1.5"}, {"index", "1e3"},
+		{"seed", "1e300"}, {"seed", "-1"}, {"needs", "-1e300"}, {"boot", "-1"},
+		{"status", "1e300"}, {"status", "2147483648"}, {"status", "-2147483649"},
+		{"trace_bytes", "1e300"}, {"trace_bytes", "-1"},
+		{"trace_bytes", "12345678901234567890123"}, {"trace_bytes", "9223372036854775808"},
+		{"events", "-1"}, {"events", "1e19"}, {"dropped", "18446744073709551616"},
+		{"guest_s", "1e400"},
+	};
+	/* not JSON numbers: refused by the field check, or by a stricter parser */
+	static const struct {
+		const char *key, *raw;
+	} odd[] = {
+		{"index", "nan"}, {"trace_bytes", "inf"}, {"guest_s", "nan"}, {"seed", "-nan"},
+		{"events", "0x10"}, {"needs", "+1"},
+	};
+	static const struct {
+		const char *key, *raw;
+	} wrong[] = {
+		{"index", "\"3\""}, {"trace_crc32", "\"xyz\""}, {"trace_crc32", "\"123456789\""},
+		{"trace_crc32", "\"\""}, {"trace_crc32", "7"}, {"trace", "5"},
+	};
+	struct pml_dataset *ds = NULL;
+	char line[8192], big[70000], want[64];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		CHECK(open_with(bad[i].key, bad[i].raw, &ds) == -EBADMSG);
+		snprintf(want, sizeof(want), "\"%s\": %s is not", bad[i].key, bad[i].raw);
+		CHECK(log_has("hostile/manifest.jsonl:2:", "run fs/a#0000", want, NULL));
+		CHECK(!strstr(logbuf, "checksum"));
+	}
+	for (size_t i = 0; i < sizeof(odd) / sizeof(odd[0]); i++) {
+		CHECK(open_with(odd[i].key, odd[i].raw, &ds) == -EBADMSG);
+		CHECK(log_has("hostile/manifest.jsonl:2:", NULL));
+	}
+	for (size_t i = 0; i < sizeof(wrong) / sizeof(wrong[0]); i++) {
+		CHECK(open_with(wrong[i].key, wrong[i].raw, &ds) == -EBADMSG);
+		snprintf(want, sizeof(want), "\"%s\"", wrong[i].key);
+		CHECK(log_has("hostile/manifest.jsonl:2:", "run fs/a#0000", want, NULL));
+	}
+
+	/* the edges, exactly: past a double's 53 bits too */
+	CHECK(open_with("index", "4294967295", &ds) == 0);
+	CHECK(ds && ds->runs[0].index == 4294967295u);
+	pml_dataset_free(ds);
+	CHECK(open_with("trace_bytes", "9223372036854775807", &ds) == 0);
+	CHECK(ds && ds->runs[0].trace_bytes == 9223372036854775807ull);
+	pml_dataset_free(ds);
+	CHECK(open_with("events", "9007199254740993", &ds) == 0);
+	CHECK(ds && ds->runs[0].events == 9007199254740993ull);
+	pml_dataset_free(ds);
+	CHECK(open_with("status", "-2147483648", &ds) == 0);
+	CHECK(ds && ds->runs[0].status == -2147483647 - 1);
+	pml_dataset_free(ds);
+	CHECK(open_with("guest_s", "null", &ds) == 0); /* what the writer makes of a NaN */
+	CHECK(ds && ds->runs[0].guest_s == 0);
+	pml_dataset_free(ds);
+	CHECK(open_with("guest_s", "-0.25", &ds) == 0);
+	CHECK(ds && ds->runs[0].guest_s == -0.25);
+	pml_dataset_free(ds);
+
+	/* a string longer than its field is refused, not cut */
+	memset(big, 'k', 200);
+	big[0] = big[199] = '"';
+	big[200] = '\0';
+	CHECK(open_with("kernel", big, &ds) == -EBADMSG);
+	CHECK(log_has("manifest.jsonl:2:", "\"kernel\"", "198 bytes", NULL));
+	/* so is a line longer than any pml writes (it would not fit zlib's length either) */
+	memset(big, 'p', sizeof(big) - 1);
+	big[0] = big[sizeof(big) - 2] = '"';
+	big[sizeof(big) - 1] = '\0';
+	CHECK(open_with("params", big, &ds) == -EBADMSG);
+	CHECK(log_has("manifest.jsonl:2:", "bytes (a pml dataset's are at most", NULL));
+
+	/* the header */
+	const char *lines[] = {line};
+
+	run_line(line, sizeof(line), NULL, NULL);
+	static const struct {
+		const char *hdr, *word;
+		int err;
+	} hdrs[] = {
+		{"{\"magic\":\"pml-dataset\",\"version\":1,\"seed\":1e300}", "\"seed\": 1e300", -EINVAL},
+		{"{\"magic\":\"pml-dataset\",\"version\":1,\"seed\":-1}", "\"seed\": -1", -EINVAL},
+		{"{\"magic\":\"pml-dataset\",\"version\":1e300}", "version 1e300 is newer",
+		 -EPROTONOSUPPORT},
+		{"{\"magic\":\"pml-dataset\",\"version\":12345678901234567890123}",
+		 "version 12345678901234567890123 is newer", -EPROTONOSUPPORT},
+		{"{\"magic\":\"pml-dataset\",\"version\":-1}", "\"version\": -1", -EINVAL},
+		{"{\"magic\":\"pml-dataset\",\"version\":0}", "\"version\": 0", -EINVAL},
+		{"{\"magic\":\"pml-dataset\"}", "no version", -EINVAL},
+	};
+	for (size_t i = 0; i < sizeof(hdrs) / sizeof(hdrs[0]); i++) {
+		write_manifest(hdrs[i].hdr, lines, 1, NULL);
+		log_reset();
+		CHECK(pml_dataset_open(hostile, &ds) == hdrs[i].err);
+		CHECK(log_has("hostile/manifest.jsonl", hdrs[i].word, NULL));
+	}
+	/* the trailer's count */
+	static const char *const counts[] = {"-1", "1e300", "18446744073709551617", "1.0", "2",
+					     "null", "\"1\""};
+
+	for (size_t i = 0; i < sizeof(counts) / sizeof(counts[0]); i++) {
+		write_manifest(HDR_OK, lines, 1, counts[i]);
+		log_reset();
+		CHECK(pml_dataset_open(hostile, &ds) == -EBADMSG);
+		CHECK(log_has("hostile/manifest.jsonl:3:",
+			      counts[i][0] == 'n' ? "counts no runs" :
+			      counts[i][0] == '"' ? "\"runs\": not a number" : counts[i], NULL));
+	}
+	write_manifest(HDR_OK, lines, 1, NULL);
+	CHECK(pml_dataset_open(hostile, &ds) == 0);
+	pml_dataset_free(ds);
+}
+
+/* Saving writes a new temporary file: one planted as a link is replaced, not written
+ * through. */
+static void test_save_through_link(void)
+{
+	char link[4400], victim[4300], *text;
+	struct pml_dataset *ds = pml_dataset_new(hostile, 1);
+	size_t len = 0;
+
+	snprintf(victim, sizeof(victim), "%s/victim", tmpdir);
+	write_file(victim, "keep\n", 5);
+	snprintf(link, sizeof(link), "%s/%s.tmp", hostile, PML_DATASET_MANIFEST);
+	CHECK(symlink(victim, link) == 0);
+	CHECK(ds && pml_dataset_save(ds) == 0);
+	text = read_file(victim, &len);
+	CHECK(text && !strcmp(text, "keep\n"));
+	free(text);
+	CHECK(access(link, F_OK) < 0);
+	pml_dataset_free(ds);
+	ds = NULL;
+	CHECK(pml_dataset_open(hostile, &ds) == 0 && ds && ds->n_runs == 0);
+	pml_dataset_free(ds);
+	unlink(victim);
+}
+
+static void test_hostile(void)
+{
+	pml_set_log_fn(log_capture, NULL);
+	make_hostile_dir();
+	test_hostile_paths();
+	pml_safepath__test_no_openat2(true); /* the same on a kernel without openat2 */
+	test_hostile_paths();
+	pml_safepath__test_no_openat2(false);
+	test_hostile_numbers();
+	test_save_through_link();
+	remove_hostile_dir();
+	pml_set_log_fn(NULL, NULL);
+}
+
 /* The committed sample dataset (8 runs collected in the guest) reads and verifies. */
 static void test_fixture_dataset(void)
 {
@@ -418,6 +873,31 @@ static void test_scenarios(void)
 	}
 	CHECK(fams >= 8 && vfat == 1);
 	pml_scenarios_release(&l);
+	/* a header's timeout out of range keeps the default (atoi overflowed on it) */
+	static const char *const timeouts[][2] = {
+		{"99999999999999999999999", "240"}, {"-5", "240"}, {"1e300", "240"},
+		{"86401", "240"}, {"0", "240"}, {"12x", "240"}, {"90", "90"}, {"86400", "86400"},
+	};
+	char wdir[4200], path[4300];
+
+	snprintf(wdir, sizeof(wdir), "%s/workloads", tmpdir);
+	snprintf(path, sizeof(path), "%s/fam", wdir);
+	CHECK(mkdir(wdir, 0755) == 0 && mkdir(path, 0755) == 0);
+	for (size_t i = 0; i < sizeof(timeouts) / sizeof(timeouts[0]); i++) {
+		char text[128];
+
+		snprintf(path, sizeof(path), "%s/fam/s.sh", wdir);
+		snprintf(text, sizeof(text), "#!/bin/sh\n# pml-timeout: %s\n", timeouts[i][0]);
+		write_file(path, text, strlen(text));
+		CHECK(pml_scenarios_load(wdir, &l) == 0 && l.n == 1);
+		if (l.n == 1)
+			CHECK(l.v[0].timeout_s == (unsigned)atoi(timeouts[i][1]));
+		pml_scenarios_release(&l);
+	}
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/fam", wdir);
+	rmdir(path);
+	rmdir(wdir);
 	CHECK(pml_scenarios_load("/nonexistent", &l) == -ENOENT);
 	CHECK(pml_scenario_match("netdev/vxlan-overlay", "block/*,netdev/*"));
 	CHECK(pml_scenario_match("netdev/vxlan-overlay", "*vxlan*"));
@@ -435,6 +915,7 @@ int main(void)
 	test_needs_fixture();
 	test_manifest();
 	test_fixture_dataset();
+	test_hostile();
 	test_pack();
 	test_scenarios();
 	rmdir(tmpdir);

@@ -495,12 +495,34 @@ static void test_import(const char *moddir)
 	CHECK(strstr(last_log, "load_ms"));
 	write_file(jsonl, "{\"module\":\"fakedep\",\"bytes\":{\"a\":1}}\n");
 	CHECK(pml_repo_import_costs(repo, jsonl) == -EINVAL);
+	/* numbers out of range for what they become (an int64 of bytes, a time replay turns
+	 * into nanoseconds): refused before any conversion, the value named */
+	static const char *const out_of_range[][2] = {
+		{"bytes", "1e300"}, {"bytes", "1.5"}, {"bytes", "9007199254740993"},
+		{"bytes", "12345678901234567890123"}, {"load_ms", "1e300"},
+		{"unload_ms", "-1e300"}, {"load_ms", "3600001"},
+	};
+	for (size_t i = 0; i < sizeof(out_of_range) / sizeof(out_of_range[0]); i++) {
+		char text[256], want[128];
+
+		snprintf(text, sizeof(text), "{\"module\":\"fakedep\",\"%s\":%s}\n",
+			 out_of_range[i][0], out_of_range[i][1]);
+		write_file(jsonl, text);
+		last_log[0] = '\0';
+		CHECK(pml_repo_import_costs(repo, jsonl) == -EINVAL);
+		snprintf(want, sizeof(want), "costs.jsonl:1: \"%s\": %s is not",
+			 out_of_range[i][0], out_of_range[i][1]);
+		CHECK(strstr(last_log, want) != NULL);
+	}
+	write_file(jsonl, "{\"module\":\"fakedep\",\"bytes\":9007199254740992,"
+			  "\"load_ms\":3600000}\n");
+	CHECK(pml_repo_import_costs(repo, jsonl) == 1);
 	snprintf(jsonl, sizeof(jsonl), "%s/missing.jsonl", tmpdir);
 	CHECK(pml_repo_import_costs(repo, jsonl) == -ENOENT);
 	CHECK(strstr(last_log, "missing.jsonl"));
 	m = NULL;
 	CHECK(pml_repo_get(repo, "fakedep", &m) == 0);
-	CHECK(m && m->resident_bytes == -1);
+	CHECK(m && m->resident_bytes == 9007199254740992ll && m->load_ms == 3600000);
 	pml_module_info_free(m);
 	pml_repo_free(repo);
 }
@@ -655,6 +677,55 @@ static void test_failed_build(void)
 	pml_repo_free(repo);
 }
 
+/* A modules.dep naming files outside the tree (libkmod would open them for their
+ * modinfo): those modules are left out; an old depmod's absolute path into the tree is
+ * taken. A catalog whose path column leads outside does not hand that path on. */
+static void test_hostile_tree(void)
+{
+	char moddir[4096], catalog[512], dep[4200], sql[512], want[4300];
+	struct pml_repo *repo = NULL;
+	struct pml_module_info *m = NULL;
+
+	copy_tree("tree3", moddir, sizeof(moddir));
+	snprintf(catalog, sizeof(catalog), "%s/tree3.sqlite", tmpdir);
+	snprintf(dep, sizeof(dep), "%s/modules.dep", moddir);
+	CHECK(run("sed -i 's|^kernel/fake/fakebare.ko:|%s/kernel/fake/fakebare.ko:|' '%s' && "
+		  "printf '/etc/passwd.ko:\\n../../../../etc/shadow.ko:\\n"
+		  "kernel/../../../../../etc/group.ko:\\n' >> '%s'", moddir, dep, dep) == 0);
+	last_log[0] = '\0';
+	CHECK(pml_repo_open(moddir, catalog, 0, &repo) == 0);
+	if (!repo)
+		return;
+	CHECK(strstr(last_log, "is not a path inside the module tree") != NULL);
+	CHECK(pml_repo_get(repo, "passwd", &m) == -ENOENT);
+	CHECK(pml_repo_get(repo, "shadow", &m) == -ENOENT);
+	CHECK(pml_repo_get(repo, "group", &m) == -ENOENT);
+	CHECK(pml_repo_get(repo, "fakebare", &m) == 0);
+	snprintf(want, sizeof(want), "%s/kernel/fake/fakebare.ko", moddir);
+	CHECK(m && m->path && !strcmp(m->path, want) && m->file_bytes > 0);
+	pml_module_info_free(m);
+	pml_repo_free(repo);
+
+	/* the catalog is a file too */
+	snprintf(sql, sizeof(sql), "UPDATE modules SET path = '/etc/passwd' WHERE name = 'fakefs';"
+				   "UPDATE modules SET path = '../../x.ko' WHERE name = 'fakedep';");
+	set_meta(catalog, sql);
+	repo = NULL;
+	CHECK(pml_repo_open(moddir, catalog, PML_REPO_NO_BUILD, &repo) == 0);
+	if (!repo)
+		return;
+	m = NULL;
+	last_log[0] = '\0';
+	CHECK(pml_repo_get(repo, "fakefs", &m) == 0);
+	CHECK(m && !m->path && strstr(last_log, "'/etc/passwd' is not inside the module tree"));
+	pml_module_info_free(m);
+	m = NULL;
+	CHECK(pml_repo_get(repo, "fakedep", &m) == 0);
+	CHECK(m && !m->path);
+	pml_module_info_free(m);
+	pml_repo_free(repo);
+}
+
 static void test_bad_trees(void)
 {
 	char path[600], catalog[512];
@@ -695,6 +766,7 @@ int main(void)
 	test_bad_catalogs(moddir);
 	test_failed_build();
 	test_bad_trees();
+	test_hostile_tree();
 
 	run("rm -rf '%s'", tmpdir);
 	return unit_done("repo");

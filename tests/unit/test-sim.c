@@ -550,6 +550,26 @@ static void test_catalog(void)
 		fputs("{\"module\":\"z\",\"bytes\":1}\nnot json\n", f);
 		fclose(f);
 		CHECK(pml_sim_catalog_import_costs(cat, path) == -EINVAL);
+		/* costs out of range for what they become (int64 bytes, nanoseconds) */
+		static const char *const bad[] = {
+			"\"bytes\":1e300", "\"bytes\":-1e300", "\"bytes\":1.5",
+			"\"bytes\":9007199254740993", "\"bytes\":12345678901234567890123",
+			"\"load_ms\":1e300", "\"load_ms\":-1", "\"bytes\":\"8\"",
+		};
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+			f = fopen(path, "w");
+			fprintf(f, "{\"module\":\"x_y\",%s}\n", bad[i]);
+			fclose(f);
+			CHECK(pml_sim_catalog_import_costs(cat, path) == -EINVAL);
+		}
+		m = pml_sim_catalog_get(cat, "x_y");
+		CHECK(m && m->bytes == 8192 && m->load_ms == 13);
+		f = fopen(path, "w");
+		fputs("{\"module\":\"x_y\",\"bytes\":9007199254740992,\"load_ms\":3600000}\n", f);
+		fclose(f);
+		CHECK(pml_sim_catalog_import_costs(cat, path) == 1);
+		m = pml_sim_catalog_get(cat, "x_y");
+		CHECK(m && m->bytes == 9007199254740992ll && m->load_ms == 3600000);
 		unlink(path);
 	}
 	CHECK(pml_sim_catalog_import_costs(cat, "/nonexistent/costs.jsonl") == -ENOENT);
