@@ -208,13 +208,42 @@ static int kb_insert(void *be, const char *name, double *sim_ms)
 	return r;
 }
 
-/* True when module mod provides a kind of network interface (an rtnl-link-KIND alias) of
- * which an interface may exist: refcount 0 does not say it is unused (netdev-use.c). */
+/* Modules that register a kind of network interface without an rtnl-link alias (their
+ * import of rtnl_link_register in the 6.1 tree): the kind IFLA_INFO_KIND says. A
+ * persistent tun device, an openvswitch datapath's port, a wwan link: none pins its
+ * module. */
+static const char *const kind_table[][2] = {
+	{"tun", "tun"},
+	{"openvswitch", "openvswitch"},
+	{"wwan", "wwan"},
+};
+
+/* Whether an interface of kind may exist in any network namespace (netdev-use.c): true
+ * when one does, or when pml cannot tell. */
+static bool kind_in_use(const char *module, const char *kind)
+{
+	struct pml_netdev_scan sc;
+	bool busy = pml_netdev_kind_in_use(kind, &sc);
+
+	pml_dbg("%s: interfaces of kind %s: %u seen in %u of %u network namespaces (%u "
+		"recent, %u not looked into), %.2f ms: %s", module, kind, sc.count, sc.entered,
+		sc.namespaces, sc.cached, sc.unknown, sc.ms, busy ? "in use" : "none");
+	return busy;
+}
+
+/* True when module mod provides a kind of network interface (an rtnl-link-KIND alias, or
+ * kind_table) of which an interface may exist: refcount 0 does not say it is unused
+ * (netdev-use.c). */
 static bool netdevs_use(struct kmod_module *mod)
 {
 	struct kmod_list *info = NULL, *l;
+	const char *name = kmod_module_get_name(mod);
 	bool busy = false;
 
+	for (size_t i = 0; i < sizeof(kind_table) / sizeof(kind_table[0]); i++)
+		if (name && !strcmp(name, kind_table[i][0]) &&
+		    kind_in_use(name, kind_table[i][1]))
+			return true;
 	if (kmod_module_get_info(mod, &info) < 0)
 		return false; /* no modinfo: no alias either */
 	kmod_list_foreach(l, info)
@@ -222,8 +251,8 @@ static bool netdevs_use(struct kmod_module *mod)
 		const char *key = kmod_module_info_get_key(l);
 		const char *val = kmod_module_info_get_value(l);
 
-		if (key && val && !strcmp(key, "alias") && !strncmp(val, "rtnl-link-", 10) &&
-		    pml_netdev_kind_in_use(val + 10)) {
+		if (key && val && !strcmp(key, "alias") &&
+		    !strncmp(val, "rtnl-link-", 10) && kind_in_use(name, val + 10)) {
 			busy = true;
 			break;
 		}

@@ -17,9 +17,12 @@
  * Modules with holders are never candidates themselves; they become candidates when their
  * last holder goes (the agent also asks the loader to take unused dependencies along).
  *
- * A refused unload (-EBUSY: a reference appeared between the tick and the unload, or the
- * module has no exit function) restarts the module's idle time, so a permanent module is
- * retried every T seconds rather than every tick. */
+ * A refused unload (-EBUSY: a reference appeared between the tick and the unload, the
+ * module has no exit function, or interfaces of its kind exist, which hold no reference:
+ * loader/netdev-use.c) restarts the module's idle time, and each further refusal in a row
+ * doubles the wait (T, 2T, 4T ... up to 16T): a module kept for what it serves is not
+ * asked for every T, and each ask may cost a look into every network namespace. A use, a
+ * load or a time in use starts the count again. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +31,13 @@
 #include "policy/policy.h"
 #include "util/modname.h"
 
+/* The wait after the n-th refusal in a row is T << min(n - 1, REFUSED_SHIFT_MAX). */
+#define REFUSED_SHIFT_MAX 4
+
 struct idle_mod {
 	char name[64];
 	uint64_t idle_since; /* valid when !in_use */
+	int refused;	     /* unloads refused in a row */
 	bool in_use;
 	bool seen;	     /* in the latest decide()'s module set */
 };
@@ -104,8 +111,14 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	case PML_POL_BUSY:
 		/* A fresh load, a use, or a refusal: the idle time starts again. */
 		m = get(s, ev->module, ev->t_ns);
-		if (m && !m->in_use)
+		if (!m)
+			break;
+		if (!m->in_use)
 			m->idle_since = ev->t_ns;
+		if (ev->kind != PML_POL_BUSY)
+			m->refused = 0;
+		else if (m->refused <= REFUSED_SHIFT_MAX)
+			m->refused++;
 		break;
 	case PML_POL_UNLOAD:
 		m = find(s, ev->module);
@@ -130,6 +143,8 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 	for (size_t i = 0; i < n; i++) {
 		const struct pml_loaded *l = &mods[i];
 		struct idle_mod *m;
+		uint64_t wait;
+		int shift;
 
 		if (pml_policy_is_protected(p, l->name))
 			continue;
@@ -139,13 +154,16 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 		m->seen = true;
 		if (l->refcnt != 0 || l->n_holders > 0) {
 			m->in_use = true;
+			m->refused = 0;
 			continue;
 		}
 		if (m->in_use) {
 			m->in_use = false;
 			m->idle_since = now;
 		}
-		if (now < m->idle_since || now - m->idle_since < ttl || k == max)
+		shift = m->refused > 1 ? m->refused - 1 : 0;
+		wait = ttl << (shift > REFUSED_SHIFT_MAX ? REFUSED_SHIFT_MAX : shift);
+		if (now < m->idle_since || now - m->idle_since < wait || k == max)
 			continue;
 		out[k].kind = PML_ACT_UNLOAD;
 		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);

@@ -33,8 +33,12 @@
  * above 0), loaded for idle_seconds and twice the horizon at least, and no longer predicted
  * (below the threshold now) is unloaded; the report counts it as a wasted load. It is
  * asked for again only after its probability has fallen below 0.8 x threshold and crossed
- * again (hysteresis: no load/unload cycling on a probability that hovers). Modules the
- * program really needed stay, as under reactive.
+ * again (hysteresis: no load/unload cycling on a probability that hovers); one named by
+ * the program's words (below) is asked for again at its next naming, and the policy frame
+ * (policy.c) bounds both: no more than two prefetches of a module without a need of it
+ * between. An unload the kernel or the loader refused (the module has users: a reference,
+ * an interface of its kind) counts the prediction as used. Modules the program really
+ * needed stay, as under reactive.
  *
  * Cost per event: the features (a table read for a plain system call) and one predictor
  * step (tests/model/bench-predictor.c measures both). */
@@ -207,6 +211,17 @@ static void name_alias(struct lstm_state *s, const char *alias, const char *word
 	}
 }
 
+/* Programs that speak to one module, by name: the tool of a feature named after its
+ * module (bridge, nbd-client, zramctl, tipc) and a few that are not (nft speaks to
+ * nf_tables, cryptsetup to dm-crypt, losetup to loop, ipvsadm to ip_vs). Only these: a
+ * program's name alone names no module, since many are also a module's name for something
+ * else (`ping` is an industrial-I/O sensor driver, `lp` the parallel printer's). */
+static const char *const prog_modules[][2] = {
+	{"bridge", "bridge"},	{"nbd-client", "nbd"},	  {"zramctl", "zram"},
+	{"tipc", "tipc"},	{"nft", "nfnetlink-subsys-10"}, {"cryptsetup", "dm_crypt"},
+	{"losetup", "loop"},	{"ipvsadm", "ip_vs"},
+};
+
 /* One token's string through the rules (exec:PROG starts a command, arg:WORD its words). */
 static void name_token(struct lstm_state *s, const char *tok)
 {
@@ -218,29 +233,9 @@ static void name_token(struct lstm_state *s, const char *tok)
 
 		snprintf(s->rule_prog, sizeof(s->rule_prog), "%s", prog);
 		s->rule_prev[0] = '\0';
-		/* a program named after its module: bridge, tipc, nbd-client, zramctl */
-		{
-			char stem[64];
-			size_t n = strcspn(prog, "-.");
-
-			name_alias(s, prog, prog);
-			snprintf(stem, sizeof(stem), "%.*s", (int)n, prog);
-			if (n > 3 && n >= strlen("ctl") && prog[n] == '\0' &&
-			    !strcmp(stem + n - 3, "ctl"))
-				stem[n - 3] = '\0';
-			if (strlen(stem) >= 3 && strcmp(stem, prog))
-				name_alias(s, stem, prog);
-		}
-		/* nft speaks to nf_tables, cryptsetup to dm-crypt, losetup to loop, ipvsadm to
-		 * ip_vs */
-		if (!strcmp(prog, "ipvsadm"))
-			name_alias(s, "ip_vs", prog);
-		if (!strcmp(prog, "nft"))
-			name_alias(s, "nfnetlink-subsys-10", prog);
-		else if (!strcmp(prog, "cryptsetup"))
-			name_alias(s, "dm_crypt", prog);
-		else if (!strcmp(prog, "losetup"))
-			name_alias(s, "loop", prog);
+		for (size_t i = 0; i < sizeof(prog_modules) / sizeof(*prog_modules); i++)
+			if (!strcmp(prog, prog_modules[i][0]))
+				name_alias(s, prog_modules[i][1], prog);
 		/* mkfs.xfs, mount.nfs, fsck.vfat */
 		if (dot && dot[1] && (!strncmp(prog, "mkfs.", 5) || !strncmp(prog, "mount.", 6) ||
 				      !strncmp(prog, "fsck.", 5))) {
@@ -497,7 +492,12 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		md->loaded = md->predicted = md->used = md->asked = md->needed = false;
 		break;
 	case PML_POL_BUSY:
+		/* refused: something holds it (a reference, an interface of its kind), so
+		 * a prediction was used; retried after the idle time again, not every
+		 * tick */
 		md->loaded_at = ev->t_ns;
+		if (md->predicted)
+			md->used = true;
 		break;
 	case PML_POL_TRACE:
 		break;

@@ -1,14 +1,22 @@
 /* The policy frame: lookup by name, the protected set (base + pinned), the clock, and the
- * filter that keeps any policy from unloading a protected module. The rules themselves live
- * one per file (reactive.c, idle-unload.c, markov.c); see policy.h. */
+ * filters that keep any policy from unloading a protected module or from loading a module
+ * a third time for predictions with no need of it between. The rules themselves live one
+ * per file (reactive.c, idle-unload.c, markov.c); see policy.h.
+ *
+ * Why the second filter is here and not in each policy: a load/unload cycle comes from
+ * two rules meeting (a prediction that fires again, a take-back of what was not used),
+ * and the rules change; seen live, lstm named the iio driver `ping` at each run of the
+ * `ping` command and took it back three times in one job. Counting loads between needs
+ * here bounds every policy, live and in replay alike. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "policy/policy.h"
-#include "util/timeutil.h"
+#include "util/log.h"
 #include "util/modname.h"
+#include "util/timeutil.h"
 
 const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_reactive,
@@ -118,7 +126,78 @@ void pml_policy_free(struct pml_policy *p)
 	if (p->ops->free)
 		p->ops->free(p);
 	free(p->protect);
+	free(p->loads);
 	free(p);
+}
+
+static struct pml_policy_loads *loads_find(struct pml_policy *p, const char *module)
+{
+	for (size_t i = 0; i < p->n_loads; i++)
+		if (pml_module_name_eq(p->loads[i].name, module))
+			return &p->loads[i];
+	return NULL;
+}
+
+/* The count of module, created when new; NULL on allocation failure (the count is lost:
+ * the bound then does not hold for this module, which only costs memory). */
+static struct pml_policy_loads *loads_get(struct pml_policy *p, const char *module)
+{
+	struct pml_policy_loads *l = loads_find(p, module);
+
+	if (l)
+		return l;
+	if (p->n_loads == p->cap_loads) {
+		size_t cap = p->cap_loads ? 2 * p->cap_loads : 32;
+		struct pml_policy_loads *n = realloc(p->loads, cap * sizeof(*n));
+
+		if (!n)
+			return NULL;
+		p->loads = n;
+		p->cap_loads = cap;
+	}
+	l = &p->loads[p->n_loads++];
+	memset(l, 0, sizeof(*l));
+	snprintf(l->name, sizeof(l->name), "%s", module);
+	return l;
+}
+
+/* Count prefetch loads between needs. A load is seen once however many records say it
+ * (the tracepoint's and the load worker's). */
+static void loads_observe(struct pml_policy *p, const struct pml_pol_event *ev)
+{
+	struct pml_policy_loads *l;
+
+	if (!ev->module)
+		return;
+	switch (ev->kind) {
+	case PML_POL_NEED:
+	case PML_POL_REQUEST:
+		l = loads_find(p, ev->module);
+		if (l) {
+			l->loads = 0;
+			l->said = false;
+		}
+		break;
+	case PML_POL_LOAD:
+		l = loads_get(p, ev->module);
+		if (!l)
+			break;
+		if (!ev->predicted) { /* the program's own load: a need */
+			l->loads = 0;
+			l->said = false;
+		} else if (!l->loaded) {
+			l->loads++;
+		}
+		l->loaded = true;
+		break;
+	case PML_POL_UNLOAD:
+		l = loads_find(p, ev->module);
+		if (l)
+			l->loaded = false;
+		break;
+	default:
+		break;
+	}
 }
 
 void pml_policy_observe(struct pml_policy *p, const struct pml_pol_event *ev)
@@ -127,8 +206,25 @@ void pml_policy_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	 * still never unload while it is in use; decide() re-checks refcounts anyway. */
 	if (ev->kind == PML_POL_BASE)
 		protect_add(p, ev->module);
+	loads_observe(p, ev);
 	if (p->ops->observe)
 		p->ops->observe(p, ev);
+}
+
+/* True when a load of module would be one prefetch too many since its last need. */
+static bool loads_exhausted(struct pml_policy *p, const char *module)
+{
+	struct pml_policy_loads *l = loads_find(p, module);
+
+	if (!l || l->loaded || l->loads < PML_POLICY_LOADS_PER_NEED)
+		return false;
+	if (!l->said)
+		pml_info("policy %s: %s not loaded: loaded %d times for predictions with "
+			 "no need "
+			 "of it between",
+			 p->ops->name, module, l->loads);
+	l->said = true;
+	return true;
 }
 
 int pml_policy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
@@ -144,6 +240,8 @@ int pml_policy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_
 		return r;
 	for (int i = 0; i < r; i++) {
 		if (out[i].kind == PML_ACT_UNLOAD && pml_policy_is_protected(p, out[i].module))
+			continue;
+		if (out[i].kind == PML_ACT_LOAD && loads_exhausted(p, out[i].module))
 			continue;
 		if (k != i)
 			out[k] = out[i];

@@ -10,7 +10,10 @@
  * replay and tests a clock they advance themselves, so decisions are deterministic.
  *
  * Base modules (present when the agent started) and pinned modules (from the policy file)
- * are protected: pml_policy_decide() drops any unload of them whatever the policy says. */
+ * are protected: pml_policy_decide() drops any unload of them whatever the policy says.
+ * It also drops a load of a module the policy's own loads brought in twice already with
+ * no need of it between (PML_POLICY_LOADS_PER_NEED): whatever a policy's rules, a module
+ * is not loaded and taken back over and over for a need that never comes. */
 #ifndef PML_POLICY_POLICY_H
 #define PML_POLICY_POLICY_H
 
@@ -137,6 +140,17 @@ struct pml_policy_config {
 
 struct pml_policy;
 
+/* Prefetch loads of one module allowed between two needs of it (pml_policy_decide()). */
+#define PML_POLICY_LOADS_PER_NEED 2
+
+/* The frame's count of one module's prefetch loads since its last need. */
+struct pml_policy_loads {
+	char name[64];
+	bool loaded; /* a load was seen and no unload since */
+	bool said;   /* the drop was logged */
+	int loads;   /* predicted loads since the last need (or non-predicted load) */
+};
+
 struct pml_policy_ops {
 	const char *name;
 	const char *summary; /* one line for --help */
@@ -157,6 +171,9 @@ struct pml_policy {
 	/* protected names: base then pinned */
 	char (*protect)[64];
 	size_t n_protect, cap_protect;
+	/* prefetch loads per module since its last need */
+	struct pml_policy_loads *loads;
+	size_t n_loads, cap_loads;
 };
 
 extern const struct pml_policy_ops pml_policy_reactive;
@@ -185,8 +202,10 @@ void pml_policy_free(struct pml_policy *p);
 
 /* Tell the policy what happened. A PML_POL_BASE module becomes protected. */
 void pml_policy_observe(struct pml_policy *p, const struct pml_pol_event *ev);
-/* Ask for actions given the loaded modules. Unloads of protected modules are dropped.
- * Returns the count written to out (<= max), or -errno. */
+/* Ask for actions given the loaded modules. Unloads of protected modules are dropped, and
+ * loads of a module loaded for predictions PML_POLICY_LOADS_PER_NEED times since its last
+ * need (PML_POL_NEED, a PML_POL_REQUEST naming it, a load not predicted). Returns the
+ * count written to out (<= max), or -errno. */
 int pml_policy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
 		      struct pml_action *out, size_t max);
 /* True for base and pinned modules. */

@@ -2,8 +2,10 @@
  * replayed with an injected clock by a small driver written here (loads and unloads
  * applied at once): a model trained on the run (an LSTM with a 200 ms horizon, and the
  * token n-gram) must prefetch sctp, vfat and vxlan before the kernel asks for them; a
- * prefetch never used is taken back once idle and no longer predicted; a model of another
- * kernel series, one of another token scheme and no model at all are refused. */
+ * prefetch never used is taken back once idle and no longer predicted, and loaded at most
+ * twice between needs; a program's name names a module only for the programs known to be
+ * named after theirs (not `ping`); a model of another kernel series, one of another token
+ * scheme and no model at all are refused. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -418,6 +420,144 @@ static void test_names(const char *model)
 	}
 }
 
+/* The kernel's index as the resolver sees it: `ping` (an industrial-I/O sensor driver)
+ * and `lp` (the parallel printer) are module names too. */
+static int index_resolve(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	static const char *const mods[] = {"ping", "lp", "zram", "bridge", "nbd"};
+
+	(void)data;
+	for (size_t i = 0; i < sizeof(mods) / sizeof(mods[0]); i++)
+		if (!strcmp(alias, mods[i]) && max > 0) {
+			snprintf(names[0], 64, "%s", mods[i]);
+			return 1;
+		}
+	return 0;
+}
+
+/* An execve record of argv by pid at fake_now, told to the policy. */
+static void exec_rec(struct pml_policy *p, int pid, const char *const *argv, int argc)
+{
+	struct pml_tev_execve e;
+	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = fake_now, .bytes = -1};
+
+	memset(&e, 0, sizeof(e));
+	e.h.t_ns = fake_now;
+	e.h.pid = e.h.tid = (__u32)pid;
+	e.h.kind = PML_TEV_EXECVE;
+	e.h.size = sizeof(e);
+	e.h.nr = 59;
+	e.argc = (__u32)argc;
+	snprintf(e.filename, sizeof(e.filename), "/usr/bin/%s", argv[0]);
+	for (int i = 0; i < argc && i < PML_TEV_EXEC_ARGS; i++)
+		snprintf(e.argv[i], sizeof(e.argv[i]), "%s", argv[i]);
+	ev.tev = &e.h;
+	pml_policy_observe(p, &ev);
+}
+
+/* A program's name names a module only when the program is known to be named after it
+ * (bridge, nbd-client, zramctl ...): `ping` does not load the iio driver ping, `lp` not
+ * the printer driver, from the script or from an executed command. */
+static void test_program_names(const char *model)
+{
+	static const char *const ping[] = {"ping", "-c", "1", "10.0.0.2"};
+	static const char *const lp[] = {"lp", "-d", "office", "/tmp/f"};
+	static const char *const nbd[] = {"nbd-client", "-N", "x", "127.0.0.1"};
+	struct pml_policy_config cfg = {.clock = &clock,
+					.model_path = model,
+					.idle_seconds = 1,
+					.prior_script = "ping -c 1 10.0.0.2\nlp /tmp/f\n"
+							"bridge link show\n",
+					.resolve_fn = index_resolve};
+	struct pml_policy *p = NULL;
+	struct pml_action acts[64];
+	const struct pml_action *a;
+	int n;
+
+	fake_now = 1000000000ull;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == 0);
+	if (!p)
+		return;
+	n = pml_policy_decide(p, NULL, 0, acts, 64);
+	a = action_for(acts, n, "bridge");
+	CHECK(a && a->kind == PML_ACT_LOAD &&
+	      !strcmp(a->reason, "prediction: named by 'bridge'"));
+	CHECK(!action_for(acts, n, "ping"));
+	CHECK(!action_for(acts, n, "lp"));
+	/* live: the executed commands */
+	exec_rec(p, 100, ping, 4);
+	exec_rec(p, 101, lp, 4);
+	exec_rec(p, 102, nbd, 4);
+	n = pml_policy_decide(p, NULL, 0, acts, 64);
+	CHECK(!action_for(acts, n, "ping"));
+	CHECK(!action_for(acts, n, "lp"));
+	a = action_for(acts, n, "nbd");
+	CHECK(a && !strcmp(a->reason, "prediction: named by 'nbd-client'"));
+	pml_policy_free(p);
+}
+
+/* A module named again and again but never used is loaded at most twice between needs of
+ * it (the policy frame's bound; seen live: `ping` named, loaded and taken back three
+ * times in one job); a need makes it a candidate again. */
+static void test_no_cycle(const char *model)
+{
+	static const char *const zramctl[] = {"zramctl", "--find"};
+	struct pml_policy_config cfg = {.clock = &clock,
+					.model_path = model,
+					.idle_seconds = 1,
+					.resolve_fn = index_resolve};
+	struct pml_policy *p = NULL;
+	struct pml_action acts[64];
+	struct pml_loaded l = {.name = "zram", .bytes = 1000};
+	bool loaded = false;
+	int loads = 0, unloads = 0, n;
+
+	fake_now = 1000000000ull;
+	CHECK(pml_policy_new("lstm", &cfg, &p) == 0);
+	if (!p)
+		return;
+	for (int round = 0; round < 6; round++) {
+		exec_rec(p, 200 + round, zramctl, 2);
+		for (int step = 0; step < 2; step++) {
+			n = pml_policy_decide(p, loaded ? &l : NULL, loaded, acts, 64);
+			for (int i = 0; i < n; i++) {
+				struct pml_pol_event e = {.t_ns = fake_now,
+							  .module = "zram",
+							  .bytes = -1,
+							  .predicted = true};
+
+				if (strcmp(acts[i].module, "zram"))
+					continue;
+				e.kind = acts[i].kind == PML_ACT_LOAD ? PML_POL_LOAD
+								      : PML_POL_UNLOAD;
+				loads += acts[i].kind == PML_ACT_LOAD;
+				unloads += acts[i].kind == PML_ACT_UNLOAD;
+				loaded = acts[i].kind == PML_ACT_LOAD;
+				pml_policy_observe(p, &e);
+			}
+			fake_now +=
+			    6000000000ull; /* past the 5 s hold and the idle time */
+		}
+	}
+	CHECK(loads == 2 && unloads == 2 && !loaded);
+	/* the program loads it itself (a need), it goes again: named, it may be loaded */
+	{
+		struct pml_pol_event e = {.kind = PML_POL_LOAD,
+					  .t_ns = fake_now,
+					  .module = "zram",
+					  .bytes = -1};
+
+		pml_policy_observe(p, &e);
+		e.kind = PML_POL_UNLOAD;
+		pml_policy_observe(p, &e);
+	}
+	exec_rec(p, 300, zramctl, 2);
+	n = pml_policy_decide(p, NULL, 0, acts, 64);
+	CHECK(action_for(acts, n, "zram") &&
+	      action_for(acts, n, "zram")->kind == PML_ACT_LOAD);
+	pml_policy_free(p);
+}
+
 static void test_refusals(const char *model)
 {
 	struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
@@ -462,6 +602,8 @@ int main(void)
 	test_take_back(markov);
 	test_idle_unload(markov, lstm);
 	test_names(lstm);
+	test_program_names(lstm);
+	test_no_cycle(lstm);
 	test_refusals(lstm);
 	unlink(lstm);
 	unlink(markov);

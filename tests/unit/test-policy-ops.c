@@ -1,6 +1,7 @@
 /* The policy ops tables with an injected clock and hand-made module sets: reactive never
  * acts; idle-unload unloads a module after T seconds at refcount 0, never one in use,
- * never a base or pinned one, and restarts the idle time after a refused unload. */
+ * never a base or pinned one, and restarts the idle time after a refused unload, doubling
+ * the wait for each refusal in a row. */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -119,6 +120,27 @@ static void test_idle_unload(void)
 	CHECK(decide_at(p, 9.9, mods, 5, buf, sizeof(buf)) == 0);
 	CHECK(decide_at(p, 10.0, mods, 5, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "sctp");
+	/* Refused again (its interfaces exist): each refusal in a row doubles the wait,
+	 * so a module kept for what it serves is not retried every T: 2T, 4T, 8T, 16T,
+	 * 16T. */
+	{
+		double t = 10.0, w = 10.0;
+
+		for (int i = 0; i < 5; i++) {
+			event(p, PML_POL_BUSY, "sctp", t);
+			CHECK(decide_at(p, t + w - 0.1, mods, 5, buf, sizeof(buf)) == 0);
+			CHECK(decide_at(p, t + w, mods, 5, buf, sizeof(buf)) == 1);
+			t += w;
+			if (w < 80)
+				w *= 2;
+		}
+		/* a use starts the count again: back to T */
+		event(p, PML_POL_NEED, "sctp", t);
+		event(p, PML_POL_BUSY, "sctp", t + 5);
+		CHECK(decide_at(p, t + 9.9, mods, 5, buf, sizeof(buf)) == 0);
+		CHECK(decide_at(p, t + 10, mods, 5, buf, sizeof(buf)) == 1);
+		fake_now = 0;
+	}
 	event(p, PML_POL_UNLOAD, "sctp", 10.0);
 
 	/* sctp gone: its dependency is free now, idle from the first tick that sees it so. */
