@@ -24,6 +24,9 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
+/* The prior file and the script it names are read up to this many bytes each. */
+#define PRIOR_MAX 65536
+
 #define MODS_MAX 4096
 #define ACTIONS_MAX 64
 #define EVENTS_BATCH 64
@@ -37,6 +40,10 @@ struct predicted {
 
 struct pml_agent {
 	struct pml_agent_config cfg;
+	/* With a prior to come (cfg.prior_file), the program has not started before it:
+	 * what the tracer sees until then is the guest's own set-up, not told the policy. */
+	bool prior_seen;
+	double cpu_at_prior_ms;
 	struct pml_loader *ld;
 	struct pml_policy *pol;
 	int log_fd;
@@ -619,11 +626,86 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	return r;
 }
 
+/* This process's CPU time so far, ms; -1 when unknown. */
+static double self_cpu_ms(void)
+{
+	struct rusage ru;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return -1;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* The prior file (see pml_agent_config): read, bounded, handed to the policy, removed. */
+static void read_prior(struct pml_agent *a)
+{
+	char sig[128], *text = NULL, *script = NULL, *nl;
+	size_t len = 0;
+	FILE *f;
+
+	if (read(a->cfg.prior_fd, sig, sizeof(sig)) < 0 && errno != EAGAIN)
+		pml_dbg("prior fd: %s", strerror(errno));
+	f = fopen(a->cfg.prior_file, "re");
+	if (!f) {
+		pml_agent_error(a, -errno, "prior: %s: %s", a->cfg.prior_file, strerror(errno));
+		return;
+	}
+	text = calloc(1, PRIOR_MAX + 1);
+	if (text)
+		len = fread(text, 1, PRIOR_MAX, f);
+	fclose(f);
+	if (!text)
+		return;
+	text[len] = '\0';
+	nl = strchr(text, '\n');
+	if (nl) {
+		char *path = nl + 1;
+
+		*nl = '\0';
+		path[strcspn(path, "\n")] = '\0';
+		if (path[0]) {
+			f = fopen(path, "re");
+			script = f ? calloc(1, PRIOR_MAX + 1) : NULL;
+			if (script)
+				script[fread(script, 1, PRIOR_MAX, f)] = '\0';
+			if (f)
+				fclose(f);
+			else
+				pml_agent_info(a, "prior: the script %s cannot be read: %s", path,
+					       strerror(errno));
+		}
+	}
+	pml_agent_set_prior(a, text, script);
+	free(text);
+	free(script);
+	if (unlink(a->cfg.prior_file) < 0)
+		pml_agent_error(a, -errno, "prior: %s: %s", a->cfg.prior_file, strerror(errno));
+}
+
+int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *script)
+{
+	struct pml_pol_event pev = {.kind = PML_POL_PRIOR, .t_ns = pml_now_ns(), .bytes = -1,
+				    .prior_command = command, .prior_script = script};
+
+	a->prior_seen = true;
+	a->cpu_at_prior_ms = self_cpu_ms();
+	pml_policy_observe(a->pol, &pev);
+	pml_agent_info(a, "prior: the job's command line (%zu bytes), %s (%zu bytes)",
+		       command ? strlen(command) : 0, script ? "its script" : "no script",
+		       script ? strlen(script) : 0);
+	return 0;
+}
+
 void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
 {
 	struct pml_pol_event pev = {.kind = PML_POL_TRACE, .t_ns = rec->t_ns, .bytes = -1,
 				    .tev = rec};
 
+	if (a->cfg.prior_file && !a->prior_seen) {
+		a->stats.trace_before_prior++;
+		return;
+	}
 	a->stats.trace_records++;
 	pml_policy_observe(a->pol, &pev);
 }
@@ -1201,7 +1283,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 	struct itimerspec its = {0};
 	struct epoll_event ev = {0};
 	int ep, tfd = -1, trfd = -1, r = 0;
-	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE, TAG_WORKER, TAG_SERVER, TAG_TRACE };
+	enum { TAG_STOP, TAG_TIMER, TAG_SOURCE, TAG_WORKER, TAG_SERVER, TAG_TRACE, TAG_PRIOR };
 
 	ep = epoll_create1(EPOLL_CLOEXEC);
 	if (ep < 0) {
@@ -1255,6 +1337,11 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			pml_agent_error(a, -errno, "resource API: cannot poll: %s",
 					strerror(errno));
 	}
+	if (a->cfg.prior_file && a->cfg.prior_fd >= 0) {
+		ev.data.u32 = TAG_PRIOR;
+		if (epoll_ctl(ep, EPOLL_CTL_ADD, a->cfg.prior_fd, &ev) < 0)
+			pml_agent_error(a, -errno, "prior: cannot poll: %s", strerror(errno));
+	}
 	if (a->cfg.trace_root > 0 && !a->tracer)
 		pml_agent_start_tracer(a);
 	if (a->tracer)
@@ -1283,6 +1370,8 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				api = true;
 			else if (evs[i].data.u32 == TAG_TRACE)
 				trace = true;
+			else if (evs[i].data.u32 == TAG_PRIOR)
+				read_prior(a);
 			else
 				readable = true;
 		}
@@ -1326,8 +1415,10 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 out:
 	if (a->tracer) {
 		pml_agent_info(a, "tracer: %llu records of the program told to the policy, %llu "
-			       "dropped", (unsigned long long)a->stats.trace_records,
-			       (unsigned long long)a->stats.trace_dropped);
+			       "dropped, %llu before the job's prior (the guest's set-up)",
+			       (unsigned long long)a->stats.trace_records,
+			       (unsigned long long)a->stats.trace_dropped,
+			       (unsigned long long)a->stats.trace_before_prior);
 		pml_tracer_free(a->tracer);
 		a->tracer = NULL;
 	}
@@ -1343,21 +1434,24 @@ int pml_agent_stop(struct pml_agent *a)
 {
 	struct pml_event_rec rec;
 	struct rusage ru;
-	char reason[512];
+	char reason[600], job[64] = "";
 	double cpu_ms = -1;
 	int64_t rss = -1;
 	int r;
 
-	if (getrusage(RUSAGE_SELF, &ru) == 0) {
-		cpu_ms = (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
-			 (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+	cpu_ms = self_cpu_ms();
+	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		rss = (int64_t)ru.ru_maxrss * 1024;
-	}
+	/* In a guest restored from a snapshot, what pmld did before its job was paid once,
+	 * in the template: the record's ms is the CPU since the job started (its prior). */
+	if (a->prior_seen && cpu_ms >= 0 && a->cpu_at_prior_ms >= 0)
+		snprintf(job, sizeof(job), " (%.1f ms since the job started)",
+			 cpu_ms - a->cpu_at_prior_ms);
 	snprintf(reason, sizeof(reason),
-		 "stop: cpu %.1f ms, max RSS %lld KiB, %llu events, %llu ticks, %llu unloaded, "
+		 "stop: cpu %.1f ms%s, max RSS %lld KiB, %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions",
-		 cpu_ms, (long long)(rss / 1024),
+		 cpu_ms, job, (long long)(rss / 1024),
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
 		 (unsigned long long)a->stats.unload_failed,
@@ -1367,7 +1461,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.evictions);
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.reason = reason;
-	rec.ms = cpu_ms;
+	rec.ms = job[0] ? cpu_ms - a->cpu_at_prior_ms : cpu_ms;
 	rec.bytes = rss;
 	r = append(a, &rec);
 	pml_info("%s", reason);

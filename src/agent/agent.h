@@ -71,6 +71,12 @@ struct pml_agent_config {
 	 * the policy (0: 20 ms). */
 	int trace_root;
 	unsigned trace_ms;
+	/* The prior given later (a guest restored before its job): when prior_file is not
+	 * NULL, prior_fd (pmld: a signalfd of SIGUSR1) becoming readable means the file is
+	 * ready: line 1 the command line, line 2 the script's path (may be empty). The agent
+	 * reads it (bounded), gives it to the policy and removes the file to say it did. */
+	const char *prior_file;
+	int prior_fd;
 };
 
 struct pml_agent;
@@ -120,6 +126,11 @@ int pml_agent_start_tracer(struct pml_agent *a);
  * drained batch). */
 void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec);
 
+/* The job's prior (command line, script text; either may be NULL), when it arrives after
+ * the agent started (a guest restored from a snapshot gets its job then): the policy
+ * starts its prediction stream again from it (PML_POL_PRIOR). Returns 0. */
+int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *script);
+
 /* The event loop: waits (epoll) on the source (may be NULL: ticks only), a timerfd of
  * tick_ms, the worker's eventfd, the resource API's socket, with trace_root set the
  * tracer's drain timer (a tracer that cannot start is logged and the loop goes on without
@@ -155,6 +166,7 @@ struct pml_agent_stats {
 	uint64_t used;		 /* prefetched modules seen in use */
 	uint64_t trace_records;	 /* records of the program's trace told to the policy */
 	uint64_t trace_dropped;	 /* records the tracer lost (ring buffer full) */
+	uint64_t trace_before_prior; /* records before a later prior (not told) */
 };
 const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a);
 

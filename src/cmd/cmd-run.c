@@ -77,6 +77,9 @@ static void usage(FILE *f)
 		"  --report DIR         write the log, summary, stdout/stderr, console and /work/out\n"
 		"                       into DIR (made; an existing non-empty DIR is refused)\n"
 		"  --force              with --report: replace an existing DIR\n"
+		"  --no-snapshot        boot the guest cold instead of restoring the ready\n"
+		"                       snapshot for these settings (see pml snapshot --help:\n"
+		"                       built on first use, ~10-20 s, then ~0.5 s a restore)\n"
 		"  --allow-fallback     run CMD even when pmld does not start (the report then\n"
 		"                       says the policy that really ran: reactive); without it\n"
 		"                       pml run fails (125) with pmld's message\n"
@@ -379,8 +382,8 @@ static int finish_report_dir(const struct pml_report *rep, const struct pml_vm_r
 
 /* The members pml run adds to the JSON report (values point into the caller's buffers). */
 struct run_extra {
-	struct pml_report_kv kv[16];
-	char wall[32], wall_after[32], rss[32], tout[8], terr[8], timed_out[8];
+	struct pml_report_kv kv[20];
+	char wall[32], wall_after[32], start_cmd[32], rss[32], tout[8], terr[8], timed_out[8];
 	char *out, *err;
 };
 
@@ -417,6 +420,17 @@ static void run_extra_init(struct run_extra *x, const struct pml_vm_job *job,
 	snprintf(x->wall, sizeof(x->wall), "%.2f", res->wall_s);
 	x->kv[n++] = (struct pml_report_kv){.key = "wall_s", .value = x->wall,
 					    .type = PML_KV_RAW_NUMBER};
+	x->kv[n++] = (struct pml_report_kv){.key = "boot",
+					    .value = res->restored ? "restored" : "cold"};
+	if (res->snapshot_note[0])
+		x->kv[n++] = (struct pml_report_kv){.key = "snapshot_note",
+						    .value = res->snapshot_note};
+	if (res->start_to_cmd_s >= 0) {
+		snprintf(x->start_cmd, sizeof(x->start_cmd), "%.3f", res->start_to_cmd_s);
+		x->kv[n++] = (struct pml_report_kv){.key = "start_to_command_s",
+						    .value = x->start_cmd,
+						    .type = PML_KV_RAW_NUMBER};
+	}
 	if (res->wall_after_start_s >= 0) {
 		snprintf(x->wall_after, sizeof(x->wall_after), "%.2f", res->wall_after_start_s);
 		x->kv[n++] = (struct pml_report_kv){.key = "wall_after_start_s",
@@ -510,6 +524,7 @@ int cmd_run(int argc, char **argv)
 		{"report", required_argument, NULL, 'r'},
 		{"force", no_argument, NULL, 'f'},
 		{"allow-fallback", no_argument, NULL, 0x101},
+		{"no-snapshot", no_argument, NULL, 0x102},
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
 		{"memory", required_argument, NULL, 'm'},
@@ -601,6 +616,9 @@ int cmd_run(int argc, char **argv)
 			break;
 		case 0x101:
 			job.fallback = true;
+			break;
+		case 0x102:
+			job.snapshot = PML_VM_SNAPSHOT_OFF;
 			break;
 		case 'j':
 			json = true;
@@ -857,9 +875,10 @@ int cmd_run(int argc, char **argv)
 				snprintf(cmd_s, sizeof(cmd_s), "unknown");
 			fprintf(stderr, "\n");
 			pml_report_print_text(rep, stderr);
-			fprintf(stderr, "pml: guest %s, boot %.2f s (guest time), command %s, "
+			fprintf(stderr, "pml: guest %s, %s, %.2f s to the command, command %s, "
 					"wall %.1f s\n", res.kvm ? "KVM" : "TCG",
-				res.guest_start_s > 0 ? res.guest_start_s : 0, cmd_s, res.wall_s);
+				res.restored ? "restored from a snapshot" : "cold boot",
+				res.start_to_cmd_s > 0 ? res.start_to_cmd_s : 0, cmd_s, res.wall_s);
 		}
 	}
 	if (rep2) {

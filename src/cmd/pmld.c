@@ -61,6 +61,10 @@ static void usage(FILE *f)
 		"                       after pmld; pmld itself is never traced)\n"
 		"  --prior-command CMD  lstm: the submitted command line, fed before it runs\n"
 		"  --prior-script FILE  lstm: the submitted script's text, likewise\n"
+		"  --prior-file FILE    lstm: the prior comes later: on SIGUSR1 read FILE (line 1\n"
+		"                       the command line, line 2 the script's path), start the\n"
+		"                       prediction from it and remove FILE (a guest restored from\n"
+		"                       a snapshot gets its job after pmld started)\n"
 		"  --budget-cpu MS      load time predictions may spend per second (ms; default:\n"
 		"                       none)\n"
 		"  --budget-mem SIZE    bytes of non-base modules predictions may fill (K, M, G;\n"
@@ -167,6 +171,7 @@ int main(int argc, char **argv)
 		{"trace-root", required_argument, NULL, 'R'},
 		{"prior-command", required_argument, NULL, 'C'},
 		{"prior-script", required_argument, NULL, 'P'},
+		{"prior-file", required_argument, NULL, 'F'},
 		{"budget-cpu", required_argument, NULL, 'U'},
 		{"horizon", required_argument, NULL, 'H'},
 		{"no-names", no_argument, NULL, 'N'},
@@ -268,6 +273,9 @@ int main(int argc, char **argv)
 		case 'P':
 			prior_script = optarg;
 			break;
+		case 'F':
+			cfg.prior_file = optarg;
+			break;
 		case 'U':
 			if (pml_opt_budget_cpu(optarg, &cfg.budget_cpu, why, sizeof(why)) < 0)
 				return bad_option(why);
@@ -306,6 +314,18 @@ int main(int argc, char **argv)
 	    (sfd = signalfd(-1, &mask, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
 		early_error(cfg.log_path, -errno, "signalfd: %s", strerror(errno));
 		return 1;
+	}
+	cfg.prior_fd = -1;
+	if (cfg.prior_file) {
+		sigset_t usr1;
+
+		sigemptyset(&usr1);
+		sigaddset(&usr1, SIGUSR1);
+		if (sigprocmask(SIG_BLOCK, &usr1, NULL) < 0 ||
+		    (cfg.prior_fd = signalfd(-1, &usr1, SFD_CLOEXEC | SFD_NONBLOCK)) < 0) {
+			early_error(cfg.log_path, -errno, "signalfd: %s", strerror(errno));
+			return 1;
+		}
 	}
 
 	if (!policy_file && access(PML_POLICY_FILE_DEFAULT, F_OK) == 0)
@@ -439,5 +459,7 @@ out:
 	free(script_text);
 	if (sfd >= 0)
 		close(sfd);
+	if (cfg.prior_fd >= 0)
+		close(cfg.prior_fd);
 	return status;
 }

@@ -344,12 +344,34 @@ static void lstm_free(struct pml_policy *pol)
 	pol->priv = NULL;
 }
 
+/* The prior: before the program runs, what it was told to do (the command line, the
+ * script's text; either may be NULL). Given at init, or later (PML_POL_PRIOR) to a policy
+ * that started before its job, as in a guest restored from a snapshot: the predictor's
+ * stream then starts again from the prior, as in training, and what it read before (the
+ * guest's own set-up) is forgotten. 0 or -ENOMEM. */
+static int apply_prior(struct pml_policy *pol, const char *command, const char *script)
+{
+	struct lstm_state *s = pol->priv;
+	int32_t *prior = malloc(PML_FEAT_MAX_PRIOR * sizeof(int32_t));
+
+	if (!prior)
+		return -ENOMEM;
+	feed(s, prior, pml_feat_encode_prior(s->vocab, command, script, prior,
+					     PML_FEAT_MAX_PRIOR));
+	free(prior);
+	if (s->cfg_resolve) {
+		s->now = pml_policy_now(pol);
+		pml_features_prior(command, script, name_prior_emit, s);
+		s->rule_prog[0] = s->rule_prev[0] = '\0';
+	}
+	return 0;
+}
+
 static int lstm_init(struct pml_policy *pol)
 {
 	const struct pml_policy_config *cfg = &pol->cfg;
 	struct lstm_state *s = calloc(1, sizeof(*s));
-	int32_t *prior = NULL;
-	int r, n;
+	int r;
 
 	if (!s)
 		return -ENOMEM;
@@ -389,8 +411,7 @@ static int lstm_init(struct pml_policy *pol)
 	s->mods = calloc((size_t)s->p->n_modules + NAMED_MAX, sizeof(*s->mods));
 	s->cands = calloc((size_t)s->p->n_modules + NAMED_MAX, sizeof(int));
 	s->extra = calloc(NAMED_MAX, sizeof(*s->extra));
-	prior = malloc(PML_FEAT_MAX_PRIOR * sizeof(int32_t));
-	if (!s->enc || !s->probs || !s->mods || !s->cands || !s->extra || !prior) {
+	if (!s->enc || !s->probs || !s->mods || !s->cands || !s->extra) {
 		r = -ENOMEM;
 		goto fail;
 	}
@@ -419,21 +440,13 @@ static int lstm_init(struct pml_policy *pol)
 		if (r < 0)
 			goto fail;
 	}
-	/* the prior: before the program runs, what it was told to do */
-	n = pml_feat_encode_prior(s->vocab, cfg->prior_command, cfg->prior_script, prior,
-				  PML_FEAT_MAX_PRIOR);
-	feed(s, prior, n);
-	free(prior);
 	s->cfg_resolve = cfg->resolve_fn;
 	s->cfg_resolve_data = cfg->resolve_data;
-	if (s->cfg_resolve) {
-		s->now = pml_policy_now(pol);
-		pml_features_prior(cfg->prior_command, cfg->prior_script, name_prior_emit, s);
-		s->rule_prog[0] = s->rule_prev[0] = '\0';
-	}
+	r = apply_prior(pol, cfg->prior_command, cfg->prior_script);
+	if (r < 0)
+		goto fail;
 	return 0;
 fail:
-	free(prior);
 	lstm_free(pol);
 	return r;
 }
@@ -444,6 +457,12 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 	struct lstm_mod *md;
 	int m;
 
+	if (ev->kind == PML_POL_PRIOR) {
+		pml_predictor_reset(s->p);
+		pml_feat_encoder_reset(s->enc);
+		apply_prior(pol, ev->prior_command, ev->prior_script);
+		return;
+	}
 	if (ev->kind == PML_POL_TRACE) {
 		int32_t ids[PML_FEAT_MAX_TOKENS];
 
@@ -500,6 +519,7 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 			md->used = true;
 		break;
 	case PML_POL_TRACE:
+	case PML_POL_PRIOR:
 		break;
 	}
 }

@@ -227,6 +227,7 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 			m->loaded_at = ev->t_ns;
 		break;
 	case PML_POL_TRACE: /* this policy reads needs, not the program's events */
+	case PML_POL_PRIOR:
 		break;
 	}
 }

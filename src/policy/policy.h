@@ -47,6 +47,9 @@ enum pml_pol_event_kind {
 	PML_POL_BUSY,	 /* an unload the policy asked for was refused (-EBUSY) */
 	PML_POL_TRACE,	 /* one record of the program's trace (tev): what predictive
 			    policies read; others ignore it */
+	PML_POL_PRIOR,	 /* the job's prior arrived (prior_command, prior_script) after the
+			    policy started: predictive policies start their stream again
+			    from it; others ignore it */
 };
 
 struct pml_pol_event {
@@ -57,6 +60,8 @@ struct pml_pol_event {
 	int64_t bytes;	    /* -1 unknown */
 	bool predicted;	    /* LOAD: done by the agent for a prediction (not a need) */
 	const struct pml_tev_hdr *tev; /* TRACE: the record (validated), borrowed */
+	const char *prior_command;     /* PRIOR: the command line (may be NULL) */
+	const char *prior_script;      /* PRIOR: the script's text (may be NULL) */
 };
 
 enum pml_action_kind {

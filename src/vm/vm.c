@@ -1,11 +1,9 @@
-/* Running a job in the microVM; see vm.h for the shape of a run. Packing the job (what
- * the host sends: the user's own files) is done by spawning tar and cp; what comes back
- * is the guest's and is read only by src/vm/results.c, in this process. QEMU's console
- * is read through a pipe: capped, and watched for the command's start, from which the
- * command's time limit counts. */
+/* Running a job in the microVM; see vm.h for the shape of a run. The job is staged on two
+ * disks (stage.c), the guest is a clone of a ready snapshot (snapshot.c) or a cold boot,
+ * QEMU's console is watched (qemu.c) and what comes back is the guest's, read only by
+ * results.c, in this process. */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +17,11 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 #include "vm/paths.h"
+#include "util/outdir.h"
+#include "vm/qemu.h"
 #include "vm/results.h"
+#include "vm/snapshot.h"
+#include "vm/stage.h"
 #include "vm/vm.h"
 
 static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeout_s)
@@ -74,471 +76,6 @@ int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
 	return spawn(argv, out_fd, false, timeout_s);
 }
 
-static int spawn_quiet(char *const *argv)
-{
-	int r = pml_spawn_wait(argv, -1, 0);
-
-	if (r != 0)
-		pml_err("%s failed (%s%d)", argv[0], r < 0 ? "error " : "exit status ", r);
-	return r == 0 ? 0 : r < 0 ? r : -EIO;
-}
-
-/* The job's settings file, sourced by guest-init: only values we produced or checked
- * (letters, digits and the characters of extra; paths add '/' and '+'). */
-static bool safe_chars(const char *s, const char *extra)
-{
-	for (; *s; s++)
-		if (!strchr(extra, *s) && !((*s >= 'a' && *s <= 'z') ||
-		      (*s >= 'A' && *s <= 'Z') || (*s >= '0' && *s <= '9')))
-			return false;
-	return true;
-}
-
-static bool shell_safe(const char *s)
-{
-	return safe_chars(s, "-_.");
-}
-
-/* The script a command runs, when it is one: "sh X", "bash X" (options skipped), or X
- * itself when it ends in .sh, after any "env NAME=VALUE". Relative names are in /work.
- * NULL otherwise. */
-static const char *prior_script(char *const *argv)
-{
-	static char path[1100];
-	const char *x = NULL, *base;
-
-	/* env NAME=VALUE ... CMD: the command is after them */
-	while (argv[0] && (!strcmp(argv[0], "env") || !strcmp(argv[0], "/usr/bin/env") ||
-			   (strchr(argv[0], '=') && argv[0][0] != '=')))
-		argv++;
-	if (!argv[0])
-		return NULL;
-	base = strrchr(argv[0], '/');
-	base = base ? base + 1 : argv[0];
-	if (!strcmp(base, "sh") || !strcmp(base, "bash") || !strcmp(base, "dash")) {
-		for (size_t i = 1; argv[i]; i++)
-			if (argv[i][0] != '-') {
-				x = argv[i];
-				break;
-			} else if (!strcmp(argv[i], "-c")) {
-				return NULL;
-			}
-	} else if (strlen(argv[0]) > 3 && !strcmp(argv[0] + strlen(argv[0]) - 3, ".sh")) {
-		x = argv[0];
-	}
-	if (!x || strlen(x) > 1000)
-		return NULL;
-	snprintf(path, sizeof(path), "%s%s", x[0] == '/' ? "" : "/work/", x);
-	return path;
-}
-
-static int write_env(const char *path, const struct pml_vm_job *job)
-{
-	FILE *f;
-
-	if (!safe_chars(job->policy, "-_.+") || (job->budget_mem && !shell_safe(job->budget_mem)))
-		return -EINVAL;
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
-	fprintf(f, "POLICY=%s\nSETTLE=%u\nTIMEOUT=%u\nOUT_CAP=%llu\n", job->policy,
-		(unsigned)(job->settle_seconds + 0.999), job->timeout_s,
-		(unsigned long long)PML_RESULTS_STDIO_MAX);
-	if (job->idle_seconds > 0)
-		fprintf(f, "IDLE=%.3f\n", job->idle_seconds);
-	if (job->fallback)
-		fprintf(f, "FALLBACK=1\n");
-	if (job->break_pmld)
-		fprintf(f, "PMLD_TEST_BREAK=1\n");
-	if (job->trace)
-		fprintf(f, "TRACE=1\n");
-	if (job->model)
-		fprintf(f, "PMLD_MODEL=/job/pmld.model\n");
-	if (job->threshold > 0)
-		fprintf(f, "PMLD_THRESHOLD=%.4f\n", job->threshold);
-	if (job->budget_mem)
-		fprintf(f, "PMLD_BUDGET=%s\n", job->budget_mem);
-	if (job->kill_pmld_after > 0)
-		fprintf(f, "PMLD_KILL_AFTER=%.3f\n", job->kill_pmld_after);
-	if (job->budget_cpu > 0)
-		fprintf(f, "PMLD_BUDGET_CPU=%.3f\n", job->budget_cpu);
-	if (job->horizon_ms > 0)
-		fprintf(f, "PMLD_HORIZON=%.1f\n", job->horizon_ms);
-	/* A policy that reads the program's behaviour gets the tracer on everything started
-	 * after pmld (pid 1's later children), and the command line and script as prior. */
-	if (!strncmp(job->policy, "lstm", 4)) { /* lstm, lstm+idle-unload */
-		const char *script = prior_script(job->argv);
-
-		fprintf(f, "PMLD_TRACE_ROOT=1\n");
-		if (script && safe_chars(script, "-_./+"))
-			fprintf(f, "PMLD_PRIOR_SCRIPT=%s\n", script);
-	}
-	return fclose(f) == 0 ? 0 : -EIO;
-}
-
-static int write_argv(const char *path, char *const *argv)
-{
-	FILE *f = fopen(path, "we");
-
-	if (!f)
-		return -errno;
-	for (size_t i = 0; argv[i]; i++)
-		fwrite(argv[i], 1, strlen(argv[i]) + 1, f);
-	return fclose(f) == 0 ? 0 : -EIO;
-}
-
-/* tar of the --copy items: a directory's contents land in /work, a file as /work/NAME. */
-static int make_work_tar(const struct pml_vm_job *job, const char *tar_path)
-{
-	char *argv[4 + 3 * PML_VM_MAX_COPY + 1];
-	char dirs[PML_VM_MAX_COPY][4096], bases[PML_VM_MAX_COPY][1024];
-	size_t n = 0;
-	struct stat st;
-
-	argv[n++] = "tar";
-	argv[n++] = "-cf";
-	argv[n++] = (char *)tar_path;
-	for (size_t i = 0; i < job->n_copy; i++) {
-		const char *p = job->copy[i];
-		char *slash;
-
-		if (stat(p, &st) < 0) {
-			pml_err("--copy %s: %s", p, strerror(errno));
-			return -errno;
-		}
-		if (!realpath(p, dirs[i]))
-			return -errno;
-		if (S_ISDIR(st.st_mode)) {
-			snprintf(bases[i], sizeof(bases[i]), ".");
-		} else {
-			slash = strrchr(dirs[i], '/');
-			snprintf(bases[i], sizeof(bases[i]), "%s", slash + 1);
-			if (slash == dirs[i])
-				slash[1] = '\0';
-			else
-				*slash = '\0';
-		}
-		argv[n++] = "-C";
-		argv[n++] = dirs[i];
-		argv[n++] = bases[i];
-	}
-	argv[n] = NULL;
-	return spawn_quiet(argv);
-}
-
-static int stage_job(const struct pml_vm_job *job, const char *stage, const char *job_tar)
-{
-	char path[4400], src[4400];
-	static const char *const bins[] = {"pml", "pmld", "pml-modprobe"};
-	int r;
-
-	snprintf(path, sizeof(path), "%s/bin", stage);
-	if (mkdir(stage, 0755) < 0 || mkdir(path, 0755) < 0)
-		return -errno;
-	snprintf(path, sizeof(path), "%s/cmd", stage);
-	r = write_argv(path, job->argv);
-	if (r < 0)
-		return r;
-	/* the command line as one line of text: the lstm policy's prior */
-	snprintf(path, sizeof(path), "%s/cmdline", stage);
-	{
-		FILE *f = fopen(path, "we");
-
-		if (!f)
-			return -errno;
-		for (size_t i = 0; job->argv[i]; i++)
-			fprintf(f, "%s%s", i ? " " : "", job->argv[i]);
-		if (fclose(f) != 0)
-			return -EIO;
-	}
-	snprintf(path, sizeof(path), "%s/env", stage);
-	r = write_env(path, job);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < sizeof(bins) / sizeof(bins[0]); i++) {
-		snprintf(src, sizeof(src), "%s/%s", job->bin_dir, bins[i]);
-		if (access(src, X_OK) < 0) {
-			pml_err("%s is missing: run make", src);
-			return -ENOENT;
-		}
-		snprintf(path, sizeof(path), "%s/bin/%s", stage, bins[i]);
-		r = spawn_quiet((char *[]){"cp", src, path, NULL});
-		if (r < 0)
-			return r;
-	}
-	snprintf(src, sizeof(src), "%s/guest-init", job->guest_dir);
-	snprintf(path, sizeof(path), "%s/guest-init", stage);
-	r = spawn_quiet((char *[]){"cp", src, path, NULL});
-	if (r < 0)
-		return r;
-	if (job->model) {
-		snprintf(path, sizeof(path), "%s/pmld.model", stage);
-		r = spawn_quiet((char *[]){"cp", (char *)job->model, path, NULL});
-		if (r < 0)
-			return r;
-	}
-	snprintf(path, sizeof(path), "%s/policy.conf", stage);
-	if (job->policy_file) {
-		r = spawn_quiet((char *[]){"cp", (char *)job->policy_file, path, NULL});
-		if (r < 0)
-			return r;
-	}
-	if (job->n_copy) {
-		snprintf(path, sizeof(path), "%s/work.tar", stage);
-		r = make_work_tar(job, path);
-		if (r < 0)
-			return r;
-	}
-	return spawn_quiet((char *[]){"tar", "-cf", (char *)job_tar, "-C", (char *)stage, ".",
-				      NULL});
-}
-
-/* The host's TSC rate in kHz, 0 when unknown. Under TCG the guest's TSC runs at the host's
- * rate, and the guest kernel's own calibration against the emulated PIT fails when the
- * host is busy (seen here: "tsc: Unable to calibrate against PIT", then a hang before the
- * console comes up, in 3 of 4 boots on a loaded machine). tsc_early_khz= skips it. */
-static unsigned long host_tsc_khz(void)
-{
-	FILE *f = fopen("/proc/cpuinfo", "re");
-	char line[256];
-	double mhz = 0;
-
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "cpu MHz : %lf", &mhz) == 1)
-			break;
-	fclose(f);
-	return mhz > 0 ? (unsigned long)(mhz * 1000) : 0;
-}
-
-volatile sig_atomic_t pml_vm_stop_signal;
-
-static void on_stop_signal(int sig)
-{
-	pml_vm_stop_signal = sig;
-}
-
-void pml_vm_catch_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_stop_signal}; /* no SA_RESTART: poll wakes */
-
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-}
-
-/* The console as it streams: kept up to PML_VM_CONSOLE_MAX, and watched for the line
- * guest-init writes just before the command (a job may write it too: that only moves the
- * deadline earlier). */
-#define CMD_START_MARK "pml-guest: running the command"
-
-struct console {
-	int fd;
-	uint64_t kept, dropped;
-	char tail[64]; /* the last bytes seen, to find the mark across reads */
-	size_t n_tail;
-	bool started;
-};
-
-static void console_take(struct console *c, const char *buf, size_t n)
-{
-	size_t keep = c->kept < PML_VM_CONSOLE_MAX ? PML_VM_CONSOLE_MAX - c->kept : 0;
-	size_t mark = strlen(CMD_START_MARK);
-
-	if (keep > n)
-		keep = n;
-	if (keep && write(c->fd, buf, keep) == (ssize_t)keep)
-		c->kept += keep;
-	else
-		keep = 0;
-	c->dropped += n - keep;
-	if (c->started)
-		return;
-	if (memmem(buf, n, CMD_START_MARK, mark)) {
-		c->started = true;
-		return;
-	}
-	/* across the boundary: the tail's end and the new bytes' start */
-	for (size_t i = 1; i < mark && i <= c->n_tail; i++)
-		if (mark - i <= n && !memcmp(c->tail + c->n_tail - i, CMD_START_MARK, i) &&
-		    !memcmp(buf, CMD_START_MARK + i, mark - i)) {
-			c->started = true;
-			return;
-		}
-	if (n >= sizeof(c->tail)) {
-		memcpy(c->tail, buf + n - sizeof(c->tail), sizeof(c->tail));
-		c->n_tail = sizeof(c->tail);
-	} else {
-		size_t old = c->n_tail + n > sizeof(c->tail) ? sizeof(c->tail) - n : c->n_tail;
-
-		memmove(c->tail, c->tail + c->n_tail - old, old);
-		memcpy(c->tail + old, buf, n);
-		c->n_tail = old + n;
-	}
-}
-
-struct qemu_run {
-	bool started;	  /* the command's start was seen */
-	uint64_t started_ns; /* when (pml_now_ns()) */
-	bool deadline;	  /* stopped at a deadline (boot or command) */
-	uint64_t dropped; /* console bytes not kept */
-};
-
-/* Run QEMU with its console (stdout and stderr) into console, capped; stop it (SIGKILL)
- * at boot_s when the command has not started, at cmd_s after it started, or when
- * pml_vm_stop_signal is set. Returns QEMU's exit status (0-255, 128+signal), -ETIMEDOUT
- * at a deadline, -EINTR on a stop signal, or -errno. */
-static int watch_qemu(char *const *argv, const char *console, unsigned boot_s, unsigned cmd_s,
-		      struct qemu_run *run)
-{
-	struct console c = {.fd = -1};
-	uint64_t deadline = pml_now_ns() + (uint64_t)boot_s * 1000000000ull;
-	int pfd[2], status = 0, r = 0;
-	bool eof = false;
-	pid_t pid;
-
-	c.fd = open(console, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (c.fd < 0)
-		return -errno;
-	if (pipe2(pfd, O_CLOEXEC) < 0) {
-		r = -errno;
-		close(c.fd);
-		return r;
-	}
-	pid = fork();
-	if (pid < 0) {
-		r = -errno;
-		goto out_pipe;
-	}
-	if (pid == 0) {
-		int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-
-		/* Its own process group: a terminal's ^C reaches pml, which stops it. */
-		setpgid(0, 0);
-		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0 ||
-		    dup2(pfd[1], STDOUT_FILENO) < 0 || dup2(pfd[1], STDERR_FILENO) < 0)
-			_exit(127);
-		execvp(argv[0], argv);
-		fprintf(stderr, "pml: cannot run %s: %s\n", argv[0], strerror(errno));
-		_exit(127);
-	}
-	close(pfd[1]);
-	pfd[1] = -1;
-	for (;;) {
-		uint64_t now = pml_now_ns();
-		struct pollfd p = {.fd = pfd[0], .events = POLLIN};
-		char buf[65536];
-		pid_t w;
-
-		if (pml_vm_stop_signal) {
-			r = -EINTR;
-			break;
-		}
-		if (now >= deadline) {
-			r = -ETIMEDOUT;
-			break;
-		}
-		if (!eof) {
-			uint64_t left_ms = (deadline - now) / 1000000 + 1;
-
-			if (poll(&p, 1, left_ms < 200 ? (int)left_ms : 200) > 0) {
-				ssize_t n = read(pfd[0], buf, sizeof(buf));
-
-				if (n > 0) {
-					bool was = c.started;
-
-					console_take(&c, buf, (size_t)n);
-					if (c.started && !was) {
-						run->started_ns = pml_now_ns();
-						deadline = run->started_ns +
-							   (uint64_t)cmd_s * 1000000000ull;
-					}
-				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
-					eof = true;
-				}
-			}
-		} else {
-			struct timespec ts = {0, 20 * 1000 * 1000};
-
-			nanosleep(&ts, NULL);
-		}
-		w = waitpid(pid, &status, WNOHANG);
-		if (w == pid) {
-			pid = 0;
-			/* what QEMU wrote last is still in the pipe */
-			ssize_t n;
-
-			while ((n = read(pfd[0], buf, sizeof(buf))) > 0)
-				console_take(&c, buf, (size_t)n);
-			r = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-			break;
-		}
-		if (w < 0 && errno != EINTR) {
-			r = -errno;
-			break;
-		}
-	}
-	if (pid > 0) {
-		kill(pid, SIGKILL);
-		waitpid(pid, &status, 0);
-		run->deadline = r == -ETIMEDOUT;
-	}
-out_pipe:
-	close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	if (c.dropped) {
-		char note[96];
-		int k = snprintf(note, sizeof(note), "\n[pml: %llu more console bytes not kept]\n",
-				 (unsigned long long)c.dropped);
-
-		if (write(c.fd, note, (size_t)k) < 0)
-			r = r ? r : -errno;
-	}
-	close(c.fd);
-	run->started = c.started;
-	run->dropped = c.dropped;
-	return r;
-}
-
-static int run_qemu(const struct pml_vm_job *job, bool kvm, const char *job_tar,
-		    const char *out_img, const char *console, struct qemu_run *run)
-{
-	char kernel[4400], initrd[4400], root[4600], jobd[4600], outd[4600], mem[32];
-	char append[256];
-	unsigned long khz = kvm ? 0 : host_tsc_khz();
-	unsigned settle = (unsigned)(job->settle_seconds + 0.999);
-
-	snprintf(kernel, sizeof(kernel), "%s/vmlinuz", job->image_dir);
-	snprintf(initrd, sizeof(initrd), "%s/initramfs.cpio.gz", job->image_dir);
-	snprintf(root, sizeof(root), "id=root,file=%s/rootfs.ext4,format=raw,if=none,snapshot=on",
-		 job->image_dir);
-	snprintf(jobd, sizeof(jobd), "id=job,file=%s,format=raw,if=none,readonly=on", job_tar);
-	snprintf(outd, sizeof(outd), "id=out,file=%s,format=raw,if=none", out_img);
-	snprintf(mem, sizeof(mem), "%u", job->mem_mb ? job->mem_mb : 1024);
-	/* tsc=reliable: no clocksource watchdog, which a busy host would trip into jiffies. */
-	snprintf(append, sizeof(append), "console=ttyS0 quiet panic=-1 rdinit=/init");
-	if (khz)
-		snprintf(append, sizeof(append),
-			 "console=ttyS0 quiet panic=-1 rdinit=/init tsc_early_khz=%lu tsc=reliable",
-			 khz);
-	char *argv[] = {
-		"qemu-system-x86_64", "-M", "microvm,acpi=on", "-accel", kvm ? "kvm" : "tcg",
-		"-cpu", kvm ? "host" : "max", "-m", mem, "-smp", "1", "-nographic",
-		"-no-reboot", "-nodefaults", "-serial", "stdio", "-kernel", kernel, "-initrd",
-		initrd, "-append", append,
-		"-drive", root, "-device", "virtio-blk-device,drive=root,serial=pmlroot",
-		"-drive", jobd, "-device", "virtio-blk-device,drive=job,serial=pmljob",
-		"-drive", outd, "-device", "virtio-blk-device,drive=out,serial=pmlout", NULL,
-	};
-
-	/* A probe boot (timeout_s 0) runs `true`: the boot limit is its whole limit. */
-	return watch_qemu(argv, console, kvm ? PML_VM_BOOT_KVM_S : PML_VM_BOOT_TCG_S,
-			  job->timeout_s + settle + PML_VM_GRACE_S, run);
-}
-
 static bool file_exists(const char *dir, const char *name)
 {
 	char p[4400];
@@ -591,14 +128,130 @@ static int64_t marker_kib(const char *dir, const char *name)
 	return v;
 }
 
+/* A line of 64 hex digits from the host's RNG: a clone's RNG seed. */
+static int random_hex(char *buf, size_t size)
+{
+	unsigned char b[32];
+	int fd = open("/dev/urandom", O_RDONLY | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = read(fd, b, sizeof(b));
+	close(fd);
+	if (n != (ssize_t)sizeof(b) || size < 2 * sizeof(b) + 1)
+		return -EIO;
+	for (size_t i = 0; i < sizeof(b); i++)
+		snprintf(buf + 2 * i, 3, "%02x", b[i]);
+	return 0;
+}
+
+/* Start a clone of the job's ready snapshot (building it first when there is none or it is
+ * damaged). Returns 0 with q running, 1 when the caller should boot cold (said why), or
+ * -EINTR. */
+static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_spec *spec,
+			  const char *tmpl_tar, const char *tmpl_key, uint64_t run_bytes,
+			  struct pml_qemu *q, struct pml_vm_result *res, uint64_t *t_start)
+{
+	char root[4096], key[64], dir[4200], why[512] = "", seed[80], line[256], qmps[4300];
+	char failed[4300];
+	struct timespec now;
+	uint64_t t0;
+	int r;
+
+	if (run_bytes > PML_QEMU_RUN_DISK_BYTES) {
+		snprintf(res->snapshot_note, sizeof(res->snapshot_note),
+			 "the job's files (%llu MiB) do not fit a snapshot's run disk: cold boot",
+			 (unsigned long long)(run_bytes >> 20));
+		return 1;
+	}
+	if (pml_snapshot_root(root, sizeof(root)) < 0 ||
+	    (mkdir(root, 0755) < 0 && errno != EEXIST) ||
+	    pml_snapshot_key(tmpl_key, job->image_dir, spec->mem_mb, spec->kvm, key,
+			     sizeof(key)) < 0) {
+		snprintf(res->snapshot_note, sizeof(res->snapshot_note),
+			 "no snapshot directory (%s): cold boot", strerror(errno));
+		return 1;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s", root, key);
+	snprintf(res->snapshot_key, sizeof(res->snapshot_key), "%s", key);
+	r = pml_snapshot_verify(dir, key, spec->mem_mb, why, sizeof(why));
+	if (r == -EBADMSG || r == -ESTALE) {
+		pml_warn("snapshot %s refused: %s; removing it and building it again", key, why);
+		pml_outdir_remove(dir);
+		r = -ENOENT;
+	}
+	/* A template whose pmld did not start is not retried for the same key (a run under
+	 * such settings fails or falls back by itself; pml snapshot rm KEY tries again). */
+	snprintf(failed, sizeof(failed), "%s.failed", dir);
+	if (r == -ENOENT && access(failed, F_OK) == 0) {
+		snprintf(res->snapshot_note, sizeof(res->snapshot_note),
+			 "no snapshot: pmld did not start when snapshot %s was built: cold boot",
+			 key);
+		return 1;
+	}
+	if (r == -ENOENT) {
+		pml_info("building a ready snapshot for these settings (once: later runs restore "
+			 "it; pml snapshot ls)");
+		t0 = pml_now_ns();
+		r = pml_snapshot_build(spec, tmpl_tar, key, job->policy, dir, why, sizeof(why));
+		res->snapshot_build_s = (double)(pml_now_ns() - t0) / 1e9;
+		if (r == -EEXIST)
+			r = 0; /* another run built it first */
+		if (r == -EINTR)
+			return r;
+		if (r == 0)
+			r = pml_snapshot_verify(dir, key, spec->mem_mb, why, sizeof(why));
+		if (r < 0) {
+			int fd = r == -EAGAIN ? open(failed, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)
+					      : -1;
+
+			if (fd >= 0)
+				close(fd);
+			snprintf(res->snapshot_note, sizeof(res->snapshot_note),
+				 "no snapshot: %s: cold boot", why);
+			return 1;
+		}
+		res->snapshot_built = true;
+		pml_info("snapshot %s ready in %.1f s", key, res->snapshot_build_s);
+		pml_snapshot_prune(PML_SNAPSHOT_KEEP, key);
+	}
+	if (r < 0) {
+		snprintf(res->snapshot_note, sizeof(res->snapshot_note), "no snapshot: %s: cold boot",
+			 why);
+		return 1;
+	}
+	/* The clone's identity: its RNG seed and the wall clock, from the host. */
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (random_hex(seed, sizeof(seed)) < 0)
+		return 1;
+	snprintf(line, sizeof(line), "go %s %lld.%09ld %llu", seed, (long long)now.tv_sec,
+		 now.tv_nsec, (unsigned long long)run_bytes);
+	snprintf(qmps, sizeof(qmps), "%s/qmp.sock", job->run_dir);
+	*t_start = pml_now_ns();
+	r = pml_snapshot_start_clone(dir, spec, qmps, res->console, line, q, why, sizeof(why));
+	if (r < 0) {
+		if (pml_vm_stop_signal)
+			return -EINTR;
+		pml_warn("%s; removing snapshot %s and booting cold", why, key);
+		pml_outdir_remove(dir);
+		snprintf(res->snapshot_note, sizeof(res->snapshot_note), "%s: cold boot", why);
+		return 1;
+	}
+	res->restored = true;
+	return 0;
+}
+
 int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 {
 	struct pml_vm_result res = {0};
-	char stage[4200], job_tar[4200], out_img[4200], console[4200];
-	struct qemu_run run = {0};
-	uint64_t t0;
+	char tmpl_dir[4200], tmpl_tar[4200], run_stage[4200], run_tar[4200], out_img[4200];
+	char tmpl_key[32];
+	struct pml_qemu_spec spec = {0};
+	struct pml_qemu q = {.pid = 0, .console_fd = -1, .input_fd = -1, .log_fd = -1};
+	uint64_t t0, run_bytes = 0;
 	bool kvm = false;
-	int r, fd;
+	int r;
 
 	if (!file_exists(job->image_dir, ".complete")) {
 		pml_err("no guest image at %s (scripts/build-image makes it)", job->image_dir);
@@ -608,45 +261,86 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		kvm = true;
 	else if (job->accel == PML_ACCEL_AUTO)
 		kvm = pml_vm_kvm_works(job->image_dir, job->guest_dir, job->bin_dir);
-	snprintf(stage, sizeof(stage), "%s/job", job->run_dir);
-	snprintf(job_tar, sizeof(job_tar), "%s/job.tar", job->run_dir);
+	snprintf(tmpl_dir, sizeof(tmpl_dir), "%s/tmpl", job->run_dir);
+	snprintf(tmpl_tar, sizeof(tmpl_tar), "%s/tmpl.tar", job->run_dir);
+	snprintf(run_stage, sizeof(run_stage), "%s/run", job->run_dir);
+	snprintf(run_tar, sizeof(run_tar), "%s/run.tar", job->run_dir);
 	snprintf(out_img, sizeof(out_img), "%s/out.img", job->run_dir);
-	snprintf(console, sizeof(console), "%s/console.log", job->run_dir);
+	snprintf(res.console, sizeof(res.console), "%s/console.log", job->run_dir);
 	if (job->result_dir)
 		snprintf(res.result_dir, sizeof(res.result_dir), "%s", job->result_dir);
 	else
 		snprintf(res.result_dir, sizeof(res.result_dir), "%s/result", job->run_dir);
-	r = stage_job(job, stage, job_tar);
+	r = pml_vm_stage_template(job, tmpl_dir, tmpl_tar, tmpl_key, sizeof(tmpl_key));
 	if (r < 0)
 		return r;
-	fd = open(out_img, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	if (fd < 0)
+	r = pml_vm_stage_run(job, run_stage, run_tar, &run_bytes);
+	if (r < 0)
+		return r;
+	/* The run disk has one size whatever it holds (a clone must see its template's). */
+	if (run_bytes <= PML_QEMU_RUN_DISK_BYTES && truncate(run_tar, PML_QEMU_RUN_DISK_BYTES) < 0)
 		return -errno;
-	r = ftruncate(fd, 2048ll << 20) < 0 ? -errno : 0;
-	close(fd);
+	r = open(out_img, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (r < 0)
-		return r;
+		return -errno;
+	if (ftruncate(r, (off_t)PML_QEMU_OUT_DISK_BYTES) < 0) {
+		int err = -errno;
 
+		close(r);
+		return err;
+	}
+	close(r);
+
+	spec.image_dir = job->image_dir;
+	spec.kvm = kvm;
+	spec.mem_mb = job->mem_mb ? job->mem_mb : 1024;
+	spec.run_disk = run_tar;
+	spec.out_disk = out_img;
 	t0 = pml_now_ns();
-	r = run_qemu(job, kvm, job_tar, out_img, console, &run);
+	r = 1;
+	if (job->snapshot == PML_VM_SNAPSHOT_AUTO)
+		r = start_restored(job, &spec, tmpl_tar, tmpl_key, run_bytes, &q, &res, &t0);
+	if (r == -EINTR)
+		return r;
+	if (r == 1) {
+		if (res.snapshot_note[0])
+			pml_info("%s", res.snapshot_note);
+		spec.tmpl_disk = tmpl_tar;
+		t0 = pml_now_ns();
+		r = pml_qemu_start(&spec, res.console, &q);
+		if (r < 0) {
+			pml_err("cannot start qemu-system-x86_64: %s", strerror(-r));
+			return r;
+		}
+	}
+	r = pml_qemu_watch(&q, res.restored ? PML_VM_BOOT_RESTORE_S
+				      : kvm	  ? PML_VM_BOOT_KVM_S
+						  : PML_VM_BOOT_TCG_S,
+			   job->timeout_s + (unsigned)(job->settle_seconds + 0.999) + PML_VM_GRACE_S,
+			   false);
+	pml_qemu_finish(&q, 0);
 	res.wall_s = (double)(pml_now_ns() - t0) / 1e9;
-	res.wall_after_start_s = run.started ? (double)(pml_now_ns() - run.started_ns) / 1e9 : -1;
+	res.wall_after_start_s = q.cmd_started ? (double)(pml_now_ns() - q.cmd_started_ns) / 1e9
+					       : -1;
+	res.start_to_cmd_s = q.cmd_started ? (double)(q.cmd_started_ns - t0) / 1e9 : -1;
 	res.kvm = kvm;
-	res.cmd_started = run.started;
-	res.console_dropped = run.dropped;
+	res.cmd_started = q.cmd_started;
+	res.console_dropped = q.dropped;
 	if (r == -EINTR)
 		return r;
 	if (r < 0 && r != -ETIMEDOUT) {
 		pml_err("qemu-system-x86_64 could not run: %s", strerror(-r));
 		return r;
 	}
-	if (r == -ETIMEDOUT && !run.started) {
+	if (r == -ETIMEDOUT && !q.cmd_started) {
 		pml_err("the guest did not reach the command within %u s (console: %s)",
-			kvm ? PML_VM_BOOT_KVM_S : PML_VM_BOOT_TCG_S, console);
+			res.restored ? PML_VM_BOOT_RESTORE_S
+			: kvm	     ? PML_VM_BOOT_KVM_S
+				     : PML_VM_BOOT_TCG_S, res.console);
 		return -ETIMEDOUT;
 	}
-	if (r > 0 && !run.started)
-		pml_err("qemu-system-x86_64 exited with status %d (console: %s)", r, console);
+	if (r > 0 && !q.cmd_started)
+		pml_err("qemu-system-x86_64 exited with status %d (console: %s)", r, res.console);
 	/* Whatever came back, even after the host stopped the guest. */
 	r = pml_results_unpack(out_img, res.result_dir, &res.results);
 	if (r < 0) {
@@ -654,7 +348,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 			strerror(-r));
 		return r;
 	}
-	res.host_stopped = run.deadline;
+	res.host_stopped = q.deadline;
 	res.pmld_start = marker_says(res.result_dir, "pmld.start", "ready")	 ? 1
 			 : marker_says(res.result_dir, "pmld.start", "failed") ? 0
 									   : -1;
@@ -664,7 +358,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	res.guest_cmd_s = res.results.start_s >= 0 && res.results.end_s >= res.results.start_s
 				  ? res.results.end_s - res.results.start_s
 				  : -1;
-	if (!run.started) {
+	if (!q.cmd_started) {
 		/* The guest stopped before the command: pmld did not start under a policy
 		 * that needs it (the guest said so), or the guest broke. */
 		if (res.pmld_start == 0) {
@@ -673,10 +367,10 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 			*ret = res;
 			return 0;
 		}
-		pml_err("the guest stopped before running the command (console: %s)", console);
+		pml_err("the guest stopped before running the command (console: %s)", res.console);
 		return -EIO;
 	}
-	res.timed_out = run.deadline || marker_says(res.result_dir, "timed-out", NULL) ||
+	res.timed_out = q.deadline || marker_says(res.result_dir, "timed-out", NULL) ||
 			marker_says(res.result_dir, "watchdog", NULL);
 	/* guest-init writes 255 before the command and its status after it */
 	if (res.results.status >= 0 && !(res.timed_out && res.results.status == 255))
@@ -714,6 +408,7 @@ bool pml_vm_kvm_works(const char *image_dir, const char *guest_dir, const char *
 			.image_dir = image_dir, .argv = (char *[]){"true", NULL},
 			.policy = "reactive", .bin_dir = bin_dir, .guest_dir = guest_dir,
 			.run_dir = dir, .timeout_s = 0, .accel = PML_ACCEL_KVM,
+			.snapshot = PML_VM_SNAPSHOT_OFF,
 		};
 		struct pml_vm_result res;
 

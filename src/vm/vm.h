@@ -53,6 +53,11 @@ struct pml_vm_job {
 	const char *result_dir;	    /* or there when set (it must not exist: it is made) */
 	bool fallback;		    /* run the command even when pmld does not start (the
 				       report says so); else the guest does not run it */
+	enum pml_vm_snapshot {
+		PML_VM_SNAPSHOT_AUTO = 0, /* restore a clone of the ready snapshot for these
+					     settings, building it first when missing */
+		PML_VM_SNAPSHOT_OFF,	  /* boot cold */
+	} snapshot;
 	unsigned timeout_s;	    /* the command's time limit in the guest */
 	unsigned mem_mb;
 	enum pml_vm_accel accel;
@@ -65,6 +70,7 @@ struct pml_vm_job {
 #define PML_VM_GRACE_S 10
 #define PML_VM_BOOT_TCG_S 180	   /* boot to the command's start, TCG */
 #define PML_VM_BOOT_KVM_S 30
+#define PML_VM_BOOT_RESTORE_S 30   /* a restored clone, QEMU's start to the command */
 #define PML_VM_CONSOLE_MAX (4u << 20) /* console.log bytes kept (the rest is counted) */
 
 struct pml_vm_result {
@@ -74,6 +80,8 @@ struct pml_vm_result {
 	double wall_s;		/* host wall time of the whole boot-run-poweroff */
 	double wall_after_start_s; /* of it, from the command's start (as the console said)
 				   to the guest's end; -1 when it did not start */
+	double start_to_cmd_s;	/* of it, from QEMU's start to the command's start (boot or
+				   restore); -1 when it did not start */
 	double guest_start_s;	/* guest uptime when the command started (boot time), -1
 				   unknown */
 	double guest_cmd_s;	/* guest time the command took, -1 unknown */
@@ -89,6 +97,12 @@ struct pml_vm_result {
 	int64_t space_kib;	/* KiB left on the guest's /run at the end, -1 unknown */
 	uint64_t console_dropped; /* console bytes past PML_VM_CONSOLE_MAX, not kept */
 	struct pml_results results; /* what came back, and what was refused */
+	bool restored;		/* a clone of a ready snapshot (else a cold boot) */
+	bool snapshot_built;	/* this run built the snapshot first */
+	double snapshot_build_s; /* how long that took */
+	char snapshot_key[64];
+	char snapshot_note[600]; /* why the run booted cold, when it did under AUTO */
+	char console[4200];	/* run_dir/console.log */
 	char result_dir[4096];	/* run_dir/result or job->result_dir */
 };
 
