@@ -15,6 +15,7 @@
 
 #include "agent/agent-options.h"
 #include "agent/report.h"
+#include "agent/run-page.h"
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
 #include "policy/policy.h"
@@ -380,6 +381,33 @@ static int finish_report_dir(const struct pml_report *rep, const struct pml_vm_r
 	return chmod(res->result_dir, 0755) < 0 ? -errno : 0;
 }
 
+/* DIR/report.html: the run's timeline (and reactive's beside it with --compare). */
+static int write_page(const char *dir, const struct pml_vm_job *job,
+		      const struct pml_run_page_run *runs, size_t n)
+{
+	char path[PATH_MAX + 64], *cmd = NULL;
+	size_t len = 0;
+	FILE *f, *c = open_memstream(&cmd, &len);
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	for (size_t i = 0; job->argv[i]; i++)
+		fprintf(c, "%s%s", i ? " " : "", job->argv[i]);
+	fclose(c);
+	snprintf(path, sizeof(path), "%s/report.html", dir);
+	f = fopen(path, "wxe");
+	if (!f) {
+		free(cmd);
+		return -errno;
+	}
+	r = pml_run_page_html(f, cmd, runs, n);
+	if (fclose(f) != 0)
+		r = -EIO;
+	free(cmd);
+	return r;
+}
+
 /* The members pml run adds to the JSON report (values point into the caller's buffers). */
 struct run_extra {
 	struct pml_report_kv kv[20];
@@ -454,11 +482,17 @@ static void run_extra_release(struct run_extra *x)
 
 /* The side-by-side of --compare. */
 static void print_compare(FILE *f, const char *policy, const struct pml_report *a,
-			  const struct pml_report *b)
+			  const struct pml_report *b, const struct pml_vm_result *ra,
+			  const struct pml_vm_result *rb)
 {
 	const struct pml_report_summary *x = pml_report_summary(a), *y = pml_report_summary(b);
 
 	fprintf(f, "\n%-22s %14s %14s\n", "", policy, "reactive");
+	fprintf(f, "%-22s %14s %14s\n", "boot", ra->restored ? "restored" : "cold",
+		rb->restored ? "restored" : "cold");
+	fprintf(f, "%-22s %14.2f %14.2f\n", "start -> command s", ra->start_to_cmd_s,
+		rb->start_to_cmd_s);
+	fprintf(f, "%-22s %14.2f %14.2f\n", "guest wall s", ra->wall_s, rb->wall_s);
 	fprintf(f, "%-22s %14zu %14zu\n", "needs", x->needs, y->needs);
 	fprintf(f, "%-22s %14zu %14zu\n", "stalls", x->stalls, y->stalls);
 	fprintf(f, "%-22s %14.1f %14.1f\n", "stall ms", x->stall_ms, y->stall_ms);
@@ -476,6 +510,7 @@ static void print_compare(FILE *f, const char *policy, const struct pml_report *
 	fprintf(f, "%-22s %14.2f %14.2f\n", "command s",
 		(double)(x->t_end_ns - x->t_start_ns) / 1e9,
 		(double)(y->t_end_ns - y->t_start_ns) / 1e9);
+	fprintf(f, "%-22s %14.0f %14.0f\n", "pmld CPU ms", x->agent_cpu_ms, y->agent_cpu_ms);
 }
 
 /* Settings checked on the host before anything boots, by pmld's own parsers (a value pmld
@@ -847,6 +882,16 @@ int cmd_run(int argc, char **argv)
 		goto out;
 	}
 	if (report_arg) {
+		struct pml_run_page_run page[2] = {
+			{job.policy, rep, res.wall_s, res.start_to_cmd_s,
+			 res.restored ? "restored" : "cold"},
+			{"reactive", rep2, rep2 ? res2.wall_s : -1, rep2 ? res2.start_to_cmd_s : -1,
+			 rep2 && res2.restored ? "restored" : "cold"},
+		};
+
+		if (write_page(report_tmp, &job, page, rep2 ? 2 : 1) < 0)
+			fprintf(stderr, "pml: run: --report %s: cannot write report.html\n",
+				report_dir);
 		r = pml_outdir_commit(report_tmp, report_dir, force);
 		if (r < 0) {
 			fprintf(stderr, "pml: run: --report %s: cannot put the report in place: "
@@ -887,7 +932,7 @@ int cmd_run(int argc, char **argv)
 				res2.exit_status);
 			pml_report_print_text(rep2, stderr);
 		}
-		print_compare(stderr, job.policy, rep, rep2);
+		print_compare(stderr, job.policy, rep, rep2, &res, &res2);
 	}
 out:
 	pml_report_free(rep);
