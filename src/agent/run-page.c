@@ -1,6 +1,7 @@
 /* pml run's report page; see run-page.h. Plain HTML and SVG written straight to a stream.
  * A module's row holds its spans (load to unload, or to the end), coloured by why it was
- * loaded and whether it was used; needs are marks on the row (a red dot with its stall
+ * loaded and whether it was used (a need of it while loaded, or pmld's "used:" record,
+ * as the report counts them); needs are marks on the row (a red dot with its stall
  * time, a green diamond when the module was already there). */
 #include <errno.h>
 #include <math.h>
@@ -200,6 +201,11 @@ static void timeline(FILE *f, const struct pml_run_page_run *run, double span)
 
 		if (r < 0)
 			continue;
+		/* pmld's "used:" record: a prefetched module in use before any need reached the
+		 * kernel (there is none when the module is already there) */
+		if (e->kind == PML_EV_INFO && e->reason && !strncmp(e->reason, "used:", 5) &&
+		    open_e[r])
+			used[r] = true;
 		if (e->kind == PML_EV_LOAD && !open_e[r]) {
 			open_e[r] = e;
 			open_t[r] = t;

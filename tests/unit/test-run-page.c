@@ -20,6 +20,10 @@ static const char log_text[] =
 	"\"source\":\"shim\",\"reason\":\"miss: net-pf-2-proto-132\"}\n"
 	"{\"t_ns\":1700000000,\"event\":\"need\",\"alias\":\"net-pf-2-proto-132\\u001b[2J\","
 	"\"module\":\"sctp\",\"result\":\"loaded\",\"ms\":150,\"source\":\"shim\"}\n"
+	"{\"t_ns\":1250000000,\"event\":\"load\",\"module\":\"loop\",\"bytes\":4096,\"ms\":5,"
+	"\"confidence\":0.95,\"source\":\"pmld\",\"reason\":\"prediction: lstm p 0.95\"}\n"
+	"{\"t_ns\":1300000000,\"event\":\"info\",\"module\":\"loop\",\"source\":\"pmld\","
+	"\"reason\":\"used: loop (refcount 1, 0 holders)\"}\n"
 	"{\"t_ns\":2500000000,\"event\":\"unload\",\"module\":\"veth\",\"source\":\"pmld\","
 	"\"reason\":\"prediction unused for 1.3 s\"}\n";
 
@@ -41,7 +45,8 @@ int main(void)
 	CHECK(pml_run_page_html(out, "sh -c 'ip link add <x>'", &run, 1) == 0);
 	fclose(out);
 	CHECK(page && strstr(page, "<svg") && strstr(page, "</html>"));
-	CHECK(strstr(page, "prefetched, used") != NULL);	  /* vxlan */
+	CHECK(strstr(page, "vxlan: loaded at 0.100 s (prefetched, used") != NULL);
+	CHECK(strstr(page, "loop: loaded at 0.250 s (prefetched, used") != NULL); /* "used:" */
 	CHECK(strstr(page, "prefetched, never used") != NULL); /* veth */
 	CHECK(strstr(page, "a stall of 150.0 ms") != NULL);	  /* sctp */
 	CHECK(strstr(page, "unloaded at 1.500 s") != NULL);
