@@ -442,14 +442,32 @@ int pml_needs_model_parse(const char *text, size_t len, struct pml_needs_model *
 		p = nl ? nl + 1 : end;
 		if (lineno == 1 || !line[0] || line[0] == '#')
 			continue;
-		if (sscanf(line, "window-s %lf", &d) == 1 && d > 0) {
+		if (sscanf(line, "window-s %lf", &d) == 1) {
+			if (!(d > 0 && d <= 86400)) {
+				r = fail(why, why_size, "line %u: window-s %g is not seconds in "
+					 "(0, 86400]", lineno, d);
+				goto bad;
+			}
 			m->window_s = d;
-		} else if (sscanf(line, "alpha %lf", &d) == 1 && d >= 0) {
+		} else if (sscanf(line, "alpha %lf", &d) == 1) {
+			if (!(d >= 0 && d <= 1e6)) {
+				r = fail(why, why_size, "line %u: alpha %g is not in [0, 1e6]",
+					 lineno, d);
+				goto bad;
+			}
 			m->alpha = d;
 		} else if (sscanf(line, "runs %zu", &z) == 1) {
 			m->runs = z;
 		} else if (sscanf(line, "module %63s %u %lld %lf", a, &u, &ll, &d) == 4) {
-			int i = get_mod(m, a);
+			int i;
+
+			/* bytes and load time: -1 is "unknown"; a count is not negative */
+			if (u > 1000000000u || ll < -1 || ll > (1ll << 40) || !(d >= -1 && d <= 1e7)) {
+				r = fail(why, why_size, "line %u: module %s: a count, size or load "
+					 "time out of range", lineno, a);
+				goto bad;
+			}
+			i = get_mod(m, a);
 
 			if (i < 0) {
 				r = i;
@@ -461,6 +479,12 @@ int pml_needs_model_parse(const char *text, size_t len, struct pml_needs_model *
 		} else if (sscanf(line, "next %63s %63s %u %lf", a, b, &u, &d) == 4) {
 			int i = find_mod(m, a), j = find_mod(m, b);
 			struct nm_pair *pr;
+
+			if (u > 1000000000u || !(d >= 0 && d <= 1e9)) {
+				r = fail(why, why_size, "line %u: next %s %s: a count or gap out of "
+					 "range", lineno, a, b);
+				goto bad;
+			}
 
 			if (i < 0 || j < 0) {
 				r = fail(why, why_size, "line %u: next names a module without a "

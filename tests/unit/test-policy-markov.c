@@ -297,11 +297,58 @@ static void test_load_all(void)
 	pml_needs_model_free(m);
 }
 
+/* A needs model's text with a correct checksum line (as pml_needs_model_save writes it). */
+static char *model_text(const char *body, size_t *len)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	char *t = NULL;
+	FILE *f = open_memstream(&t, len);
+
+	fputs(body, f);
+	fflush(f);
+	for (size_t i = 0; i < *len; i++) {
+		h ^= (unsigned char)t[i];
+		h *= 0x100000001b3ull;
+	}
+	fprintf(f, "checksum fnv1a64 %016llx\n", (unsigned long long)h);
+	fclose(f);
+	return t;
+}
+
+/* Numbers read from a needs model file are range-checked: out of range is refused, named. */
+static void test_ranges(void)
+{
+	static const char *const bad[] = {
+		"window-s inf\n", "window-s nan\n", "window-s -1\n", "alpha 1e300\n",
+		"module loop 4 99999999999999 56.4\n", "module loop 4 32768 nan\n",
+		"module loop 4 32768 1e300\n",
+		"module loop 4 32768 5\nnext loop loop 1 inf\n",
+	};
+	char head[64], why[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		struct pml_needs_model *m = NULL;
+		char body[512];
+		size_t len;
+		char *t;
+
+		snprintf(head, sizeof(head), "pml-needs-markov 1\n");
+		snprintf(body, sizeof(body), "%s%s", head, bad[i]);
+		t = model_text(body, &len);
+		why[0] = '\0';
+		CHECK(pml_needs_model_parse(t, len, &m, why, sizeof(why)) < 0);
+		CHECK(strstr(why, i == 7 ? "line 3" : "line 2") != NULL);
+		pml_needs_model_free(m);
+		free(t);
+	}
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
 
 	snprintf(fixtures, sizeof(fixtures), "%s", env ? env : "tests/fixtures");
+	test_ranges();
 	test_train();
 	test_file();
 	test_policy();
