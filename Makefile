@@ -34,7 +34,8 @@ PML_OBJS := $(PML_SRCS:%.c=$(O)/%.o)
 TEST_SRCS := $(wildcard tests/unit/test-*.c)
 TESTS := $(TEST_SRCS:tests/unit/%.c=$(O)/tests/%)
 # A command is built once its source exists.
-BINS := $(O)/pml $(patsubst src/cmd/%.c,$(O)/%,$(wildcard src/cmd/pmld.c src/cmd/pml-modprobe.c))
+BINS := $(O)/pml $(patsubst src/cmd/%.c,$(O)/%,$(wildcard src/cmd/pmld.c src/cmd/pml-modprobe.c)) \
+	$(O)/pml-guest
 
 all: $(BINS) $(TESTS)
 
@@ -58,6 +59,10 @@ $(O)/pmld: $(O)/src/cmd/pmld.o $(O)/libpml.a
 $(O)/pml-modprobe: $(O)/src/cmd/pml-modprobe.o $(O)/libpml.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# guest-init's helpers: libc only (an exec of pml in the guest loads libarchive and ICU).
+$(O)/pml-guest: $(O)/src/cmd/pml-guest.o
+	$(CC) $(LDFLAGS) -o $@ $^
+
 $(O)/tests/%: $(O)/tests/unit/%.o $(O)/libpml.a
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
@@ -74,7 +79,8 @@ clean:
 	rm -rf build build-san
 
 .PHONY: all check check-valgrind clean
--include $(LIB_OBJS:.o=.d) $(PML_OBJS:.o=.d) $(O)/src/cmd/pmld.d $(O)/src/cmd/pml-modprobe.d
+-include $(LIB_OBJS:.o=.d) $(PML_OBJS:.o=.d) $(O)/src/cmd/pmld.d $(O)/src/cmd/pml-modprobe.d \
+	$(O)/src/cmd/pml-guest.d
 
 # ---------------------------------------------------------------------------------------
 # trace: the libFuzzer target for the trace reader (clang), and the BPF side of the tracer

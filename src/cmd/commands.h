@@ -17,7 +17,6 @@ int cmd_collect(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_snapshot(int argc, char **argv);
-int cmd_guest(int argc, char **argv);
 
 /* Exit statuses shared by the verbs. */
 enum {

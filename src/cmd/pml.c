@@ -26,7 +26,6 @@ static const struct pml_cmd commands[] = {
 	{"eval", cmd_eval, "replay a dataset split through the policies: stalls, footprint"},
 	{"train-needs", cmd_train_needs, "count the markov policy's needs model from run logs"},
 	{"snapshot", cmd_snapshot, "ready guests for pml run: ls, rm KEY|--all, build"},
-	{"guest", cmd_guest, NULL}, /* guest-init's helpers, inside the guest */
 };
 
 static void usage(FILE *f)
@@ -36,8 +35,7 @@ static void usage(FILE *f)
 		   "and loads the kernel modules it will need before it needs them.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (commands[i].help)
-			fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nSee 'pml <command> --help' for a command's options.\n");
 }
 

@@ -54,18 +54,6 @@ int pml_vm_hash_file(uint64_t *h, const char *path)
 	return 0;
 }
 
-/* Copy src to dst, hashing it into *h. */
-static int copy_hashed(const char *src, const char *dst, uint64_t *h)
-{
-	int r = pml_vm_hash_file(h, src);
-
-	if (r < 0) {
-		pml_err("%s: %s", src, strerror(-r));
-		return r;
-	}
-	return pml_vm_spawn_quiet((char *[]){"cp", (char *)src, (char *)dst, NULL});
-}
-
 /* The job's settings file, sourced by guest-init: only values we produced or checked
  * (letters, digits and the characters of extra; paths add '/' and '+'). */
 static bool safe_chars(const char *s, const char *extra)
@@ -115,16 +103,11 @@ static const char *prior_script(char *const *argv)
 	return path;
 }
 
-/* The template's settings (sourced by guest-init before pmld starts). */
-static int write_tmpl_env(const char *path, const struct pml_vm_job *job)
+/* The template's settings (sourced by guest-init before pmld starts) to f. */
+static int write_tmpl_env(FILE *f, const struct pml_vm_job *job)
 {
-	FILE *f;
-
 	if (!safe_chars(job->policy, "-_.+") || (job->budget_mem && !shell_safe(job->budget_mem)))
 		return -EINVAL;
-	f = fopen(path, "we");
-	if (!f)
-		return -errno;
 	fprintf(f, "POLICY=%s\n", job->policy);
 	if (job->idle_seconds > 0)
 		fprintf(f, "IDLE=%.3f\n", job->idle_seconds);
@@ -144,7 +127,7 @@ static int write_tmpl_env(const char *path, const struct pml_vm_job *job)
 	 * after pmld (pid 1's later children); the prior comes with the job. */
 	if (pml_policy_reads_trace(job->policy))
 		fprintf(f, "PMLD_TRACE_ROOT=1\n");
-	return fclose(f) == 0 ? 0 : -EIO;
+	return ferror(f) ? -EIO : 0;
 }
 
 /* The run's settings (sourced by guest-init once the job is there). */
@@ -219,22 +202,66 @@ static int make_work_tar(const struct pml_vm_job *job, const char *tar_path)
 	return pml_vm_spawn_quiet(argv);
 }
 
-int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const char *tar_path,
-			  char *key, size_t key_size)
+static const char *const bins[] = {"pml", "pmld", "pml-modprobe", "pml-guest"};
+
+int pml_vm_template_key(const struct pml_vm_job *job, char *key, size_t key_size)
 {
-	static const char *const bins[] = {"pml", "pmld", "pml-modprobe"};
-	char path[4400], src[4400];
 	uint64_t h = PML_VM_HASH_INIT;
+	char path[4400], *env = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&env, &len);
+	int r;
+
+	if (!f)
+		return -ENOMEM;
+	r = write_tmpl_env(f, job);
+	fclose(f);
+	if (r == 0)
+		h = pml_vm_hash(h, env, len);
+	free(env);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < sizeof(bins) / sizeof(bins[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", job->bin_dir, bins[i]);
+		r = pml_vm_hash_file(&h, path);
+		if (r < 0) {
+			pml_err("%s: %s (run make)", path, strerror(-r));
+			return r;
+		}
+	}
+	snprintf(path, sizeof(path), "%s/guest-init", job->guest_dir);
+	r = pml_vm_hash_file(&h, path);
+	h = pml_vm_hash(h, "model", 6);
+	if (!r && job->model)
+		r = pml_vm_hash_file(&h, job->model);
+	h = pml_vm_hash(h, "policy", 7);
+	if (!r && job->policy_file)
+		r = pml_vm_hash_file(&h, job->policy_file);
+	if (r < 0) {
+		pml_err("cannot read what the guest is made of: %s", strerror(-r));
+		return r;
+	}
+	snprintf(key, key_size, "%016llx", (unsigned long long)h);
+	return 0;
+}
+
+int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const char *tar_path)
+{
+	char path[4400], src[4400];
+	FILE *f;
 	int r;
 
 	snprintf(path, sizeof(path), "%s/bin", dir);
 	if (mkdir(dir, 0755) < 0 || mkdir(path, 0755) < 0)
 		return -errno;
 	snprintf(path, sizeof(path), "%s/env", dir);
-	r = write_tmpl_env(path, job);
+	f = fopen(path, "we");
+	if (!f)
+		return -errno;
+	r = write_tmpl_env(f, job);
+	if (fclose(f) != 0 && !r)
+		r = -EIO;
 	if (r < 0)
-		return r;
-	if ((r = pml_vm_hash_file(&h, path)) < 0)
 		return r;
 	for (size_t i = 0; i < sizeof(bins) / sizeof(bins[0]); i++) {
 		snprintf(src, sizeof(src), "%s/%s", job->bin_dir, bins[i]);
@@ -243,30 +270,27 @@ int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const c
 			return -ENOENT;
 		}
 		snprintf(path, sizeof(path), "%s/bin/%s", dir, bins[i]);
-		r = copy_hashed(src, path, &h);
+		r = pml_vm_spawn_quiet((char *[]){"cp", src, path, NULL});
 		if (r < 0)
 			return r;
 	}
 	snprintf(src, sizeof(src), "%s/guest-init", job->guest_dir);
 	snprintf(path, sizeof(path), "%s/guest-init", dir);
-	r = copy_hashed(src, path, &h);
+	r = pml_vm_spawn_quiet((char *[]){"cp", src, path, NULL});
 	if (r < 0)
 		return r;
-	h = pml_vm_hash(h, "model", 6);
 	if (job->model) {
 		snprintf(path, sizeof(path), "%s/pmld.model", dir);
-		r = copy_hashed(job->model, path, &h);
+		r = pml_vm_spawn_quiet((char *[]){"cp", (char *)job->model, path, NULL});
 		if (r < 0)
 			return r;
 	}
-	h = pml_vm_hash(h, "policy", 7);
 	if (job->policy_file) {
 		snprintf(path, sizeof(path), "%s/policy.conf", dir);
-		r = copy_hashed(job->policy_file, path, &h);
+		r = pml_vm_spawn_quiet((char *[]){"cp", (char *)job->policy_file, path, NULL});
 		if (r < 0)
 			return r;
 	}
-	snprintf(key, key_size, "%016llx", (unsigned long long)h);
 	return pml_vm_spawn_quiet((char *[]){"tar", "-cf", (char *)tar_path, "-C", (char *)dir,
 					     ".", NULL});
 }

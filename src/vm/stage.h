@@ -11,12 +11,16 @@
 
 #include "vm/vm.h"
 
-/* Stage the template into dir (made) and tar it to tar_path. key (17 bytes at least)
- * gets a hash of everything in it that shapes the guest (file contents, not times).
- * Returns 0, -ENOENT for a missing binary (logged), -EINVAL for a setting that cannot go
- * into the settings file, or -errno. */
-int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const char *tar_path,
-			  char *key, size_t key_size);
+/* The template's key into key (17 bytes at least): a hash of everything the template
+ * disk would hold that shapes the guest (file contents, not times), read where they are,
+ * without staging them. Returns 0, -EINVAL for a setting that cannot go into the settings
+ * file, or the -errno of reading a file (logged). */
+int pml_vm_template_key(const struct pml_vm_job *job, char *key, size_t key_size);
+
+/* Stage the template into dir (made) and tar it to tar_path (needed only to build a
+ * snapshot or to boot cold). Returns 0, -ENOENT for a missing binary (logged), -EINVAL
+ * for a setting that cannot go into the settings file, or -errno. */
+int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const char *tar_path);
 
 /* Stage the run into dir (made) and tar it to tar_path; *ret_bytes its size. Returns 0 or
  * -errno (logged). */

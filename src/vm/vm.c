@@ -150,7 +150,8 @@ static int random_hex(char *buf, size_t size)
  * damaged). Returns 0 with q running, 1 when the caller should boot cold (said why), or
  * -EINTR. */
 static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_spec *spec,
-			  const char *tmpl_tar, const char *tmpl_key, uint64_t run_bytes,
+			  const char *tmpl_dir, const char *tmpl_tar, const char *tmpl_key,
+			  uint64_t run_bytes,
 			  struct pml_qemu *q, struct pml_vm_result *res, uint64_t *t_start)
 {
 	char root[4096], key[64], dir[4200], why[512] = "", seed[80], line[256], qmps[4300];
@@ -194,6 +195,9 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 		pml_info("building a ready snapshot for these settings (once: later runs restore "
 			 "it; pml snapshot ls)");
 		t0 = pml_now_ns();
+		r = pml_vm_stage_template(job, tmpl_dir, tmpl_tar);
+		if (r < 0)
+			return 1; /* said; the cold boot below says it again */
 		r = pml_snapshot_build(spec, tmpl_tar, key, job->policy, dir, why, sizeof(why));
 		res->snapshot_build_s = (double)(pml_now_ns() - t0) / 1e9;
 		if (r == -EEXIST)
@@ -271,7 +275,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		snprintf(res.result_dir, sizeof(res.result_dir), "%s", job->result_dir);
 	else
 		snprintf(res.result_dir, sizeof(res.result_dir), "%s/result", job->run_dir);
-	r = pml_vm_stage_template(job, tmpl_dir, tmpl_tar, tmpl_key, sizeof(tmpl_key));
+	r = pml_vm_template_key(job, tmpl_key, sizeof(tmpl_key));
 	if (r < 0)
 		return r;
 	r = pml_vm_stage_run(job, run_stage, run_tar, &run_bytes);
@@ -299,12 +303,16 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	t0 = pml_now_ns();
 	r = 1;
 	if (job->snapshot == PML_VM_SNAPSHOT_AUTO)
-		r = start_restored(job, &spec, tmpl_tar, tmpl_key, run_bytes, &q, &res, &t0);
+		r = start_restored(job, &spec, tmpl_dir, tmpl_tar, tmpl_key, run_bytes, &q, &res,
+				   &t0);
 	if (r == -EINTR)
 		return r;
 	if (r == 1) {
 		if (res.snapshot_note[0])
 			pml_info("%s", res.snapshot_note);
+		if (access(tmpl_tar, F_OK) < 0 &&
+		    (r = pml_vm_stage_template(job, tmpl_dir, tmpl_tar)) < 0)
+			return r;
 		spec.tmpl_disk = tmpl_tar;
 		t0 = pml_now_ns();
 		r = pml_qemu_start(&spec, res.console, &q);
