@@ -84,8 +84,8 @@ static bool file_exists(const char *dir, const char *name)
 	return access(p, F_OK) == 0;
 }
 
-/* A marker file's first word (guest-init writes them; a job may have too: they only
- * decide what the report says, never what the host does with a file). */
+/* Whether a marker file starts with word (guest-init writes them; a job may have too: they
+ * only decide what the report says, never what the host does with a file). */
 static bool marker_says(const char *dir, const char *name, const char *word)
 {
 	char p[4400], buf[32] = "";
@@ -101,31 +101,7 @@ static bool marker_says(const char *dir, const char *name, const char *word)
 	if (n < 0)
 		return false;
 	buf[n] = '\0';
-	return !word || !strncmp(buf, word, strlen(word));
-}
-
-/* A number of KiB from a marker, -1 when absent or not one. */
-static int64_t marker_kib(const char *dir, const char *name)
-{
-	char p[4400], buf[32] = "", *end;
-	long long v;
-	ssize_t n;
-	int fd;
-
-	snprintf(p, sizeof(p), "%s/%s", dir, name);
-	fd = open(p, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	errno = 0;
-	v = strtoll(buf, &end, 10);
-	if (errno || end == buf || (*end && *end != '\n') || v < 0 || v > (1ll << 40))
-		return -1;
-	return v;
+	return !strncmp(buf, word, strlen(word));
 }
 
 /* A line of 64 hex digits from the host's RNG: a clone's RNG seed. */
@@ -361,7 +337,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 			 : marker_says(res.result_dir, "pmld.start", "failed") ? 0
 									   : -1;
 	res.pmld_status = res.results.pmld_status;
-	res.space_kib = marker_kib(res.result_dir, "space");
+	res.space_kib = res.results.space_kib;
 	res.guest_start_s = res.results.start_s;
 	res.guest_cmd_s = res.results.start_s >= 0 && res.results.end_s >= res.results.start_s
 				  ? res.results.end_s - res.results.start_s
@@ -378,8 +354,8 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		pml_err("the guest stopped before running the command (console: %s)", res.console);
 		return -EIO;
 	}
-	res.timed_out = q.deadline || marker_says(res.result_dir, "timed-out", NULL) ||
-			marker_says(res.result_dir, "watchdog", NULL);
+	res.timed_out = q.deadline || res.results.file[PML_RESULTS_TIMED_OUT].present ||
+			res.results.file[PML_RESULTS_WATCHDOG].present;
 	/* guest-init writes 255 before the command and its status after it */
 	if (res.results.status >= 0 && !(res.timed_out && res.results.status == 255))
 		res.exit_status = res.results.status;
