@@ -3,6 +3,7 @@
  * loop is single-threaded except for the worker: unloads stay on the loop, since they never
  * sit on a program's critical path (the shim serves every miss on its own), while loads,
  * which a program may be about to wait for, must not hold up the next prediction. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
+#include "model/features.h"
 #include "policy/needs-model.h"
 #include "resource/resource-api.h"
 #include "resource/resource.h"
@@ -44,6 +46,11 @@ struct pml_agent {
 	 * what the tracer sees until then is the guest's own set-up, not told the policy. */
 	bool prior_seen;
 	double cpu_at_prior_ms;
+	double worker_at_prior_ms; /* the load worker's part of cpu_at_prior_ms */
+	/* The peak RSS pmld reached before its job (its start: loading the BPF programs),
+	 * bytes, -1 when unknown; the kernel's peak is reset at the prior, so the stop
+	 * record's peak is the job's (see pml_agent_set_prior). */
+	int64_t hwm_before_job;
 	struct pml_loader *ld;
 	struct pml_policy *pol;
 	int log_fd;
@@ -68,6 +75,14 @@ struct pml_agent {
 };
 
 #define MISS_HOLD_MAX_NS 2000000000ull
+/* The tracer's ring buffer (pml trace record keeps its 16 MiB: it records everything).
+ * User space maps the data area twice (a record that wraps is read in one piece), so the
+ * ring costs pmld twice its size in RSS: 16 MiB made 32 MiB of pmld's 42 MiB peak. With
+ * plain_once (pml_agent_start_tracer) a job's records are few: the vxlan job of
+ * BENCHMARKS.md sends ~200 (~10 KB) where it sent 1773 (65 KB), a loop of system calls
+ * none; pmld drains every trace_ms (20 ms), and 128 KiB holds ~1300 path or netlink records
+ * (a tar of /usr/share and a loop of 20000 open+close in the guest dropped none). */
+#define TRACE_RINGBUF_BYTES (128u << 10)
 /* One drain of the trace delivers records for at most this long, then the loop decides,
  * collects loads and reads kernel events before it goes on (the trace timer has expired
  * again by then). Unbounded, a drain on a one-CPU guest lasted as long as the job kept
@@ -189,6 +204,7 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 		a->cfg.idle_seconds = 5.0;
 	a->ld = ld;
 	a->log_fd = -1;
+	a->hwm_before_job = -1;
 	a->mods = calloc(MODS_MAX, sizeof(*a->mods));
 	if (!a->mods) {
 		r = -ENOMEM;
@@ -511,7 +527,6 @@ static void pred_used(struct pml_agent *a, const char *name, const char *how)
 	pml_policy_observe(a->pol, &pev);
 }
 
-static void act_now(struct pml_agent *a, bool tick);
 static int act_on(struct pml_agent *a, bool tick, bool fresh);
 
 static void misses_clear(struct pml_agent *a)
@@ -520,15 +535,16 @@ static void misses_clear(struct pml_agent *a)
 	pml_worker_hold(a->worker, false);
 }
 
-/* Hold the worker while a program waits on a miss (see struct pml_agent). */
-static void track_misses(struct pml_agent *a, const struct pml_kevent *ev,
+/* Hold the worker while a program waits on a miss (see struct pml_agent). Returns true
+ * when it read the module list. */
+static bool track_misses(struct pml_agent *a, const struct pml_kevent *ev,
 			 char (*names)[64], int n_names)
 {
 	char n[64];
 
 	if (ev->kind == PML_KEV_REQUEST) {
 		if (n_names <= 0 || refresh(a) < 0)
-			return;
+			return false;
 		for (int i = 0; i < n_names && a->n_misses < RESOLVE_MAX; i++) {
 			if (find_mod(a, names[i]) || pml_worker_has(a->worker, names[i]))
 				continue;
@@ -538,11 +554,11 @@ static void track_misses(struct pml_agent *a, const struct pml_kevent *ev,
 			a->miss_since = now(a);
 			pml_worker_hold(a->worker, true);
 		}
-		return;
+		return true;
 	}
 	if (ev->kind != PML_KEV_LOAD || !a->n_misses ||
 	    pml_module_name_normalize(ev->name, n) < 0)
-		return;
+		return false;
 	for (size_t i = 0; i < a->n_misses; i++)
 		if (!strcmp(a->misses[i], n)) {
 			memmove(a->misses[i], a->misses[i + 1],
@@ -552,6 +568,7 @@ static void track_misses(struct pml_agent *a, const struct pml_kevent *ev,
 		}
 	if (!a->n_misses)
 		misses_clear(a);
+	return false;
 }
 
 int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
@@ -560,6 +577,7 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	struct pml_event_rec rec;
 	char names[RESOLVE_MAX][64];
 	int n_names = 0, r;
+	bool listed = false; /* the module list was read for this event */
 
 	a->stats.events++;
 	switch (ev->kind) {
@@ -581,7 +599,8 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		pml_event_rec_init(&rec, PML_EV_LOAD);
 		rec.module = ev->name;
 		/* The size is in /proc/modules from the tracepoint on. */
-		if (refresh(a) >= 0 && (m = find_mod(a, ev->name)))
+		listed = refresh(a) >= 0;
+		if (listed && (m = find_mod(a, ev->name)))
 			rec.bytes = m->bytes;
 		pev.kind = PML_POL_LOAD;
 		pev.module = ev->name;
@@ -606,8 +625,8 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	if (ev->kind != PML_KEV_REQUEST)
 		rec.pid = ev->pid, rec.comm = ev->comm[0] ? ev->comm : NULL;
 	r = append(a, &rec);
-	if (a->worker)
-		track_misses(a, ev, names, n_names);
+	if (a->worker && track_misses(a, ev, names, n_names))
+		listed = true;
 	if (ev->kind == PML_KEV_REQUEST && n_names > 0) {
 		for (int i = 0; i < n_names; i++) {
 			char how[128];
@@ -620,9 +639,11 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	} else {
 		pml_policy_observe(a->pol, &pev);
 	}
-	/* A prediction is worth most right after its trigger: decide now, not at the tick. */
+	/* A prediction is worth most right after its trigger: decide now, not at the tick,
+	 * on the module list just read for the event when it was (each read is /proc/modules
+	 * and every module's holders in sysfs: 0.3 ms under TCG, twice per load before). */
 	if (a->worker && (ev->kind == PML_KEV_REQUEST || ev->kind == PML_KEV_LOAD))
-		act_now(a, false);
+		act_on(a, false, !listed);
 	return r;
 }
 
@@ -635,6 +656,71 @@ static double self_cpu_ms(void)
 		return -1;
 	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e3 +
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
+}
+
+/* CPU time of this process's threads other than the main one (the load worker), ms from
+ * their schedstat; 0 when there are none, -1 when unknown. */
+static double other_threads_cpu_ms(void)
+{
+	char path[64], line[128];
+	double sum = 0;
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/task");
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d))) {
+		unsigned long long ns;
+		FILE *f;
+
+		if (de->d_name[0] == '.' || atoi(de->d_name) == (int)getpid())
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%.20s/schedstat", de->d_name);
+		f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(line, sizeof(line), f) && sscanf(line, "%llu", &ns) == 1)
+			sum += (double)ns / 1e6;
+		fclose(f);
+	}
+	closedir(d);
+	return sum;
+}
+
+/* RssAnon and RssFile of /proc/self/status, KiB (-1 when unknown). */
+static void rss_parts(int64_t *ret_anon, int64_t *ret_file)
+{
+	char line[128];
+	long long kib;
+	FILE *f = fopen("/proc/self/status", "re");
+
+	*ret_anon = *ret_file = -1;
+	while (f && fgets(line, sizeof(line), f)) {
+		if (sscanf(line, "RssAnon: %lld", &kib) == 1)
+			*ret_anon = kib;
+		else if (sscanf(line, "RssFile: %lld", &kib) == 1)
+			*ret_file = kib;
+	}
+	if (f)
+		fclose(f);
+}
+
+/* Reset the kernel's peak RSS of this process (/proc/self/clear_refs, 5), so that the
+ * stop record's getrusage peak is the job's. Returns the peak before, bytes, or -1 when
+ * it could not be reset (the stop record then gives the lifetime peak, as before). */
+static int64_t reset_peak_rss(void)
+{
+	struct rusage ru;
+	int fd;
+	bool ok;
+
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return -1;
+	fd = open("/proc/self/clear_refs", O_WRONLY | O_CLOEXEC);
+	ok = fd >= 0 && write(fd, "5", 1) == 1;
+	if (fd >= 0)
+		close(fd);
+	return ok ? (int64_t)ru.ru_maxrss * 1024 : -1;
 }
 
 /* The prior file (see pml_agent_config): read, bounded, handed to the policy, removed. */
@@ -690,6 +776,10 @@ int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *sc
 
 	a->prior_seen = true;
 	a->cpu_at_prior_ms = self_cpu_ms();
+	a->worker_at_prior_ms = a->worker ? other_threads_cpu_ms() : -1;
+	/* What pmld held for its start (libbpf's parse of the kernel's BTF peaks at twice
+	 * what stays) was paid once, before the job; from here on the peak is the job's. */
+	a->hwm_before_job = reset_peak_rss();
 	pml_policy_observe(a->pol, &pev);
 	pml_agent_info(a, "prior: the job's command line (%zu bytes), %s (%zu bytes)",
 		       command ? strlen(command) : 0, script ? "its script" : "no script",
@@ -1087,11 +1177,6 @@ static int act(struct pml_agent *a, bool tick)
 	return act_on(a, tick, true);
 }
 
-static void act_now(struct pml_agent *a, bool tick)
-{
-	act(a, tick);
-}
-
 int pml_agent_tick(struct pml_agent *a)
 {
 	a->stats.ticks++;
@@ -1236,11 +1321,21 @@ static int drain(struct pml_agent *a, struct pml_source *src)
 
 int pml_agent_start_tracer(struct pml_agent *a)
 {
+	struct pml_tracer_config tcfg = {
+		.flags = PML_TRACER_NO_SAMPLES | PML_TRACER_NO_FAULTS | PML_TRACER_NO_OBJECTS,
+		.root_pid = a->cfg.trace_root,
+		.ringbuf_bytes = TRACE_RINGBUF_BYTES,
+		/* The records only reach the policy's features (a policy that reads the trace:
+		 * lstm), which collapse plain system calls: the kernel leaves out what they
+		 * would drop (tracer.h). */
+		.plain_once = true,
+	};
 	int r;
 
 	if (a->cfg.trace_root <= 0 || a->tracer)
 		return 0;
-	r = pml_tracer_new(0, a->cfg.trace_root, 0, on_trace_record, a, &a->tracer);
+	pml_features_ubiquitous_mask(tcfg.plain_drop);
+	r = pml_tracer_open(&tcfg, on_trace_record, a, &a->tracer);
 	if (r < 0) {
 		pml_agent_error(a, r, "tracer: cannot follow pid %d: %s; the policy sees needs "
 				"only", a->cfg.trace_root, strerror(-r));
@@ -1434,24 +1529,44 @@ int pml_agent_stop(struct pml_agent *a)
 {
 	struct pml_event_rec rec;
 	struct rusage ru;
-	char reason[600], job[64] = "";
-	double cpu_ms = -1;
-	int64_t rss = -1;
+	char reason[800], job[128] = "", peak[160] = "";
+	double cpu_ms = -1, worker_ms;
+	int64_t rss = -1, anon, file;
 	int r;
 
 	cpu_ms = self_cpu_ms();
+	worker_ms = a->worker ? other_threads_cpu_ms() : -1;
 	if (getrusage(RUSAGE_SELF, &ru) == 0)
 		rss = (int64_t)ru.ru_maxrss * 1024;
 	/* In a guest restored from a snapshot, what pmld did before its job was paid once,
 	 * in the template: the record's ms is the CPU since the job started (its prior). */
-	if (a->prior_seen && cpu_ms >= 0 && a->cpu_at_prior_ms >= 0)
-		snprintf(job, sizeof(job), " (%.1f ms since the job started)",
-			 cpu_ms - a->cpu_at_prior_ms);
+	if (a->prior_seen && cpu_ms >= 0 && a->cpu_at_prior_ms >= 0) {
+		/* the load worker's part: the kernel inserting prefetched modules, work that a
+		 * modprobe process does for a need under reactive */
+		if (worker_ms >= 0 && a->worker_at_prior_ms >= 0)
+			snprintf(job, sizeof(job), " (%.1f ms since the job started, %.1f ms of it "
+				 "the load worker's)", cpu_ms - a->cpu_at_prior_ms,
+				 worker_ms - a->worker_at_prior_ms);
+		else
+			snprintf(job, sizeof(job), " (%.1f ms since the job started)",
+				 cpu_ms - a->cpu_at_prior_ms);
+	}
+	/* Likewise the peak RSS (reset at the prior: pml_agent_set_prior); and what is
+	 * resident at the end, pmld's own memory apart from the mapped files (its binary, the
+	 * libraries, the model file, libkmod's indexes: page cache, shared). */
+	rss_parts(&anon, &file);
+	if (a->hwm_before_job >= 0 && rss >= 0)
+		snprintf(peak, sizeof(peak), " since the job started (%lld KiB since pmld started)",
+			 (long long)((rss > a->hwm_before_job ? rss : a->hwm_before_job) / 1024));
+	if (anon >= 0 && file >= 0)
+		snprintf(peak + strlen(peak), sizeof(peak) - strlen(peak),
+			 ", %lld KiB anonymous and %lld KiB file-backed at the end", (long long)anon,
+			 (long long)file);
 	snprintf(reason, sizeof(reason),
-		 "stop: cpu %.1f ms%s, max RSS %lld KiB, %llu events, %llu ticks, %llu unloaded, "
+		 "stop: cpu %.1f ms%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions",
-		 cpu_ms, job, (long long)(rss / 1024),
+		 cpu_ms, job, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
 		 (unsigned long long)a->stats.unload_failed,

@@ -13,8 +13,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#if defined(__x86_64__) || defined(__i386__)
+#include <cpuid.h>
+#endif
 
 #include "agent/agent-options.h"
 #include "agent/agent.h"
@@ -149,6 +153,53 @@ static int bad_option(const char *why)
 static bool pinned_by_file(void *data, const char *module)
 {
 	return pml_policy_file_pinned(data, module);
+}
+
+/* The glibc setting tcg_reexec() adds: no AVX2 string functions, no AVX memcpy. */
+#define TCG_TUNABLE "glibc.cpu.hwcaps=-AVX2,-AVX_Fast_Unaligned_Load"
+
+/* Under QEMU's TCG (the testbed's guest), start again without glibc's AVX2 string and
+ * memory functions. QEMU runs a guest's 256-bit instructions with the host's, which leaves
+ * the host's upper vector state dirty, and every SSE instruction of its softfloat helpers
+ * pays for that until something cleans it: the model's float work after any glibc
+ * strlen/memcpy/strcmp (the features, the naming rules, libbpf) ran 4-5x slower. Measured
+ * in the guest, the lstm policy over the 1773 records pmld saw of the vxlan job of
+ * BENCHMARKS.md ("pmld's cost per job after restore"): 125 ms as started, 32-55 ms started
+ * so. The SSE2 versions glibc then picks cost nothing that shows at pmld's string lengths.
+ * Only when the CPU says TCG (its hypervisor leaf), only once (the setting is the guard),
+ * and on failure pmld carries on as it is. */
+static void tcg_reexec(char **argv)
+{
+#if defined(__x86_64__) || defined(__i386__)
+	unsigned a, b, c, d;
+	char vendor[13] = "", *val;
+	const char *have = getenv("GLIBC_TUNABLES");
+
+	if (have && strstr(have, "glibc.cpu.hwcaps"))
+		return; /* set by the user, or by the re-exec */
+	if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & (1u << 31)))
+		return;
+	__cpuid(0x40000000, a, b, c, d);
+	memcpy(vendor, &b, 4);
+	memcpy(vendor + 4, &c, 4);
+	memcpy(vendor + 8, &d, 4);
+	if (strcmp(vendor, "TCGTCGTCGTCG"))
+		return;
+	if (asprintf(&val, "%s%s%s", have ? have : "", have ? ":" : "", TCG_TUNABLE) < 0)
+		return;
+	if (setenv("GLIBC_TUNABLES", val, 1) == 0) {
+		execv("/proc/self/exe", argv);
+		pml_dbg("re-exec without AVX2 under TCG: %s", strerror(errno));
+		/* val still holds the old value before its ':' */
+		if (have)
+			val[strlen(val) - strlen(TCG_TUNABLE) - 1] = '\0';
+		if (have ? setenv("GLIBC_TUNABLES", val, 1) : unsetenv("GLIBC_TUNABLES"))
+			pml_dbg("GLIBC_TUNABLES: %s", strerror(errno));
+	}
+	free(val);
+#else
+	(void)argv;
+#endif
 }
 
 int main(int argc, char **argv)
@@ -303,6 +354,13 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (pml_policy_reads_trace(cfg.policy))
+		tcg_reexec(argv);
+	/* No transparent huge pages: the guest kernel backs any 2 MiB-aligned stretch of
+	 * anonymous memory pmld touches with a whole huge page, and the load worker's stack
+	 * (one call deep into libkmod) or the model's input table then counted 2 MiB of RSS
+	 * each for a few KiB used. Kept across the re-exec above and by the worker. */
+	prctl(PR_SET_THP_DISABLE, 1, 0, 0, 0);
 
 	/* Signals arrive through a descriptor the loop polls: no handler races. */
 	sigemptyset(&mask);

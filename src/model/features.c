@@ -330,6 +330,13 @@ static bool is_ubiquitous(int nr)
 	return false;
 }
 
+void pml_features_ubiquitous_mask(uint64_t mask[8])
+{
+	memset(mask, 0, 8 * sizeof(uint64_t));
+	for (size_t i = 0; i < ARRAY_SIZE(ubiquitous); i++)
+		mask[ubiquitous[i] >> 6] |= 1ull << (ubiquitous[i] & 63);
+}
+
 /* The collapsing rule for a plain call: true when it is kept (not ubiquitous, and the
  * process's first of this call since its last execve). */
 static bool plain_keep(struct pml_features *f, const struct pml_tev_hdr *rec)

@@ -103,6 +103,11 @@ void pml_features_reset(struct pml_features *f);
 int pml_features_record(struct pml_features *f, const struct pml_tev_hdr *rec,
 			struct pml_feat_tokens *out);
 
+/* The plain system calls the collapsing rule always drops, as bits (nr < 512) into
+ * mask[8]: a tracer may leave them out, and record the others only once per process
+ * between execves (pml_tracer_config.plain_once), giving the same tokens. */
+void pml_features_ubiquitous_mask(uint64_t mask[8]);
+
 /* Called once per token, in order; tok is valid during the call only. */
 typedef int (*pml_feat_emit_fn)(void *ctx, const char *tok);
 

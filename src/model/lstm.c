@@ -156,8 +156,7 @@ PML_INLINE void axpy(float *y, float a, const float *x, int n)
 }
 
 /* out [64] += the 64 outputs whose weights for column j start at w + j * stride: the
- * outputs stay in registers while the columns stream past (vertical multiply-adds only).
- * Shared by the transposed layout (stride rows) and the streaming step's blocks (64). */
+ * outputs stay in registers while the columns stream past (vertical multiply-adds only). */
 PML_INLINE void acc64(float *out, const float *w, size_t stride, const float *x, int cols)
 {
 	v8f a0 = v8_load(out), a1 = v8_load(out + 8), a2 = v8_load(out + 16),
@@ -203,61 +202,6 @@ PML_INLINE void matvec_t_acc(float *out, const float *wt, const float *x, int ro
 	for (; r < rows; r++)
 		for (int j = 0; j < cols; j++)
 			out[r] += x[j] * wt[(size_t)j * rows + r];
-}
-
-/* The streaming step's layout: a weight matrix w [rows, cols] stored as blocks of 64
- * output rows (the last block: what is left, rows padded to a multiple of 8 with zeros),
- * each block [cols][bs] contiguous. A step then reads each block front to back (the
- * transposed [cols, rows] layout strode 4 * rows bytes between columns, and measured 2x
- * slower on a 64 KB recurrent matrix that misses L1). */
-static inline size_t round8(size_t n)
-{
-	return (n + 7) & ~(size_t)7;
-}
-
-static void block_weights(float *dst, const float *w, int rows, int cols)
-{
-	const int R8 = (int)round8(rows);
-
-	for (int r0 = 0; r0 < R8; r0 += 64) {
-		int bs = R8 - r0 < 64 ? R8 - r0 : 64;
-		float *b = dst + (size_t)r0 * cols;
-
-		for (int j = 0; j < cols; j++)
-			for (int i = 0; i < bs; i++)
-				b[(size_t)j * bs + i] = r0 + i < rows ? w[(size_t)(r0 + i) * cols + j] : 0.0f;
-	}
-}
-
-/* out [round8(rows)] += w . x, w in block_weights' layout. */
-PML_INLINE void matvec_blk_acc(float *out, const float *wb, const float *x, int rows, int cols)
-{
-	const int R8 = (int)round8(rows);
-	int r0 = 0;
-
-	for (; r0 + 64 <= R8; r0 += 64)
-		acc64(out + r0, wb + (size_t)r0 * cols, 64, x, cols);
-	if (r0 < R8) {
-		const int bs = R8 - r0;
-		const float *w = wb + (size_t)r0 * cols;
-
-		/* four partial sums over the columns: one chain of dependent multiply-adds
-		 * per 8 outputs would wait on the FMA latency at every column */
-		for (int k = 0; k < bs; k += 8) {
-			v8f a0 = v8_load(out + r0 + k), a1 = v8_splat(0.0f), a2 = a1, a3 = a1;
-			int j = 0;
-
-			for (; j + 4 <= cols; j += 4) {
-				a0 += v8_splat(x[j]) * v8_load(w + (size_t)j * bs + k);
-				a1 += v8_splat(x[j + 1]) * v8_load(w + (size_t)(j + 1) * bs + k);
-				a2 += v8_splat(x[j + 2]) * v8_load(w + (size_t)(j + 2) * bs + k);
-				a3 += v8_splat(x[j + 3]) * v8_load(w + (size_t)(j + 3) * bs + k);
-			}
-			for (; j < cols; j++)
-				a0 += v8_splat(x[j]) * v8_load(w + (size_t)j * bs + k);
-			v8_store(out + r0 + k, (a0 + a1) + (a2 + a3));
-		}
-	}
 }
 
 /* ---- layers ------------------------------------------------------------------------------ */
@@ -1100,11 +1044,137 @@ void pml_lstm_reset_row(struct pml_lstm *m, int b)
 
 /* ---- streaming inference ----------------------------------------------------------------- */
 
+/* The streaming step runs in pmld, once per token, and on this project's testbed that is a
+ * guest under QEMU's TCG, where it costs what the emulator makes of it, not what the host
+ * CPU would: every float operation is a call into QEMU's softfloat helpers. Measured under
+ * qemu-x86_64 7.2 (-cpu max, as the testbed) on the shipped model, per token: the kernels
+ * above in their FMA/AVX clone 3.6 ms, the same in their SSE build 0.9 ms, these 0.18 ms.
+ * So the step has its own kernels: plain SSE (16-byte vectors, no target_clones: QEMU runs
+ * a guest's 256-bit instructions with the host's and leaves the host's upper vector state
+ * dirty, and every SSE instruction of its softfloat helpers stalls after that until
+ * something cleans it; its FMA helper is slow besides), no calls (glibc's memcpy is AVX2
+ * code too: src/cmd/pmld.c starts pmld without those under TCG), the weights row-major
+ * with 4 rows per pass (4 accumulators and one x vector fit the 16 SSE registers; the
+ * blocks of 64 spilled). On the host CPU a step costs ~2 us (1.6 with the FMA clone).
+ *
+ * Layout: every vector is padded to a multiple of 4 floats with zeros, H4 = round4(H); gate
+ * k of unit j sits at k * H4 + j; each matrix is [rows][round4(cols)] with zero padding. A
+ * padded unit's gates are 0, so its c and h stay exactly 0 (tanh(0) is 0 here). */
+
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+static inline size_t round4(size_t n)
+{
+	return (n + 3) & ~(size_t)3;
+}
+
+PML_INLINE v4f v4_load(const float *p)
+{
+	v4f v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+#define v4_store(p, v)                          \
+	do {                                    \
+		v4f v4_store_tmp_ = (v);         \
+		memcpy((p), &v4_store_tmp_, 16); \
+	} while (0)
+
+#define v4_splat(x) ((v4f){(x), (x), (x), (x)})
+#define v4_select(mask, a, b) ((v4f)(((v4i)(a) & (mask)) | ((v4i)(b) & ~(mask))))
+
+/* v8_exp's polynomial on 4 lanes */
+PML_INLINE v4f v4_exp(v4f x)
+{
+	const v4f magic = v4_splat(12582912.0f);
+	v4f fx, r, p;
+	v4i n;
+
+	x = v4_select(x > v4_splat(88.0f), v4_splat(88.0f), x);
+	x = v4_select(x < v4_splat(-87.0f), v4_splat(-87.0f), x);
+	fx = x * 1.44269504088896341f;
+	fx = (fx + magic) - magic;
+	r = x - fx * 0.693359375f;
+	r = r - fx * -2.12194440e-4f;
+	p = v4_splat(1.9875691500e-4f);
+	p = p * r + 1.3981999507e-3f;
+	p = p * r + 8.3334519073e-3f;
+	p = p * r + 4.1665795894e-2f;
+	p = p * r + 1.6666665459e-1f;
+	p = p * r + 5.0000001201e-1f;
+	p = p * (r * r) + r + 1.0f;
+	n = __builtin_convertvector(fx, v4i);
+	n = (n + 127) << 23;
+	return p * (v4f)n;
+}
+
+PML_INLINE v4f v4_sigmoid(v4f x)
+{
+	return 1.0f / (1.0f + v4_exp(-x));
+}
+
+PML_INLINE v4f v4_tanh(v4f x)
+{
+	return 2.0f / (1.0f + v4_exp(-2.0f * x)) - 1.0f;
+}
+
+/* The four sums of a0..a3 as one vector, in a fixed order. */
+PML_INLINE v4f v4_hsum4(v4f a0, v4f a1, v4f a2, v4f a3)
+{
+	v4f s0 = __builtin_shuffle(a0, a1, (v4i){0, 4, 1, 5}) +
+		 __builtin_shuffle(a0, a1, (v4i){2, 6, 3, 7});
+	v4f s1 = __builtin_shuffle(a2, a3, (v4i){0, 4, 1, 5}) +
+		 __builtin_shuffle(a2, a3, (v4i){2, 6, 3, 7});
+
+	return __builtin_shuffle(s0, s1, (v4i){0, 1, 4, 5}) +
+	       __builtin_shuffle(s0, s1, (v4i){2, 3, 6, 7});
+}
+
+/* out [rows] = init [rows] + w [rows][cols] . x [cols]; rows and cols multiples of 4. out
+ * may be init. */
+PML_INLINE void mv4(float *out, const float *init, const float *w, const float *x, int rows,
+		    int cols)
+{
+	for (int r = 0; r < rows; r += 4) {
+		const float *w0 = w + (size_t)r * cols, *w1 = w0 + cols, *w2 = w1 + cols,
+			    *w3 = w2 + cols;
+		v4f a0 = v4_splat(0.0f), a1 = a0, a2 = a0, a3 = a0;
+
+		for (int c = 0; c < cols; c += 4) {
+			v4f xv = v4_load(x + c);
+
+			a0 += v4_load(w0 + c) * xv;
+			a1 += v4_load(w1 + c) * xv;
+			a2 += v4_load(w2 + c) * xv;
+			a3 += v4_load(w3 + c) * xv;
+		}
+		v4_store(out + r, v4_load(init + r) + v4_hsum4(a0, a1, a2, a3));
+	}
+}
+
+/* Copy w [rows][cols] into dst [rows'][stride] (zeroed by the caller); with gates, the
+ * rows are LSTM gates (4H of them) and row k * H + j goes to k * round4(H) + j. */
+static void pad_rows(float *dst, size_t stride, const float *w, int rows, int cols,
+		     bool gates)
+{
+	const int H = rows / 4, H4 = (int)round4((size_t)H);
+
+	for (int r = 0; r < rows; r++) {
+		int to = gates ? (r / H) * H4 + r % H : r;
+
+		memcpy(dst + (size_t)to * stride, w + (size_t)r * cols,
+		       (size_t)cols * sizeof(float));
+	}
+}
+
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute)
 {
 	const struct pml_lstm_config *cfg = &model->cfg;
 	const size_t H = cfg->hidden, L = cfg->layers, E = cfg->embed, M = cfg->modules;
-	const size_t G8 = round8(4 * H), M8 = round8(M);
+	const size_t H4 = round4(H), E4 = round4(E), M4 = round4(M), G4 = 4 * H4;
 	struct pml_lstm_stream *s = calloc(1, sizeof(*s));
 	size_t nt = 0;
 	float *p;
@@ -1112,40 +1182,50 @@ struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool p
 	if (!s)
 		return NULL;
 	s->model = model;
-	s->mem = calloc(2 * L * H + G8 + H + M8, sizeof(float));
+	/* h, c per layer; gates; the head; x (an embedding row); the biases */
+	s->mem = calloc(2 * L * H4 + G4 + M4 + E4 + L * G4 + M4, sizeof(float));
 	if (!s->mem)
 		goto fail;
 	p = s->mem;
 	for (size_t l = 0; l < L; l++) {
-		s->h[l] = p, p += H;
-		s->c[l] = p, p += H;
+		s->h[l] = p, p += H4;
+		s->c[l] = p, p += H4;
 	}
-	s->gates = p, p += G8;
-	s->tc = p, p += H;
-	s->head = p;
+	s->gates = p, p += G4;
+	s->head = p, p += M4;
+	s->x = p, p += E4;
+	for (size_t l = 0; l < L; l++) {
+		s->b[l] = p, p += G4;
+		pad_rows(s->b[l], 1, model->params.b[l], (int)(4 * H), 1, true);
+	}
+	s->bout = p;
+	memcpy(s->bout, model->params.bout, M * sizeof(float));
 	for (size_t l = 0; l < L; l++)
-		nt += G8 * (l ? H : E) + G8 * H;
-	nt += M8 * H;
-	s->wT = malloc(nt * sizeof(float));
+		nt += G4 * (l ? H4 : E4) + G4 * H4;
+	nt += M4 * H4;
+	s->wT = calloc(nt, sizeof(float));
 	if (!s->wT)
 		goto fail;
 	p = s->wT;
 	for (size_t l = 0; l < L; l++) {
 		size_t C = l ? H : E;
 
-		s->wihT[l] = p, p += G8 * C;
-		s->whhT[l] = p, p += G8 * H;
-		block_weights(s->wihT[l], model->params.wih[l], (int)(4 * H), (int)C);
-		block_weights(s->whhT[l], model->params.whh[l], (int)(4 * H), (int)H);
+		s->wihT[l] = p, p += G4 * round4(C);
+		s->whhT[l] = p, p += G4 * H4;
+		pad_rows(s->wihT[l], round4(C), model->params.wih[l], (int)(4 * H), (int)C, true);
+		pad_rows(s->whhT[l], H4, model->params.whh[l], (int)(4 * H), (int)H, true);
 	}
 	s->woutT = p;
-	block_weights(s->woutT, model->params.wout, (int)M, (int)H);
+	pad_rows(s->woutT, H4, model->params.wout, (int)M, (int)H, false);
 	if (precompute) {
-		s->xproj = malloc((size_t)cfg->vocab * 4 * H * sizeof(float));
-		if (!s->xproj)
+		/* Row v (b0 + wih0 . emb[v]) is made at v's first step: a run meets a few hundred
+		 * of the vocabulary's tokens, and a table made whole (2.3 MB for the shipped
+		 * model) would be resident in every pmld. calloc of that size maps zero pages
+		 * that stay untouched until written. */
+		s->xproj = calloc((size_t)cfg->vocab * G4, sizeof(float));
+		s->xdone = calloc(((size_t)cfg->vocab + 7) / 8, 1);
+		if (!s->xproj || !s->xdone)
 			goto fail;
-		pml_matmul_forward(s->xproj, model->params.emb, model->params.wih[0],
-				   model->params.b[0], cfg->vocab, (int)E, (int)(4 * H));
 	}
 	return s;
 fail:
@@ -1158,6 +1238,7 @@ void pml_lstm_stream_free(struct pml_lstm_stream *s)
 	if (!s)
 		return;
 	free(s->xproj);
+	free(s->xdone);
 	free(s->wT);
 	free(s->mem);
 	free(s);
@@ -1167,35 +1248,74 @@ void pml_lstm_stream_reset(struct pml_lstm_stream *s)
 {
 	const struct pml_lstm_config *cfg = &s->model->cfg;
 
-	memset(s->mem, 0, 2 * (size_t)cfg->layers * cfg->hidden * sizeof(float));
+	memset(s->mem, 0, 2 * (size_t)cfg->layers * round4(cfg->hidden) * sizeof(float));
 }
 
-PML_VEC void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs)
+/* The token's embedding row into the padded s->x, element by element (through volatile:
+ * GCC would make a copy loop a memcpy call). */
+PML_INLINE void load_emb(struct pml_lstm_stream *s, int32_t token, int E)
+{
+	const float *e = s->model->params.emb + (size_t)token * E;
+
+	for (int k = 0; k < E; k++)
+		((volatile float *)s->x)[k] = e[k];
+}
+
+void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs)
 {
 	const struct pml_lstm_config *cfg = &s->model->cfg;
-	const struct pml_lstm_params *p = &s->model->params;
-	const int E = cfg->embed, H = cfg->hidden, G = 4 * H, M = cfg->modules;
+	const int E = cfg->embed, M = cfg->modules;
+	const int H4 = (int)round4(cfg->hidden), E4 = (int)round4(E), G4 = 4 * H4;
+	const int M4 = (int)round4(M);
 	float *g = s->gates;
 
 	if (token < 0 || token >= cfg->vocab)
 		token = 0;
 	for (int l = 0; l < cfg->layers; l++) {
-		if (l == 0 && s->xproj) {
-			memcpy(g, s->xproj + (size_t)token * G, G * sizeof(float));
-		} else {
-			const float *x = l ? s->h[l - 1] : p->emb + (size_t)token * E;
+		float *h = s->h[l], *c = s->c[l];
 
-			memcpy(g, p->b[l], G * sizeof(float));
-			matvec_blk_acc(g, s->wihT[l], x, G, l ? H : E);
+		if (l == 0 && s->xproj) {
+			float *row = s->xproj + (size_t)token * G4;
+
+			if (!(s->xdone[token / 8] & (1u << (token % 8)))) {
+				load_emb(s, token, E);
+				mv4(row, s->b[0], s->wihT[0], s->x, G4, E4);
+				s->xdone[token / 8] |= (uint8_t)(1u << (token % 8));
+			}
+			mv4(g, row, s->whhT[0], h, G4, H4);
+		} else {
+			const float *x = l ? s->h[l - 1] : s->x;
+
+			if (l == 0)
+				load_emb(s, token, E);
+			mv4(g, s->b[l], s->wihT[l], x, G4, l ? H4 : E4);
+			mv4(g, g, s->whhT[l], h, G4, H4);
 		}
-		matvec_blk_acc(g, s->whhT[l], s->h[l], G, H);
-		lstm_cell(s->h[l], s->c[l], s->tc, g, s->c[l], H);
+		for (int j = 0; j < H4; j += 4) {
+			v4f gi = v4_sigmoid(v4_load(g + j)), gf = v4_sigmoid(v4_load(g + H4 + j));
+			v4f gg = v4_tanh(v4_load(g + 2 * H4 + j));
+			v4f go = v4_sigmoid(v4_load(g + 3 * H4 + j));
+			v4f cj = gf * v4_load(c + j) + gi * gg;
+
+			v4_store(c + j, cj);
+			v4_store(h + j, go * v4_tanh(cj));
+		}
 	}
-	/* the head into the padded scratch (its tail rows are zero weights: never read) */
-	memcpy(s->head, p->bout, M * sizeof(float));
-	matvec_blk_acc(s->head, s->woutT, s->h[cfg->layers - 1], M, H);
-	sigmoid_span(s->head, M);
-	memcpy(probs, s->head, M * sizeof(float));
+	mv4(s->head, s->bout, s->woutT, s->h[cfg->layers - 1], M4, H4);
+	for (int m = 0; m < M4; m += 4) {
+		v4f q = v4_sigmoid(v4_load(s->head + m));
+
+		if (m + 4 <= M) {
+			v4_store(probs + m, q);
+		} else {
+			/* (not a loop: GCC would make it a memcpy call) */
+			probs[m] = q[0];
+			if (m + 1 < M)
+				probs[m + 1] = q[1];
+			if (m + 2 < M)
+				probs[m + 2] = q[2];
+		}
+	}
 }
 
 /* ---- randomness -------------------------------------------------------------------------- */

@@ -198,22 +198,27 @@ void pml_lstm_reset_row(struct pml_lstm *m, int b);
 struct pml_lstm_stream {
 	const struct pml_lstm *model;
 	float *mem;
+	/* per layer (h, c), the gates, the head, an embedding row, the biases: each padded to
+	 * a multiple of 4 floats, the gates laid [4][round4(H)] (lstm.c, "streaming
+	 * inference") */
 	float *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS];
-	float *gates, *tc, *head; /* scratch [4H rounded to 8], [H], [M rounded to 8] */
-	/* the weights re-laid in blocks of 64 outputs, each [in][64] contiguous (one
-	 * allocation, wT): a step is then runs of vertical multiply-adds with the outputs in
-	 * registers, no horizontal sums, each block read front to back */
+	float *gates, *head, *x;
+	float *b[PML_LSTM_MAX_LAYERS], *bout;
+	/* the weights re-laid row-major with padded rows (one allocation, wT) */
 	float *wT;
 	float *wihT[PML_LSTM_MAX_LAYERS], *whhT[PML_LSTM_MAX_LAYERS], *woutT;
-	/* optional precomputed table emb . wih0^T + b0 [V, 4H], owned by the stream */
+	/* optional table emb . wih0^T + b0 [V, 4 round4(H)], owned by the stream; row v is
+	 * made at token v's first step (xdone: a bit per token) */
 	float *xproj;
+	uint8_t *xdone;
 };
 
-/* A stream at the zero state. It keeps transposed copies of the matrices (so training the
- * model further does not reach a stream made before), but still reads the embedding and
- * biases: the model must outlive the stream. With precompute, the embedding and layer 0's
- * input projection are folded into one [V, 4H] table (V*4H floats, saves E*4H
- * multiply-adds per event). NULL on allocation failure. */
+/* A stream at the zero state. It keeps padded copies of the matrices and biases (so
+ * training the model further does not reach a stream made before), but without precompute
+ * still reads the embedding: the model must outlive the stream. With precompute, the
+ * embedding and layer 0's input projection are folded into one [V, 4H] table (V*4H
+ * floats, saves E*4H multiply-adds per event; a token's row is made at its first step,
+ * so only the rows of the tokens seen are resident). NULL on allocation failure. */
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute);
 void pml_lstm_stream_free(struct pml_lstm_stream *s);
 void pml_lstm_stream_reset(struct pml_lstm_stream *s);

@@ -209,6 +209,9 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 			(uint64_t)(cfg->fault_interval_ms ? cfg->fault_interval_ms
 							  : PML_TRACER_DEFAULT_FAULT_MS) *
 			1000000u;
+		t->skel->rodata->targ_plain_once = cfg->plain_once;
+		for (int i = 0; i < 8; i++)
+			t->skel->rodata->targ_plain_drop[i] = cfg->plain_drop[i];
 		if (cfg->ringbuf_bytes) {
 			err = bpf_map__set_max_entries(t->skel->maps.rb, (__u32)cfg->ringbuf_bytes);
 			if (err)

@@ -7,6 +7,7 @@
 #ifndef PML_TRACE_TRACER_H
 #define PML_TRACE_TRACER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -55,6 +56,13 @@ struct pml_tracer_config {
 	size_t ringbuf_bytes;		/* 0: 16 MB; else a power of two */
 	unsigned sample_hz;		/* per CPU; 0: PML_TRACER_DEFAULT_SAMPLE_HZ */
 	unsigned fault_interval_ms;	/* 0: PML_TRACER_DEFAULT_FAULT_MS */
+	/* Plain system-call records (PML_TEV_SYSCALL) only for a process's first call of
+	 * each number since its last execve, and none for the numbers set in plain_drop
+	 * (bit nr; numbers above 511 share bit 511): for a reader that collapses them so
+	 * anyway (model/features.h), which then reads ~7x fewer records and no loop of
+	 * calls fills the ring buffer. */
+	bool plain_once;
+	uint64_t plain_drop[8];
 };
 
 struct pml_tracer;

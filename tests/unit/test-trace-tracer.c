@@ -8,10 +8,14 @@
  * and is skipped. The module tracepoints are only checked in the guest
  * (tests/fixtures/trace/acceptance.sh). */
 #include <errno.h>
+#include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include "model/features.h"
 #include "trace/trace-decode.h"
 #include "trace/trace-file.h"
 #include "trace/tracer.h"
@@ -121,6 +125,165 @@ out:
 	CHECK(system(cmd) == 0);
 }
 
+/* The records a live tracer delivered, copied. */
+struct records {
+	char *buf;
+	size_t len, cap, n, plain, ubiquitous;
+};
+
+static int collect(void *data, const struct pml_tev_hdr *ev)
+{
+	struct records *r = data;
+
+	if (r->len + ev->size > r->cap) {
+		size_t cap = r->cap ? r->cap * 2 : 1 << 16;
+		char *b;
+
+		while (cap < r->len + ev->size)
+			cap *= 2;
+		b = realloc(r->buf, cap);
+		if (!b)
+			return -ENOMEM;
+		r->buf = b;
+		r->cap = cap;
+	}
+	memcpy(r->buf + r->len, ev, ev->size);
+	r->len += ev->size;
+	r->n++;
+	return 0;
+}
+
+/* The features' tokens of a record stream, one line per token prefixed by the process
+ * ("pid tok\n"), gap tokens left out (their times differ by the ns between two tracers),
+ * sorted by process with each process's order kept: the streams of two tracers agree
+ * process by process, not in how different processes interleave. */
+static char *tokens_by_pid(struct records *r, const uint64_t drop[8])
+{
+	struct pml_features *f = pml_features_new();
+	struct pml_feat_tokens t;
+	size_t cap = 1 << 16, len = 0, n_lines = 0;
+	char *out = malloc(cap), **lines, *sorted;
+
+	out[0] = '\0';
+	for (size_t off = 0; off < r->len;) {
+		const struct pml_tev_hdr *e = (const void *)(r->buf + off);
+		int n = pml_features_record(f, e, &t);
+
+		if (e->kind == PML_TEV_SYSCALL) {
+			unsigned nr = e->nr < 0 || e->nr > 511 ? 511 : (unsigned)e->nr;
+
+			r->plain++;
+			r->ubiquitous += (drop[nr >> 6] >> (nr & 63)) & 1;
+		}
+		for (int i = 0; i < n; i++) {
+			if (!strncmp(t.tok[i], "gap:", 4))
+				continue;
+			if (len + 100 > cap)
+				out = realloc(out, cap *= 2);
+			len += (size_t)snprintf(out + len, cap - len, "%10u %s\n", e->pid, t.tok[i]);
+			n_lines++;
+		}
+		off += e->size;
+	}
+	pml_features_free(f);
+	/* a stable sort by pid: lines compared by their pid field, ties by position */
+	lines = calloc(n_lines + 1, sizeof(*lines));
+	for (size_t i = 0, k = 0; k < n_lines; k++) {
+		lines[k] = out + i;
+		i += strcspn(out + i, "\n") + 1;
+	}
+	for (size_t i = 1; i < n_lines; i++)
+		for (size_t j = i; j > 0 && strncmp(lines[j - 1], lines[j], 10) > 0; j--) {
+			char *x = lines[j - 1];
+
+			lines[j - 1] = lines[j];
+			lines[j] = x;
+		}
+	sorted = calloc(1, len + 1);
+	for (size_t k = 0, at = 0; k < n_lines; k++) {
+		size_t l = strcspn(lines[k], "\n") + 1;
+
+		memcpy(sorted + at, lines[k], l);
+		at += l;
+	}
+	free(lines);
+	free(out);
+	return sorted;
+}
+
+/* plain_once (pmld's setting) against the full record stream, two tracers on one run: the
+ * same tokens, from far fewer records, none of them a call the features always drop. */
+static void test_plain_once(void)
+{
+	char *argv[] = {"sh", "-c",
+			"for i in 1 2 3; do uname -a > /dev/null; cat /etc/hostname /etc/passwd "
+			"> /dev/null; done; ls / > /dev/null; (exit 0)",
+			NULL};
+	struct pml_tracer_config cfg = {
+		.flags = PML_TRACER_NO_SAMPLES | PML_TRACER_NO_FAULTS | PML_TRACER_NO_OBJECTS,
+	};
+	struct records all = {0}, once = {0};
+	struct pml_tracer *ta = NULL, *tb = NULL;
+	char *tok_all, *tok_once;
+	int go[2], status = 0, rc;
+	pid_t pid;
+	char c = 'g';
+
+	CHECK(pipe(go) == 0);
+	pid = fork();
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1)
+			_exit(127);
+		execvp(argv[0], argv);
+		_exit(127);
+	}
+	close(go[0]);
+	cfg.root_pid = pid;
+	rc = pml_tracer_open(&cfg, collect, &all, &ta);
+	cfg.plain_once = true;
+	pml_features_ubiquitous_mask(cfg.plain_drop);
+	if (!rc)
+		rc = pml_tracer_open(&cfg, collect, &once, &tb);
+	CHECK(rc == 0);
+	if (rc) {
+		kill(pid, SIGKILL);
+		waitpid(pid, &status, 0);
+		pml_tracer_free(ta);
+		close(go[1]);
+		return;
+	}
+	CHECK(write(go[1], &c, 1) == 1);
+	close(go[1]);
+	while (waitpid(pid, &status, WNOHANG) == 0) {
+		pml_tracer_poll(ta, 20);
+		pml_tracer_poll(tb, 20);
+	}
+	while (pml_tracer_poll(ta, 0) > 0)
+		;
+	while (pml_tracer_poll(tb, 0) > 0)
+		;
+	CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	CHECK(pml_tracer_dropped(ta) == 0 && pml_tracer_dropped(tb) == 0);
+	tok_all = tokens_by_pid(&all, cfg.plain_drop);
+	tok_once = tokens_by_pid(&once, cfg.plain_drop);
+	CHECK(strlen(tok_all) > 100);
+	CHECK(!strcmp(tok_all, tok_once));
+	if (strcmp(tok_all, tok_once))
+		fprintf(stderr, "  all records' tokens:\n%s\n  plain_once's:\n%s\n", tok_all,
+			tok_once);
+	CHECK(once.ubiquitous == 0 && all.ubiquitous > 0);
+	CHECK(once.n * 2 < all.n);
+	printf("  trace-tracer: plain_once: %zu records (%zu plain) for the %zu (%zu plain) of the "
+	       "full stream, the same tokens\n", once.n, once.plain, all.n, all.plain);
+	free(tok_all);
+	free(tok_once);
+	free(all.buf);
+	free(once.buf);
+	pml_tracer_free(ta);
+	pml_tracer_free(tb);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/pml-test-tracer-XXXXXX";
@@ -202,6 +365,7 @@ int main(void)
 	       (unsigned long long)res.events, execs, forks, exits, opens);
 	pml_trace_reader_free(r);
 	unlink(path);
+	test_plain_once();
 	test_sampling();
 	return unit_done("trace-tracer");
 }

@@ -32,6 +32,11 @@
  *      pml_mmap_file_walk, the same by a bounded dentry walk, for a kernel that refuses
  *      bpf_d_path there; pml_sample_obj, the sample program that also names the files
  *      it meets, for a kernel without BPF LSM.
+ * With targ_plain_once (pmld), a plain system call (one decoded into no more than its
+ * number) is recorded only the first time a process makes it since its last execve, and
+ * never when its number is in targ_plain_drop: the rule by which the lstm features
+ * collapse such calls anyway (model/features.h), applied before the ring buffer instead of
+ * after it. A job's records shrink ~7x and a loop of system calls sends one.
  * Records go through one BPF ring buffer (trace-event.h layouts). A record that finds no
  * room is counted in a per-CPU drop counter that user space reports; nothing is lost
  * silently. Only module records wake the reader; everything else waits for its 100 ms
@@ -53,6 +58,8 @@ const volatile __u32 targ_root_pid = 0;
 const volatile __u32 targ_self_pid = 0; /* the tracer itself, never traced */
 const volatile bool targ_all = false;
 const volatile __u64 targ_fault_interval_ns = 100000000;
+const volatile bool targ_plain_once = false;
+const volatile __u64 targ_plain_drop[8] = {}; /* bit nr; numbers above 511 share bit 511 */
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
@@ -72,6 +79,21 @@ struct {
 	__type(key, __u32);
 	__type(value, struct proc_state);
 } traced SEC(".maps");
+
+/* With targ_plain_once: per traced process, the plain calls recorded since its last
+ * execve (bit nr, as targ_plain_drop). Made at a process's first plain call, removed at its
+ * execve and its exit; not preallocated (pml trace record never makes one). */
+struct plain_seen {
+	__u64 bits[8];
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, 8192);
+	__type(key, __u32);
+	__type(value, struct plain_seen);
+} plain SEC(".maps");
 
 /* Files whose OBJECT record was written. */
 struct obj_key {
@@ -179,10 +201,40 @@ static __always_inline void submit_lazy(void *e)
 	bpf_ringbuf_submit(e, BPF_RB_NO_WAKEUP);
 }
 
+/* targ_plain_once: true when this plain call is not to be recorded (see the top). A
+ * process whose set cannot be made (the map full) has its calls recorded: the reader
+ * collapses them itself. Two threads racing on the set may both record a first call,
+ * which the reader's own rule drops. */
+static __always_inline bool plain_skip(__u64 id, long nr)
+{
+	__u32 tgid = id >> 32;
+	__u32 n = nr < 0 || nr > 511 ? 511 : (__u32)nr;
+	__u64 bit = 1ull << (n & 63);
+	struct plain_seen zero = {}, *s;
+
+	if (!targ_plain_once)
+		return false;
+	if (targ_plain_drop[n >> 6] & bit)
+		return true;
+	s = bpf_map_lookup_elem(&plain, &tgid);
+	if (!s) {
+		bpf_map_update_elem(&plain, &tgid, &zero, BPF_NOEXIST);
+		s = bpf_map_lookup_elem(&plain, &tgid);
+		if (!s)
+			return false;
+	}
+	if (s->bits[n >> 6] & bit)
+		return true;
+	s->bits[n >> 6] |= bit;
+	return false;
+}
+
 static __always_inline int emit_plain(__u64 id, long nr)
 {
 	struct pml_tev_hdr *e;
 
+	if (plain_skip(id, nr))
+		return 0;
 	if (!RESERVE(e, struct pml_tev_hdr))
 		return 0;
 	fill_hdr(e, id, PML_TEV_SYSCALL, sizeof(*e), nr);
@@ -281,8 +333,12 @@ static __always_inline int emit_execve(__u64 id, long nr, struct pt_regs *regs)
 	const char *filename;
 	const char *const *argv;
 	const char *arg;
+	__u32 tgid = id >> 32;
 	int i;
 
+	/* a new program: its plain calls count as first again (the reader's rule too) */
+	if (targ_plain_once)
+		bpf_map_delete_elem(&plain, &tgid);
 	if (!RESERVE(e, struct pml_tev_execve))
 		return 0;
 	fill_hdr(&e->h, id, PML_TEV_EXECVE, sizeof(*e), nr);
@@ -1036,6 +1092,8 @@ int BPF_PROG(pml_exit, struct task_struct *p)
 		flush_faults(tgid, p->pid, st);
 		bpf_map_delete_elem(&traced, &tgid);
 	}
+	if (targ_plain_once)
+		bpf_map_delete_elem(&plain, &tgid);
 	e = proc_event(PML_TEV_EXIT, tgid, p->pid);
 	if (!e)
 		return 0;
