@@ -45,6 +45,7 @@ struct pml_agent {
 	/* With a prior to come (cfg.prior_file), the program has not started before it:
 	 * what the tracer sees until then is the guest's own set-up, not told the policy. */
 	bool prior_seen;
+	uint64_t prior_t_ns; /* the job's start as the prior file gives it, 0 unknown */
 	double cpu_at_prior_ms;
 	double worker_at_prior_ms; /* the load worker's part of cpu_at_prior_ms */
 	/* The peak RSS pmld reached before its job (its start: loading the BPF programs),
@@ -726,7 +727,7 @@ static int64_t reset_peak_rss(void)
 /* The prior file (see pml_agent_config): read, bounded, handed to the policy, removed. */
 static void read_prior(struct pml_agent *a)
 {
-	char sig[128], *text = NULL, *script = NULL, *nl;
+	char sig[128], *text = NULL, *script = NULL, *nl, *cmd;
 	size_t len = 0;
 	FILE *f;
 
@@ -744,25 +745,40 @@ static void read_prior(struct pml_agent *a)
 	if (!text)
 		return;
 	text[len] = '\0';
-	nl = strchr(text, '\n');
+	/* line 1: the job's start (guest uptime, s); line 2: the script's path (may be
+	 * empty); the rest: the command line (which may hold newlines) */
+	cmd = text;
+	nl = strchr(cmd, '\n');
 	if (nl) {
-		char *path = nl + 1;
+		char *end;
+		double t = strtod(cmd, &end);
 
-		*nl = '\0';
-		path[strcspn(path, "\n")] = '\0';
-		if (path[0]) {
-			f = fopen(path, "re");
-			script = f ? calloc(1, PRIOR_MAX + 1) : NULL;
-			if (script)
-				script[fread(script, 1, PRIOR_MAX, f)] = '\0';
-			if (f)
-				fclose(f);
-			else
-				pml_agent_info(a, "prior: the script %s cannot be read: %s", path,
-					       strerror(errno));
+		if (end != cmd && t > 0 && t < 1e9)
+			a->prior_t_ns = (uint64_t)(t * 1e9);
+		cmd = nl + 1;
+		nl = strchr(cmd, '\n');
+		if (nl) {
+			char *path = cmd;
+
+			*nl = '\0';
+			cmd = nl + 1;
+			if (path[0]) {
+				f = fopen(path, "re");
+				script = f ? calloc(1, PRIOR_MAX + 1) : NULL;
+				if (script)
+					script[fread(script, 1, PRIOR_MAX, f)] = '\0';
+				if (f)
+					fclose(f);
+				else
+					pml_agent_info(a, "prior: the script %s cannot be read: %s",
+						       path, strerror(errno));
+			}
 		}
 	}
-	pml_agent_set_prior(a, text, script);
+	len = strlen(cmd);
+	while (len && cmd[len - 1] == '\n')
+		cmd[--len] = '\0';
+	pml_agent_set_prior(a, cmd, script);
 	free(text);
 	free(script);
 	if (unlink(a->cfg.prior_file) < 0)
@@ -792,7 +808,9 @@ void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
 	struct pml_pol_event pev = {.kind = PML_POL_TRACE, .t_ns = rec->t_ns, .bytes = -1,
 				    .tev = rec};
 
-	if (a->cfg.prior_file && !a->prior_seen) {
+	/* Before the job's prior, or before the job's start it gives (records drained after
+	 * the prior but made before it: guest-init's own set-up), not the program. */
+	if (a->cfg.prior_file && (!a->prior_seen || rec->t_ns < a->prior_t_ns)) {
 		a->stats.trace_before_prior++;
 		return;
 	}
