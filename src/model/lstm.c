@@ -1124,13 +1124,14 @@ PML_INLINE v4f v4_tanh(v4f x)
 /* The four sums of a0..a3 as one vector, in a fixed order. */
 PML_INLINE v4f v4_hsum4(v4f a0, v4f a1, v4f a2, v4f a3)
 {
-	v4f s0 = __builtin_shuffle(a0, a1, (v4i){0, 4, 1, 5}) +
-		 __builtin_shuffle(a0, a1, (v4i){2, 6, 3, 7});
-	v4f s1 = __builtin_shuffle(a2, a3, (v4i){0, 4, 1, 5}) +
-		 __builtin_shuffle(a2, a3, (v4i){2, 6, 3, 7});
+	/* __builtin_shufflevector: clang's, and GCC's since 12 (the fuzzers build with clang) */
+	v4f s0 = __builtin_shufflevector(a0, a1, 0, 4, 1, 5) +
+		 __builtin_shufflevector(a0, a1, 2, 6, 3, 7);
+	v4f s1 = __builtin_shufflevector(a2, a3, 0, 4, 1, 5) +
+		 __builtin_shufflevector(a2, a3, 2, 6, 3, 7);
 
-	return __builtin_shuffle(s0, s1, (v4i){0, 1, 4, 5}) +
-	       __builtin_shuffle(s0, s1, (v4i){2, 3, 6, 7});
+	return __builtin_shufflevector(s0, s1, 0, 1, 4, 5) +
+	       __builtin_shufflevector(s0, s1, 2, 3, 6, 7);
 }
 
 /* out [rows] = init [rows] + w [rows][cols] . x [cols]; rows and cols multiples of 4. out
