@@ -19,6 +19,7 @@
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
 #include "policy/policy.h"
+#include "util/json.h"
 #include "util/log.h"
 #include "util/outdir.h"
 #include "vm/paths.h"
@@ -159,11 +160,32 @@ static void pass_through(const char *dir, const char *name, FILE *to)
 	fflush(to);
 }
 
-/* The last lines of the console log on stderr, control characters shown as \xNN: why a
- * guest failed, when the scratch directory is about to go. */
+/* text (modified) to f a line at a time after prefix, each line's trailing CR dropped and
+ * what is left rendered for a terminal (pml_text_escape: control characters as \xNN). */
+static void print_lines(FILE *f, const char *prefix, char *text)
+{
+	char line[1024];
+
+	for (char *p = text; *p;) {
+		char *e = strchr(p, '\n'), *next = e ? e + 1 : p + strlen(p);
+		size_t k;
+
+		if (e)
+			*e = '\0';
+		k = strlen(p);
+		if (k && p[k - 1] == '\r')
+			p[k - 1] = '\0';
+		pml_text_escape(p, line, sizeof(line));
+		fprintf(f, "%s%s\n", prefix, line);
+		p = next;
+	}
+}
+
+/* The last lines of the console log on stderr: why a guest failed, when the scratch
+ * directory is about to go. */
 static void console_tail(const char *run_dir, int lines)
 {
-	char path[PATH_MAX + 64], buf[4096], line[600];
+	char path[PATH_MAX + 64], buf[4096];
 	ssize_t n;
 	off_t size;
 	int fd, nl = 0;
@@ -189,25 +211,7 @@ static void console_tail(const char *run_dir, int lines)
 			break;
 		}
 	fprintf(stderr, "pml: run: the guest's console ended with:\n");
-	for (char *p = buf + from, *e; *p; p = e + (*e != '\0')) {
-		size_t k = 0;
-
-		e = strchr(p, '\n');
-		if (!e)
-			e = p + strlen(p);
-		for (char *q = p; q < e && k + 5 < sizeof(line); q++) {
-			unsigned char ch = (unsigned char)*q;
-
-			if (ch == '\r')
-				continue;
-			if (ch < 0x20 || ch == 0x7f)
-				k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x", ch);
-			else
-				line[k++] = (char)ch;
-		}
-		line[k] = '\0';
-		fprintf(stderr, "  | %s\n", line);
-	}
+	print_lines(stderr, "  | ", buf + from);
 }
 
 /* What the report must say besides the log: what was cut, refused, stopped or did not
@@ -315,21 +319,8 @@ static int boot_once(struct pml_vm_job *job, struct pml_vm_result *res, struct p
 			job->policy);
 		msg = read_result(res->result_dir, "pmld.out", &len);
 		if (msg && len) {
-			char line[1024];
-			size_t k = 0;
-
-			for (size_t i = 0; i < len && k + 5 < sizeof(line); i++) {
-				unsigned char ch = (unsigned char)msg[i];
-
-				if (ch == '\n' || (ch >= 0x20 && ch != 0x7f))
-					line[k++] = (char)ch;
-				else
-					k += (size_t)snprintf(line + k, sizeof(line) - k, "\\x%02x",
-							      ch);
-			}
-			line[k] = '\0';
-			fprintf(stderr, "pmld said:\n%s%s", line,
-				k && line[k - 1] == '\n' ? "" : "\n");
+			fprintf(stderr, "pmld said:\n");
+			print_lines(stderr, "", msg);
 		}
 		free(msg);
 		return RUN_EXIT_PML;

@@ -24,7 +24,7 @@
 #include "vm/stage.h"
 #include "vm/vm.h"
 
-static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeout_s)
+static int spawn(char *const *argv, int out_fd, unsigned timeout_s)
 {
 	uint64_t deadline = timeout_s ? pml_now_ns() + (uint64_t)timeout_s * 1000000000ull : 0;
 	pid_t pid;
@@ -41,8 +41,6 @@ static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeou
 		if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
 			_exit(127);
 		if (out_fd >= 0 && dup2(out_fd, STDOUT_FILENO) < 0)
-			_exit(127);
-		if (out_fd >= 0 && err_to_out && dup2(out_fd, STDERR_FILENO) < 0)
 			_exit(127);
 		execvp(argv[0], argv);
 		fprintf(stderr, "pml: cannot run %s: %s\n", argv[0], strerror(errno));
@@ -73,7 +71,7 @@ static int spawn(char *const *argv, int out_fd, bool err_to_out, unsigned timeou
 
 int pml_spawn_wait(char *const *argv, int out_fd, unsigned timeout_s)
 {
-	return spawn(argv, out_fd, false, timeout_s);
+	return spawn(argv, out_fd, timeout_s);
 }
 
 static bool file_exists(const char *dir, const char *name)
@@ -133,6 +131,7 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 	char root[4096], key[64], dir[4200], why[512] = "", seed[80], line[256], qmps[4300];
 	char failed[4300];
 	struct timespec now;
+	double build_s;
 	uint64_t t0;
 	int r;
 
@@ -151,7 +150,6 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 		return 1;
 	}
 	snprintf(dir, sizeof(dir), "%s/%s", root, key);
-	snprintf(res->snapshot_key, sizeof(res->snapshot_key), "%s", key);
 	r = pml_snapshot_verify(dir, key, spec->mem_mb, why, sizeof(why));
 	if (r == -EBADMSG || r == -ESTALE) {
 		pml_warn("snapshot %s refused: %s; removing it and building it again", key, why);
@@ -175,7 +173,7 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 		if (r < 0)
 			return 1; /* said; the cold boot below says it again */
 		r = pml_snapshot_build(spec, tmpl_tar, key, job->policy, dir, why, sizeof(why));
-		res->snapshot_build_s = (double)(pml_now_ns() - t0) / 1e9;
+		build_s = (double)(pml_now_ns() - t0) / 1e9;
 		if (r == -EEXIST)
 			r = 0; /* another run built it first */
 		if (r == -EINTR)
@@ -192,8 +190,7 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 				 "no snapshot: %s: cold boot", why);
 			return 1;
 		}
-		res->snapshot_built = true;
-		pml_info("snapshot %s ready in %.1f s", key, res->snapshot_build_s);
+		pml_info("snapshot %s ready in %.1f s", key, build_s);
 		pml_snapshot_prune(PML_SNAPSHOT_KEEP, key);
 	}
 	if (r < 0) {
@@ -205,8 +202,8 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 	clock_gettime(CLOCK_REALTIME, &now);
 	if (random_hex(seed, sizeof(seed)) < 0)
 		return 1;
-	snprintf(line, sizeof(line), "go %s %lld.%09ld %llu", seed, (long long)now.tv_sec,
-		 now.tv_nsec, (unsigned long long)run_bytes);
+	snprintf(line, sizeof(line), "go %s %lld.%09ld", seed, (long long)now.tv_sec,
+		 now.tv_nsec);
 	snprintf(qmps, sizeof(qmps), "%s/qmp.sock", job->run_dir);
 	*t_start = pml_now_ns();
 	r = pml_snapshot_start_clone(dir, spec, qmps, res->console, line, q, why, sizeof(why));
@@ -308,8 +305,6 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 					       : -1;
 	res.start_to_cmd_s = q.cmd_started ? (double)(q.cmd_started_ns - t0) / 1e9 : -1;
 	res.kvm = kvm;
-	res.cmd_started = q.cmd_started;
-	res.console_dropped = q.dropped;
 	if (r == -EINTR)
 		return r;
 	if (r < 0 && r != -ETIMEDOUT) {

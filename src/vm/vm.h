@@ -90,17 +90,12 @@ struct pml_vm_result {
 				   timeout or watchdog said so, or the host stopped the
 				   guest) */
 	bool host_stopped;	/* the host stopped the guest at its deadline */
-	bool cmd_started;	/* the guest said the command started */
 	bool cmd_not_run;	/* pmld did not start and the guest did not run the command */
 	int pmld_start;		/* 1 pmld came up, 0 it did not, -1 unknown */
 	int pmld_status;	/* pmld's exit status in the guest, -1 unknown */
 	int64_t space_kib;	/* KiB left on the guest's /run at the end, -1 unknown */
-	uint64_t console_dropped; /* console bytes past PML_VM_CONSOLE_MAX, not kept */
 	struct pml_results results; /* what came back, and what was refused */
 	bool restored;		/* a clone of a ready snapshot (else a cold boot) */
-	bool snapshot_built;	/* this run built the snapshot first */
-	double snapshot_build_s; /* how long that took */
-	char snapshot_key[64];
 	char snapshot_note[600]; /* why the run booted cold, when it did under AUTO */
 	char console[4200];	/* run_dir/console.log */
 	char result_dir[4096];	/* run_dir/result or job->result_dir */
