@@ -57,33 +57,39 @@ PML_INLINE v8f v8_splat(float x)
 #define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 #define v8_select(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
 
-/* exp(x) for 8 lanes: Cephes' expf (range reduction by ln 2 in two parts, a degree-6
- * polynomial, the exponent built in the float's bits). Relative error ~2 ulp; inputs are
- * clamped to [-87, 88] so the exponent stays normal. */
+/* exp(x) for a vector x of floats VF (ints VI, with SPLAT and SELECT of its width):
+ * Cephes' expf (range reduction by ln 2 in two parts, a degree-6 polynomial, the exponent
+ * built in the float's bits). Relative error ~2 ulp; inputs are clamped to [-87, 88] so
+ * the exponent stays normal. One body for the 8-lane kernels and the 4-lane (SSE-only)
+ * streaming step, so both compute the same bits. */
+#define PML_VEXP(VF, VI, SPLAT, SELECT, x0)                                                  \
+	({                                                                                   \
+		const VF magic_ = SPLAT(12582912.0f); /* 1.5 * 2^23: rounds to integer */   \
+		VF x_ = (x0), fx_, r_, p_;                                                   \
+		VI n_;                                                                       \
+                                                                                             \
+		x_ = SELECT(x_ > SPLAT(88.0f), SPLAT(88.0f), x_);                            \
+		x_ = SELECT(x_ < SPLAT(-87.0f), SPLAT(-87.0f), x_);                          \
+		fx_ = x_ * 1.44269504088896341f;                                             \
+		fx_ = (fx_ + magic_) - magic_;                                               \
+		r_ = x_ - fx_ * 0.693359375f;                                                \
+		r_ = r_ - fx_ * -2.12194440e-4f;                                             \
+		p_ = SPLAT(1.9875691500e-4f);                                                \
+		p_ = p_ * r_ + 1.3981999507e-3f;                                             \
+		p_ = p_ * r_ + 8.3334519073e-3f;                                             \
+		p_ = p_ * r_ + 4.1665795894e-2f;                                             \
+		p_ = p_ * r_ + 1.6666665459e-1f;                                             \
+		p_ = p_ * r_ + 5.0000001201e-1f;                                             \
+		p_ = p_ * (r_ * r_) + r_ + 1.0f;                                             \
+		n_ = __builtin_convertvector(fx_, VI);                                       \
+		n_ = (n_ + 127) << 23;                                                       \
+		p_ * (VF)n_;                                                                 \
+	})
+
+/* exp(x) for the 8 floats at xp (PML_VEXP). */
 PML_INLINE v8f v8_exp(const float *xp)
 {
-	v8f x = v8_load(xp);
-	const v8f hi = v8_splat(88.0f), lo = v8_splat(-87.0f);
-	const v8f magic = v8_splat(12582912.0f); /* 1.5 * 2^23: adding it rounds to integer */
-	v8f fx, r, p;
-	v8i n;
-
-	x = v8_select(x > hi, hi, x);
-	x = v8_select(x < lo, lo, x);
-	fx = x * 1.44269504088896341f;
-	fx = (fx + magic) - magic;
-	r = x - fx * 0.693359375f;
-	r = r - fx * -2.12194440e-4f;
-	p = v8_splat(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1.0f;
-	n = __builtin_convertvector(fx, v8i);
-	n = (n + 127) << 23;
-	return p * (v8f)n;
+	return PML_VEXP(v8f, v8i, v8_splat, v8_select, v8_load(xp));
 }
 
 /* in place on 8 floats at p */
@@ -1089,26 +1095,7 @@ PML_INLINE v4f v4_load(const float *p)
 /* v8_exp's polynomial on 4 lanes */
 PML_INLINE v4f v4_exp(v4f x)
 {
-	const v4f magic = v4_splat(12582912.0f);
-	v4f fx, r, p;
-	v4i n;
-
-	x = v4_select(x > v4_splat(88.0f), v4_splat(88.0f), x);
-	x = v4_select(x < v4_splat(-87.0f), v4_splat(-87.0f), x);
-	fx = x * 1.44269504088896341f;
-	fx = (fx + magic) - magic;
-	r = x - fx * 0.693359375f;
-	r = r - fx * -2.12194440e-4f;
-	p = v4_splat(1.9875691500e-4f);
-	p = p * r + 1.3981999507e-3f;
-	p = p * r + 8.3334519073e-3f;
-	p = p * r + 4.1665795894e-2f;
-	p = p * r + 1.6666665459e-1f;
-	p = p * r + 5.0000001201e-1f;
-	p = p * (r * r) + r + 1.0f;
-	n = __builtin_convertvector(fx, v4i);
-	n = (n + 127) << 23;
-	return p * (v4f)n;
+	return PML_VEXP(v4f, v4i, v4_splat, v4_select, x);
 }
 
 PML_INLINE v4f v4_sigmoid(v4f x)
