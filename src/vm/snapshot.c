@@ -279,13 +279,38 @@ static const char ignore_shared[] =
 	"{\"execute\":\"migrate-set-capabilities\",\"arguments\":{\"capabilities\":"
 	"[{\"capability\":\"x-ignore-shared\",\"state\":true}]}}";
 
+/* A snapshot's files (see snapshot.h) under dir, and the QEMU settings both a template
+ * (writes them: shared RAM, the root overlay in place) and a clone (reads them: private
+ * RAM, the overlay under snapshot=on, waiting for its state) take from them. */
+struct snap_files {
+	char root[4400], ram[4400], tmpl[4400], state[4400];
+};
+
+static void snap_spec(struct pml_qemu_spec *spec, struct snap_files *f, const char *dir,
+		      bool template, const char *qmp_socket)
+{
+	snprintf(f->root, sizeof(f->root), "%s/root.qcow2", dir);
+	snprintf(f->ram, sizeof(f->ram), "%s/ram", dir);
+	snprintf(f->tmpl, sizeof(f->tmpl), "%s/tmpl.tar", dir);
+	snprintf(f->state, sizeof(f->state), "%s/state", dir);
+	spec->root_qcow2 = f->root;
+	spec->root_writable = template;
+	spec->tmpl_disk = f->tmpl;
+	spec->ram_file = f->ram;
+	spec->ram_shared = template;
+	spec->qmp_socket = qmp_socket;
+	spec->incoming = !template;
+	spec->wait_for_job = true;
+}
+
 int pml_snapshot_build(const struct pml_qemu_spec *spec0, const char *tmpl_tar,
 		       const char *key, const char *policy, const char *dir, char *why,
 		       size_t why_size)
 {
-	char tmp[4200], path[4400], root[4400], ram[4400], run[4400], out[4400], qmps[4400];
+	char tmp[4200], run[4400], out[4400], qmps[4400];
 	char cmd[4800], console[4400], err[256] = "";
 	struct pml_qemu_spec spec = *spec0;
+	struct snap_files f;
 	struct pml_qemu q = {.pid = 0};
 	struct pml_qmp *qmp = NULL;
 	int r;
@@ -295,23 +320,23 @@ int pml_snapshot_build(const struct pml_qemu_spec *spec0, const char *tmpl_tar,
 		snprintf(why, why_size, "%s: %s", dir, strerror(errno));
 		return -errno;
 	}
-	snprintf(root, sizeof(root), "%s/root.qcow2", tmp);
-	snprintf(ram, sizeof(ram), "%s/ram", tmp);
 	snprintf(run, sizeof(run), "%s/run.placeholder", tmp);
 	snprintf(out, sizeof(out), "%s/out.placeholder", tmp);
 	snprintf(qmps, sizeof(qmps), "%s/qmp.sock", tmp);
 	snprintf(console, sizeof(console), "%s/console.log", tmp);
-	snprintf(path, sizeof(path), "%s/tmpl.tar", tmp);
-	r = pml_copy_file(tmpl_tar, path, 1ull << 32) < 0 ? -EIO : 0;
+	snap_spec(&spec, &f, tmp, true, qmps);
+	spec.run_disk = run;
+	spec.out_disk = out;
+	r = pml_copy_file(tmpl_tar, f.tmpl, 1ull << 32) < 0 ? -EIO : 0;
 	if (!r) {
 		char backing[4400];
 
 		snprintf(backing, sizeof(backing), "%s/rootfs.ext4", spec.image_dir);
 		r = pml_vm_spawn_quiet((char *[]){"qemu-img", "create", "-q", "-f", "qcow2", "-F",
-						  "raw", "-b", backing, root, NULL});
+						  "raw", "-b", backing, f.root, NULL});
 	}
 	if (!r)
-		r = make_sparse(ram, (uint64_t)(spec.mem_mb ? spec.mem_mb : 1024) << 20);
+		r = make_sparse(f.ram, (uint64_t)(spec.mem_mb ? spec.mem_mb : 1024) << 20);
 	if (!r)
 		r = make_sparse(run, PML_QEMU_RUN_DISK_BYTES);
 	if (!r)
@@ -321,16 +346,6 @@ int pml_snapshot_build(const struct pml_qemu_spec *spec0, const char *tmpl_tar,
 			 strerror(-r));
 		goto fail;
 	}
-	spec.root_qcow2 = root;
-	spec.root_writable = true;
-	spec.tmpl_disk = path;
-	spec.run_disk = run;
-	spec.out_disk = out;
-	spec.ram_file = ram;
-	spec.ram_shared = true;
-	spec.qmp_socket = qmps;
-	spec.incoming = false;
-	spec.wait_for_job = true;
 	r = pml_qemu_start(&spec, console, &q);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot start QEMU: %s", strerror(-r));
@@ -356,9 +371,8 @@ int pml_snapshot_build(const struct pml_qemu_spec *spec0, const char *tmpl_tar,
 		r = pml_qmp_execute(qmp, "{\"execute\":\"stop\"}", QMP_MS, NULL, 0, err, sizeof(err));
 	if (!r)
 		r = pml_qmp_execute(qmp, ignore_shared, QMP_MS, NULL, 0, err, sizeof(err));
-	snprintf(path, sizeof(path), "%s/state", tmp);
 	if (!r)
-		r = exec_uri(cmd, sizeof(cmd), "migrate", path);
+		r = exec_uri(cmd, sizeof(cmd), "migrate", f.state);
 	if (!r)
 		r = pml_qmp_execute(qmp, cmd, QMP_MS, NULL, 0, err, sizeof(err));
 	if (!r)
@@ -399,27 +413,16 @@ int pml_snapshot_start_clone(const char *dir, const struct pml_qemu_spec *spec0,
 			     const char *qmp_socket, const char *console_log, const char *line,
 			     struct pml_qemu *q, char *why, size_t why_size)
 {
-	char root[4400], ram[4400], tmpl[4400], state[4400], meta[4400], cmd[4800];
-	char err[256] = "";
+	char meta[4400], cmd[4800], err[256] = "";
 	struct pml_qemu_spec spec = *spec0;
 	struct pml_qmp *qmp = NULL;
+	struct snap_files f;
 	int r;
 
-	snprintf(root, sizeof(root), "%s/root.qcow2", dir);
-	snprintf(ram, sizeof(ram), "%s/ram", dir);
-	snprintf(tmpl, sizeof(tmpl), "%s/tmpl.tar", dir);
-	snprintf(state, sizeof(state), "%s/state", dir);
-	spec.root_qcow2 = root;
-	spec.root_writable = false;
-	spec.tmpl_disk = tmpl;
-	spec.ram_file = ram;
-	spec.ram_shared = false;
-	spec.qmp_socket = qmp_socket;
-	spec.incoming = true;
-	spec.wait_for_job = true;
-	r = exec_uri(cmd, sizeof(cmd), "migrate-incoming", state);
+	snap_spec(&spec, &f, dir, false, qmp_socket);
+	r = exec_uri(cmd, sizeof(cmd), "migrate-incoming", f.state);
 	if (r < 0) {
-		snprintf(why, why_size, "%s: a path pml cannot pass to QEMU", state);
+		snprintf(why, why_size, "%s: a path pml cannot pass to QEMU", f.state);
 		return r;
 	}
 	r = pml_qemu_start(&spec, console_log, q);
