@@ -40,6 +40,11 @@ struct predicted {
 	bool used;
 };
 
+/* The parts of the loop whose CPU the stop record gives (part_names). */
+enum loop_part { PART_TRACE, PART_PRIOR, PART_EVENTS, PART_COLLECT, PART_TICK, PART_API, PART_N };
+static const char *const part_names[PART_N] = {"the trace", "the prior", "kernel events",
+					       "finished loads", "ticks", "the resource API"};
+
 struct pml_agent {
 	struct pml_agent_config cfg;
 	/* With a prior to come (cfg.prior_file), the program has not started before it:
@@ -73,6 +78,9 @@ struct pml_agent {
 	struct pml_tracer *tracer; /* while the loop runs with trace_root */
 	uint64_t drain_until;	   /* the running drain stops after this (0: drains all) */
 	struct utsname uts;	   /* the running kernel: an lstm model must be of its series */
+	/* The main thread's CPU per part of the loop since the job's prior (ms), for the
+	 * stop record: where pmld's per-job cost goes. */
+	double part_ms[PART_N];
 };
 
 #define MISS_HOLD_MAX_NS 2000000000ull
@@ -659,6 +667,27 @@ static double self_cpu_ms(void)
 	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e3;
 }
 
+/* The calling thread's CPU time so far, ms. */
+static double thread_cpu_ms(void)
+{
+	struct timespec ts;
+
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) < 0)
+		return 0;
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* Add the main thread's CPU since *since to a part (once the job started) and move
+ * *since to now. */
+static void account(struct pml_agent *a, enum loop_part part, double *since)
+{
+	double t = thread_cpu_ms();
+
+	if (a->prior_seen || !a->cfg.prior_file)
+		a->part_ms[part] += t - *since;
+	*since = t;
+}
+
 /* CPU time of this process's threads other than the main one (the load worker), ms from
  * their schedstat; 0 when there are none, -1 when unknown. */
 static double other_threads_cpu_ms(void)
@@ -791,6 +820,7 @@ int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *sc
 				    .prior_command = command, .prior_script = script};
 
 	a->prior_seen = true;
+	memset(a->part_ms, 0, sizeof(a->part_ms));
 	a->cpu_at_prior_ms = self_cpu_ms();
 	a->worker_at_prior_ms = a->worker ? other_threads_cpu_ms() : -1;
 	/* What pmld held for its start (libbpf's parse of the kernel's BTF peaks at twice
@@ -1342,6 +1372,8 @@ int pml_agent_start_tracer(struct pml_agent *a)
 	struct pml_tracer_config tcfg = {
 		.flags = PML_TRACER_NO_SAMPLES | PML_TRACER_NO_FAULTS | PML_TRACER_NO_OBJECTS,
 		.root_pid = a->cfg.trace_root,
+		.cgroup_id = a->cfg.trace_cgroup,
+		.cgroup_level = a->cfg.trace_cgroup_level,
 		.ringbuf_bytes = TRACE_RINGBUF_BYTES,
 		/* The records only reach the policy's features (a policy that reads the trace:
 		 * lstm), which collapse plain system calls: the kernel leaves out what they
@@ -1360,7 +1392,12 @@ int pml_agent_start_tracer(struct pml_agent *a)
 		a->tracer = NULL;
 		return r;
 	}
-	pml_agent_info(a, "tracer: following the process tree of pid %d", a->cfg.trace_root);
+	if (a->cfg.trace_cgroup)
+		pml_agent_info(a, "tracer: following the processes of cgroup %llu",
+			       (unsigned long long)a->cfg.trace_cgroup);
+	else
+		pml_agent_info(a, "tracer: following the process tree of pid %d",
+			       a->cfg.trace_root);
 	return 0;
 }
 
@@ -1464,6 +1501,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 		bool stop = false, tick = false, readable = false, done = false, api = false;
 		bool trace = false;
 		int n = epoll_wait(ep, evs, 8, -1);
+		double since = thread_cpu_ms();
 
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -1483,9 +1521,11 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				api = true;
 			else if (evs[i].data.u32 == TAG_TRACE)
 				trace = true;
-			else if (evs[i].data.u32 == TAG_PRIOR)
+			else if (evs[i].data.u32 == TAG_PRIOR) {
+				account(a, PART_TRACE, &since); /* the wake-up, before the prior */
 				read_prior(a);
-			else
+				account(a, PART_PRIOR, &since);
+			} else
 				readable = true;
 		}
 		/* The program's behaviour: the records that announce needs come first. */
@@ -1495,11 +1535,14 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			if (read(trfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				pml_dbg("timerfd read: %s", strerror(errno));
 			drain_trace(a, stop);
+			account(a, PART_TRACE, &since);
 		}
 		/* Finished loads first: the policy and the manager must know what is loaded
 		 * before they judge the next event. */
-		if (done || tick || stop)
+		if (done || tick || stop) {
 			pml_agent_collect(a);
+			account(a, PART_COLLECT, &since);
+		}
 		/* Events first, so the policy sees loads before it judges idleness; and on
 		 * every tick too, in case a wakeup was lost (6.1's trace_pipe poll). */
 		if (src && (readable || tick || stop)) {
@@ -1512,9 +1555,12 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 					epoll_ctl(ep, EPOLL_CTL_DEL, pml_source_fd(src), NULL);
 				src = NULL;
 			}
+			account(a, PART_EVENTS, &since);
 		}
-		if (api)
+		if (api) {
 			pml_resource_server_handle(a->srv);
+			account(a, PART_API, &since);
+		}
 		if (stop)
 			break;
 		if (tick) {
@@ -1523,6 +1569,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			if (read(tfd, &expirations, sizeof(expirations)) < 0 && errno != EAGAIN)
 				pml_dbg("timerfd read: %s", strerror(errno));
 			pml_agent_tick(a);
+			account(a, PART_TICK, &since);
 		}
 	}
 out:
@@ -1547,7 +1594,7 @@ int pml_agent_stop(struct pml_agent *a)
 {
 	struct pml_event_rec rec;
 	struct rusage ru;
-	char reason[800], job[128] = "", peak[160] = "";
+	char reason[1000], job[128] = "", peak[160] = "", parts[256] = "";
 	double cpu_ms = -1, worker_ms;
 	int64_t rss = -1, anon, file;
 	int r;
@@ -1580,11 +1627,14 @@ int pml_agent_stop(struct pml_agent *a)
 		snprintf(peak + strlen(peak), sizeof(peak) - strlen(peak),
 			 ", %lld KiB anonymous and %lld KiB file-backed at the end", (long long)anon,
 			 (long long)file);
+	for (int p = 0, n = 0; p < PART_N && n >= 0 && (size_t)n < sizeof(parts); p++)
+		n += snprintf(parts + n, sizeof(parts) - (size_t)n, "%s %s %.1f ms",
+			      p ? "," : "; the main thread's", part_names[p], a->part_ms[p]);
 	snprintf(reason, sizeof(reason),
-		 "stop: cpu %.1f ms%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
+		 "stop: cpu %.1f ms%s%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions",
-		 cpu_ms, job, (long long)(rss / 1024), peak,
+		 cpu_ms, job, parts, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
 		 (unsigned long long)a->stats.unload_failed,

@@ -70,6 +70,10 @@ struct pml_agent_config {
 	 * which pmld itself is not part of) and how often its ring buffer is drained into
 	 * the policy (0: 20 ms). */
 	int trace_root;
+	/* with trace_root: a cgroup v2 id whose processes are followed instead of the tree
+	 * (0: the tree) -- the job put in its own cgroup, without guest-init's processes */
+	uint64_t trace_cgroup;
+	unsigned trace_cgroup_level; /* its depth below cgroup2's root */
 	unsigned trace_ms;
 	/* The prior given later (a guest restored before its job): when prior_file is not
 	 * NULL, prior_fd (pmld: a signalfd of SIGUSR1) becoming readable means the file is

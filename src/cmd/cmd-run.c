@@ -91,6 +91,9 @@ static void usage(FILE *f)
 		"  --timeout S          CMD's time limit (default 600): it is stopped then, status\n"
 		"                       124, and the guest within 10 s more, with what it had\n"
 		"  --memory MB          guest memory, 256-65536 (default 1024)\n"
+		"  --cpus N             guest vCPUs, 1-16 (default 2: pmld and its prefetches run\n"
+		"                       beside the job instead of taking its CPU; under TCG each\n"
+		"                       vCPU is a host thread, idle when the guest is)\n"
 		"  --accel auto|tcg|kvm how to run QEMU (default auto: KVM only if a probe boots)\n"
 		"  --trace FILE         record CMD with the eBPF tracer into FILE (see 'pml trace')\n"
 		"  --keep               keep the run's scratch directory\n"
@@ -555,6 +558,7 @@ int cmd_run(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"timeout", required_argument, NULL, 't'},
 		{"memory", required_argument, NULL, 'm'},
+		{"cpus", required_argument, NULL, 0x103},
 		{"accel", required_argument, NULL, 'a'},
 		{"keep", no_argument, NULL, 'k'},
 		{"trace", required_argument, NULL, 0x100},
@@ -570,7 +574,7 @@ int cmd_run(int argc, char **argv)
 	};
 	struct pml_vm_job job = {
 		.policy = "reactive", .settle_seconds = -1,
-		.timeout_s = 600, .mem_mb = 1024, .accel = PML_ACCEL_AUTO,
+		.timeout_s = 600, .mem_mb = 1024, .cpus = 2, .accel = PML_ACCEL_AUTO,
 	};
 	const char *report_arg = NULL, *compare = NULL;
 	/* A test of the fail-safe: kill -9 pmld this many seconds into the command. */
@@ -651,17 +655,19 @@ int cmd_run(int argc, char **argv)
 			json = true;
 			break;
 		case 't':
-		case 'm': {
+		case 'm':
+		case 0x103: {
 			unsigned long v = strtoul(optarg, &end, 10);
-			unsigned long lo = c == 't' ? 1 : 256, hi = c == 't' ? 86400 : 65536;
+			unsigned long lo = c == 't' ? 1 : c == 'm' ? 256 : 1;
+			unsigned long hi = c == 't' ? 86400 : c == 'm' ? 65536 : 16;
 
 			if (*end || end == optarg || optarg[0] == '-' || v < lo || v > hi) {
 				fprintf(stderr, "pml: run: --%s: '%s' is not %s in %lu-%lu\n",
-					c == 't' ? "timeout" : "memory", optarg,
-					c == 't' ? "seconds" : "MiB", lo, hi);
+					c == 't' ? "timeout" : c == 'm' ? "memory" : "cpus", optarg,
+					c == 't' ? "seconds" : c == 'm' ? "MiB" : "a count", lo, hi);
 				return RUN_EXIT_PML;
 			}
-			*(c == 't' ? &job.timeout_s : &job.mem_mb) = (unsigned)v;
+			*(c == 't' ? &job.timeout_s : c == 'm' ? &job.mem_mb : &job.cpus) = (unsigned)v;
 			break;
 		}
 		case 'a':

@@ -22,11 +22,11 @@ static void usage(FILE *f)
 		"just before its job (base modules, pmld with its policy, model and tracer\n"
 		"ready), saved with QEMU's migration. One snapshot per set of settings that shape\n"
 		"the guest before its job (policy, pmld's options, model, policy file, pml's\n"
-		"binaries, the image, --memory, the accelerator); pml run builds it on first use\n"
-		"(a cold boot and a save) and reuses it after. They live in\n"
+		"binaries, the image, --memory, --cpus, the accelerator); pml run builds it on\n"
+		"first use (a cold boot and a save) and reuses it after. They live in\n"
 		"$PML_CACHE/snapshots (default ~/.cache/pml/snapshots); each takes about\n"
 		"150-250 MB of disk (the guest's touched RAM, sparse, and its root disk's writes).\n\n"
-		"  ls      list them: key, policy, memory, size on disk, age\n"
+		"  ls      list them: key, policy, memory, vCPUs, size on disk, age\n"
 		"  rm      remove the given ones, or all\n"
 		"  build   build the snapshot for these run options now (runs `true` in it once)\n");
 }
@@ -63,6 +63,7 @@ static int cmd_ls(int argc, char **argv)
 			pml_json_bool(&j, "valid", v[i].valid);
 			pml_json_str(&j, "policy", v[i].policy);
 			pml_json_int(&j, "mem_mb", v[i].mem_mb);
+			pml_json_int(&j, "cpus", v[i].cpus);
 			pml_json_bool(&j, "kvm", v[i].kvm);
 			pml_json_int(&j, "created", v[i].created);
 			pml_json_int(&j, "disk_bytes", (int64_t)v[i].disk_bytes);
@@ -73,11 +74,11 @@ static int cmd_ls(int argc, char **argv)
 	} else {
 		time_t now = time(NULL);
 
-		printf("%-18s %-18s %7s %5s %9s %s\n", "key", "policy", "memory", "accel", "disk",
-		       "age");
+		printf("%-18s %-18s %7s %4s %5s %9s %s\n", "key", "policy", "memory", "cpus",
+		       "accel", "disk", "age");
 		for (int i = 0; i < n; i++)
-			printf("%-18s %-18s %6uM %5s %8.0fM %s\n", v[i].key,
-			       v[i].valid ? v[i].policy : "(damaged)", v[i].mem_mb,
+			printf("%-18s %-18s %6uM %4u %5s %8.0fM %s\n", v[i].key,
+			       v[i].valid ? v[i].policy : "(damaged)", v[i].mem_mb, v[i].cpus,
 			       v[i].kvm ? "kvm" : "tcg", (double)v[i].disk_bytes / 1048576,
 			       v[i].created ? (now - v[i].created < 3600 ? "< 1 h" :
 					       now - v[i].created < 86400 ? "< 1 day" : "older")

@@ -28,6 +28,7 @@
 #include "policy/needs-model.h"
 #include "policy/policy.h"
 #include "resource/resource-api.h"
+#include "trace/tracer.h"
 #include "util/event-log.h"
 #include "util/log.h"
 #include "util/timeutil.h"
@@ -63,6 +64,9 @@ static void usage(FILE *f)
 		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
 		"                       give its records to the policy (1: everything started\n"
 		"                       after pmld; pmld itself is never traced)\n"
+		"  --trace-cgroup DIR   with --trace-root: follow the processes of the cgroup v2\n"
+		"                       directory DIR instead of PID's tree (the job alone, put\n"
+		"                       there before its first exec; not whoever started it)\n"
 		"  --prior-command CMD  lstm: the submitted command line, fed before it runs\n"
 		"  --prior-script FILE  lstm: the submitted script's text, likewise\n"
 		"  --prior-file FILE    the prior comes later: on SIGUSR1 read FILE (line 1 the\n"
@@ -222,6 +226,7 @@ int main(int argc, char **argv)
 		{"budget-mem", required_argument, NULL, 'B'},
 		{"resource-socket", required_argument, NULL, 'S'},
 		{"trace-root", required_argument, NULL, 'R'},
+		{"trace-cgroup", required_argument, NULL, 'G'},
 		{"prior-command", required_argument, NULL, 'C'},
 		{"prior-script", required_argument, NULL, 'P'},
 		{"prior-file", required_argument, NULL, 'F'},
@@ -318,6 +323,17 @@ int main(int argc, char **argv)
 				return 2;
 			}
 			cfg.trace_root = (int)v;
+			break;
+		}
+		case 'G': {
+			int e = pml_cgroup_id(optarg, &cfg.trace_cgroup, &cfg.trace_cgroup_level);
+
+			if (e < 0) {
+				fprintf(stderr, "pmld: --trace-cgroup %s: %s\n", optarg,
+					e == -EOPNOTSUPP ? "not a cgroup v2 directory"
+							 : strerror(-e));
+				return 2;
+			}
 			break;
 		}
 		case 'C':

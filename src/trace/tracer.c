@@ -19,6 +19,8 @@
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
 
 #include "trace/symbolizer.h"
 #include "trace/trace-decode.h"
@@ -205,6 +207,8 @@ static int load_programs(struct pml_tracer *t, const struct pml_tracer_config *c
 		t->skel->rodata->targ_root_pid = (__u32)cfg->root_pid;
 		t->skel->rodata->targ_self_pid = (__u32)getpid();
 		t->skel->rodata->targ_all = cfg->flags & PML_TRACER_ALL;
+		t->skel->rodata->targ_cgroup_id = cfg->cgroup_id;
+		t->skel->rodata->targ_cgroup_level = cfg->cgroup_level;
 		t->skel->rodata->targ_fault_interval_ns =
 			(uint64_t)(cfg->fault_interval_ms ? cfg->fault_interval_ms
 							  : PML_TRACER_DEFAULT_FAULT_MS) *
@@ -497,6 +501,52 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 fail:
 	pml_tracer_free(t);
 	return err < 0 ? err : -EINVAL;
+}
+
+/* cgroup2's magic (linux/magic.h) */
+#define CGROUP2_MAGIC 0x63677270
+
+static bool on_cgroup2(const char *path)
+{
+	struct statfs sf;
+
+	return statfs(path, &sf) == 0 && sf.f_type == CGROUP2_MAGIC;
+}
+
+int pml_cgroup_id(const char *dir, uint64_t *id, unsigned *level)
+{
+	/* a cgroup2 file handle is the kernfs node id, 8 bytes */
+	union {
+		struct file_handle fh;
+		char buf[sizeof(struct file_handle) + 8];
+	} h;
+	struct statfs sf;
+	struct stat st;
+	char up[4096];
+	int mount_id;
+	size_t n;
+
+	if (stat(dir, &st) < 0 || statfs(dir, &sf) < 0)
+		return -errno;
+	if (!S_ISDIR(st.st_mode))
+		return -ENOTDIR;
+	if (sf.f_type != CGROUP2_MAGIC)
+		return -EOPNOTSUPP;
+	h.fh.handle_bytes = 8;
+	if (name_to_handle_at(AT_FDCWD, dir, &h.fh, &mount_id, 0) < 0)
+		return -errno;
+	if (h.fh.handle_bytes != 8)
+		return -EOPNOTSUPP;
+	memcpy(id, h.fh.f_handle, 8);
+	/* the depth: parents while still on cgroup2 (the root's parent is not) */
+	n = (size_t)snprintf(up, sizeof(up), "%s", dir);
+	for (*level = 0; n + 3 < sizeof(up) && *level < 64; (*level)++) {
+		memcpy(up + n, "/..", 4);
+		n += 3;
+		if (!on_cgroup2(up))
+			return 0;
+	}
+	return -ENAMETOOLONG;
 }
 
 int pml_tracer_new(unsigned flags, pid_t root_pid, size_t ringbuf_bytes,

@@ -53,6 +53,11 @@ enum pml_tracer_feature {
 struct pml_tracer_config {
 	unsigned flags;			/* enum pml_tracer_flags */
 	pid_t root_pid;			/* the traced tree's root; ignored with PML_TRACER_ALL */
+	/* A cgroup v2 id (pml_cgroup_id): the processes in that cgroup are traced instead of
+	 * root_pid's tree (root_pid then only gets the state of a process traced from the
+	 * start); ignored with PML_TRACER_ALL. */
+	uint64_t cgroup_id;
+	unsigned cgroup_level;		/* its depth below cgroup2's root (pml_cgroup_id) */
 	size_t ringbuf_bytes;		/* 0: 16 MB; else a power of two */
 	unsigned sample_hz;		/* per CPU; 0: PML_TRACER_DEFAULT_SAMPLE_HZ */
 	unsigned fault_interval_ms;	/* 0: PML_TRACER_DEFAULT_FAULT_MS */
@@ -84,6 +89,10 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
  * NO_OBJECTS added to flags. */
 int pml_tracer_new(unsigned flags, pid_t root_pid, size_t ringbuf_bytes,
 		   pml_tracer_event_fn fn, void *data, struct pml_tracer **ret);
+/* The id the kernel gives the cgroup v2 directory dir (what BPF's cgroup id helpers
+ * return) and its depth below the hierarchy's root (0: the root). Returns 0 with *id and
+ * *level set, or -errno (-ENOTDIR, -EOPNOTSUPP for a directory not on cgroup2). */
+int pml_cgroup_id(const char *dir, uint64_t *id, unsigned *level);
 /* enum pml_tracer_feature bits of what is running. */
 unsigned pml_tracer_features(const struct pml_tracer *t);
 /* Add a process (tgid) to the traced set. Returns 0 or -errno. */

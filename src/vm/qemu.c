@@ -102,7 +102,7 @@ int pml_qemu_start(const struct pml_qemu_spec *spec, const char *console_log,
 		   struct pml_qemu *q)
 {
 	char kernel[4400], initrd[4400], root[4600], tmpl[4600], run[4600], out[4600];
-	char mem[32], append[512], memobj[4600], machine[64], qmp[4200];
+	char mem[32], smp[16], append[512], memobj[4600], machine[64], qmp[4200];
 	unsigned long khz = spec->kvm ? 0 : pml_qemu_host_tsc_khz();
 	char *argv[64];
 	int in[2] = {-1, -1}, con[2] = {-1, -1}, r;
@@ -126,6 +126,7 @@ int pml_qemu_start(const struct pml_qemu_spec *spec, const char *console_log,
 		 spec->run_disk);
 	snprintf(out, sizeof(out), "id=out,file=%s,format=raw,if=none", spec->out_disk);
 	snprintf(mem, sizeof(mem), "%u", spec->mem_mb ? spec->mem_mb : 1024);
+	snprintf(smp, sizeof(smp), "%u", spec->cpus ? spec->cpus : 1);
 	/* tsc=reliable: no clocksource watchdog, which a busy host would trip into jiffies. */
 	r = snprintf(append, sizeof(append), "console=ttyS0 quiet panic=-1 rdinit=/init");
 	if (khz)
@@ -156,7 +157,7 @@ int pml_qemu_start(const struct pml_qemu_spec *spec, const char *console_log,
 	argv[n++] = "-m";
 	argv[n++] = mem;
 	argv[n++] = "-smp";
-	argv[n++] = "1";
+	argv[n++] = smp;
 	argv[n++] = "-nographic";
 	argv[n++] = "-no-reboot";
 	argv[n++] = "-nodefaults";

@@ -24,6 +24,7 @@ struct pml_qemu_spec {
 	const char *image_dir;	/* vmlinuz, initramfs.cpio.gz, rootfs.ext4 */
 	bool kvm;
 	unsigned mem_mb;
+	unsigned cpus;		/* vCPUs (0: 1) */
 	const char *root_qcow2; /* NULL: the image's rootfs.ext4 with snapshot=on */
 	bool root_writable;	/* root_qcow2 written in place (a template), else snapshot=on */
 	const char *tmpl_disk;	/* serial pmljob: guest-init, pml's binaries, settings */

@@ -65,16 +65,16 @@ static const char *qemu_version(void)
 	return id;
 }
 
-int pml_snapshot_key(const char *tmpl_key, const char *image_dir, unsigned mem_mb, bool kvm,
-		     char *key, size_t key_size)
+int pml_snapshot_key(const char *tmpl_key, const char *image_dir, unsigned mem_mb,
+		     unsigned cpus, bool kvm, char *key, size_t key_size)
 {
 	uint64_t h = PML_VM_HASH_INIT;
 	const char *image = strrchr(image_dir, '/');
 	char fields[512];
 	int n;
 
-	n = snprintf(fields, sizeof(fields), "v%d|%s|%s|%s|%u|%d", PML_SNAPSHOT_VERSION,
-		     tmpl_key, image ? image + 1 : image_dir, qemu_version(), mem_mb, kvm);
+	n = snprintf(fields, sizeof(fields), "v%d|%s|%s|%s|%u|%u|%d", PML_SNAPSHOT_VERSION,
+		     tmpl_key, image ? image + 1 : image_dir, qemu_version(), mem_mb, cpus, kvm);
 	if (n >= (int)sizeof(fields))
 		return -ENAMETOOLONG;
 	h = pml_vm_hash(h, fields, (size_t)n);
@@ -109,16 +109,16 @@ static const char *const checked[] = {"state", "root.qcow2", "tmpl.tar"};
 
 /* The meta file: lines "name value", the last "crc32 X" over every byte before it. */
 static int write_meta(const char *dir, const char *key, const char *policy, unsigned mem_mb,
-		      bool kvm)
+		      unsigned cpus, bool kvm)
 {
 	char path[4400], tmp[4400], text[META_MAX];
 	size_t n = 0;
 	FILE *f;
 
 	n += (size_t)snprintf(text + n, sizeof(text) - n,
-			      "pml-snapshot %d\nkey %s\npolicy %s\nmem_mb %u\nkvm %d\n"
+			      "pml-snapshot %d\nkey %s\npolicy %s\nmem_mb %u\ncpus %u\nkvm %d\n"
 			      "qemu %s\ncreated %lld\n",
-			      PML_SNAPSHOT_VERSION, key, policy, mem_mb, kvm, qemu_version(),
+			      PML_SNAPSHOT_VERSION, key, policy, mem_mb, cpus, kvm, qemu_version(),
 			      (long long)time(NULL));
 	for (size_t i = 0; i < N_CHECKED; i++) {
 		uint32_t crc;
@@ -389,7 +389,8 @@ int pml_snapshot_build(const struct pml_qemu_spec *spec0, const char *tmpl_tar,
 	unlink(run);
 	unlink(out);
 	unlink(qmps);
-	r = write_meta(tmp, key, policy, spec.mem_mb ? spec.mem_mb : 1024, spec.kvm);
+	r = write_meta(tmp, key, policy, spec.mem_mb ? spec.mem_mb : 1024,
+		       spec.cpus ? spec.cpus : 1, spec.kvm);
 	if (r < 0) {
 		snprintf(why, why_size, "cannot write %s/meta: %s", tmp, strerror(-r));
 		goto fail;
@@ -501,6 +502,8 @@ int pml_snapshot_list(struct pml_snapshot_info *out, size_t max)
 				snprintf(info.policy, sizeof(info.policy), "%s", val);
 			if (meta_get(text, "mem_mb", val, sizeof(val)))
 				info.mem_mb = (unsigned)strtoul(val, NULL, 10);
+			if (meta_get(text, "cpus", val, sizeof(val)))
+				info.cpus = (unsigned)strtoul(val, NULL, 10);
 			if (meta_get(text, "kvm", val, sizeof(val)))
 				info.kvm = val[0] == '1';
 			if (meta_get(text, "created", val, sizeof(val)))

@@ -28,10 +28,10 @@
 /* CACHE/snapshots into buf. 0 or -errno. */
 int pml_snapshot_root(char *buf, size_t size);
 
-/* The key of a template (tmpl_key from pml_vm_stage_template()) for this image, memory
- * and accelerator, into key (33 bytes at least). 0 or -errno. */
-int pml_snapshot_key(const char *tmpl_key, const char *image_dir, unsigned mem_mb, bool kvm,
-		     char *key, size_t key_size);
+/* The key of a template (tmpl_key from pml_vm_stage_template()) for this image, memory,
+ * vCPUs and accelerator, into key (33 bytes at least). 0 or -errno. */
+int pml_snapshot_key(const char *tmpl_key, const char *image_dir, unsigned mem_mb,
+		     unsigned cpus, bool kvm, char *key, size_t key_size);
 
 /* Check the snapshot in dir against key and mem_mb: the meta file's magic, version and
  * checksum, the files' sizes, and the CRC-32 of the state, root disk and template disk.
@@ -65,6 +65,7 @@ struct pml_snapshot_info {
 	char key[64];
 	char policy[64];
 	unsigned mem_mb;
+	unsigned cpus;
 	bool kvm;
 	int64_t created;     /* Unix time */
 	uint64_t disk_bytes; /* blocks actually used on disk */

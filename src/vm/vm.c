@@ -143,7 +143,7 @@ static int start_restored(const struct pml_vm_job *job, const struct pml_qemu_sp
 	}
 	if (pml_snapshot_root(root, sizeof(root)) < 0 ||
 	    (mkdir(root, 0755) < 0 && errno != EEXIST) ||
-	    pml_snapshot_key(tmpl_key, job->image_dir, spec->mem_mb, spec->kvm, key,
+	    pml_snapshot_key(tmpl_key, job->image_dir, spec->mem_mb, spec->cpus, spec->kvm, key,
 			     sizeof(key)) < 0) {
 		snprintf(res->snapshot_note, sizeof(res->snapshot_note),
 			 "no snapshot directory (%s): cold boot", strerror(errno));
@@ -271,6 +271,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	spec.image_dir = job->image_dir;
 	spec.kvm = kvm;
 	spec.mem_mb = job->mem_mb ? job->mem_mb : 1024;
+	spec.cpus = job->cpus ? job->cpus : 1;
 	spec.run_disk = run_tar;
 	spec.out_disk = out_img;
 	t0 = pml_now_ns();

@@ -60,6 +60,9 @@ struct pml_vm_job {
 	} snapshot;
 	unsigned timeout_s;	    /* the command's time limit in the guest */
 	unsigned mem_mb;
+	/* vCPUs (0: 1). Under TCG each is a host thread (QEMU's multi-threaded TCG): with 2,
+	 * pmld's work and its prefetches run beside the job instead of taking its CPU. */
+	unsigned cpus;
 	enum pml_vm_accel accel;
 };
 

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -284,6 +287,115 @@ static void test_plain_once(void)
 	pml_tracer_free(tb);
 }
 
+/* Write pid into dir/cgroup.procs. */
+static int cg_join(const char *dir, pid_t pid)
+{
+	char path[256], num[32];
+	int fd, n = snprintf(num, sizeof(num), "%d", (int)pid), ok;
+
+	snprintf(path, sizeof(path), "%s/cgroup.procs", dir);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ok = write(fd, num, (size_t)n) == n;
+	close(fd);
+	return ok ? 0 : -1;
+}
+
+/* A child that waits for a byte on go[0], joins cg (if any), then runs sh -c script. */
+static pid_t spawn_waiting(int go[2], const char *cg, const char *script)
+{
+	pid_t pid = fork();
+	char c;
+
+	if (pid == 0) {
+		close(go[1]);
+		if (read(go[0], &c, 1) != 1 || (cg && cg_join(cg, getpid()) < 0))
+			_exit(126);
+		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* The tracer following a cgroup (pmld's --trace-cgroup): the processes of a cgroup below
+ * it are traced, a sibling process outside it is not, whoever their parent. */
+static void test_cgroup(void)
+{
+	char root[] = "/tmp/pml-test-cg-XXXXXX", job[96], inner[128], procs[160];
+	struct pml_tracer_config cfg = {
+		.flags = PML_TRACER_NO_SAMPLES | PML_TRACER_NO_FAULTS | PML_TRACER_NO_OBJECTS,
+	};
+	struct records rec = {0};
+	struct pml_tracer *t = NULL;
+	int go_in[2], go_out[2], st_in = 0, st_out = 0, rc, execs_in = 0, execs_out = 0;
+	unsigned level = 99;
+	uint64_t id = 0;
+	pid_t in, out;
+	char c = 'g';
+
+	CHECK(mkdtemp(root) != NULL);
+	CHECK(pml_cgroup_id(root, &id, &level) == -EOPNOTSUPP); /* /tmp is not cgroup2 */
+	if (mount("none", root, "cgroup2", 0, NULL) < 0) {
+		printf("  trace-tracer: cgroup skipped, cannot mount cgroup2: %s\n",
+		       strerror(errno));
+		rmdir(root);
+		return;
+	}
+	snprintf(job, sizeof(job), "%s/job", root);
+	snprintf(inner, sizeof(inner), "%s/inner", job);
+	snprintf(procs, sizeof(procs), "%s/cgroup.procs", job);
+	CHECK(mkdir(job, 0755) == 0 && mkdir(inner, 0755) == 0);
+	CHECK(pml_cgroup_id(root, &id, &level) == 0 && level == 0);
+	CHECK(pml_cgroup_id(inner, &id, &level) == 0 && level == 2);
+	CHECK(pml_cgroup_id(procs, &id, &level) == -ENOTDIR);
+	CHECK(pml_cgroup_id(job, &cfg.cgroup_id, &cfg.cgroup_level) == 0 && cfg.cgroup_level == 1);
+	CHECK(pipe(go_in) == 0 && pipe(go_out) == 0);
+	/* the traced one joins a cgroup below job's (a job that makes its own) */
+	in = spawn_waiting(go_in, inner, "cat /etc/hostname > /dev/null; true");
+	/* exec: everything the one outside runs keeps its pid */
+	out = spawn_waiting(go_out, NULL, "exec cat /etc/passwd > /dev/null");
+	close(go_in[0]);
+	close(go_out[0]);
+	rc = pml_tracer_open(&cfg, collect, &rec, &t);
+	CHECK(rc == 0);
+	if (!rc) {
+		CHECK(write(go_in[1], &c, 1) == 1 && write(go_out[1], &c, 1) == 1);
+		while (waitpid(in, &st_in, WNOHANG) == 0 || waitpid(out, &st_out, WNOHANG) == 0)
+			pml_tracer_poll(t, 20);
+		while (pml_tracer_poll(t, 0) > 0)
+			;
+	}
+	close(go_in[1]);
+	close(go_out[1]);
+	if (rc) {
+		kill(in, SIGKILL);
+		kill(out, SIGKILL);
+	}
+	waitpid(in, &st_in, 0);
+	waitpid(out, &st_out, 0);
+	CHECK(WIFEXITED(st_in) && WEXITSTATUS(st_in) == 0);
+	for (size_t off = 0; off < rec.len;) {
+		const struct pml_tev_hdr *e = (const void *)(rec.buf + off);
+
+		if (e->kind == PML_TEV_EXEC)
+			*(e->pid == (uint32_t)out ? &execs_out : &execs_in) += 1;
+		CHECK(e->pid != (uint32_t)out);
+		off += e->size;
+	}
+	/* sh, then cat in a child of it: both traced */
+	CHECK(execs_in >= 2);
+	CHECK(execs_out == 0);
+	printf("  trace-tracer: cgroup: %zu records, %d execs of the cgroup's processes, %d of the "
+	       "one outside\n", rec.n, execs_in, execs_out);
+	pml_tracer_free(t);
+	free(rec.buf);
+	rmdir(inner);
+	rmdir(job);
+	CHECK(umount(root) == 0);
+	rmdir(root);
+}
+
 int main(void)
 {
 	char path[] = "/tmp/pml-test-tracer-XXXXXX";
@@ -366,6 +478,7 @@ int main(void)
 	pml_trace_reader_free(r);
 	unlink(path);
 	test_plain_once();
+	test_cgroup();
 	test_sampling();
 	return unit_done("trace-tracer");
 }

@@ -57,6 +57,13 @@ char LICENSE[] SEC("license") = "GPL";
 const volatile __u32 targ_root_pid = 0;
 const volatile __u32 targ_self_pid = 0; /* the tracer itself, never traced */
 const volatile bool targ_all = false;
+/* With a cgroup (v2) id, the traced processes are those of that cgroup and the cgroups
+ * below it (a job that makes its own, a container), whatever their parent: a job put in
+ * its own cgroup before its first exec is traced without the processes of whoever
+ * started it (targ_root_pid then only roots the state map). The level is the cgroup's
+ * depth below the root (the root is 0). */
+const volatile __u64 targ_cgroup_id = 0;
+const volatile __u32 targ_cgroup_level = 0;
 const volatile __u64 targ_fault_interval_ns = 100000000;
 const volatile bool targ_plain_once = false;
 const volatile __u64 targ_plain_drop[8] = {}; /* bit nr; numbers above 511 share bit 511 */
@@ -159,6 +166,10 @@ static __always_inline bool is_traced(__u32 tgid)
 		return false;
 	if (targ_all)
 		return true;
+	/* every caller asks about the current task (sys_enter, faults, samples, mmap, and
+	 * fork/exec/exit, which run in the parent's or the process's own context) */
+	if (targ_cgroup_id)
+		return bpf_get_current_ancestor_cgroup_id(targ_cgroup_level) == targ_cgroup_id;
 	if (tgid == targ_root_pid)
 		return true;
 	return bpf_map_lookup_elem(&traced, &tgid) != NULL;
