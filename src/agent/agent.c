@@ -66,6 +66,7 @@ struct pml_agent {
 	uint64_t lost_logged, malformed_logged;
 	bool list_failing; /* said once, not every tick */
 	struct pml_resource *res;
+	struct pml_driver drv; /* a load a policy asks for: policy/driver.h, backend below */
 	struct pml_resource_server *srv;
 	struct pml_worker *worker;
 	struct predicted *pred;
@@ -175,6 +176,7 @@ static uint64_t res_clock(void *data)
 
 static void on_api_request(void *data, const struct pml_res_request *req,
 			   const struct pml_res_decision *d);
+static const struct pml_driver_ops live_ops;
 
 /* The lstm policy's resolver for the modules a program names: the loader's index. */
 static int resolve_alias(void *data, const char *alias, char (*names)[64], size_t max)
@@ -195,7 +197,7 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 			pml_loader_free(cfg->worker_ld);
 		return -EINVAL;
 	}
-	if (!pml_policy_find(cfg->policy ? cfg->policy : "reactive")) {
+	if (!cfg->policy_ops && !pml_policy_find(cfg->policy ? cfg->policy : "reactive")) {
 		pml_loader_free(cfg->worker_ld);
 		return -ENOENT;
 	}
@@ -243,7 +245,8 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 		if (r < 0)
 			goto fail;
 	}
-	r = pml_policy_new(a->cfg.policy, &pcfg, &a->pol);
+	r = cfg->policy_ops ? pml_policy_new_ops(cfg->policy_ops, &pcfg, &a->pol) :
+			      pml_policy_new(a->cfg.policy, &pcfg, &a->pol);
 	if (r < 0)
 		goto fail;
 	rcfg.budget_mem = cfg->budget_mem;
@@ -255,6 +258,9 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	r = pml_resource_new(&rcfg, &a->res);
 	if (r < 0)
 		goto fail;
+	pml_driver_init(&a->drv, &live_ops, a, a->pol, a->res);
+	a->drv.watch = cfg->on_drive;
+	a->drv.watch_data = cfg->on_drive_data;
 	r = pml_event_log_open(cfg->log_path);
 	if (r < 0)
 		goto fail;
@@ -1009,81 +1015,6 @@ static void log_decision(struct pml_agent *a, const char *module, const char *wh
 	append(a, &rec);
 }
 
-/* Carry out a granted decision: the evictions, then the load on the worker. */
-static void carry_out(struct pml_agent *a, const char *module, const char *why,
-		      double confidence, const struct pml_res_decision *d)
-{
-	struct pml_load_job job = {0};
-	const char *kept = NULL;
-	int r;
-
-	if (d->verdict == PML_RES_REFUSE || d->present)
-		return;
-	if (d->n_evict) {
-		/* Never make room by evicting what the module itself loads with (bridge's stp
-		 * and llc): the load would need them back, and a kernel request for the
-		 * module racing the eviction fails on the missing symbols. */
-		struct pml_op_result *plan = calloc(1, sizeof(*plan));
-
-		if (!plan || pml_loader_load(a->ld, module, PML_LOAD_DRY_RUN | PML_LOAD_PLAN_ALL,
-					     plan) < 0) {
-			free(plan);
-			pml_resource_release(a->res, module);
-			return;
-		}
-		for (size_t i = 0; i < d->n_evict && !kept; i++)
-			for (size_t k = 0; k < plan->n && !kept; k++)
-				if (pml_module_name_eq(plan->mods[k].name, d->evict[i]))
-					kept = d->evict[i];
-		free(plan);
-		if (kept) {
-			pml_agent_info(a, "resource: %s not loaded: making room would evict %s, "
-				       "which it loads with", module, kept);
-			pml_resource_release(a->res, module);
-			return;
-		}
-	}
-	for (size_t i = 0; i < d->n_evict; i++) {
-		struct pml_action ev = {.kind = PML_ACT_UNLOAD, .confidence = -1};
-		struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .bytes = -1};
-
-		snprintf(ev.module, sizeof(ev.module), "%s", d->evict[i]);
-		snprintf(ev.reason, sizeof(ev.reason), "evict: for %.40s (%.40s)", module, why);
-		if (do_unload(a, &ev) > 0) {
-			a->stats.evictions++;
-		} else if (pml_loader_refcnt(a->ld, d->evict[i]) >= 0) {
-			/* Still there (in use again): the manager counts it again. */
-			pml_resource_loaded(a->res, d->evict[i], -1,
-					    pml_loader_refcnt(a->ld, d->evict[i]));
-			kept = d->evict[i];
-		}
-		pev.module = d->evict[i];
-		pev.t_ns = now(a);
-		(void)pev;
-	}
-	if (kept) {
-		/* The room was not made: loading anyway would pass the budget. */
-		pml_agent_info(a, "resource: %s not loaded: evicting %s was refused (in use)",
-			       module, kept);
-		pml_resource_release(a->res, module);
-		return;
-	}
-	if (!a->worker) {
-		pml_agent_info(a, "no load worker: %s not loaded", module);
-		pml_resource_release(a->res, module);
-		return;
-	}
-	snprintf(job.module, sizeof(job.module), "%s", module);
-	snprintf(job.reason, sizeof(job.reason), "%s", why);
-	job.confidence = confidence;
-	job.t_submit_ns = pml_now_ns();
-	r = pml_worker_submit(a->worker, &job);
-	if (r < 0 && r != -EEXIST) {
-		pml_agent_error(a, r, "load worker: cannot queue %s: %s", module, strerror(-r));
-		pml_resource_release(a->res, module);
-	}
-}
-
 /* The bytes a load of act->module would add: the module and every dependency (softdeps
  * included) not loaded yet, from the loader's plan, each sized by the action's figure, the
  * needs model's (both measured sizes), else the loader's upper estimate from the .ko file
@@ -1115,46 +1046,136 @@ static int64_t plan_bytes(struct pml_agent *a, const struct pml_action *act)
 	return total > 0 ? total : (act->bytes > 0 ? act->bytes : -1);
 }
 
+/* ---- the live backend of the negotiation driver (policy/driver.h): the loop's loader
+ * plans and evicts, the load worker inserts ---- */
+
+static bool live_busy(void *be, const char *module)
+{
+	struct pml_agent *a = be;
+
+	return a->worker && pml_worker_has(a->worker, module);
+}
+
+static void live_cost(void *be, const struct pml_action *act, int64_t *ret_bytes,
+		      double *ret_load_ms)
+{
+	*ret_bytes = plan_bytes(be, act);
+	*ret_load_ms = act->load_ms > 0 ? act->load_ms : -1;
+}
+
+static int live_plan(void *be, const char *module, char (*names)[64], size_t max)
+{
+	struct pml_agent *a = be;
+	struct pml_op_result *plan = calloc(1, sizeof(*plan));
+	size_t n = 0;
+	int r;
+
+	if (!plan)
+		return -ENOMEM;
+	r = pml_loader_load(a->ld, module, PML_LOAD_DRY_RUN | PML_LOAD_PLAN_ALL, plan);
+	for (size_t i = 0; r >= 0 && i < plan->n && i < PML_MOD_OP_MAX && n < max; i++)
+		snprintf(names[n++], 64, "%s", plan->mods[i].name);
+	free(plan);
+	return r < 0 ? r : (int)n;
+}
+
+static int live_evict(void *be, const char *module, const struct pml_action *want)
+{
+	struct pml_action ev = {.kind = PML_ACT_UNLOAD, .confidence = -1};
+
+	snprintf(ev.module, sizeof(ev.module), "%s", module);
+	snprintf(ev.reason, sizeof(ev.reason), "evict: for %.40s (%.40s)", want->module,
+		 want->reason);
+	return do_unload(be, &ev);
+}
+
+static int live_refcnt(void *be, const char *module)
+{
+	return pml_loader_refcnt(((struct pml_agent *)be)->ld, module);
+}
+
+static int live_submit(void *be, const struct pml_action *act)
+{
+	struct pml_agent *a = be;
+	struct pml_load_job job = {0};
+
+	if (!a->worker)
+		return -ENODEV;
+	snprintf(job.module, sizeof(job.module), "%s", act->module);
+	snprintf(job.reason, sizeof(job.reason), "%s", act->reason);
+	job.confidence = act->confidence;
+	job.t_submit_ns = pml_now_ns();
+	return pml_worker_submit(a->worker, &job);
+}
+
+static void live_decided(void *be, const struct pml_action *act,
+			 const struct pml_res_decision *d)
+{
+	log_decision(be, act->module, act->reason, act->confidence, d);
+}
+
+static const struct pml_driver_ops live_ops = {
+	.name = "live",
+	.busy = live_busy,
+	.cost = live_cost,
+	.plan = live_plan,
+	.evict = live_evict,
+	.refcnt = live_refcnt,
+	.submit = live_submit,
+	.decided = live_decided,
+};
+
+/* Count what the driver did with a load, and say why one was not made. */
+static void drove(struct pml_agent *a, const struct pml_action *act,
+		  const struct pml_drive_result *res)
+{
+	a->stats.evictions += res->evicted;
+	switch (res->outcome) {
+	case PML_DRIVE_KEEPS_DEP:
+		pml_agent_info(a, "resource: %s not loaded: making room would evict %s, "
+			       "which it loads with", act->module, res->kept);
+		break;
+	case PML_DRIVE_EVICT_REFUSED:
+		pml_agent_info(a, "resource: %s not loaded: evicting %s was refused (in use)",
+			       act->module, res->kept);
+		break;
+	case PML_DRIVE_NOT_QUEUED:
+		if (res->err == -ENODEV)
+			pml_agent_info(a, "no load worker: %s not loaded", act->module);
+		else
+			pml_agent_error(a, res->err, "load worker: cannot queue %s: %s",
+					act->module, strerror(-res->err));
+		break;
+	default:
+		break;
+	}
+}
+
 /* A load a policy asked for: a PREDICTION request to the manager, then carried out. */
 static void do_load(struct pml_agent *a, const struct pml_action *act)
 {
-	struct pml_res_request req = {
-		.module = act->module,
-		.bytes = act->bytes > 0 ? act->bytes : -1,
-		.load_ms = act->load_ms > 0 ? act->load_ms : -1,
-		.kind = PML_RES_PREDICTION,
-		.urgency_ms = act->lead_ms > 0 ? act->lead_ms : 0,
-		.confidence = act->confidence < 0 ? 1 : act->confidence > 1 ? 1 : act->confidence,
-	};
-	struct pml_res_decision d;
+	struct pml_drive_result res;
 
 	a->stats.predictions++;
-	if (a->worker && pml_worker_has(a->worker, act->module))
+	if (pml_driver_load(&a->drv, act, &res) < 0)
 		return;
-	req.bytes = plan_bytes(a, act);
-	pml_resource_request(a->res, &req, &d);
-	log_decision(a, act->module, act->reason, act->confidence, &d);
-	if (d.verdict == PML_RES_REFUSE) {
-		/* The policy may ask again on a later trigger. */
-		struct pml_pol_event pev = {.kind = PML_POL_UNLOAD, .t_ns = now(a),
-					    .module = act->module, .bytes = -1};
-
-		a->stats.refused++;
-		pml_policy_observe(a->pol, &pev);
-		return;
-	}
-	carry_out(a, act->module, act->reason, act->confidence, &d);
+	if (res.outcome == PML_DRIVE_REFUSED)
+		a->stats.refused++; /* the policy was told: it may ask again */
+	drove(a, act, &res);
 }
 
 static void on_api_request(void *data, const struct pml_res_request *req,
 			   const struct pml_res_decision *d)
 {
 	struct pml_agent *a = data;
-	char why[96];
+	struct pml_action act = {.kind = PML_ACT_LOAD, .confidence = req->confidence};
+	struct pml_drive_result res;
 
-	snprintf(why, sizeof(why), "api: %s request", pml_res_kind_name(req->kind));
-	log_decision(a, req->module, why, req->confidence, d);
-	carry_out(a, req->module, why, req->confidence, d);
+	snprintf(act.module, sizeof(act.module), "%s", req->module);
+	snprintf(act.reason, sizeof(act.reason), "api: %s request", pml_res_kind_name(req->kind));
+	log_decision(a, act.module, act.reason, act.confidence, d);
+	pml_driver_carry_out(&a->drv, &act, d, &res);
+	drove(a, &act, &res);
 }
 
 /* Tell the manager what the kernel shows: sizes, refcounts, modules gone or loaded by

@@ -7,7 +7,8 @@
  * The predictive loop (issue 7): a kernel request is resolved to its modules and told to
  * the policy at once; the loads a policy asks for (markov's prefetches) go to the resource
  * manager (src/resource) as PREDICTION requests, and the granted ones to the load worker
- * (worker.h), a thread with its own loader, so the loop never waits on a load. Every
+ * (worker.h), a thread with its own loader, so the loop never waits on a load: the
+ * negotiation driver replay runs too (policy/driver.h), the agent its live backend. Every
  * decision is a record: the resource manager's grant or refusal (info, "resource: ..."),
  * an eviction (unload, "evict: ..."), the prefetch itself (load, source pmld, "prediction:
  * ...", with the confidence), and the first sign that a prefetched module was used (info,
@@ -27,6 +28,7 @@
 #include "agent/source.h"
 #include "agent/worker.h"
 #include "loader/loader.h"
+#include "policy/driver.h"
 #include "policy/policy.h"
 
 struct pml_agent_config {
@@ -81,6 +83,11 @@ struct pml_agent_config {
 	 * reads it (bounded), gives it to the policy and removes the file to say it did. */
 	const char *prior_file;
 	int prior_fd;
+	/* Tests: a policy pml_policies does not list (used instead of policy's name), and a
+	 * function told the outcome of every load negotiated (policy/driver.h). NULL: none. */
+	const struct pml_policy_ops *policy_ops;
+	pml_drive_watch_fn on_drive;
+	void *on_drive_data;
 };
 
 struct pml_agent;

@@ -88,11 +88,20 @@ int pml_policy_new(const char *name, const struct pml_policy_config *cfg,
 		   struct pml_policy **ret)
 {
 	const struct pml_policy_ops *ops = pml_policy_find(name);
+
+	if (!ops)
+		return -ENOENT;
+	return pml_policy_new_ops(ops, cfg, ret);
+}
+
+int pml_policy_new_ops(const struct pml_policy_ops *ops, const struct pml_policy_config *cfg,
+		       struct pml_policy **ret)
+{
 	struct pml_policy *p;
 	int r;
 
 	if (!ops)
-		return -ENOENT;
+		return -EINVAL;
 	if (cfg && cfg->idle_seconds < 0)
 		return -EINVAL;
 	p = calloc(1, sizeof(*p));

@@ -204,6 +204,10 @@ extern const struct pml_policy_ops *const pml_policies[];
 int pml_policy_new(const char *name, const struct pml_policy_config *cfg,
 		   struct pml_policy **ret);
 void pml_policy_free(struct pml_policy *p);
+/* The same for a policy given by its ops table, one pml_policies does not list (tests).
+ * Returns 0, -EINVAL, -ENOMEM, or the -errno of its init. */
+int pml_policy_new_ops(const struct pml_policy_ops *ops, const struct pml_policy_config *cfg,
+		       struct pml_policy **ret);
 
 /* Tell the policy what happened. A PML_POL_BASE module becomes protected. */
 void pml_policy_observe(struct pml_policy *p, const struct pml_pol_event *ev);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "policy/driver.h"
 #include "resource/resource.h"
 #include "sim/sim.h"
 #include "trace/trace-decode.h"
@@ -207,6 +208,7 @@ struct sim {
 	const struct pml_sim_config *cfg;
 	struct pml_policy *pol;
 	struct pml_resource *res;
+	struct pml_driver drv; /* a load a policy asks for: policy/driver.h, backend below */
 	struct pml_sim_result *r;
 	struct pml_clock clock;
 	uint64_t now, start, end, t0;
@@ -746,13 +748,114 @@ static bool in_flight_or_queued(const struct smod *m)
 	return m->st == M_LOADING || m->queued;
 }
 
-static void do_load(struct sim *s, const struct pml_action *a)
+/* The replay backend of the negotiation driver (policy/driver.h): the simulated set
+ * answers, the simulated worker loads. Names are the catalog's (do_load sees to it). */
+
+static bool replay_busy(void *be, const char *module)
 {
-	struct pml_res_request req = {0};
-	struct pml_res_decision d;
+	struct sim *s = be;
+	int i = mod_index(s, module);
+	const struct smod *m;
+
+	if (i < 0)
+		return true;
+	m = &s->mods[i];
+	return m->base || m->st == M_LOADED || in_flight_or_queued(m);
+}
+
+/* The module and its load order not loaded yet nor queued on their own. */
+static void replay_cost(void *be, const struct pml_action *act, int64_t *ret_bytes,
+			double *ret_load_ms)
+{
+	struct sim *s = be;
+	int i = mod_index(s, act->module);
 	int64_t plan = 0;
 	double plan_ms = 0;
-	struct smod *m;
+
+	for (size_t k = 0; i >= 0 && k < s->mods[i].n_order; k++) {
+		const struct smod *m = &s->mods[i];
+		const struct smod *o = &s->mods[m->order[k]];
+
+		if (o->st == M_ABSENT && (o == m || !o->queued)) {
+			plan += o->cm->bytes;
+			plan_ms += o->cm->load_ms;
+		}
+	}
+	*ret_bytes = plan > 0 ? plan : -1;
+	*ret_load_ms = plan_ms > 0 ? plan_ms : -1;
+}
+
+static int replay_plan(void *be, const char *module, char (*names)[64], size_t max)
+{
+	struct sim *s = be;
+	int i = mod_index(s, module);
+	const struct pml_sim_mod *cm;
+	size_t n = 0;
+
+	if (i < 0)
+		return i;
+	cm = s->mods[i].cm;
+	for (size_t k = 0; k < cm->n_order && n < max; k++)
+		snprintf(names[n++], 64, "%s", cm->order[k]);
+	return (int)n;
+}
+
+static int replay_evict(void *be, const char *module, const struct pml_action *want)
+{
+	struct sim *s = be;
+	int e = mod_index(s, module);
+
+	return e < 0 ? 0 : unload(s, e);
+}
+
+static int replay_refcnt(void *be, const char *module)
+{
+	struct sim *s = be;
+	int e = mod_index(s, module);
+
+	return e < 0 || s->mods[e].st == M_ABSENT ? -ENOENT : s->mods[e].users;
+}
+
+static int replay_submit(void *be, const struct pml_action *act)
+{
+	struct sim *s = be;
+	int i = mod_index(s, act->module);
+
+	if (i < 0)
+		return i;
+	if (s->n_jobs == s->cap_jobs) {
+		size_t cap = s->cap_jobs ? 2 * s->cap_jobs : 64;
+		struct job *n = realloc(s->jobs, cap * sizeof(*n));
+
+		if (!n) {
+			oom(s);
+			return -ENOMEM;
+		}
+		s->jobs = n;
+		s->cap_jobs = cap;
+	}
+	s->jobs[s->n_jobs++] = (struct job){.mod = i};
+	s->mods[i].queued = true;
+	if (s->mods[i].first_grant == NEVER)
+		s->mods[i].first_grant = s->now;
+	worker_step(s);
+	return 0;
+}
+
+static const struct pml_driver_ops replay_ops = {
+	.name = "replay",
+	.busy = replay_busy,
+	.cost = replay_cost,
+	.plan = replay_plan,
+	.evict = replay_evict,
+	.refcnt = replay_refcnt,
+	.submit = replay_submit,
+};
+
+static void do_load(struct sim *s, const struct pml_action *a)
+{
+	struct pml_drive_result res;
+	struct pml_action act = *a;
 	int i = mod_index(s, a->module);
 
 	s->r->m.asks++;
@@ -765,68 +868,27 @@ static void do_load(struct sim *s, const struct pml_action *a)
 		oom(s);
 		return;
 	}
-	m = &s->mods[i];
-	if (m->base || m->st == M_LOADED || in_flight_or_queued(m)) {
-		ask_record(s, a, PML_SIM_IGNORED);
-		return;
-	}
-	for (size_t k = 0; k < m->n_order; k++) {
-		const struct smod *o = &s->mods[m->order[k]];
-
-		if (o->st == M_ABSENT && (o == m || !o->queued)) {
-			plan += o->cm->bytes;
-			plan_ms += o->cm->load_ms;
-		}
-	}
-	req.module = m->cm->name;
-	req.bytes = plan > 0 ? plan : -1;
-	req.load_ms = plan_ms > 0 ? plan_ms : -1;
-	req.kind = PML_RES_PREDICTION;
-	req.urgency_ms = a->lead_ms > 0 ? a->lead_ms : 0;
-	req.confidence = a->confidence < 0 ? 1 : a->confidence > 1 ? 1 : a->confidence;
-	if (pml_resource_request(s->res, &req, &d) == -ENOMEM) {
+	snprintf(act.module, sizeof(act.module), "%s", s->mods[i].cm->name);
+	if (pml_driver_load(&s->drv, &act, &res) < 0) {
 		oom(s);
 		return;
 	}
-	if (d.verdict == PML_RES_REFUSE) {
+	s->r->m.evictions += res.evicted;
+	switch (res.outcome) {
+	case PML_DRIVE_SKIPPED:
+	case PML_DRIVE_PRESENT:
+		ask_record(s, a, PML_SIM_IGNORED);
+		break;
+	case PML_DRIVE_QUEUED:
+		ask_record(s, a, PML_SIM_GRANTED);
+		break;
+	default:
+		/* Refused by the manager, or granted only by an eviction that could not be
+		 * made (driver.h's two rules): not loaded either way. */
 		s->r->m.refused++;
 		ask_record(s, a, PML_SIM_REFUSED);
-		/* The policy may ask again on a later trigger (as pmld tells it). */
-		tell(s, PML_POL_UNLOAD, m->cm->name, NULL, -1, false);
-		return;
+		break;
 	}
-	if (d.present) {
-		ask_record(s, a, PML_SIM_IGNORED);
-		return;
-	}
-	for (size_t k = 0; k < d.n_evict; k++) {
-		int e = mod_index(s, d.evict[k]);
-
-		if (e < 0)
-			continue;
-		if (unload(s, e) > 0)
-			s->r->m.evictions++;
-		else if (s->mods[e].st != M_ABSENT)
-			pml_resource_loaded(s->res, d.evict[k], -1, s->mods[e].users);
-	}
-	if (s->n_jobs == s->cap_jobs) {
-		size_t cap = s->cap_jobs ? 2 * s->cap_jobs : 64;
-		struct job *n = realloc(s->jobs, cap * sizeof(*n));
-
-		if (!n) {
-			oom(s);
-			return;
-		}
-		s->jobs = n;
-		s->cap_jobs = cap;
-	}
-	m = &s->mods[i];
-	s->jobs[s->n_jobs++] = (struct job){.mod = i};
-	m->queued = true;
-	if (m->first_grant == NEVER)
-		m->first_grant = s->now;
-	ask_record(s, a, PML_SIM_GRANTED);
-	worker_step(s);
 }
 
 /* ---- decisions ---- */
@@ -1251,7 +1313,8 @@ static int setup(struct sim *s)
 	pcfg.future = &s->req;
 	pcfg.cost_fn = pml_sim_catalog_cost;
 	pcfg.cost_data = s->cat;
-	r = pml_policy_new(s->cfg->policy, &pcfg, &s->pol);
+	r = s->cfg->policy_ops ? pml_policy_new_ops(s->cfg->policy_ops, &pcfg, &s->pol) :
+				 pml_policy_new(s->cfg->policy, &pcfg, &s->pol);
 	if (r < 0)
 		return r;
 	rcfg.budget_mem = s->cfg->budget_mem > 0 ? s->cfg->budget_mem : 0;
@@ -1260,6 +1323,9 @@ static int setup(struct sim *s)
 	r = pml_resource_new(&rcfg, &s->res);
 	if (r < 0)
 		return r;
+	pml_driver_init(&s->drv, &replay_ops, s, s->pol, s->res);
+	s->drv.watch = s->cfg->on_drive;
+	s->drv.watch_data = s->cfg->on_drive_data;
 	/* Modules of the recorded run, so the required sets are known by index. */
 	for (size_t i = 0; i < s->t->needs.n; i++)
 		for (uint32_t j = 0; j < s->t->needs.v[i].n_loaded; j++) {
@@ -1295,12 +1361,15 @@ int pml_sim_run(const struct pml_sim_trace *t, struct pml_sim_catalog *cat,
 	size_t ri = 0, ni = 0, req_cursor = 0;
 	int r;
 
-	if (!cfg->policy || !pml_policy_find(cfg->policy))
+	const struct pml_policy_ops *ops = cfg->policy_ops ? cfg->policy_ops :
+					   pml_policy_find(cfg->policy);
+
+	if (!ops)
 		return -ENOENT;
 	s.r = calloc(1, sizeof(*s.r));
 	if (!s.r)
 		return -ENOMEM;
-	snprintf(s.r->policy, sizeof(s.r->policy), "%s", pml_policy_find(cfg->policy)->name);
+	snprintf(s.r->policy, sizeof(s.r->policy), "%s", ops->name);
 	s.r->budget_mem = cfg->budget_mem > 0 ? cfg->budget_mem : 0;
 	s.clock.now_ns = sim_now;
 	s.clock.data = &s;

@@ -36,7 +36,10 @@
  *  - predicted loads go through the resource manager (src/resource, the same budget logic
  *    pmld uses: granted only if the counted bytes stay within the budget, evicting idle
  *    modules of lower value when that makes room) and one asynchronous load worker: FIFO,
- *    a module at a time, each taking its load time, dependencies first;
+ *    a module at a time, each taking its load time, dependencies first. The negotiation is
+ *    pmld's own (policy/driver.h, with this file's set and worker as its backend): a grant
+ *    whose evictions would take what the module loads with, or whose eviction is refused
+ *    (the module in use or held since the manager last heard), is not loaded;
  *  - a needed module is in use (refcount 1) from the need until the process that needed
  *    it exits (to the end of the run when that is unknown); a module is held while a
  *    loaded module has it in its load order. Unloads of modules in use or held are refused
@@ -77,6 +80,7 @@
 #include <stdint.h>
 
 #include "dataset/needs.h"
+#include "policy/driver.h"
 #include "policy/policy.h"
 #include "sim/catalog.h"
 #include "trace/trace-file.h"
@@ -120,6 +124,11 @@ struct pml_sim_config {
 	 * stall time (load time left). In the recorded guest runs it is ~200 ms (median). */
 	double miss_ms;
 	bool timeline;			/* keep what a report draws */
+	/* Tests: a policy pml_policies does not list (used instead of policy's name), and a
+	 * function told the outcome of every load negotiated (policy/driver.h). NULL: none. */
+	const struct pml_policy_ops *policy_ops;
+	pml_drive_watch_fn on_drive;
+	void *on_drive_data;
 };
 
 /* One need as replayed. Times are ms from the run's first record. */
@@ -150,7 +159,8 @@ struct pml_sim_point {
 
 enum pml_sim_verdict {
 	PML_SIM_GRANTED,
-	PML_SIM_REFUSED, /* by the resource manager (budget) */
+	PML_SIM_REFUSED, /* by the resource manager (budget), or granted only by evictions
+			    that could not be made (policy/driver.h's two rules) */
 	PML_SIM_IGNORED, /* already loaded, in flight or queued */
 };
 
@@ -171,7 +181,10 @@ struct pml_sim_metrics {
 	unsigned prefetched;	  /* modules the worker inserted, dependencies included */
 	unsigned wasted_loads;
 	unsigned miss_loads;	  /* modules inserted on a stall */
-	unsigned asks, refused, evictions, unloads, unload_busy;
+	unsigned asks;
+	unsigned refused;	  /* asks not loaded: PML_SIM_REFUSED */
+	unsigned evictions;	  /* modules evicted to make room (that went) */
+	unsigned unloads, unload_busy;
 	double exposure_s;	  /* module-seconds loaded and not in use */
 	unsigned lead_n;	  /* needs with a lead time */
 	double lead_sum_ms;
