@@ -80,7 +80,10 @@ clean:
 
 .PHONY: all check check-valgrind clean
 -include $(LIB_OBJS:.o=.d) $(PML_OBJS:.o=.d) $(O)/src/cmd/pmld.d $(O)/src/cmd/pml-modprobe.d \
-	$(O)/src/cmd/pml-guest.d
+	$(O)/src/cmd/pml-guest.d $(TEST_SRCS:tests/unit/%.c=$(O)/tests/unit/%.d)
+# The unit tests' objects are kept (not intermediate files make deletes after linking), so
+# that their dependency files above rebuild a test whose headers changed.
+.SECONDARY: $(TEST_SRCS:tests/unit/%.c=$(O)/tests/unit/%.o)
 
 # ---------------------------------------------------------------------------------------
 # trace: the libFuzzer target for the trace reader (clang), and the BPF side of the tracer
