@@ -8,7 +8,8 @@
  * to --jobs guests run at once. The manifest is rewritten after every boot, so a killed
  * collection resumes where it stopped: runs already recorded (ok or failed) are not redone.
  * A boot that fails (no result) is retried once per run; a run lost twice is recorded as
- * lost. */
+ * lost. With --shard I/N only the runs of one shard are collected (dataset/shard.h), into
+ * a directory of its own that records the shard; `pml dataset merge` joins the shards. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -28,6 +29,7 @@
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
 #include "dataset/scenario.h"
+#include "dataset/shard.h"
 #include "trace/trace-file.h"
 #include "util/log.h"
 #include "util/safepath.h"
@@ -94,6 +96,12 @@ static void usage(FILE *f)
 		"      --per-boot N       runs per boot at most (default 14)\n"
 		"      --seed N           a new dataset's seed (run seeds and split derive from it;\n"
 		"                         default 1); an existing dataset keeps its own\n"
+		"      --shard I/N        only shard I of N (1 <= I <= N): the runs are split into N\n"
+		"                         disjoint shards by a hash of the run id, so N hosts can\n"
+		"                         collect one dataset, each into its own DIR (the same\n"
+		"                         corpus, --seed and --runs on all), joined by 'pml dataset\n"
+		"                         merge'; seeds and split do not depend on it; DIR records\n"
+		"                         its shard and is resumed only as that shard\n"
 		"      --memory MB        guest memory (default 1024)\n"
 		"      --list             print the runs that would be done, and stop\n"
 		"  -q, --quiet            no progress messages\n"
@@ -101,22 +109,6 @@ static void usage(FILE *f)
 		"The split: whole scenarios are held out for test and validation (one per family of\n"
 		"3+ scenarios, and one more for validation in families of 5+), and ~15%%/10%% of the\n"
 		"other scenarios' runs; 'pml dataset stats DIR' shows it.\n");
-}
-
-static void trace_file_name(const char *scenario, uint32_t index, char *buf, size_t size)
-{
-	char s[96];
-
-	snprintf(s, sizeof(s), "%s", scenario);
-	for (char *p = s; *p; p++)
-		if (*p == '/')
-			*p = '.';
-	snprintf(buf, size, "%s.%04" PRIu32 ".trace", s, index);
-}
-
-static void run_id(const char *scenario, uint32_t index, char *buf, size_t size)
-{
-	snprintf(buf, size, "%s#%04" PRIu32, scenario, index);
 }
 
 /* Add the comma-separated packages to the set in c->packages. -E2BIG when it is full. */
@@ -216,8 +208,8 @@ static int start_boot(struct collect *c, struct boot *b)
 		char id[128], tf[128];
 		unsigned t = p->sc->timeout_s < RUN_TIMEOUT_MAX ? p->sc->timeout_s : RUN_TIMEOUT_MAX;
 
-		run_id(p->sc->name, p->index, id, sizeof(id));
-		trace_file_name(p->sc->name, p->index, tf, sizeof(tf));
+		pml_dataset_run_id(p->sc->name, p->index, id, sizeof(id));
+		pml_dataset_run_file(p->sc->name, p->index, ".trace", tf, sizeof(tf));
 		fprintf(f, "%s %s.sh %" PRIu32 " %s\n", id, p->sc->name,
 			pml_dataset_run_seed(c->ds, p->sc->name, p->index), tf);
 		tmax = t > tmax ? t : tmax;
@@ -432,15 +424,17 @@ static int open_below(const char *dir, const char *rel, int flags, bool regular)
 	return fd;
 }
 
-static void write_log(struct collect *c, const char *tf, const char *why, const struct run_out *o)
+static void write_log(struct collect *c, const struct pending *p, const char *why,
+		      const struct run_out *o)
 {
-	char path[PATH_MAX + 256], rel[128];
+	char path[PATH_MAX + 256], rel[128], lf[112];
 	FILE *f;
 	int fd;
 
 	snprintf(path, sizeof(path), "%s/logs", c->ds->dir);
 	mkdir(path, 0755);
-	snprintf(rel, sizeof(rel), "logs/%.*s.out", (int)(strlen(tf) - 6), tf);
+	pml_dataset_run_file(p->sc->name, p->index, ".out", lf, sizeof(lf));
+	snprintf(rel, sizeof(rel), "logs/%s", lf);
 	fd = open_below(c->ds->dir, rel, O_WRONLY | O_CREAT | O_TRUNC, false);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (!f) {
@@ -468,7 +462,7 @@ static int record_run(struct collect *c, const struct boot *b, const struct pend
 	size_t nm;
 	int r, fd;
 
-	run_id(p->sc->name, p->index, run.id, sizeof(run.id));
+	pml_dataset_run_id(p->sc->name, p->index, run.id, sizeof(run.id));
 	snprintf(run.scenario, sizeof(run.scenario), "%s", p->sc->name);
 	snprintf(run.family, sizeof(run.family), "%s", p->sc->family);
 	run.index = p->index;
@@ -476,19 +470,19 @@ static int record_run(struct collect *c, const struct boot *b, const struct pend
 	run.split = pml_dataset_split_of(c->ds, p->sc->name, p->index, &run.heldout);
 	run.boot = b->number;
 	run.status = -1;
-	trace_file_name(p->sc->name, p->index, tf, sizeof(tf));
+	pml_dataset_run_file(p->sc->name, p->index, ".trace", tf, sizeof(tf));
 	if (!o || !o->started) {
 		if (excused || p->tries < 1)
 			return 0; /* not reached (the boot stopped early): again later */
 		run.state = PML_RUN_LOST;
-		write_log(c, tf, "lost: twice the guest stopped before this run started", o);
+		write_log(c, p, "lost: twice the guest stopped before this run started", o);
 		goto add;
 	}
 	if (!o->ended) {
 		if (p->tries < 1)
 			return 0;
 		run.state = PML_RUN_LOST;
-		write_log(c, tf, "lost: the guest stopped during this run, twice", o);
+		write_log(c, p, "lost: the guest stopped during this run, twice", o);
 		goto add;
 	}
 	snprintf(run.params, sizeof(run.params), "%s", o->params);
@@ -537,7 +531,7 @@ static int record_run(struct collect *c, const struct boot *b, const struct pend
 			 run.status == 124 ? " (timed out)" : "");
 	run.state = why[0] ? PML_RUN_FAILED : PML_RUN_OK;
 	if (why[0])
-		write_log(c, tf, why, o);
+		write_log(c, p, why, o);
 	if (o->sticky[0]) {
 		if (!c->sticky[p->sc - c->scen.v])
 			pml_info("%s left modules that do not unload (%s): its runs end their "
@@ -571,7 +565,8 @@ static int finish_boot(struct collect *c, struct boot *b, int wstatus)
 		return -ENOMEM;
 	snprintf(result_dir, sizeof(result_dir), "%s/result", b->run_dir);
 	for (size_t i = 0; i < b->n; i++)
-		run_id(b->runs[i].sc->name, b->runs[i].index, outs[i].id, sizeof(outs[i].id));
+		pml_dataset_run_id(b->runs[i].sc->name, b->runs[i].index, outs[i].id,
+				   sizeof(outs[i].id));
 	/* ids are at most 80 + 5 characters: scenario names are bounded by scenario.h */
 	snprintf(path, sizeof(path), "%s/stdout", result_dir);
 	parse_stdout(path, outs, b->n);
@@ -663,6 +658,7 @@ int cmd_collect(int argc, char **argv)
 		{"seed", required_argument, NULL, 'S'},
 		{"memory", required_argument, NULL, 'm'},
 		{"list", no_argument, NULL, 'l'},
+		{"shard", required_argument, NULL, 'H'},
 		{"quiet", no_argument, NULL, 'q'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
@@ -671,6 +667,8 @@ int cmd_collect(int argc, char **argv)
 	const char *out = NULL, *globs = "*";
 	unsigned long runs = 1, v, seed = 1;
 	bool list_only = false;
+	struct pml_shard shard = {.index = 1, .count = 1};
+	char shard_name[24] = "";
 	struct boot boots[MAX_JOBS] = {0};
 	char wdir[PATH_MAX + 16], path[PATH_MAX + 32];
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
@@ -710,6 +708,14 @@ int cmd_collect(int argc, char **argv)
 			break;
 		case 'l':
 			list_only = true;
+			break;
+		case 'H':
+			if (pml_shard_parse(optarg, &shard) < 0) {
+				fprintf(stderr, "pml: collect: --shard: '%s' is not I/N (shard I of N, "
+						"1 <= I <= N <= %d)\n", optarg, PML_SHARD_MAX);
+				return PML_EXIT_USAGE;
+			}
+			pml_shard_name(&shard, shard_name, sizeof(shard_name));
 			break;
 		case 'q':
 			c.quiet = true;
@@ -771,17 +777,28 @@ int cmd_collect(int argc, char **argv)
 			free(names);
 			goto out;
 		}
+		/* over the whole corpus, whatever --scenarios and --shard take */
 		for (size_t i = 0; i < c.scen.n; i++)
 			names[i] = c.scen.v[i].name;
 		pml_dataset_choose_heldout(c.ds, names, c.scen.n);
 		free(names);
+		snprintf(c.ds->shard, sizeof(c.ds->shard), "%s", shard_name);
 	} else if (r < 0) {
 		fprintf(stderr, "pml: collect: %s: cannot resume this dataset (%s)\n", out,
 			strerror(-r));
 		goto out;
+	} else if (strcmp(c.ds->shard, shard_name)) {
+		/* its runs are another part of the list: resuming it as this one would mix
+		 * two shards in one directory */
+		fprintf(stderr, "pml: collect: %s was collected as %s%s; resume it with %s%s, or "
+				"give another directory\n", out,
+			c.ds->shard[0] ? "shard " : "a whole dataset (no --shard)", c.ds->shard,
+			c.ds->shard[0] ? "--shard " : "no --shard", c.ds->shard);
+		rc = PML_EXIT_USAGE;
+		goto out;
 	} else if (!c.quiet) {
-		fprintf(stderr, "pml: collect: resuming %s (%zu runs recorded)\n", out,
-			c.ds->n_runs);
+		fprintf(stderr, "pml: collect: resuming %s%s%s (%zu runs recorded)\n", out,
+			shard_name[0] ? ", shard " : "", shard_name, c.ds->n_runs);
 	}
 	/* traces/ and logs/ are written into: in a dataset being resumed, neither may be
 	 * a link that would take the writes elsewhere */
@@ -805,7 +822,8 @@ int cmd_collect(int argc, char **argv)
 		}
 	}
 
-	/* What is left to do: interleaved by run index, so every boot mixes scenarios. */
+	/* What is left to do: interleaved by run index, so every boot mixes scenarios; of
+	 * this shard's runs only. */
 	for (uint32_t k = 0; k < runs; k++) {
 		for (size_t i = 0; i < c.scen.n; i++) {
 			const struct pml_ds_run *done;
@@ -813,7 +831,9 @@ int cmd_collect(int argc, char **argv)
 
 			if (!pml_scenario_match(c.scen.v[i].name, globs))
 				continue;
-			run_id(c.scen.v[i].name, k, id, sizeof(id));
+			pml_dataset_run_id(c.scen.v[i].name, k, id, sizeof(id));
+			if (!pml_shard_has(&shard, id))
+				continue;
 			done = pml_dataset_find(c.ds, id);
 			if (done && done->state != PML_RUN_LOST)
 				continue;
@@ -828,7 +848,7 @@ int cmd_collect(int argc, char **argv)
 			enum pml_split sp = pml_dataset_split_of(c.ds, c.queue[i].sc->name,
 							       c.queue[i].index, &held);
 
-			run_id(c.queue[i].sc->name, c.queue[i].index, id, sizeof(id));
+			pml_dataset_run_id(c.queue[i].sc->name, c.queue[i].index, id, sizeof(id));
 			printf("%s\t%s%s\t%s\n", id, pml_split_name(sp), held ? " (held out)" : "",
 			       c.queue[i].sc->packages[0] ? c.queue[i].sc->packages : "-");
 		}
@@ -861,10 +881,21 @@ int cmd_collect(int argc, char **argv)
 		fprintf(stderr, "pml: collect: cannot stage the workloads\n");
 		goto out;
 	}
-	if (!c.quiet)
-		fprintf(stderr, "pml: collect: %zu runs of %zu scenarios into %s, %d guests at once, "
-			"up to %zu runs a boot\n", c.n_queue, c.n_queue / runs ? c.n_queue / runs : 1,
-			out, c.jobs, c.per_boot);
+	if (!c.quiet) {
+		size_t n_scen = 0;
+
+		/* a shard takes some of a scenario's runs: count the scenarios themselves */
+		for (size_t i = 0; i < c.scen.n; i++)
+			for (size_t k = 0; k < c.n_queue; k++)
+				if (c.queue[k].sc == &c.scen.v[i]) {
+					n_scen++;
+					break;
+				}
+		fprintf(stderr, "pml: collect: %zu runs of %zu scenarios into %s%s%s%s, %d guests "
+			"at once, up to %zu runs a boot\n", c.n_queue, n_scen, out,
+			shard_name[0] ? " (shard " : "", shard_name, shard_name[0] ? ")" : "",
+			c.jobs, c.per_boot);
+	}
 	{
 		struct sigaction sa = {.sa_handler = on_signal}; /* no SA_RESTART: wake waitpid */
 

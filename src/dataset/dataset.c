@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "dataset/dataset.h"
+#include "dataset/shard.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/safepath.h"
@@ -41,6 +42,23 @@ int pml_split_parse(const char *s, enum pml_split *ret)
 		return 0;
 	}
 	return -EINVAL;
+}
+
+void pml_dataset_run_id(const char *scenario, uint32_t index, char *buf, size_t size)
+{
+	snprintf(buf, size, "%s#%04" PRIu32, scenario, index);
+}
+
+void pml_dataset_run_file(const char *scenario, uint32_t index, const char *ext, char *buf,
+			  size_t size)
+{
+	char s[96];
+
+	snprintf(s, sizeof(s), "%s", scenario);
+	for (char *p = s; *p; p++)
+		if (*p == '/')
+			*p = '.';
+	snprintf(buf, size, "%s.%04" PRIu32 "%s", s, index, ext);
 }
 
 struct pml_dataset *pml_dataset_new(const char *dir, uint32_t seed)
@@ -336,6 +354,8 @@ int pml_dataset_save(const struct pml_dataset *ds)
 	pml_json_str(&j, "heldout_val", ds->heldout_val);
 	if (ds->packed)
 		pml_json_bool(&j, "packed", true);
+	if (ds->shard[0])
+		pml_json_str(&j, "shard", ds->shard);
 	pml_json_obj_end(&j);
 	fputc('\n', m);
 	for (size_t i = 0; i < ds->n_runs; i++) {
@@ -575,6 +595,7 @@ static int parse_header(const struct where *w, const struct pml_json_flat *fl,
 			struct pml_dataset *ds)
 {
 	const struct pml_json_field *v = pml_json_flat_get(fl, "version"), *pk;
+	struct pml_shard sh;
 	char shown[48];
 	int64_t ver;
 
@@ -604,6 +625,13 @@ static int parse_header(const struct where *w, const struct pml_json_flat *fl,
 		return -EINVAL;
 	pk = pml_json_flat_get(fl, "packed");
 	ds->packed = pk && pk->type == PML_JSON_BOOL && pk->boolean;
+	if (get_str(w, fl, "shard", "", ds->shard, sizeof(ds->shard)) < 0)
+		return -EINVAL;
+	if (ds->shard[0] && pml_shard_parse(ds->shard, &sh) < 0) {
+		bad_field(w, "shard", "'%s' is not a shard I/N (1 <= I <= N <= %d)",
+			  printable(ds->shard, shown, sizeof(shown)), PML_SHARD_MAX);
+		return -EINVAL;
+	}
 	return 0;
 }
 

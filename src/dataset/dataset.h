@@ -76,9 +76,18 @@ struct pml_dataset {
 	char heldout_test[512];	 /* held-out scenarios, space-separated */
 	char heldout_val[512];
 	bool packed;	       /* traces packed (pack.h): only what the model and metrics read */
+	char shard[24];	       /* "I/N" when collected as shard I of N (shard.h), else "" */
 	struct pml_ds_run *runs;
 	size_t n_runs, cap_runs;
 };
+
+/* A run's id into buf: "SCENARIO#NNNN" (the index in at least four digits). */
+void pml_dataset_run_id(const char *scenario, uint32_t index, char *buf, size_t size);
+
+/* The name of a run's files into buf: "FAMILY.NAME.NNNN" and ext (".trace" in traces/,
+ * ".out" in logs/). */
+void pml_dataset_run_file(const char *scenario, uint32_t index, const char *ext, char *buf,
+			  size_t size);
 
 /* A new, empty dataset for dir (nothing is written until pml_dataset_save()). NULL on
  * allocation failure. */
