@@ -34,10 +34,14 @@
 #define EVENTS_BATCH 64
 #define RESOLVE_MAX 8
 
-/* A module the worker loaded for a prediction, until it is used or unloaded. */
+/* A module the worker loads for a prediction, from its queueing until it is used or
+ * unloaded. Its references are watched from the queueing on (the source's filter is
+ * written before the worker can insert it), so a use right after the insert is seen too. */
 struct predicted {
 	char name[64];
 	bool used;
+	bool loaded; /* the worker's load record is written: a use is reported from then */
+	char early[128]; /* a use seen before that: reported once the load is */
 };
 
 /* The parts of the loop whose CPU the stop record gives (part_names). */
@@ -71,6 +75,13 @@ struct pml_agent {
 	struct pml_worker *worker;
 	struct predicted *pred;
 	size_t n_pred, cap_pred;
+	/* The source of kernel events while the loop runs (borrowed), and whether the set of
+	 * prefetches not seen used (whose references it watches) changed since told. */
+	struct pml_source *src;
+	bool watch_dirty;
+	bool watch_off; /* the source cannot watch references: uses show at the tick */
+	bool draining;	/* reading the source before an unload (no decisions in between) */
+	double watch_ms; /* wall time of the watch writes (the kernel's grace periods) */
 	/* Misses a program waits on now (requested, not loaded yet): the worker is held
 	 * until their loads show, or MISS_HOLD_MAX_NS passed (a denied or failed miss). */
 	char misses[RESOLVE_MAX][64];
@@ -492,42 +503,121 @@ static struct predicted *pred_find(struct pml_agent *a, const char *name)
 	return NULL;
 }
 
-static void pred_add(struct pml_agent *a, const char *name)
+/* The entry of a module queued for a prediction (loaded false), NULL when memory ran out
+ * (only the "used" mark is lost). */
+static struct predicted *pred_expect(struct pml_agent *a, const char *name)
 {
-	if (pred_find(a, name))
-		return;
+	struct predicted *p = pred_find(a, name);
+
+	if (p)
+		return p;
 	if (a->n_pred == a->cap_pred) {
 		size_t cap = a->cap_pred ? 2 * a->cap_pred : 16;
 		struct predicted *n = realloc(a->pred, cap * sizeof(*n));
 
 		if (!n)
-			return; /* only the "used" mark is lost */
+			return NULL;
 		a->pred = n;
 		a->cap_pred = cap;
 	}
-	memset(&a->pred[a->n_pred], 0, sizeof(a->pred[0]));
-	pml_module_name_normalize(name, a->pred[a->n_pred].name);
-	a->n_pred++;
+	p = &a->pred[a->n_pred++];
+	memset(p, 0, sizeof(*p));
+	pml_module_name_normalize(name, p->name);
+	a->watch_dirty = true;
+	return p;
+}
+
+static void pred_used(struct pml_agent *a, const char *name, const char *how);
+
+/* The worker loaded a predicted module (its load record is written): a use seen while
+ * it was in flight is reported now, after the load in the log. */
+static void pred_add(struct pml_agent *a, const char *name)
+{
+	struct predicted *p = pred_expect(a, name);
+
+	if (!p || p->loaded)
+		return;
+	p->loaded = true;
+	if (p->early[0]) {
+		char how[sizeof(p->early)];
+
+		memcpy(how, p->early, sizeof(how));
+		pred_used(a, p->name, how);
+	}
 }
 
 static void pred_drop(struct pml_agent *a, const char *name)
 {
 	struct predicted *p = pred_find(a, name);
 
-	if (p)
-		*p = a->pred[--a->n_pred];
+	if (!p)
+		return;
+	if (!p->used)
+		a->watch_dirty = true;
+	*p = a->pred[--a->n_pred];
 }
 
-/* A prefetched module was used: say so once (the report's wasted loads are the others). */
+/* Tell the source which modules' references to report: the prefetches not seen used
+ * (queued or loaded), once per change of that set. A source that cannot (no module_get
+ * in the kernel, no source) is said once; the tick's refcount sample is then all. */
+static void watch_sync(struct pml_agent *a)
+{
+	char (*names)[64];
+	size_t n = 0;
+	uint64_t t0;
+	int r;
+
+	if (!a->src || a->watch_off || !a->watch_dirty)
+		return;
+	names = calloc(a->n_pred ? a->n_pred : 1, sizeof(*names));
+	if (!names)
+		return;
+	for (size_t i = 0; i < a->n_pred; i++)
+		if (!a->pred[i].used)
+			memcpy(names[n++], a->pred[i].name, sizeof(names[0]));
+	t0 = pml_now_ns();
+	r = pml_source_watch(a->src, (const char(*)[64])names, n);
+	a->watch_ms += (double)(pml_now_ns() - t0) / 1e6;
+	a->stats.watch_writes++;
+	free(names);
+	if (r == -EOPNOTSUPP || r == -ENODEV) {
+		a->watch_off = true;
+		pml_agent_info(a, "%s: no module references (module:module_get): a use of a "
+			       "prefetch shows only at the tick (refcount) or by a request",
+			       a->src->ops->name);
+		return;
+	}
+	if (r < 0) {
+		a->watch_off = true;
+		pml_agent_error(a, r, "%s: cannot watch the references of %zu prefetches: %s; "
+				"uses show only at the tick from now on", a->src->ops->name, n,
+				strerror(-r));
+		return;
+	}
+	if ((size_t)r < n)
+		pml_dbg("%s: watching %d of %zu prefetches (the filter is full)",
+			a->src->ops->name, r, n);
+	a->watch_dirty = false;
+}
+
+/* A prefetched module was used: say so once (the report's wasted loads are the others).
+ * Before its load record is written (a use while the worker was inserting it, seen
+ * first), the use waits for it (pred_add). */
 static void pred_used(struct pml_agent *a, const char *name, const char *how)
 {
 	struct predicted *p = pred_find(a, name);
 	struct pml_event_rec rec;
-	char reason[160];
+	char reason[200];
 
 	if (!p || p->used)
 		return;
+	if (!p->loaded) {
+		if (!p->early[0])
+			snprintf(p->early, sizeof(p->early), "%s", how);
+		return;
+	}
 	p->used = true;
+	a->watch_dirty = true;
 	a->stats.used++;
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.module = p->name;
@@ -594,6 +684,18 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	int n_names = 0, r;
 	bool listed = false; /* the module list was read for this event */
 
+	if (ev->kind == PML_KEV_GET) {
+		/* A reference on a watched prefetch: its use, however short. Not a record of
+		 * its own: the "used:" record says it, with who took it and where. */
+		char how[160];
+
+		a->stats.gets++;
+		snprintf(how, sizeof(how), "module_get by %.32s %d%s%.64s", ev->comm[0] ?
+			 ev->comm : "?", ev->pid, ev->site[0] ? " at " : "", ev->site);
+		pred_used(a, ev->name, how);
+		watch_sync(a);
+		return 0;
+	}
 	a->stats.events++;
 	switch (ev->kind) {
 	case PML_KEV_REQUEST:
@@ -657,8 +759,10 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	/* A prediction is worth most right after its trigger: decide now, not at the tick,
 	 * on the module list just read for the event when it was (each read is /proc/modules
 	 * and every module's holders in sysfs: 0.3 ms under TCG, twice per load before). */
-	if (a->worker && (ev->kind == PML_KEV_REQUEST || ev->kind == PML_KEV_LOAD))
+	if (a->worker && !a->draining &&
+	    (ev->kind == PML_KEV_REQUEST || ev->kind == PML_KEV_LOAD))
 		act_on(a, false, !listed);
+	watch_sync(a);
 	return r;
 }
 
@@ -839,6 +943,30 @@ int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *sc
 	return 0;
 }
 
+/* An interface of a kind is made (RTM_NEWLINK with IFLA_INFO_KIND): a use of the module
+ * of rtnl-link-KIND, which its interfaces do not pin (no reference, no request when the
+ * module is there), so the tick's refcount never shows it. */
+static void link_kind_used(struct pml_agent *a, const struct pml_tev_netlink *nl)
+{
+	char alias[64], names[RESOLVE_MAX][64], how[96];
+	bool watching = false;
+	int n;
+
+	if (nl->protocol != 0 /* NETLINK_ROUTE */ || nl->nlmsg_type != 16 /* RTM_NEWLINK */ ||
+	    !nl->kind[0])
+		return;
+	for (size_t i = 0; i < a->n_pred && !watching; i++)
+		watching = !a->pred[i].used;
+	if (!watching)
+		return;
+	snprintf(alias, sizeof(alias), "rtnl-link-%.*s", PML_TEV_NLKIND_LEN, nl->kind);
+	n = pml_loader_resolve(a->ld, alias, names, RESOLVE_MAX);
+	snprintf(how, sizeof(how), "RTM_NEWLINK of kind %.*s by pid %u", PML_TEV_NLKIND_LEN,
+		 nl->kind, (unsigned)nl->h.pid);
+	for (int i = 0; i < n && i < RESOLVE_MAX; i++)
+		pred_used(a, names[i], how);
+}
+
 void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
 {
 	struct pml_pol_event pev = {.kind = PML_POL_TRACE, .t_ns = rec->t_ns, .bytes = -1,
@@ -851,6 +979,8 @@ void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
 		return;
 	}
 	a->stats.trace_records++;
+	if (rec->kind == PML_TEV_NETLINK && rec->size >= sizeof(struct pml_tev_netlink))
+		link_kind_used(a, (const struct pml_tev_netlink *)rec);
 	pml_policy_observe(a->pol, &pev);
 }
 
@@ -910,12 +1040,35 @@ static void log_unload(struct pml_agent *a, const struct pml_action *act,
 	append(a, &rec);
 }
 
+static int drain(struct pml_agent *a, struct pml_source *src);
+
+/* Whether a prefetch about to be unloaded was used after all: a reference the source has
+ * not been read for yet (the trace's drain decides before the source's). Reads the source
+ * first, deciding nothing on what it reads. */
+static bool used_unread(struct pml_agent *a, const char *module)
+{
+	struct predicted *p = pred_find(a, module);
+
+	if (!p || p->used || !p->loaded || !a->src || a->watch_off || a->draining)
+		return false;
+	a->draining = true;
+	if (drain(a, a->src) < 0)
+		pml_dbg("%s: read before unloading %s failed", a->src->ops->name, module);
+	a->draining = false;
+	p = pred_find(a, module);
+	return p && p->used;
+}
+
 static int do_unload(struct pml_agent *a, const struct pml_action *act)
 {
 	struct pml_op_result res = {0};
 	struct pml_pol_event pev = {.kind = PML_POL_BUSY, .module = act->module, .bytes = -1};
 	unsigned flags = PML_UNLOAD_DEPS;
 	int removed = 0, r;
+
+	/* used just now (the policy is told): not idle, whatever it decided before */
+	if (used_unread(a, act->module))
+		return 0;
 
 	/* The loader keeps the base set itself; pins by rule (the policy file's globs) it does
 	 * not know, so a dependency it would take along is checked here first. */
@@ -1098,6 +1251,7 @@ static int live_submit(void *be, const struct pml_action *act)
 {
 	struct pml_agent *a = be;
 	struct pml_load_job job = {0};
+	int r;
 
 	if (!a->worker)
 		return -ENODEV;
@@ -1105,7 +1259,17 @@ static int live_submit(void *be, const struct pml_action *act)
 	snprintf(job.reason, sizeof(job.reason), "%s", act->reason);
 	job.confidence = act->confidence;
 	job.t_submit_ns = pml_now_ns();
-	return pml_worker_submit(a->worker, &job);
+	/* Watched before the worker can insert it: a use right after is seen too. */
+	if (!pml_worker_has(a->worker, act->module) && pred_expect(a, act->module))
+		watch_sync(a);
+	r = pml_worker_submit(a->worker, &job);
+	if (r < 0) {
+		struct predicted *p = pred_find(a, act->module);
+
+		if (p && !p->loaded && r != -EEXIST)
+			pred_drop(a, act->module);
+	}
+	return r;
 }
 
 static void live_decided(void *be, const struct pml_action *act,
@@ -1331,8 +1495,15 @@ int pml_agent_collect(struct pml_agent *a)
 				/* Already loaded (by the shim, on a need that came first). */
 				pml_resource_loaded(a->res, d->job.module, -1, 0);
 			}
+			if (!main_done) {
+				struct predicted *p = pred_find(a, d->job.module);
+
+				if (p && !p->loaded) /* no prefetch after all */
+					pred_drop(a, d->job.module);
+			}
 		}
 	}
+	watch_sync(a);
 	return loaded;
 }
 
@@ -1449,6 +1620,14 @@ static int start_trace_timer(struct pml_agent *a, int ep, uint32_t tag)
 	return fd;
 }
 
+void pml_agent_attach_source(struct pml_agent *a, struct pml_source *src)
+{
+	a->src = src;
+	a->watch_off = false;
+	a->watch_dirty = true;
+	watch_sync(a);
+}
+
 int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 {
 	struct itimerspec its = {0};
@@ -1517,6 +1696,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 		pml_agent_start_tracer(a);
 	if (a->tracer)
 		trfd = start_trace_timer(a, ep, TAG_TRACE);
+	pml_agent_attach_source(a, src);
 	for (;;) {
 		struct epoll_event evs[8];
 		bool stop = false, tick = false, readable = false, done = false, api = false;
@@ -1575,6 +1755,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				if (pml_source_fd(src) >= 0)
 					epoll_ctl(ep, EPOLL_CTL_DEL, pml_source_fd(src), NULL);
 				src = NULL;
+				a->src = NULL;
 			}
 			account(a, PART_EVENTS, &since);
 		}
@@ -1592,8 +1773,11 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 			pml_agent_tick(a);
 			account(a, PART_TICK, &since);
 		}
+		watch_sync(a);
+		account(a, PART_EVENTS, &since);
 	}
 out:
+	a->src = NULL;
 	if (a->tracer) {
 		pml_agent_info(a, "tracer: %llu records of the program told to the policy, %llu "
 			       "dropped, %llu before the job's prior (the guest's set-up)",
@@ -1654,7 +1838,8 @@ int pml_agent_stop(struct pml_agent *a)
 	snprintf(reason, sizeof(reason),
 		 "stop: cpu %.1f ms%s%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
-		 "%llu prefetched, %llu used, %llu load failures, %llu evictions",
+		 "%llu prefetched, %llu used, %llu load failures, %llu evictions; %llu "
+		 "references seen, the watch set written %llu times (%.1f ms)",
 		 cpu_ms, job, parts, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
@@ -1662,7 +1847,8 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.predictions, (unsigned long long)a->stats.refused,
 		 (unsigned long long)a->stats.prefetched, (unsigned long long)a->stats.used,
 		 (unsigned long long)a->stats.load_failed,
-		 (unsigned long long)a->stats.evictions);
+		 (unsigned long long)a->stats.evictions, (unsigned long long)a->stats.gets,
+		 (unsigned long long)a->stats.watch_writes, a->watch_ms);
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.reason = reason;
 	rec.ms = job[0] ? cpu_ms - a->cpu_at_prior_ms : cpu_ms;

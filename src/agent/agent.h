@@ -12,8 +12,12 @@
  * decision is a record: the resource manager's grant or refusal (info, "resource: ..."),
  * an eviction (unload, "evict: ..."), the prefetch itself (load, source pmld, "prediction:
  * ...", with the confidence), and the first sign that a prefetched module was used (info,
- * "used: ..."; the report counts the others as wasted). The manager's API socket is served
- * from the same loop.
+ * "used: ..."; the report counts the others as wasted). A use is seen however short it is:
+ * the source reports the references taken on the prefetches not seen used yet (module_get,
+ * watched from their queueing on: pml_agent_attach_source), the tracer's RTM_NEWLINK of an
+ * interface kind (whose interfaces hold no reference) and a kernel request count too, and
+ * the tick's refcount sample remains for a source that cannot watch. The manager's API
+ * socket is served from the same loop.
  *
  * Every record goes to the decision log (util/event-log.h) with source "pmld" (or
  * "tracefs" for what the kernel reported). A failure the agent can survive is logged as an
@@ -142,6 +146,13 @@ void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec);
  * starts its prediction stream again from it (PML_POL_PRIOR). Returns 0. */
 int pml_agent_set_prior(struct pml_agent *a, const char *command, const char *script);
 
+/* The source whose events the agent is handed (borrowed; NULL: none): the agent tells
+ * it, as its prefetches come and go, which modules' references to report
+ * (pml_source_watch: the prefetches not seen used, from their queueing on), so that a
+ * use shorter than a tick is seen. pml_agent_run() attaches its source itself; tests
+ * that call pml_agent_handle() attach theirs. */
+void pml_agent_attach_source(struct pml_agent *a, struct pml_source *src);
+
 /* The event loop: waits (epoll) on the source (may be NULL: ticks only), a timerfd of
  * tick_ms, the worker's eventfd, the resource API's socket, with trace_root set the
  * tracer's drain timer (a tracer that cannot start is logged and the loop goes on without
@@ -175,6 +186,8 @@ struct pml_agent_stats {
 	uint64_t load_failed;
 	uint64_t evictions;
 	uint64_t used;		 /* prefetched modules seen in use */
+	uint64_t gets;		 /* references on watched prefetches (module_get) */
+	uint64_t watch_writes;	 /* times the source was told the watched set */
 	uint64_t trace_records;	 /* records of the program's trace told to the policy */
 	uint64_t trace_dropped;	 /* records the tracer lost (ring buffer full) */
 	uint64_t trace_before_prior; /* records before a later prior (not told) */

@@ -5,6 +5,7 @@
 #ifndef PML_AGENT_SOURCE_H
 #define PML_AGENT_SOURCE_H
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -13,6 +14,7 @@ enum pml_kevent_kind {
 	PML_KEV_REQUEST, /* module_request: the kernel asks for an alias */
 	PML_KEV_LOAD,	 /* module_load: a module was inserted */
 	PML_KEV_FREE,	 /* module_free: a module was removed */
+	PML_KEV_GET,	 /* module_get: a reference was taken on a watched module (a use) */
 };
 
 /* One kernel event. */
@@ -21,8 +23,9 @@ struct pml_kevent {
 	uint64_t t_ns;	/* CLOCK_MONOTONIC ns (tracefs: trace_clock "mono", µs precision) */
 	int pid;	/* the task that triggered it (for a request: the requester) */
 	char comm[32];	/* its name, "<...>" when the kernel did not keep it */
-	char name[64];	/* the alias (request) or the module name (load, free) */
+	char name[64];	/* the alias (request) or the module name (load, free, get) */
 	bool wait;	/* request: the caller waits for modprobe */
+	char site[64];	/* get: the call site that took the reference ("" unknown) */
 };
 
 struct pml_source;
@@ -35,6 +38,10 @@ struct pml_source_ops {
 	 * now), or -errno on a failure of the source itself. */
 	int (*read)(struct pml_source *s, struct pml_kevent *evs, size_t max);
 	void (*free)(struct pml_source *s);
+	/* Report PML_KEV_GET for these modules from now on, for no module when n is 0 (may
+	 * be NULL: the source sees no references). Returns the number of names it watches
+	 * (those that fit its filter, in the order given), or -errno. */
+	int (*watch)(struct pml_source *s, const char (*names)[64], size_t n);
 };
 
 struct pml_source {
@@ -53,6 +60,12 @@ static inline int pml_source_read(struct pml_source *s, struct pml_kevent *evs, 
 	return s->ops->read(s, evs, max);
 }
 
+/* See pml_source_ops.watch; -EOPNOTSUPP when the source has no references to report. */
+static inline int pml_source_watch(struct pml_source *s, const char (*names)[64], size_t n)
+{
+	return s->ops->watch ? s->ops->watch(s, names, n) : -EOPNOTSUPP;
+}
+
 static inline void pml_source_free(struct pml_source *s)
 {
 	if (s)
@@ -64,7 +77,10 @@ static inline void pml_source_free(struct pml_source *s)
  * its own trace instance ("pml") when the kernel allows, so the global buffer is left
  * alone; sets its trace_clock to "mono", buffer_percent to 0 (6.1's poll() otherwise waits
  * for a half-full buffer), enables module:module_request, module_load, module_free and
- * opens trace_pipe non-blocking.
+ * opens trace_pipe non-blocking. module:module_get is enabled only while watch names
+ * modules, with an event filter on their names (pml_tracefs_get_filter), so that the
+ * references the base modules' hot paths take never reach the buffer; a kernel without it
+ * makes watch return -ENODEV.
  * Returns 0, or -errno with a sentence for the log in why (size bytes):
  * -ENOENT no tracefs and it cannot be mounted, -EACCES/-EPERM not root,
  * -ENODEV no module tracepoints in this kernel. */
@@ -73,9 +89,17 @@ int pml_source_new_tracefs(const char *root, char *why, size_t size,
 
 /* Parse one line of trace_pipe (the default ftrace text output, as in Linux 6.1):
  *   "            sh-123     [000] d..1.    12.345678: module_request: sctp wait=1 call_site=..."
- * Returns 1 and fills ret for a module_request/module_load/module_free line, 0 for any
- * other line (another event, a "CPU:N [LOST M EVENTS]" notice: *lost gets M when lost is
+ *   "         mount-312     [001] .....    13.000001: module_get: loop call_site=... refcnt=2"
+ * Returns 1 and fills ret for a module_request/module_load/module_free/module_get line
+ * (module_put is not reported: a first use is a get), 0 for any other line (another event, a "CPU:N [LOST M EVENTS]" notice: *lost gets M when lost is
  * not NULL), -EINVAL for a module event line that does not parse. Pure: no I/O. */
 int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *lost);
+
+/* The event filter of module:module_get that passes these modules' references only:
+ * 'name == "loop" || name == "vfat"', written into buf (size bytes, NUL-terminated).
+ * Names that are not plain module names ([A-Za-z0-9_-]) are skipped; names that would not
+ * fit are left out (the filter stops at the first). Returns how many names it holds (0: buf
+ * is "", no filter). Pure. */
+size_t pml_tracefs_get_filter(const char (*names)[64], size_t n, char *buf, size_t size);
 
 #endif

@@ -3,7 +3,10 @@
  *
  * The text interface costs more per event than eBPF, but module events are rare (a few per
  * second at most) and it needs nothing but a kernel with CONFIG_TRACING, so it is the
- * first source; the eBPF tracer replaces it behind the same interface. */
+ * first source; the eBPF tracer replaces it behind the same interface. References
+ * (module_get) are not rare: every open of a modular device, every socket of a modular
+ * protocol takes one; the kernel filters them to the modules the agent watches (its
+ * prefetches not yet seen used), and the event is off while there are none. */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -128,6 +131,7 @@ int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *l
 		{"module_request", PML_KEV_REQUEST},
 		{"module_load", PML_KEV_LOAD},
 		{"module_free", PML_KEV_FREE},
+		{"module_get", PML_KEV_GET},
 	};
 	struct pml_kevent ev = {0};
 	const char *p, *name;
@@ -164,6 +168,13 @@ int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *l
 		const char *w = strstr(name + n, "wait=");
 
 		ev.wait = w && w[5] == '1';
+	} else if (ev.kind == PML_KEV_GET) {
+		const char *c = strstr(name + n, "call_site=");
+
+		if (c) {
+			c += 10;
+			snprintf(ev.site, sizeof(ev.site), "%.*s", (int)strcspn(c, " \t\r\n"), c);
+		}
 	}
 	if (parse_task(line, ts, &ev) < 0)
 		return -EINVAL;
@@ -181,6 +192,8 @@ struct tracefs_source {
 	char dir[512];	    /* the instance (or the tracefs root) */
 	bool own_instance; /* we created dir and remove it at the end */
 	int fd;		    /* trace_pipe */
+	bool has_get;	    /* the kernel has module:module_get */
+	bool get_on;	    /* ... and it is enabled now */
 	size_t start, len;
 	char buf[TRACEFS_BUF];
 };
@@ -246,6 +259,77 @@ static void set_events(struct tracefs_source *s, const char *val)
 		snprintf(file, sizeof(file), "events/module/%s/enable", module_events[i]);
 		write_file(s->dir, file, val);
 	}
+	if (s->get_on)
+		write_file(s->dir, "events/module/module_get/enable", val);
+}
+
+static bool plain_name(const char *name)
+{
+	if (!name[0])
+		return false;
+	for (const char *c = name; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			return false;
+	return true;
+}
+
+size_t pml_tracefs_get_filter(const char (*names)[64], size_t n, char *buf, size_t size)
+{
+	size_t len = 0, held = 0;
+
+	if (size)
+		buf[0] = '\0';
+	for (size_t i = 0; i < n; i++) {
+		int w;
+
+		if (!plain_name(names[i]))
+			continue;
+		w = snprintf(buf + len, size - len, "%sname == \"%s\"", held ? " || " : "",
+			     names[i]);
+		if (w < 0 || (size_t)w >= size - len) {
+			buf[len] = '\0';
+			break;
+		}
+		len += (size_t)w;
+		held++;
+	}
+	return held;
+}
+
+/* The kernel refuses a filter of PAGE_SIZE bytes or more: ~200 names fit below this. */
+#define GET_FILTER_MAX 4000
+
+/* Filter first, then enable: no reference of another module is ever read. Each filter
+ * the kernel replaces costs it an RCU grace period (tracepoint_synchronize_unregister),
+ * which pmld's loop waits out; the agent writes one per change of its watch set. */
+static int tracefs_watch(struct pml_source *base, const char (*names)[64], size_t n)
+{
+	struct tracefs_source *s = (struct tracefs_source *)base;
+	char filter[GET_FILTER_MAX];
+	size_t held;
+	int r;
+
+	if (!s->has_get)
+		return -ENODEV;
+	held = pml_tracefs_get_filter(names, n, filter, sizeof(filter));
+	if (!held) {
+		if (!s->get_on)
+			return 0;
+		r = write_file(s->dir, "events/module/module_get/enable", "0");
+		if (r == 0)
+			s->get_on = false;
+		return r;
+	}
+	r = write_file(s->dir, "events/module/module_get/filter", filter);
+	if (r < 0)
+		return r;
+	if (!s->get_on) {
+		r = write_file(s->dir, "events/module/module_get/enable", "1");
+		if (r < 0)
+			return r;
+		s->get_on = true;
+	}
+	return (int)held;
 }
 
 static int tracefs_fd(struct pml_source *base)
@@ -312,6 +396,7 @@ static const struct pml_source_ops tracefs_ops = {
 	.name = "tracefs",
 	.fd = tracefs_fd,
 	.read = tracefs_read,
+	.watch = tracefs_watch,
 	.free = tracefs_free,
 };
 
@@ -372,6 +457,9 @@ int pml_source_new_tracefs(const char *root, char *why, size_t size,
 			goto fail;
 		}
 	}
+	s->has_get = has_file(s->dir, "events/module/module_get/filter");
+	if (s->has_get) /* an instance left by an earlier pmld may have it on */
+		write_file(s->dir, "events/module/module_get/enable", "0");
 	write_file(s->dir, "tracing_on", "1");
 	if (snprintf(path, sizeof(path), "%s/trace_pipe", s->dir) >= (int)sizeof(path)) {
 		r = -ENAMETOOLONG;

@@ -1,5 +1,7 @@
 /* The tracefs line parser over lines in Linux 6.1's trace_pipe format
- * (tests/fixtures/agent/trace_pipe-6.1.txt), one expectation per fixture line. */
+ * (tests/fixtures/agent/trace_pipe-6.1.txt), one expectation per fixture line; module_get
+ * lines and the filter that limits them to the watched modules; the live source over a
+ * fake tracefs. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -99,6 +101,41 @@ static void test_edges(void)
 				     NULL) == 1);
 	CHECK_STR(ev.name, "loop");
 	CHECK(ev.t_ns == 2000000000ull);
+	/* References: a get is a use (its call site kept), a put is not reported. */
+	CHECK(pml_tracefs_parse_line("           mount-312     [001] .....    13.000001: "
+				     "module_get: loop call_site=blkdev_get_whole+0x2b/0x90 "
+				     "refcnt=2", &ev, NULL) == 1);
+	CHECK(ev.kind == PML_KEV_GET);
+	CHECK_STR(ev.name, "loop");
+	CHECK_STR(ev.comm, "mount");
+	CHECK(ev.pid == 312);
+	CHECK_STR(ev.site, "blkdev_get_whole+0x2b/0x90");
+	CHECK(ev.t_ns == 13000001000ull);
+	CHECK(pml_tracefs_parse_line("           mount-312     [001] .....    13.000002: "
+				     "module_put: loop call_site=blkdev_put+0x40/0x1b0 refcnt=1",
+				     &ev, NULL) == 0);
+	CHECK(pml_tracefs_parse_line("  <idle>-0 [000] ..s1. 14.0: module_get: sctp refcnt=3",
+				     &ev, NULL) == 1);
+	CHECK_STR(ev.site, "");
+}
+
+static void test_get_filter(void)
+{
+	const char names[4][64] = {"loop", "nf_tables", "bad\"name", "vfat"};
+	char buf[64];
+
+	CHECK(pml_tracefs_get_filter(names, 0, buf, sizeof(buf)) == 0);
+	CHECK_STR(buf, "");
+	CHECK(pml_tracefs_get_filter(names, 1, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "name == \"loop\"");
+	/* a name that could break the filter's syntax is left out */
+	CHECK(pml_tracefs_get_filter(names, 4, buf, sizeof(buf)) == 3);
+	CHECK_STR(buf, "name == \"loop\" || name == \"nf_tables\" || name == \"vfat\"");
+	/* what does not fit is left out, the rest stays a valid filter */
+	CHECK(pml_tracefs_get_filter(names, 4, buf, 40) == 2);
+	CHECK_STR(buf, "name == \"loop\" || name == \"nf_tables\"");
+	CHECK(pml_tracefs_get_filter(names, 4, buf, 10) == 0);
+	CHECK_STR(buf, "");
 }
 
 static int put(const char *dir, const char *file, const char *text)
@@ -146,7 +183,8 @@ static void test_fake_tracefs(void)
 		CHECK(!"mkdtemp");
 		return;
 	}
-	/* No module events: refused with a reason. */
+	/* No module events: refused with a reason. (module_get, created below for the
+	 * watch, is optional: a kernel without it is tried at the end.) */
 	snprintf(inst, sizeof(inst), "%s/instances", root);
 	CHECK(mkdir(inst, 0755) == 0);
 	CHECK(pml_source_new_tracefs(root, why, sizeof(why), &src) == -ENODEV);
@@ -167,6 +205,10 @@ static void test_fake_tracefs(void)
 			snprintf(p, sizeof(p), "events/module/%s/enable", evs[i]);
 			put(inst, p, "0\n");
 		}
+		snprintf(p, sizeof(p), "%s/events/module/module_get", inst);
+		mkdir(p, 0755);
+		put(inst, "events/module/module_get/enable", "1\n"); /* left on by another */
+		put(inst, "events/module/module_get/filter", "none\n");
 	}
 	put(inst, "trace_clock", "[local] global mono\n");
 	put(inst, "buffer_percent", "50\n");
@@ -180,6 +222,21 @@ static void test_fake_tracefs(void)
 	CHECK_STR(slurp(inst, "buffer_percent"), "0");
 	CHECK_STR(slurp(inst, "events/module/module_request/enable"), "1");
 	CHECK_STR(slurp(inst, "events/module/module_free/enable"), "1");
+	CHECK_STR(slurp(inst, "events/module/module_get/enable"), "0"); /* until watched */
+	{
+		const char names[2][64] = {"loop", "vfat"};
+
+		CHECK(pml_source_watch(src, names, 2) == 2);
+		CHECK_STR(slurp(inst, "events/module/module_get/filter"),
+			  "name == \"loop\" || name == \"vfat\"");
+		CHECK_STR(slurp(inst, "events/module/module_get/enable"), "1");
+		CHECK(pml_source_watch(src, names + 1, 1) == 1);
+		CHECK_STR(slurp(inst, "events/module/module_get/filter"), "name == \"vfat\"");
+		CHECK(pml_source_watch(src, names, 0) == 0);
+		CHECK_STR(slurp(inst, "events/module/module_get/enable"), "0");
+		CHECK(pml_source_watch(src, names, 1) == 1);
+		CHECK_STR(slurp(inst, "events/module/module_get/enable"), "1");
+	}
 	CHECK(pml_source_fd(src) >= 0);
 	wfd = open(dir, O_WRONLY | O_NONBLOCK);
 	CHECK(wfd >= 0);
@@ -206,6 +263,21 @@ static void test_fake_tracefs(void)
 	close(wfd);
 	pml_source_free(src);
 	CHECK_STR(slurp(inst, "events/module/module_load/enable"), "0");
+	CHECK_STR(slurp(inst, "events/module/module_get/enable"), "0");
+	/* a kernel without module_get: the source works, and says it cannot watch */
+	{
+		char p[256];
+		const char names[1][64] = {"loop"};
+
+		snprintf(p, sizeof(p), "%s/events/module/module_get/enable", inst);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s/events/module/module_get/filter", inst);
+		unlink(p);
+		CHECK(pml_source_new_tracefs(root, why, sizeof(why), &src) == 0);
+		if (src)
+			CHECK(pml_source_watch(src, names, 1) == -ENODEV);
+		pml_source_free(src);
+	}
 out:
 	{
 		char cmd[600];
@@ -219,6 +291,7 @@ int main(void)
 {
 	test_fixture();
 	test_edges();
+	test_get_filter();
 	test_fake_tracefs();
 	return unit_done("agent-tracefs");
 }

@@ -246,7 +246,7 @@ static void canned_free(struct pml_source *s)
 }
 
 static const struct pml_source_ops canned_ops = {"canned", canned_fd, canned_read,
-						 canned_free};
+						 canned_free, NULL};
 
 static void test_run(void)
 {
