@@ -172,6 +172,11 @@ static void kload(struct pml_agent *a, const char *name, double t)
 	CHECK(pml_agent_handle(a, &ev) == 0);
 }
 
+static bool loaded_in(struct pml_loader *ld, const char *name)
+{
+	return pml_loader_refcnt(ld, name) >= 0;
+}
+
 static bool tick_ok(struct pml_agent *a, double t)
 {
 	fake_now = S(t);
@@ -406,17 +411,20 @@ out:
 	pml_needs_model_free(m);
 }
 
-/* A policy that asks for dummy once, as a prediction. */
+/* A policy that asks for dummy once, as a prediction, and from 10 s on to unload it (as
+ * an idle unload would). */
 static int dummy_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
 			struct pml_action *out, size_t max)
 {
-	if (p->priv || !max)
+	bool unload = pml_policy_now(p) >= S(10);
+
+	if (!max || (p->priv && !unload))
 		return 0;
 	p->priv = &p->priv; /* asked */
 	memset(out, 0, sizeof(*out));
-	out->kind = PML_ACT_LOAD;
+	out->kind = unload ? PML_ACT_UNLOAD : PML_ACT_LOAD;
 	snprintf(out->module, sizeof(out->module), "dummy");
-	snprintf(out->reason, sizeof(out->reason), "prediction: test");
+	snprintf(out->reason, sizeof(out->reason), unload ? "idle 8.0 s" : "prediction: test");
 	out->confidence = 0.9;
 	return 1;
 }
@@ -472,6 +480,72 @@ out:
 	unlink(log_path);
 }
 
+/* A source holding one reference not read yet. */
+static int pending_read(struct pml_source *base, struct pml_kevent *evs, size_t max)
+{
+	struct watching *w = (struct watching *)base;
+
+	if (w->calls == 0 || !max || w->n == 0)
+		return 0;
+	memset(evs, 0, sizeof(*evs));
+	evs->kind = PML_KEV_GET;
+	evs->pid = 500;
+	snprintf(evs->comm, sizeof(evs->comm), "ip");
+	snprintf(evs->name, sizeof(evs->name), "%s", w->names[0]);
+	w->calls = 0; /* read once */
+	return 1;
+}
+
+static const struct pml_source_ops pending_ops = {
+	.name = "pending",
+	.fd = watching_fd,
+	.read = pending_read,
+	.free = watching_free,
+	.watch = watching_watch,
+};
+
+/* An unload of a prefetch not seen used reads the source first: a reference waiting there
+ * (the trace's drain decided before the source was read) makes it used, and not unloaded. */
+static void test_use_before_unload(void)
+{
+	char log_path[] = "/tmp/pml-test-agent-worker-XXXXXX";
+	struct pml_agent_config cfg = {.policy_ops = &dummy_once, .log_path = log_path,
+				       .clock = &clock};
+	struct watching w = {.base = {.ops = &pending_ops}};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	struct pml_op_result res;
+	int fd = mkstemp(log_path);
+
+	if (fd >= 0)
+		close(fd);
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	CHECK(pml_loader_new_memory(tree, &cfg.worker_ld) == 0);
+	fake_now = S(1);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 1);
+	pml_agent_attach_source(a, &w.base);
+	CHECK(tick_ok(a, 2));
+	CHECK(pml_agent_wait_idle(a, 5000) == 1);
+	CHECK(pml_loader_load(ld, "dummy", 0, &res) == 0);
+	CHECK(watched(&w, "dummy"));
+	w.calls = 1; /* the reference is taken now; the source has not been read */
+	CHECK(tick_ok(a, 10));
+	CHECK(pml_agent_stats(a)->used == 1);
+	CHECK(pml_agent_stats(a)->unloads == 0);
+	CHECK(loaded_in(ld, "dummy"));
+	CHECK(log_has(log_path, "\"used: dummy (module_get by ip 500)"));
+	/* not used again: the next unload goes through */
+	CHECK(tick_ok(a, 11));
+	CHECK(pml_agent_stats(a)->unloads == 1);
+	pml_agent_free(a);
+out:
+	pml_loader_free(ld);
+	unlink(log_path);
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
@@ -481,5 +555,6 @@ int main(void)
 	test_predictive_path();
 	test_short_use();
 	test_link_kind_use();
+	test_use_before_unload();
 	return unit_done("agent-worker");
 }
