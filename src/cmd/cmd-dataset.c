@@ -2,7 +2,9 @@
  * dataset/dataset.c, the ground truth dataset/needs.c.
  *   stats   runs, events, needs per module, families, distinct module sets, the split
  *   needs   each run's needs (time, alias, module, the modules loaded for it)
- *   verify  every trace against its recorded checksum, and readable to its end */
+ *   verify  every trace against its recorded checksum, and readable to its end
+ *   pack    a copy with each trace packed
+ *   merge   datasets of one collection (shards) joined into a new one (dataset/merge.c) */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -15,12 +17,15 @@
 
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
+#include "dataset/merge.h"
 #include "dataset/needs.h"
 #include "dataset/pack.h"
+#include "dataset/verify.h"
 #include "trace/trace-file.h"
 #include "util/json.h"
 #include "util/log.h"
 #include "util/safepath.h"
+#include "util/timeutil.h"
 #include "vm/vm.h"
 
 static void usage(FILE *f)
@@ -29,7 +34,8 @@ static void usage(FILE *f)
 		"Usage: pml dataset stats [--json] DIR\n"
 		"       pml dataset needs [--json] DIR [RUN-ID...]\n"
 		"       pml dataset verify DIR\n"
-		"       pml dataset pack DIR -o OUT\n\n"
+		"       pml dataset pack DIR -o OUT\n"
+		"       pml dataset merge -o OUT [--json] DIR...\n\n"
 		"stats   runs (ok, failed, lost) per split and family, events, needs per module,\n"
 		"        distinct module sets, the held-out scenarios\n"
 		"needs   the ground truth of each run (or the runs named): every need with its\n"
@@ -41,8 +47,14 @@ static void usage(FILE *f)
 		"        record the model and replay read (a plain system call only the first\n"
 		"        time its process makes it since its execve): same tokens, same needs,\n"
 		"        about half the bytes; for committing a dataset\n"
-		"  -j, --json   JSON (stats: one object; needs: one line per need)\n"
-		"  -o, --output OUT  pack: the new dataset directory (must not exist)\n"
+		"merge   join datasets of one collection (the shards of 'pml collect --shard I/N')\n"
+		"        into the new dataset OUT: refused when their seeds, held-out scenarios,\n"
+		"        kernels or packing differ, or a run is in two with different lines (the\n"
+		"        same line: kept once; a lost run gives way to one recorded elsewhere);\n"
+		"        every trace is checked as verify does while it is copied (no link\n"
+		"        followed); OUT appears only when all is written\n"
+		"  -j, --json   JSON (stats, merge: one object; needs: one line per need)\n"
+		"  -o, --output OUT  pack, merge: the new dataset directory (must not exist)\n"
 		"      --stored      pack: blocks not compressed (for an archive compressed as a\n"
 		"                    whole: xz finds what the runs have in common)\n");
 }
@@ -379,44 +391,15 @@ static int cmd_verify(const char *dir)
 		return PML_EXIT_FAIL;
 	for (size_t i = 0; i < ds->n_runs; i++) {
 		const struct pml_ds_run *run = &ds->runs[i];
-		char path[4400];
-		uint32_t crc;
-		uint64_t size;
-		struct pml_needs n;
-		int r, fd;
+		char why[512];
 
 		if (!run->trace[0])
 			continue;
 		checked++;
-		fd = open_trace(ds, run, path, sizeof(path));
-		r = fd < 0 ? fd : pml_fd_crc32(fd, &crc, &size);
-		if (r == 0 && lseek(fd, 0, SEEK_SET) < 0)
-			r = -errno;
-		if (r < 0) {
-			printf("%s: %s: %s\n", run->id, path, pml_beneath_strerror(r));
-			if (fd >= 0)
-				close(fd);
-			bad++;
-			continue;
-		}
-		if (crc != run->trace_crc || size != run->trace_bytes) {
-			printf("%s: %s: CRC32 %08" PRIx32 " and %" PRIu64 " bytes, the manifest says "
-			       "%08" PRIx32 " and %" PRIu64 " (changed or damaged since collected)\n",
-			       run->id, path, crc, size, run->trace_crc, run->trace_bytes);
-			close(fd);
-			bad++;
-			continue;
-		}
-		r = pml_needs_from_fd(fd, path, &n);
-		if (r < 0 && run->state == PML_RUN_OK) {
-			printf("%s: %s: unreadable: %s\n", run->id, path, strerror(-r));
-			bad++;
-		} else if (run->state == PML_RUN_OK && n.n != run->n_needs) {
-			printf("%s: %s: %zu needs, the manifest says %" PRIu32 "\n", run->id, path,
-			       n.n, run->n_needs);
+		if (pml_dataset_check_run(ds, run, -1, why, sizeof(why)) < 0) {
+			printf("%s: %s/%s: %s\n", run->id, ds->dir, run->trace, why);
 			bad++;
 		}
-		pml_needs_release(&n);
 	}
 	printf("%zu traces checked, %zu damaged\n", checked, bad);
 	pml_dataset_free(ds);
@@ -500,6 +483,89 @@ out:
 	return rc;
 }
 
+struct merge_progress {
+	double t0, last;
+	bool shown;
+};
+
+/* On a long merge, a line every few seconds. */
+static void merge_progress(void *data, size_t done, size_t total)
+{
+	struct merge_progress *p = data;
+	double now = (double)pml_now_ns() / 1e9;
+
+	if (now - p->t0 < 2 || (now - p->last < 5 && done < total))
+		return;
+	if (!p->shown && done == total)
+		return;
+	p->last = now;
+	p->shown = true;
+	fprintf(stderr, "pml: dataset merge: %zu/%zu runs copied and checked (%.0f%%), %.0f s\n",
+		done, total, 100.0 * (double)done / (double)(total ? total : 1), now - p->t0);
+}
+
+static int cmd_merge(char **dirs, int n, const char *out, bool json)
+{
+	struct merge_progress prog = {.t0 = (double)pml_now_ns() / 1e9};
+	struct pml_merge_stats st;
+	int r;
+
+	if (!out) {
+		fprintf(stderr, "pml: dataset merge: no output directory (-o OUT)\n");
+		return PML_EXIT_USAGE;
+	}
+	prog.last = prog.t0;
+	r = pml_dataset_merge((const char *const *)dirs, (size_t)n, out, merge_progress, &prog,
+			      &st);
+	if (r == -EEXIST)
+		return PML_EXIT_USAGE;
+	if (r < 0) {
+		/* the library named the file and the run */
+		fprintf(stderr, "pml: dataset merge: nothing written (%s not made)\n", out);
+		return PML_EXIT_FAIL;
+	}
+	if (json) {
+		struct pml_json j;
+
+		pml_json_init(&j, stdout, true);
+		pml_json_obj_begin(&j, NULL);
+		pml_json_str(&j, "output", out);
+		pml_json_int(&j, "inputs", (int64_t)st.inputs);
+		pml_json_int(&j, "runs", (int64_t)st.runs);
+		pml_json_int(&j, "ok", (int64_t)st.ok);
+		pml_json_int(&j, "failed", (int64_t)st.failed);
+		pml_json_int(&j, "lost", (int64_t)st.lost);
+		pml_json_int(&j, "duplicates", (int64_t)st.duplicates);
+		pml_json_int(&j, "superseded_lost", (int64_t)st.superseded);
+		pml_json_int(&j, "traces", (int64_t)st.traces);
+		pml_json_int(&j, "trace_bytes", (int64_t)st.trace_bytes);
+		pml_json_int(&j, "logs", (int64_t)st.logs);
+		pml_json_int(&j, "seed", st.seed);
+		pml_json_str(&j, "kernel", st.kernel);
+		if (st.shard_count) {
+			pml_json_int(&j, "shard_count", st.shard_count);
+			pml_json_int(&j, "shards_missing", (int64_t)st.shards_missing);
+			pml_json_str(&j, "missing", st.missing);
+		}
+		pml_json_obj_end(&j);
+		fputc('\n', stdout);
+	} else {
+		printf("%zu runs (%zu ok, %zu failed, %zu lost) from %zu datasets into %s: %zu "
+		       "traces (%.1f MB) checked and copied, %zu logs", st.runs, st.ok, st.failed,
+		       st.lost, st.inputs, out, st.traces, (double)st.trace_bytes / 1e6, st.logs);
+		if (st.duplicates || st.superseded)
+			printf("; %zu runs found twice kept once, %zu lost runs taken from where "
+			       "they were recorded", st.duplicates, st.superseded);
+		printf("\n");
+		if (st.shard_count && st.shards_missing)
+			printf("shards of %" PRIu32 ": %zu not given (%s): the dataset is not whole "
+			       "yet\n", st.shard_count, st.shards_missing, st.missing);
+		else if (st.shard_count)
+			printf("shards of %" PRIu32 ": all given\n", st.shard_count);
+	}
+	return PML_EXIT_OK;
+}
+
 int cmd_dataset(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -552,7 +618,9 @@ int cmd_dataset(int argc, char **argv)
 		return cmd_verify(argv[optind]);
 	if (!strcmp(verb, "pack"))
 		return cmd_pack(argv[optind], out, stored);
-	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify, pack)\n",
-		verb);
+	if (!strcmp(verb, "merge"))
+		return cmd_merge(argv + optind, argc - optind, out, json);
+	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify, pack, "
+			"merge)\n", verb);
 	return PML_EXIT_USAGE;
 }

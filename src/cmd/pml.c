@@ -21,7 +21,7 @@ static const struct pml_cmd commands[] = {
 	{"bench", cmd_bench, "benchmarks: loader (pml vs modprobe, in the guest)"},
 	{"calibrate", cmd_calibrate, "measure module costs in the guest into the catalog"},
 	{"collect", cmd_collect, "run workload scenarios in guests into a trace dataset"},
-	{"dataset", cmd_dataset, "a trace dataset: stats, needs (ground truth), verify"},
+	{"dataset", cmd_dataset, "a trace dataset: stats, needs (ground truth), verify, merge"},
 	{"train", cmd_train, "learn the module predictor (LSTM, n-gram) from a trace dataset"},
 	{"eval", cmd_eval, "replay a dataset split through the policies: stalls, footprint"},
 	{"train-needs", cmd_train_needs, "count the markov policy's needs model from run logs"},

@@ -4,7 +4,8 @@
  *   manifest.jsonl   one JSON object a line: a header, one line per run, a trailer
  *   traces/ID.trace  each run's trace (pml trace format; reactive policy)
  *   logs/ID.out      a failed run's output (the scenario's stdout and stderr)
- * The header line is {"magic":"pml-dataset","version":1,...}; the trailer is
+ * The header line is {"magic":"pml-dataset","version":1,...} (with "shard":"I/N" when
+ * the directory holds one shard of a collection, shard.h); the trailer is
  * {"end":"pml-dataset","runs":N,"crc32":"xxxxxxxx"}, the CRC32 of every byte before the
  * trailer line. The manifest is rewritten whole (temporary file, rename) after every boot,
  * so a killed collection leaves the last complete state and resumes from it. The ground

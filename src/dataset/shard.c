@@ -68,7 +68,8 @@ static uint32_t jump_hash(uint64_t key, uint32_t n)
 	while (j < (int64_t)n) {
 		b = j;
 		key = key * 2862933555777941757ull + 1;
-		j = (int64_t)((double)(b + 1) * ((double)(1ll << 31) / (double)((key >> 33) + 1)));
+		j = (int64_t)((double)(b + 1) *
+			      ((double)(1ll << 31) / (double)((key >> 33) + 1)));
 	}
 	return (uint32_t)b;
 }
