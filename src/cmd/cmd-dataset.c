@@ -222,6 +222,8 @@ static int cmd_stats(const char *dir, bool json)
 		pml_json_str(&j, "dataset", dir);
 		pml_json_str(&j, "kernel", ds->kernel);
 		pml_json_int(&j, "seed", ds->seed);
+		if (ds->shard[0])
+			pml_json_str(&j, "shard", ds->shard);
 		pml_json_int(&j, "runs", (int64_t)ds->n_runs);
 		pml_json_int(&j, "ok", (int64_t)st[PML_RUN_OK]);
 		pml_json_int(&j, "failed", (int64_t)st[PML_RUN_FAILED]);
@@ -257,8 +259,9 @@ static int cmd_stats(const char *dir, bool json)
 		pml_json_obj_end(&j);
 		fputc('\n', stdout);
 	} else {
-		printf("dataset %s: kernel %s, seed %" PRIu32 ", created %s\n", dir,
-		       ds->kernel[0] ? ds->kernel : "?", ds->seed, ds->created);
+		printf("dataset %s: kernel %s, seed %" PRIu32 ", created %s%s%s\n", dir,
+		       ds->kernel[0] ? ds->kernel : "?", ds->seed, ds->created,
+		       ds->shard[0] ? ", shard " : "", ds->shard);
 		printf("runs       %zu (%zu ok, %zu failed, %zu lost) of %zu scenarios in %zu "
 		       "families\n", ds->n_runs, st[0], st[1], st[2], scen.n, fams.n);
 		for (int s = 0; s < 3; s++)

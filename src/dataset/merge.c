@@ -503,8 +503,14 @@ static void note_shards(struct merge *m)
 	size_t len = 0;
 
 	for (size_t i = 0; i < m->n; i++) {
-		if (pml_shard_parse(m->in[i]->shard, &s) < 0 || (count && s.count != count))
+		if (pml_shard_parse(m->in[i]->shard, &s) < 0)
 			return;
+		if (count && s.count != count) {
+			pml_warn("%s is shard %s, %s shard %s: shards of different counts "
+				 "(whether the merged dataset is whole cannot be told)",
+				 m->in[0]->dir, m->in[0]->shard, m->in[i]->dir, m->in[i]->shard);
+			return;
+		}
 		count = s.count;
 	}
 	m->st.shard_count = count;

@@ -297,6 +297,19 @@ static void test_merge_shards(void)
 	/* a merged dataset merges again, with the shard it lacked */
 	CHECK(merge("again", &st, "part", "s2", NULL) == 0);
 	CHECK(st.runs == 8 && st.shard_count == 0);
+	/* shards of another count: merged, but whether it is whole cannot be told */
+	{
+		struct pml_dataset *o = make_shard("other-n", 2, 1);
+
+		if (o) {
+			snprintf(o->shard, sizeof(o->shard), "2/4");
+			CHECK(pml_dataset_save(o) == 0);
+		}
+		CHECK(merge("other-out", &st, "s1", "other-n", NULL) == 0);
+		CHECK(st.runs == 4 && st.shard_count == 0);
+		CHECK(log_has("shards of different counts", NULL));
+		pml_dataset_free(o);
+	}
 done:
 	pml_dataset_free(s1);
 	pml_dataset_free(s2);
