@@ -333,7 +333,7 @@ static bool same_bytes(int a, int b)
  * there. */
 static int copy_new(struct merge *m, int fd, const char *name)
 {
-	char rel[300], buf[65536];
+	char rel[320], buf[65536];
 	ssize_t k;
 	int out, r = 0;
 
@@ -557,11 +557,20 @@ int pml_dataset_merge(const char *const *dirs, size_t n, const char *out,
 		      pml_merge_progress_fn progress, void *data, struct pml_merge_stats *ret)
 {
 	struct merge m = {.n = n, .tmpfd = -1};
+	char name[4000];
+	size_t len;
 	struct stat st;
 	int r = 0;
 
-	if (!n)
+	if (!n || !out[0])
 		return -EINVAL;
+	/* "OUT/" is OUT: its temporary directory goes beside it, not in it */
+	len = (size_t)snprintf(name, sizeof(name), "%s", out);
+	if (len >= sizeof(name))
+		return -ENAMETOOLONG;
+	while (len > 1 && name[len - 1] == '/')
+		name[--len] = '\0';
+	out = name;
 	if (lstat(out, &st) == 0) {
 		pml_err("%s exists; give a new directory", out);
 		return -EEXIST;

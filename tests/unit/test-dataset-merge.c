@@ -277,8 +277,10 @@ static void test_merge_shards(void)
 	/* OUT exists: refused, untouched */
 	CHECK(merge("all", &st, "s1", NULL) == -EEXIST);
 	CHECK(log_has("exists", NULL));
-	/* a shard not given is reported */
-	CHECK(merge("part", &st, "s1", "s3", NULL) == 0);
+	/* a shard not given is reported (OUT given as "part/" is part) */
+	CHECK(merge("part/", &st, "s1", "s3", NULL) == 0);
+	snprintf(path, sizeof(path), "%s/part/%s", tmpdir, PML_DATASET_MANIFEST);
+	CHECK(exists(path));
 	CHECK(st.runs == 7 && st.shard_count == 3 && st.shards_missing == 1);
 	CHECK_STR(st.missing, "2/3");
 	/* a shard given twice: its runs kept once, its log once */
