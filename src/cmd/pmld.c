@@ -470,7 +470,8 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	/* The worker's own loader: libkmod contexts are not shared between threads. */
-	if ((model || cfg.model_path) && pml_loader_new_kmod(moddir, &cfg.worker_ld) < 0)
+	if ((model || cfg.model_path) &&
+	    pml_loader_new_kmod_flags(moddir, PML_LOADER_KMOD_FILE_INDEXES, &cfg.worker_ld) < 0)
 		cfg.worker_ld = NULL;
 	r = pml_agent_new(&cfg, ld, &a);
 	if (r < 0) {

@@ -408,6 +408,11 @@ static const struct pml_modops kmod_ops = {
 
 int pml_loader_new_kmod(const char *moddir, struct pml_loader **ret)
 {
+	return pml_loader_new_kmod_flags(moddir, 0, ret);
+}
+
+int pml_loader_new_kmod_flags(const char *moddir, unsigned flags, struct pml_loader **ret)
+{
 	struct kb *k;
 	struct stat st;
 	int r;
@@ -428,8 +433,24 @@ int pml_loader_new_kmod(const char *moddir, struct pml_loader **ret)
 		kb_free(k);
 		return -ENOENT;
 	}
-	/* Without its indexes libkmod would parse the text files on every look-up: the
-	 * loader's whole point is to avoid that, so a tree without them is an error. */
+	/* Without its indexes mapped libkmod opens and reads the index files on every
+	 * look-up: the loader's whole point is to avoid that, so a tree without them is an
+	 * error. A second loader in the same process (pmld's load worker, a few look-ups per
+	 * load) reads them per look-up instead: mapped twice, their pages count twice in the
+	 * process's RSS. */
+	if (flags & PML_LOADER_KMOD_FILE_INDEXES) {
+		struct stat dep;
+		char path[4200];
+
+		snprintf(path, sizeof(path), "%s/modules.dep.bin", kmod_get_dirname(k->ctx));
+		if (stat(path, &dep) < 0) {
+			r = -errno;
+			pml_err("loader: %s: %s (run depmod)", path, strerror(-r));
+			kb_free(k);
+			return r;
+		}
+		return pml_loader_new_ops(&kmod_ops, k, ret);
+	}
 	r = kmod_load_resources(k->ctx);
 	if (r < 0) {
 		pml_err("loader: %s: cannot load the module indexes (run depmod): %s",

@@ -54,6 +54,13 @@ struct pml_op_result {
 /* Create a loader on the real kernel through libkmod. moddir: the module tree
  * (NULL: /lib/modules/`uname -r`). Returns 0, or -errno (-ENOENT: no such tree). */
 int pml_loader_new_kmod(const char *moddir, struct pml_loader **ret);
+enum pml_loader_kmod_flags {
+	/* Read libkmod's index files per look-up instead of mapping them: for a second
+	 * loader in one process (pmld's load worker), whose mapped copies would count twice
+	 * in the process's RSS. */
+	PML_LOADER_KMOD_FILE_INDEXES = 1 << 0,
+};
+int pml_loader_new_kmod_flags(const char *moddir, unsigned flags, struct pml_loader **ret);
 
 /* An in-memory kernel for tests and replay: modules described by lines of "name: dep1 dep2"
  * (modules.dep's form: dependencies listed last-loaded first; "kernel/x/name.ko" paths are

@@ -104,6 +104,27 @@ int main(void)
 	CHECK(n == 1);
 	CHECK(us < 500); /* generous: a machine under load; measured a few us */
 
+	/* pmld's load worker: the index files read per look-up, not mapped; the same plans */
+	{
+		static const char *const asked[] = {"net-pf-10-proto-132", "fs-btrfs", "fs-vfat"};
+		struct pml_loader *ld2 = NULL;
+		struct pml_op_result r2;
+
+		CHECK(pml_loader_new_kmod_flags("/nonexistent/lib/modules/x",
+						PML_LOADER_KMOD_FILE_INDEXES, &ld2) == -ENOENT);
+		CHECK(pml_loader_new_kmod_flags(moddir, PML_LOADER_KMOD_FILE_INDEXES, &ld2) == 0);
+		for (size_t i = 0; ld2 && i < sizeof(asked) / sizeof(asked[0]); i++) {
+			CHECK(pml_loader_load(ld, asked[i], plan, &r) == 0);
+			CHECK(pml_loader_load(ld2, asked[i], plan, &r2) == 0);
+			CHECK(r.n == r2.n && r.n > 0);
+			for (size_t k = 0; k < r.n && k < r2.n; k++)
+				CHECK_STR(r.mods[k].name, r2.mods[k].name);
+		}
+		CHECK(ld2 && pml_loader_resolve(ld2, "block-major-7-0", names, 8) == 1);
+		CHECK_STR(names[0], "loop");
+		pml_loader_free(ld2);
+	}
+
 	pml_loader_free(ld);
 	return unit_done("loader-kmod");
 }
