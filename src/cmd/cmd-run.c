@@ -330,6 +330,10 @@ static int boot_once(struct pml_vm_job *job, struct pml_vm_result *res, struct p
 	}
 	snprintf(path, sizeof(path), "%s/events.jsonl", res->result_dir);
 	log_present = access(path, F_OK) == 0;
+	/* Nothing came back, not even what guest-init's watchdog writes: the guest itself was
+	 * stuck; its console is the only witness. */
+	if (!log_present)
+		console_tail(job->run_dir, 30);
 	r = pml_report_load(log_present ? path : "/dev/null", rep);
 	if (r < 0) {
 		fprintf(stderr, "pml: run: %s: cannot read the decision log: %s\n", path,
