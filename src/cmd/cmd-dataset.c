@@ -491,15 +491,13 @@ struct merge_progress {
 	bool shown;
 };
 
-/* On a long merge, a line every few seconds. */
+/* On a long merge, a line after 2 s, then every 5 s, and the last one. */
 static void merge_progress(void *data, size_t done, size_t total)
 {
 	struct merge_progress *p = data;
 	double now = (double)pml_now_ns() / 1e9;
 
-	if (now - p->t0 < 2 || (now - p->last < 5 && done < total))
-		return;
-	if (!p->shown && done == total)
+	if (now - p->t0 < 2 || (p->shown && now - p->last < 5 && done < total))
 		return;
 	p->last = now;
 	p->shown = true;
@@ -517,7 +515,6 @@ static int cmd_merge(char **dirs, int n, const char *out, bool json)
 		fprintf(stderr, "pml: dataset merge: no output directory (-o OUT)\n");
 		return PML_EXIT_USAGE;
 	}
-	prog.last = prog.t0;
 	r = pml_dataset_merge((const char *const *)dirs, (size_t)n, out, merge_progress, &prog,
 			      &st);
 	if (r == -EEXIST)
