@@ -18,6 +18,7 @@
 #include <syslog.h>
 
 #include "loader/loader-backend.h"
+#include "loader/modinfo.h"
 #include "loader/netdev-use.h"
 #include "util/log.h"
 
@@ -234,30 +235,28 @@ static bool kind_in_use(const char *module, const char *kind)
 /* True when module mod provides a kind of network interface (an rtnl-link-KIND alias, or
  * kind_table) of which an interface may exist: refcount 0 does not say it is unused
  * (netdev-use.c). */
+/* pml_modinfo_each's callback: stops (1) at an rtnl-link-KIND alias of which an
+ * interface exists. */
+static int alias_kind_in_use(void *data, const char *alias)
+{
+	return !strncmp(alias, "rtnl-link-", 10) && kind_in_use(data, alias + 10);
+}
+
 static bool netdevs_use(struct kmod_module *mod)
 {
-	struct kmod_list *info = NULL, *l;
 	const char *name = kmod_module_get_name(mod);
+	const char *path = kmod_module_get_path(mod);
 	bool busy = false;
 
 	for (size_t i = 0; i < sizeof(kind_table) / sizeof(kind_table[0]); i++)
 		if (name && !strcmp(name, kind_table[i][0]) &&
 		    kind_in_use(name, kind_table[i][1]))
 			return true;
-	if (kmod_module_get_info(mod, &info) < 0)
-		return false; /* no modinfo: no alias either */
-	kmod_list_foreach(l, info)
-	{
-		const char *key = kmod_module_info_get_key(l);
-		const char *val = kmod_module_info_get_value(l);
-
-		if (key && val && !strcmp(key, "alias") &&
-		    !strncmp(val, "rtnl-link-", 10) && kind_in_use(name, val + 10)) {
-			busy = true;
-			break;
-		}
-	}
-	kmod_module_info_free_list(info);
+	/* The aliases from the file's .modinfo (not kmod_module_get_info: it also parses
+	 * the signature through OpenSSL, ~1.5 MiB of libcrypto's pages in pmld's RSS). No
+	 * file or no modinfo: no alias either. */
+	if (name && path)
+		busy = pml_modinfo_each(path, "alias", alias_kind_in_use, (void *)name) > 0;
 	return busy;
 }
 

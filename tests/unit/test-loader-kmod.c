@@ -3,10 +3,13 @@
  * PML_LOAD_PLAN_ALL), and the cost of a request that resolves to no module. Skipped (with
  * a note) when the kernel tree has not been fetched. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "loader/loader.h"
+#include "loader/modinfo.h"
 #include "loader/netdev-use.h"
 #include "unit.h"
 #include "util/timeutil.h"
@@ -26,6 +29,54 @@ static void print_plan(const char *what, const struct pml_op_result *r)
 	for (size_t i = 0; i < r->n; i++)
 		printf(" %s%s", r->mods[i].name, r->mods[i].soft ? "(soft)" : "");
 	printf("  [%.3f ms]\n", r->total_ms);
+}
+
+/* pml_modinfo_each's callbacks for the test: collect rtnl-link aliases; stop at one. */
+static int count_rtnl(void *data, const char *v)
+{
+	*(int *)data += !strncmp(v, "rtnl-link-", 10);
+	return 0;
+}
+
+static int stop_at_vxlan(void *data, const char *v)
+{
+	(void)data;
+	return strcmp(v, "rtnl-link-vxlan") ? 0 : 7;
+}
+
+/* .modinfo read from the ELF: real modules, and files that are not modules. */
+static void test_modinfo(const char *moddir)
+{
+	char path[4300], bad[] = "/tmp/pml-test-modinfo-XXXXXX", link[64];
+	unsigned char elf[64] = {0x7f, 'E', 'L', 'F', 2, 1, 1};
+	int n = 0, fd;
+
+	snprintf(path, sizeof(path), "%s/kernel/drivers/net/vxlan/vxlan.ko", moddir);
+	if (access(path, F_OK) < 0)
+		snprintf(path, sizeof(path), "%s/kernel/drivers/net/vxlan.ko", moddir);
+	CHECK(pml_modinfo_each(path, "alias", count_rtnl, &n) == 0);
+	CHECK(n == 1);
+	CHECK(pml_modinfo_each(path, "alias", stop_at_vxlan, NULL) == 7);
+	n = 0;
+	CHECK(pml_modinfo_each(path, "license", count_rtnl, &n) == 0 && n == 0);
+	CHECK(pml_modinfo_each("/nonexistent.ko", "alias", count_rtnl, &n) == -ENOENT);
+	fd = mkstemp(bad);
+	CHECK(fd >= 0);
+	CHECK(write(fd, "not an ELF file at all, just text", 33) == 33);
+	CHECK(pml_modinfo_each(bad, "alias", count_rtnl, &n) == -EBADMSG);
+	/* an ELF header whose section table lies beyond the file */
+	elf[0x3a] = 64; /* e_shentsize */
+	elf[0x3c] = 3;	/* e_shnum */
+	elf[0x28] = 0xff; /* e_shoff */
+	elf[0x2f] = 0x7f;
+	CHECK(ftruncate(fd, 0) == 0 && pwrite(fd, elf, sizeof(elf), 0) == sizeof(elf));
+	CHECK(pml_modinfo_each(bad, "alias", count_rtnl, &n) == -EBADMSG);
+	close(fd);
+	snprintf(link, sizeof(link), "%s.lnk", bad);
+	CHECK(symlink(path, link) == 0);
+	CHECK(pml_modinfo_each(link, "alias", count_rtnl, &n) == -ELOOP);
+	unlink(link);
+	unlink(bad);
 }
 
 int main(void)
@@ -126,5 +177,6 @@ int main(void)
 	}
 
 	pml_loader_free(ld);
+	test_modinfo(moddir);
 	return unit_done("loader-kmod");
 }
