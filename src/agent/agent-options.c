@@ -89,7 +89,7 @@ int pml_opt_check_model(const char *policy, const char *path, const char *kernel
 			char *why, size_t size)
 {
 	bool needs = !strcmp(policy, "markov") || !strcmp(policy, "load-all");
-	bool lstm = pml_policy_reads_trace(policy);
+	bool lstm = pml_policy_needs_predictor(policy);
 	int r;
 
 	why[0] = '\0';

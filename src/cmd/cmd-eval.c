@@ -33,9 +33,10 @@
 /* The lstm model shipped in the source tree (as pml run's default). */
 #define LSTM_MODEL_DEFAULT "data/model-lstm-%s.pmlm"
 
+/* names, lstm-model and lstm side by side: the rules alone, the model alone, both. */
 static const char *const all_policies[] = {
-	"reactive", "idle-unload", "load-all", "static", "markov", "lstm", "lstm+idle-unload",
-	"oracle",
+	"reactive", "idle-unload", "load-all", "static", "markov", "names", "lstm-model",
+	"lstm", "lstm+idle-unload", "oracle",
 };
 
 static void usage(FILE *f)
@@ -52,7 +53,8 @@ static void usage(FILE *f)
 		"  -d, --dataset DIR      the dataset (pml collect -o DIR)\n"
 		"  -s, --split NAME       train, val or test (default test)\n"
 		"  -p, --policy LIST      all (default: reactive, idle-unload, load-all, static,\n"
-		"                         markov, lstm with a model, oracle) or names, comma-separated\n"
+		"                         markov, names, lstm-model, lstm and lstm+idle-unload\n"
+		"                         with a model, oracle) or names, comma-separated\n"
 		"  -B, --budget-mem SIZE  module bytes predicted loads may fill (K, M, G; default none)\n"
 		"  -j, --json             one JSON object on stdout instead of the tables\n"
 		"  -r, --report DIR       write DIR/index.html: one run's timeline per policy\n"
@@ -67,7 +69,8 @@ static void usage(FILE *f)
 		"      --horizon MS       how far ahead predictions look (markov, lstm; default:\n"
 		"                         the model's)\n"
 		"      --no-names         lstm: the model's predictions only, not the modules the\n"
-		"                         program names ('type vxlan', 'mount -t xfs')\n"
+		"                         program names ('type vxlan', 'mount -t xfs'), as\n"
+		"                         lstm-model (the names policy keeps its rules)\n"
 		"      --idle-seconds T   idle-unload's T, and when unused prefetches go (default 5)\n"
 		"      --tick-ms MS       how often policies decide, in trace time (default 10)\n"
 		"      --preroll-ms MS    time policies get before the program starts (default 0)\n"
@@ -250,13 +253,17 @@ static ssize_t pol_index(const struct eval *ev, const char *name)
 	return -1;
 }
 
-/* The lstm policy's resolver for the modules a program names: the catalog's index. */
+/* The names and lstm policies' resolver for the modules a program names: the catalog's
+ * index. */
 static int resolve_in_repo(void *data, const char *alias, char (*names)[64], size_t max)
 {
 	char **v = NULL;
 	size_t n = 0;
-	int r = pml_repo_resolve_alias(data, alias, &v, &n);
+	int r;
 
+	if (!data)
+		return 0; /* no module tree: nothing resolves */
+	r = pml_repo_resolve_alias(data, alias, &v, &n);
 	if (r < 0)
 		return r;
 	for (size_t i = 0; i < n && i < max; i++)
@@ -265,11 +272,20 @@ static int resolve_in_repo(void *data, const char *alias, char (*names)[64], siz
 	return (int)n;
 }
 
-/* An lstm policy is among them: the model, the prior script. */
+/* A policy that reads the program is among them: the prior script. */
 static bool reads_trace(const struct eval *ev)
 {
 	for (size_t i = 0; i < ev->n_pol; i++)
 		if (pml_policy_reads_trace(ev->pol[i]))
+			return true;
+	return false;
+}
+
+/* An lstm policy is among them: the model. */
+static bool needs_predictor(const struct eval *ev)
+{
+	for (size_t i = 0; i < ev->n_pol; i++)
+		if (pml_policy_needs_predictor(ev->pol[i]))
 			return true;
 	return false;
 }
@@ -383,7 +399,7 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		for (size_t i = 0; i < sizeof(all_policies) / sizeof(all_policies[0]); i++) {
 			if (!pml_policy_find(all_policies[i]))
 				continue; /* not built in this pml */
-			if (pml_policy_reads_trace(all_policies[i]) && !o->model) {
+			if (pml_policy_needs_predictor(all_policies[i]) && !o->model) {
 				if (!o->json)
 					fprintf(stderr, "pml: eval: %s left out: no --model FILE and "
 						"no shipped model\n", all_policies[i]);
@@ -409,7 +425,7 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		if (pol_index(ev, ops->name) < 0)
 			ev->pol[ev->n_pol++] = ops->name;
 	}
-	if (reads_trace(ev) && !o->model) {
+	if (needs_predictor(ev) && !o->model) {
 		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE): "
 				"no model is shipped\n");
 		return -EINVAL;
@@ -774,7 +790,7 @@ int cmd_eval(int argc, char **argv)
 			cfg.pcfg.idle_seconds = o.idle_seconds;
 			cfg.pcfg.threshold = o.threshold;
 			cfg.pcfg.horizon_ms = o.horizon_ms;
-			if (!o.no_names) {
+			if (!o.no_names || !strcmp(ev->pol[p], "names")) {
 				cfg.pcfg.resolve_fn = resolve_in_repo;
 				cfg.pcfg.resolve_data = repo;
 			}
@@ -837,7 +853,7 @@ int cmd_eval(int argc, char **argv)
 		pml_json_double(&j, "tick_ms", o.tick_ms > 0 ? o.tick_ms : 10);
 		pml_json_double(&j, "preroll_ms", o.preroll_ms);
 		pml_json_double(&j, "miss_ms", o.miss_ms);
-		if (reads_trace(ev))
+		if (needs_predictor(ev))
 			pml_json_str(&j, "lstm_model", o.model);
 		pml_json_str(&j, "costs", costs_used);
 		{
@@ -901,7 +917,7 @@ int cmd_eval(int argc, char **argv)
 		       ".ko size, %zu unknown\n", src[PML_SIM_COST_MEASURED],
 		       src[PML_SIM_COST_CATALOG], src[PML_SIM_COST_ESTIMATED],
 		       src[PML_SIM_COST_DEFAULT]);
-		if (reads_trace(ev))
+		if (needs_predictor(ev))
 			printf("lstm model: %s\n", o.model);
 		printf("\n");
 		for (int g = 0; g < G_COUNT; g++) {

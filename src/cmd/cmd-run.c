@@ -52,9 +52,11 @@ static void usage(FILE *f)
 		"                       markov (prefetch what usually follows a need), lstm\n"
 		"                       (prefetch what the program's behaviour announces, read\n"
 		"                       live by the eBPF tracer), lstm+idle-unload (lstm, and\n"
-		"                       unload what was used once idle and no longer predicted)\n"
-		"                       or load-all (load, at start, every module the needs\n"
-		"                       model's runs needed)\n"
+		"                       unload what was used once idle and no longer predicted),\n"
+		"                       lstm-model (lstm's model alone, without the names),\n"
+		"                       names (prefetch the modules the program names: 'type\n"
+		"                       vxlan', 'mkfs.btrfs'; no model) or load-all (load, at\n"
+		"                       start, every module the needs model's runs needed)\n"
 		"  --model FILE         markov, load-all: a needs model (default: the shipped\n"
 		"                       " PML_NEEDS_MODEL_DEFAULT ",\n"
 		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
@@ -776,10 +778,10 @@ int cmd_run(int argc, char **argv)
 	job.guest_dir = tb.guest_dir;
 	job.image_dir = tb.image_dir;
 
-	if ((!strcmp(job.policy, "markov") || pml_policy_reads_trace(job.policy) ||
+	if ((!strcmp(job.policy, "markov") || pml_policy_needs_predictor(job.policy) ||
 	     !strcmp(job.policy, "load-all")) && !job.model) {
 		snprintf(model_path, sizeof(model_path), "%s/%s", tb.src_dir,
-			 pml_policy_reads_trace(job.policy) ? PML_LSTM_MODEL_DEFAULT
+			 pml_policy_needs_predictor(job.policy) ? PML_LSTM_MODEL_DEFAULT
 			 : !strcmp(job.policy, "load-all") ? PML_LOAD_ALL_MODEL_DEFAULT
 							   : PML_NEEDS_MODEL_DEFAULT);
 		job.model = model_path;

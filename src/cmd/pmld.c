@@ -46,7 +46,10 @@ static void usage(FILE *f)
 		"                       lstm (prefetch what the program's behaviour announces:\n"
 		"                       --model, and --trace-root for the behaviour; with\n"
 		"                       lstm+idle-unload also unload what the program used\n"
-		"                       once idle and no longer predicted) or\n"
+		"                       once idle and no longer predicted; lstm-model: the\n"
+		"                       model alone, as --no-names), names (prefetch the\n"
+		"                       modules the program names, 'type vxlan', 'mkfs.btrfs':\n"
+		"                       no model; --trace-root for its commands) or\n"
 		"                       load-all (load every module the needs model's runs\n"
 		"                       needed, most needed first, at start; --model)\n"
 		"  --model FILE         markov, load-all: the needs model (pml train-needs, or\n"
@@ -59,16 +62,17 @@ static void usage(FILE *f)
 		"                       trigger; lstm gives MS/2 as the urgency to the resource\n"
 		"                       manager and takes an unused prefetch back after\n"
 		"                       --idle-seconds and 2 x MS at least\n"
-		"  --no-names           lstm: only the model's predictions, not the modules the\n"
-		"                       program names ('type vxlan', 'mount -t xfs', 'tc ... netem')\n"
+		"  --no-names           lstm: only the model's predictions (lstm-model), not the\n"
+		"                       modules the program names ('type vxlan', 'mount -t xfs',\n"
+		"                       'tc ... netem')\n"
 		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
 		"                       give its records to the policy (1: everything started\n"
 		"                       after pmld; pmld itself is never traced)\n"
 		"  --trace-cgroup DIR   with --trace-root: follow the processes of the cgroup v2\n"
 		"                       directory DIR instead of PID's tree (the job alone, put\n"
 		"                       there before its first exec; not whoever started it)\n"
-		"  --prior-command CMD  lstm: the submitted command line, fed before it runs\n"
-		"  --prior-script FILE  lstm: the submitted script's text, likewise\n"
+		"  --prior-command CMD  lstm, names: the submitted command line, fed before it runs\n"
+		"  --prior-script FILE  lstm, names: the submitted script's text, likewise\n"
 		"  --prior-file FILE    the prior comes later: on SIGUSR1 read FILE (line 1 the\n"
 		"                       job's start, uptime s; line 2 the script's path; then the\n"
 		"                       command line), start the prediction from it (records\n"
@@ -447,13 +451,15 @@ int main(int argc, char **argv)
 		cfg.preload = preload;
 		cfg.n_preload = pml_needs_model_ranked(model, preload, n);
 	}
-	if (pml_policy_reads_trace(cfg.policy)) {
+	if (pml_policy_needs_predictor(cfg.policy)) {
 		if (!model_path) {
 			early_error(cfg.log_path, -EINVAL, "policy %s needs --model FILE (a model "
 				    "file of pml train)", cfg.policy);
 			goto out;
 		}
 		cfg.model_path = model_path;
+	}
+	if (pml_policy_reads_trace(cfg.policy)) {
 		if (prior_script) {
 			script_text = read_text(prior_script, 65536);
 			if (!script_text)

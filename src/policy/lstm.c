@@ -34,7 +34,9 @@
  * (below the threshold now) is unloaded; the report counts it as a wasted load. It is
  * asked for again only after its probability has fallen below 0.8 x threshold and crossed
  * again (hysteresis: no load/unload cycling on a probability that hovers); one named by
- * the program's words (below) is asked for again at its next naming, and the policy frame
+ * the program's words (the naming rules, policy/name-rules.h: a second source beside the
+ * model when the driver gives a resolver; the names policy is that source alone, and
+ * lstm-model the model alone) is asked for again at its next naming, and the policy frame
  * (policy.c) bounds both: no more than two prefetches of a module without a need of it
  * between. An unload the kernel or the loader refused (the module has users: a reference,
  * an interface of its kind) counts the prediction as used. Modules the program really
@@ -49,17 +51,15 @@
 
 #include "model/features.h"
 #include "model/predictor.h"
+#include "policy/name-rules.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
 #include "util/log.h"
 #include "util/modname.h"
 
 #define HYSTERESIS 0.8f
-/* Named modules: at most this many outside the model's list; their confidence; how long
- * one named but unused is held before it may be taken back. */
+/* Named modules (policy/name-rules.h): at most this many outside the model's list. */
 #define NAMED_MAX 64
-#define NAMED_P 0.95f
-#define NAMED_HOLD_NS (5ull * 1000000000)
 
 struct lstm_mod {
 	bool needed;	/* used by the program (first use seen), or base */
@@ -89,11 +89,9 @@ struct lstm_state {
 	int n_cands;
 	char (*extra)[64];
 	int n_extra;
-	/* the naming rules' context: the program of the command being read, the word before;
-	 * the driver's resolver; the time of what is being read */
-	char rule_prog[64], rule_prev[64];
-	int (*cfg_resolve)(void *data, const char *alias, char (*names)[64], size_t max);
-	void *cfg_resolve_data;
+	/* the naming rules, when the driver gave a resolver; the time of what they read */
+	struct pml_name_rules names;
+	bool use_names;
 	uint64_t now;
 	float thr;
 	double horizon_ms;
@@ -166,154 +164,37 @@ static void scan(struct lstm_state *s, int32_t token)
 	}
 }
 
-/* ---- modules the program names --------------------------------------------------------
- * A script or a command often says which kernel feature it is about to use, in words the
- * kernel's module aliases use too: `ip link add x type vxlan` (rtnl-link-vxlan), `mount -t
- * xfs` and `mkfs.xfs` (fs-xfs), `tc qdisc add ... netem` (sch_netem), `modprobe sctp`. A
- * word the model never saw is out of its vocabulary and tells it nothing, and a module no
- * training run needed has no output at all; these rules read the words themselves and ask
- * the module index (the driver's resolver), so they also name modules the model does not
- * know. They read the prior (the script's commands: the earliest lead) and every executed
- * command's arguments (at exec, ahead of the call that needs the module). A named module is
- * a prefetch of confidence NAMED_P, held NAMED_HOLD_NS before an unused one may be taken
- * back (a script names its modules long before it uses them). */
-static void name_alias(struct lstm_state *s, const char *alias, const char *words)
+/* ---- modules the program names (policy/name-rules.h) ----------------------------------
+ * A named module is a prefetch of confidence PML_NAME_RULES_P, the model's list or not (up
+ * to NAMED_MAX outside it), held PML_NAME_RULES_HOLD_NS before an unused one may be taken
+ * back. */
+static void on_named(void *ctx, const char *module, const char *words)
 {
-	char names[4][64];
-	int n = s->cfg_resolve(s->cfg_resolve_data, alias, names, 4);
-	uint64_t now = s->now;
+	struct lstm_state *s = ctx;
+	char norm[64];
+	int m = mod_index(s, module);
+	struct lstm_mod *md;
 
-	for (int i = 0; i < n && i < 4; i++) {
-		char norm[64];
-		int m = mod_index(s, names[i]);
-		struct lstm_mod *md;
-
-		if (m < 0) {
-			if (s->n_extra >= NAMED_MAX ||
-			    pml_module_name_normalize(names[i], norm) < 0 || !*norm)
-				continue;
-			memcpy(s->extra[s->n_extra++], norm, sizeof(norm));
-			m = mod_index(s, norm);
-			if (m < 0)
-				continue;
-			s->mods[m].armed = true;
-		}
-		md = &s->mods[m];
-		md->hold_until = now + NAMED_HOLD_NS;
-		if (md->needed || md->loaded || md->asked)
-			continue;
-		md->asked = true;
-		md->armed = false;
-		md->p_ask = NAMED_P;
-		md->by_token = -1;
-		snprintf(md->named, sizeof(md->named), "%s", words);
-		queue(s, m);
+	if (m < 0) {
+		if (s->n_extra >= NAMED_MAX || pml_module_name_normalize(module, norm) < 0 ||
+		    !*norm)
+			return;
+		memcpy(s->extra[s->n_extra++], norm, sizeof(norm));
+		m = mod_index(s, norm);
+		if (m < 0)
+			return;
+		s->mods[m].armed = true;
 	}
-}
-
-/* Programs that speak to one module, by name: the tool of a feature named after its
- * module (bridge, nbd-client, zramctl, tipc) and a few that are not (nft speaks to
- * nf_tables, cryptsetup to dm-crypt, losetup to loop, ipvsadm to ip_vs). Only these: a
- * program's name alone names no module, since many are also a module's name for something
- * else (`ping` is an industrial-I/O sensor driver, `lp` the parallel printer's). */
-static const char *const prog_modules[][2] = {
-	{"bridge", "bridge"},	{"nbd-client", "nbd"},	  {"zramctl", "zram"},
-	{"tipc", "tipc"},	{"nft", "nfnetlink-subsys-10"}, {"cryptsetup", "dm_crypt"},
-	{"losetup", "loop"},	{"ipvsadm", "ip_vs"},
-};
-
-/* One token's string through the rules (exec:PROG starts a command, arg:WORD its words). */
-static void name_token(struct lstm_state *s, const char *tok)
-{
-	char alias[96], words[40];
-	const char *w;
-
-	if (!strncmp(tok, "exec:", 5)) {
-		const char *prog = tok + 5, *dot = strchr(prog, '.');
-
-		snprintf(s->rule_prog, sizeof(s->rule_prog), "%s", prog);
-		s->rule_prev[0] = '\0';
-		for (size_t i = 0; i < sizeof(prog_modules) / sizeof(*prog_modules); i++)
-			if (!strcmp(prog, prog_modules[i][0]))
-				name_alias(s, prog_modules[i][1], prog);
-		/* mkfs.xfs, mount.nfs, fsck.vfat */
-		if (dot && dot[1] && (!strncmp(prog, "mkfs.", 5) || !strncmp(prog, "mount.", 6) ||
-				      !strncmp(prog, "fsck.", 5))) {
-			snprintf(alias, sizeof(alias), "fs-%s", dot + 1);
-			name_alias(s, alias, prog);
-		}
+	md = &s->mods[m];
+	md->hold_until = s->now + PML_NAME_RULES_HOLD_NS;
+	if (md->needed || md->loaded || md->asked)
 		return;
-	}
-	if (!strncmp(tok, "argp:", 5)) {
-		s->rule_prev[0] = '\0'; /* a path: a word of the same command */
-		return;
-	}
-	if (strncmp(tok, "arg:", 4)) {
-		s->rule_prog[0] = s->rule_prev[0] = '\0';
-		return;
-	}
-	w = tok + 4;
-	if (*w && *w != '-' && *w != '#') {
-		if (!strcmp(s->rule_prev, "type")) {
-			snprintf(alias, sizeof(alias), "rtnl-link-%s", w);
-			snprintf(words, sizeof(words), "type %s", w);
-			name_alias(s, alias, words);
-		} else if (!strcmp(s->rule_prev, "-t") && (!strcmp(s->rule_prog, "mount") ||
-							    !strncmp(s->rule_prog, "mkfs", 4))) {
-			snprintf(alias, sizeof(alias), "fs-%s", w);
-			snprintf(words, sizeof(words), "-t %s", w);
-			name_alias(s, alias, words);
-		} else if (!strcmp(s->rule_prog, "nft")) {
-			/* expressions (ct, limit, log, reject ...) and the nat chain type */
-			snprintf(alias, sizeof(alias), "nft-expr-%s",
-				 !strcmp(w, "masquerade") ? "masq" : w);
-			snprintf(words, sizeof(words), "nft %s", w);
-			name_alias(s, alias, words);
-			if (!strcmp(w, "nat"))
-				name_alias(s, "nft-chain-2-nat", words);
-		} else if (!strncmp(s->rule_prog, "iptables", 8) &&
-			   (!strcmp(s->rule_prev, "-j") || !strcmp(s->rule_prev, "-m"))) {
-			snprintf(alias, sizeof(alias), "xt_%s", w);
-			snprintf(words, sizeof(words), "%.4s %.32s", s->rule_prev, w);
-			name_alias(s, alias, words);
-		} else if (!strcmp(s->rule_prog, "ipvsadm") && !strcmp(s->rule_prev, "-s")) {
-			snprintf(alias, sizeof(alias), "ip_vs_%s", w);
-			snprintf(words, sizeof(words), "-s %s", w);
-			name_alias(s, alias, words);
-		} else if (!strcmp(s->rule_prog, "socat")) {
-			/* addresses: SCTP-LISTEN, VSOCK-CONNECT, TUN */
-			char low[32];
-			size_t n = strcspn(w, "-");
-
-			for (size_t i = 0; i < n && i < sizeof(low) - 1; i++)
-				low[i] = (char)(w[i] >= 'A' && w[i] <= 'Z' ? w[i] - 'A' + 'a' : w[i]);
-			low[n < sizeof(low) - 1 ? n : sizeof(low) - 1] = '\0';
-			snprintf(words, sizeof(words), "socat %s", w);
-			if (strlen(low) >= 3)
-				name_alias(s, low, words);
-		} else if (!strcmp(s->rule_prog, "mount") && !strcmp(s->rule_prev, "-o") &&
-			   strstr(w, "loop")) {
-			name_alias(s, "loop", "mount -o loop");
-		} else if (!strcmp(s->rule_prog, "modprobe")) {
-			snprintf(words, sizeof(words), "modprobe %s", w);
-			name_alias(s, w, words);
-		} else if (!strcmp(s->rule_prog, "tc")) {
-			static const char *const kinds[] = {"sch_", "cls_", "act_"};
-
-			for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-				snprintf(alias, sizeof(alias), "%s%s", kinds[i], w);
-				snprintf(words, sizeof(words), "tc %s", w);
-				name_alias(s, alias, words);
-			}
-		}
-	}
-	snprintf(s->rule_prev, sizeof(s->rule_prev), "%s", w);
-}
-
-static int name_prior_emit(void *ctx, const char *tok)
-{
-	name_token(ctx, tok);
-	return 0;
+	md->asked = true;
+	md->armed = false;
+	md->p_ask = PML_NAME_RULES_P;
+	md->by_token = -1;
+	snprintf(md->named, sizeof(md->named), "%s", words);
+	queue(s, m);
 }
 
 static void feed(struct lstm_state *s, const int32_t *ids, int n)
@@ -359,10 +240,9 @@ static int apply_prior(struct pml_policy *pol, const char *command, const char *
 	feed(s, prior, pml_feat_encode_prior(s->vocab, command, script, prior,
 					     PML_FEAT_MAX_PRIOR));
 	free(prior);
-	if (s->cfg_resolve) {
+	if (s->use_names) {
 		s->now = pml_policy_now(pol);
-		pml_features_prior(command, script, name_prior_emit, s);
-		s->rule_prog[0] = s->rule_prev[0] = '\0';
+		pml_name_rules_prior(&s->names, command, script);
 	}
 	return 0;
 }
@@ -440,8 +320,10 @@ static int lstm_init(struct pml_policy *pol)
 		if (r < 0)
 			goto fail;
 	}
-	s->cfg_resolve = cfg->resolve_fn;
-	s->cfg_resolve_data = cfg->resolve_data;
+	if (cfg->resolve_fn) {
+		pml_name_rules_init(&s->names, cfg->resolve_fn, cfg->resolve_data, on_named, s);
+		s->use_names = true;
+	}
 	r = apply_prior(pol, cfg->prior_command, cfg->prior_script);
 	if (r < 0)
 		goto fail;
@@ -470,12 +352,9 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 			return;
 		s->events++;
 		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
-		if (s->cfg_resolve) {
-			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
-
+		if (s->use_names) {
 			s->now = ev->t_ns;
-			for (int i = 0; i < t->n; i++)
-				name_token(s, t->tok[i]);
+			pml_name_rules_record(&s->names, pml_feat_encoder_last(s->enc));
 		}
 		return;
 	}
@@ -670,6 +549,25 @@ static int lstm_idle_init(struct pml_policy *pol)
 	pol->cfg.unload_idle = true;
 	return lstm_init(pol);
 }
+
+/* The model alone: the naming rules off whatever resolver the driver gives (lstm
+ * --no-names), so that replay can show the model, the rules (names) and both (lstm) side
+ * by side. */
+static int lstm_model_init(struct pml_policy *pol)
+{
+	pol->cfg.resolve_fn = NULL;
+	return lstm_init(pol);
+}
+
+const struct pml_policy_ops pml_policy_lstm_model = {
+	.name = "lstm-model",
+	.summary = "lstm's model alone, without the modules the program names (lstm "
+		   "--no-names)",
+	.init = lstm_model_init,
+	.observe = lstm_observe,
+	.decide = lstm_decide,
+	.free = lstm_free,
+};
 
 const struct pml_policy_ops pml_policy_lstm_idle = {
 	.name = "lstm+idle-unload",

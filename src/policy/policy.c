@@ -1,7 +1,7 @@
 /* The policy frame: lookup by name, the protected set (base + pinned), the clock, and the
  * filters that keep any policy from unloading a protected module or from loading a module
  * a third time for predictions with no need of it between. The rules themselves live one
- * per file (reactive.c, idle-unload.c, markov.c); see policy.h.
+ * per file (reactive.c, idle-unload.c, markov.c, names.c, lstm.c ...); see policy.h.
  *
  * Why the second filter is here and not in each policy: a load/unload cycle comes from
  * two rules meeting (a prediction that fires again, a take-back of what was not used),
@@ -22,7 +22,9 @@ const struct pml_policy_ops *const pml_policies[] = {
 	&pml_policy_reactive,
 	&pml_policy_idle_unload,
 	&pml_policy_markov,
+	&pml_policy_names,
 	&pml_policy_lstm,
+	&pml_policy_lstm_model,
 	&pml_policy_lstm_idle,
 	&pml_policy_load_all,
 	&pml_policy_static,
@@ -51,9 +53,15 @@ const struct pml_policy_ops *pml_policy_find(const char *name)
 
 bool pml_policy_reads_trace(const char *name)
 {
+	return pml_policy_find(name) == &pml_policy_names || pml_policy_needs_predictor(name);
+}
+
+bool pml_policy_needs_predictor(const char *name)
+{
 	const struct pml_policy_ops *ops = pml_policy_find(name);
 
-	return ops == &pml_policy_lstm || ops == &pml_policy_lstm_idle;
+	return ops == &pml_policy_lstm || ops == &pml_policy_lstm_model ||
+	       ops == &pml_policy_lstm_idle;
 }
 
 bool pml_policy_is_protected(const struct pml_policy *p, const char *module)

@@ -102,11 +102,12 @@ struct pml_policy_config {
 	 * an unused prefetch back after idle_seconds and twice it at least. The model's own
 	 * probabilities are not changed: lstm's were learnt for its label horizon. */
 	double horizon_ms;
-	/* lstm: resolves an alias or module name to module names (live: the loader, replay:
-	 * the catalog), up to max; returns the count (0: none) or -errno. With it the policy
-	 * also prefetches the modules the program names (see lstm.c: "type vxlan" in its
-	 * script or in an executed command's arguments -> rtnl-link-vxlan -> vxlan), the
-	 * modules its model has no output for included. NULL: the model alone. */
+	/* names, lstm: resolves an alias or module name to module names (live: the loader,
+	 * replay: the catalog), up to max; returns the count (0: none) or -errno. With it
+	 * the policy prefetches the modules the program names (policy/name-rules.h: "type
+	 * vxlan" in its script or in an executed command's arguments -> rtnl-link-vxlan ->
+	 * vxlan), the modules a model has no output for included. names needs it; lstm
+	 * without it (and lstm-model always) is the model alone. */
 	int (*resolve_fn)(void *resolve_data, const char *alias, char (*names)[64], size_t max);
 	void *resolve_data;
 	/* lstm (set by lstm+idle-unload): also unload what the program used once it is idle (refcount 0, no holders;
@@ -184,7 +185,9 @@ struct pml_policy {
 extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
 extern const struct pml_policy_ops pml_policy_markov;
+extern const struct pml_policy_ops pml_policy_names;
 extern const struct pml_policy_ops pml_policy_lstm;
+extern const struct pml_policy_ops pml_policy_lstm_model;
 extern const struct pml_policy_ops pml_policy_lstm_idle;
 extern const struct pml_policy_ops pml_policy_load_all;
 extern const struct pml_policy_ops pml_policy_static;
@@ -193,9 +196,12 @@ extern const struct pml_policy_ops pml_policy_oracle;
 /* The ops table of a policy by name ("reactive", "idle-unload", "markov", also spelt
  * "reactive+idle-unload"), NULL when unknown. */
 const struct pml_policy_ops *pml_policy_find(const char *name);
-/* True for the policies that read the program's behaviour with a model file of pml train
- * (lstm, lstm+idle-unload): their drivers give them the trace records and the prior. */
+/* True for the policies that read the program's behaviour (names, lstm, lstm-model,
+ * lstm+idle-unload): their drivers give them the trace records and the prior. */
 bool pml_policy_reads_trace(const char *name);
+/* True for those of them that run a model file of pml train (lstm, lstm-model,
+ * lstm+idle-unload; not names): their drivers need --model. */
+bool pml_policy_needs_predictor(const char *name);
 /* The known policies, NULL-terminated, for --help and error messages. */
 extern const struct pml_policy_ops *const pml_policies[];
 

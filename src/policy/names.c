@@ -1,0 +1,303 @@
+/* The names policy: prefetch the modules the program names, and nothing else.
+ *
+ * The naming rules (name-rules.h) read the words of the submitted command line and script
+ * (the prior, before anything runs) and of every executed command (the trace's execve
+ * records, at exec, ahead of the call that needs the module), and ask the module index
+ * what `type vxlan`, `mkfs.btrfs`, `tc ... netem` resolve to. lstm takes them beside its
+ * model; this policy is the rules alone, the baseline a learned model has to beat: they
+ * know the kernel's and its tools' naming conventions, nothing of any corpus, and say
+ * nothing about a program that does not spell its modules out (a socket call, an
+ * ioctl, a library that opens a device).
+ *
+ * The approximations, the same as lstm's for a named module:
+ *  - a named module is asked for once, at its first naming, with confidence
+ *    PML_NAME_RULES_P and half the horizon as the expected lead (the rules say "this
+ *    program will use it", not when: a script names its modules seconds before it uses
+ *    them, an executed command milliseconds);
+ *  - a wrong naming (a word that resolves to a module the run never uses: `modprobe -r
+ *    sctp` names sctp too) costs memory until it is taken back: a prefetch
+ *    not used since (no need, refcount and holders never seen above 0), held
+ *    PML_NAME_RULES_HOLD_NS since its last naming, idle for idle_seconds and twice the
+ *    horizon, is unloaded; named again, it is asked for again, and the policy frame
+ *    (policy.c) bounds that at two prefetches between needs. An unload refused (the
+ *    module has users) counts the prediction as used. Needed modules stay, as under
+ *    reactive.
+ *
+ * The trace's records go through the same tokenizer as the model's (model/features.h,
+ * with an empty vocabulary: only the strings are read), so the rules see exactly the words
+ * lstm's rules see. Cost per record: the tokenizer (a table read for a plain system call)
+ * and, for an exec, a few string compares and index look-ups. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "model/corpus.h"
+#include "model/features.h"
+#include "policy/name-rules.h"
+#include "policy/needs-model.h"
+#include "policy/policy.h"
+#include "util/log.h"
+#include "util/modname.h"
+
+/* Modules followed per run (named, needed, loaded); beyond it new ones are not. */
+#define NAMES_MAX 1024
+
+struct names_mod {
+	char name[64]; /* _ spelling */
+	bool needed;   /* used by the program (first use seen), or base */
+	bool loaded;
+	bool asked;	/* a prefetch was asked for and not taken back */
+	bool predicted; /* loaded by a prediction ... */
+	bool used;	/* ... and used since */
+	bool queued;	/* in cands */
+	uint64_t loaded_at;
+	uint64_t hold_until; /* not taken back before */
+	char named[40];	     /* the words that named it ("type vxlan") */
+};
+
+struct names_state {
+	struct pml_vocab *vocab; /* empty: the tokenizer's strings are what is read */
+	struct pml_feat_encoder *enc;
+	struct pml_name_rules rules;
+	struct names_mod *mods;
+	int n_mods;
+	int *cands; /* module indices asked for, not yet handed out, in naming order */
+	int n_cands;
+	uint64_t now; /* the time of what the rules read */
+	double horizon_ms;
+};
+
+/* The index of module, added when new and add is set; -1 when none (or no room). */
+static int mod_get(struct names_state *s, const char *module, bool add)
+{
+	char name[64];
+
+	if (!module || pml_module_name_normalize(module, name) < 0 || !*name)
+		return -1;
+	for (int i = 0; i < s->n_mods; i++)
+		if (!strcmp(s->mods[i].name, name))
+			return i;
+	if (!add || s->n_mods >= NAMES_MAX)
+		return -1;
+	memset(&s->mods[s->n_mods], 0, sizeof(s->mods[0]));
+	memcpy(s->mods[s->n_mods].name, name, sizeof(name));
+	return s->n_mods++;
+}
+
+static void on_named(void *ctx, const char *module, const char *words)
+{
+	struct names_state *s = ctx;
+	int m = mod_get(s, module, true);
+	struct names_mod *md;
+
+	if (m < 0)
+		return;
+	md = &s->mods[m];
+	md->hold_until = s->now + PML_NAME_RULES_HOLD_NS;
+	if (md->needed || md->loaded || md->asked)
+		return;
+	md->asked = true;
+	snprintf(md->named, sizeof(md->named), "%s", words);
+	if (!md->queued) {
+		md->queued = true;
+		s->cands[s->n_cands++] = m;
+	}
+}
+
+static void names_free(struct pml_policy *pol)
+{
+	struct names_state *s = pol->priv;
+
+	if (!s)
+		return;
+	pml_feat_encoder_free(s->enc);
+	pml_vocab_free(s->vocab);
+	free(s->mods);
+	free(s->cands);
+	free(s);
+	pol->priv = NULL;
+}
+
+static int names_init(struct pml_policy *pol)
+{
+	const struct pml_policy_config *cfg = &pol->cfg;
+	struct names_state *s;
+
+	if (!cfg->resolve_fn) {
+		pml_err("names policy: no module index to ask what a name resolves to (the "
+			"rules are off: --no-names)");
+		return -EINVAL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (!s)
+		return -ENOMEM;
+	pol->priv = s;
+	s->vocab = pml_vocab_new();
+	s->enc = s->vocab ? pml_feat_encoder_new(s->vocab) : NULL;
+	s->mods = calloc(NAMES_MAX, sizeof(*s->mods));
+	s->cands = calloc(NAMES_MAX, sizeof(*s->cands));
+	if (!s->enc || !s->mods || !s->cands) {
+		names_free(pol);
+		return -ENOMEM;
+	}
+	s->horizon_ms = cfg->horizon_ms > 0 ? cfg->horizon_ms : PML_CORPUS_HORIZON_MS;
+	if (pol->cfg.idle_seconds <= 0)
+		pol->cfg.idle_seconds = 2 * s->horizon_ms / 1e3;
+	pml_name_rules_init(&s->rules, cfg->resolve_fn, cfg->resolve_data, on_named, s);
+	s->now = pml_policy_now(pol);
+	pml_name_rules_prior(&s->rules, cfg->prior_command, cfg->prior_script);
+	return 0;
+}
+
+static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
+{
+	struct names_state *s = pol->priv;
+	struct names_mod *md;
+	int m;
+
+	if (ev->kind == PML_POL_PRIOR) {
+		/* the job's prior after a start in a template: its words, then its run */
+		pml_feat_encoder_reset(s->enc);
+		s->now = pml_policy_now(pol);
+		pml_name_rules_prior(&s->rules, ev->prior_command, ev->prior_script);
+		return;
+	}
+	if (ev->kind == PML_POL_TRACE) {
+		int32_t ids[PML_FEAT_MAX_TOKENS];
+
+		if (!ev->tev)
+			return;
+		pml_feat_encode_record(s->enc, ev->tev, ids);
+		s->now = ev->t_ns;
+		pml_name_rules_record(&s->rules, pml_feat_encoder_last(s->enc));
+		return;
+	}
+	m = mod_get(s, ev->module, true);
+	if (m < 0)
+		return;
+	md = &s->mods[m];
+	switch (ev->kind) {
+	case PML_POL_BASE:
+		md->needed = md->loaded = true;
+		break;
+	case PML_POL_REQUEST:
+	case PML_POL_NEED:
+		md->needed = true;
+		if (md->predicted)
+			md->used = true;
+		break;
+	case PML_POL_LOAD:
+		if (ev->predicted) {
+			if (!md->loaded && !md->needed) {
+				md->predicted = true;
+				md->loaded_at = ev->t_ns;
+			}
+		} else if (!md->asked) {
+			md->needed = true; /* loaded by someone else: the program uses it */
+		}
+		md->loaded = true;
+		break;
+	case PML_POL_UNLOAD:
+		/* gone: a later use is a need again, a naming may ask again */
+		md->loaded = md->predicted = md->used = md->asked = md->needed = false;
+		break;
+	case PML_POL_BUSY:
+		/* refused: something holds it, so the prediction was used; retried after
+		 * the idle time again, not every tick */
+		md->loaded_at = ev->t_ns;
+		if (md->predicted)
+			md->used = true;
+		break;
+	case PML_POL_TRACE:
+	case PML_POL_PRIOR:
+		break;
+	}
+}
+
+static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
+				       const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (pml_module_name_eq(name, mods[i].name))
+			return &mods[i];
+	return NULL;
+}
+
+static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, size_t n,
+			struct pml_action *out, size_t max)
+{
+	struct names_state *s = pol->priv;
+	uint64_t now = pml_policy_now(pol);
+	size_t k = 0;
+	int kept = 0;
+
+	/* Prefetches first, in naming order: what the program said it is about to use. */
+	for (int c = 0; c < s->n_cands; c++) {
+		int m = s->cands[c];
+		struct names_mod *md = &s->mods[m];
+		struct pml_action *a;
+
+		if (k >= max) {
+			s->cands[kept++] = m; /* no room: next time */
+			continue;
+		}
+		md->queued = false;
+		if (!md->asked || md->loaded || md->needed || in_set(mods, n, md->name))
+			continue;
+		a = &out[k++];
+		a->kind = PML_ACT_LOAD;
+		snprintf(a->module, sizeof(a->module), "%s", md->name);
+		if (snprintf(a->reason, sizeof(a->reason), "prediction: named by '%s'",
+			     md->named) < 0)
+			a->reason[0] = '\0';
+		a->confidence = PML_NAME_RULES_P;
+		a->lead_ms = s->horizon_ms / 2;
+		a->bytes = -1;
+		a->load_ms = -1;
+		if (pol->cfg.cost_fn)
+			pol->cfg.cost_fn(pol->cfg.cost_data, md->name, &a->bytes, &a->load_ms);
+		else if (pol->cfg.needs_model)
+			pml_needs_model_cost(pol->cfg.needs_model, md->name, &a->bytes,
+					     &a->load_ms);
+	}
+	s->n_cands = kept;
+
+	/* Then the mistakes: named, loaded, never used, past the hold and the idle time. */
+	for (int m = 0; m < s->n_mods && k < max; m++) {
+		struct names_mod *md = &s->mods[m];
+		const struct pml_loaded *l;
+		double idle_ms;
+
+		if (!md->predicted || md->used || md->needed || now < md->hold_until)
+			continue;
+		l = in_set(mods, n, md->name);
+		if (!l)
+			continue;
+		if (l->refcnt > 0 || l->n_holders > 0) {
+			md->used = true;
+			continue;
+		}
+		idle_ms = now > md->loaded_at ? (double)(now - md->loaded_at) / 1e6 : 0;
+		if (idle_ms < pol->cfg.idle_seconds * 1e3 || idle_ms < 2 * s->horizon_ms)
+			continue;
+		out[k].kind = PML_ACT_UNLOAD;
+		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
+		snprintf(out[k].reason, sizeof(out[k].reason),
+			 "names: prediction unused for %.1f s", idle_ms / 1e3);
+		out[k].confidence = -1;
+		k++;
+	}
+	return (int)k;
+}
+
+const struct pml_policy_ops pml_policy_names = {
+	.name = "names",
+	.summary = "reactive, plus prefetch of the modules the program names in its command "
+		   "line, script and executed commands ('type vxlan', 'mkfs.btrfs'); unused "
+		   "ones are unloaded",
+	.init = names_init,
+	.observe = names_observe,
+	.decide = names_decide,
+	.free = names_free,
+};
