@@ -374,6 +374,10 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		if (md->predicted)
 			md->used = true;
 		break;
+	case PML_POL_USE:
+		if (md->predicted)
+			md->used = true;
+		break;
 	case PML_POL_LOAD:
 		if (ev->predicted) {
 			if (!md->loaded && !md->needed) {

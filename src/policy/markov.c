@@ -226,6 +226,11 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 		if (m)
 			m->loaded_at = ev->t_ns;
 		break;
+	case PML_POL_USE:
+		m = find(s, ev->module);
+		if (m && m->predicted)
+			m->used = true;
+		break;
 	case PML_POL_TRACE: /* this policy reads needs, not the program's events */
 	case PML_POL_PRIOR:
 		break;

@@ -187,6 +187,10 @@ static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev
 		if (md->predicted)
 			md->used = true;
 		break;
+	case PML_POL_USE: /* a later use (replay) */
+		if (md->predicted)
+			md->used = true;
+		break;
 	case PML_POL_LOAD:
 		if (ev->predicted) {
 			if (!md->loaded && !md->needed) {

@@ -189,6 +189,7 @@ static void loads_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	switch (ev->kind) {
 	case PML_POL_NEED:
 	case PML_POL_REQUEST:
+	case PML_POL_USE:
 		l = loads_find(p, ev->module);
 		if (l) {
 			l->loads = 0;

@@ -14,6 +14,7 @@
 
 #include "policy/driver.h"
 #include "resource/resource.h"
+#include "sim/reuse.h"
 #include "sim/sim.h"
 #include "trace/trace-decode.h"
 #include "util/log.h"
@@ -236,6 +237,8 @@ struct sim {
 	size_t n_exited, cap_exited;
 
 	struct pml_needs req; /* required needs (pml_sim_required_needs) */
+	/* what the oracle is told of the future: req and every later use (reuse.h) */
+	struct pml_needs future;
 	int *req_of;	      /* raw need -> req index, -1: resolves to nothing */
 	bool *kernel_asked;   /* raw need: the replayed kernel requested (stall or empty) */
 
@@ -979,14 +982,13 @@ static bool pid_exited(const struct sim *s, uint32_t pid)
 	return false;
 }
 
-/* The need's process holds its module from the request on (while it waits for it, too)
+/* A need's process holds its module from the request on (while it waits for it, too)
  * until it exits (for ever when that is unknown). */
-static void hold(struct sim *s, size_t k)
+static void hold_pid(struct sim *s, uint32_t pid, const char *module)
 {
-	const struct pml_need *nd = &s->t->needs.v[k];
-	int i = mod_index(s, nd->module);
+	int i = mod_index(s, module);
 
-	if (i < 0 || (nd->pid && pid_exited(s, nd->pid)))
+	if (i < 0 || (pid && pid_exited(s, pid)))
 		return;
 	if (s->n_holds == s->cap_holds) {
 		size_t cap = s->cap_holds ? 2 * s->cap_holds : 32;
@@ -999,9 +1001,14 @@ static void hold(struct sim *s, size_t k)
 		s->holds = h;
 		s->cap_holds = cap;
 	}
-	s->holds[s->n_holds++] = (struct hold){.pid = nd->pid, .mod = i};
+	s->holds[s->n_holds++] = (struct hold){.pid = pid, .mod = i};
 	s->mods[i].users++;
 	s->dirty = true;
+}
+
+static void hold(struct sim *s, size_t k)
+{
+	hold_pid(s, s->t->needs.v[k].pid, s->t->needs.v[k].module);
 }
 
 static void serve(struct sim *s, size_t k)
@@ -1014,12 +1021,63 @@ static void serve(struct sim *s, size_t k)
 		     false);
 }
 
+/* What a need of rq's modules waits for now: *wait for loads in flight, *missing_ns for
+ * the absent ones' loads; the present ones are used. False when out of memory. */
+static bool tally(struct sim *s, const struct pml_need *rq, uint64_t *wait,
+		  uint64_t *missing_ns)
+{
+	for (uint32_t j = 0; j < rq->n_loaded; j++) {
+		int i = mod_index(s, rq->loaded[j]);
+		struct smod *m;
+
+		if (i < 0 || order_of(s, i) < 0) {
+			oom(s);
+			return false;
+		}
+		m = &s->mods[i];
+		if (m->st == M_LOADING && m->t_done > s->now + *wait)
+			*wait = m->t_done - s->now;
+		else if (m->st == M_ABSENT)
+			*missing_ns += ms_ns(m->cm->load_ms);
+		if (m->st != M_ABSENT)
+			m->used = true;
+	}
+	return true;
+}
+
+/* The kernel's modprobe loads what is missing of rq, one after the other, once what is in
+ * flight (that the missing ones may depend on) is in, wait from now. */
+static void miss_loads(struct sim *s, const struct pml_need *rq, uint64_t wait)
+{
+	uint64_t t = s->now + wait;
+
+	for (uint32_t j = 0; j < rq->n_loaded; j++) {
+		int i = mod_index(s, rq->loaded[j]);
+		struct smod *m = &s->mods[i];
+
+		if (m->st != M_ABSENT)
+			continue;
+		m->st = M_LOADING;
+		present(s, i, true);
+		m->by_worker = m->main_pred = false;
+		m->used = true;
+		t += ms_ns(m->cm->load_ms);
+		m->t_done = t;
+		span_open(s, i, s->now);
+		push(s, t, P_DONE, i);
+		s->r->m.miss_loads++;
+	}
+	s->dirty = true;
+	if (t > s->hold_until)
+		s->hold_until = t;
+}
+
 static void need_arrives(struct sim *s, size_t k)
 {
 	const struct pml_need *nd = &s->t->needs.v[k];
 	const struct pml_need *rq;
 	struct pml_sim_need *out;
-	uint64_t wait = 0, missing_ns = 0, t;
+	uint64_t wait = 0, missing_ns = 0;
 	int target;
 
 	if (s->req_of[k] < 0) {
@@ -1032,22 +1090,8 @@ static void need_arrives(struct sim *s, size_t k)
 		return;
 	}
 	rq = &s->req.v[s->req_of[k]];
-	for (uint32_t j = 0; j < rq->n_loaded; j++) {
-		int i = mod_index(s, rq->loaded[j]);
-		struct smod *m;
-
-		if (i < 0 || order_of(s, i) < 0) {
-			oom(s);
-			return;
-		}
-		m = &s->mods[i];
-		if (m->st == M_LOADING && m->t_done > s->now + wait)
-			wait = m->t_done - s->now;
-		else if (m->st == M_ABSENT)
-			missing_ns += ms_ns(m->cm->load_ms);
-		if (m->st != M_ABSENT)
-			m->used = true;
-	}
+	if (!tally(s, rq, &wait, &missing_ns))
+		return;
 	out = &s->r->needs[s->r->n_needs++];
 	memset(out, 0, sizeof(*out));
 	out->t_ms = rel_ms(s, s->now);
@@ -1079,29 +1123,109 @@ static void need_arrives(struct sim *s, size_t k)
 	s->kernel_asked[k] = true;
 	if (nd->alias[0])
 		tell(s, PML_POL_REQUEST, nd->module, nd->alias, -1, false);
-	/* The kernel's modprobe loads what is missing, one after the other, once what is in
-	 * flight (that the missing ones may depend on) is in. */
-	t = s->now + wait;
-	for (uint32_t j = 0; j < rq->n_loaded; j++) {
-		int i = mod_index(s, rq->loaded[j]);
-		struct smod *m = &s->mods[i];
-
-		if (m->st != M_ABSENT)
-			continue;
-		m->st = M_LOADING;
-		present(s, i, true);
-		m->by_worker = m->main_pred = false;
-		m->used = true;
-		t += ms_ns(m->cm->load_ms);
-		m->t_done = t;
-		span_open(s, i, s->now);
-		push(s, t, P_DONE, i);
-		s->r->m.miss_loads++;
-	}
-	s->dirty = true;
-	if (t > s->hold_until)
-		s->hold_until = t;
+	miss_loads(s, rq, wait);
 	push(s, s->now + wait + missing_ns, P_SERVE, (int)k);
+}
+
+/* A later use of need k's modules by process pid (a record that would make the kernel
+ * ask for the need's alias again, reuse.h): a use when they are loaded; when the policy
+ * unloaded one, the kernel asks again and the program waits: a stall, counted in
+ * stalls, stall time and reloads (not a new need: the needs stay the first uses). */
+static void use_again(struct sim *s, size_t k, uint32_t pid)
+{
+	const struct pml_need *nd = &s->t->needs.v[k];
+	const struct pml_need *rq = &s->req.v[s->req_of[k]];
+	uint64_t wait = 0, missing_ns = 0;
+
+	if (!tally(s, rq, &wait, &missing_ns))
+		return;
+	hold_pid(s, pid, nd->module);
+	if (wait + missing_ns == 0) {
+		for (uint32_t j = 0; j < rq->n_loaded; j++)
+			tell(s, PML_POL_USE, rq->loaded[j], NULL, -1, false);
+		return;
+	}
+	if (wait < ms_ns(s->cfg->miss_ms))
+		wait = ms_ns(s->cfg->miss_ms);
+	s->r->m.stalls++;
+	s->r->m.reloads++;
+	s->r->m.stall_ms += (double)(wait + missing_ns) / 1e6;
+	tell(s, PML_POL_REQUEST, nd->module, nd->alias, -1, false);
+	miss_loads(s, rq, wait);
+	push(s, s->now + wait + missing_ns, P_SERVE, (int)k);
+}
+
+/* The need (raw index) that rec uses again: one that came before rec and whose alias
+ * rec would make the kernel ask for again (reuse.h); -1 when none. */
+static long reused_need(const struct sim *s, const struct pml_tev_hdr *rec)
+{
+	char aliases[PML_REUSE_MAX][64];
+	size_t n = pml_reuse_aliases(rec, aliases, PML_REUSE_MAX);
+
+	for (size_t a = 0; a < n; a++)
+		for (size_t k = 0; k < s->t->needs.n; k++) {
+			const struct pml_need *nd = &s->t->needs.v[k];
+
+			if (nd->t_ns < rec->t_ns && s->req_of[k] >= 0 && nd->alias[0] &&
+			    !strcmp(nd->alias, aliases[a]))
+				return (long)k;
+		}
+	return -1;
+}
+
+static void reuse(struct sim *s, const struct pml_tev_hdr *rec)
+{
+	long k = reused_need(s, rec);
+
+	if (k >= 0)
+		use_again(s, (size_t)k, rec->pid);
+}
+
+static int future_push(struct pml_needs *f, const struct pml_need *nd)
+{
+	if (f->n == f->cap) {
+		size_t cap = f->cap ? 2 * f->cap : 64;
+		struct pml_need *v = realloc(f->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		f->v = v;
+		f->cap = cap;
+	}
+	f->v[f->n++] = *nd;
+	return 0;
+}
+
+/* The oracle's future: the required needs merged in time order with a copy of a need's
+ * required modules at each later use of it (so it keeps or brings back what is used
+ * again, as it does for needs). 0 or -ENOMEM. */
+static int future_build(struct sim *s)
+{
+	struct pml_needs *f = &s->future;
+	size_t q = 0;
+
+	pml_needs_init(f);
+	f->first_ns = s->req.first_ns;
+	for (size_t ri = 0; ri < s->t->n; ri++) {
+		const struct pml_tev_hdr *h = (const void *)(s->t->buf + s->t->off[ri]);
+		long k = reused_need(s, h);
+		struct pml_need use;
+
+		if (k < 0)
+			continue;
+		while (q < s->req.n && s->req.v[q].t_ns <= h->t_ns)
+			if (future_push(f, &s->req.v[q++]) < 0)
+				return -ENOMEM;
+		use = s->req.v[s->req_of[k]];
+		use.t_ns = use.done_ns = h->t_ns;
+		use.pid = use.tid = h->pid;
+		if (future_push(f, &use) < 0)
+			return -ENOMEM;
+	}
+	while (q < s->req.n)
+		if (future_push(f, &s->req.v[q++]) < 0)
+			return -ENOMEM;
+	return 0;
 }
 
 static void load_done(struct sim *s, int i)
@@ -1172,6 +1296,7 @@ static void record(struct sim *s, size_t ri, size_t *req_cursor)
 		s->exited[s->n_exited++] = h->pid;
 		break;
 	default:
+		reuse(s, h);
 		break;
 	}
 	pml_policy_observe(s->pol, &ev);
@@ -1289,6 +1414,7 @@ static void sim_release(struct sim *s)
 	free(s->inuse);
 	free(s->loaded);
 	pml_needs_release(&s->req);
+	pml_needs_release(&s->future);
 }
 
 static int setup(struct sim *s)
@@ -1310,7 +1436,10 @@ static int setup(struct sim *s)
 	if (r < 0)
 		return r;
 	pcfg.clock = &s->clock;
-	pcfg.future = &s->req;
+	r = future_build(s);
+	if (r < 0)
+		return r;
+	pcfg.future = &s->future;
 	pcfg.cost_fn = pml_sim_catalog_cost;
 	pcfg.cost_data = s->cat;
 	r = s->cfg->policy_ops ? pml_policy_new_ops(s->cfg->policy_ops, &pcfg, &s->pol) :
@@ -1473,6 +1602,7 @@ int pml_sim_totals_add(struct pml_sim_totals *tot, const struct pml_sim_result *
 	a->prefetched += b->prefetched;
 	a->wasted_loads += b->wasted_loads;
 	a->miss_loads += b->miss_loads;
+	a->reloads += b->reloads;
 	a->asks += b->asks;
 	a->refused += b->refused;
 	a->evictions += b->evictions;
