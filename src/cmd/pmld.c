@@ -475,8 +475,9 @@ int main(int argc, char **argv)
 			    moddir ? moddir : "/lib/modules/`uname -r`", strerror(-r));
 		goto out;
 	}
-	/* The worker's own loader: libkmod contexts are not shared between threads. */
-	if ((model || cfg.model_path) &&
+	/* The worker's own loader: libkmod contexts are not shared between threads. A
+	 * policy that prefetches has one (names has no model but predicts). */
+	if ((model || cfg.model_path || pml_policy_reads_trace(cfg.policy)) &&
 	    pml_loader_new_kmod_flags(moddir, PML_LOADER_KMOD_FILE_INDEXES, &cfg.worker_ld) < 0)
 		cfg.worker_ld = NULL;
 	r = pml_agent_new(&cfg, ld, &a);
