@@ -82,6 +82,7 @@ struct pml_agent {
 	bool watch_off; /* the source cannot watch references: uses show at the tick */
 	bool draining;	/* reading the source before an unload (no decisions in between) */
 	double watch_ms; /* wall time of the watch writes (the kernel's grace periods) */
+	double watch_cpu_ms; /* ... and the CPU they took */
 	/* Misses a program waits on now (requested, not loaded yet): the worker is held
 	 * until their loads show, or MISS_HOLD_MAX_NS passed (a denied or failed miss). */
 	char misses[RESOLVE_MAX][64];
@@ -560,11 +561,14 @@ static void pred_drop(struct pml_agent *a, const char *name)
 /* Tell the source which modules' references to report: the prefetches not seen used
  * (queued or loaded), once per change of that set. A source that cannot (no module_get
  * in the kernel, no source) is said once; the tick's refcount sample is then all. */
+static double thread_cpu_ms(void);
+
 static void watch_sync(struct pml_agent *a)
 {
 	char (*names)[64];
 	size_t n = 0;
 	uint64_t t0;
+	double c0;
 	int r;
 
 	if (!a->src || a->watch_off || !a->watch_dirty)
@@ -576,8 +580,12 @@ static void watch_sync(struct pml_agent *a)
 		if (!a->pred[i].used)
 			memcpy(names[n++], a->pred[i].name, sizeof(names[0]));
 	t0 = pml_now_ns();
+	c0 = thread_cpu_ms();
 	r = pml_source_watch(a->src, (const char(*)[64])names, n);
+	a->watch_cpu_ms += thread_cpu_ms() - c0;
 	a->watch_ms += (double)(pml_now_ns() - t0) / 1e6;
+	pml_dbg("%s: watching %zu modules: %d (%.1f ms)", a->src->ops->name, n, r,
+		(double)(pml_now_ns() - t0) / 1e6);
 	a->stats.watch_writes++;
 	free(names);
 	if (r == -EOPNOTSUPP || r == -ENODEV) {
@@ -1839,7 +1847,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 "stop: cpu %.1f ms%s%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions; %llu "
-		 "references seen, the watch set written %llu times (%.1f ms)",
+		 "references seen, the watch set written %llu times (%.1f ms, %.1f ms CPU)",
 		 cpu_ms, job, parts, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
@@ -1848,7 +1856,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.prefetched, (unsigned long long)a->stats.used,
 		 (unsigned long long)a->stats.load_failed,
 		 (unsigned long long)a->stats.evictions, (unsigned long long)a->stats.gets,
-		 (unsigned long long)a->stats.watch_writes, a->watch_ms);
+		 (unsigned long long)a->stats.watch_writes, a->watch_ms, a->watch_cpu_ms);
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.reason = reason;
 	rec.ms = job[0] ? cpu_ms - a->cpu_at_prior_ms : cpu_ms;

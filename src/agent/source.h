@@ -77,10 +77,10 @@ static inline void pml_source_free(struct pml_source *s)
  * its own trace instance ("pml") when the kernel allows, so the global buffer is left
  * alone; sets its trace_clock to "mono", buffer_percent to 0 (6.1's poll() otherwise waits
  * for a half-full buffer), enables module:module_request, module_load, module_free and
- * opens trace_pipe non-blocking. module:module_get is enabled only while watch names
- * modules, with an event filter on their names (pml_tracefs_get_filter), so that the
- * references the base modules' hot paths take never reach the buffer; a kernel without it
- * makes watch return -ENODEV.
+ * opens trace_pipe non-blocking. module:module_get is enabled too, with an event filter
+ * that passes only the modules watch names (pml_tracefs_get_filter; none until then), so
+ * that no other module's references reach the buffer; a kernel without it makes watch
+ * return -ENODEV.
  * Returns 0, or -errno with a sentence for the log in why (size bytes):
  * -ENOENT no tracefs and it cannot be mounted, -EACCES/-EPERM not root,
  * -ENODEV no module tracepoints in this kernel. */
