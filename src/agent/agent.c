@@ -704,6 +704,22 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		watch_sync(a);
 		return 0;
 	}
+	if (ev->kind == PML_KEV_NETDEV) {
+		/* An interface made with the module's setup function, in any namespace: a use
+		 * of an interface kind, which no reference shows. Not when pmld's own thread
+		 * made it: the module's init (dummy makes dummy0) during the worker's insert. */
+		char how[160], task[48];
+
+		snprintf(task, sizeof(task), "/proc/self/task/%d", ev->pid);
+		if (ev->pid > 0 && access(task, F_OK) == 0)
+			return 0;
+		a->stats.netdevs++;
+		snprintf(how, sizeof(how), "interface made by %.32s %d with %.64s", ev->comm[0] ?
+			 ev->comm : "?", ev->pid, ev->site[0] ? ev->site : "its setup");
+		pred_used(a, ev->name, how);
+		watch_sync(a);
+		return 0;
+	}
 	a->stats.events++;
 	switch (ev->kind) {
 	case PML_KEV_REQUEST:
@@ -1847,7 +1863,8 @@ int pml_agent_stop(struct pml_agent *a)
 		 "stop: cpu %.1f ms%s%s, max RSS %lld KiB%s; %llu events, %llu ticks, %llu unloaded, "
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions; %llu "
-		 "references seen, the watch set written %llu times (%.1f ms, %.1f ms CPU)",
+		 "references seen, %llu interfaces made, the watch set written %llu times (%.1f ms, "
+		 "%.1f ms CPU)",
 		 cpu_ms, job, parts, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
@@ -1856,6 +1873,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.prefetched, (unsigned long long)a->stats.used,
 		 (unsigned long long)a->stats.load_failed,
 		 (unsigned long long)a->stats.evictions, (unsigned long long)a->stats.gets,
+		 (unsigned long long)a->stats.netdevs,
 		 (unsigned long long)a->stats.watch_writes, a->watch_ms, a->watch_cpu_ms);
 	pml_event_rec_init(&rec, PML_EV_INFO);
 	rec.reason = reason;

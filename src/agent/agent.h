@@ -14,8 +14,9 @@
  * ...", with the confidence), and the first sign that a prefetched module was used (info,
  * "used: ..."; the report counts the others as wasted). A use is seen however short it is:
  * the source reports the references taken on the prefetches not seen used yet (module_get,
- * watched from their queueing on: pml_agent_attach_source), the tracer's RTM_NEWLINK of an
- * interface kind (whose interfaces hold no reference) and a kernel request count too, and
+ * watched from their queueing on: pml_agent_attach_source), an interface made with the
+ * module's setup function by another process (PML_KEV_NETDEV) or the tracer's RTM_NEWLINK
+ * of its kind (interfaces hold no reference) and a kernel request count too, and
  * the tick's refcount sample remains for a source that cannot watch. The manager's API
  * socket is served from the same loop.
  *
@@ -187,6 +188,7 @@ struct pml_agent_stats {
 	uint64_t evictions;
 	uint64_t used;		 /* prefetched modules seen in use */
 	uint64_t gets;		 /* references on watched prefetches (module_get) */
+	uint64_t netdevs;	 /* interfaces made by others than pmld (any module's) */
 	uint64_t watch_writes;	 /* times the source was told the watched set */
 	uint64_t trace_records;	 /* records of the program's trace told to the policy */
 	uint64_t trace_dropped;	 /* records the tracer lost (ring buffer full) */

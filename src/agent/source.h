@@ -15,6 +15,7 @@ enum pml_kevent_kind {
 	PML_KEV_LOAD,	 /* module_load: a module was inserted */
 	PML_KEV_FREE,	 /* module_free: a module was removed */
 	PML_KEV_GET,	 /* module_get: a reference was taken on a watched module (a use) */
+	PML_KEV_NETDEV,	 /* an interface was made with a module's setup function (a use) */
 };
 
 /* One kernel event. */
@@ -23,9 +24,10 @@ struct pml_kevent {
 	uint64_t t_ns;	/* CLOCK_MONOTONIC ns (tracefs: trace_clock "mono", µs precision) */
 	int pid;	/* the task that triggered it (for a request: the requester) */
 	char comm[32];	/* its name, "<...>" when the kernel did not keep it */
-	char name[64];	/* the alias (request) or the module name (load, free, get) */
+	char name[64];	/* the alias (request) or the module name (load, free, get, netdev) */
 	bool wait;	/* request: the caller waits for modprobe */
-	char site[64];	/* get: the call site that took the reference ("" unknown) */
+	char site[64];	/* get: the call site that took the reference ("" unknown); netdev:
+			 * the setup function ("dummy_setup") */
 };
 
 struct pml_source;
@@ -80,7 +82,10 @@ static inline void pml_source_free(struct pml_source *s)
  * opens trace_pipe non-blocking. module:module_get is enabled too, with an event filter
  * that passes only the modules watch names (pml_tracefs_get_filter; none until then), so
  * that no other module's references reach the buffer; a kernel without it makes watch
- * return -ENODEV.
+ * return -ENODEV. On x86_64 it also defines a kprobe, pml/netdev_alloc, on
+ * alloc_netdev_mqs with its setup argument as a symbol: an interface made by a module's
+ * setup function ("dummy_setup [dummy]", in any namespace) is PML_KEV_NETDEV, the use of
+ * an interface kind, whose interfaces hold no reference (without kprobes: none).
  * Returns 0, or -errno with a sentence for the log in why (size bytes):
  * -ENOENT no tracefs and it cannot be mounted, -EACCES/-EPERM not root,
  * -ENODEV no module tracepoints in this kernel. */
@@ -91,7 +96,8 @@ int pml_source_new_tracefs(const char *root, char *why, size_t size,
  *   "            sh-123     [000] d..1.    12.345678: module_request: sctp wait=1 call_site=..."
  *   "         mount-312     [001] .....    13.000001: module_get: loop call_site=... refcnt=2"
  * Returns 1 and fills ret for a module_request/module_load/module_free/module_get line
- * (module_put is not reported: a first use is a get), 0 for any other line (another event, a "CPU:N [LOST M EVENTS]" notice: *lost gets M when lost is
+ * (module_put is not reported: a first use is a get) and for a netdev_alloc line whose
+ * setup function is a module's ("setup=veth_setup+0x0/0xe0 [veth]"), 0 for any other line (another event, a "CPU:N [LOST M EVENTS]" notice: *lost gets M when lost is
  * not NULL), -EINVAL for a module event line that does not parse. Pure: no I/O. */
 int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *lost);
 

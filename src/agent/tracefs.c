@@ -132,6 +132,7 @@ int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *l
 		{"module_load", PML_KEV_LOAD},
 		{"module_free", PML_KEV_FREE},
 		{"module_get", PML_KEV_GET},
+		{"netdev_alloc", PML_KEV_NETDEV},
 	};
 	struct pml_kevent ev = {0};
 	const char *p, *name;
@@ -159,6 +160,24 @@ int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *l
 	p += n + 1;
 	while (*p == ' ')
 		p++;
+	if (ev.kind == PML_KEV_NETDEV) {
+		/* "(alloc_netdev_mqs+0x0/0x430) setup=dummy_setup+0x0/0x100 [dummy]": the module
+		 * is the bracket; a built-in setup (loopback) has none and is not ours */
+		const char *st = strstr(p, " setup="), *lb = strrchr(p, '['), *rb;
+
+		if (!st || !lb || lb < st || !(rb = strchr(lb, ']')))
+			return st ? 0 : -EINVAL;
+		st += 7;
+		snprintf(ev.site, sizeof(ev.site), "%.*s", (int)strcspn(st, "+ "), st);
+		if (rb == lb + 1 || (size_t)(rb - lb - 1) >= sizeof(ev.name))
+			return -EINVAL;
+		memcpy(ev.name, lb + 1, (size_t)(rb - lb - 1));
+		if (parse_task(line, ts, &ev) < 0)
+			return -EINVAL;
+		ev.t_ns = parse_timestamp(line + ts);
+		*ret = ev;
+		return 1;
+	}
 	name = p;
 	n = strcspn(name, " \t\r\n");
 	if (n == 0 || n >= sizeof(ev.name))
@@ -190,6 +209,8 @@ int pml_tracefs_parse_line(const char *line, struct pml_kevent *ret, uint64_t *l
 struct tracefs_source {
 	struct pml_source base;
 	char dir[512];	    /* the instance (or the tracefs root) */
+	char root[128];	    /* the tracefs root (kprobe_events) */
+	bool netdev_probe;  /* we defined pml/netdev_alloc and remove it at the end */
 	bool own_instance; /* we created dir and remove it at the end */
 	int fd;		    /* trace_pipe */
 	bool has_get;	    /* the kernel has module:module_get */
@@ -262,6 +283,38 @@ static void set_events(struct tracefs_source *s, const char *val)
 	}
 	if (s->get_on)
 		write_file(s->dir, "events/module/module_get/enable", val);
+	if (s->netdev_probe)
+		write_file(s->dir, "events/pml/netdev_alloc/enable", val);
+}
+
+/* The kprobe of interfaces made (see source.h): defined in the tracefs root (an earlier
+ * pmld's definition is reused), enabled in our instance. Without kprobes, or on another
+ * architecture (the setup argument's register), there is none. */
+static void netdev_probe_start(struct tracefs_source *s)
+{
+#ifdef __x86_64__
+	char path[600];
+	int fd;
+
+	if (!has_file(s->root, "kprobe_events"))
+		return;
+	if (!has_file(s->dir, "events/pml/netdev_alloc/enable")) {
+		/* appended, not truncated: other probes stay */
+		snprintf(path, sizeof(path), "%s/kprobe_events", s->root);
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0) {
+			static const char def[] =
+				"p:pml/netdev_alloc alloc_netdev_mqs setup=%cx:symbol\n";
+
+			if (write(fd, def, sizeof(def) - 1) < 0)
+				pml_dbg("tracefs: kprobe pml/netdev_alloc: %s", strerror(errno));
+			close(fd);
+		}
+	}
+	s->netdev_probe = write_file(s->dir, "events/pml/netdev_alloc/enable", "1") == 0;
+#else
+	(void)s;
+#endif
 }
 
 static bool plain_name(const char *name)
@@ -388,6 +441,18 @@ static void tracefs_free(struct pml_source *base)
 	struct tracefs_source *s = (struct tracefs_source *)base;
 
 	set_events(s, "0");
+	if (s->netdev_probe) {
+		char path[600];
+		int fd;
+
+		snprintf(path, sizeof(path), "%s/kprobe_events", s->root);
+		fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC);
+		if (fd >= 0) {
+			if (write(fd, "-:pml/netdev_alloc\n", 19) < 0)
+				pml_dbg("tracefs: removing pml/netdev_alloc: %s", strerror(errno));
+			close(fd);
+		}
+	}
 	if (s->fd >= 0)
 		close(s->fd);
 	if (s->own_instance && rmdir(s->dir) < 0)
@@ -426,6 +491,7 @@ int pml_source_new_tracefs(const char *root, char *why, size_t size,
 	}
 	s->base.ops = &tracefs_ops;
 	s->fd = -1;
+	snprintf(s->root, sizeof(s->root), "%s", root);
 	snprintf(path, sizeof(path), "%s/instances/pml", root);
 	if (mkdir(path, 0755) == 0 || errno == EEXIST) {
 		snprintf(s->dir, sizeof(s->dir), "%s", path);
@@ -469,6 +535,7 @@ int pml_source_new_tracefs(const char *root, char *why, size_t size,
 		s->has_get = false;
 	s->get_on = s->has_get;
 	snprintf(s->get_filter, sizeof(s->get_filter), "%s", s->has_get ? GET_NONE : "");
+	netdev_probe_start(s);
 	write_file(s->dir, "tracing_on", "1");
 	if (snprintf(path, sizeof(path), "%s/trace_pipe", s->dir) >= (int)sizeof(path)) {
 		r = -ENAMETOOLONG;

@@ -117,6 +117,20 @@ static void test_edges(void)
 	CHECK(pml_tracefs_parse_line("  <idle>-0 [000] ..s1. 14.0: module_get: sctp refcnt=3",
 				     &ev, NULL) == 1);
 	CHECK_STR(ev.site, "");
+	/* Interfaces made (the kprobe on alloc_netdev_mqs): the module of the setup function,
+	 * none for a built-in one. */
+	CHECK(pml_tracefs_parse_line("              ip-224     [000] .....    16.718258: "
+				     "netdev_alloc: (alloc_netdev_mqs+0x0/0x430) "
+				     "setup=dummy_setup+0x0/0x100 [dummy]", &ev, NULL) == 1);
+	CHECK(ev.kind == PML_KEV_NETDEV);
+	CHECK_STR(ev.name, "dummy");
+	CHECK_STR(ev.site, "dummy_setup");
+	CHECK(ev.pid == 224);
+	CHECK(pml_tracefs_parse_line("              ip-228     [000] .....    17.345144: "
+				     "netdev_alloc: (alloc_netdev_mqs+0x0/0x430) "
+				     "setup=loopback_setup+0x0/0xc0", &ev, NULL) == 0);
+	CHECK(pml_tracefs_parse_line("  ip-1 [000] ..... 1.0: netdev_alloc: (x+0x0/0x1) "
+				     "setup=y []", &ev, NULL) == -EINVAL);
 }
 
 static void test_get_filter(void)
@@ -277,10 +291,25 @@ static void test_fake_tracefs(void)
 		unlink(p);
 		snprintf(p, sizeof(p), "%s/events/module/module_get/filter", inst);
 		unlink(p);
+		/* and with kprobes: the interface probe is defined (appended) and enabled,
+		 * then disabled and removed */
+		put(root, "kprobe_events", "p:other/x f\n");
+		snprintf(p, sizeof(p), "%s/events/pml", inst);
+		mkdir(p, 0755);
+		snprintf(p, sizeof(p), "%s/events/pml/netdev_alloc", inst);
+		mkdir(p, 0755);
+		put(inst, "events/pml/netdev_alloc/enable", "0\n");
 		CHECK(pml_source_new_tracefs(root, why, sizeof(why), &src) == 0);
 		if (src)
 			CHECK(pml_source_watch(src, names, 1) == -ENODEV);
+#ifdef __x86_64__
+		CHECK_STR(slurp(inst, "events/pml/netdev_alloc/enable"), "1");
+#endif
 		pml_source_free(src);
+#ifdef __x86_64__
+		CHECK_STR(slurp(inst, "events/pml/netdev_alloc/enable"), "0");
+		CHECK_STR(slurp(root, "kprobe_events"), "p:other/x f\n-:pml/netdev_alloc\n");
+#endif
 	}
 out:
 	{

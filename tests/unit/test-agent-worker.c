@@ -436,7 +436,8 @@ static const struct pml_policy_ops dummy_once = {
 };
 
 /* An interface kind: its interfaces hold no reference on the module, so the use is the
- * RTM_NEWLINK the tracer decodes (the link made and deleted at once). */
+ * RTM_NEWLINK the tracer decodes (the link made and deleted at once), or the kprobe's
+ * interface made with the module's setup function (test_netdev_use). */
 static void test_link_kind_use(void)
 {
 	char log_path[] = "/tmp/pml-test-agent-worker-XXXXXX";
@@ -464,6 +465,16 @@ static void test_link_kind_use(void)
 	nl.kind[0] = 'v'; /* another kind first: not a use of dummy */
 	pml_agent_trace(a, &nl.h);
 	CHECK(pml_agent_stats(a)->used == 0);
+	{
+		/* the kprobe's interface made by pmld itself (the module's init making dummy0
+		 * during the worker's insert) is not a use */
+		struct pml_kevent ev = {.kind = PML_KEV_NETDEV, .t_ns = S(2.5),
+					.pid = (int)getpid(), .name = "dummy",
+					.site = "dummy_setup"};
+
+		CHECK(pml_agent_handle(a, &ev) == 0);
+		CHECK(pml_agent_stats(a)->used == 0);
+	}
 	nl.kind[0] = 'd';
 	pml_agent_trace(a, &nl.h);
 	CHECK(pml_agent_stats(a)->used == 1);
@@ -546,6 +557,40 @@ out:
 	unlink(log_path);
 }
 
+/* The kprobe's interface made with dummy's setup, by another process: a use, in any
+ * policy (no tracer needed). */
+static void test_netdev_use(void)
+{
+	char log_path[] = "/tmp/pml-test-agent-worker-XXXXXX";
+	struct pml_agent_config cfg = {.policy_ops = &dummy_once, .log_path = log_path,
+				       .clock = &clock};
+	struct pml_kevent ev = {.kind = PML_KEV_NETDEV, .t_ns = S(3), .pid = 999999,
+				.comm = "ip", .name = "dummy", .site = "dummy_setup"};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	int fd = mkstemp(log_path);
+
+	if (fd >= 0)
+		close(fd);
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	CHECK(pml_loader_new_memory(tree, &cfg.worker_ld) == 0);
+	fake_now = S(1);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 1);
+	CHECK(tick_ok(a, 2));
+	CHECK(pml_agent_wait_idle(a, 5000) == 1);
+	CHECK(pml_agent_handle(a, &ev) == 0);
+	CHECK(pml_agent_stats(a)->used == 1);
+	CHECK(pml_agent_stats(a)->netdevs == 1);
+	CHECK(log_has(log_path, "\"used: dummy (interface made by ip 999999 with dummy_setup)"));
+	pml_agent_free(a);
+out:
+	pml_loader_free(ld);
+	unlink(log_path);
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
@@ -556,5 +601,6 @@ int main(void)
 	test_short_use();
 	test_link_kind_use();
 	test_use_before_unload();
+	test_netdev_use();
 	return unit_done("agent-worker");
 }
