@@ -41,7 +41,7 @@
  *
  * Collapsing: most records are plain system calls (header only) with no bearing on
  * modules. The calls every dynamically linked program makes at start-up or nearly every
- * process makes (read, write, close, mmap, brk, rseq ...: the list in features.c; in the
+ * process makes (read, write, close, mmap, brk, rseq ...: in record-tokens.c; in the
  * dataset each came once per exec, 16 tokens of noise per program) are dropped; any other
  * plain call is kept only the first time a process makes it since its last execve: a loop
  * of poll/sendto says "poll" once (which calls a program makes says what it is; how
