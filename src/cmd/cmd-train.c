@@ -344,14 +344,14 @@ static int do_train(struct opts *o)
 	struct pml_model_file *resume_mf = NULL, *best_mf = NULL;
 	struct pml_corpus *c = NULL;
 	struct pml_lstm *model = NULL;
-	struct pml_markov *mk = NULL;
+	struct pml_ngram *mk = NULL;
 	struct pml_model_meta meta;
 	const char **vocab = NULL;
 	struct pml_predictor *p = NULL;
 	struct train_ctx tc = {.o = o, .tty = isatty(2)};
 	struct pml_train_result res = {0};
 	struct pml_eval ev = {0};
-	bool markov = !strcmp(o->kind, "markov");
+	bool ngram = !strcmp(o->kind, "markov");
 	uint64_t toks[3];
 	int r, rc = PML_EXIT_FAIL;
 	struct stat st;
@@ -396,13 +396,13 @@ static int do_train(struct opts *o)
 	meta.train_flags = o->no_prior ? 0 : PML_MODEL_TRAIN_PRIOR;
 	if (resume_mf)
 		meta.train_flags = resume_mf->train_flags;
-	if (markov) {
-		r = pml_train_markov(c, o->order, 2.0f, o->buckets, &mk);
+	if (ngram) {
+		r = pml_train_ngram(c, o->order, 2.0f, o->buckets, &mk);
 		if (r < 0) {
 			fprintf(stderr, "pml: train: markov: %s\n", strerror(-r));
 			goto out;
 		}
-		p = pml_markov_predictor_new(mk, false);
+		p = pml_ngram_predictor_new(mk, false);
 	} else {
 		struct pml_lstm_config cfg = {.vocab = (int)pml_vocab_size(c->vocab),
 					      .embed = o->embed, .hidden = o->hidden,
@@ -473,26 +473,26 @@ static int do_train(struct opts *o)
 		if (r < 0)
 			goto out;
 		/* what the trainer selected on (weighted as trained: --resume compares it) */
-		meta.val_loss = markov ? (float)ev.loss : (float)res.best_loss;
-		meta.val_score = markov ? (float)(1.0 - pml_eval_f1(&ev)) : (float)res.best_val;
+		meta.val_loss = ngram ? (float)ev.loss : (float)res.best_loss;
+		meta.val_score = ngram ? (float)(1.0 - pml_eval_f1(&ev)) : (float)res.best_val;
 		print_eval(stdout, "validation", &ev, meta.threshold);
 		print_signals(stdout, &ev);
 	}
-	r = markov ? pml_markov_save(mk, o->out, &meta) : pml_lstm_save(model, o->out, &meta);
+	r = ngram ? pml_ngram_save(mk, o->out, &meta) : pml_lstm_save(model, o->out, &meta);
 	if (r < 0) {
 		fprintf(stderr, "pml: train: %s: cannot write the model: %s\n", o->out, strerror(-r));
 		goto out;
 	}
 	if (stat(o->out, &st) == 0)
 		printf("model %s: %s, %zu tokens, %d modules, %lld bytes, threshold %.2f, kernel %s\n",
-		       o->out, markov ? "markov" : "lstm", pml_vocab_size(c->vocab), c->n_modules,
+		       o->out, ngram ? "markov" : "lstm", pml_vocab_size(c->vocab), c->n_modules,
 		       (long long)st.st_size, meta.threshold, meta.kernel_release);
 	rc = PML_EXIT_OK;
 out:
 	pml_eval_release(&ev);
 	pml_predictor_free(p);
 	pml_lstm_free(model);
-	pml_markov_free(mk);
+	pml_ngram_free(mk);
 	free(vocab);
 	pml_model_file_free(best_mf);
 	pml_model_file_free(resume_mf);

@@ -104,11 +104,11 @@ static int params_valid(uint32_t kind, const uint32_t *params, uint64_t *ret_wei
 		*ret_weights = params[5] & PML_LSTM_FILE_ADAM ? 3 * (uint64_t)n : n;
 		return 0;
 	}
-	if (kind == PML_MODEL_MARKOV) {
-		/* Markov tables are sized by markov.c; here only bounds that keep sums finite */
+	if (kind == PML_MODEL_NGRAM) {
+		/* n-gram tables are sized by ngram.c; here only bounds that keep sums finite */
 		if (!params[0] || !params[1] || params[0] > (1u << 24) || params[1] > (1u << 16))
 			return -EBADMSG;
-		*ret_weights = UINT64_MAX; /* any count: markov.c checks it */
+		*ret_weights = UINT64_MAX; /* any count: ngram.c checks it */
 		return 0;
 	}
 	return -EBADMSG;
@@ -294,7 +294,7 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 		return -EBADMSG;
 	}
 	if ((h.kind == PML_MODEL_LSTM && (h.n_vocab != h.params[0] || h.n_modules != h.params[4])) ||
-	    (h.kind == PML_MODEL_MARKOV && (h.n_vocab != h.params[0] || h.n_modules != h.params[1]))) {
+	    (h.kind == PML_MODEL_NGRAM && (h.n_vocab != h.params[0] || h.n_modules != h.params[1]))) {
 		pml_err("%s: damaged model file (vocabulary or module count disagrees with the "
 			"model's sizes)", name);
 		return -EBADMSG;

@@ -1,4 +1,4 @@
-/* The model file: one trained predictor (LSTM or Markov) with everything needed to run it
+/* The model file: one trained predictor (LSTM or n-gram) with everything needed to run it
  * on its own: the vocabulary (token strings), the module list (label order), the kernel it
  * was trained for, and the weights, under a magic, a version and a CRC32 over the whole.
  * Laid out so that pml_model_file_open() can mmap it and use the weights in place (they
@@ -13,7 +13,7 @@
  *   24  u32      header_size     256
  *   28  u32      kind            enum pml_model_kind
  *   32  u32      params[8]       kind's sizes: LSTM V, E, H, L, M, flags, Adam step;
- *                                   Markov V, M, order, buckets, alpha x 1000
+ *                                   n-gram V, M, order, buckets, alpha x 1000
  *   64  char     kernel_series[32]   "6.1"        (NUL-padded)
  *   96  char     kernel_release[64]  "6.1.0-56-amd64"
  *   160 u32      n_vocab, n_modules
@@ -50,7 +50,7 @@
 
 enum pml_model_kind {
 	PML_MODEL_LSTM = 1,
-	PML_MODEL_MARKOV = 2,
+	PML_MODEL_NGRAM = 2,
 };
 
 enum pml_model_train_flags {

@@ -1,4 +1,4 @@
-/* The predictor interface's two implementations (LSTM, Markov) and the opener that picks
+/* The predictor interface's two implementations (LSTM, n-gram) and the opener that picks
  * one from a model file's kind; see predictor.h. */
 #include <errno.h>
 #include <stdlib.h>
@@ -67,19 +67,19 @@ struct pml_predictor *pml_lstm_predictor_new(struct pml_lstm *model, bool own)
 	return &lp->base;
 }
 
-/* ---- Markov -------------------------------------------------------------------------- */
+/* ---- n-gram -------------------------------------------------------------------------- */
 
-struct markov_predictor {
+struct ngram_predictor {
 	struct pml_predictor base;
-	struct pml_markov *mk;
+	struct pml_ngram *mk;
 	bool own;
 	int n;					/* tokens seen, capped at the order */
-	int32_t hist[PML_MARKOV_MAX_ORDER]; /* oldest first */
+	int32_t hist[PML_NGRAM_MAX_ORDER]; /* oldest first */
 };
 
-static void markov_observe(struct pml_predictor *p, int32_t token, float *probs)
+static void ngram_observe(struct pml_predictor *p, int32_t token, float *probs)
 {
-	struct markov_predictor *mp = (struct markov_predictor *)p;
+	struct ngram_predictor *mp = (struct ngram_predictor *)p;
 	const int order = mp->mk->cfg.order;
 
 	if (mp->n < order) {
@@ -88,40 +88,40 @@ static void markov_observe(struct pml_predictor *p, int32_t token, float *probs)
 		memmove(mp->hist, mp->hist + 1, (order - 1) * sizeof(int32_t));
 		mp->hist[order - 1] = token;
 	}
-	pml_markov_predict(mp->mk, mp->hist, mp->n, probs);
+	pml_ngram_predict(mp->mk, mp->hist, mp->n, probs);
 }
 
-static void markov_reset(struct pml_predictor *p)
+static void ngram_reset(struct pml_predictor *p)
 {
-	((struct markov_predictor *)p)->n = 0;
+	((struct ngram_predictor *)p)->n = 0;
 }
 
-static void markov_free(struct pml_predictor *p)
+static void ngram_free(struct pml_predictor *p)
 {
-	struct markov_predictor *mp = (struct markov_predictor *)p;
+	struct ngram_predictor *mp = (struct ngram_predictor *)p;
 
 	if (mp->own)
-		pml_markov_free(mp->mk);
+		pml_ngram_free(mp->mk);
 	pml_model_file_free(p->file);
 	free(mp);
 }
 
-static const struct pml_predictor_ops markov_ops = {
+static const struct pml_predictor_ops ngram_ops = {
 	.name = "markov",
-	.observe = markov_observe,
-	.reset = markov_reset,
-	.free = markov_free,
+	.observe = ngram_observe,
+	.reset = ngram_reset,
+	.free = ngram_free,
 };
 
-struct pml_predictor *pml_markov_predictor_new(struct pml_markov *mk, bool own)
+struct pml_predictor *pml_ngram_predictor_new(struct pml_ngram *mk, bool own)
 {
-	struct markov_predictor *mp = calloc(1, sizeof(*mp));
+	struct ngram_predictor *mp = calloc(1, sizeof(*mp));
 
 	if (!mp)
 		return NULL;
 	mp->mk = mk;
 	mp->own = own;
-	mp->base.ops = &markov_ops;
+	mp->base.ops = &ngram_ops;
 	mp->base.n_tokens = mk->cfg.vocab;
 	mp->base.n_modules = mk->cfg.modules;
 	return &mp->base;
@@ -149,13 +149,13 @@ int pml_predictor_open(const char *path, const char *kernel_release, unsigned fl
 				pml_lstm_free(m);
 		}
 	} else {
-		struct pml_markov *mk;
+		struct pml_ngram *mk;
 
-		r = pml_markov_from_file(mf, &mk);
+		r = pml_ngram_from_file(mf, &mk);
 		if (r == 0) {
-			p = pml_markov_predictor_new(mk, true);
+			p = pml_ngram_predictor_new(mk, true);
 			if (!p)
-				pml_markov_free(mk);
+				pml_ngram_free(mk);
 		}
 	}
 	if (r == -EINVAL)

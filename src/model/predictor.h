@@ -15,13 +15,13 @@
 #include <stdint.h>
 
 #include "model/lstm.h"
-#include "model/markov.h"
+#include "model/ngram.h"
 #include "model/model-file.h"
 
 struct pml_predictor;
 
 struct pml_predictor_ops {
-	const char *name; /* "lstm", "markov" */
+	const char *name; /* "lstm", "markov" (the n-gram) */
 	/* Feed one event's token; write n_modules probabilities into probs. */
 	void (*observe)(struct pml_predictor *p, int32_t token, float *probs);
 	/* Forget the stream: the next token starts a new program run. */
@@ -60,10 +60,10 @@ static inline void pml_predictor_free(struct pml_predictor *p)
 /* An LSTM predictor (streaming step, precomputed input table). own: the predictor frees
  * model. NULL on allocation failure. */
 struct pml_predictor *pml_lstm_predictor_new(struct pml_lstm *model, bool own);
-/* A Markov predictor. own: the predictor frees mk. NULL on allocation failure. */
-struct pml_predictor *pml_markov_predictor_new(struct pml_markov *mk, bool own);
+/* An n-gram predictor. own: the predictor frees mk. NULL on allocation failure. */
+struct pml_predictor *pml_ngram_predictor_new(struct pml_ngram *mk, bool own);
 
-/* Open a model file (LSTM or Markov) as a predictor; see pml_model_file_open() for
+/* Open a model file (LSTM or n-gram) as a predictor; see pml_model_file_open() for
  * kernel_release, flags and the refusals (negative errno, logged). The predictor owns the
  * mapping; vocab and modules point into it. */
 int pml_predictor_open(const char *path, const char *kernel_release, unsigned flags,

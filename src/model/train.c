@@ -1,4 +1,4 @@
-/* The trainers (LSTM by truncated BPTT, Markov by counting) and the predictor's judge on
+/* The trainers (LSTM by truncated BPTT, n-gram by counting) and the predictor's judge on
  * a corpus; see train.h. */
 #include <errno.h>
 #include <math.h>
@@ -533,30 +533,30 @@ out:
 	return r;
 }
 
-/* ---- the Markov trainer ----------------------------------------------------------------- */
+/* ---- the n-gram trainer ----------------------------------------------------------------- */
 
 /* Labels are made a chunk at a time (a long run's [n, M] would be large); the n-gram
  * context restarts at each chunk's start, which changes the counts of (order - 1)
  * positions per chunk, a few in a thousand. */
-#define MARKOV_CHUNK 4096
+#define NGRAM_CHUNK 4096
 
-int pml_train_markov(const struct pml_corpus *c, int order, float alpha, int buckets,
-		     struct pml_markov **ret)
+int pml_train_ngram(const struct pml_corpus *c, int order, float alpha, int buckets,
+		    struct pml_ngram **ret)
 {
-	struct pml_markov_config cfg = {.vocab = (int)pml_vocab_size(c->vocab),
+	struct pml_ngram_config cfg = {.vocab = (int)pml_vocab_size(c->vocab),
 					.modules = c->n_modules, .order = order,
 					.buckets = buckets, .alpha = alpha};
-	struct pml_markov *mk;
+	struct pml_ngram *mk;
 	float *y, *mask;
 	int trained = 0;
 
-	if (!pml_markov_table_size(&cfg))
+	if (!pml_ngram_table_size(&cfg))
 		return -EINVAL;
-	mk = pml_markov_new(&cfg);
-	y = malloc(sizeof(float) * MARKOV_CHUNK * c->n_modules);
-	mask = malloc(sizeof(float) * MARKOV_CHUNK * c->n_modules);
+	mk = pml_ngram_new(&cfg);
+	y = malloc(sizeof(float) * NGRAM_CHUNK * c->n_modules);
+	mask = malloc(sizeof(float) * NGRAM_CHUNK * c->n_modules);
 	if (!mk || !y || !mask) {
-		pml_markov_free(mk);
+		pml_ngram_free(mk);
 		free(y);
 		free(mask);
 		return -ENOMEM;
@@ -567,17 +567,17 @@ int pml_train_markov(const struct pml_corpus *c, int order, float alpha, int buc
 		if (run->split != PML_SPLIT_TRAIN)
 			continue;
 		trained++;
-		for (uint32_t pos = 0; pos < run->n_tok; pos += MARKOV_CHUNK) {
-			int n = run->n_tok - pos < MARKOV_CHUNK ? (int)(run->n_tok - pos) : MARKOV_CHUNK;
+		for (uint32_t pos = 0; pos < run->n_tok; pos += NGRAM_CHUNK) {
+			int n = run->n_tok - pos < NGRAM_CHUNK ? (int)(run->n_tok - pos) : NGRAM_CHUNK;
 
 			pml_corpus_labels(c, run, pos, n, 1.0f, y, mask);
-			pml_markov_train(mk, run->tok + pos, y, n);
+			pml_ngram_train(mk, run->tok + pos, y, n);
 		}
 	}
 	free(y);
 	free(mask);
 	if (!trained) {
-		pml_markov_free(mk);
+		pml_ngram_free(mk);
 		return -ENODATA;
 	}
 	*ret = mk;

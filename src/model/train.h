@@ -31,7 +31,7 @@
 
 #include "model/corpus.h"
 #include "model/lstm.h"
-#include "model/markov.h"
+#include "model/ngram.h"
 #include "model/model-file.h"
 #include "model/predictor.h"
 
@@ -148,10 +148,10 @@ struct pml_train_result {
 int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 		   const struct pml_train_opts *o, struct pml_train_result *res);
 
-/* Count a Markov model of order, alpha, buckets over c's training split. 0, -ENOMEM,
+/* Count an n-gram model of order, alpha, buckets over c's training split. 0, -ENOMEM,
  * -EINVAL (bad config), -ENODATA. */
-int pml_train_markov(const struct pml_corpus *c, int order, float alpha, int buckets,
-		     struct pml_markov **ret);
+int pml_train_ngram(const struct pml_corpus *c, int order, float alpha, int buckets,
+		    struct pml_ngram **ret);
 
 /* The model-file description of c (vocabulary strings, module list, horizon, features
  * version, the kernel); strings point into c and *ret_vocab (free it). 0 or -ENOMEM. */

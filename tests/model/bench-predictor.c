@@ -282,17 +282,17 @@ int main(int argc, char **argv)
 		pml_lstm_free(m);
 	}
 	for (int order = 1; order <= 3; order++) {
-		struct pml_markov_config cfg = {.vocab = 512, .modules = 128, .order = order,
+		struct pml_ngram_config cfg = {.vocab = 512, .modules = 128, .order = order,
 						.buckets = 4096, .alpha = 2.0f};
-		struct pml_markov *mk = pml_markov_new(&cfg);
+		struct pml_ngram *mk = pml_ngram_new(&cfg);
 		float *y = calloc((size_t)n * 128, sizeof(float));
 		struct pml_predictor *p;
 
 		for (int i = 0; i < n; i++)
 			y[(size_t)i * 128 + tok[i] % 128] = 1;
-		pml_markov_train(mk, tok, y, n);
-		p = pml_markov_predictor_new(mk, true);
-		snprintf(label, sizeof(label), "markov V512 M128 order %d", order);
+		pml_ngram_train(mk, tok, y, n);
+		p = pml_ngram_predictor_new(mk, true);
+		snprintf(label, sizeof(label), "ngram V512 M128 order %d", order);
 		bench(label, p, tok, n);
 		pml_predictor_free(p);
 		free(y);

@@ -258,7 +258,7 @@ static void test_vocab(void)
 	{
 		float w[1] = {0};
 		struct pml_model_desc d = {
-			.kind = PML_MODEL_MARKOV,
+			.kind = PML_MODEL_NGRAM,
 			.params = {(uint32_t)pml_vocab_size(v), 1, 1, 0, 2000},
 			.meta = {.kernel_release = "6.1.0-56-amd64", .vocab = strs,
 				 .modules = modules, .features_version = PML_FEAT_VERSION},

@@ -2,7 +2,7 @@
  * guest-acceptance.bin): the needs found and where they sit in the token stream, labels
  * set within the horizon and only for needs after the position (a need's own tokens never
  * carry its answer), masks once a module was needed, the horizon's effect, a corpus built
- * on a given vocabulary, and the Markov baseline trained and judged on it. */
+ * on a given vocabulary, and the n-gram baseline trained and judged on it. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -165,24 +165,24 @@ static void test_given_vocab(void)
 	CHECK(pml_corpus_build(&src, 1, NULL, &c) == -ENODATA);
 }
 
-static void test_markov(void)
+static void test_ngram(void)
 {
 	struct pml_corpus *c = build(2000, 2);
-	struct pml_markov *mk = NULL;
+	struct pml_ngram *mk = NULL;
 	struct pml_predictor *p;
 	struct pml_eval ev = {0};
 
 	if (!c)
 		return;
-	CHECK(pml_train_markov(c, 2, 0.1f, 1024, &mk) == 0);
+	CHECK(pml_train_ngram(c, 2, 0.1f, 1024, &mk) == 0);
 	if (!mk) {
 		pml_corpus_free(c);
 		return;
 	}
-	p = pml_markov_predictor_new(mk, true);
+	p = pml_ngram_predictor_new(mk, true);
 	CHECK(pml_eval_alloc_modules(&ev, c->n_modules) == 0);
 	CHECK(pml_eval_predictor(c, PML_SPLIT_VAL, p, 0.5f, 1.0f, &ev) == 0);
-	printf("markov on its own training run: loss %.4f, recall %.2f, need recall %.2f, "
+	printf("ngram on its own training run: loss %.4f, recall %.2f, need recall %.2f, "
 	       "precision %.2f, lead median %.0f ms\n",
 	       ev.loss, ev.recall, ev.need_recall, ev.precision, ev.lead_ms_median);
 	/* the validation run is the training run: the counts know it by heart */
@@ -203,6 +203,6 @@ int main(void)
 	snprintf(trace, sizeof(trace), "%s/trace/guest-acceptance.bin", fx ? fx : "tests/fixtures");
 	test_needs_and_labels();
 	test_given_vocab();
-	test_markov();
+	test_ngram();
 	return unit_done("model-corpus");
 }

@@ -1,4 +1,4 @@
-/* The predictor interface and the Markov baseline: the n-gram estimate on streams whose
+/* The predictor interface and the n-gram baseline: the n-gram estimate on streams whose
  * needs follow one token (order 1) or a pair of tokens (order 2), saved and reopened
  * through a model file as a generic predictor, and the LSTM behind the same interface. */
 #include <errno.h>
@@ -39,47 +39,47 @@ static void score(struct pml_predictor *p, const int32_t *tok, const float *y, d
 	}
 }
 
-static void test_markov(void)
+static void test_ngram(void)
 {
-	struct pml_markov_config cfg = {.vocab = V, .modules = M, .order = 1, .alpha = 2.0f};
+	struct pml_ngram_config cfg = {.vocab = V, .modules = M, .order = 1, .alpha = 2.0f};
 	int32_t *tok = malloc(sizeof(int32_t) * N);
 	float *y = malloc(sizeof(float) * N * M);
 	struct pml_rng rng;
-	struct pml_markov *m1, *m2;
+	struct pml_ngram *m1, *m2;
 	struct pml_predictor *p, *q = NULL;
 	double worst[M], again[M];
-	char dir[] = "/tmp/pml-test-markov-XXXXXX", path[128];
+	char dir[] = "/tmp/pml-test-ngram-XXXXXX", path[128];
 	const struct pml_model_meta meta = {.kernel_release = "6.1.0-56-amd64", .vocab = vocab,
 					    .modules = modules, .horizon_events = 1};
 
 	pml_rng_seed(&rng, 3);
 	make_stream(&rng, tok, y);
-	m1 = pml_markov_new(&cfg);
+	m1 = pml_ngram_new(&cfg);
 	cfg.order = 2;
 	cfg.buckets = 1024;
-	m2 = pml_markov_new(&cfg);
+	m2 = pml_ngram_new(&cfg);
 	CHECK(m1 && m2);
-	CHECK(pml_markov_train(m1, tok, y, N) == 0);
-	CHECK(pml_markov_train(m2, tok, y, N) == 0);
+	CHECK(pml_ngram_train(m1, tok, y, N) == 0);
+	CHECK(pml_ngram_train(m2, tok, y, N) == 0);
 	make_stream(&rng, tok, y); /* judge on a fresh stream */
 
-	p = pml_markov_predictor_new(m1, false);
+	p = pml_ngram_predictor_new(m1, false);
 	CHECK_STR(p->ops->name, "markov");
 	score(p, tok, y, worst);
-	printf("markov order 1: worst error module0 %.3f, module1 %.3f\n", worst[0], worst[1]);
+	printf("ngram order 1: worst error module0 %.3f, module1 %.3f\n", worst[0], worst[1]);
 	CHECK(worst[0] < 0.01);	      /* one token tells */
 	CHECK(worst[1] > 0.5);	      /* a pair is beyond order 1 */
 	pml_predictor_free(p);
 
-	p = pml_markov_predictor_new(m2, true);
+	p = pml_ngram_predictor_new(m2, true);
 	score(p, tok, y, worst);
-	printf("markov order 2: worst error module0 %.3f, module1 %.3f\n", worst[0], worst[1]);
+	printf("ngram order 2: worst error module0 %.3f, module1 %.3f\n", worst[0], worst[1]);
 	CHECK(worst[0] < 0.02 && worst[1] < 0.02);
 
 	/* save, reopen through the generic opener: same predictions, names from the file */
 	CHECK(mkdtemp(dir) != NULL);
-	snprintf(path, sizeof(path), "%s/markov.pml", dir);
-	CHECK(pml_markov_save(m2, path, &meta) == 0);
+	snprintf(path, sizeof(path), "%s/ngram.pml", dir);
+	CHECK(pml_ngram_save(m2, path, &meta) == 0);
 	CHECK(pml_predictor_open(path, "6.1.0-56-amd64", 0, &q) == 0);
 	if (q) {
 		CHECK_STR(q->ops->name, "markov");
@@ -100,17 +100,17 @@ static void test_markov(void)
 	pml_predictor_free(q);
 	CHECK(pml_predictor_open(path, "6.6.1", 0, &q) == -EXDEV);
 	pml_predictor_free(p);
-	pml_markov_free(m1);
+	pml_ngram_free(m1);
 	unlink(path);
 	rmdir(dir);
 	free(tok);
 	free(y);
 
 	cfg.order = 4;
-	CHECK(pml_markov_new(&cfg) == NULL);
+	CHECK(pml_ngram_new(&cfg) == NULL);
 	cfg.order = 2;
 	cfg.buckets = 0;
-	CHECK(pml_markov_new(&cfg) == NULL);
+	CHECK(pml_ngram_new(&cfg) == NULL);
 }
 
 static void test_lstm_predictor(void)
@@ -152,7 +152,7 @@ static void test_lstm_predictor(void)
 
 int main(void)
 {
-	test_markov();
+	test_ngram();
 	test_lstm_predictor();
 	return unit_done("model-predictor");
 }

@@ -28,8 +28,8 @@ static uint64_t fake_clock(void *data)
 
 static const struct pml_clock clock = {fake_clock, &fake_now};
 
-/* Train a model on the fixture run (horizon 200 ms) into path: an LSTM or a Markov. */
-static void train_model(const char *path, bool markov)
+/* Train a model on the fixture run (horizon 200 ms) into path: an LSTM or an n-gram. */
+static void train_model(const char *path, bool ngram)
 {
 	struct pml_corpus_src src[3];
 	struct pml_corpus_opts co = {.min_docs = 1, .horizon_ms = 200};
@@ -44,12 +44,12 @@ static void train_model(const char *path, bool markov)
 		return;
 	CHECK(pml_corpus_meta(c, NULL, &meta, &vocab) == 0);
 	meta.threshold = 0.5f;
-	if (markov) {
-		struct pml_markov *mk = NULL;
+	if (ngram) {
+		struct pml_ngram *mk = NULL;
 
-		CHECK(pml_train_markov(c, 1, 0.05f, 0, &mk) == 0);
-		CHECK(mk && pml_markov_save(mk, path, &meta) == 0);
-		pml_markov_free(mk);
+		CHECK(pml_train_ngram(c, 1, 0.05f, 0, &mk) == 0);
+		CHECK(mk && pml_ngram_save(mk, path, &meta) == 0);
+		pml_ngram_free(mk);
 	} else {
 		struct pml_lstm_config cfg = {.vocab = (int)pml_vocab_size(c->vocab), .embed = 16,
 					      .hidden = 32, .layers = 1, .modules = c->n_modules};
@@ -585,7 +585,7 @@ static void test_refusals(const char *model)
 int main(void)
 {
 	const char *fx = getenv("PML_TEST_FIXTURES");
-	char lstm[] = "/tmp/pml-test-lstm-XXXXXX", markov[] = "/tmp/pml-test-markov-XXXXXX";
+	char lstm[] = "/tmp/pml-test-lstm-XXXXXX", ngram[] = "/tmp/pml-test-ngram-XXXXXX";
 	int fd;
 
 	pml_set_log_fn(NULL, NULL);
@@ -593,19 +593,19 @@ int main(void)
 	snprintf(trace, sizeof(trace), "%s/trace/guest-acceptance.bin", fixtures);
 	fd = mkstemp(lstm);
 	close(fd);
-	fd = mkstemp(markov);
+	fd = mkstemp(ngram);
 	close(fd);
 	train_model(lstm, false);
-	train_model(markov, true);
+	train_model(ngram, true);
 	test_prefetch(lstm, "lstm");
-	test_prefetch(markov, "markov tokens");
-	test_take_back(markov);
-	test_idle_unload(markov, lstm);
+	test_prefetch(ngram, "ngram tokens");
+	test_take_back(ngram);
+	test_idle_unload(ngram, lstm);
 	test_names(lstm);
 	test_program_names(lstm);
 	test_no_cycle(lstm);
 	test_refusals(lstm);
 	unlink(lstm);
-	unlink(markov);
+	unlink(ngram);
 	return unit_done("policy-lstm");
 }

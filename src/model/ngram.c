@@ -1,21 +1,21 @@
-/* The Markov (n-gram) baseline; see markov.h for the estimate. Counting is exact (floats
+/* The n-gram baseline; see ngram.h for the estimate. Counting is exact (floats
  * hold integers exactly up to 2^24 per cell, far more events than a training split has per
  * context); prediction walks the orders from the prior upward. */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "model/markov.h"
+#include "model/ngram.h"
 #include "model/model-file.h"
 
 #define PRIOR_BASE 0.01f /* what an unseen module's prior tends to with no data */
 
-size_t pml_markov_table_size(const struct pml_markov_config *cfg)
+size_t pml_ngram_table_size(const struct pml_ngram_config *cfg)
 {
 	size_t rows;
 
 	if (cfg->vocab <= 0 || cfg->vocab > (1 << 24) || cfg->modules <= 0 ||
-	    cfg->modules > (1 << 16) || cfg->order < 1 || cfg->order > PML_MARKOV_MAX_ORDER ||
+	    cfg->modules > (1 << 16) || cfg->order < 1 || cfg->order > PML_NGRAM_MAX_ORDER ||
 	    !(cfg->alpha > 0.0f && cfg->alpha < 1e6f))
 		return 0;
 	if (cfg->order > 1 && (cfg->buckets <= 0 || cfg->buckets > (1 << 22)))
@@ -24,10 +24,10 @@ size_t pml_markov_table_size(const struct pml_markov_config *cfg)
 	return rows * ((size_t)cfg->modules + 1);
 }
 
-static struct pml_markov *markov_alloc(const struct pml_markov_config *cfg)
+static struct pml_ngram *ngram_alloc(const struct pml_ngram_config *cfg)
 {
-	struct pml_markov *mk;
-	size_t n = pml_markov_table_size(cfg);
+	struct pml_ngram *mk;
+	size_t n = pml_ngram_table_size(cfg);
 
 	if (!n)
 		return NULL;
@@ -41,9 +41,9 @@ static struct pml_markov *markov_alloc(const struct pml_markov_config *cfg)
 	return mk;
 }
 
-struct pml_markov *pml_markov_new(const struct pml_markov_config *cfg)
+struct pml_ngram *pml_ngram_new(const struct pml_ngram_config *cfg)
 {
-	struct pml_markov *mk = markov_alloc(cfg);
+	struct pml_ngram *mk = ngram_alloc(cfg);
 
 	if (!mk)
 		return NULL;
@@ -55,10 +55,10 @@ struct pml_markov *pml_markov_new(const struct pml_markov_config *cfg)
 	return mk;
 }
 
-struct pml_markov *pml_markov_new_borrowed(const struct pml_markov_config *cfg,
-					   const float *table)
+struct pml_ngram *pml_ngram_new_borrowed(const struct pml_ngram_config *cfg,
+					 const float *table)
 {
-	struct pml_markov *mk = markov_alloc(cfg);
+	struct pml_ngram *mk = ngram_alloc(cfg);
 
 	if (!mk)
 		return NULL;
@@ -67,7 +67,7 @@ struct pml_markov *pml_markov_new_borrowed(const struct pml_markov_config *cfg,
 	return mk;
 }
 
-void pml_markov_free(struct pml_markov *mk)
+void pml_ngram_free(struct pml_ngram *mk)
 {
 	if (!mk)
 		return;
@@ -76,13 +76,13 @@ void pml_markov_free(struct pml_markov *mk)
 	free(mk);
 }
 
-static inline int32_t clamp_token(const struct pml_markov *mk, int32_t t)
+static inline int32_t clamp_token(const struct pml_ngram *mk, int32_t t)
 {
 	return t >= 0 && t < mk->cfg.vocab ? t : 0;
 }
 
 /* The row of the order-k context ending at ctx[n - 1] (k <= n). */
-static size_t context_row(const struct pml_markov *mk, const int32_t *ctx, int n, int k)
+static size_t context_row(const struct pml_ngram *mk, const int32_t *ctx, int n, int k)
 {
 	uint64_t h = 0xcbf29ce484222325ull ^ (uint64_t)k;
 
@@ -99,7 +99,7 @@ static size_t context_row(const struct pml_markov *mk, const int32_t *ctx, int n
 	       h % (uint64_t)mk->cfg.buckets;
 }
 
-static void count_row(struct pml_markov *mk, size_t row, const float *y)
+static void count_row(struct pml_ngram *mk, size_t row, const float *y)
 {
 	const int M = mk->cfg.modules;
 	float *r = mk->table + row * (M + 1);
@@ -109,7 +109,7 @@ static void count_row(struct pml_markov *mk, size_t row, const float *y)
 		r[1 + m] += y[m];
 }
 
-int pml_markov_train(struct pml_markov *mk, const int32_t *tokens, const float *targets, int N)
+int pml_ngram_train(struct pml_ngram *mk, const int32_t *tokens, const float *targets, int N)
 {
 	const int M = mk->cfg.modules;
 
@@ -125,7 +125,7 @@ int pml_markov_train(struct pml_markov *mk, const int32_t *tokens, const float *
 	return 0;
 }
 
-void pml_markov_predict(const struct pml_markov *mk, const int32_t *ctx, int n, float *probs)
+void pml_ngram_predict(const struct pml_ngram *mk, const int32_t *ctx, int n, float *probs)
 {
 	const int M = mk->cfg.modules;
 	const float a = mk->cfg.alpha;
@@ -145,12 +145,12 @@ void pml_markov_predict(const struct pml_markov *mk, const int32_t *ctx, int n, 
 	}
 }
 
-int pml_markov_save(const struct pml_markov *mk, const char *path,
-		    const struct pml_model_meta *meta)
+int pml_ngram_save(const struct pml_ngram *mk, const char *path,
+		   const struct pml_model_meta *meta)
 {
-	const struct pml_markov_config *c = &mk->cfg;
+	const struct pml_ngram_config *c = &mk->cfg;
 	struct pml_model_desc d = {
-		.kind = PML_MODEL_MARKOV,
+		.kind = PML_MODEL_NGRAM,
 		.params = {c->vocab, c->modules, c->order, c->buckets,
 			   (uint32_t)(c->alpha * 1000.0f + 0.5f)},
 		.meta = *meta,
@@ -163,21 +163,21 @@ int pml_markov_save(const struct pml_markov *mk, const char *path,
 	return pml_model_file_write(path, &d);
 }
 
-int pml_markov_from_file(const struct pml_model_file *mf, struct pml_markov **ret)
+int pml_ngram_from_file(const struct pml_model_file *mf, struct pml_ngram **ret)
 {
-	struct pml_markov_config cfg;
-	struct pml_markov *mk;
+	struct pml_ngram_config cfg;
+	struct pml_ngram *mk;
 
-	if (mf->kind != PML_MODEL_MARKOV || mf->params[0] > (1u << 24) ||
-	    mf->params[1] > (1u << 16) || mf->params[2] > PML_MARKOV_MAX_ORDER ||
+	if (mf->kind != PML_MODEL_NGRAM || mf->params[0] > (1u << 24) ||
+	    mf->params[1] > (1u << 16) || mf->params[2] > PML_NGRAM_MAX_ORDER ||
 	    mf->params[3] > (1u << 22) || mf->params[4] > (1u << 30))
 		return -EINVAL;
-	cfg = (struct pml_markov_config){.vocab = mf->params[0], .modules = mf->params[1],
-					 .order = mf->params[2], .buckets = mf->params[3],
-					 .alpha = mf->params[4] / 1000.0f};
-	if (pml_markov_table_size(&cfg) != mf->n_weights)
+	cfg = (struct pml_ngram_config){.vocab = mf->params[0], .modules = mf->params[1],
+					.order = mf->params[2], .buckets = mf->params[3],
+					.alpha = mf->params[4] / 1000.0f};
+	if (pml_ngram_table_size(&cfg) != mf->n_weights)
 		return -EINVAL;
-	mk = pml_markov_new_borrowed(&cfg, mf->weights);
+	mk = pml_ngram_new_borrowed(&cfg, mf->weights);
 	if (!mk)
 		return -ENOMEM;
 	*ret = mk;

@@ -1,4 +1,4 @@
-/* The Markov (n-gram) baseline predictor: P(module m needed within the horizon | the last
+/* The n-gram baseline predictor: P(module m needed within the horizon | the last
  * k tokens), counted from the same labels the LSTM trains on, for k = 0 (the prior) up to
  * the order (1..3), each order's estimate smoothed toward the one below it (Dirichlet /
  * interpolated backoff):
@@ -9,17 +9,20 @@
  * of buckets (collisions merge contexts; with buckets >> distinct contexts they are rare).
  * Its table is one float allocation, rows of [count, hits[M]], so it is saved in the model
  * file and used from the mapping like the LSTM's weights. Cost per event: (order + 1) x M
- * multiply-adds. */
-#ifndef PML_MODEL_MARKOV_H
-#define PML_MODEL_MARKOV_H
+ * multiply-adds.
+ *
+ * Users still call it "markov" (pml train --model markov, the predictor's name); it is
+ * not the markov policy (policy/markov.c), a chain over needs without tokens. */
+#ifndef PML_MODEL_NGRAM_H
+#define PML_MODEL_NGRAM_H
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#define PML_MARKOV_MAX_ORDER 3
+#define PML_NGRAM_MAX_ORDER 3
 
-struct pml_markov_config {
+struct pml_ngram_config {
 	int vocab;   /* V */
 	int modules; /* M */
 	int order;   /* 1..3 */
@@ -27,8 +30,8 @@ struct pml_markov_config {
 	float alpha; /* smoothing toward the lower order, > 0 (e.g. 2) */
 };
 
-struct pml_markov {
-	struct pml_markov_config cfg;
+struct pml_ngram {
+	struct pml_ngram_config cfg;
 	float *table; /* [rows, M + 1]: row 0 the prior, then V order-1 rows, then buckets
 		       * rows per order >= 2 */
 	size_t n_floats;
@@ -36,29 +39,29 @@ struct pml_markov {
 };
 
 /* Floats in the table of cfg; 0 for an invalid config. */
-size_t pml_markov_table_size(const struct pml_markov_config *cfg);
+size_t pml_ngram_table_size(const struct pml_ngram_config *cfg);
 /* An empty (all-zero counts) model; NULL on a bad config or no memory. */
-struct pml_markov *pml_markov_new(const struct pml_markov_config *cfg);
+struct pml_ngram *pml_ngram_new(const struct pml_ngram_config *cfg);
 /* A model over a borrowed table (e.g. a mapped model file): read-only. */
-struct pml_markov *pml_markov_new_borrowed(const struct pml_markov_config *cfg,
-					   const float *table);
-void pml_markov_free(struct pml_markov *mk);
+struct pml_ngram *pml_ngram_new_borrowed(const struct pml_ngram_config *cfg,
+					 const float *table);
+void pml_ngram_free(struct pml_ngram *mk);
 
 /* Count one stream: tokens [N], targets [N, M] (1: module needed within the horizon after
  * event t; the LSTM's labels). The context starts empty at the stream's start.
  * Returns 0 or -EPERM (borrowed). */
-int pml_markov_train(struct pml_markov *mk, const int32_t *tokens, const float *targets,
-		     int N);
+int pml_ngram_train(struct pml_ngram *mk, const int32_t *tokens, const float *targets,
+		    int N);
 /* Probabilities given the last n tokens ctx (oldest first; n may exceed or fall short of
  * the order) into probs [M]. */
-void pml_markov_predict(const struct pml_markov *mk, const int32_t *ctx, int n, float *probs);
+void pml_ngram_predict(const struct pml_ngram *mk, const int32_t *ctx, int n, float *probs);
 
 /* Model file: params = {V, M, order, buckets, alpha * 1000}. */
 struct pml_model_meta;
 struct pml_model_file;
-int pml_markov_save(const struct pml_markov *mk, const char *path,
-		    const struct pml_model_meta *meta);
-/* Returns 0, -EINVAL (not a Markov file or a table of the wrong size), -ENOMEM. */
-int pml_markov_from_file(const struct pml_model_file *mf, struct pml_markov **ret);
+int pml_ngram_save(const struct pml_ngram *mk, const char *path,
+		   const struct pml_model_meta *meta);
+/* Returns 0, -EINVAL (not an n-gram file or a table of the wrong size), -ENOMEM. */
+int pml_ngram_from_file(const struct pml_model_file *mf, struct pml_ngram **ret);
 
 #endif
