@@ -10,13 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "policy/driver.h"
 #include "resource/resource.h"
 #include "sim/reuse.h"
 #include "sim/sim.h"
-#include "trace/trace-decode.h"
 #include "util/log.h"
 #include "util/modname.h"
 
@@ -24,143 +22,6 @@
 #define ACTIONS_MAX 64
 #define DEFAULT_TICK_MS 10.0
 #define SYNC_NS 250000000ull /* pmld's tick, when it syncs the resource manager */
-
-/* ---- the trace in memory ---- */
-
-struct pml_sim_trace *pml_sim_trace_new(void)
-{
-	struct pml_sim_trace *t = calloc(1, sizeof(*t));
-
-	if (t)
-		pml_needs_init(&t->needs);
-	return t;
-}
-
-void pml_sim_trace_free(struct pml_sim_trace *t)
-{
-	if (!t)
-		return;
-	pml_needs_release(&t->needs);
-	free(t->buf);
-	free(t->off);
-	free(t);
-}
-
-int pml_sim_trace_add(struct pml_sim_trace *t, const struct pml_tev_hdr *rec)
-{
-	size_t size = rec->size, need;
-	int r;
-
-	if (size < sizeof(*rec) || pml_tev_check(rec, size) < 0)
-		return -EINVAL;
-	if (t->n && rec->t_ns < t->t_last)
-		return -EINVAL;
-	need = t->len + ((size + 7) & ~(size_t)7);
-	if (need > t->cap) {
-		size_t cap = t->cap ? t->cap : 64 * 1024;
-		uint8_t *b;
-
-		while (cap < need)
-			cap *= 2;
-		b = realloc(t->buf, cap);
-		if (!b)
-			return -ENOMEM;
-		t->buf = b;
-		t->cap = cap;
-	}
-	if (t->n == t->cap_off) {
-		size_t cap = t->cap_off ? 2 * t->cap_off : 1024;
-		size_t *o = realloc(t->off, cap * sizeof(*o));
-
-		if (!o)
-			return -ENOMEM;
-		t->off = o;
-		t->cap_off = cap;
-	}
-	memcpy(t->buf + t->len, rec, size);
-	t->off[t->n++] = t->len;
-	t->len = need;
-	if (t->n == 1)
-		t->t_first = rec->t_ns;
-	t->t_last = rec->t_ns;
-	r = pml_needs_add(&t->needs, rec);
-	return r < 0 ? r : 0;
-}
-
-/* Load from an opened reader (r: what opening it returned); frees it. */
-static int trace_load(struct pml_trace_reader *rd, int r, struct pml_sim_trace **ret)
-{
-	const struct pml_tev_hdr *e;
-	struct pml_sim_trace *t;
-
-	if (r < 0) {
-		if (rd)
-			pml_err("%s", pml_trace_reader_error(rd));
-		pml_trace_reader_free(rd);
-		return r;
-	}
-	t = pml_sim_trace_new();
-	if (!t) {
-		pml_trace_reader_free(rd);
-		return -ENOMEM;
-	}
-	t->hdr = *pml_trace_reader_header(rd);
-	while ((r = pml_trace_reader_next(rd, &e)) > 0) {
-		/* The reader's records are in time order within a block; a record from an
-		 * earlier time (two CPUs' buffers) is taken at the latest time so far. */
-		if (t->n && e->t_ns < t->t_last) {
-			struct pml_tev_hdr *c = malloc(e->size);
-
-			if (!c) {
-				r = -ENOMEM;
-				break;
-			}
-			memcpy(c, e, e->size);
-			c->t_ns = t->t_last;
-			r = pml_sim_trace_add(t, c);
-			free(c);
-		} else {
-			r = pml_sim_trace_add(t, e);
-		}
-		if (r < 0)
-			break;
-	}
-	if (r == -ENOMEM) {
-		pml_trace_reader_free(rd);
-		pml_sim_trace_free(t);
-		return r;
-	}
-	if (r < 0) {
-		t->damaged = true;
-		snprintf(t->error, sizeof(t->error), "%s", pml_trace_reader_error(rd));
-	}
-	pml_trace_reader_free(rd);
-	*ret = t;
-	return 0;
-}
-
-int pml_sim_trace_load(const char *path, struct pml_sim_trace **ret)
-{
-	struct pml_trace_reader *rd = NULL;
-	int r = pml_trace_reader_open(path, &rd);
-
-	return trace_load(rd, r, ret);
-}
-
-int pml_sim_trace_load_fd(int fd, const char *name, struct pml_sim_trace **ret)
-{
-	struct pml_trace_reader *rd = NULL;
-	FILE *f = fdopen(fd, "rb");
-	int r;
-
-	if (!f) {
-		r = -errno;
-		close(fd);
-		return r;
-	}
-	r = pml_trace_reader_new(f, name, &rd);
-	return trace_load(rd, r, ret);
-}
 
 /* ---- the simulated module set ---- */
 
@@ -1580,75 +1441,4 @@ fail:
 	sim_release(&s);
 	pml_sim_result_free(s.r);
 	return r;
-}
-
-/* ---- totals ---- */
-
-int pml_sim_totals_add(struct pml_sim_totals *tot, const struct pml_sim_result *r)
-{
-	struct pml_sim_metrics *a = &tot->m;
-	const struct pml_sim_metrics *b = &r->m;
-
-	tot->runs++;
-	a->needs += b->needs;
-	a->stalls += b->stalls;
-	a->empty_requests += b->empty_requests;
-	a->stall_ms += b->stall_ms;
-	a->byte_s += b->byte_s;
-	a->peak_bytes += b->peak_bytes;
-	if (b->peak_bytes > tot->max_peak)
-		tot->max_peak = b->peak_bytes;
-	a->predicted_loads += b->predicted_loads;
-	a->prefetched += b->prefetched;
-	a->wasted_loads += b->wasted_loads;
-	a->miss_loads += b->miss_loads;
-	a->reloads += b->reloads;
-	a->asks += b->asks;
-	a->refused += b->refused;
-	a->evictions += b->evictions;
-	a->unloads += b->unloads;
-	a->unload_busy += b->unload_busy;
-	a->exposure_s += b->exposure_s;
-	a->lead_n += b->lead_n;
-	a->lead_sum_ms += b->lead_sum_ms;
-	a->duration_s += b->duration_s;
-	a->recorded_stall_ms += b->recorded_stall_ms;
-	for (size_t i = 0; i < r->n_needs; i++) {
-		if (r->needs[i].lead_ms < 0)
-			continue;
-		if (tot->n_leads == tot->cap_leads) {
-			size_t cap = tot->cap_leads ? 2 * tot->cap_leads : 64;
-			double *l = realloc(tot->leads, cap * sizeof(*l));
-
-			if (!l)
-				return -ENOMEM;
-			tot->leads = l;
-			tot->cap_leads = cap;
-		}
-		tot->leads[tot->n_leads++] = r->needs[i].lead_ms;
-	}
-	return 0;
-}
-
-void pml_sim_totals_release(struct pml_sim_totals *tot)
-{
-	free(tot->leads);
-	memset(tot, 0, sizeof(*tot));
-}
-
-static int cmp_double(const void *x, const void *y)
-{
-	double a = *(const double *)x, b = *(const double *)y;
-
-	return a < b ? -1 : a > b;
-}
-
-double pml_sim_totals_median_lead(struct pml_sim_totals *tot)
-{
-	if (!tot->n_leads)
-		return -1;
-	qsort(tot->leads, tot->n_leads, sizeof(double), cmp_double);
-	if (tot->n_leads % 2)
-		return tot->leads[tot->n_leads / 2];
-	return (tot->leads[tot->n_leads / 2 - 1] + tot->leads[tot->n_leads / 2]) / 2;
 }
