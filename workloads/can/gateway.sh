@@ -13,11 +13,11 @@ modprobe can-gw
 for i in 0 1; do ip link add vc$i$$ type vcan; pml_defer ip link del vc$i$$; ip link set vc$i$$ up; done
 cangw -A -s vc0$$ -d vc1$$ -e -f $id:C00007FF
 cangw -A -s vc0$$ -d vc1$$ -e -m SET:I:$((id + 1)).0.0000000000000000
-cangw -L
+cangw -L || :
 timeout 6 candump -n 4 vc1$$ > /dev/null &
 d=$!
 sleep 0.3
 cansend vc0$$ $(printf %03X $id)#DEADBEEF; cansend vc0$$ 123#00
 wait $d || :
-cangw -F
+cangw -F || :
 echo ok

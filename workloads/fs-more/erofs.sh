@@ -3,7 +3,7 @@
 # there and rerun it, not this file.
 # pml-family: fs-more
 # pml-summary: an EROFS image (compressor and cluster size drawn) as a container layer or Android system image
-# pml-expect: loop erofs
+# pml-expect: loop erofs libcrc32c
 # pml-packages: erofs-utils
 set -e
 . "$(dirname "$0")/../lib/common.sh"
