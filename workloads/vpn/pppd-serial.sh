@@ -9,6 +9,7 @@ set -e
 . "$(dirname "$0")/../lib/common.sh"
 pml_start
 pml_need_cmd pppd socat
+mkdir -p /run/lock   # /etc/ppp/options says "lock" (/var/lock points there)
 w=$(mktemp -d /tmp/ppp.XXXXXX)
 pml_defer rm -rf "$w"
 pml_netns pp$$

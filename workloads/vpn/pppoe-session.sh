@@ -2,7 +2,8 @@
 # pml-family: vpn
 # pml-summary: a PPPoE session as a DSL line: pppoe-server on one side of a veth pair,
 #   pppd's PPPoE plugin (kernel PPPoE) on the other, service name and addresses drawn
-# pml-expect: veth pppoe pppox ppp_generic slhc
+#   (the server runs pppd over a pty, which negotiates deflate or BSD compression)
+# pml-expect: veth pppoe pppox ppp_generic slhc ppp_async ppp_deflate bsd_comp
 # pml-packages: ppp pppoe
 set -e
 . "$(dirname "$0")/../lib/common.sh"
