@@ -101,6 +101,7 @@ struct sim {
 	/* what the oracle is told of the future: req and every later use (reuse.h) */
 	struct pml_needs future;
 	int *req_of;	      /* raw need -> req index, -1: resolves to nothing */
+	long *reuse_of;	      /* record -> the raw need it uses again, -1: none (reuse.h) */
 	bool *kernel_asked;   /* raw need: the replayed kernel requested (stall or empty) */
 
 	bool dirty;
@@ -1034,9 +1035,9 @@ static long reused_need(const struct sim *s, const struct pml_tev_hdr *rec)
 	return -1;
 }
 
-static void reuse(struct sim *s, const struct pml_tev_hdr *rec)
+static void reuse(struct sim *s, size_t ri, const struct pml_tev_hdr *rec)
 {
-	long k = reused_need(s, rec);
+	long k = s->reuse_of[ri];
 
 	if (k >= 0)
 		use_again(s, (size_t)k, rec->pid);
@@ -1057,7 +1058,8 @@ static int future_push(struct pml_needs *f, const struct pml_need *nd)
 	return 0;
 }
 
-/* The oracle's future: the required needs merged in time order with a copy of a need's
+/* The later uses of the trace's records (reuse_of, read by the replay loop) and the
+ * oracle's future: the required needs merged in time order with a copy of a need's
  * required modules at each later use of it (so it keeps or brings back what is used
  * again, as it does for needs). 0 or -ENOMEM. */
 static int future_build(struct sim *s)
@@ -1067,11 +1069,15 @@ static int future_build(struct sim *s)
 
 	pml_needs_init(f);
 	f->first_ns = s->req.first_ns;
+	s->reuse_of = malloc((s->t->n + 1) * sizeof(*s->reuse_of));
+	if (!s->reuse_of)
+		return -ENOMEM;
 	for (size_t ri = 0; ri < s->t->n; ri++) {
 		const struct pml_tev_hdr *h = (const void *)(s->t->buf + s->t->off[ri]);
 		long k = reused_need(s, h);
 		struct pml_need use;
 
+		s->reuse_of[ri] = k;
 		if (k < 0)
 			continue;
 		while (q < s->req.n && s->req.v[q].t_ns <= h->t_ns)
@@ -1157,7 +1163,7 @@ static void record(struct sim *s, size_t ri, size_t *req_cursor)
 		s->exited[s->n_exited++] = h->pid;
 		break;
 	default:
-		reuse(s, h);
+		reuse(s, ri, h);
 		break;
 	}
 	pml_policy_observe(s->pol, &ev);
@@ -1271,6 +1277,7 @@ static void sim_release(struct sim *s)
 	free(s->holds);
 	free(s->exited);
 	free(s->req_of);
+	free(s->reuse_of);
 	free(s->kernel_asked);
 	free(s->inuse);
 	free(s->loaded);
