@@ -110,12 +110,12 @@ fuzz: $(O)/fuzz/fuzz-trace-reader
 
 .PHONY: fuzz
 
-# report: the fuzz target for the run report (src/agent/report.c) over a hostile guest's
+# report: the fuzz target for the run report (src/run/run-report.c) over a hostile guest's
 # decision log, and the JSON writer under it. Seeds: tests/fixtures/agent/*.jsonl.
 #   make fuzz-report   build it and run it FUZZ_TIME seconds (20)
-REPORT_FUZZ_SRCS := src/agent/report.c src/util/json.c src/util/event-log.c
+REPORT_FUZZ_SRCS := src/run/run-report.c src/util/json.c src/util/event-log.c
 
-$(O)/fuzz/fuzz-report: tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) src/agent/report.h \
+$(O)/fuzz/fuzz-report: tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) src/run/run-report.h \
 		       src/util/json.h tests/unit/json-check.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) -lm

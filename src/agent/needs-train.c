@@ -7,7 +7,7 @@
 #include <sys/stat.h>
 
 #include "agent/needs-train.h"
-#include "agent/report.h"
+#include "run/run-report.h"
 
 int pml_needs_train_log(struct pml_needs_model *m, const char *arg)
 {

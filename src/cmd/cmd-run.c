@@ -14,8 +14,8 @@
 #include <unistd.h>
 
 #include "agent/agent-options.h"
-#include "agent/report.h"
-#include "agent/run-page.h"
+#include "run/run-report.h"
+#include "run/run-page.h"
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
 #include "policy/policy.h"

@@ -1,4 +1,4 @@
-/* libFuzzer target for the run report (src/agent/report.c) and the JSON writer under it:
+/* libFuzzer target for the run report (src/run/run-report.c) and the JSON writer under it:
  * any byte string is read as a decision log, a window is set from its first bytes, a
  * warning carrying guest bytes is added, and the report is printed as text and as JSON
  * (compact and pretty, with extra members of every type). It must never crash, hang, leak
@@ -13,7 +13,7 @@
 #include <string.h>
 
 #include "../unit/json-check.h"
-#include "agent/report.h"
+#include "run/run-report.h"
 #include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

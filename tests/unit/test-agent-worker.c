@@ -17,7 +17,7 @@
 
 #include "agent/agent.h"
 #include "agent/needs-train.h"
-#include "agent/report.h"
+#include "run/run-report.h"
 #include "agent/worker.h"
 #include "resource/resource.h"
 #include "unit.h"

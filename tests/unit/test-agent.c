@@ -11,7 +11,7 @@
 #include <unistd.h>
 
 #include "agent/agent.h"
-#include "agent/report.h"
+#include "run/run-report.h"
 #include "unit.h"
 
 static uint64_t fake_now;

@@ -4,8 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/report.h"
-#include "agent/run-page.h"
+#include "run/run-report.h"
+#include "run/run-page.h"
 #include "unit.h"
 
 static const char log_text[] =

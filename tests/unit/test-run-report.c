@@ -10,7 +10,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "agent/report.h"
+#include "run/run-report.h"
 #include "json-check.h"
 #include "unit.h"
 #include "util/json.h"
@@ -884,5 +884,5 @@ int main(void)
 	test_warnings();
 	test_extra_kv();
 	test_window_range();
-	return unit_done("report");
+	return unit_done("run-report");
 }

@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "agent/run-page.h"
+#include "run/run-page.h"
 
 #define W 1200.0
 #define LABEL 170.0

@@ -1,4 +1,4 @@
-/* The run report over a decision log; see report.h for the threat model and the limits.
+/* The run report over a decision log; see run-report.h for the threat model and the limits.
  * Loading reads bounded lines, decodes each into a typed, range-checked record (or counts
  * it malformed), sorts the kept records by time and numbers the distinct module names and
  * aliases by sorting them, so a hostile log costs O(n log n) whatever names it uses (a
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <sys/types.h>
 
-#include "agent/report.h"
+#include "run/run-report.h"
 #include "util/json.h"
 
 #define NO_ID UINT32_MAX

@@ -27,8 +27,8 @@
  * counted as malformed and skipped, never fatal. Two writers may record the same change
  * (the shim its load, pmld the kernel's module_load seen through tracefs): the report keeps
  * one record per change of a module's state and marks the other as a duplicate. */
-#ifndef PML_AGENT_REPORT_H
-#define PML_AGENT_REPORT_H
+#ifndef PML_RUN_REPORT_H
+#define PML_RUN_REPORT_H
 
 #include <stdbool.h>
 #include <stddef.h>

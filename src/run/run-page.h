@@ -4,13 +4,13 @@
  * hover, and the totals; with --compare, the policy's run above reactive's on one time
  * scale. Like pml eval --report's page (src/sim/report.c) for replay, from the decision
  * log instead of a simulation. Every string from the guest is escaped. */
-#ifndef PML_AGENT_RUN_PAGE_H
-#define PML_AGENT_RUN_PAGE_H
+#ifndef PML_RUN_RUN_PAGE_H
+#define PML_RUN_RUN_PAGE_H
 
 #include <stddef.h>
 #include <stdio.h>
 
-#include "agent/report.h"
+#include "run/run-report.h"
 
 struct pml_run_page_run {
 	const char *label;	      /* the policy that ran ("lstm", "reactive") */
