@@ -544,6 +544,7 @@ int cmd_collect(int argc, char **argv)
 		for (size_t i = 0; i < c.scen.n; i++)
 			names[i] = c.scen.v[i].name;
 		pml_dataset_choose_heldout(c.ds, names, c.scen.n);
+		pml_dataset_choose_heldout_families(c.ds, names, c.scen.n);
 		free(names);
 		snprintf(c.ds->shard, sizeof(c.ds->shard), "%s", shard_name);
 	} else if (r < 0) {

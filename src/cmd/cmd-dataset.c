@@ -35,7 +35,7 @@ static void usage(FILE *f)
 		"       pml dataset needs [--json] DIR [RUN-ID...]\n"
 		"       pml dataset verify DIR\n"
 		"       pml dataset pack DIR -o OUT\n"
-		"       pml dataset merge -o OUT [--json] DIR...\n\n"
+		"       pml dataset merge -o OUT [--json] [--resplit] DIR...\n\n"
 		"stats   runs (ok, failed, lost) per split and family, events, needs per module,\n"
 		"        distinct module sets, the held-out scenarios\n"
 		"needs   the ground truth of each run (or the runs named): every need with its\n"
@@ -53,6 +53,10 @@ static void usage(FILE *f)
 		"        same line: kept once; a lost run gives way to one recorded elsewhere);\n"
 		"        every trace is checked as verify does while it is copied (no link\n"
 		"        followed); OUT appears only when all is written\n"
+		"  --resplit    merge: datasets of one seed that cover different scenarios (new\n"
+		"               families beside an older dataset): the held-out scenarios and\n"
+		"               families are chosen again over all of them, each run's split\n"
+		"               derived from that\n"
 		"  -j, --json   JSON (stats, merge: one object; needs: one line per need)\n"
 		"  -o, --output OUT  pack, merge: the new dataset directory (must not exist)\n"
 		"      --stored      pack: blocks not compressed (for an archive compressed as a\n"
@@ -248,6 +252,8 @@ static int cmd_stats(const char *dir, bool json)
 		pml_json_obj_end(&j);
 		pml_json_str(&j, "heldout_test", ds->heldout_test);
 		pml_json_str(&j, "heldout_val", ds->heldout_val);
+		pml_json_str(&j, "heldout_families_test", ds->heldout_fam_test);
+		pml_json_str(&j, "heldout_families_val", ds->heldout_fam_val);
 		pml_json_obj_begin(&j, "families");
 		for (size_t i = 0; i < fams.n; i++)
 			pml_json_int(&j, fams.keys[fi[i]], (int64_t)fams.counts[fi[i]]);
@@ -272,6 +278,10 @@ static int cmd_stats(const char *dir, bool json)
 		printf("held out   test: %s\n           val:  %s\n",
 		       ds->heldout_test[0] ? ds->heldout_test : "-",
 		       ds->heldout_val[0] ? ds->heldout_val : "-");
+		if (ds->heldout_fam_test[0] || ds->heldout_fam_val[0])
+			printf("families   test: %s (whole)\n           val:  %s (whole)\n",
+			       ds->heldout_fam_test[0] ? ds->heldout_fam_test : "-",
+			       ds->heldout_fam_val[0] ? ds->heldout_fam_val : "-");
 		printf("events     %" PRIu64 " (%" PRIu64 " dropped), %.1f MB of traces, %.0f s of "
 		       "guest time (ok runs)\n", events, dropped, (double)bytes / 1e6, guest);
 		printf("needs      %" PRIu64 "; %zu distinct modules, %zu distinct module sets\n",
@@ -505,7 +515,7 @@ static void merge_progress(void *data, size_t done, size_t total)
 		done, total, 100.0 * (double)done / (double)(total ? total : 1), now - p->t0);
 }
 
-static int cmd_merge(char **dirs, int n, const char *out, bool json)
+static int cmd_merge(char **dirs, int n, const char *out, bool json, bool resplit)
 {
 	struct merge_progress prog = {.t0 = (double)pml_now_ns() / 1e9};
 	struct pml_merge_stats st;
@@ -515,8 +525,8 @@ static int cmd_merge(char **dirs, int n, const char *out, bool json)
 		fprintf(stderr, "pml: dataset merge: no output directory (-o OUT)\n");
 		return PML_EXIT_USAGE;
 	}
-	r = pml_dataset_merge((const char *const *)dirs, (size_t)n, out, merge_progress, &prog,
-			      &st);
+	r = pml_dataset_merge((const char *const *)dirs, (size_t)n, out,
+			      resplit ? PML_MERGE_RESPLIT : 0, merge_progress, &prog, &st);
 	if (r == -EEXIST)
 		return PML_EXIT_USAGE;
 	if (r < 0) {
@@ -542,6 +552,8 @@ static int cmd_merge(char **dirs, int n, const char *out, bool json)
 		pml_json_int(&j, "logs", (int64_t)st.logs);
 		pml_json_int(&j, "seed", st.seed);
 		pml_json_str(&j, "kernel", st.kernel);
+		if (resplit)
+			pml_json_int(&j, "resplit_moved", (int64_t)st.resplit_moved);
 		if (st.shard_count) {
 			pml_json_int(&j, "shard_count", st.shard_count);
 			pml_json_int(&j, "shards_missing", (int64_t)st.shards_missing);
@@ -557,6 +569,9 @@ static int cmd_merge(char **dirs, int n, const char *out, bool json)
 			printf("; %zu runs found twice kept once, %zu lost runs taken from where "
 			       "they were recorded", st.duplicates, st.superseded);
 		printf("\n");
+		if (resplit)
+			printf("the split chosen again over the merged scenarios: %zu runs moved "
+			       "split\n", st.resplit_moved);
 		if (st.shard_count && st.shards_missing)
 			printf("shards of %" PRIu32 ": %zu not given (%s): the dataset is not whole "
 			       "yet\n", st.shard_count, st.shards_missing, st.missing);
@@ -572,11 +587,12 @@ int cmd_dataset(int argc, char **argv)
 		{"json", no_argument, NULL, 'j'},
 		{"output", required_argument, NULL, 'o'},
 		{"stored", no_argument, NULL, 's'},
+		{"resplit", no_argument, NULL, 'r'},
 		{"help", no_argument, NULL, 'h'},
 		{0},
 	};
 	const char *out = NULL;
-	bool json = false, stored = false;
+	bool json = false, stored = false, resplit = false;
 	const char *verb;
 	int c;
 
@@ -597,6 +613,9 @@ int cmd_dataset(int argc, char **argv)
 			break;
 		case 's':
 			stored = true;
+			break;
+		case 'r':
+			resplit = true;
 			break;
 		case 'h':
 			usage(stdout);
@@ -619,7 +638,7 @@ int cmd_dataset(int argc, char **argv)
 	if (!strcmp(verb, "pack"))
 		return cmd_pack(argv[optind], out, stored);
 	if (!strcmp(verb, "merge"))
-		return cmd_merge(argv + optind, argc - optind, out, json);
+		return cmd_merge(argv + optind, argc - optind, out, json, resplit);
 	fprintf(stderr, "pml: dataset: unknown command '%s' (stats, needs, verify, pack, "
 			"merge)\n", verb);
 	return PML_EXIT_USAGE;

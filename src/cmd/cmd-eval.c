@@ -235,8 +235,20 @@ static int learn(const struct pml_dataset *ds, struct pml_sim_catalog *cat, bool
 
 /* ---- results ---- */
 
-enum { G_ALL, G_HELDOUT, G_SEEN, G_COUNT };
-static const char *const group_names[G_COUNT] = {"all", "heldout", "seen"};
+/* The runs' groups: every run, those of held-out scenarios, those of families held out
+ * whole (dataset.h; none in a dataset made before them), the rest (scenarios seen in
+ * training). A run of a held-out family is in that group only. */
+enum { G_ALL, G_HELDOUT, G_FAMILY, G_SEEN, G_COUNT };
+static const char *const group_names[G_COUNT] = {"all", "heldout", "heldout_family", "seen"};
+static const char *const group_captions[G_COUNT] = {
+	"all runs", "held-out scenarios", "held-out families", "seen scenarios"};
+
+static int group_of(const struct pml_dataset *ds, const struct pml_ds_run *run)
+{
+	if (pml_dataset_family_heldout(ds, run->family) != PML_HELD_NONE)
+		return G_FAMILY;
+	return run->heldout ? G_HELDOUT : G_SEEN;
+}
 
 struct eval {
 	const char *pol[MAX_POL];
@@ -816,8 +828,7 @@ int cmd_eval(int argc, char **argv)
 				goto fail;
 			}
 			if (pml_sim_totals_add(&ev->tot[G_ALL][p], res) < 0 ||
-			    pml_sim_totals_add(&ev->tot[run->heldout ? G_HELDOUT : G_SEEN][p],
-					       res) < 0) {
+			    pml_sim_totals_add(&ev->tot[group_of(ds, run)][p], res) < 0) {
 				pml_sim_result_free(res);
 				free(script_text);
 				free(fam_list);
@@ -832,7 +843,7 @@ int cmd_eval(int argc, char **argv)
 		if (run == rep_run)
 			snprintf(rep_command, sizeof(rep_command), "%s", t->hdr.command);
 		ev->runs[G_ALL]++;
-		ev->runs[run->heldout ? G_HELDOUT : G_SEEN]++;
+		ev->runs[group_of(ds, run)]++;
 		n_done++;
 		free(script_text);
 		free(fam_list);
@@ -867,6 +878,9 @@ int cmd_eval(int argc, char **argv)
 		}
 		pml_json_obj_begin(&j, "groups");
 		for (int g = 0; g < G_COUNT; g++) {
+			/* a dataset that holds out no family has no such group */
+			if (g == G_FAMILY && !ds->heldout_fam_test[0] && !ds->heldout_fam_val[0])
+				continue;
 			pml_json_obj_begin(&j, group_names[g]);
 			pml_json_int(&j, "runs", ev->runs[g]);
 			pml_json_obj_begin(&j, "policies");
@@ -908,9 +922,11 @@ int cmd_eval(int argc, char **argv)
 		size_t src[4];
 
 		pml_sim_catalog_sources(cat, src);
-		printf("pml eval: %s, %s split: %u runs (%u of held-out scenarios, %u seen); "
-		       "budget %s", o.dataset, pml_split_name(o.split), ev->runs[G_ALL],
-		       ev->runs[G_HELDOUT], ev->runs[G_SEEN], o.budget > 0 ? "" : "none");
+		printf("pml eval: %s, %s split: %u runs (%u of held-out scenarios, ", o.dataset,
+		       pml_split_name(o.split), ev->runs[G_ALL], ev->runs[G_HELDOUT]);
+		if (ev->runs[G_FAMILY])
+			printf("%u of held-out families, ", ev->runs[G_FAMILY]);
+		printf("%u seen); budget %s", ev->runs[G_SEEN], o.budget > 0 ? "" : "none");
 		if (o.budget > 0)
 			printf("%.2f MB", (double)o.budget / MB);
 		printf("\ncosts: %zu modules measured, %zu from the catalog, %zu estimated from the "
@@ -923,10 +939,7 @@ int cmd_eval(int argc, char **argv)
 		for (int g = 0; g < G_COUNT; g++) {
 			if (!ev->runs[g] || (g != G_ALL && ev->runs[g] == ev->runs[G_ALL]))
 				continue;
-			snprintf(cap, sizeof(cap), "%s (%u runs)",
-				 g == G_ALL ? "all runs" : g == G_HELDOUT ? "held-out scenarios"
-									    : "seen scenarios",
-				 ev->runs[g]);
+			snprintf(cap, sizeof(cap), "%s (%u runs)", group_captions[g], ev->runs[g]);
 			print_table(stdout, ev, g, cap);
 			printf("\n");
 		}

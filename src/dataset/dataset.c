@@ -254,11 +254,84 @@ void pml_dataset_choose_heldout(struct pml_dataset *ds, const char *const *scena
 	}
 }
 
+struct fam_pick {
+	uint32_t hash;
+	char name[32];
+};
+
+static int fam_pick_cmp(const void *a, const void *b)
+{
+	const struct fam_pick *x = a, *y = b;
+
+	return x->hash < y->hash ? -1 : x->hash > y->hash ? 1 : strcmp(x->name, y->name);
+}
+
+void pml_dataset_choose_heldout_families(struct pml_dataset *ds,
+					 const char *const *scenarios, size_t n)
+{
+	struct fam_pick pick[64];
+	size_t np = 0;
+
+	ds->heldout_fam_test[0] = ds->heldout_fam_val[0] = '\0';
+	for (size_t i = 0; i < n && np < sizeof(pick) / sizeof(*pick); i++) {
+		const char *slash = strchr(scenarios[i], '/');
+		size_t flen = slash ? (size_t)(slash - scenarios[i]) : 0, members = 0;
+		bool first = true;
+
+		for (size_t j = 0; j < i && first; j++)
+			first = !(strncmp(scenarios[j], scenarios[i], flen) == 0 &&
+				  scenarios[j][flen] == '/');
+		if (!first || !flen || flen >= sizeof(pick[0].name))
+			continue;
+		for (size_t j = 0; j < n; j++)
+			members += !strncmp(scenarios[j], scenarios[i], flen) &&
+				   scenarios[j][flen] == '/';
+		if (members < 3 || members * 8 > n)
+			continue;
+		memcpy(pick[np].name, scenarios[i], flen);
+		pick[np].name[flen] = '\0';
+		pick[np].hash = hash_mix(ds->seed ^ 0xfa3111e5u, pick[np].name, 0);
+		np++;
+	}
+	qsort(pick, np, sizeof(*pick), fam_pick_cmp);
+	for (size_t k = 0; k < np && k < 4; k++) {
+		char *list = k < 2 ? ds->heldout_fam_test : ds->heldout_fam_val;
+
+		append_word(list, sizeof(ds->heldout_fam_test), pick[k].name);
+	}
+}
+
+enum pml_held_family pml_dataset_family_heldout(const struct pml_dataset *ds,
+						const char *family)
+{
+	if (!family[0])
+		return PML_HELD_NONE;
+	if (word_in(ds->heldout_fam_test, family))
+		return PML_HELD_FAMILY_TEST;
+	if (word_in(ds->heldout_fam_val, family))
+		return PML_HELD_FAMILY_VAL;
+	return PML_HELD_NONE;
+}
+
 enum pml_split pml_dataset_split_of(const struct pml_dataset *ds, const char *scenario,
 				    uint32_t index, bool *ret_heldout)
 {
+	const char *slash = strchr(scenario, '/');
+	char family[32];
 	uint32_t h;
 
+	snprintf(family, sizeof(family), "%.*s",
+		 slash ? (int)(slash - scenario) : 0, scenario);
+	switch (pml_dataset_family_heldout(ds, family)) {
+	case PML_HELD_FAMILY_TEST:
+		*ret_heldout = true;
+		return PML_SPLIT_TEST;
+	case PML_HELD_FAMILY_VAL:
+		*ret_heldout = true;
+		return PML_SPLIT_VAL;
+	case PML_HELD_NONE:
+		break;
+	}
 	if (word_in(ds->heldout_test, scenario)) {
 		*ret_heldout = true;
 		return PML_SPLIT_TEST;
@@ -352,6 +425,10 @@ int pml_dataset_save(const struct pml_dataset *ds)
 	pml_json_str(&j, "created", ds->created);
 	pml_json_str(&j, "heldout_test", ds->heldout_test);
 	pml_json_str(&j, "heldout_val", ds->heldout_val);
+	if (ds->heldout_fam_test[0] || ds->heldout_fam_val[0]) {
+		pml_json_str(&j, "heldout_families_test", ds->heldout_fam_test);
+		pml_json_str(&j, "heldout_families_val", ds->heldout_fam_val);
+	}
 	if (ds->packed)
 		pml_json_bool(&j, "packed", true);
 	if (ds->shard[0])
@@ -621,7 +698,11 @@ static int parse_header(const struct where *w, const struct pml_json_flat *fl,
 	    get_str(w, fl, "heldout_test", "", ds->heldout_test,
 		    sizeof(ds->heldout_test)) < 0 ||
 	    get_str(w, fl, "heldout_val", "", ds->heldout_val,
-		    sizeof(ds->heldout_val)) < 0)
+		    sizeof(ds->heldout_val)) < 0 ||
+	    get_str(w, fl, "heldout_families_test", "", ds->heldout_fam_test,
+		    sizeof(ds->heldout_fam_test)) < 0 ||
+	    get_str(w, fl, "heldout_families_val", "", ds->heldout_fam_val,
+		    sizeof(ds->heldout_fam_val)) < 0)
 		return -EINVAL;
 	pk = pml_json_flat_get(fl, "packed");
 	ds->packed = pk && pk->type == PML_JSON_BOOL && pk->boolean;

@@ -17,7 +17,10 @@
  * never appear in training: the model is judged on jobs it has not seen), and of the other
  * scenarios some runs are held out too (jobs seen before, new parameters and noise). Each
  * run line says its split and whether its scenario is held out, so an evaluation can
- * report the two apart. */
+ * report the two apart. A dataset made since issue 17 also holds out whole families
+ * (every scenario of a few families: programs of a kind the model never saw), named in
+ * the header's "heldout_families_test" and "heldout_families_val"; a manifest without
+ * them holds out none. */
 #ifndef PML_DATASET_DATASET_H
 #define PML_DATASET_DATASET_H
 
@@ -76,6 +79,8 @@ struct pml_dataset {
 	char created[32];      /* UTC, ISO 8601 */
 	char heldout_test[512];	 /* held-out scenarios, space-separated */
 	char heldout_val[512];
+	char heldout_fam_test[256]; /* held-out families, space-separated ("" in older ones) */
+	char heldout_fam_val[256];
 	bool packed;	       /* traces packed (pack.h): only what the model and metrics read */
 	char shard[24];	       /* "I/N" when collected as shard I of N (shard.h), else "" */
 	struct pml_ds_run *runs;
@@ -140,8 +145,21 @@ int pml_dataset_trace_path(const struct pml_dataset *ds, const struct pml_ds_run
 void pml_dataset_choose_heldout(struct pml_dataset *ds, const char *const *scenarios,
 				size_t n);
 
-/* The split of run index of scenario in ds (held-out scenarios first; the others by a
- * hash of the seed, scenario and index: about 15% test, 10% validation). */
+/* Choose the held-out families from the same list (family/name strings): of the families
+ * with at least three scenarios and at most an eighth of all (so that a held-out family
+ * is never the bulk of the corpus), the two first by a hash of the seed and the family's
+ * name for test and the next two for validation. Writes ds->heldout_fam_*. */
+void pml_dataset_choose_heldout_families(struct pml_dataset *ds,
+					 const char *const *scenarios, size_t n);
+
+/* Whether family is held out whole: PML_HELD_FAMILY_TEST or _VAL, or PML_HELD_NONE. */
+enum pml_held_family { PML_HELD_NONE, PML_HELD_FAMILY_TEST, PML_HELD_FAMILY_VAL };
+enum pml_held_family pml_dataset_family_heldout(const struct pml_dataset *ds,
+						const char *family);
+
+/* The split of run index of scenario in ds (held-out families first, then held-out
+ * scenarios; the others by a hash of the seed, scenario and index: about 15% test, 10%
+ * validation). */
 enum pml_split pml_dataset_split_of(const struct pml_dataset *ds, const char *scenario,
 				    uint32_t index, bool *ret_heldout);
 

@@ -40,6 +40,7 @@ struct merge {
 	size_t n_dups;
 	char tmp[4096];		 /* the output being written */
 	int tmpfd;
+	struct pml_dataset *split; /* PML_MERGE_RESPLIT: the split chosen again, else NULL */
 	struct pml_merge_stats st;
 };
 
@@ -82,11 +83,21 @@ static int check_inputs(struct merge *m)
 				PML_DATASET_MANIFEST, a->seed);
 			return -EXDEV;
 		}
-		if (t || strcmp(b->heldout_val, a->heldout_val)) {
+		if (!m->split && (t || strcmp(b->heldout_val, a->heldout_val) ||
+				  strcmp(b->heldout_fam_test, a->heldout_fam_test) ||
+				  strcmp(b->heldout_fam_val, a->heldout_fam_val))) {
+			if (!t && !strcmp(b->heldout_val, a->heldout_val)) {
+				pml_err("%s/%s and %s/%s hold out different families: not one "
+					"collection (pml dataset merge --resplit chooses the "
+					"split again)", b->dir, PML_DATASET_MANIFEST, a->dir,
+					PML_DATASET_MANIFEST);
+				return -EXDEV;
+			}
 			shown(t ? b->heldout_test : b->heldout_val, s1, sizeof(s1));
 			shown(t ? a->heldout_test : a->heldout_val, s2, sizeof(s2));
 			pml_err("%s/%s: held-out %s scenarios '%s', but %s/%s: '%s': not one "
-				"collection (the split was chosen over another corpus)",
+				"collection (the split was chosen over another corpus; pml "
+				"dataset merge --resplit chooses it again over both)",
 				b->dir, PML_DATASET_MANIFEST, t ? "test" : "validation", s1,
 				a->dir, PML_DATASET_MANIFEST, s2);
 			return -EXDEV;
@@ -123,6 +134,57 @@ static int check_inputs(struct merge *m)
 		}
 	}
 	m->st.seed = a->seed;
+	return 0;
+}
+
+static int cmp_str(const void *x, const void *y)
+{
+	return strcmp(*(const char *const *)x, *(const char *const *)y);
+}
+
+/* PML_MERGE_RESPLIT: the split chosen over every scenario of the inputs, and every run's
+ * split and held-out mark derived from it (the inputs' runs are changed in memory). 0 or
+ * -ENOMEM. */
+static int resplit(struct merge *m)
+{
+	const char **names;
+	size_t n = 0;
+
+	m->split = pml_dataset_new("", m->in[0]->seed);
+	for (size_t i = 0; i < m->n; i++)
+		n += m->in[i]->n_runs;
+	names = calloc(n + 1, sizeof(*names));
+	if (!m->split || !names) {
+		free(names);
+		return -ENOMEM;
+	}
+	n = 0;
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t k = 0; k < m->in[i]->n_runs; k++) {
+			const char *sc = m->in[i]->runs[k].scenario;
+			bool seen = false;
+
+			for (size_t j = 0; j < n && !seen; j++)
+				seen = !strcmp(names[j], sc);
+			if (!seen)
+				names[n++] = sc;
+		}
+	qsort(names, n, sizeof(*names), cmp_str);
+	pml_dataset_choose_heldout(m->split, names, n);
+	pml_dataset_choose_heldout_families(m->split, names, n);
+	free(names);
+	for (size_t i = 0; i < m->n; i++)
+		for (size_t k = 0; k < m->in[i]->n_runs; k++) {
+			struct pml_ds_run *r = &m->in[i]->runs[k];
+			bool held;
+			enum pml_split s = pml_dataset_split_of(m->split, r->scenario, r->index,
+								&held);
+
+			if (s != r->split || held != r->heldout)
+				m->st.resplit_moved++;
+			r->split = s;
+			r->heldout = held;
+		}
 	return 0;
 }
 
@@ -469,8 +531,16 @@ static int write_manifest(struct merge *m)
 	if (!ds)
 		return -ENOMEM;
 	snprintf(ds->kernel, sizeof(ds->kernel), "%s", m->st.kernel);
-	snprintf(ds->heldout_test, sizeof(ds->heldout_test), "%s", m->in[0]->heldout_test);
-	snprintf(ds->heldout_val, sizeof(ds->heldout_val), "%s", m->in[0]->heldout_val);
+	{
+		const struct pml_dataset *sp = m->split ? m->split : m->in[0];
+
+		snprintf(ds->heldout_test, sizeof(ds->heldout_test), "%s", sp->heldout_test);
+		snprintf(ds->heldout_val, sizeof(ds->heldout_val), "%s", sp->heldout_val);
+		snprintf(ds->heldout_fam_test, sizeof(ds->heldout_fam_test), "%s",
+			 sp->heldout_fam_test);
+		snprintf(ds->heldout_fam_val, sizeof(ds->heldout_fam_val), "%s",
+			 sp->heldout_fam_val);
+	}
 	ds->packed = m->in[0]->packed;
 	/* the collection began when its earliest part did */
 	for (size_t i = 0; i < m->n; i++)
@@ -553,7 +623,7 @@ static int make_tmp(struct merge *m, const char *out)
 	return 0;
 }
 
-int pml_dataset_merge(const char *const *dirs, size_t n, const char *out,
+int pml_dataset_merge(const char *const *dirs, size_t n, const char *out, unsigned flags,
 		      pml_merge_progress_fn progress, void *data, struct pml_merge_stats *ret)
 {
 	struct merge m = {.n = n, .tmpfd = -1};
@@ -587,6 +657,8 @@ int pml_dataset_merge(const char *const *dirs, size_t n, const char *out,
 			pml_err("%s/%s: not merged: %s", dirs[i], PML_DATASET_MANIFEST,
 				strerror(-r));
 	}
+	if (!r && (flags & PML_MERGE_RESPLIT))
+		r = resplit(&m);
 	if (!r)
 		r = check_inputs(&m);
 	if (!r)
@@ -624,6 +696,7 @@ int pml_dataset_merge(const char *const *dirs, size_t n, const char *out,
 	for (size_t i = 0; i < n; i++)
 		pml_dataset_free(m.in[i]);
 	free(m.in);
+	pml_dataset_free(m.split);
 	free(m.all);
 	free(m.kept);
 	free(m.dups);

@@ -34,7 +34,17 @@ struct pml_merge_stats {
 	uint32_t shard_count;		/* N when every input is a shard of N, else 0 */
 	size_t shards_missing;		/* then: how many of the N were not given */
 	char missing[256];		/* and which, "2/4 4/4" (cut with "..." when long) */
+	size_t resplit_moved;		/* PML_MERGE_RESPLIT: runs whose split changed */
 };
+
+/* pml_dataset_merge()'s flags. PML_MERGE_RESPLIT: the inputs may hold out different
+ * scenarios (collections of different parts of the corpus, e.g. a dataset of new families
+ * beside an older one, collected with one seed); the split is chosen again over every
+ * scenario the inputs hold (held-out scenarios and families, dataset.h) and every run's
+ * split and held-out mark are derived from it, as a collection of the whole would have.
+ * A run's split moves only where the larger corpus chose differently (a family now held out
+ * whole); the merged manifest says so in the stats (resplit_moved). */
+#define PML_MERGE_RESPLIT 1u
 
 /* Called after each run's trace is copied: done of total runs. */
 typedef void (*pml_merge_progress_fn)(void *data, size_t done, size_t total);
@@ -42,13 +52,13 @@ typedef void (*pml_merge_progress_fn)(void *data, size_t done, size_t total);
 /* Merge the n datasets in dirs into a new dataset out. Returns 0 and the stats; -EEXIST
  * when out exists; -ENOENT when an input has no manifest; the reader's refusals of an
  * input's manifest (-EINVAL, -EBADMSG, -EPROTONOSUPPORT: logged with its file and line);
- * -EXDEV when the inputs are not of one collection (seed, held-out scenarios, kernel,
- * packed); -EBADMSG for a run in two inputs with different lines, two runs with one
+ * -EXDEV when the inputs are not of one collection (seed, held-out scenarios unless
+ * PML_MERGE_RESPLIT, kernel, packed); -EBADMSG for a run in two inputs with different lines, two runs with one
  * trace file, a trace outside traces/, or a trace that does not match its line (verify.h:
  * size, CRC32, an ok run's needs; a missing file is -ENOENT); the open's refusals of a trace
  * (-ELOOP, ...); -ENOMEM; an I/O error's -errno. Every refusal is logged naming the
  * manifest or file and the run. progress may be NULL. */
-int pml_dataset_merge(const char *const *dirs, size_t n, const char *out,
+int pml_dataset_merge(const char *const *dirs, size_t n, const char *out, unsigned flags,
 		      pml_merge_progress_fn progress, void *data,
 		      struct pml_merge_stats *ret);
 

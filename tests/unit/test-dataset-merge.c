@@ -180,6 +180,8 @@ static struct pml_dataset *make_shard(const char *name, uint32_t i, uint32_t see
 	return ds;
 }
 
+static unsigned merge_flags; /* for the next merge() */
+
 static int merge(const char *out, struct pml_merge_stats *st, const char *first, ...)
 {
 	const char *dirs[8];
@@ -196,7 +198,9 @@ static int merge(const char *out, struct pml_merge_stats *st, const char *first,
 	va_end(ap);
 	snprintf(o, sizeof(o), "%s/%s", tmpdir, out);
 	log_reset();
-	return pml_dataset_merge(dirs, n, o, NULL, NULL, st);
+	n = (size_t)pml_dataset_merge(dirs, n, o, merge_flags, NULL, NULL, st);
+	merge_flags = 0;
+	return (int)n;
 }
 
 static size_t progress_calls;
@@ -292,7 +296,7 @@ static void test_merge_shards(void)
 		snprintf(o, sizeof(o), "%s/twice", tmpdir);
 		snprintf(d1, sizeof(d1), "%s/s3", tmpdir);
 		snprintf(d2, sizeof(d2), "%s/s3", tmpdir);
-		CHECK(pml_dataset_merge(dirs, 2, o, count_progress, NULL, &st) == 0);
+		CHECK(pml_dataset_merge(dirs, 2, o, 0, count_progress, NULL, &st) == 0);
 	}
 	CHECK(progress_calls == 4);
 	CHECK(st.runs == 4 && st.duplicates == 4 && st.traces == 4 && st.logs == 1);
@@ -440,6 +444,37 @@ static void test_not_one_collection(void)
 		CHECK(merge("x-out", &st, "s1", "heldout", NULL) == -EXDEV);
 		CHECK(log_has("held-out test scenarios 'fs/a'", NULL));
 		CHECK(nothing_written("x-out"));
+	}
+	pml_dataset_free(s);
+	/* ... merged with --resplit: the split chosen again over the scenarios of both */
+	s = make_shard("heldout2", 2, 1);
+	if (s) {
+		struct pml_dataset *out = NULL;
+		char path[4200];
+
+		snprintf(s->heldout_test, sizeof(s->heldout_test), "fs/a");
+		snprintf(s->heldout_fam_test, sizeof(s->heldout_fam_test), "netdev");
+		CHECK(pml_dataset_save(s) == 0);
+		CHECK(merge("x-out", &st, "s1", "heldout2", NULL) == -EXDEV);
+		CHECK(log_has("--resplit", NULL));
+		merge_flags = PML_MERGE_RESPLIT;
+		CHECK(merge("r-out", &st, "s1", "heldout2", NULL) == 0);
+		snprintf(path, sizeof(path), "%s/r-out", tmpdir);
+		CHECK(pml_dataset_open(path, &out) == 0);
+		if (out) {
+			/* four scenarios in three families: too few to hold any out */
+			CHECK(!out->heldout_test[0] && !out->heldout_fam_test[0]);
+			CHECK(out->n_runs == st.runs && st.runs == 4);
+			for (size_t i = 0; i < out->n_runs; i++) {
+				bool held;
+
+				CHECK(pml_dataset_split_of(out, out->runs[i].scenario,
+							   out->runs[i].index, &held) ==
+				      out->runs[i].split);
+				CHECK(!held && !out->runs[i].heldout);
+			}
+		}
+		pml_dataset_free(out);
 	}
 	pml_dataset_free(s);
 	/* packed with unpacked */

@@ -179,6 +179,84 @@ static char *read_file(const char *path, size_t *len)
 	return buf;
 }
 
+/* Whole families held out: of those with 3+ scenarios and at most an eighth of the list,
+ * two for test and two for validation, stable, and every run of them in that split. */
+static void test_heldout_families(void)
+{
+	const char *scen[64];
+	char names[64][32];
+	static const char *const fams[] = {"aa", "bb", "cc", "dd", "ee", "ff", "big", "tiny"};
+	static const unsigned sizes[] = {4, 4, 4, 4, 4, 4, 20, 2};
+	struct pml_dataset *ds = pml_dataset_new(tmpdir, 3), *again = pml_dataset_new(tmpdir, 3);
+	size_t n = 0, held_test = 0, held_val = 0;
+
+	CHECK(ds && again);
+	if (!ds || !again)
+		goto out;
+	for (size_t f = 0; f < 8; f++)
+		for (unsigned k = 0; k < sizes[f]; k++) {
+			snprintf(names[n], sizeof(names[n]), "%s/s%u", fams[f], k);
+			scen[n] = names[n];
+			n++;
+		}
+	/* 46 scenarios: "big" (20) is more than an eighth, "tiny" (2) fewer than three */
+	pml_dataset_choose_heldout(ds, scen, n);
+	pml_dataset_choose_heldout_families(ds, scen, n);
+	pml_dataset_choose_heldout_families(again, scen, n);
+	CHECK_STR(ds->heldout_fam_test, again->heldout_fam_test);
+	CHECK_STR(ds->heldout_fam_val, again->heldout_fam_val);
+	CHECK(strchr(ds->heldout_fam_test, ' ') && strchr(ds->heldout_fam_val, ' '));
+	CHECK(!strstr(ds->heldout_fam_test, "big") && !strstr(ds->heldout_fam_val, "big"));
+	CHECK(!strstr(ds->heldout_fam_test, "tiny") && !strstr(ds->heldout_fam_val, "tiny"));
+	CHECK(pml_dataset_family_heldout(ds, "big") == PML_HELD_NONE);
+	CHECK(pml_dataset_family_heldout(ds, "") == PML_HELD_NONE);
+	/* "a" is no family: a word of the list only as a whole word */
+	CHECK(pml_dataset_family_heldout(ds, "a") == PML_HELD_NONE);
+	for (size_t i = 0; i < n; i++) {
+		char fam[32];
+		bool held;
+		enum pml_held_family hf;
+
+		snprintf(fam, sizeof(fam), "%.*s", (int)(strchr(scen[i], '/') - scen[i]), scen[i]);
+		hf = pml_dataset_family_heldout(ds, fam);
+		for (uint32_t k = 0; k < 20; k++) {
+			enum pml_split s = pml_dataset_split_of(ds, scen[i], k, &held);
+
+			if (hf == PML_HELD_FAMILY_TEST)
+				CHECK(s == PML_SPLIT_TEST && held);
+			if (hf == PML_HELD_FAMILY_VAL)
+				CHECK(s == PML_SPLIT_VAL && held);
+		}
+		held_test += hf == PML_HELD_FAMILY_TEST;
+		held_val += hf == PML_HELD_FAMILY_VAL;
+	}
+	CHECK(held_test == 8 && held_val == 8);
+	/* kept through a save and a read; an older manifest without the fields holds none */
+	{
+		struct pml_dataset *back = NULL;
+		struct pml_ds_run r = mkrun(ds, scen[0], 0);
+
+		CHECK(pml_dataset_add(ds, &r) == 0);
+		CHECK(pml_dataset_save(ds) == 0);
+		CHECK(pml_dataset_open(tmpdir, &back) == 0);
+		if (back) {
+			CHECK_STR(back->heldout_fam_test, ds->heldout_fam_test);
+			CHECK_STR(back->heldout_fam_val, ds->heldout_fam_val);
+		}
+		pml_dataset_free(back);
+		ds->heldout_fam_test[0] = ds->heldout_fam_val[0] = '\0';
+		CHECK(pml_dataset_save(ds) == 0);
+		back = NULL;
+		CHECK(pml_dataset_open(tmpdir, &back) == 0);
+		if (back)
+			CHECK(!back->heldout_fam_test[0] && !back->heldout_fam_val[0]);
+		pml_dataset_free(back);
+	}
+out:
+	pml_dataset_free(ds);
+	pml_dataset_free(again);
+}
+
 static void test_manifest(void)
 {
 	static const char *const scen[] = {
@@ -914,6 +992,7 @@ int main(void)
 	test_needs_rules();
 	test_needs_fixture();
 	test_manifest();
+	test_heldout_families();
 	test_fixture_dataset();
 	test_hostile();
 	test_pack();
