@@ -7,82 +7,52 @@
 #include "model/predictor.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
-#include "util/parse.h"
-
-static int refuse(char *why, size_t size, const char *opt, const char *s, const char *want)
-{
-	snprintf(why, size, "--%s: '%s' is not %s", opt, s, want);
-	return -EINVAL;
-}
+#include "util/option-table.h"
 
 int pml_opt_policy(const char *s, const char **ret, char *why, size_t size)
 {
-	const struct pml_policy_ops *ops = pml_policy_find(s);
+	const struct pml_policy_info *info = pml_policy_info(s);
+	char list[256];
 
-	if (!ops || !strcmp(s, "static") || !strcmp(s, "oracle")) {
-		size_t n = (size_t)snprintf(why, size, "--policy: '%s' is not a policy pmld runs "
-					    "(", s);
-
-		for (size_t i = 0, k = 0; pml_policies[i] && n < size; i++) {
-			const char *p = pml_policies[i]->name;
-
-			if (strcmp(p, "static") && strcmp(p, "oracle"))
-				n += (size_t)snprintf(why + n, size - n, "%s%s", k++ ? ", " : "",
-						      p);
-		}
-		if (n < size)
-			snprintf(why + n, size - n, ")");
+	if (!info || !(info->flags & PML_POLICY_LIVE)) {
+		snprintf(why, size, "--policy '%s': not a policy pmld runs (%s)", s,
+			 pml_policy_names_list(list, sizeof(list), PML_POLICY_LIVE));
 		return -EINVAL;
 	}
-	*ret = ops->name;
+	*ret = info->ops->name;
 	return 0;
 }
 
-/* A finite number in [lo, hi] (lo excluded when open_lo). */
-static int parse_range(const char *opt, const char *s, double lo, bool open_lo, double hi,
-		       const char *want, double *ret, char *why, size_t size)
+/* The option's entry of the table: one grammar, range and sentence (util/parse.h). */
+static int parse_num(enum pml_numopt id, const char *s, double *ret, char *why, size_t size)
 {
-	double v;
-
-	if (pml_parse_double(s, &v) < 0 || v < lo || (open_lo && v == lo) || v > hi)
-		return refuse(why, size, opt, s, want);
-	*ret = v;
-	return 0;
+	return pml_num_parse(&pml_numopts[id], NULL, s, ret, why, size) < 0 ? -EINVAL : 0;
 }
 
 int pml_opt_idle_seconds(const char *s, double *ret, char *why, size_t size)
 {
-	return parse_range("idle-seconds", s, 0, true, PML_OPT_IDLE_MAX_S,
-			   "a number of seconds in (0, 86400]", ret, why, size);
+	return parse_num(PML_NUMOPT_IDLE_SECONDS, s, ret, why, size);
 }
 
 int pml_opt_threshold(const char *s, double *ret, char *why, size_t size)
 {
-	return parse_range("threshold", s, 0, true, 1, "a probability in (0, 1]", ret, why,
-			   size);
+	return parse_num(PML_NUMOPT_THRESHOLD, s, ret, why, size);
 }
 
 int pml_opt_horizon(const char *s, double *ret, char *why, size_t size)
 {
-	return parse_range("horizon", s, 1, false, PML_OPT_HORIZON_MAX_MS,
-			   "ms in [1, 3600000]", ret, why, size);
+	return parse_num(PML_NUMOPT_HORIZON, s, ret, why, size);
 }
 
 int pml_opt_budget_cpu(const char *s, double *ret, char *why, size_t size)
 {
-	return parse_range("budget-cpu", s, 0, true, PML_OPT_BUDGET_CPU_MAX_MS,
-			   "ms of load time per second in (0, 1000]", ret, why, size);
+	return parse_num(PML_NUMOPT_BUDGET_CPU, s, ret, why, size);
 }
 
 int pml_opt_budget_mem(const char *s, int64_t *ret, char *why, size_t size)
 {
-	int64_t v;
-
-	if (pml_parse_size(s, &v) < 0 || v > PML_OPT_BUDGET_MEM_MAX)
-		return refuse(why, size, "budget-mem", s,
-			      "a size up to 1T (bytes, or with K, M, G, T, e.g. 2M or 2MiB)");
-	*ret = v;
-	return 0;
+	return pml_num_parse_i64(PML_NUMOPT(BUDGET_MEM), NULL, s, ret, why, size) < 0 ? -EINVAL
+										    : 0;
 }
 
 int pml_opt_check_model(const char *policy, const char *path, const char *kernel_release,

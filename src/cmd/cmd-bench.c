@@ -15,6 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "loader/loader.h"
 #include "util/json.h"
@@ -166,11 +167,13 @@ int cmd_bench(int argc, char **argv)
 			snprintf(alias_buf, sizeof(alias_buf), "%s", optarg);
 			break;
 		case 'r':
-			rounds = atoi(optarg);
-			if (rounds < 1 || rounds > MAX_ROUNDS) {
-				fprintf(stderr, "pml: bench: --rounds: 1 to %d\n", MAX_ROUNDS);
+		{
+			int64_t n;
+
+			if (cmd_num_i64("pml: bench", PML_NUMOPT_ROUNDS, optarg, &n) < 0)
 				return PML_EXIT_USAGE;
-			}
+			rounds = (int)n;
+		}
 			break;
 		case 'j':
 			json = true;

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd-collect.h"
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
@@ -396,17 +397,14 @@ add:
 	return 1;
 }
 
-static int parse_uint(const char *opt, const char *s, unsigned long max, unsigned long *ret)
+/* A whole number by its table entry (util/option-table.h). */
+static int parse_uint(enum pml_numopt id, const char *s, unsigned long *ret)
 {
-	char *end;
-	unsigned long v = strtoul(s, &end, 10);
+	int64_t v;
 
-	if (end == s || *end || v == 0 || v > max) {
-		fprintf(stderr, "pml: collect: --%s: '%s' is not a number from 1 to %lu\n", opt, s,
-			max);
+	if (cmd_num_i64("pml: collect", id, s, &v) < 0)
 		return -EINVAL;
-	}
-	*ret = v;
+	*ret = (unsigned long)v;
 	return 0;
 }
 
@@ -447,27 +445,27 @@ int cmd_collect(int argc, char **argv)
 			globs = optarg;
 			break;
 		case 'n':
-			if (parse_uint("runs", optarg, 100000, &runs) < 0)
+			if (parse_uint(PML_NUMOPT_RUNS, optarg, &runs) < 0)
 				return PML_EXIT_USAGE;
 			break;
 		case 'j':
-			if (parse_uint("jobs", optarg, MAX_JOBS, &v) < 0)
+			if (parse_uint(PML_NUMOPT_JOBS, optarg, &v) < 0)
 				return PML_EXIT_USAGE;
 			c.jobs = (int)v;
 			break;
 		case 'B':
-			if (parse_uint("per-boot", optarg, 200, &v) < 0)
+			if (parse_uint(PML_NUMOPT_PER_BOOT, optarg, &v) < 0)
 				return PML_EXIT_USAGE;
 			c.per_boot = v;
 			break;
 		case 'S':
-			if (parse_uint("seed", optarg, 0x7fffffff, &seed) < 0)
+			if (parse_uint(PML_NUMOPT_COLLECT_SEED, optarg, &seed) < 0)
 				return PML_EXIT_USAGE;
 			break;
 		case 'm':
-			if (parse_uint("memory", optarg, 65536, &v) < 0)
+			if (parse_uint(PML_NUMOPT_MEMORY, optarg, &v) < 0)
 				return PML_EXIT_USAGE;
-			c.memory_mb = (unsigned)v;
+			c.memory_mb = (unsigned)(v >> 20);
 			break;
 		case 'l':
 			list_only = true;

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
@@ -22,7 +23,6 @@
 #include "sim/sim.h"
 #include "util/json.h"
 #include "util/log.h"
-#include "util/parse.h"
 #include "util/safepath.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -33,14 +33,10 @@
 /* The lstm model shipped in the source tree (as pml run's default). */
 #define LSTM_MODEL_DEFAULT "data/model-lstm-%s.pmlm"
 
-/* names, lstm-model and lstm side by side: the rules alone, the model alone, both. */
-static const char *const all_policies[] = {
-	"reactive", "idle-unload", "load-all", "static", "markov", "names", "lstm-model",
-	"lstm", "lstm+idle-unload", "oracle",
-};
-
 static void usage(FILE *f)
 {
+	char policies[2048];
+
 	fprintf(f,
 		"Usage: pml eval --dataset DIR [--split test] [--policy all|NAME[,NAME...]]\n"
 		"                [--budget-mem SIZE] [--json] [--report DIR [--run ID]] [options]\n\n"
@@ -52,10 +48,9 @@ static void usage(FILE *f)
 		"ones apart. See doc/sim.md for what is simulated and approximated.\n\n"
 		"  -d, --dataset DIR      the dataset (pml collect -o DIR)\n"
 		"  -s, --split NAME       train, val or test (default test)\n"
-		"  -p, --policy LIST      all (default: reactive, idle-unload, load-all, static,\n"
-		"                         markov, names, lstm-model, lstm and lstm+idle-unload\n"
-		"                         with a model, oracle) or names, comma-separated\n"
-		"  -B, --budget-mem SIZE  module bytes predicted loads may fill (K, M, G; default none)\n"
+		"  -p, --policy LIST      all (the default: every policy below; those of a model\n"
+		"                         only with one) or names, comma-separated\n"
+		"  -B, --budget-mem SIZE  module bytes predicted loads may fill (default none)\n"
 		"  -j, --json             one JSON object on stdout instead of the tables\n"
 		"  -r, --report DIR       write DIR/index.html: one run's timeline per policy\n"
 		"      --run ID           the run the report draws (default: the split's first)\n"
@@ -80,7 +75,9 @@ static void usage(FILE *f)
 		"      --moddir DIR       the module tree (default: the fetched guest kernel's)\n"
 		"      --base LIST        modules the guest has at start, with their dependencies\n"
 		"                         (default %s)\n"
-		"  -h, --help             this text\n", DEFAULT_BASE);
+		"  -h, --help             this text\n\n"
+		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s",
+		DEFAULT_BASE, pml_policy_help(policies, sizeof(policies), 0, 16));
 }
 
 struct opts {
@@ -408,16 +405,17 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 	char buf[512], *save = NULL, *tok;
 
 	if (!strcmp(o->policies, "all")) {
-		for (size_t i = 0; i < sizeof(all_policies) / sizeof(all_policies[0]); i++) {
-			if (!pml_policy_find(all_policies[i]))
-				continue; /* not built in this pml */
-			if (pml_policy_needs_predictor(all_policies[i]) && !o->model) {
+		/* the table's order: names, lstm-model and lstm side by side */
+		for (size_t i = 0; pml_policy_table[i].ops && ev->n_pol < MAX_POL; i++) {
+			const char *name = pml_policy_table[i].ops->name;
+
+			if ((pml_policy_table[i].flags & PML_POLICY_PREDICTOR) && !o->model) {
 				if (!o->json)
 					fprintf(stderr, "pml: eval: %s left out: no --model FILE and "
-						"no shipped model\n", all_policies[i]);
+						"no shipped model\n", name);
 				continue;
 			}
-			ev->pol[ev->n_pol++] = all_policies[i];
+			ev->pol[ev->n_pol++] = name;
 		}
 		return 0;
 	}
@@ -426,10 +424,10 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		const struct pml_policy_ops *ops = pml_policy_find(tok);
 
 		if (!ops) {
-			fprintf(stderr, "pml: eval: --policy: no policy '%s'; known:", tok);
-			for (size_t i = 0; pml_policies[i]; i++)
-				fprintf(stderr, " %s", pml_policies[i]->name);
-			fprintf(stderr, "\n");
+			char list[256];
+
+			fprintf(stderr, "pml: eval: --policy '%s': not a policy (%s)\n", tok,
+				pml_policy_names_list(list, sizeof(list), 0));
 			return -ENOENT;
 		}
 		if (ev->n_pol == MAX_POL)
@@ -585,11 +583,8 @@ int cmd_eval(int argc, char **argv)
 			o.policies = optarg;
 			break;
 		case 'B':
-			if (pml_parse_size(optarg, &o.budget) < 0) {
-				fprintf(stderr, "pml: eval: --budget-mem: '%s' is not a size (e.g. "
-						"2M)\n", optarg);
+			if (cmd_num_i64("pml: eval", PML_NUMOPT_BUDGET_MEM, optarg, &o.budget) < 0)
 				return PML_EXIT_USAGE;
-			}
 			break;
 		case 'j':
 			o.json = true;
@@ -618,25 +613,21 @@ int cmd_eval(int argc, char **argv)
 		case 'k':
 		case 'x':
 		case 'P': {
-			double v;
+			enum pml_numopt id = c == 't'	? PML_NUMOPT_THRESHOLD
+					     : c == 'H' ? PML_NUMOPT_HORIZON
+					     : c == 'i' ? PML_NUMOPT_IDLE_SECONDS
+					     : c == 'k' ? PML_NUMOPT_TICK_MS
+					     : c == 'x' ? PML_NUMOPT_MISS_MS
+							: PML_NUMOPT_PREROLL_MS;
+			double *to = c == 't'	? &o.threshold
+				     : c == 'H' ? &o.horizon_ms
+				     : c == 'i' ? &o.idle_seconds
+				     : c == 'k' ? &o.tick_ms
+				     : c == 'x' ? &o.miss_ms
+						: &o.preroll_ms;
 
-			if (pml_parse_double(optarg, &v) < 0) {
-				fprintf(stderr, "pml: eval: '%s' is not a non-negative number\n",
-					optarg);
+			if (cmd_num("pml: eval", id, optarg, to) < 0)
 				return PML_EXIT_USAGE;
-			}
-			if (c == 't')
-				o.threshold = v;
-			else if (c == 'H')
-				o.horizon_ms = v;
-			else if (c == 'i')
-				o.idle_seconds = v;
-			else if (c == 'k')
-				o.tick_ms = v;
-			else if (c == 'x')
-				o.miss_ms = v;
-			else
-				o.preroll_ms = v;
 			break;
 		}
 		case 'c':
@@ -663,10 +654,6 @@ int cmd_eval(int argc, char **argv)
 	if (pml_split_parse(o.split_name, &o.split) < 0) {
 		fprintf(stderr, "pml: eval: --split: '%s' is not train, val or test\n",
 			o.split_name);
-		return PML_EXIT_USAGE;
-	}
-	if (o.threshold > 1) {
-		fprintf(stderr, "pml: eval: --threshold is a probability (0-1)\n");
 		return PML_EXIT_USAGE;
 	}
 	if (!o.model && pml_testbed_src_dir(src_dir, sizeof(src_dir)) == 0) {

@@ -4,12 +4,12 @@
  * Exit status 0 when granted, 1 when refused or on an error, 2 on a bad command line. */
 #include <errno.h>
 #include <getopt.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "resource/resource-api.h"
 
@@ -32,19 +32,6 @@ static void usage(FILE *f)
 		"                       " PML_RESOURCE_SOCKET_DEFAULT ")\n");
 }
 
-static bool number(const char *s, double lo, double hi, double *ret)
-{
-	char *end;
-	double v;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (!*s || *end || errno || !isfinite(v) || v < lo || v > hi)
-		return false;
-	*ret = v;
-	return true;
-}
-
 int cmd_request(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -62,7 +49,6 @@ int cmd_request(int argc, char **argv)
 	const char *path = getenv("PML_RESOURCE_SOCKET");
 	char line[PML_RES_LINE_MAX], answer[PML_RES_LINE_MAX * 8];
 	struct pml_res_reply rep;
-	double v;
 	int c, fd, n, k;
 
 	while ((c = getopt_long(argc, argv, "p:c:u:b:l:s:h", opts, NULL)) != -1) {
@@ -70,40 +56,28 @@ int cmd_request(int argc, char **argv)
 		case 'p':
 			k = pml_res_kind_from_name(optarg);
 			if (k < 0) {
-				fprintf(stderr, "pml request: --priority '%s': use critical, "
+				fprintf(stderr, "pml: request: --priority '%s': use critical, "
 						"dependency or prediction\n", optarg);
 				return PML_EXIT_USAGE;
 			}
 			req.kind = k;
 			break;
 		case 'c':
-			if (!number(optarg, 0, 1, &req.confidence)) {
-				fprintf(stderr, "pml request: --confidence '%s': not a probability "
-						"in [0, 1]\n", optarg);
+			if (cmd_num("pml: request", PML_NUMOPT_CONFIDENCE, optarg,
+				    &req.confidence) < 0)
 				return PML_EXIT_USAGE;
-			}
 			break;
 		case 'u':
-			if (!number(optarg, 0, 86400e3, &req.urgency_ms)) {
-				fprintf(stderr, "pml request: --urgency '%s': not a time in ms\n",
-					optarg);
+			if (cmd_num("pml: request", PML_NUMOPT_URGENCY, optarg, &req.urgency_ms) < 0)
 				return PML_EXIT_USAGE;
-			}
 			break;
 		case 'b':
-			if (!number(optarg, 0, 1e12, &v) || v != floor(v)) {
-				fprintf(stderr, "pml request: --bytes '%s': not a size in bytes\n",
-					optarg);
+			if (cmd_num_i64("pml: request", PML_NUMOPT_BYTES, optarg, &req.bytes) < 0)
 				return PML_EXIT_USAGE;
-			}
-			req.bytes = (int64_t)v;
 			break;
 		case 'l':
-			if (!number(optarg, 0, 86400e3, &req.load_ms)) {
-				fprintf(stderr, "pml request: --load-ms '%s': not a time in ms\n",
-					optarg);
+			if (cmd_num("pml: request", PML_NUMOPT_LOAD_MS, optarg, &req.load_ms) < 0)
 				return PML_EXIT_USAGE;
-			}
 			break;
 		case 's':
 			path = optarg;
@@ -117,32 +91,32 @@ int cmd_request(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, optind == argc ? "pml request: which module?\n" :
-						 "pml request: one module at a time\n");
+		fprintf(stderr, optind == argc ? "pml: request: which module?\n" :
+						 "pml: request: one module at a time\n");
 		usage(stderr);
 		return PML_EXIT_USAGE;
 	}
 	req.module = argv[optind];
 	if (pml_res_request_format(&req, line, sizeof(line)) < 0) {
-		fprintf(stderr, "pml request: '%s' is not a module name\n", req.module);
+		fprintf(stderr, "pml: request: '%s' is not a module name\n", req.module);
 		return PML_EXIT_USAGE;
 	}
 	if (!path || !*path)
 		path = PML_RESOURCE_SOCKET_DEFAULT;
 	fd = pml_resource_client_connect(path);
 	if (fd < 0) {
-		fprintf(stderr, "pml request: %s: %s%s\n", path, strerror(-fd),
+		fprintf(stderr, "pml: request: %s: %s%s\n", path, strerror(-fd),
 			fd == -ENOENT || fd == -ECONNREFUSED ? " (is pmld running?)" : "");
 		return PML_EXIT_FAIL;
 	}
 	n = pml_resource_client_call(fd, line, answer, sizeof(answer), 0);
 	close(fd);
 	if (n < 0) {
-		fprintf(stderr, "pml request: %s: %s\n", path, strerror(-n));
+		fprintf(stderr, "pml: request: %s: %s\n", path, strerror(-n));
 		return PML_EXIT_FAIL;
 	}
 	if (pml_res_reply_parse(answer, &rep) < 0) {
-		fprintf(stderr, "pml request: unexpected answer: %s\n", answer);
+		fprintf(stderr, "pml: request: unexpected answer: %s\n", answer);
 		return PML_EXIT_FAIL;
 	}
 	if (rep.ok && !strcmp(rep.word, "evict")) {
@@ -156,10 +130,10 @@ int cmd_request(int argc, char **argv)
 		return PML_EXIT_OK;
 	}
 	if (!strcmp(rep.word, "refused")) {
-		fprintf(stderr, "pml request: %s: refused (%s)%s%s\n", req.module, rep.reason,
+		fprintf(stderr, "pml: request: %s: refused (%s)%s%s\n", req.module, rep.reason,
 			*rep.text ? ": " : "", rep.text);
 		return PML_EXIT_FAIL;
 	}
-	fprintf(stderr, "pml request: %s: %s\n", req.module, answer);
+	fprintf(stderr, "pml: request: %s: %s\n", req.module, answer);
 	return PML_EXIT_FAIL;
 }

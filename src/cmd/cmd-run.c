@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "agent/agent-options.h"
+#include "cmd/cmd-options.h"
 #include "run/run-report.h"
 #include "run/run-page.h"
 #include "cmd/commands.h"
@@ -42,21 +43,15 @@
 
 static void usage(FILE *f)
 {
+	char policies[2048];
+
 	fprintf(f,
 		"Usage: pml run [OPTIONS] -- CMD [ARGS...]\n\n"
 		"Boot the guest on the minimal base kernel, run CMD in it (in /work) and report\n"
 		"which kernel modules were loaded and unloaded, when and why. CMD's stdout and\n"
 		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
 		"Options:\n"
-		"  --policy NAME        reactive (default: Linux as shipped), idle-unload,\n"
-		"                       markov (prefetch what usually follows a need), lstm\n"
-		"                       (prefetch what the program's behaviour announces, read\n"
-		"                       live by the eBPF tracer), lstm+idle-unload (lstm, and\n"
-		"                       unload what was used once idle and no longer predicted),\n"
-		"                       lstm-model (lstm's model alone, without the names),\n"
-		"                       names (prefetch the modules the program names: 'type\n"
-		"                       vxlan', 'mkfs.btrfs'; no model) or load-all (load, at\n"
-		"                       start, every module the needs model's runs needed)\n"
+		"  --policy NAME        one of the policies below (default reactive)\n"
 		"  --model FILE         markov, load-all: a needs model (default: the shipped\n"
 		"                       " PML_NEEDS_MODEL_DEFAULT ",\n"
 		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
@@ -66,8 +61,7 @@ static void usage(FILE *f)
 		"                       lstm the model's)\n"
 		"  --horizon MS         how far ahead a prediction looks (markov, lstm; default:\n"
 		"                       the model's; see pmld --help)\n"
-		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (K, M, G, T;\n"
-		"                       2M and 2MiB are the same)\n"
+		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (up to 1T)\n"
 		"  --budget-cpu MS      load time prefetches may spend per second of the run\n"
 		"  --compare reactive   run CMD again under reactive (a second guest) and print\n"
 		"                       both summaries side by side; --report DIR then holds\n"
@@ -92,7 +86,7 @@ static void usage(FILE *f)
 		"                       is inside it)\n"
 		"  --timeout S          CMD's time limit (default 600): it is stopped then, status\n"
 		"                       124, and the guest within 10 s more, with what it had\n"
-		"  --memory MB          guest memory, 256-65536 (default 1024)\n"
+		"  --memory SIZE        guest memory, MiB when bare, 256M to 64G (default 1024)\n"
 		"  --cpus N             guest vCPUs, 1-16 (default 2: pmld and its prefetches run\n"
 		"                       beside the job instead of taking its CPU; under TCG each\n"
 		"                       vCPU is a host thread, idle when the guest is)\n"
@@ -101,12 +95,15 @@ static void usage(FILE *f)
 		"  --keep               keep the run's scratch directory\n"
 		"  -q, --quiet          no progress messages\n"
 		"  -h, --help           this text\n\n"
+		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\n"
+		"Policies (pmld's; pml eval also replays static and oracle):\n%s\n"
 		"What comes back from the guest is untrusted: regular files and directories only\n"
 		"(symlinks only when they stay inside out/; no devices, FIFOs, setuid bits),\n"
 		"stdout and stderr kept up to 16 MiB each, the decision log up to 64 MiB, /work/out\n"
 		"up to 1 GiB; what was cut or refused is said in the report (warnings).\n"
 		"Exit status: CMD's; 124 when it timed out; 125 when pml failed; 128+N when pml\n"
-		"was stopped by signal N (the guest is stopped and nothing is left behind).\n");
+		"was stopped by signal N (the guest is stopped and nothing is left behind).\n",
+		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE, 17));
 }
 
 /* A result file's bytes (at most its cap: the reader kept no more), NULL when absent.
@@ -597,7 +594,6 @@ int cmd_run(int argc, char **argv)
 	bool made_run = false, made_run2 = false;
 	struct pml_report *rep = NULL;
 	struct run_extra extra = {0};
-	char *end;
 	int c, r, status = RUN_EXIT_PML;
 
 	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
@@ -611,17 +607,10 @@ int cmd_run(int argc, char **argv)
 			if (check_option(c, optarg, &job) < 0)
 				return RUN_EXIT_PML;
 			break;
-		case 'S': {
-			double v = strtod(optarg, &end);
-
-			if (*end || end == optarg || !(v >= 0 && v <= 3600)) {
-				fprintf(stderr, "pml: run: --settle: '%s' is not a number of seconds "
-						"(0-3600)\n", optarg);
+		case 'S':
+			if (cmd_num("pml: run", PML_NUMOPT_SETTLE, optarg, &job.settle_seconds) < 0)
 				return RUN_EXIT_PML;
-			}
-			job.settle_seconds = v;
 			break;
-		}
 		case 'F':
 			job.policy_file = optarg;
 			break;
@@ -663,17 +652,17 @@ int cmd_run(int argc, char **argv)
 		case 't':
 		case 'm':
 		case 0x103: {
-			unsigned long v = strtoul(optarg, &end, 10);
-			unsigned long lo = c == 't' ? 1 : c == 'm' ? 256 : 1;
-			unsigned long hi = c == 't' ? 86400 : c == 'm' ? 65536 : 16;
+			enum pml_numopt id = c == 't'	? PML_NUMOPT_TIMEOUT
+					     : c == 'm' ? PML_NUMOPT_MEMORY
+							: PML_NUMOPT_CPUS;
+			int64_t v;
 
-			if (*end || end == optarg || optarg[0] == '-' || v < lo || v > hi) {
-				fprintf(stderr, "pml: run: --%s: '%s' is not %s in %lu-%lu\n",
-					c == 't' ? "timeout" : c == 'm' ? "memory" : "cpus", optarg,
-					c == 't' ? "seconds" : c == 'm' ? "MiB" : "a count", lo, hi);
+			if (cmd_num_i64("pml: run", id, optarg, &v) < 0)
 				return RUN_EXIT_PML;
-			}
-			*(c == 't' ? &job.timeout_s : c == 'm' ? &job.mem_mb : &job.cpus) = (unsigned)v;
+			if (c == 'm')
+				job.mem_mb = (unsigned)(v >> 20);
+			else
+				*(c == 't' ? &job.timeout_s : &job.cpus) = (unsigned)v;
 			break;
 		}
 		case 'a':

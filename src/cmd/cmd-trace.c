@@ -9,6 +9,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "trace/trace-decode.h"
 #include "trace/trace-file.h"
@@ -192,7 +193,6 @@ static int cmd_trace_record(int argc, char **argv)
 	};
 	struct pml_tracer_opts o = {.output = "trace.bin"};
 	unsigned long v;
-	char *end;
 	struct pml_tracer_result res;
 	int c, rc;
 
@@ -208,16 +208,30 @@ static int cmd_trace_record(int argc, char **argv)
 			o.flags |= PML_TRACER_STORED;
 			break;
 		case 'R':
-			o.ringbuf_bytes = (size_t)strtoul(optarg, NULL, 10) << 20;
+		{
+			int64_t bytes;
+
+			if (cmd_num_i64("pml: trace record", PML_NUMOPT_RINGBUF, optarg, &bytes) < 0)
+				return PML_EXIT_USAGE;
+			if (bytes & (bytes - 1) || bytes % 4096) {
+				fprintf(stderr, "pml: trace record: --ringbuf '%s': not a power of two "
+						"of pages (e.g. 4, 16, 64 MiB)\n", optarg);
+				return PML_EXIT_USAGE;
+			}
+			o.ringbuf_bytes = (size_t)bytes;
+		}
 			break;
 		case 'F':
 		case 'M':
-			v = strtoul(optarg, &end, 10);
-			if (*end || !v || v > 100000) {
-				fprintf(stderr, "pml trace record: --%s %s: expected a number from "
-					"1 to 100000\n", c == 'F' ? "sample-hz" : "fault-ms", optarg);
+		{
+			int64_t n;
+
+			if (cmd_num_i64("pml: trace record",
+					c == 'F' ? PML_NUMOPT_SAMPLE_HZ : PML_NUMOPT_FAULT_MS, optarg,
+					&n) < 0)
 				return PML_EXIT_USAGE;
-			}
+			v = (unsigned long)n;
+		}
 			if (c == 'F')
 				o.sample_hz = (unsigned)v;
 			else

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "agent/needs-train.h"
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "policy/needs-model.h"
 
@@ -44,7 +45,6 @@ int cmd_train_needs(int argc, char **argv)
 	struct pml_needs_model *m;
 	bool quiet = false;
 	size_t needs = 0;
-	char *end;
 	int c, r;
 
 	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
@@ -53,17 +53,12 @@ int cmd_train_needs(int argc, char **argv)
 			out = optarg;
 			break;
 		case 'w':
-		case 'a': {
-			double v = strtod(optarg, &end);
-
-			if (*end || end == optarg || v < 0 || (c == 'w' && v == 0)) {
-				fprintf(stderr, "pml: train-needs: --%s: bad value '%s'\n",
-					c == 'w' ? "window" : "alpha", optarg);
+		case 'a':
+			if (cmd_num("pml: train-needs",
+				    c == 'w' ? PML_NUMOPT_NEEDS_WINDOW : PML_NUMOPT_NEEDS_ALPHA, optarg,
+				    c == 'w' ? &window : &alpha) < 0)
 				return PML_EXIT_USAGE;
-			}
-			*(c == 'w' ? &window : &alpha) = v;
 			break;
-		}
 		case 'q':
 			quiet = true;
 			break;

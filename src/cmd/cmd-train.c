@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "model/corpus.h"
 #include "model/features.h"
@@ -74,15 +75,10 @@ struct opts {
 	struct pml_train_opts t;
 };
 
-static bool parse_num(const char *s, double lo, double hi, double *ret)
+/* A number by its table entry (util/option-table.h); the sentence is printed. */
+static bool parse_num(enum pml_numopt id, const char *s, double *ret)
 {
-	char *end;
-	double v = strtod(s, &end);
-
-	if (end == s || *end || !(v >= lo && v <= hi))
-		return false;
-	*ret = v;
-	return true;
+	return cmd_num("pml: train", id, s, ret) == 0;
 }
 
 static void fmt_time(double s, char *buf, size_t size)
@@ -585,11 +581,15 @@ int cmd_train(int argc, char **argv)
 		case 'q': o.quiet = true; break;
 		case 'h': usage(stdout); return PML_EXIT_OK;
 		case O_LR: case O_POSW: case O_THRESHOLD: case O_WD: case O_TDROP: case O_PDROP:
-			name = c == O_LR ? "lr" : c == O_POSW ? "pos-weight" : c == O_WD ? "weight-decay"
-			       : c == O_TDROP ? "token-dropout" : c == O_PDROP ? "prior-dropout"
-			       : "threshold";
-			ok = parse_num(optarg, c == O_WD || c == O_TDROP || c == O_PDROP ? 0 : 1e-9,
-				       c == O_POSW ? 1000 : 1, &v);
+			ok = parse_num(c == O_LR	   ? PML_NUMOPT_LR
+				       : c == O_POSW  ? PML_NUMOPT_POS_WEIGHT
+				       : c == O_WD    ? PML_NUMOPT_WEIGHT_DECAY
+				       : c == O_TDROP ? PML_NUMOPT_TOKEN_DROPOUT
+				       : c == O_PDROP ? PML_NUMOPT_PRIOR_DROPOUT
+						      : PML_NUMOPT_THRESHOLD,
+				       optarg, &v);
+			if (!ok)
+				return PML_EXIT_USAGE;
 			if (ok) {
 				if (c == O_TDROP)
 					o.t.token_dropout = (float)v;
@@ -611,27 +611,36 @@ int cmd_train(int argc, char **argv)
 				return PML_EXIT_USAGE;
 			}
 			/* the integer options */
-			for (const struct option *lo = lopts; lo->name; lo++)
-				if (lo->val == c)
-					name = lo->name;
-			ok = parse_num(optarg, c == O_SEED ? 0 : 1, c == O_SEED ? 4e9 : 1e7, &v) &&
-			     v == floor(v);
+			ok = parse_num(c == O_HIDDEN	 ? PML_NUMOPT_HIDDEN
+				       : c == O_EMBED	 ? PML_NUMOPT_EMBED
+				       : c == O_LAYERS	 ? PML_NUMOPT_LAYERS
+				       : c == O_EPOCHS	 ? PML_NUMOPT_EPOCHS
+				       : c == O_PATIENCE ? PML_NUMOPT_PATIENCE
+				       : c == O_BATCH	 ? PML_NUMOPT_BATCH
+				       : c == O_WINDOW	 ? PML_NUMOPT_WINDOW
+				       : c == O_THREADS	 ? PML_NUMOPT_THREADS
+				       : c == O_SEED	 ? PML_NUMOPT_TRAIN_SEED
+				       : c == O_HORIZON	 ? PML_NUMOPT_HORIZON_MS
+				       : c == O_MINDOCS	 ? PML_NUMOPT_MIN_DOCS
+				       : c == O_ORDER	 ? PML_NUMOPT_ORDER
+							 : PML_NUMOPT_BUCKETS,
+				       optarg, &v);
 			if (!ok)
-				break;
+				return PML_EXIT_USAGE;
 			switch (c) {
 			case O_HIDDEN: o.hidden = (int)v; break;
 			case O_EMBED: o.embed = (int)v; break;
-			case O_LAYERS: o.layers = (int)v; ok = v <= 2; break;
+			case O_LAYERS: o.layers = (int)v; break;
 			case O_EPOCHS: o.t.epochs = (int)v; break;
 			case O_PATIENCE: o.t.patience = (int)v; break;
 			case O_BATCH: o.t.batch = (int)v; break;
 			case O_WINDOW: o.t.window = (int)v; break;
-			case O_THREADS: o.t.threads = (int)v; ok = v <= 64; break;
+			case O_THREADS: o.t.threads = (int)v; break;
 			case O_SEED: o.t.seed = (uint64_t)v; break;
 			case O_HORIZON: o.horizon_ms = (uint32_t)v; break;
 			case O_MINDOCS: o.min_docs = (int)v; break;
-			case O_ORDER: o.order = (int)v; ok = v <= 3; break;
-			case O_BUCKETS: o.buckets = (int)v; ok = v <= (1 << 22); break;
+			case O_ORDER: o.order = (int)v; break;
+			case O_BUCKETS: o.buckets = (int)v; break;
 			}
 			break;
 		}

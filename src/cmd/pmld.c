@@ -23,6 +23,7 @@
 #include "agent/agent-options.h"
 #include "agent/agent.h"
 #include "agent/source.h"
+#include "cmd/cmd-options.h"
 #include "loader/loader.h"
 #include "loader/policy-file.h"
 #include "policy/needs-model.h"
@@ -37,21 +38,15 @@
 
 static void usage(FILE *f)
 {
+	char policies[2048];
+
 	fprintf(f,
 		"Usage: pmld [OPTIONS]\n\n"
 		"The pml daemon: records the base module set, watches the kernel's module\n"
 		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
-		"  --policy NAME        reactive (default), idle-unload (reactive+idle-unload),\n"
-		"                       markov (prefetch what usually follows a need; --model),\n"
-		"                       lstm (prefetch what the program's behaviour announces:\n"
-		"                       --model, and --trace-root for the behaviour; with\n"
-		"                       lstm+idle-unload also unload what the program used\n"
-		"                       once idle and no longer predicted; lstm-model: the\n"
-		"                       model alone, as --no-names), names (prefetch the\n"
-		"                       modules the program names, 'type vxlan', 'mkfs.btrfs':\n"
-		"                       no model; --trace-root for its commands) or\n"
-		"                       load-all (load every module the needs model's runs\n"
-		"                       needed, most needed first, at start; --model)\n"
+		"  --policy NAME        one of the policies below (default reactive); lstm and\n"
+		"                       names read the program's behaviour (--trace-root),\n"
+		"                       markov, load-all and lstm need --model\n"
 		"  --model FILE         markov, load-all: the needs model (pml train-needs, or\n"
 		"                       from a dataset pml eval --save-markov); lstm: a model\n"
 		"                       file of pml train\n"
@@ -81,8 +76,8 @@ static void usage(FILE *f)
 		"                       from a snapshot gets its job after pmld started)\n"
 		"  --budget-cpu MS      load time predictions may spend per second (ms; default:\n"
 		"                       none)\n"
-		"  --budget-mem SIZE    bytes of non-base modules predictions may fill (K, M, G;\n"
-		"                       default: the policy file's budget-mem, else none)\n"
+		"  --budget-mem SIZE    bytes of non-base modules predictions may fill, up to 1T\n"
+		"                       (default: the policy file's budget-mem, else none)\n"
 		"  --resource-socket PATH  the resource API (default " PML_RESOURCE_SOCKET_DEFAULT
 		";\n"
 		"                       'none': no API)\n"
@@ -95,11 +90,13 @@ static void usage(FILE *f)
 		"  --moddir DIR         the module tree (default /lib/modules/`uname -r`)\n"
 		"  --tracefs DIR        tracefs mount (default: found or mounted)\n"
 		"  --no-trace           do not watch the kernel's module tracepoints\n"
-		"  --tick-ms N          period of idle checks (default 250)\n"
+		"  --tick-ms MS         period of idle checks, 10ms to 60s (default 250)\n"
 		"  --ready-file PATH    create PATH once watching (for the guest init to wait on)\n"
 		"  -v, --verbose        debug messages on stderr\n"
 		"  -h, --help           this text\n\n"
-		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n");
+		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s\n"
+		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n",
+		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE, 17));
 }
 
 /* The first max bytes of a text file, NUL-terminated (caller frees); NULL with errno. */
@@ -290,13 +287,10 @@ int main(int argc, char **argv)
 			trace = false;
 			break;
 		case 'k': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
+			int64_t v;
 
-			if (end == optarg || *end || v < 10 || v > 60000) {
-				fprintf(stderr, "pmld: --tick-ms %s: want 10..60000\n", optarg);
+			if (cmd_num_i64("pmld", PML_NUMOPT_TICK_MS, optarg, &v) < 0)
 				return 2;
-			}
 			cfg.tick_ms = (unsigned)v;
 			break;
 		}
@@ -319,13 +313,10 @@ int main(int argc, char **argv)
 			cfg.resource_socket = strcmp(optarg, "none") ? optarg : NULL;
 			break;
 		case 'R': {
-			char *end;
-			long v = strtol(optarg, &end, 10);
+			int64_t v;
 
-			if (end == optarg || *end || v < 1 || v > 4194304) {
-				fprintf(stderr, "pmld: --trace-root %s: not a process id\n", optarg);
+			if (cmd_num_i64("pmld", PML_NUMOPT_TRACE_ROOT, optarg, &v) < 0)
 				return 2;
-			}
 			cfg.trace_root = (int)v;
 			break;
 		}

@@ -17,6 +17,7 @@
 
 #include "loader/policy-file.h"
 #include "util/log.h"
+#include "util/option-table.h"
 
 #define POLICY_FILE_MAX (1 << 20)
 #define PATTERN_MAX 255
@@ -119,61 +120,6 @@ static int add_rule(struct parser *ps, enum pml_policy_rule_kind kind, const cha
 	return 0;
 }
 
-/* "64M", "1G", "65536": bytes (binary suffixes). */
-static bool parse_size(const char *s, int64_t *ret)
-{
-	char *end;
-	double v;
-	double mul = 1;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0 || !isdigit((unsigned char)*s))
-		return false;
-	if (*end) {
-		switch (toupper((unsigned char)*end)) {
-		case 'K': mul = 1024.0; break;
-		case 'M': mul = 1024.0 * 1024; break;
-		case 'G': mul = 1024.0 * 1024 * 1024; break;
-		case 'T': mul = 1024.0 * 1024 * 1024 * 1024; break;
-		default: return false;
-		}
-		end++;
-		if ((*end == 'i' && end[1] == 'B' && !end[2]) || (*end == 'B' && !end[1]))
-			end += strlen(end);
-		if (*end)
-			return false;
-	}
-	if (v * mul > 9e18)
-		return false;
-	*ret = (int64_t)(v * mul);
-	return true;
-}
-
-/* "5s", "500ms", "2m", "1h", "1.5s": seconds. A bare number is refused: units matter. */
-static bool parse_duration(const char *s, double *ret)
-{
-	char *end;
-	double v, mul;
-
-	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || !isfinite(v) || v < 0 || !isdigit((unsigned char)*s))
-		return false;
-	if (!strcmp(end, "ms"))
-		mul = 1e-3;
-	else if (!strcmp(end, "s"))
-		mul = 1;
-	else if (!strcmp(end, "m") || !strcmp(end, "min"))
-		mul = 60;
-	else if (!strcmp(end, "h"))
-		mul = 3600;
-	else
-		return false;
-	*ret = v * mul;
-	return true;
-}
-
 static int parse_magic(struct parser *ps, char **tok, size_t n)
 {
 	char *end;
@@ -210,6 +156,7 @@ static int parse_directive(struct parser *ps, char **tok, size_t n)
 		enum pml_policy_rule_kind kind;
 	} rules[] = {{"deny", PML_RULE_DENY}, {"allow", PML_RULE_ALLOW}, {"pin", PML_RULE_PIN}};
 	const char *d = tok[0];
+	char why[256];
 
 	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++) {
 		if (strcmp(d, rules[i].word))
@@ -230,10 +177,9 @@ static int parse_directive(struct parser *ps, char **tok, size_t n)
 		if (ps->budget_line)
 			return fail(ps, -EINVAL, "budget-mem given twice (first on line %u)",
 				    ps->budget_line);
-		if (!parse_size(tok[1], &ps->p->budget_mem))
-			return fail(ps, -EINVAL,
-				    "budget-mem: '%.64s' is not a size (e.g. 65536, 512K, 64M, 1G)",
-				    tok[1]);
+		if (pml_num_parse_i64(PML_NUMOPT(BUDGET_MEM), "budget-mem", tok[1],
+				      &ps->p->budget_mem, why, sizeof(why)) < 0)
+			return fail(ps, -EINVAL, "%s", why);
 		ps->budget_line = ps->line;
 		return 0;
 	}
@@ -243,10 +189,9 @@ static int parse_directive(struct parser *ps, char **tok, size_t n)
 		if (ps->idle_line)
 			return fail(ps, -EINVAL, "idle-unload given twice (first on line %u)",
 				    ps->idle_line);
-		if (!parse_duration(tok[1], &ps->p->idle_unload_s))
-			return fail(ps, -EINVAL,
-				    "idle-unload: '%.64s' is not a duration (e.g. 500ms, 5s, 2m, 1h)",
-				    tok[1]);
+		if (pml_num_parse(PML_NUMOPT(FILE_IDLE_UNLOAD), "idle-unload", tok[1],
+				  &ps->p->idle_unload_s, why, sizeof(why)) < 0)
+			return fail(ps, -EINVAL, "%s", why);
 		ps->idle_line = ps->line;
 		return 0;
 	}

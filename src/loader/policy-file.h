@@ -7,8 +7,8 @@
  *   deny nf_*                 # globs: * ? [..]; '-' and '_' are the same in names
  *   allow nf_tables           # the last deny/allow line that matches a module wins
  *   pin ext4                  # never unload (globs allowed)
- *   budget-mem 64M            # bytes of loaded non-base modules: K, M, G suffixes (1024)
- *   idle-unload 5s            # unload after this idle time: ms, s, m, h suffixes
+ *   budget-mem 64M            # bytes of loaded non-base modules: K, M, G, T (1024), up to 1T
+ *   idle-unload 5s            # unload after this idle time: ms, s, m, h; up to 1 day
  *
  * No line matching a module means allowed. Errors name the file and line.
  *

@@ -6,6 +6,7 @@
  * only then a bad checksum means damage). It is fuzzed by tests/fuzz/fuzz-model-file.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +17,7 @@
 
 #include "model/model-file.h"
 #include "util/log.h"
+#include "util/option-table.h"
 
 struct model_header {
 	char magic[8];
@@ -236,7 +238,7 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	struct pml_model_file *mf;
 	const char *p, *end;
 	uint64_t expect;
-	char series[32];
+	char series[32], why[160];
 
 	if (!name)
 		name = "model";
@@ -321,6 +323,24 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 		}
 	}
 
+	/* the stored settings and the weights are used as numbers: in range and finite, by
+	 * the same table as the options that set them (util/option-table.h) */
+	if ((h.threshold != 0 && pml_num_check(PML_NUMOPT(THRESHOLD), "threshold", h.threshold,
+					       why, sizeof(why)) < 0) ||
+	    (h.horizon_ms != 0 && pml_num_check(PML_NUMOPT(HORIZON_MS), "horizon-ms",
+						h.horizon_ms, why, sizeof(why)) < 0)) {
+		pml_err("%s: damaged model file: %s", name, why);
+		return -EBADMSG;
+	}
+	for (uint64_t i = 0; i < h.n_weights; i++) {
+		if (!isfinite(((const float *)(base + h.weights_offset))[i])) {
+			pml_err("%s: damaged model file: weight %llu of %llu is not a finite "
+				"number (retrain the model)", name, (unsigned long long)i,
+				(unsigned long long)h.n_weights);
+			return -EBADMSG;
+		}
+	}
+
 	mf = calloc(1, sizeof(*mf));
 	if (!mf)
 		return -ENOMEM;
@@ -358,6 +378,22 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	mf->n_weights = h.n_weights;
 	*ret = mf;
 	return 0;
+}
+
+const char *pml_model_file_strerror(int err)
+{
+	switch (err) {
+	case -ENOEXEC: return "not a pml model file";
+	case -ENODATA: return "truncated";
+	case -EBADMSG: return "damaged (checksum, header or a stored number wrong)";
+	case -EXDEV: return "trained for another kernel series";
+	case -EPROTONOSUPPORT: return "a newer model format than this pml reads";
+	case -ENOENT: return "no such file";
+	case -EACCES: return "not readable (permission denied)";
+	case -EISDIR: return "a directory, not a model file";
+	case -ENOMEM: return "out of memory";
+	default: return err == -EINVAL ? "not a model file pml can read" : strerror(-err);
+	}
 }
 
 int pml_model_file_open(const char *path, const char *kernel_release, unsigned flags,

@@ -118,7 +118,8 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *desc);
  *   -ENOEXEC          not a pml model file (bad magic)
  *   -EPROTONOSUPPORT  a newer format version than this pml reads
  *   -ENODATA          truncated (shorter than its header says)
- *   -EBADMSG          checksum mismatch or an inconsistent header (damaged file)
+ *   -EBADMSG          checksum mismatch, an inconsistent header, a stored threshold or
+ *                     horizon out of range or a weight not finite (damaged file)
  *   -EXDEV            trained for another kernel series (without PML_MODEL_ANY_KERNEL)
  *   -EINVAL           unaligned buffer; -ENOMEM
  * Another ABI number of the same series logs a warning and succeeds. */
@@ -129,6 +130,9 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 int pml_model_file_open(const char *path, const char *kernel_release, unsigned flags,
 			struct pml_model_file **ret);
 void pml_model_file_free(struct pml_model_file *mf);
+/* What a negative errno of pml_model_file_parse/_open means, in words about the file:
+ * "not a pml model file", "trained for another kernel series". Never NULL. */
+const char *pml_model_file_strerror(int err);
 
 /* "6.1.0-56-amd64" -> "6.1" (major.minor). Returns 0 or -EINVAL (not a release). */
 int pml_kernel_series(const char *release, char *buf, size_t size);

@@ -18,19 +18,37 @@
 #include "util/modname.h"
 #include "util/timeutil.h"
 
-const struct pml_policy_ops *const pml_policies[] = {
-	&pml_policy_reactive,
-	&pml_policy_idle_unload,
-	&pml_policy_markov,
-	&pml_policy_names,
-	&pml_policy_lstm,
-	&pml_policy_lstm_model,
-	&pml_policy_lstm_idle,
-	&pml_policy_load_all,
-	&pml_policy_static,
-	&pml_policy_oracle,
-	NULL,
+#define LIVE PML_POLICY_LIVE
+#define TRACE PML_POLICY_TRACE
+#define PRED PML_POLICY_PREDICTOR
+#define NEEDS PML_POLICY_NEEDS_MODEL
+
+/* In the order pml eval prints them: the baselines, then the predictors from the needs
+ * alone to the program's behaviour, then the limit. */
+const struct pml_policy_info pml_policy_table[] = {
+	{&pml_policy_reactive, "Linux as shipped: load on first use, never unload", LIVE},
+	{&pml_policy_idle_unload, "reactive, and unload a module unused for --idle-seconds",
+	 LIVE},
+	{&pml_policy_load_all, "load at start every module the needs model's runs needed",
+	 LIVE | NEEDS},
+	{&pml_policy_static, "replay only: load at start all the job's family ever needed", 0},
+	{&pml_policy_markov, "prefetch what usually follows a need (a needs model)",
+	 LIVE | NEEDS},
+	{&pml_policy_names, "prefetch what the program names ('type vxlan'); no model",
+	 LIVE | TRACE},
+	{&pml_policy_lstm_model, "lstm's model alone, without the names", LIVE | TRACE | PRED},
+	{&pml_policy_lstm, "prefetch what its behaviour announces (a model), and names",
+	 LIVE | TRACE | PRED},
+	{&pml_policy_lstm_idle, "lstm, and unload what is idle and no longer predicted",
+	 LIVE | TRACE | PRED},
+	{&pml_policy_oracle, "replay only: the limit, each module loaded just in time", 0},
+	{NULL, NULL, 0},
 };
+
+#undef LIVE
+#undef TRACE
+#undef PRED
+#undef NEEDS
 
 uint64_t pml_clock_now(const struct pml_clock *c)
 {
@@ -39,29 +57,69 @@ uint64_t pml_clock_now(const struct pml_clock *c)
 	return pml_now_ns();
 }
 
-const struct pml_policy_ops *pml_policy_find(const char *name)
+const struct pml_policy_info *pml_policy_info(const char *name)
 {
 	if (!name)
 		return NULL;
 	if (!strcmp(name, "reactive+idle-unload"))
 		name = "idle-unload";
-	for (size_t i = 0; pml_policies[i]; i++)
-		if (!strcmp(pml_policies[i]->name, name))
-			return pml_policies[i];
+	for (size_t i = 0; pml_policy_table[i].ops; i++)
+		if (!strcmp(pml_policy_table[i].ops->name, name))
+			return &pml_policy_table[i];
 	return NULL;
+}
+
+const struct pml_policy_ops *pml_policy_find(const char *name)
+{
+	const struct pml_policy_info *info = pml_policy_info(name);
+
+	return info ? info->ops : NULL;
 }
 
 bool pml_policy_reads_trace(const char *name)
 {
-	return pml_policy_find(name) == &pml_policy_names || pml_policy_needs_predictor(name);
+	const struct pml_policy_info *info = pml_policy_info(name);
+
+	return info && (info->flags & PML_POLICY_TRACE);
 }
 
 bool pml_policy_needs_predictor(const char *name)
 {
-	const struct pml_policy_ops *ops = pml_policy_find(name);
+	const struct pml_policy_info *info = pml_policy_info(name);
 
-	return ops == &pml_policy_lstm || ops == &pml_policy_lstm_model ||
-	       ops == &pml_policy_lstm_idle;
+	return info && (info->flags & PML_POLICY_PREDICTOR);
+}
+
+char *pml_policy_names_list(char *buf, size_t size, unsigned need)
+{
+	size_t n = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; pml_policy_table[i].ops && n < size; i++) {
+		if ((pml_policy_table[i].flags & need) != need)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "%s%s", n ? ", " : "",
+				      pml_policy_table[i].ops->name);
+	}
+	return buf;
+}
+
+char *pml_policy_help(char *buf, size_t size, unsigned need, int width)
+{
+	size_t n = 0;
+
+	if (!size)
+		return buf;
+	buf[0] = '\0';
+	for (size_t i = 0; pml_policy_table[i].ops && n < size; i++) {
+		if ((pml_policy_table[i].flags & need) != need)
+			continue;
+		n += (size_t)snprintf(buf + n, size - n, "  %-*s %s\n", width,
+				      pml_policy_table[i].ops->name, pml_policy_table[i].summary);
+	}
+	return buf;
 }
 
 bool pml_policy_is_protected(const struct pml_policy *p, const char *module)

@@ -206,15 +206,39 @@ bool pml_policy_reads_trace(const char *name);
 /* True for those of them that run a model file of pml train (lstm, lstm-model,
  * lstm+idle-unload; not names): their drivers need --model. */
 bool pml_policy_needs_predictor(const char *name);
-/* The known policies, NULL-terminated, for --help and error messages. */
-extern const struct pml_policy_ops *const pml_policies[];
+/* The policy table: every policy once, with the line --help prints and what it needs.
+ * pmld, pml run, pml eval and their --help and error messages all read it (it used to be
+ * written out in four places). */
+enum pml_policy_flags {
+	PML_POLICY_LIVE = 1 << 0,	/* pmld runs it (static and oracle are replay only) */
+	PML_POLICY_TRACE = 1 << 1,	/* reads the program's behaviour (trace records, prior) */
+	PML_POLICY_PREDICTOR = 1 << 2,	/* needs a model file of pml train (--model) */
+	PML_POLICY_NEEDS_MODEL = 1 << 3, /* needs a needs model of pml train-needs (--model) */
+};
+
+struct pml_policy_info {
+	const struct pml_policy_ops *ops; /* ops->name is the policy's name */
+	const char *summary;		  /* one line, no period */
+	unsigned flags;			  /* enum pml_policy_flags */
+};
+
+/* The table, ended by an entry with ops NULL. */
+extern const struct pml_policy_info pml_policy_table[];
+/* The entry of a policy by name (also "reactive+idle-unload"), NULL when unknown. */
+const struct pml_policy_info *pml_policy_info(const char *name);
+/* The names of the policies that have every flag of need, ", "-separated, into buf:
+ * "reactive, idle-unload, markov, ...". Returns buf. */
+char *pml_policy_names_list(char *buf, size_t size, unsigned need);
+/* The --help lines of those policies: "  NAME  summary\n" each, the names padded to
+ * width. Returns buf. */
+char *pml_policy_help(char *buf, size_t size, unsigned need, int width);
 
 /* Create policy NAME. Returns 0, -ENOENT for an unknown name, -EINVAL for a bad config
  * (idle_seconds < 0), -ENOMEM. Free with pml_policy_free(). */
 int pml_policy_new(const char *name, const struct pml_policy_config *cfg,
 		   struct pml_policy **ret);
 void pml_policy_free(struct pml_policy *p);
-/* The same for a policy given by its ops table, one pml_policies does not list (tests).
+/* The same for a policy given by its ops table, one the table does not list (tests).
  * Returns 0, -EINVAL, -ENOMEM, or the -errno of its init. */
 int pml_policy_new_ops(const struct pml_policy_ops *ops, const struct pml_policy_config *cfg,
 		       struct pml_policy **ret);

@@ -127,13 +127,13 @@ static void test_errors(void)
 	check_error("pml-policy 1\ndeny ../x\n", -EINVAL,
 		    "policy.conf:2: deny: '../x' is not a module name or glob");
 	check_error("pml-policy 1\nbudget-mem 64Q\n", -EINVAL,
-		    "policy.conf:2: budget-mem: '64Q' is not a size");
+		    "policy.conf:2: budget-mem '64Q': not a size (e.g. 512K, 64MiB, 1G)");
 	check_error("pml-policy 1\nbudget-mem -5M\n", -EINVAL,
-		    "policy.conf:2: budget-mem: '-5M' is not a size");
+		    "policy.conf:2: budget-mem '-5M': not a size");
 	check_error("pml-policy 1\nbudget-mem 1M\nbudget-mem 2M\n", -EINVAL,
 		    "policy.conf:3: budget-mem given twice (first on line 2)");
 	check_error("pml-policy 1\nidle-unload 5\n", -EINVAL,
-		    "policy.conf:2: idle-unload: '5' is not a duration");
+		    "policy.conf:2: idle-unload '5': not a duration with its unit");
 	check_error("pml-policy 1\nidle-unload\n", -EINVAL,
 		    "policy.conf:2: idle-unload takes one duration");
 	check_error("pml-policy 1\npml-policy 1\n", -EINVAL,

@@ -64,7 +64,7 @@ static void test_numbers(void)
 	CHECK(pml_opt_budget_cpu("50", &v, why, sizeof(why)) == 0 && v == 50);
 	CHECK(pml_parse_double("1e3", &v) == 0 && v == 1000);
 	CHECK(pml_parse_double("0x10", &v) == -EINVAL);
-	CHECK(pml_parse_double("-0", &v) == 0);
+	CHECK(pml_parse_double("-0", &v) == -EINVAL); /* no sign: every range starts at 0 */
 	CHECK(pml_parse_double("infinity", &v) == -EINVAL);
 }
 
