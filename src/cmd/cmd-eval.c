@@ -32,6 +32,7 @@
 #define DEFAULT_BASE "virtio_mmio,virtio_blk,ext4"
 /* The lstm model shipped in the source tree (as pml run's default). */
 #define LSTM_MODEL_DEFAULT "data/model-lstm-%s.pmlm"
+#define SLOTS_MODEL_DEFAULT "data/model-slots-%s.pmls"
 
 static void usage(FILE *f)
 {
@@ -56,6 +57,8 @@ static void usage(FILE *f)
 		"      --run ID           the run the report draws (default: the split's first)\n"
 		"      --model FILE       the lstm policy's model (pml train -o FILE; default: the\n"
 		"                         shipped data/model-lstm-REL.pmlm when there is one)\n"
+		"      --slots-model FILE the slots policy's model (pml train-slots -o FILE;\n"
+		"                         default: the shipped data/model-slots-REL.pmls)\n"
 		"      --markov-model FILE  the markov policy's needs model (default: counted from\n"
 		"                         the training split's needs)\n"
 		"      --save-markov FILE write the needs model counted from the training split\n"
@@ -82,7 +85,7 @@ static void usage(FILE *f)
 
 struct opts {
 	const char *dataset, *split_name, *policies, *report, *run_id, *model, *markov_model;
-	const char *costs, *moddir, *base, *save_markov;
+	const char *costs, *moddir, *base, *save_markov, *slots_model;
 	enum pml_split split;
 	int64_t budget;
 	double threshold, horizon_ms, idle_seconds, tick_ms, preroll_ms, miss_ms;
@@ -409,6 +412,12 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 		for (size_t i = 0; pml_policy_table[i].ops && ev->n_pol < MAX_POL; i++) {
 			const char *name = pml_policy_table[i].ops->name;
 
+			if ((pml_policy_table[i].flags & PML_POLICY_SLOTS) && !o->slots_model) {
+				if (!o->json)
+					fprintf(stderr, "pml: eval: %s left out: no --slots-model FILE "
+						"and no shipped one\n", name);
+				continue;
+			}
 			if ((pml_policy_table[i].flags & PML_POLICY_PREDICTOR) && !o->model) {
 				if (!o->json)
 					fprintf(stderr, "pml: eval: %s left out: no --model FILE and "
@@ -434,6 +443,15 @@ static int parse_policies(const struct opts *o, struct eval *ev)
 			return -E2BIG;
 		if (pol_index(ev, ops->name) < 0)
 			ev->pol[ev->n_pol++] = ops->name;
+	}
+	for (size_t i = 0; i < ev->n_pol; i++) {
+		const struct pml_policy_info *in = pml_policy_info(ev->pol[i]);
+
+		if (in && (in->flags & PML_POLICY_SLOTS) && !o->slots_model) {
+			fprintf(stderr, "pml: eval: the %s policy needs --slots-model FILE (pml "
+					"train-slots -o FILE)\n", ev->pol[i]);
+			return -EINVAL;
+		}
 	}
 	if (needs_predictor(ev) && !o->model) {
 		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE): "
@@ -545,6 +563,7 @@ int cmd_eval(int argc, char **argv)
 		{"threshold", required_argument, NULL, 't'},
 		{"horizon", required_argument, NULL, 'H'},
 		{"save-markov", required_argument, NULL, 'S'},
+		{"slots-model", required_argument, NULL, 'L'},
 		{"no-names", no_argument, NULL, 'N'},
 		{"idle-seconds", required_argument, NULL, 'i'},
 		{"tick-ms", required_argument, NULL, 'k'},
@@ -565,7 +584,7 @@ int cmd_eval(int argc, char **argv)
 	struct pml_sim_result *rep_res[MAX_POL] = {0};
 	const struct pml_ds_run *rep_run = NULL;
 	char rep_command[256] = "", costs_used[4200] = "", src_dir[4096] = "";
-	char default_model[4200] = "";
+	char default_model[4200] = "", default_slots[4200] = "";
 	const char **all_list = NULL;
 	size_t n_all = 0, n_sel = 0, n_done = 0;
 	struct pml_json j;
@@ -604,6 +623,9 @@ int cmd_eval(int argc, char **argv)
 		case 'S':
 			o.save_markov = optarg;
 			break;
+		case 'L':
+			o.slots_model = optarg;
+			break;
 		case 'N':
 			o.no_names = true;
 			break;
@@ -613,6 +635,7 @@ int cmd_eval(int argc, char **argv)
 		case 'k':
 		case 'x':
 		case 'P': {
+			/* 0 stays "the default" for those that have one: not given */
 			enum pml_numopt id = c == 't'	? PML_NUMOPT_THRESHOLD
 					     : c == 'H' ? PML_NUMOPT_HORIZON
 					     : c == 'i' ? PML_NUMOPT_IDLE_SECONDS
@@ -666,6 +689,17 @@ int cmd_eval(int argc, char **argv)
 			 rel);
 		if (stat(default_model, &st) == 0)
 			o.model = default_model;
+	}
+	if (!o.slots_model && pml_testbed_src_dir(src_dir, sizeof(src_dir)) == 0) {
+		char rel[64];
+		struct stat st;
+
+		if (pml_kernel_release(rel, sizeof(rel)) < 0)
+			snprintf(rel, sizeof(rel), "%s", PML_KERNEL_RELEASE_PINNED);
+		snprintf(default_slots, sizeof(default_slots), "%s/" SLOTS_MODEL_DEFAULT, src_dir,
+			 rel);
+		if (stat(default_slots, &st) == 0)
+			o.slots_model = default_slots;
 	}
 	ev = calloc(1, sizeof(*ev));
 	if (!ev)
@@ -802,6 +836,7 @@ int cmd_eval(int argc, char **argv)
 				cfg.pcfg.n_preload = n_fam;
 			}
 			cfg.pcfg.model_path = o.model;
+			cfg.pcfg.slots_path = o.slots_model;
 			cfg.pcfg.kernel_release = run->kernel[0] ? run->kernel : ds->kernel;
 			cfg.pcfg.prior_command = t->hdr.command;
 			cfg.pcfg.prior_script = script_text;

@@ -12,6 +12,7 @@ int cmd_request(int argc, char **argv);
 int cmd_bench(int argc, char **argv);
 int cmd_calibrate(int argc, char **argv);
 int cmd_train_needs(int argc, char **argv);
+int cmd_train_slots(int argc, char **argv);
 int cmd_train(int argc, char **argv);
 int cmd_collect(int argc, char **argv);
 int cmd_dataset(int argc, char **argv);

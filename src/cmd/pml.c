@@ -25,6 +25,7 @@ static const struct pml_cmd commands[] = {
 	{"train", cmd_train, "learn the module predictor (LSTM, n-gram) from a trace dataset"},
 	{"eval", cmd_eval, "replay a dataset split through the policies: stalls, footprint"},
 	{"train-needs", cmd_train_needs, "count the markov policy's needs model from run logs"},
+	{"train-slots", cmd_train_slots, "learn the slots policy's model: which words name which modules"},
 	{"snapshot", cmd_snapshot, "ready guests for pml run: ls, rm KEY|--all, build"},
 };
 
@@ -35,7 +36,7 @@ static void usage(FILE *f)
 		   "and loads the kernel modules it will need before it needs them.\n\n"
 		   "Commands:\n");
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		fprintf(f, "  %-10s %s\n", commands[i].name, commands[i].help);
+		fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].help);
 	fprintf(f, "\nSee 'pml <command> --help' for a command's options.\n");
 }
 

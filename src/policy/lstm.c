@@ -51,6 +51,7 @@
 
 #include "model/features.h"
 #include "model/predictor.h"
+#include "model/slots.h"
 #include "policy/name-rules.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
@@ -92,6 +93,11 @@ struct lstm_state {
 	/* the naming rules, when the driver gave a resolver; the time of what they read */
 	struct pml_name_rules names;
 	bool use_names;
+	/* learned: the slot model (model/slots.h) names instead of the rules */
+	struct pml_slots slots;
+	struct pml_slots_model *own_slots;
+	const struct pml_slots_model *slots_model;
+	float name_p; /* the confidence of the naming being told */
 	uint64_t now;
 	float thr;
 	double horizon_ms;
@@ -191,10 +197,22 @@ static void on_named(void *ctx, const char *module, const char *words)
 		return;
 	md->asked = true;
 	md->armed = false;
-	md->p_ask = PML_NAME_RULES_P;
+	md->p_ask = s->name_p;
 	md->by_token = -1;
 	snprintf(md->named, sizeof(md->named), "%s", words);
 	queue(s, m);
+}
+
+/* learned: a slot model's candidate is a naming when it reaches its threshold */
+static void on_slot(void *ctx, const struct pml_slot_cand *c)
+{
+	struct lstm_state *s = ctx;
+
+	if (c->score < s->slots_model->threshold)
+		return;
+	s->name_p = c->score;
+	on_named(s, c->module, c->words);
+	s->name_p = PML_NAME_RULES_P;
 }
 
 static void feed(struct lstm_state *s, const int32_t *ids, int n)
@@ -215,6 +233,7 @@ static void lstm_free(struct pml_policy *pol)
 	if (s->own_p)
 		pml_predictor_free(s->p);
 	pml_policy_free(s->idle);
+	pml_slots_model_free(s->own_slots);
 	pml_feat_encoder_free(s->enc);
 	pml_vocab_free(s->vocab);
 	free(s->probs);
@@ -242,7 +261,10 @@ static int apply_prior(struct pml_policy *pol, const char *command, const char *
 	free(prior);
 	if (s->use_names) {
 		s->now = pml_policy_now(pol);
-		pml_name_rules_prior(&s->names, command, script);
+		if (s->slots_model)
+			pml_slots_prior(&s->slots, command, script);
+		else
+			pml_name_rules_prior(&s->names, command, script);
 	}
 	return 0;
 }
@@ -320,7 +342,25 @@ static int lstm_init(struct pml_policy *pol)
 		if (r < 0)
 			goto fail;
 	}
-	if (cfg->resolve_fn) {
+	s->name_p = PML_NAME_RULES_P;
+	if (cfg->resolve_fn && pol->ops == &pml_policy_learned) {
+		s->slots_model = cfg->slots_model;
+		if (!s->slots_model && cfg->slots_path) {
+			r = pml_slots_model_read(cfg->slots_path, cfg->kernel_release,
+						 &s->own_slots);
+			if (r < 0)
+				goto fail;
+			s->slots_model = s->own_slots;
+		}
+		if (!s->slots_model) {
+			pml_err("learned policy: no slot model (pml train-slots)");
+			r = -EINVAL;
+			goto fail;
+		}
+		pml_slots_init(&s->slots, s->slots_model, cfg->resolve_fn, cfg->resolve_data,
+			       on_slot, s);
+		s->use_names = true;
+	} else if (cfg->resolve_fn) {
 		pml_name_rules_init(&s->names, cfg->resolve_fn, cfg->resolve_data, on_named, s);
 		s->use_names = true;
 	}
@@ -353,8 +393,14 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		s->events++;
 		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
 		if (s->use_names) {
+			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
+
 			s->now = ev->t_ns;
-			pml_name_rules_record(&s->names, pml_feat_encoder_last(s->enc));
+			if (s->slots_model)
+				for (int i = 0; i < t->n; i++)
+					pml_slots_token(&s->slots, t->tok[i]);
+			else
+				pml_name_rules_record(&s->names, t);
 		}
 		return;
 	}
@@ -578,6 +624,19 @@ const struct pml_policy_ops pml_policy_lstm_idle = {
 	.summary = "lstm, plus unload of what the program used once it is idle and no longer "
 		   "predicted",
 	.init = lstm_idle_init,
+	.observe = lstm_observe,
+	.decide = lstm_decide,
+	.free = lstm_free,
+};
+
+/* The learned policy: lstm's model, and the slot model (pml train-slots) naming the
+ * modules the program spells out instead of the hand-written rules: no rule of this
+ * project's writing decides a prefetch. */
+const struct pml_policy_ops pml_policy_learned = {
+	.name = "learned",
+	.summary = "lstm's model and the slot model (pml train-slots) in place of the naming "
+		   "rules: every prefetch from a model trained on traces",
+	.init = lstm_init,
 	.observe = lstm_observe,
 	.decide = lstm_decide,
 	.free = lstm_free,

@@ -34,6 +34,7 @@
 
 #include "model/corpus.h"
 #include "model/features.h"
+#include "model/slots.h"
 #include "policy/name-rules.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
@@ -54,12 +55,19 @@ struct names_mod {
 	uint64_t loaded_at;
 	uint64_t hold_until; /* not taken back before */
 	char named[40];	     /* the words that named it ("type vxlan") */
+	float conf;	     /* the naming's confidence */
 };
 
 struct names_state {
 	struct pml_vocab *vocab; /* empty: the tokenizer's strings are what is read */
 	struct pml_feat_encoder *enc;
 	struct pml_name_rules rules;
+	/* slots: the learned naming instead of the rules */
+	bool learned;
+	struct pml_slots slots;
+	struct pml_slots_model *own_model; /* read from slots_path, else NULL (borrowed) */
+	const struct pml_slots_model *model;
+	float conf; /* of the naming being told */
 	struct names_mod *mods;
 	int n_mods;
 	int *cands; /* module indices asked for, not yet handed out, in naming order */
@@ -98,11 +106,33 @@ static void on_named(void *ctx, const char *module, const char *words)
 	if (md->needed || md->loaded || md->asked)
 		return;
 	md->asked = true;
+	md->conf = s->conf;
 	snprintf(md->named, sizeof(md->named), "%s", words);
 	if (!md->queued) {
 		md->queued = true;
 		s->cands[s->n_cands++] = m;
 	}
+}
+
+/* slots: a candidate of the slot model, a naming when it reaches the threshold */
+static void on_slot(void *ctx, const struct pml_slot_cand *c)
+{
+	struct names_state *s = ctx;
+
+	if (c->score < s->model->threshold)
+		return;
+	s->conf = c->score;
+	on_named(s, c->module, c->words);
+	s->conf = PML_NAME_RULES_P;
+}
+
+/* The prior (the job's command line and script) through the naming source. */
+static void read_prior(struct names_state *s, const char *command, const char *script)
+{
+	if (s->learned)
+		pml_slots_prior(&s->slots, command, script);
+	else
+		pml_name_rules_prior(&s->rules, command, script);
 }
 
 static void names_free(struct pml_policy *pol)
@@ -111,6 +141,7 @@ static void names_free(struct pml_policy *pol)
 
 	if (!s)
 		return;
+	pml_slots_model_free(s->own_model);
 	pml_feat_encoder_free(s->enc);
 	pml_vocab_free(s->vocab);
 	free(s->mods);
@@ -144,9 +175,29 @@ static int names_init(struct pml_policy *pol)
 	s->horizon_ms = cfg->horizon_ms > 0 ? cfg->horizon_ms : PML_CORPUS_HORIZON_MS;
 	if (pol->cfg.idle_seconds <= 0)
 		pol->cfg.idle_seconds = 2 * s->horizon_ms / 1e3;
+	s->conf = PML_NAME_RULES_P;
+	s->learned = pol->ops == &pml_policy_slots;
+	if (s->learned) {
+		int r = 0;
+
+		s->model = cfg->slots_model;
+		if (!s->model && cfg->slots_path) {
+			r = pml_slots_model_read(cfg->slots_path, cfg->kernel_release,
+						 &s->own_model);
+			s->model = s->own_model;
+		}
+		if (!s->model) {
+			if (!r)
+				pml_err("slots policy: no slot model (pml train --kind slots)");
+			names_free(pol);
+			return r < 0 ? r : -EINVAL;
+		}
+		pml_slots_init(&s->slots, s->model, cfg->resolve_fn, cfg->resolve_data, on_slot,
+			       s);
+	}
 	pml_name_rules_init(&s->rules, cfg->resolve_fn, cfg->resolve_data, on_named, s);
 	s->now = pml_policy_now(pol);
-	pml_name_rules_prior(&s->rules, cfg->prior_command, cfg->prior_script);
+	read_prior(s, cfg->prior_command, cfg->prior_script);
 	return 0;
 }
 
@@ -160,7 +211,7 @@ static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev
 		/* the job's prior after a start in a template: its words, then its run */
 		pml_feat_encoder_reset(s->enc);
 		s->now = pml_policy_now(pol);
-		pml_name_rules_prior(&s->rules, ev->prior_command, ev->prior_script);
+		read_prior(s, ev->prior_command, ev->prior_script);
 		return;
 	}
 	if (ev->kind == PML_POL_TRACE) {
@@ -170,7 +221,14 @@ static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev
 			return;
 		pml_feat_encode_record(s->enc, ev->tev, ids);
 		s->now = ev->t_ns;
-		pml_name_rules_record(&s->rules, pml_feat_encoder_last(s->enc));
+		if (s->learned) {
+			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
+
+			for (int i = 0; i < t->n; i++)
+				pml_slots_token(&s->slots, t->tok[i]);
+		} else {
+			pml_name_rules_record(&s->rules, pml_feat_encoder_last(s->enc));
+		}
 		return;
 	}
 	m = mod_get(s, ev->module, true);
@@ -255,7 +313,7 @@ static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, s
 		if (snprintf(a->reason, sizeof(a->reason), "prediction: named by '%s'",
 			     md->named) < 0)
 			a->reason[0] = '\0';
-		a->confidence = PML_NAME_RULES_P;
+		a->confidence = md->conf;
 		a->lead_ms = s->horizon_ms / 2;
 		a->bytes = -1;
 		a->load_ms = -1;
@@ -300,6 +358,17 @@ const struct pml_policy_ops pml_policy_names = {
 	.summary = "reactive, plus prefetch of the modules the program names in its command "
 		   "line, script and executed commands ('type vxlan', 'mkfs.btrfs'); unused "
 		   "ones are unloaded",
+	.init = names_init,
+	.observe = names_observe,
+	.decide = names_decide,
+	.free = names_free,
+};
+
+const struct pml_policy_ops pml_policy_slots = {
+	.name = "slots",
+	.summary = "reactive, plus prefetch of the modules the program names, by a learned "
+		   "model of which words fill which kernel alias template (model/slots.h); "
+		   "unused ones are unloaded",
 	.init = names_init,
 	.observe = names_observe,
 	.decide = names_decide,

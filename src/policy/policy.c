@@ -36,9 +36,17 @@ const struct pml_policy_info pml_policy_table[] = {
 	 LIVE | NEEDS},
 	{&pml_policy_names, "prefetch what the program names ('type vxlan'); no model",
 	 LIVE | TRACE},
+	{&pml_policy_slots,
+	 "prefetch the modules the program names, by a learned model of which words name "
+	 "which kernel alias families (pml train-slots): open vocabulary",
+	 TRACE | PML_POLICY_SLOTS},
 	{&pml_policy_lstm_model, "lstm's model alone, without the names", LIVE | TRACE | PRED},
 	{&pml_policy_lstm, "prefetch what its behaviour announces (a model), and names",
 	 LIVE | TRACE | PRED},
+	{&pml_policy_learned,
+	 "lstm's model and the slot model in place of the naming rules: every prefetch "
+	 "from a model trained on traces",
+	 TRACE | PRED | PML_POLICY_SLOTS},
 	{&pml_policy_lstm_idle, "lstm, and unload what is idle and no longer predicted",
 	 LIVE | TRACE | PRED},
 	{&pml_policy_oracle, "replay only: the limit, each module loaded just in time", 0},

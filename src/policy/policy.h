@@ -86,6 +86,8 @@ struct pml_action {
 	double load_ms;	   /* expected load time */
 };
 
+struct pml_slots_model;
+
 struct pml_policy_config {
 	double idle_seconds;		 /* idle-unload: T, unload after T s at refcount 0 */
 	const char *const *pinned;	 /* never unloaded; copied by pml_policy_new() */
@@ -128,6 +130,10 @@ struct pml_policy_config {
 	 * before an unused prefetch is taken back. */
 	const char *model_path;
 	const char *kernel_release;
+	/* slots: the slot model (model/slots.h), read from slots_path (kernel_release, when
+	 * set, must be of its series) unless slots_model is given (borrowed). */
+	const char *slots_path;
+	const struct pml_slots_model *slots_model;
 	struct pml_predictor *predictor;
 	const char *prior_command;
 	const char *prior_script;
@@ -190,6 +196,8 @@ extern const struct pml_policy_ops pml_policy_reactive;
 extern const struct pml_policy_ops pml_policy_idle_unload;
 extern const struct pml_policy_ops pml_policy_markov;
 extern const struct pml_policy_ops pml_policy_names;
+extern const struct pml_policy_ops pml_policy_slots;
+extern const struct pml_policy_ops pml_policy_learned;
 extern const struct pml_policy_ops pml_policy_lstm;
 extern const struct pml_policy_ops pml_policy_lstm_model;
 extern const struct pml_policy_ops pml_policy_lstm_idle;
@@ -214,6 +222,7 @@ enum pml_policy_flags {
 	PML_POLICY_TRACE = 1 << 1,	/* reads the program's behaviour (trace records, prior) */
 	PML_POLICY_PREDICTOR = 1 << 2,	/* needs a model file of pml train (--model) */
 	PML_POLICY_NEEDS_MODEL = 1 << 3, /* needs a needs model of pml train-needs (--model) */
+	PML_POLICY_SLOTS = 1 << 4,	/* needs a slot model of pml train-slots (--slots-model) */
 };
 
 struct pml_policy_info {
