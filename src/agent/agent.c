@@ -42,6 +42,7 @@ struct predicted {
 	bool used;
 	bool loaded; /* the worker's load record is written: a use is reported from then */
 	char early[128]; /* a use seen before that: reported once the load is */
+	enum pml_event_via early_via;
 };
 
 /* The parts of the loop whose CPU the stop record gives (part_names). */
@@ -71,6 +72,7 @@ struct pml_agent {
 	bool list_failing; /* said once, not every tick */
 	struct pml_resource *res;
 	struct pml_driver drv; /* a load a policy asks for: policy/driver.h, backend below */
+	bool api_load;	       /* the driver carries out a request of the resource API */
 	struct pml_resource_server *srv;
 	struct pml_worker *worker;
 	struct predicted *pred;
@@ -136,8 +138,10 @@ static int append(struct pml_agent *a, struct pml_event_rec *rec)
 	return r;
 }
 
-static void vinfo(struct pml_agent *a, int err, const char *prefix, const char *fmt,
-		  va_list ap)
+/* An info, error or start record (kind) with the words fmt makes; prefix goes before them
+ * in the record's reason only ("error: "). */
+static void vinfo(struct pml_agent *a, enum pml_event_kind kind, int err, const char *prefix,
+		  const char *fmt, va_list ap)
 {
 	struct pml_event_rec rec;
 	char msg[512];
@@ -147,8 +151,10 @@ static void vinfo(struct pml_agent *a, int err, const char *prefix, const char *
 		pml_err("%s", msg);
 	else
 		pml_info("%s", msg);
-	pml_event_rec_init(&rec, PML_EV_INFO);
+	pml_event_rec_init(&rec, kind);
 	rec.err = err;
+	if (kind == PML_EV_START)
+		rec.policy = a->pol->ops->name;
 	{
 		char reason[600];
 
@@ -163,7 +169,7 @@ void pml_agent_error(struct pml_agent *a, int err, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vinfo(a, err ? err : -EIO, "error: ", fmt, ap);
+	vinfo(a, PML_EV_ERROR, err ? err : -EIO, "error: ", fmt, ap);
 	va_end(ap);
 }
 
@@ -172,7 +178,18 @@ void pml_agent_info(struct pml_agent *a, const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	vinfo(a, 0, "", fmt, ap);
+	vinfo(a, PML_EV_INFO, 0, "", fmt, ap);
+	va_end(ap);
+}
+
+/* pmld's start record: its words, and the policy as a field. */
+__attribute__((format(printf, 2, 3))) static void start_info(struct pml_agent *a,
+							     const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vinfo(a, PML_EV_START, 0, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -420,22 +437,22 @@ int pml_agent_start(struct pml_agent *a)
 		if (a->pol->cfg.horizon_ms > 0)
 			snprintf(horizon, sizeof(horizon), ", horizon %.0f ms",
 				 a->pol->cfg.horizon_ms);
-		pml_agent_info(a, "start: pmld %d, policy %s (threshold %.2f, idle %.1f s%s), "
+		start_info(a, "start: pmld %d, policy %s (threshold %.2f, idle %.1f s%s), "
 			       "tick %u ms, loader %s, budget %lld bytes, worker %s", (int)getpid(),
 			       a->pol->ops->name, a->pol->cfg.threshold, a->cfg.idle_seconds,
 			       horizon, a->cfg.tick_ms, pml_loader_backend(a->ld),
 			       (long long)a->cfg.budget_mem, a->worker ? "on" : "off");
 	} else if (a->pol->ops == &pml_policy_load_all)
-		pml_agent_info(a, "start: pmld %d, policy %s (%zu modules listed), loader %s, "
+		start_info(a, "start: pmld %d, policy %s (%zu modules listed), loader %s, "
 			       "budget %lld bytes, worker %s", (int)getpid(), a->pol->ops->name,
 			       a->pol->cfg.n_preload, pml_loader_backend(a->ld),
 			       (long long)a->cfg.budget_mem, a->worker ? "on" : "off");
 	else if (a->pol->ops == &pml_policy_idle_unload)
-		pml_agent_info(a, "start: pmld %d, policy %s (idle %.1f s), tick %u ms, "
+		start_info(a, "start: pmld %d, policy %s (idle %.1f s), tick %u ms, "
 			       "loader %s", (int)getpid(), a->pol->ops->name,
 			       a->cfg.idle_seconds, a->cfg.tick_ms, pml_loader_backend(a->ld));
 	else
-		pml_agent_info(a, "start: pmld %d, policy %s, loader %s", (int)getpid(),
+		start_info(a, "start: pmld %d, policy %s, loader %s", (int)getpid(),
 			       a->pol->ops->name, pml_loader_backend(a->ld));
 	n = refresh(a);
 	if (n < 0) {
@@ -457,6 +474,7 @@ int pml_agent_start(struct pml_agent *a)
 			rec.t_ns = t;
 			rec.module = m->name;
 			rec.bytes = m->bytes;
+			rec.cause = PML_CAUSE_RESTART;
 			rec.reason = "restart: loaded before this pmld started, after the base set";
 			append(a, &rec);
 			pev.kind = PML_POL_LOAD;
@@ -528,7 +546,8 @@ static struct predicted *pred_expect(struct pml_agent *a, const char *name)
 	return p;
 }
 
-static void pred_used(struct pml_agent *a, const char *name, const char *how);
+static void pred_used(struct pml_agent *a, const char *name, enum pml_event_via via,
+		      const char *how);
 
 /* The worker loaded a predicted module (its load record is written): a use seen while
  * it was in flight is reported now, after the load in the log. */
@@ -543,7 +562,7 @@ static void pred_add(struct pml_agent *a, const char *name)
 		char how[sizeof(p->early)];
 
 		memcpy(how, p->early, sizeof(how));
-		pred_used(a, p->name, how);
+		pred_used(a, p->name, p->early_via, how);
 	}
 }
 
@@ -611,7 +630,8 @@ static void watch_sync(struct pml_agent *a)
 /* A prefetched module was used: say so once (the report's wasted loads are the others).
  * Before its load record is written (a use while the worker was inserting it, seen
  * first), the use waits for it (pred_add). */
-static void pred_used(struct pml_agent *a, const char *name, const char *how)
+static void pred_used(struct pml_agent *a, const char *name, enum pml_event_via via,
+		      const char *how)
 {
 	struct predicted *p = pred_find(a, name);
 	struct pml_event_rec rec;
@@ -620,15 +640,18 @@ static void pred_used(struct pml_agent *a, const char *name, const char *how)
 	if (!p || p->used)
 		return;
 	if (!p->loaded) {
-		if (!p->early[0])
+		if (!p->early[0]) {
 			snprintf(p->early, sizeof(p->early), "%s", how);
+			p->early_via = via;
+		}
 		return;
 	}
 	p->used = true;
 	a->watch_dirty = true;
 	a->stats.used++;
-	pml_event_rec_init(&rec, PML_EV_INFO);
+	pml_event_rec_init(&rec, PML_EV_USED);
 	rec.module = p->name;
+	rec.via = via;
 	snprintf(reason, sizeof(reason), "used: %s (%s)", p->name, how);
 	rec.reason = reason;
 	append(a, &rec);
@@ -694,13 +717,13 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 
 	if (ev->kind == PML_KEV_GET) {
 		/* A reference on a watched prefetch: its use, however short. Not a record of
-		 * its own: the "used:" record says it, with who took it and where. */
+		 * its own: the used record says it, with who took it and where. */
 		char how[160];
 
 		a->stats.gets++;
 		snprintf(how, sizeof(how), "module_get by %.32s %d%s%.64s", ev->comm[0] ?
 			 ev->comm : "?", ev->pid, ev->site[0] ? " at " : "", ev->site);
-		pred_used(a, ev->name, how);
+		pred_used(a, ev->name, PML_VIA_MODULE_GET, how);
 		watch_sync(a);
 		return 0;
 	}
@@ -716,7 +739,7 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		a->stats.netdevs++;
 		snprintf(how, sizeof(how), "interface made by %.32s %d with %.64s", ev->comm[0] ?
 			 ev->comm : "?", ev->pid, ev->site[0] ? ev->site : "its setup");
-		pred_used(a, ev->name, how);
+		pred_used(a, ev->name, PML_VIA_NETDEV, how);
 		watch_sync(a);
 		return 0;
 	}
@@ -775,7 +798,7 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 			pev.module = names[i];
 			pml_policy_observe(a->pol, &pev);
 			snprintf(how, sizeof(how), "requested %.100s", ev->name);
-			pred_used(a, names[i], how);
+			pred_used(a, names[i], PML_VIA_REQUEST, how);
 		}
 	} else {
 		pml_policy_observe(a->pol, &pev);
@@ -988,7 +1011,7 @@ static void link_kind_used(struct pml_agent *a, const struct pml_tev_netlink *nl
 	snprintf(how, sizeof(how), "RTM_NEWLINK of kind %.*s by pid %u", PML_TEV_NLKIND_LEN,
 		 nl->kind, (unsigned)nl->h.pid);
 	for (int i = 0; i < n && i < RESOLVE_MAX; i++)
-		pred_used(a, names[i], how);
+		pred_used(a, names[i], PML_VIA_RTM_NEWLINK, how);
 }
 
 void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
@@ -1044,14 +1067,16 @@ static void drain_trace(struct pml_agent *a, bool all)
 		act_on(a, false, false);
 }
 
+/* cause: the unload's (policy, evict); a dependency taken along is one of its own. */
 static void log_unload(struct pml_agent *a, const struct pml_action *act,
-		       const struct pml_mod_op *op, int64_t bytes)
+		       enum pml_event_cause cause, const struct pml_mod_op *op, int64_t bytes)
 {
 	struct pml_event_rec rec;
 	char reason[256];
 
 	pml_event_rec_init(&rec, op->err ? PML_EV_FAIL : PML_EV_UNLOAD);
 	rec.module = op->name;
+	rec.cause = strcmp(op->name, act->module) ? PML_CAUSE_DEPENDENCY : cause;
 	rec.bytes = op->bytes >= 0 ? op->bytes : bytes;
 	rec.ms = op->ms;
 	rec.err = op->err;
@@ -1083,7 +1108,9 @@ static bool used_unread(struct pml_agent *a, const char *module)
 	return p && p->used;
 }
 
-static int do_unload(struct pml_agent *a, const struct pml_action *act)
+/* Carry out an unload a policy asked for (cause policy) or the manager's eviction (evict). */
+static int do_unload(struct pml_agent *a, const struct pml_action *act,
+		     enum pml_event_cause cause)
 {
 	struct pml_op_result res = {0};
 	struct pml_pol_event pev = {.kind = PML_POL_BUSY, .module = act->module, .bytes = -1};
@@ -1115,7 +1142,7 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 		a->stats.unload_busy++;
 		pml_dbg("unload %s: %s, later", act->module, strerror(-r));
 		if (r == -EBUSY)
-			pred_used(a, act->module, "unload refused: in use");
+			pred_used(a, act->module, PML_VIA_BUSY, "unload refused: in use");
 		pml_policy_observe(a->pol, &pev);
 		return 0;
 	}
@@ -1135,7 +1162,7 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 			a->stats.unload_busy++;
 			continue;
 		}
-		log_unload(a, act, op, m ? m->bytes : -1);
+		log_unload(a, act, cause, op, m ? m->bytes : -1);
 		if (op->err) {
 			a->stats.unload_failed++;
 			continue;
@@ -1153,6 +1180,7 @@ static int do_unload(struct pml_agent *a, const struct pml_action *act)
 		a->stats.unload_failed++;
 		pml_event_rec_init(&rec, PML_EV_FAIL);
 		rec.module = act->module;
+		rec.cause = cause;
 		rec.err = r;
 		snprintf(reason, sizeof(reason), "unload: %s", act->reason);
 		rec.reason = reason;
@@ -1177,10 +1205,16 @@ static void log_decision(struct pml_agent *a, const char *module, const char *wh
 			   d->verdict == PML_RES_GRANT_AFTER_EVICT ? "grant after evicting" :
 			   "grant";
 
-	pml_event_rec_init(&rec, PML_EV_INFO);
+	pml_event_rec_init(&rec, PML_EV_RESOURCE);
 	rec.module = module;
 	rec.confidence = confidence;
 	rec.bytes = d->bytes;
+	rec.priority = d->priority;
+	rec.verdict = d->verdict == PML_RES_REFUSE	     ? PML_VERDICT_REFUSE
+		      : d->verdict == PML_RES_GRANT_AFTER_EVICT ? PML_VERDICT_EVICT
+								: PML_VERDICT_GRANT;
+	if (d->verdict == PML_RES_REFUSE)
+		rec.refusal = pml_res_refusal_name(d->refusal);
 	if (d->verdict == PML_RES_REFUSE)
 		snprintf(reason, sizeof(reason), "resource: refuse %s (%s, priority %.3f): %s; %s",
 			 module, pml_res_refusal_name(d->refusal), d->priority, d->reason, why);
@@ -1263,7 +1297,7 @@ static int live_evict(void *be, const char *module, const struct pml_action *wan
 	snprintf(ev.module, sizeof(ev.module), "%s", module);
 	snprintf(ev.reason, sizeof(ev.reason), "evict: for %.40s (%.40s)", want->module,
 		 want->reason);
-	return do_unload(be, &ev);
+	return do_unload(be, &ev, PML_CAUSE_EVICT);
 }
 
 static int live_refcnt(void *be, const char *module)
@@ -1282,6 +1316,8 @@ static int live_submit(void *be, const struct pml_action *act)
 	snprintf(job.module, sizeof(job.module), "%s", act->module);
 	snprintf(job.reason, sizeof(job.reason), "%s", act->reason);
 	job.confidence = act->confidence;
+	/* Every load a policy asks for is a prediction; the API's are asked by others. */
+	job.cause = a->api_load ? PML_CAUSE_API : PML_CAUSE_PREFETCH;
 	job.t_submit_ns = pml_now_ns();
 	/* Watched before the worker can insert it: a use right after is seen too. */
 	if (!pml_worker_has(a->worker, act->module) && pred_expect(a, act->module))
@@ -1362,7 +1398,9 @@ static void on_api_request(void *data, const struct pml_res_request *req,
 	snprintf(act.module, sizeof(act.module), "%s", req->module);
 	snprintf(act.reason, sizeof(act.reason), "api: %s request", pml_res_kind_name(req->kind));
 	log_decision(a, act.module, act.reason, act.confidence, d);
+	a->api_load = true;
 	pml_driver_carry_out(&a->drv, &act, d, &res);
+	a->api_load = false;
 	drove(a, &act, &res);
 }
 
@@ -1379,7 +1417,7 @@ static void sync_resource(struct pml_agent *a)
 		if (!m || a->pred[i].used || (m->refcnt <= 0 && m->n_holders <= 0))
 			continue;
 		snprintf(how, sizeof(how), "refcount %d, %d holders", m->refcnt, m->n_holders);
-		pred_used(a, a->pred[i].name, how);
+		pred_used(a, a->pred[i].name, PML_VIA_REFCOUNT, how);
 	}
 	if (!l)
 		return;
@@ -1425,7 +1463,7 @@ static int act_on(struct pml_agent *a, bool tick, bool fresh)
 			do_load(a, &acts[i]);
 	for (int i = 0; i < n; i++)
 		if (acts[i].kind == PML_ACT_UNLOAD)
-			removed += do_unload(a, &acts[i]);
+			removed += do_unload(a, &acts[i], PML_CAUSE_POLICY);
 	return removed;
 }
 
@@ -1472,8 +1510,9 @@ int pml_agent_collect(struct pml_agent *a)
 				rec.ms = op->ms;
 				rec.err = op->err;
 				rec.confidence = d->job.confidence;
-				/* Only the module predicted starts "prediction": the report
-				 * counts those as prefetches (and as wasted when unused). */
+				/* Only the module predicted is of cause prefetch: the report
+				 * counts those (and as wasted when unused). */
+				rec.cause = is_main ? d->job.cause : PML_CAUSE_DEPENDENCY;
 				if (is_main)
 					snprintf(reason, sizeof(reason), "%s%s",
 						 op->err ? "load: " : "", d->job.reason);
@@ -1506,6 +1545,7 @@ int pml_agent_collect(struct pml_agent *a)
 
 					pml_event_rec_init(&rec, PML_EV_FAIL);
 					rec.module = d->job.module;
+					rec.cause = d->job.cause;
 					rec.err = d->err;
 					rec.confidence = d->job.confidence;
 					snprintf(reason, sizeof(reason), "load: %s", d->job.reason);
@@ -1875,10 +1915,15 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.evictions, (unsigned long long)a->stats.gets,
 		 (unsigned long long)a->stats.netdevs,
 		 (unsigned long long)a->stats.watch_writes, a->watch_ms, a->watch_cpu_ms);
-	pml_event_rec_init(&rec, PML_EV_INFO);
+	pml_event_rec_init(&rec, PML_EV_STOP);
 	rec.reason = reason;
 	rec.ms = job[0] ? cpu_ms - a->cpu_at_prior_ms : cpu_ms;
 	rec.bytes = rss;
+	/* The worker's part, counted from where ms is (none when only its total is known). */
+	if (worker_ms >= 0 && !job[0])
+		rec.worker_ms = worker_ms;
+	else if (worker_ms >= 0 && a->worker_at_prior_ms >= 0)
+		rec.worker_ms = worker_ms - a->worker_at_prior_ms;
 	r = append(a, &rec);
 	pml_info("%s", reason);
 	if (fdatasync(a->log_fd) < 0 && errno != EINVAL && errno != EROFS && !r)

@@ -9,10 +9,11 @@
  * manager (src/resource) as PREDICTION requests, and the granted ones to the load worker
  * (worker.h), a thread with its own loader, so the loop never waits on a load: the
  * negotiation driver replay runs too (policy/driver.h), the agent its live backend. Every
- * decision is a record: the resource manager's grant or refusal (info, "resource: ..."),
- * an eviction (unload, "evict: ..."), the prefetch itself (load, source pmld, "prediction:
- * ...", with the confidence), and the first sign that a prefetched module was used (info,
- * "used: ..."; the report counts the others as wasted). A use is seen however short it is:
+ * decision is a typed record (util/event-log.h): the resource manager's grant or refusal
+ * (resource, with its verdict), an eviction (unload, cause evict), the prefetch itself
+ * (load, cause prefetch, with the confidence), and the first sign that a prefetched module
+ * was used (used, with how it was seen; the report counts the others as wasted); each
+ * carries its words for people in its reason ("prediction: ...", "used: ..."). A use is seen however short it is:
  * the source reports the references taken on the prefetches not seen used yet (module_get,
  * watched from their queueing on: pml_agent_attach_source), an interface made with the
  * module's setup function by another process (PML_KEV_NETDEV) or the tracer's RTM_NEWLINK
@@ -162,11 +163,12 @@ void pml_agent_attach_source(struct pml_agent *a, struct pml_source *src);
  * goes on. Returns 0, or -errno when the loop itself cannot be set up (logged). */
 int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd);
 
-/* Record the stop: an info record "stop: ..." with the agent's CPU time (ms) and maximum
- * RSS (bytes) from getrusage, then sync the log. Returns 0 or -errno. */
+/* Record the stop: a stop record ("stop: ..." in words) with the agent's CPU time (ms),
+ * maximum RSS (bytes) from getrusage and the load worker's CPU (worker_ms), then sync the
+ * log. Returns 0 or -errno. */
 int pml_agent_stop(struct pml_agent *a);
 
-/* Log a survivable failure: pml_err and an info record (reason "error: MSG", errno err). */
+/* Log a survivable failure: pml_err and an error record (reason "error: MSG", errno err). */
 __attribute__((format(printf, 3, 4))) void pml_agent_error(struct pml_agent *a, int err,
 							   const char *fmt, ...);
 /* An info record with reason MSG (and pml_info). */

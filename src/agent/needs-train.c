@@ -8,6 +8,7 @@
 
 #include "agent/needs-train.h"
 #include "run/run-report.h"
+#include "util/log.h"
 
 int pml_needs_train_log(struct pml_needs_model *m, const char *arg)
 {
@@ -26,6 +27,13 @@ int pml_needs_train_log(struct pml_needs_model *m, const char *arg)
 	r = pml_report_load(path, &rep);
 	if (r < 0)
 		return r;
+	/* Not one record read (another log version, or not a log): say why, not "0 needs". */
+	if (!pml_report_summary(rep)->records && pml_report_summary(rep)->malformed) {
+		for (size_t i = 0; i < pml_report_n_warnings(rep); i++)
+			pml_err("%s: %s", path, pml_report_warning(rep, i)->text);
+		pml_report_free(rep);
+		return -EBADMSG;
+	}
 	total = pml_report_n_events(rep);
 	mods = calloc(total ? total : 1, sizeof(*mods));
 	t = calloc(total ? total : 1, sizeof(*t));

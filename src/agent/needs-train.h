@@ -9,7 +9,8 @@
 
 /* Count the log at path (a decision log, or a `pml run --report` directory holding
  * events.jsonl) into m. Returns the number of needs counted, or -errno (-ENOENT: no log;
- * -ENOMEM). */
+ * -EBADMSG: not one well-formed record, e.g. a log of another version, said through the
+ * log sink; -ENOMEM). */
 int pml_needs_train_log(struct pml_needs_model *m, const char *path);
 
 #endif

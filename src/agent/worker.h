@@ -15,11 +15,13 @@
 #include <stdint.h>
 
 #include "loader/loader.h"
+#include "util/event-log.h"
 
 struct pml_load_job {
 	char module[64];
 	char reason[96];   /* for the decision log: "prediction: after sctp (p 0.80, ...)" */
 	double confidence; /* <0: not a prediction */
+	enum pml_event_cause cause; /* of the module's load record: prefetch, api */
 	uint64_t t_submit_ns; /* set by the submitter (its clock) */
 	uint64_t id;	      /* set by pml_worker_submit */
 };

@@ -277,6 +277,7 @@ int pml_shim_serve(const struct pml_shim_env *env, const char *alias,
 		if (m->done) {
 			inserted++;
 			pml_event_rec_init(&rec, PML_EV_LOAD);
+			rec.cause = PML_CAUSE_MISS;
 			rec.module = m->name;
 			rec.alias = alias;
 			rec.bytes = m->bytes;
@@ -287,6 +288,7 @@ int pml_shim_serve(const struct pml_shim_env *env, const char *alias,
 			snprintf(why_fail, sizeof(why_fail), "insert: %s%s", strerror(-m->err),
 				 m->soft ? " (softdep, ignored)" : "");
 			pml_event_rec_init(&rec, PML_EV_FAIL);
+			rec.cause = PML_CAUSE_MISS;
 			rec.module = m->name;
 			rec.alias = alias;
 			rec.ms = m->ms;
@@ -377,6 +379,7 @@ int pml_shim_remove(const struct pml_shim_env *env, const char *name,
 
 			say(msg, sizeof(msg), "%s: %s", reason, strerror(-e));
 			pml_event_rec_init(&rec, PML_EV_FAIL);
+			rec.cause = PML_CAUSE_REMOVE;
 			rec.module = names[i];
 			rec.err = e;
 			rec.reason = msg;
@@ -388,6 +391,7 @@ int pml_shim_remove(const struct pml_shim_env *env, const char *name,
 			if (res->n < PML_MOD_OP_MAX)
 				res->mods[res->n++] = *m;
 			pml_event_rec_init(&rec, m->done ? PML_EV_UNLOAD : PML_EV_FAIL);
+			rec.cause = PML_CAUSE_REMOVE;
 			rec.module = m->name;
 			rec.bytes = m->done ? m->bytes : -1;
 			rec.ms = m->ms;

@@ -1,6 +1,6 @@
 /* pml run's report page; see run-page.h. Plain HTML and SVG written straight to a stream.
  * A module's row holds its spans (load to unload, or to the end), coloured by why it was
- * loaded and whether it was used (a need of it while loaded, or pmld's "used:" record,
+ * loaded and whether it was used (a need of it while loaded, or pmld's used record,
  * as the report counts them); needs are marks on the row (a red dot with its stall
  * time, a green diamond when the module was already there). */
 #include <errno.h>
@@ -43,10 +43,15 @@ struct row {
 	double first_t;
 };
 
+static bool is_pmld(const struct pml_report_event *e)
+{
+	return e->source && !strcmp(e->source, "pmld");
+}
+
+/* The module a policy predicted (its dependencies loaded along are not). */
 static bool is_prefetch(const struct pml_report_event *e)
 {
-	return e->source && !strcmp(e->source, "pmld") && e->reason &&
-	       !strncmp(e->reason, "prediction", 10);
+	return e->kind == PML_EV_LOAD && e->cause == PML_CAUSE_PREFETCH && is_pmld(e);
 }
 
 static long row_of(const struct row *rows, size_t n, const char *m)
@@ -201,10 +206,9 @@ static void timeline(FILE *f, const struct pml_run_page_run *run, double span)
 
 		if (r < 0)
 			continue;
-		/* pmld's "used:" record: a prefetched module in use before any need reached the
+		/* pmld's used record: a prefetched module in use before any need reached the
 		 * kernel (there is none when the module is already there) */
-		if (e->kind == PML_EV_INFO && e->reason && !strncmp(e->reason, "used:", 5) &&
-		    open_e[r])
+		if (e->kind == PML_EV_USED && is_pmld(e) && open_e[r])
 			used[r] = true;
 		if (e->kind == PML_EV_LOAD && !open_e[r]) {
 			open_e[r] = e;

@@ -105,209 +105,41 @@ static char *str_keep(struct pml_report *rep, const char *s, size_t len)
 	return p;
 }
 
-/* --- decoding: one line, typed and range-checked --- */
+/* --- decoding: one line, by the log's one parser (util/event-log.c) --- */
 
-enum field {
-	F_T_NS,
-	F_EVENT,
-	F_MODULE,
-	F_ALIAS,
-	F_RESULT,
-	F_BYTES,
-	F_MS,
-	F_CONFIDENCE,
-	F_PID,
-	F_COMM,
-	F_ERRNO,
-	F_REASON,
-	F_SOURCE,
-	F__COUNT,
-};
-
-static const char *const field_names[F__COUNT] = {
-	[F_T_NS] = "t_ns",   [F_EVENT] = "event", [F_MODULE] = "module",
-	[F_ALIAS] = "alias", [F_RESULT] = "result", [F_BYTES] = "bytes",
-	[F_MS] = "ms",	     [F_CONFIDENCE] = "confidence", [F_PID] = "pid",
-	[F_COMM] = "comm",   [F_ERRNO] = "errno", [F_REASON] = "reason",
-	[F_SOURCE] = "source",
-};
-
-/* Why a member was refused, for the malformed-records warning. */
-static const char *const field_why[F__COUNT] = {
-	[F_T_NS] = "t_ns not an integer in [0, 2^62]",
-	[F_EVENT] = "event not a known kind",
-	[F_MODULE] = "module not a name of 1..63 of [A-Za-z0-9_-]",
-	[F_ALIAS] = "alias not a string of at most 255 bytes",
-	[F_RESULT] = "result not loaded, present, no-module, denied or error",
-	[F_BYTES] = "bytes not an integer in [0, 1 TiB]",
-	[F_MS] = "ms not a number in [0, 1e7]",
-	[F_CONFIDENCE] = "confidence not a number in [0, 1]",
-	[F_PID] = "pid not an integer in [1, 4194304]",
-	[F_COMM] = "comm not a string of at most 31 bytes",
-	[F_ERRNO] = "errno not an integer in [1, 4095]",
-	[F_REASON] = "reason not a string of at most 1024 bytes",
-	[F_SOURCE] = "source not a name of 1..32 of [a-z0-9_-]",
-};
-
-/* An integer literal of digits only, at most max. */
-static bool uint_field(const struct pml_json_field *f, uint64_t max, uint64_t *ret)
+/* The record's members into e; its strings still point into the parser's storage. */
+static void from_rec(const struct pml_event_rec *r, size_t lineno, struct pml_report_event *e)
 {
-	uint64_t v = 0;
-
-	if (f->type != PML_JSON_NUMBER || !f->len)
-		return false;
-	for (size_t i = 0; i < f->len; i++) {
-		unsigned d = (unsigned)(f->str[i] - '0');
-
-		if (d > 9 || v > (max - d) / 10)
-			return false;
-		v = v * 10 + d;
-	}
-	*ret = v;
-	return true;
-}
-
-static bool num_field(const struct pml_json_field *f, double lo, double hi, double *ret)
-{
-	if (f->type != PML_JSON_NUMBER || !isfinite(f->num) || f->num < lo || f->num > hi)
-		return false;
-	*ret = f->num == 0 ? 0 : f->num; /* no -0 */
-	return true;
-}
-
-/* A string of at most max bytes, no NUL inside. */
-static bool str_field(const struct pml_json_field *f, size_t max)
-{
-	return f->type == PML_JSON_STRING && f->len <= max && strlen(f->str) == f->len;
-}
-
-static bool token_field(const struct pml_json_field *f, size_t max, bool upper)
-{
-	if (!str_field(f, max) || !f->len)
-		return false;
-	for (size_t i = 0; i < f->len; i++) {
-		char c = f->str[i];
-
-		if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '-' ||
-		      (upper && c >= 'A' && c <= 'Z')))
-			return false;
-	}
-	return true;
-}
-
-static bool result_field(const struct pml_json_field *f)
-{
-	static const char *const known[] = {"loaded", "present", "no-module", "denied", "error"};
-
-	if (!str_field(f, 16))
-		return false;
-	for (size_t i = 0; i < sizeof(known) / sizeof(known[0]); i++)
-		if (!strcmp(f->str, known[i]))
-			return true;
-	return false;
-}
-
-/* Decode one parsed line into *e (its strings point into flat, *str_bytes their total
- * size with terminators). Returns NULL, or why the record is malformed. */
-static const char *decode(const struct pml_json_flat *flat, struct pml_report_event *e,
-			  size_t *str_bytes)
-{
-	const struct pml_json_field *fld[F__COUNT] = {0};
-	uint64_t v;
-	int k;
-
-	memset(e, 0, sizeof(*e));
-	e->bytes = -1;
-	e->ms = -1;
-	e->confidence = -1;
-	for (size_t i = 0; i < flat->n; i++) {
-		const struct pml_json_field *f = &flat->fields[i];
-
-		for (size_t j = 0; j < i; j++)
-			if (!strcmp(flat->fields[j].key, f->key))
-				return "a member given twice";
-		for (int x = 0; x < F__COUNT; x++)
-			if (!strcmp(f->key, field_names[x]))
-				fld[x] = f;
-	}
-	if (!fld[F_T_NS] || !fld[F_EVENT])
-		return "no t_ns or no event";
-	for (int x = 0; x < F__COUNT; x++) {
-		const struct pml_json_field *f = fld[x];
-		bool ok = true;
-		double d = -1;
-
-		if (!f)
-			continue;
-		switch ((enum field)x) {
-		case F_T_NS:
-			ok = uint_field(f, PML_REPORT_MAX_T_NS, &v);
-			e->t_ns = v;
-			break;
-		case F_EVENT:
-			k = f->type == PML_JSON_STRING ? pml_event_kind_from_name(f->str) : -1;
-			ok = k >= 0 && str_field(f, 16);
-			e->kind = (enum pml_event_kind)(ok ? k : 0);
-			break;
-		case F_MODULE:
-			ok = token_field(f, PML_REPORT_MAX_MODULE_NAME, true);
-			e->module = (char *)f->str;
-			break;
-		case F_ALIAS:
-			ok = str_field(f, PML_REPORT_MAX_ALIAS);
-			e->alias = (char *)f->str;
-			break;
-		case F_RESULT:
-			ok = result_field(f);
-			e->result = (char *)f->str;
-			break;
-		case F_BYTES:
-			ok = uint_field(f, (uint64_t)PML_REPORT_MAX_BYTES, &v);
-			e->bytes = ok ? (int64_t)v : -1;
-			break;
-		case F_MS:
-			ok = num_field(f, 0, PML_REPORT_MAX_MS, &d);
-			e->ms = d;
-			break;
-		case F_CONFIDENCE:
-			ok = num_field(f, 0, 1, &d);
-			e->confidence = d;
-			break;
-		case F_PID:
-			ok = uint_field(f, PML_REPORT_MAX_PID, &v) && v >= 1;
-			e->pid = ok ? (int)v : 0;
-			break;
-		case F_COMM:
-			ok = str_field(f, PML_REPORT_MAX_COMM);
-			e->comm = (char *)f->str;
-			break;
-		case F_ERRNO:
-			ok = uint_field(f, PML_REPORT_MAX_ERRNO, &v) && v >= 1;
-			e->err = ok ? -(int)v : 0;
-			break;
-		case F_REASON:
-			ok = str_field(f, PML_REPORT_MAX_REASON);
-			e->reason = (char *)f->str;
-			break;
-		case F_SOURCE:
-			ok = token_field(f, PML_REPORT_MAX_SOURCE, false);
-			e->source = (char *)f->str;
-			break;
-		case F__COUNT:
-			break;
-		}
-		if (!ok)
-			return field_why[x];
-		if (f->type == PML_JSON_STRING && x != F_EVENT)
-			*str_bytes += f->len + 1;
-	}
-	return NULL;
+	*e = (struct pml_report_event){
+		.t_ns = r->t_ns,
+		.kind = r->kind,
+		.module = (char *)r->module,
+		.alias = (char *)r->alias,
+		.result = (char *)r->result,
+		.reason = (char *)r->reason,
+		.source = (char *)r->source,
+		.comm = (char *)r->comm,
+		.refusal = (char *)r->refusal,
+		.policy = (char *)r->policy,
+		.bytes = r->bytes,
+		.ms = r->ms,
+		.confidence = r->confidence,
+		.pid = r->pid,
+		.err = r->err,
+		.cause = r->cause,
+		.verdict = r->verdict,
+		.priority = r->priority,
+		.via = r->via,
+		.worker_ms = r->worker_ms,
+		.line = lineno,
+	};
 }
 
 /* Copy the strings of a decoded record into the report. */
 static int keep_strings(struct pml_report *rep, struct pml_report_event *e)
 {
-	char **s[] = {&e->module, &e->alias, &e->result, &e->reason, &e->source, &e->comm};
+	char **s[] = {&e->module, &e->alias,   &e->result,  &e->reason,
+		      &e->source, &e->comm,    &e->refusal, &e->policy};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (!*s[i])
@@ -343,28 +175,23 @@ static void count_dropped(struct pml_report *rep, size_t lineno, unsigned cut)
 /* Decode line lineno and keep it, or count it. Returns 0 or -ENOMEM. */
 static int add_line(struct pml_report *rep, const char *line, size_t lineno)
 {
-	struct pml_json_flat flat;
+	struct pml_event_parsed parsed;
 	struct pml_report_event e;
-	size_t str_bytes = 0;
 	const char *why;
 	int r;
 
-	r = pml_json_flat_parse(line, &flat);
+	r = pml_event_rec_parse(line, &parsed, &why);
 	if (r == -ENOMEM)
 		return r;
 	if (r < 0) {
-		count_malformed(rep, lineno, r == -E2BIG ? "more than 32 members"
-							 : "not a flat JSON object");
+		count_malformed(rep, lineno, why);
 		return 0;
 	}
-	why = decode(&flat, &e, &str_bytes);
-	e.line = lineno;
+	from_rec(&parsed.rec, lineno, &e);
 	r = 0;
-	if (why) {
-		count_malformed(rep, lineno, why);
-	} else if (rep->n >= PML_REPORT_MAX_RECORDS) {
+	if (rep->n >= PML_REPORT_MAX_RECORDS) {
 		count_dropped(rep, lineno, CUT_RECORDS);
-	} else if (str_bytes > PML_REPORT_MAX_STRING_BYTES - rep->string_bytes) {
+	} else if (parsed.str_bytes > PML_REPORT_MAX_STRING_BYTES - rep->string_bytes) {
 		count_dropped(rep, lineno, CUT_STRINGS);
 	} else {
 		if (rep->n == rep->cap) {
@@ -381,11 +208,11 @@ static int add_line(struct pml_report *rep, const char *line, size_t lineno)
 		r = keep_strings(rep, &e);
 		if (r < 0)
 			goto out;
-		rep->string_bytes += str_bytes;
+		rep->string_bytes += parsed.str_bytes;
 		rep->ev[rep->n++] = e;
 	}
 out:
-	pml_json_flat_release(&flat);
+	pml_event_parsed_release(&parsed);
 	return r;
 }
 
@@ -586,6 +413,11 @@ static bool is_tracefs(const struct pml_report_event *e)
 	return e->source && !strcmp(e->source, "tracefs");
 }
 
+static bool is_pmld(const struct pml_report_event *e)
+{
+	return e->source && !strcmp(e->source, "pmld");
+}
+
 /* Join need i to the nearest earlier request for the same alias (walked past already). */
 static void join_request(struct pml_report *rep, size_t i)
 {
@@ -627,9 +459,9 @@ static bool apply_change(struct pml_report *rep, struct modstate *m, size_t i, b
 	return false;
 }
 
-/* Prefetches and the wasted ones among them: a load by pmld for a prediction is used when
- * a need of the module, or pmld's "used:" record of it, follows before its unload. One
- * pass backwards: per module, whether a use comes before its next unload. */
+/* Prefetches and the wasted ones among them: a load by pmld of cause prefetch is used when
+ * a need of the module, or pmld's used record of it, follows before its unload. One pass
+ * backwards: per module, whether a use comes before its next unload. */
 static void count_prefetches(struct pml_report *rep, struct pml_report_summary *s)
 {
 	for (size_t i = rep->n; i-- > 0;) {
@@ -640,17 +472,14 @@ static void count_prefetches(struct pml_report *rep, struct pml_report_summary *
 			continue;
 		m = &rep->mods[rep->mod_id[i]];
 		if (e->kind == PML_EV_LOAD) {
-			if (e->duplicate || !e->source || strcmp(e->source, "pmld") ||
-			    !e->reason || strncmp(e->reason, "prediction", 10))
+			if (e->duplicate || e->cause != PML_CAUSE_PREFETCH || !is_pmld(e))
 				continue;
 			s->predicted_loads++;
 			if (!m->used_ahead)
 				s->wasted++;
 		} else if (e->kind == PML_EV_UNLOAD && !e->duplicate) {
 			m->used_ahead = false;
-		} else if (e->kind == PML_EV_NEED ||
-			   (e->kind == PML_EV_INFO && e->reason &&
-			    !strncmp(e->reason, "used:", 5))) {
+		} else if (e->kind == PML_EV_NEED || (e->kind == PML_EV_USED && is_pmld(e))) {
 			m->used_ahead = true;
 		}
 	}
@@ -785,9 +614,8 @@ static void analyse(struct pml_report *rep)
 		case PML_EV_FAIL:
 			s->fails++;
 			break;
-		case PML_EV_INFO:
-			if (e->source && !strcmp(e->source, "pmld") && e->reason &&
-			    !strncmp(e->reason, "stop", 4)) {
+		case PML_EV_STOP:
+			if (is_pmld(e)) {
 				s->agent_cpu_ms = e->ms;
 				s->agent_maxrss_bytes = e->bytes;
 			}
@@ -1043,7 +871,7 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 	const struct pml_report_summary *s = &rep->sum;
 	double dur = (double)(s->t_end_ns - s->t_start_ns) / 1e9;
 	char b1[32], b2[32], b3[32];
-	char *what = malloc(ESC_SIZE(PML_REPORT_MAX_ALIAS));
+	char *what = malloc(ESC_SIZE(PML_EVENT_MAX_ALIAS));
 	char *why = malloc(WHY_SIZE), *ewhy = malloc(ESC_SIZE(WHY_SIZE));
 	size_t shown = 0;
 
@@ -1057,9 +885,9 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 		if (e->kind != PML_EV_BASE || e->duplicate || !e->module)
 			continue;
 		fprintf(f, "%s%s", k++ ? ", " : ": ",
-			esc(e->module, what, ESC_SIZE(PML_REPORT_MAX_ALIAS)));
+			esc(e->module, what, ESC_SIZE(PML_EVENT_MAX_ALIAS)));
 	}
-	fprintf(f, "\n\n%9s  %-7s %-24s %10s %9s  %s\n", "time s", "event", "module", "bytes",
+	fprintf(f, "\n\n%9s  %-8s %-24s %10s %9s  %s\n", "time s", "event", "module", "bytes",
 		"ms", "reason");
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct pml_report_event *e = &rep->ev[i];
@@ -1069,7 +897,7 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 		if (e->duplicate || e->kind == PML_EV_BASE || e->kind == PML_EV_REQUEST)
 			continue;
 		esc(e->module ? e->module : e->alias ? e->alias : "-", what,
-		    ESC_SIZE(PML_REPORT_MAX_ALIAS));
+		    ESC_SIZE(PML_EVENT_MAX_ALIAS));
 		/* The raw parts first, escaped as one line after. */
 		why[0] = '\0';
 		if (e->result)
@@ -1093,7 +921,7 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 			snprintf(ms, sizeof(ms), "%.1f", e->ms);
 		else
 			snprintf(ms, sizeof(ms), "-");
-		fprintf(f, "%9.3f  %-7s %-24s %10s %9s  %s\n", rel_s(rep, e->t_ns),
+		fprintf(f, "%9.3f  %-8s %-24s %10s %9s  %s\n", rel_s(rep, e->t_ns),
 			pml_event_kind_name(e->kind), what, human_bytes(e->bytes, b1, sizeof(b1)),
 			ms, esc(why, ewhy, ESC_SIZE(WHY_SIZE)));
 		shown++;
@@ -1163,10 +991,24 @@ static void json_event(struct pml_json *j, const struct pml_report_event *e)
 		pml_json_str(j, "alias", e->alias);
 	if (e->result)
 		pml_json_str(j, "result", e->result);
+	if (e->cause)
+		pml_json_str(j, "cause", pml_event_cause_name(e->cause));
+	if (e->verdict)
+		pml_json_str(j, "verdict", pml_event_verdict_name(e->verdict));
+	if (e->refusal)
+		pml_json_str(j, "refusal", e->refusal);
+	if (e->priority >= 0)
+		pml_json_double(j, "priority", e->priority);
+	if (e->via)
+		pml_json_str(j, "via", pml_event_via_name(e->via));
+	if (e->policy)
+		pml_json_str(j, "policy", e->policy);
 	if (e->bytes >= 0)
 		pml_json_int(j, "bytes", e->bytes);
 	if (e->ms >= 0)
 		pml_json_double(j, "ms", e->ms);
+	if (e->worker_ms >= 0)
+		pml_json_double(j, "worker_ms", e->worker_ms);
 	if (e->confidence >= 0)
 		pml_json_double(j, "confidence", e->confidence);
 	if (e->pid > 0)
@@ -1200,6 +1042,8 @@ static void json_changes(struct pml_json *j, const struct pml_report *rep, const
 			pml_json_int(j, "bytes", e->bytes);
 		if (e->ms >= 0)
 			pml_json_double(j, "ms", e->ms);
+		if (e->cause)
+			pml_json_str(j, "cause", pml_event_cause_name(e->cause));
 		if (e->reason)
 			pml_json_str(j, "reason", e->reason);
 		if (e->source)

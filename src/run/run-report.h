@@ -7,10 +7,12 @@
  * of it may be chosen by an attacker who wants the host to believe a forged result, to
  * spend the host's CPU and memory, or to reach the terminal or the program reading the
  * report. So the report
- *  - decodes each record into typed, range-checked fields (the limits below): a record
- *    with a member of the wrong type or out of its range is malformed as a whole, counted
- *    and never shown nor counted as a fact (members the log format does not define are
- *    ignored; a member given twice makes the record malformed);
+ *  - decodes each record with the log's one parser (pml_event_rec_parse(), event-log.h)
+ *    into typed, range-checked fields: a record with a member of the wrong type, out of
+ *    its range, not one its kind carries, or of another log version is malformed as a
+ *    whole, counted and never shown nor counted as a fact (members the log format does not
+ *    define are ignored; a member given twice makes the record malformed); every figure
+ *    comes from a record's kind and typed fields, never from its reason's words;
  *  - reads lines of at most PML_REPORT_MAX_LINE bytes (a longer line, or one with a NUL
  *    byte, is malformed) and keeps at most PML_REPORT_MAX_RECORDS records,
  *    PML_REPORT_MAX_MODULES distinct modules and PML_REPORT_MAX_STRING_BYTES of strings;
@@ -37,38 +39,32 @@
 
 #include "util/event-log.h"
 
-/* What the reader accepts. Integers are JSON integer literals (digits only: no sign,
- * fraction or exponent); ms and confidence any finite JSON number in range. */
+/* What the reader keeps. Each line is one record, parsed by pml_event_rec_parse() (its
+ * limits on every member are in util/event-log.h). */
 #define PML_REPORT_MAX_LINE (64 * 1024)	       /* bytes per line, '\n' excluded */
 #define PML_REPORT_MAX_RECORDS 1000000	       /* records kept */
 #define PML_REPORT_MAX_MODULES 65536	       /* distinct module names */
 #define PML_REPORT_MAX_STRING_BYTES (128u << 20) /* decoded strings kept, all records */
-#define PML_REPORT_MAX_T_NS (1ull << 62)	       /* t_ns: about 146 years */
-#define PML_REPORT_MAX_BYTES (1ll << 40)	       /* bytes: 1 TiB */
-#define PML_REPORT_MAX_MS 1e7		       /* ms: about 2.8 hours */
-#define PML_REPORT_MAX_PID 4194304	       /* pid: PID_MAX_LIMIT, from 1 */
-#define PML_REPORT_MAX_ERRNO 4095	       /* errno: MAX_ERRNO, from 1 */
-#define PML_REPORT_MAX_MODULE_NAME 63	       /* module: 1..63 of [A-Za-z0-9_-] */
-#define PML_REPORT_MAX_ALIAS 255	       /* alias: 0..255 bytes */
-#define PML_REPORT_MAX_REASON 1024	       /* reason: 0..1024 bytes */
-#define PML_REPORT_MAX_COMM 31		       /* comm: 0..31 bytes (pmld keeps 32) */
-#define PML_REPORT_MAX_SOURCE 32	       /* source: 1..32 of [a-z0-9_-] */
-/* result: one of loaded, present, no-module, denied, error. event: a known kind.
- * confidence: [0, 1]. Strings hold no NUL byte; other bytes (control characters,
- * invalid UTF-8) are kept and escaped by the printers. */
+#define PML_REPORT_MAX_T_NS PML_EVENT_MAX_T_NS  /* the window's ends */
 #define PML_REPORT_MAX_WARNINGS 64
 #define PML_REPORT_MAX_WARNING_TEXT 1024
 
-/* One record of the log, decoded. Strings are owned by the report (NULL when absent). */
+/* One record of the log, decoded (the members of struct pml_event_rec, read by kind and
+ * typed field: see event-log.h). Strings are owned by the report (NULL when absent). */
 struct pml_report_event {
 	uint64_t t_ns;
 	enum pml_event_kind kind;
-	char *module, *alias, *result, *reason, *source, *comm;
+	char *module, *alias, *result, *reason, *source, *comm, *refusal, *policy;
 	int64_t bytes;	   /* -1 unknown */
 	double ms;	   /* -1 unknown */
 	double confidence; /* -1 none */
 	int pid;	   /* 0 unknown; for a need, joined from its request when absent */
 	int err;	   /* negative errno, 0 none */
+	enum pml_event_cause cause;	/* load, unload, fail */
+	enum pml_event_verdict verdict; /* resource */
+	double priority;		/* resource, -1 unknown */
+	enum pml_event_via via;		/* used */
+	double worker_ms;		/* stop, -1 unknown */
 	bool pid_joined;   /* pid/comm came from the matching request record */
 	bool duplicate;	   /* a second record of a change already counted */
 	size_t line;	   /* 1-based line in the log */
@@ -96,12 +92,12 @@ struct pml_report_summary {
 	double avg_bytes;	/* byte_seconds / duration; the bytes at start if duration 0 */
 	double byte_seconds;
 	int64_t end_bytes;	/* non-base bytes still loaded at the end */
-	/* The agent's own cost, from its closing info record (-1 unknown). */
+	/* The agent's own cost, from its stop record (-1 unknown). */
 	double agent_cpu_ms;
 	int64_t agent_maxrss_bytes;
-	/* Prefetches: loads by pmld whose reason starts "prediction", and those of them never
-	 * used (no need for the module and no "used:" record of pmld's before its unload or
-	 * the log's end): DESIGN.md's wasted loads. */
+	/* Prefetches: loads by pmld of cause prefetch, and those of them never used (no need
+	 * for the module and no used record of pmld's before its unload or the log's end):
+	 * DESIGN.md's wasted loads. */
 	size_t predicted_loads;
 	size_t wasted;
 	/* Well-formed records not kept because the log went past a cap (the figures stop

@@ -3,7 +3,9 @@
  * warning carrying guest bytes is added, and the report is printed as text and as JSON
  * (compact and pretty, with extra members of every type). It must never crash, hang, leak
  * or trip ASan/UBSan, the JSON must be valid JSON in valid UTF-8 (tests/unit/json-check.h)
- * and the text must hold no byte a terminal acts on. Build and run: make fuzz-report
+ * and the text must hold no byte a terminal acts on. Each line the log's parser
+ * (pml_event_rec_parse) accepts must also survive a round trip: written again by the log's
+ * writer and parsed again, it is the same record. Build and run: make fuzz-report
  * (FUZZ_TIME seconds); seeds: the .jsonl logs of tests/fixtures/agent/. */
 #include <stdbool.h>
 #include <stddef.h>
@@ -14,6 +16,7 @@
 
 #include "../unit/json-check.h"
 #include "run/run-report.h"
+#include "util/event-log.h"
 #include "util/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -55,6 +58,67 @@ static void check_text(const struct pml_report *rep)
 	free(buf);
 }
 
+static bool same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+/* Parse, write, parse again: the typed fields and strings must come back the same (numbers
+ * are written rounded, so only their presence is compared). */
+static void check_round_trip(const char *line)
+{
+	static char buf[64 * 1024];
+	struct pml_event_parsed p, q;
+	const struct pml_event_rec *a, *b;
+	const char *why;
+	int n;
+
+	if (pml_event_rec_parse(line, &p, &why) < 0)
+		return;
+	n = pml_event_rec_format(&p.rec, buf, sizeof(buf));
+	if (n <= 0)
+		__builtin_trap(); /* a parsed record the writer cannot write */
+	buf[n - 1] = '\0';
+	if (pml_event_rec_parse(buf, &q, &why) < 0)
+		__builtin_trap(); /* the writer wrote what the parser refuses */
+	a = &p.rec;
+	b = &q.rec;
+	if (a->kind != b->kind || a->t_ns != b->t_ns || a->cause != b->cause ||
+	    a->verdict != b->verdict || a->via != b->via || a->bytes != b->bytes ||
+	    a->pid != b->pid || a->err != b->err || (a->ms < 0) != (b->ms < 0) ||
+	    (a->confidence < 0) != (b->confidence < 0) || (a->priority < 0) != (b->priority < 0) ||
+	    (a->worker_ms < 0) != (b->worker_ms < 0) || !same_str(a->module, b->module) ||
+	    !same_str(a->alias, b->alias) || !same_str(a->result, b->result) ||
+	    !same_str(a->reason, b->reason) || !same_str(a->source, b->source) ||
+	    !same_str(a->comm, b->comm) || !same_str(a->refusal, b->refusal) ||
+	    !same_str(a->policy, b->policy))
+		__builtin_trap();
+	pml_event_parsed_release(&q);
+	pml_event_parsed_release(&p);
+}
+
+static void check_lines(const uint8_t *data, size_t size)
+{
+	char *line = malloc(PML_REPORT_MAX_LINE + 1);
+	size_t start = 0;
+
+	if (!line)
+		return;
+	for (size_t i = 0; i <= size; i++) {
+		size_t len = i - start;
+
+		if (i < size && data[i] != '\n')
+			continue;
+		if (len <= PML_REPORT_MAX_LINE && !memchr(data + start, '\0', len)) {
+			memcpy(line, data + start, len);
+			line[len] = '\0';
+			check_round_trip(line);
+		}
+		start = i + 1;
+	}
+	free(line);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct pml_report *rep = NULL;
@@ -64,6 +128,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!size)
 		return 0;
+	check_lines(data, size);
 	f = fmemopen((void *)data, size, "r");
 	if (!f)
 		return 0;

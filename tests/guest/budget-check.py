@@ -25,8 +25,8 @@ for e in ev:
     elif e.get("event") == "unload":
         mine.pop(m, None)
         every.pop(m, None)
-ref = sum(1 for e in ev if "resource: refuse" in e.get("reason", ""))
-idle = sum(1 for e in ev if e.get("event") == "unload" and e.get("reason", "").startswith("lstm: idle"))
+ref = sum(1 for e in ev if e.get("event") == "resource" and e.get("verdict") == "refuse")
+idle = sum(1 for e in ev if e.get("event") == "unload" and e.get("cause") == "policy" and e.get("reason", "").startswith("lstm: idle"))
 print(f"    measured: {s['stalls']} stalls {s['stall_ms']:.1f} ms, {s['predicted_loads']} prefetches ({s['wasted']} wasted), "
       f"{ref} refused, {idle} idle unloads; pmld's own modules at most {worst/1024:.0f} KiB of {budget/1024:.0f} KiB "
       f"(all modules at a prefetch {worst_all/1024:.0f} KiB); peak {s['peak_bytes']/1024:.0f} KiB")

@@ -223,12 +223,21 @@ static void test_predictive_path(void)
 	CHECK(log_has(log_path, "\"confidence\":0.8"));
 	CHECK(log_has(log_path, "\"reason\":\"prediction: after sctp (p 0.80, gap 1.4 s)\""));
 	CHECK(log_has(log_path, "dependency of vfat, prediction: after sctp"));
+	/* typed: the predicted module's cause, its dependency's, the manager's verdict */
+	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"loop\",\"cause\":\"prefetch\""));
+	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"vfat\",\"cause\":\"prefetch\""));
+	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"fat\",\"cause\":\"dependency\""));
+	CHECK(log_has(log_path, "\"event\":\"resource\",\"module\":\"loop\",\"verdict\":\"grant\","
+			       "\"priority\":"));
+	CHECK(log_has(log_path, "\"event\":\"start\",\"policy\":\"markov\""));
 	CHECK(pml_resource_module(pml_agent_resource(a), "loop", &acct) == 0 && acct.loaded);
 	/* the kernel then asks for vfat: the prefetch was used */
 	request(a, "fs-vfat", 3);
 	CHECK(log_has(log_path, "\"used: vfat (requested fs-vfat)\""));
+	CHECK(log_has(log_path, "\"event\":\"used\",\"module\":\"vfat\",\"via\":\"request\""));
 	CHECK(pml_agent_stats(a)->used == 1);
 	pml_agent_stop(a);
+	CHECK(log_has(log_path, "\"event\":\"stop\",\"bytes\":"));
 	pml_agent_free(a);
 	pml_loader_free(ld);
 	/* the report counts the prefetches and the one never used */
@@ -252,6 +261,8 @@ static void test_predictive_path(void)
 	CHECK(pml_agent_wait_idle(a, 5000) == 0);
 	CHECK(pml_agent_stats(a)->refused == 2);
 	CHECK(log_has(log_path, "\"resource: refuse loop (over-budget"));
+	CHECK(log_has(log_path, "\"event\":\"resource\",\"module\":\"loop\",\"verdict\":\"refuse\","
+			       "\"refusal\":\"over-budget\""));
 	CHECK(!log_has(log_path, "\"event\":\"load\",\"module\":\"loop\""));
 	CHECK(pml_agent_stats(a)->prefetched == 0);
 	pml_agent_free(a);

@@ -159,7 +159,7 @@ static void test_idle_unload(void)
 	CHECK(pml_report_load(log_path, &rep) == 0);
 	if (rep) {
 		const struct pml_report_summary *s = pml_report_summary(rep);
-		size_t dep_reasons = 0;
+		size_t dep_reasons = 0, dep_causes = 0;
 
 		CHECK(s->malformed == 0);
 		CHECK(s->base_modules == 1);
@@ -181,8 +181,12 @@ static void test_idle_unload(void)
 			CHECK(e->ms >= 0);
 			CHECK(e->reason && !strncmp(e->reason, "idle 5.", 7));
 			dep_reasons += e->reason && strstr(e->reason, "dependency of") != NULL;
+			/* typed: the policy's unload, or a dependency taken along */
+			CHECK(e->cause == PML_CAUSE_POLICY || e->cause == PML_CAUSE_DEPENDENCY);
+			dep_causes += e->cause == PML_CAUSE_DEPENDENCY;
 		}
 		CHECK(dep_reasons == 2); /* libcrc32c of sctp, fat of vfat */
+		CHECK(dep_causes == 2);
 		pml_report_free(rep);
 	}
 out:

@@ -9,22 +9,22 @@
 #include "unit.h"
 
 static const char log_text[] =
-	"{\"t_ns\":1000000000,\"event\":\"base\",\"module\":\"ext4\",\"bytes\":100,\"source\":\"pmld\"}\n"
-	"{\"t_ns\":1100000000,\"event\":\"load\",\"module\":\"vxlan\",\"bytes\":4096,\"ms\":12.5,"
+	"{\"v\":2,\"t_ns\":1000000000,\"event\":\"base\",\"module\":\"ext4\",\"bytes\":100,\"source\":\"pmld\"}\n"
+	"{\"v\":2,\"t_ns\":1100000000,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"vxlan\",\"bytes\":4096,\"ms\":12.5,"
 	"\"confidence\":0.93,\"source\":\"pmld\",\"reason\":\"prediction: named by 'type vxlan' <b>\"}\n"
-	"{\"t_ns\":1200000000,\"event\":\"load\",\"module\":\"veth\",\"bytes\":4096,\"ms\":8,"
+	"{\"v\":2,\"t_ns\":1200000000,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"veth\",\"bytes\":4096,\"ms\":8,"
 	"\"confidence\":0.91,\"source\":\"pmld\",\"reason\":\"prediction: lstm p 0.91\"}\n"
-	"{\"t_ns\":1500000000,\"event\":\"need\",\"alias\":\"rtnl-link-vxlan\",\"module\":\"vxlan\","
+	"{\"v\":2,\"t_ns\":1500000000,\"event\":\"need\",\"alias\":\"rtnl-link-vxlan\",\"module\":\"vxlan\","
 	"\"result\":\"present\",\"ms\":0.1,\"source\":\"shim\"}\n"
-	"{\"t_ns\":1600000000,\"event\":\"load\",\"module\":\"sctp\",\"bytes\":4096,\"ms\":150,"
+	"{\"v\":2,\"t_ns\":1600000000,\"event\":\"load\",\"cause\":\"miss\",\"module\":\"sctp\",\"bytes\":4096,\"ms\":150,"
 	"\"source\":\"shim\",\"reason\":\"miss: net-pf-2-proto-132\"}\n"
-	"{\"t_ns\":1700000000,\"event\":\"need\",\"alias\":\"net-pf-2-proto-132\\u001b[2J\","
+	"{\"v\":2,\"t_ns\":1700000000,\"event\":\"need\",\"alias\":\"net-pf-2-proto-132\\u001b[2J\","
 	"\"module\":\"sctp\",\"result\":\"loaded\",\"ms\":150,\"source\":\"shim\"}\n"
-	"{\"t_ns\":1250000000,\"event\":\"load\",\"module\":\"loop\",\"bytes\":4096,\"ms\":5,"
+	"{\"v\":2,\"t_ns\":1250000000,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"loop\",\"bytes\":4096,\"ms\":5,"
 	"\"confidence\":0.95,\"source\":\"pmld\",\"reason\":\"prediction: lstm p 0.95\"}\n"
-	"{\"t_ns\":1300000000,\"event\":\"info\",\"module\":\"loop\",\"source\":\"pmld\","
+	"{\"v\":2,\"t_ns\":1300000000,\"event\":\"used\",\"via\":\"refcount\",\"module\":\"loop\",\"source\":\"pmld\","
 	"\"reason\":\"used: loop (refcount 1, 0 holders)\"}\n"
-	"{\"t_ns\":2500000000,\"event\":\"unload\",\"module\":\"veth\",\"source\":\"pmld\","
+	"{\"v\":2,\"t_ns\":2500000000,\"event\":\"unload\",\"cause\":\"policy\",\"module\":\"veth\",\"source\":\"pmld\","
 	"\"reason\":\"prediction unused for 1.3 s\"}\n";
 
 int main(void)

@@ -222,10 +222,10 @@ static void test_edges(void)
 	 * unload of a module loaded before the log began counts, its bytes do not; a second
 	 * unload of it is a duplicate. */
 	{
-		char text[] = "{\"t_ns\":1,\"event\":\"base\"}\n{\"t_ns\":2,\"event\":\"load\"}\n"
-			      "{\"t_ns\":3,\"event\":\"unload\",\"module\":\"never-loaded\","
+		char text[] = "{\"v\":2,\"t_ns\":1,\"event\":\"base\"}\n{\"v\":2,\"t_ns\":2,\"event\":\"load\"}\n"
+			      "{\"v\":2,\"t_ns\":3,\"event\":\"unload\",\"module\":\"never-loaded\","
 			      "\"bytes\":100}\n"
-			      "{\"t_ns\":4,\"event\":\"unload\",\"module\":\"never_loaded\"}\n";
+			      "{\"v\":2,\"t_ns\":4,\"event\":\"unload\",\"module\":\"never_loaded\"}\n";
 
 		f = fmemopen(text, strlen(text), "r");
 		rep = NULL;
@@ -405,54 +405,54 @@ static void test_ranges(void)
 {
 	/* Each a load (or the kind named) with one member wrong. */
 	static const char *const bad[] = {
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1e300}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1e3}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":-1}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1099511627777}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":4096.0}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":true}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":null}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":\"4096\"}",
-		"{\"t_ns\":12345678901234567890123,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":1e300,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":-5,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":4611686018427387905,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":18446744073709551616,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":1.5,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":\"1\",\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":NaN}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":nan}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":Infinity}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":-Infinity}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":1e400}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":0x10}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":-1}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":10000001}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"confidence\":1.5}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"confidence\":-0.1}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":-5}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":0}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":4194305}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":1.5}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":1e300}",
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":\"201\"}",
-		"{\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":4096}",
-		"{\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":99999999999999999999}",
-		"{\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":0}",
-		"{\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":-11}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"a b\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"\\u001b[2J\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\\u0000x\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":5}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"source\":\"evil source\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"source\":\"SHIM\"}",
-		"{\"t_ns\":1,\"event\":\"need\",\"alias\":\"a\",\"result\":\"won\"}",
-		"{\"t_ns\":1,\"event\":\"load\\u0000x\",\"module\":\"m\"}",
-		"{\"t_ns\":1,\"event\":5,\"module\":\"m\"}",
-		"{\"t_ns\":1,\"event\":\"info\",\"reason\":\"a\\u0000b\"}",
-		"{\"t_ns\":1,\"t_ns\":2,\"event\":\"load\",\"module\":\"m\"}",
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"x\":1,\"x\":2}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1e300}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1e3}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":-1}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":1099511627777}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":4096.0}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":true}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":null}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"bytes\":\"4096\"}",
+		"{\"v\":2,\"t_ns\":12345678901234567890123,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1e300,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":-5,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":4611686018427387905,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":18446744073709551616,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1.5,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":\"1\",\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":NaN}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":nan}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":Infinity}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":-Infinity}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":1e400}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":0x10}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":-1}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"ms\":10000001}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"confidence\":1.5}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"confidence\":-0.1}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":-5}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":0}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":4194305}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":1.5}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":1e300}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"pid\":\"201\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":4096}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":99999999999999999999}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":0}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"fail\",\"module\":\"m\",\"errno\":-11}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"a b\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"\\u001b[2J\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\\u0000x\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":5}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"source\":\"evil source\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"source\":\"SHIM\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"need\",\"alias\":\"a\",\"result\":\"won\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\\u0000x\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":5,\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"info\",\"reason\":\"a\\u0000b\"}",
+		"{\"v\":2,\"t_ns\":1,\"t_ns\":2,\"event\":\"load\",\"module\":\"m\"}",
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"x\":1,\"x\":2}",
 	};
 	size_t n_bad = sizeof(bad) / sizeof(bad[0]), n_long = 0;
 	char *text = NULL, a63[64], comm15[16];
@@ -463,29 +463,29 @@ static void test_ranges(void)
 	for (size_t i = 0; i < n_bad; i++)
 		fprintf(f, "%s\n", bad[i]);
 	/* Strings past their caps: a 10 KB module name, comm, reason, alias. */
-	fprintf(f, "{\"t_ns\":1,\"event\":\"load\",\"module\":\"%0*d\"}\n", 10000, 0);
-	fprintf(f, "{\"t_ns\":1,\"event\":\"load\",\"module\":\"%0*d\"}\n", 64, 0);
-	fprintf(f, "{\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"comm\":\"%0*d\"}\n", 32, 0);
-	fprintf(f, "{\"t_ns\":1,\"event\":\"info\",\"reason\":\"%0*d\"}\n", 1025, 0);
-	fprintf(f, "{\"t_ns\":1,\"event\":\"request\",\"alias\":\"%0*d\"}\n", 256, 0);
+	fprintf(f, "{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"%0*d\"}\n", 10000, 0);
+	fprintf(f, "{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"%0*d\"}\n", 64, 0);
+	fprintf(f, "{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"a\",\"comm\":\"%0*d\"}\n", 32, 0);
+	fprintf(f, "{\"v\":2,\"t_ns\":1,\"event\":\"info\",\"reason\":\"%0*d\"}\n", 1025, 0);
+	fprintf(f, "{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"%0*d\"}\n", 256, 0);
 	n_long = 5;
 	/* In range, at the edges; unknown members ignored. */
 	memset(a63, 'a', 63);
 	a63[63] = '\0';
 	memset(comm15, 'c', 15);
 	comm15[15] = '\0';
-	fprintf(f, "{\"t_ns\":4611686018427387904,\"event\":\"load\",\"module\":\"edge\","
+	fprintf(f, "{\"v\":2,\"t_ns\":4611686018427387904,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"edge\","
 		   "\"bytes\":1099511627776,\"ms\":1e7,\"confidence\":1,\"source\":\"pmld\","
 		   "\"reason\":\"prediction: edge\"}\n");
-	fprintf(f, "{\"t_ns\":10,\"event\":\"request\",\"alias\":\"x\",\"pid\":4194304,"
+	fprintf(f, "{\"v\":2,\"t_ns\":10,\"event\":\"request\",\"alias\":\"x\",\"pid\":4194304,"
 		   "\"comm\":\"%s\",\"source\":\"tracefs\"}\n", comm15);
-	fprintf(f, "{\"t_ns\":11,\"event\":\"fail\",\"module\":\"%s\",\"errno\":4095,"
+	fprintf(f, "{\"v\":2,\"t_ns\":11,\"event\":\"fail\",\"module\":\"%s\",\"errno\":4095,"
 		   "\"source\":\"shim\"}\n", a63);
-	fprintf(f, "{\"t_ns\":12,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":-0,"
+	fprintf(f, "{\"v\":2,\"t_ns\":12,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":-0,"
 		   "\"source\":\"shim\",\"later\":{\"x\":1}}\n");
-	fprintf(f, "{\"t_ns\":12,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":0,"
+	fprintf(f, "{\"v\":2,\"t_ns\":12,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":0,"
 		   "\"source\":\"shim\",\"later\":[1]}\n");
-	fprintf(f, "{\"t_ns\":13,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":0,"
+	fprintf(f, "{\"v\":2,\"t_ns\":13,\"event\":\"need\",\"alias\":\"x\",\"result\":\"error\",\"ms\":0,"
 		   "\"source\":\"shim\",\"later\":\"ok\",\"reason\":\"%0*d\"}\n", 1024, 0);
 	fclose(f);
 	rep = load_mem(text, size);
@@ -527,12 +527,12 @@ static void test_ranges(void)
 static void test_hostile_strings(void)
 {
 	const char text[] =
-		"{\"t_ns\":1,\"event\":\"request\",\"alias\":\"\\u001b[2J\\u001b]0;pwned\\u0007\","
+		"{\"v\":2,\"t_ns\":1,\"event\":\"request\",\"alias\":\"\\u001b[2J\\u001b]0;pwned\\u0007\","
 		"\"pid\":5,\"comm\":\"\\u009bevil\\u202e\",\"source\":\"tracefs\"}\n"
-		"{\"t_ns\":2,\"event\":\"need\",\"alias\":\"\\u001b[2J\\u001b]0;pwned\\u0007\","
+		"{\"v\":2,\"t_ns\":2,\"event\":\"need\",\"alias\":\"\\u001b[2J\\u001b]0;pwned\\u0007\","
 		"\"result\":\"no-module\",\"reason\":\"x\\r\\nloads: 999 \x7f\xff\xc0\xaf\xed\xa0\x80"
 		"\\ud800 \\ud83d\\ude00\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":3,\"event\":\"info\",\"reason\":\"\xe2\x82\",\"source\":\"pmld\"}\n";
+		"{\"v\":2,\"t_ns\":3,\"event\":\"info\",\"reason\":\"\xe2\x82\",\"source\":\"pmld\"}\n";
 	struct pml_report *rep = load_str(text);
 	char *out;
 	size_t len;
@@ -565,7 +565,7 @@ static void test_lines(void)
 	size_t size = 0;
 	FILE *f = open_memstream(&text, &size);
 	struct pml_report *rep;
-	const char rec[] = "{\"t_ns\":1,\"event\":\"info\",\"source\":\"pmld\"";
+	const char rec[] = "{\"v\":2,\"t_ns\":1,\"event\":\"info\",\"source\":\"pmld\"";
 
 	/* Exactly the cap: kept; one byte more: malformed; far more: malformed. */
 	fprintf(f, "%s%*s}\n", rec, (int)(PML_REPORT_MAX_LINE - sizeof(rec)), "");
@@ -593,23 +593,23 @@ static void test_lines(void)
 static void test_linear_semantics(void)
 {
 	const char text[] =
-		"{\"t_ns\":1,\"event\":\"load\",\"module\":\"m1\",\"reason\":\"prediction: a\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":2,\"event\":\"need\",\"module\":\"m1\",\"alias\":\"a1\",\"result\":\"present\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":3,\"event\":\"load\",\"module\":\"m2\",\"reason\":\"prediction: b\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":4,\"event\":\"unload\",\"module\":\"m2\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":5,\"event\":\"need\",\"module\":\"m2\",\"alias\":\"a2\",\"result\":\"loaded\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":6,\"event\":\"load\",\"module\":\"m3\",\"reason\":\"prediction: c\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":7,\"event\":\"info\",\"module\":\"m3\",\"reason\":\"used: m3 (refcount 1)\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":8,\"event\":\"load\",\"module\":\"m-5\",\"reason\":\"prediction: d\",\"source\":\"pmld\"}\n"
-		"{\"t_ns\":9,\"event\":\"need\",\"module\":\"m_5\",\"alias\":\"a5\",\"result\":\"present\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":10,\"event\":\"request\",\"alias\":\"d1\",\"pid\":7,\"comm\":\"first\",\"source\":\"tracefs\"}\n"
-		"{\"t_ns\":11,\"event\":\"request\",\"alias\":\"d1\",\"pid\":8,\"comm\":\"second\",\"source\":\"tracefs\"}\n"
-		"{\"t_ns\":12,\"event\":\"deny\",\"module\":\"x\",\"alias\":\"d1\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":13,\"event\":\"need\",\"alias\":\"d1\",\"result\":\"denied\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":14,\"event\":\"deny\",\"module\":\"y\",\"alias\":\"d2\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":15,\"event\":\"request\",\"alias\":\"d3\",\"source\":\"tracefs\"}\n"
-		"{\"t_ns\":16,\"event\":\"need\",\"alias\":\"d3\",\"result\":\"no-module\",\"source\":\"shim\"}\n"
-		"{\"t_ns\":17,\"event\":\"load\",\"module\":\"m4\",\"reason\":\"prediction: e\",\"source\":\"pmld\"}\n";
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m1\",\"reason\":\"prediction: a\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":2,\"event\":\"need\",\"module\":\"m1\",\"alias\":\"a1\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":3,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m2\",\"reason\":\"prediction: b\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":4,\"event\":\"unload\",\"module\":\"m2\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":5,\"event\":\"need\",\"module\":\"m2\",\"alias\":\"a2\",\"result\":\"loaded\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":6,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m3\",\"reason\":\"prediction: c\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":7,\"event\":\"used\",\"via\":\"refcount\",\"module\":\"m3\",\"reason\":\"used: m3 (refcount 1)\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":8,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m-5\",\"reason\":\"prediction: d\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":9,\"event\":\"need\",\"module\":\"m_5\",\"alias\":\"a5\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":10,\"event\":\"request\",\"alias\":\"d1\",\"pid\":7,\"comm\":\"first\",\"source\":\"tracefs\"}\n"
+		"{\"v\":2,\"t_ns\":11,\"event\":\"request\",\"alias\":\"d1\",\"pid\":8,\"comm\":\"second\",\"source\":\"tracefs\"}\n"
+		"{\"v\":2,\"t_ns\":12,\"event\":\"deny\",\"module\":\"x\",\"alias\":\"d1\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":13,\"event\":\"need\",\"alias\":\"d1\",\"result\":\"denied\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":14,\"event\":\"deny\",\"module\":\"y\",\"alias\":\"d2\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":15,\"event\":\"request\",\"alias\":\"d3\",\"source\":\"tracefs\"}\n"
+		"{\"v\":2,\"t_ns\":16,\"event\":\"need\",\"alias\":\"d3\",\"result\":\"no-module\",\"source\":\"shim\"}\n"
+		"{\"v\":2,\"t_ns\":17,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m4\",\"reason\":\"prediction: e\",\"source\":\"pmld\"}\n";
 	struct pml_report *rep = load_str(text);
 	const struct pml_report_summary *s;
 
@@ -659,24 +659,24 @@ static void test_large_forged(void)
 	int r;
 
 	for (size_t i = 0; i < pairs; i++) {
-		fprintf(f, "{\"t_ns\":%zu,\"event\":\"load\",\"module\":\"m%zu\",\"bytes\":4096,"
+		fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"m%zu\",\"bytes\":4096,"
 			   "\"reason\":\"prediction: x\",\"source\":\"pmld\"}\n", 1000 + i, i);
 		switch (i % 4) {
 		case 0:
-			fprintf(f, "{\"t_ns\":%zu,\"event\":\"request\",\"alias\":\"a%zu\",\"pid\":5,"
+			fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"request\",\"alias\":\"a%zu\",\"pid\":5,"
 				   "\"source\":\"tracefs\"}\n", 1000 + i, i);
 			break;
 		case 1:
-			fprintf(f, "{\"t_ns\":%zu,\"event\":\"need\",\"alias\":\"a%zu\",\"module\":"
+			fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"need\",\"alias\":\"a%zu\",\"module\":"
 				   "\"m%zu\",\"result\":\"loaded\",\"ms\":2,\"source\":\"shim\"}\n",
 				1000 + i, i - 1, i);
 			break;
 		case 2:
-			fprintf(f, "{\"t_ns\":%zu,\"event\":\"deny\",\"alias\":\"a%zu\",\"module\":"
+			fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"deny\",\"alias\":\"a%zu\",\"module\":"
 				   "\"m%zu\",\"source\":\"shim\"}\n", 1000 + i, i, i);
 			break;
 		default:
-			fprintf(f, "{\"t_ns\":%zu,\"event\":\"unload\",\"module\":\"m%zu\","
+			fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"unload\",\"module\":\"m%zu\","
 				   "\"source\":\"pmld\"}\n", 1000 + i, i - 3);
 		}
 	}
@@ -732,7 +732,7 @@ static void test_record_cap(void)
 		return;
 	f = open_memstream(&text, &size);
 	for (size_t i = 0; i < n; i++)
-		fprintf(f, "{\"t_ns\":%zu,\"event\":\"info\"}\n", i);
+		fprintf(f, "{\"v\":2,\"t_ns\":%zu,\"event\":\"info\"}\n", i);
 	fclose(f);
 	rep = load_mem(text, size);
 	free(text);

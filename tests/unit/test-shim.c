@@ -233,6 +233,7 @@ static void test_serve(const char *tree, const char *logpath)
 		CHECK_STR(field(&lr, i, "event"), "load");
 		CHECK_STR(field(&lr, i, "module"), order[i]);
 		CHECK_STR(field(&lr, i, "reason"), "miss: net-pf-10-proto-132");
+		CHECK_STR(field(&lr, i, "cause"), "miss");
 		CHECK_STR(field(&lr, i, "source"), "shim");
 		CHECK(num(&lr, i, "ms") >= 0);
 	}
@@ -322,6 +323,7 @@ static void test_serve(const char *tree, const char *logpath)
 	CHECK_STR(field(&lr, 0, "event"), "fail");
 	CHECK_STR(field(&lr, 0, "module"), "crc32c_intel");
 	CHECK_STR(field(&lr, 0, "reason"), "insert: No such device (softdep, ignored)");
+	CHECK_STR(field(&lr, 0, "cause"), "miss");
 	CHECK(num(&lr, 0, "errno") == ENODEV);
 	CHECK_STR(field(&lr, lr.n - 1, "event"), "need");
 	CHECK_STR(field(&lr, lr.n - 1, "result"), "error");
@@ -360,6 +362,7 @@ static void test_remove(const char *tree, const char *logpath)
 		if (strcmp(field(&lr, i, "event"), "unload"))
 			continue;
 		CHECK_STR(field(&lr, i, "reason"), "modprobe -r net-pf-10-proto-132");
+		CHECK_STR(field(&lr, i, "cause"), "remove");
 		CHECK_STR(field(&lr, i, "source"), "shim-user");
 		CHECK(num(&lr, i, "bytes") > 0);
 	}
