@@ -602,6 +602,27 @@ out:
 	unlink(log_path);
 }
 
+/* train-needs refuses a log of which no record is read (the log before version 2) rather
+ * than counting it as a run without needs. */
+static void test_train_old_log(void)
+{
+	char path[] = "/tmp/pml-test-old-log-XXXXXX";
+	struct pml_needs_model *m = NULL;
+	int fd = mkstemp(path);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	fprintf(f, "{\"t_ns\":1,\"event\":\"need\",\"module\":\"sctp\",\"alias\":\"a\","
+		   "\"result\":\"loaded\",\"source\":\"shim\"}\n");
+	fclose(f);
+	CHECK(pml_needs_model_new(30, 0.5, &m) == 0);
+	CHECK(m && pml_needs_train_log(m, path) == -EBADMSG);
+	pml_needs_model_free(m);
+	unlink(path);
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
@@ -613,5 +634,6 @@ int main(void)
 	test_link_kind_use();
 	test_use_before_unload();
 	test_netdev_use();
+	test_train_old_log();
 	return unit_done("agent-worker");
 }

@@ -868,6 +868,67 @@ static void test_window_range(void)
 	pml_report_free(rep);
 }
 
+/* Read by kind and typed field, never by the reason's words: a load whose reason says
+ * "prediction" but whose cause is not prefetch is no prefetch; an info record saying
+ * "used: m" or "stop: ..." is neither a use nor the stop; the typed ones are. A log of
+ * version 1 (no "v") is refused line by line, and the warning says so. */
+static void test_typed_not_prose(void)
+{
+	const char text[] =
+		"{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"cause\":\"api\",\"module\":\"a\","
+		"\"reason\":\"prediction: looks like one\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":2,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"b\","
+		"\"reason\":\"words\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":3,\"event\":\"load\",\"cause\":\"prefetch\",\"module\":\"c\","
+		"\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":4,\"event\":\"info\",\"module\":\"b\",\"reason\":\"used: b\","
+		"\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":5,\"event\":\"used\",\"via\":\"module-get\",\"module\":\"c\","
+		"\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":6,\"event\":\"info\",\"ms\":99,\"bytes\":99,"
+		"\"reason\":\"stop: cpu 99 ms\",\"source\":\"pmld\"}\n"
+		"{\"v\":2,\"t_ns\":7,\"event\":\"stop\",\"ms\":12.5,\"bytes\":4096,"
+		"\"worker_ms\":2.5,\"source\":\"pmld\"}\n";
+	struct pml_report *rep = load_str(text);
+	const struct pml_report_summary *s;
+	char *out;
+	size_t len;
+
+	if (!rep)
+		return;
+	s = pml_report_summary(rep);
+	CHECK(s->records == 7 && s->malformed == 0);
+	CHECK(s->predicted_loads == 2); /* b and c, not a */
+	CHECK(s->wasted == 1);		/* b: its "used:" words are an info record */
+	CHECK(NEAR(s->agent_cpu_ms, 12.5) && s->agent_maxrss_bytes == 4096);
+	out = render_json(rep, NULL, false, &len);
+	CHECK(out && strstr(out, "\"event\":\"used\",\"module\":\"c\",\"via\":\"module-get\""));
+	CHECK(out && strstr(out, "\"worker_ms\":2.5"));
+	CHECK(out && strstr(out, "{\"module\":\"a\",\"t_ns\":1,\"cause\":\"api\""));
+	free(out);
+	out = render(rep, false);
+	CHECK(out && strstr(out, "prefetches: 2 loaded by prediction, 1 wasted"));
+	CHECK(out && strstr(out, "  used     c "));
+	free(out);
+	pml_report_free(rep);
+
+	/* version 1: every line refused, the first named */
+	rep = load_str("{\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"source\":\"pmld\","
+		       "\"reason\":\"prediction: x\"}\n"
+		       "{\"t_ns\":2,\"event\":\"info\",\"reason\":\"stop: cpu 1 ms\"}\n"
+		       "{\"v\":3,\"t_ns\":3,\"event\":\"info\"}\n");
+	if (!rep)
+		return;
+	s = pml_report_summary(rep);
+	CHECK(s->records == 0 && s->malformed == 3 && s->predicted_loads == 0);
+	CHECK(pml_report_n_warnings(rep) == 1 &&
+	      strstr(pml_report_warning(rep, 0)->text,
+		     "3 malformed lines skipped (the first at line 1: no log version (\"v\"): a "
+		     "log of a pml before version 2 of the log, which this pml does not read "
+		     "(rerun with this pml))"));
+	pml_report_free(rep);
+}
+
 int main(void)
 {
 	test_reactive();
@@ -884,5 +945,6 @@ int main(void)
 	test_warnings();
 	test_extra_kv();
 	test_window_range();
+	test_typed_not_prose();
 	return unit_done("run-report");
 }
