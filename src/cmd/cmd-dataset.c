@@ -279,7 +279,7 @@ static int cmd_stats(const char *dir, bool json)
 		       ds->heldout_test[0] ? ds->heldout_test : "-",
 		       ds->heldout_val[0] ? ds->heldout_val : "-");
 		if (ds->heldout_fam_test[0] || ds->heldout_fam_val[0])
-			printf("families   test: %s (whole)\n           val:  %s (whole)\n",
+			printf("           families held out whole, test: %s; val: %s\n",
 			       ds->heldout_fam_test[0] ? ds->heldout_fam_test : "-",
 			       ds->heldout_fam_val[0] ? ds->heldout_fam_val : "-");
 		printf("events     %" PRIu64 " (%" PRIu64 " dropped), %.1f MB of traces, %.0f s of "

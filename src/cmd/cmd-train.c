@@ -310,12 +310,13 @@ static int do_eval(const struct opts *o)
 	return r < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
 }
 
-/* The threshold with the best F1 of module recall and precision on the validation split
- * (the sweep printed unless quiet). */
+/* The threshold with the best F1 of module recall and precision on the validation split:
+ * its runs of held-out families when the dataset has some (model/train.h,
+ * pml_threshold_split), else all of it (the sweep printed unless quiet). */
 static float pick_threshold(const struct pml_corpus *c, struct pml_predictor *p, bool quiet)
 {
 	struct pml_eval evs[PML_SWEEP_N];
-	int best = pml_eval_sweep(c, PML_SPLIT_VAL, p, evs);
+	int best = pml_eval_sweep(c, pml_threshold_split(c), p, evs);
 
 	if (best < 0)
 		return 0.5f;

@@ -340,6 +340,7 @@ int pml_corpus_build(const struct pml_corpus_src *src, size_t n,
 			 src[i].scenario ? src[i].scenario : "");
 		run->split = src[i].split;
 		run->heldout = src[i].heldout;
+		run->heldout_family = src[i].heldout_family;
 		er = encode_run(c, &src[i], &o, run);
 		if (o.progress)
 			o.progress(o.progress_ctx, o.vocab ? i + 1 : n + i + 1, o.vocab ? n : 2 * n);
@@ -535,7 +536,9 @@ int pml_corpus_from_dataset(const char *dir, const char *workloads_dir,
 		src[n] = (struct pml_corpus_src){.trace = paths[n], .id = run->id,
 						 .scenario = run->scenario,
 						 .script = scripts[n], .split = run->split,
-						 .heldout = run->heldout};
+						 .heldout = run->heldout,
+						 .heldout_family = pml_dataset_family_heldout(
+							 ds, run->family) != PML_HELD_NONE};
 		n++;
 	}
 	if (!n) {

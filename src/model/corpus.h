@@ -49,6 +49,7 @@ struct pml_corpus_run {
 	char scenario[80];
 	enum pml_split split;
 	bool heldout;
+	bool heldout_family; /* its whole family is held out (dataset.h) */
 	uint32_t n_tok, n_prior; /* tokens; the first n_prior are the prior */
 	int32_t *tok;		 /* [n_tok] */
 	uint64_t *t_ns;		 /* [n_tok] the token's time (the prior: the first record's) */
@@ -76,6 +77,7 @@ struct pml_corpus_src {
 	const char *script; /* the scenario's text for the prior, NULL when none */
 	enum pml_split split;
 	bool heldout;
+	bool heldout_family;
 };
 
 struct pml_corpus_opts {

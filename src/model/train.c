@@ -191,7 +191,9 @@ int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predict
 		const struct pml_corpus_run *run = &c->runs[ri];
 		uint32_t next = 0;
 
-		if (split >= 0 && (int)run->split != split)
+		if (split == PML_EVAL_VAL_FAMILIES
+			    ? run->split != PML_SPLIT_VAL || !run->heldout_family
+			    : split >= 0 && (int)run->split != split)
 			continue;
 		er.r = run;
 		ev->runs++;
@@ -265,6 +267,14 @@ double pml_eval_f1(const struct pml_eval *ev)
 	return ev->precision + ev->recall > 0
 		       ? 2 * ev->precision * ev->recall / (ev->precision + ev->recall)
 		       : 0;
+}
+
+int pml_threshold_split(const struct pml_corpus *c)
+{
+	for (size_t i = 0; i < c->n_runs; i++)
+		if (c->runs[i].split == PML_SPLIT_VAL && c->runs[i].heldout_family)
+			return PML_EVAL_VAL_FAMILIES;
+	return PML_SPLIT_VAL;
 }
 
 int pml_eval_sweep(const struct pml_corpus *c, int split, struct pml_predictor *p,
@@ -474,7 +484,7 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 			pr.threshold = o.threshold;
 			if (r == 0 && !o.select_loss) {
 				struct pml_eval evs[PML_SWEEP_N];
-				int bi = pml_eval_sweep(c, PML_SPLIT_VAL, p, evs);
+				int bi = pml_eval_sweep(c, pml_threshold_split(c), p, evs);
 
 				r = bi < 0 ? bi : 0;
 				if (r == 0) {

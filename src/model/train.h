@@ -68,6 +68,14 @@ struct pml_eval {
 int pml_eval_predictor(const struct pml_corpus *c, int split, struct pml_predictor *p,
 		       float threshold, float pos_weight, struct pml_eval *ev);
 /* The thresholds a sweep tries. */
+/* As a split for pml_eval_predictor() and pml_eval_sweep(): the validation runs of the
+ * families held out whole (dataset.h), where thresholds are chosen when a dataset has
+ * such families (issue 17: never on test, and on programs of kinds not trained on). */
+#define PML_EVAL_VAL_FAMILIES 16
+/* The split thresholds are chosen on: PML_EVAL_VAL_FAMILIES when c has validation runs of
+ * held-out families, else PML_SPLIT_VAL. */
+int pml_threshold_split(const struct pml_corpus *c);
+
 #define PML_SWEEP_N 11
 extern const float pml_sweep_thresholds[PML_SWEEP_N];
 

@@ -225,6 +225,33 @@ static void test_model_file(void)
 	pml_corpus_free(c);
 }
 
+/* Thresholds are chosen on the validation runs of held-out families when there are some:
+ * the judge then reads only those. */
+static void test_threshold_split(void)
+{
+	struct pml_corpus *c = build();
+	struct pml_lstm *m;
+	struct pml_predictor *p;
+	struct pml_eval ev = {0};
+
+	if (!c)
+		return;
+	CHECK(pml_threshold_split(c) == PML_SPLIT_VAL);
+	c->runs[3].heldout_family = true;
+	CHECK(pml_threshold_split(c) == PML_EVAL_VAL_FAMILIES);
+	m = new_model(c);
+	p = pml_lstm_predictor_new(m, false);
+	CHECK(pml_eval_predictor(c, PML_EVAL_VAL_FAMILIES, p, 0.5f, 1.0f, &ev) == 0);
+	CHECK(ev.runs == 1);
+	memset(&ev, 0, sizeof(ev));
+	c->runs[3].heldout_family = false;
+	CHECK(pml_eval_predictor(c, PML_EVAL_VAL_FAMILIES, p, 0.5f, 1.0f, &ev) == 0);
+	CHECK(ev.runs == 0);
+	pml_predictor_free(p);
+	pml_lstm_free(m);
+	pml_corpus_free(c);
+}
+
 int main(void)
 {
 	const char *fx = getenv("PML_TEST_FIXTURES");
@@ -236,5 +263,6 @@ int main(void)
 	test_train();
 	test_resume();
 	test_model_file();
+	test_threshold_split();
 	return unit_done("model-trainer");
 }
