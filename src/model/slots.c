@@ -101,10 +101,15 @@ struct ctx {
 	bool exact;	  /* the module's name is the alias itself */
 };
 
+/* A feature twice: crossed with the template (what names a module of this family) and
+ * alone (what names a module of any family: the part that carries to a template the
+ * training runs never filled). */
 static void add(struct pml_slot_cand *c, int tmpl, const char *name, const char *value)
 {
 	if (c->n_feats < PML_SLOTS_MAX_FEATS)
 		c->feats[c->n_feats++] = feat(tmpl, name, value);
+	if (c->n_feats < PML_SLOTS_MAX_FEATS)
+		c->feats[c->n_feats++] = feat(-1, name, value);
 }
 
 /* The program's stem: its name up to a '.', '-' or digit ("mkfs.xfs" -> "mkfs",
@@ -131,31 +136,18 @@ static void features(const struct pml_slots *s, const struct ctx *x, struct pml_
 	add(c, t, "p", s->prog);
 	add(c, t, "pst", stem);
 	add(c, t, "v", prev);
-	add(c, t, "vo", prev[0] == '-' ? "opt" : prev[0] ? "word" : "none");
 	add(c, t, "src", s->in_prior ? "prior" : "trace");
-	snprintf(shape, sizeof(shape), "%d%s", len < 3 ? 0 : len < 6 ? 1 : len < 10 ? 2 : 3,
-		 strpbrk(x->word, "0123456789") ? "d" : "");
+	snprintf(shape, sizeof(shape), "%d%s%s", len < 3 ? 0 : len < 6 ? 1 : len < 10 ? 2 : 3,
+		 strpbrk(x->word, "0123456789") ? "d" : "", x->exact ? "x" : "");
 	add(c, t, "sh", shape);
-	add(c, t, "ex", x->exact ? "y" : "n");
-	add(c, t, "nm", x->n_mods > 1 ? "2+" : "1");
 	if (!exec) {
 		snprintf(pair, sizeof(pair), "%s|%s", s->prog, s->sub);
 		add(c, t, "ps", pair);
-		add(c, t, "s", s->sub);
 		snprintf(pair, sizeof(pair), "%s|%s", s->prog, prev);
 		add(c, t, "pv", pair);
-		snprintf(pair, sizeof(pair), "%d", s->pos < 4 ? s->pos : 4);
-		add(c, t, "pos", pair);
 	}
-	if (x->key[0]) {
+	if (x->key[0])
 		add(c, t, "key", x->key);
-		add(c, -1, "key", x->key);
-	}
-	/* shared across templates: a context that names something, whatever the family */
-	add(c, -1, "v", prev);
-	snprintf(pair, sizeof(pair), "%s|%s", form, prev);
-	add(c, -1, "kv", pair);
-	add(c, -1, "ex", x->exact ? "y" : "n");
 }
 
 float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, int n)

@@ -35,7 +35,7 @@
 #define PML_SLOTS_MAGIC "PMLSLOT1"
 #define PML_SLOTS_VERSION 1
 #define PML_SLOTS_BITS 18 /* feature hashes: indices below 1 << PML_SLOTS_BITS */
-#define PML_SLOTS_MAX_FEATS 20
+#define PML_SLOTS_MAX_FEATS 24
 #define PML_SLOTS_MAX_WEIGHTS (1u << PML_SLOTS_BITS)
 
 /* Resolves an alias to module names (up to max); the count, 0 for none, or -errno
