@@ -257,6 +257,7 @@ int pml_agent_new(const struct pml_agent_config *cfg, struct pml_loader *ld,
 	pcfg.needs_model = cfg->needs_model;
 	pcfg.threshold = cfg->threshold;
 	pcfg.model_path = cfg->model_path;
+	pcfg.slots_path = cfg->slots_path;
 	if (uname(&a->uts) == 0)
 		pcfg.kernel_release = a->uts.release;
 	pcfg.prior_command = cfg->prior_command;

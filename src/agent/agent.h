@@ -63,6 +63,7 @@ struct pml_agent_config {
 	/* lstm: the model file (pml train), and the program's command line and script
 	 * text for the prior (each may be NULL). */
 	const char *model_path;
+	const char *slots_path; /* slots, learned: the slot model (pml train-slots) */
 	const char *prior_command;
 	const char *prior_script;
 	/* markov, lstm: how far ahead a prediction looks, ms (0: the model's; see

@@ -19,6 +19,7 @@
 #include "run/run-page.h"
 #include "cmd/commands.h"
 #include "loader/policy-file.h"
+#include "model/slots.h"
 #include "policy/policy.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -40,6 +41,7 @@
  * --save-markov), whose modules are every module a training run needed. */
 #define PML_LOAD_ALL_MODEL_DEFAULT "data/needs-dataset-6.1.0-56-amd64.txt"
 #define PML_LSTM_MODEL_DEFAULT "data/model-lstm-6.1.0-56-amd64.pmlm"
+#define PML_SLOTS_MODEL_DEFAULT "data/model-slots-6.1.0-56-amd64.pmls"
 
 static void usage(FILE *f)
 {
@@ -57,6 +59,8 @@ static void usage(FILE *f)
 		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
 		"                       lstm: a model of pml train (default: the shipped one,\n"
 		"                       " PML_LSTM_MODEL_DEFAULT ")\n"
+		"  --slots-model FILE   slots, learned: a slot model of pml train-slots\n"
+		"                       (default: the shipped " PML_SLOTS_MODEL_DEFAULT ")\n"
 		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
 		"                       lstm the model's)\n"
 		"  --horizon MS         how far ahead a prediction looks (markov, lstm; default:\n"
@@ -566,6 +570,7 @@ int cmd_run(int argc, char **argv)
 		{"keep", no_argument, NULL, 'k'},
 		{"trace", required_argument, NULL, 0x100},
 		{"model", required_argument, NULL, 'M'},
+		{"slots-model", required_argument, NULL, 'L'},
 		{"threshold", required_argument, NULL, 'T'},
 		{"budget-mem", required_argument, NULL, 'B'},
 		{"budget-cpu", required_argument, NULL, 'U'},
@@ -585,6 +590,7 @@ int cmd_run(int argc, char **argv)
 	const char *trace_file = NULL;
 	char packages[4096] = "", run_dir[] = "/tmp/pml-run.XXXXXX";
 	char run_dir2[] = "/tmp/pml-run.XXXXXX", model_path[PATH_MAX + 64];
+	char slots_path[PATH_MAX + 64];
 	char report_dir[PATH_MAX - 64], report_tmp[PATH_MAX] = "", sub[PATH_MAX + 64];
 	char why[1024], release[256];
 	struct pml_report *rep2 = NULL;
@@ -685,6 +691,14 @@ int cmd_run(int argc, char **argv)
 		case 'k':
 			keep = true;
 			break;
+		case 'L':
+			if (access(optarg, R_OK) < 0) {
+				fprintf(stderr, "pml: run: --slots-model %s: %s\n", optarg,
+					strerror(errno));
+				return RUN_EXIT_PML;
+			}
+			job.slots_model = optarg;
+			break;
 		case 'M':
 			if (access(optarg, R_OK) < 0) {
 				fprintf(stderr, "pml: run: --model %s: %s\n", optarg, strerror(errno));
@@ -782,6 +796,25 @@ int cmd_run(int argc, char **argv)
 				sizeof(why)) < 0) {
 		fprintf(stderr, "pml: run: %s\n", why);
 		return RUN_EXIT_PML;
+	}
+	if (pml_policy_info(job.policy) &&
+	    (pml_policy_info(job.policy)->flags & PML_POLICY_SLOTS)) {
+		struct pml_slots_model *sm = NULL;
+
+		if (!job.slots_model) {
+			snprintf(slots_path, sizeof(slots_path), "%s/%s", tb.src_dir,
+				 PML_SLOTS_MODEL_DEFAULT);
+			job.slots_model = slots_path;
+		}
+		/* read as pmld will, against the guest's kernel: refused here, not there */
+		if (pml_slots_model_read(job.slots_model, release[0] ? release : NULL, &sm) < 0) {
+			fprintf(stderr, "pml: run: --slots-model %s: not a slot model pmld can use "
+					"(see above)\n", job.slots_model);
+			return RUN_EXIT_PML;
+		}
+		pml_slots_model_free(sm);
+	} else {
+		job.slots_model = NULL;
 	}
 
 	/* From here on a signal stops the guest and everything made is removed. */

@@ -50,6 +50,7 @@ static void usage(FILE *f)
 		"  --model FILE         markov, load-all: the needs model (pml train-needs, or\n"
 		"                       from a dataset pml eval --save-markov); lstm: a model\n"
 		"                       file of pml train\n"
+		"  --slots-model FILE   slots, learned: the slot model (pml train-slots)\n"
 		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
 		"                       lstm the model file's)\n"
 		"  --horizon MS         how far ahead a prediction looks (default: the model's):\n"
@@ -223,6 +224,7 @@ int main(int argc, char **argv)
 		{"tick-ms", required_argument, NULL, 'k'},
 		{"ready-file", required_argument, NULL, 'r'},
 		{"model", required_argument, NULL, 'M'},
+		{"slots-model", required_argument, NULL, 'L'},
 		{"threshold", required_argument, NULL, 'T'},
 		{"budget-mem", required_argument, NULL, 'B'},
 		{"resource-socket", required_argument, NULL, 'S'},
@@ -299,6 +301,9 @@ int main(int argc, char **argv)
 			break;
 		case 'M':
 			model_path = optarg;
+			break;
+		case 'L':
+			cfg.slots_path = optarg;
 			break;
 		case 'T':
 			if (pml_opt_threshold(optarg, &cfg.threshold, why, sizeof(why)) < 0)
@@ -449,6 +454,12 @@ int main(int argc, char **argv)
 			goto out;
 		}
 		cfg.model_path = model_path;
+	}
+	if (pml_policy_info(cfg.policy) &&
+	    (pml_policy_info(cfg.policy)->flags & PML_POLICY_SLOTS) && !cfg.slots_path) {
+		early_error(cfg.log_path, -EINVAL, "policy %s needs --slots-model FILE (a slot "
+			    "model of pml train-slots)", cfg.policy);
+		goto out;
 	}
 	if (pml_policy_reads_trace(cfg.policy)) {
 		if (prior_script) {

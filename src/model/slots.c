@@ -204,6 +204,21 @@ static void fill(struct pml_slots *s, enum form form, const char *key, const cha
 		if (word[strspn(word, "0123456789")] == '\0' && strcmp(templates[t], "nls_cp") &&
 		    strcmp(templates[t], "raid") && strcmp(templates[t], "net-pf-"))
 			continue;
+		/* with a model, a filling that cannot reach its threshold whatever it resolves
+		 * to is not asked of the index (a look-up costs tens of microseconds) */
+		if (s->model) {
+			struct ctx hi = {t, form, key, word, 1, false};
+			struct pml_slot_cand tc = {0};
+			float p;
+
+			features(s, &hi, &tc);
+			p = pml_slots_score(s->model, tc.feats, tc.n_feats);
+			hi.exact = true;
+			features(s, &hi, &tc);
+			if (p < s->model->threshold &&
+			    pml_slots_score(s->model, tc.feats, tc.n_feats) < s->model->threshold)
+				continue;
+		}
 		snprintf(alias, sizeof(alias), "%s%s", templates[t], word);
 		n = s->resolve(s->resolve_data, alias, names, 4);
 		if (pml_module_name_normalize(alias, a_norm) < 0)

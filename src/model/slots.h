@@ -83,7 +83,9 @@ struct pml_slots {
 void pml_slots_init(struct pml_slots *s, const struct pml_slots_model *model,
 		    pml_slots_resolve_fn resolve, void *resolve_data, pml_slot_fn on_cand,
 		    void *ctx);
-/* One token string, in stream order. */
+/* One token string, in stream order. With a model, only the candidates that reach its
+ * threshold are told (a filling that cannot is not resolved at all); without one, every
+ * candidate the index resolves (training). */
 void pml_slots_token(struct pml_slots *s, const char *tok);
 /* The prior (command line, script text; either may be NULL) through the same reader, then
  * a clean context for the trace. */

@@ -115,6 +115,8 @@ static int write_tmpl_env(FILE *f, const struct pml_vm_job *job)
 		fprintf(f, "PMLD_TEST_BREAK=1\n");
 	if (job->model)
 		fprintf(f, "PMLD_MODEL=/job/pmld.model\n");
+	if (job->slots_model)
+		fprintf(f, "PMLD_SLOTS_MODEL=/job/pmld.slots\n");
 	if (job->threshold > 0)
 		fprintf(f, "PMLD_THRESHOLD=%.4f\n", job->threshold);
 	if (job->budget_mem)
@@ -234,6 +236,9 @@ int pml_vm_template_key(const struct pml_vm_job *job, char *key, size_t key_size
 	h = pml_vm_hash(h, "model", 6);
 	if (!r && job->model)
 		r = pml_vm_hash_file(&h, job->model);
+	h = pml_vm_hash(h, "slots", 6);
+	if (!r && job->slots_model)
+		r = pml_vm_hash_file(&h, job->slots_model);
 	h = pml_vm_hash(h, "policy", 7);
 	if (!r && job->policy_file)
 		r = pml_vm_hash_file(&h, job->policy_file);
@@ -282,6 +287,12 @@ int pml_vm_stage_template(const struct pml_vm_job *job, const char *dir, const c
 	if (job->model) {
 		snprintf(path, sizeof(path), "%s/pmld.model", dir);
 		r = pml_vm_spawn_quiet((char *[]){"cp", (char *)job->model, path, NULL});
+		if (r < 0)
+			return r;
+	}
+	if (job->slots_model) {
+		snprintf(path, sizeof(path), "%s/pmld.slots", dir);
+		r = pml_vm_spawn_quiet((char *[]){"cp", (char *)job->slots_model, path, NULL});
 		if (r < 0)
 			return r;
 	}

@@ -37,6 +37,7 @@ struct pml_vm_job {
 	double settle_seconds;	    /* wait after the command before stopping pmld */
 	const char *policy_file;    /* host path or NULL (allow all) */
 	const char *model;	    /* pmld's predictor model (host path) or NULL */
+	const char *slots_model;    /* pmld's slot model (host path: slots, learned) or NULL */
 	double threshold;	    /* pmld --threshold, 0: its default */
 	const char *budget_mem;	    /* pmld --budget-mem ("64M"), NULL: none */
 	double horizon_ms;	    /* pmld --horizon (ms), 0: the model's */
