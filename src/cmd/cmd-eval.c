@@ -15,6 +15,7 @@
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
+#include "model/model-file.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
 #include "repo/repo.h"
@@ -741,6 +742,19 @@ int cmd_eval(int argc, char **argv)
 	}
 	if (!o.report)
 		rep_run = NULL;
+	if (needs_predictor(ev) && o.model) {
+		/* said once, in words about the file, not as an errno at the first run */
+		struct pml_model_file *mf = NULL;
+
+		r = pml_model_file_open(o.model, ds->kernel[0] ? ds->kernel : NULL, 0, &mf);
+		pml_model_file_free(mf);
+		if (r < 0) {
+			fprintf(stderr, "pml: eval: --model %s: %s\n", o.model,
+				pml_model_file_strerror(r));
+			status = PML_EXIT_USAGE;
+			goto out;
+		}
+	}
 	r = open_catalog(&o, ds, &repo, &cat, costs_used, sizeof(costs_used));
 	if (r < 0)
 		goto fail;
