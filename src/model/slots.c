@@ -78,39 +78,38 @@ static uint32_t fnv(uint32_t h, const char *s)
 	return h;
 }
 
-/* The hash of "T<tmpl>|name=value" (tmpl -1: shared by every template). */
-static uint32_t feat(int tmpl, const char *name, const char *value)
+/* A context feature's hash: "name=value". */
+static uint32_t base_feat(const char *name, const char *value)
 {
-	char t[8];
-	uint32_t h = 2166136261u;
+	uint32_t h = fnv(2166136261u, name);
 
-	snprintf(t, sizeof(t), "T%d|", tmpl);
-	h = fnv(h, t);
-	h = fnv(h, name);
-	h = fnv(h, "=");
-	h = fnv(h, value);
+	return fnv(fnv(h, "="), value);
+}
+
+/* A base feature crossed with template tmpl (-1: with none), into the weight index. */
+static uint32_t cross(uint32_t base, int tmpl)
+{
+	uint32_t h = (base ^ (uint32_t)(tmpl + 2)) * 0x9e3779b1u;
+
+	h ^= h >> 15;
 	return h & (PML_SLOTS_MAX_WEIGHTS - 1);
 }
 
 struct ctx {
-	int tmpl;
 	enum form form;
 	const char *key;  /* F_VAL: the key, else "" */
 	const char *word; /* the form filled in */
-	int n_mods;
-	bool exact;	  /* the module's name is the alias itself */
 };
 
-/* A feature twice: crossed with the template (what names a module of this family) and
- * alone (what names a module of any family: the part that carries to a template the
- * training runs never filled). */
-static void add(struct pml_slot_cand *c, int tmpl, const char *name, const char *value)
-{
-	if (c->n_feats < PML_SLOTS_MAX_FEATS)
-		c->feats[c->n_feats++] = feat(tmpl, name, value);
-	if (c->n_feats < PML_SLOTS_MAX_FEATS)
-		c->feats[c->n_feats++] = feat(-1, name, value);
-}
+/* The context's features, once per filled word; the last one is the shape, which differs
+ * when the filling resolves to a module of its own name (exact): shape[0] without,
+ * shape[1] with. */
+#define MAX_BASE (PML_SLOTS_MAX_FEATS / 2)
+struct base {
+	uint32_t h[MAX_BASE];
+	int n;
+	uint32_t shape[2];
+};
 
 /* The program's stem: its name up to a '.', '-' or digit ("mkfs.xfs" -> "mkfs",
  * "ip6tables" -> "ip"). */
@@ -121,33 +120,52 @@ static void prog_stem(const char *prog, char *out, size_t size)
 	snprintf(out, size, "%.*s", (int)(n < size ? n : size - 1), prog);
 }
 
-static void features(const struct pml_slots *s, const struct ctx *x, struct pml_slot_cand *c)
+static void base_features(const struct pml_slots *s, const struct ctx *x, struct base *b)
 {
 	const char *form = form_names[x->form];
 	char stem[64], pair[160], shape[8];
-	int t = x->tmpl, len = (int)strlen(x->word);
+	int len = (int)strlen(x->word);
 	bool exec = x->form == F_EXEC || x->form == F_DOT || x->form == F_STEM;
 	const char *prev = exec ? "^" : s->prev;
 
-	c->n_feats = 0;
+	b->n = 0;
 	prog_stem(s->prog, stem, sizeof(stem));
-	add(c, t, "b", "");
-	add(c, t, "k", form);
-	add(c, t, "p", s->prog);
-	add(c, t, "pst", stem);
-	add(c, t, "v", prev);
-	add(c, t, "src", s->in_prior ? "prior" : "trace");
-	snprintf(shape, sizeof(shape), "%d%s%s", len < 3 ? 0 : len < 6 ? 1 : len < 10 ? 2 : 3,
-		 strpbrk(x->word, "0123456789") ? "d" : "", x->exact ? "x" : "");
-	add(c, t, "sh", shape);
+	b->h[b->n++] = base_feat("b", "");
+	b->h[b->n++] = base_feat("k", form);
+	b->h[b->n++] = base_feat("p", s->prog);
+	b->h[b->n++] = base_feat("pst", stem);
+	b->h[b->n++] = base_feat("v", prev);
+	b->h[b->n++] = base_feat("src", s->in_prior ? "prior" : "trace");
 	if (!exec) {
 		snprintf(pair, sizeof(pair), "%s|%s", s->prog, s->sub);
-		add(c, t, "ps", pair);
+		b->h[b->n++] = base_feat("ps", pair);
 		snprintf(pair, sizeof(pair), "%s|%s", s->prog, prev);
-		add(c, t, "pv", pair);
+		b->h[b->n++] = base_feat("pv", pair);
 	}
 	if (x->key[0])
-		add(c, t, "key", x->key);
+		b->h[b->n++] = base_feat("key", x->key);
+	for (int e = 0; e < 2; e++) {
+		snprintf(shape, sizeof(shape), "%d%s%s",
+			 len < 3 ? 0 : len < 6 ? 1 : len < 10 ? 2 : 3,
+			 strpbrk(x->word, "0123456789") ? "d" : "", e ? "x" : "");
+		b->shape[e] = base_feat("sh", shape);
+	}
+}
+
+/* A candidate's features: every context feature crossed with its template and alone (what
+ * names a module of any family: the part that carries to a template the training runs
+ * never filled). */
+static int features(const struct base *b, int tmpl, bool exact, uint32_t *out)
+{
+	int n = 0;
+
+	for (int i = 0; i <= b->n; i++) {
+		uint32_t h = i < b->n ? b->h[i] : b->shape[exact];
+
+		out[n++] = cross(h, tmpl);
+		out[n++] = cross(h, -1);
+	}
+	return n;
 }
 
 float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, int n)
@@ -193,12 +211,16 @@ static bool fillable(const char *w)
 static void fill(struct pml_slots *s, enum form form, const char *key, const char *word,
 		 const char *words)
 {
-	char alias[112], names[4][64], a_norm[64];
+	char alias[112], names[4][64];
+	struct ctx x = {form, key, word};
+	struct base b;
 
 	if (!fillable(word) || !s->resolve)
 		return;
+	base_features(s, &x, &b);
 	for (int t = 0; t < N_TMPL; t++) {
-		int n;
+		uint32_t f[PML_SLOTS_MAX_FEATS];
+		int n, nf;
 
 		/* a plain number names nothing but a codepage, a raid level, a family */
 		if (word[strspn(word, "0123456789")] == '\0' && strcmp(templates[t], "nls_cp") &&
@@ -207,29 +229,23 @@ static void fill(struct pml_slots *s, enum form form, const char *key, const cha
 		/* with a model, a filling that cannot reach its threshold whatever it resolves
 		 * to is not asked of the index (a look-up costs tens of microseconds) */
 		if (s->model) {
-			struct ctx hi = {t, form, key, word, 1, false};
-			struct pml_slot_cand tc = {0};
-			float p;
+			float p0, p1;
 
-			features(s, &hi, &tc);
-			p = pml_slots_score(s->model, tc.feats, tc.n_feats);
-			hi.exact = true;
-			features(s, &hi, &tc);
-			if (p < s->model->threshold &&
-			    pml_slots_score(s->model, tc.feats, tc.n_feats) < s->model->threshold)
+			nf = features(&b, t, false, f);
+			p0 = pml_slots_score(s->model, f, nf);
+			nf = features(&b, t, true, f);
+			p1 = pml_slots_score(s->model, f, nf);
+			if (p0 < s->model->threshold && p1 < s->model->threshold)
 				continue;
 		}
 		snprintf(alias, sizeof(alias), "%s%s", templates[t], word);
 		n = s->resolve(s->resolve_data, alias, names, 4);
-		if (pml_module_name_normalize(alias, a_norm) < 0)
-			a_norm[0] = '\0';
 		for (int i = 0; i < n && i < 4; i++) {
-			struct ctx x = {t, form, key, word, n, pml_module_name_eq(names[i], alias)};
 			struct pml_slot_cand c = {.module = names[i], .alias = alias,
 						  .words = words, .tmpl = t,
 						  .prior = s->in_prior};
 
-			features(s, &x, &c);
+			c.n_feats = features(&b, t, pml_module_name_eq(names[i], alias), c.feats);
 			c.score = pml_slots_score(s->model, c.feats, c.n_feats);
 			s->on_cand(s->ctx, &c);
 		}
