@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "loader/policy-file.h"
+#include "model/model-file.h"
 #include "util/option-table.h"
 #include "unit.h"
 
@@ -317,6 +318,50 @@ static void test_policy_file(void)
 	}
 }
 
+/* A model file's stored numbers are checked by the same table: a threshold of 7, a
+ * horizon past an hour or a NaN weight is a damaged file, not a model to use. */
+static void test_model_file_numbers(void)
+{
+	static const char *const vocab[] = {"<unk>", "socket"};
+	static const char *const modules[] = {"sctp"};
+	float w[4] = {0.25f, 0.5f, 0.125f, 1};
+	struct pml_model_desc d = {.kind = PML_MODEL_NGRAM, .params = {2, 1},
+				   .meta = {.kernel_release = "6.1.0-56-amd64", .vocab = vocab,
+					    .modules = modules, .threshold = 0.5f,
+					    .horizon_ms = 2000},
+				   .n_vocab = 2, .n_modules = 1, .weights = w, .n_weights = 4};
+	char path[] = "/tmp/pml-test-options.XXXXXX";
+	struct pml_model_file *mf = NULL;
+	int fd = mkstemp(path);
+
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == 0);
+	pml_model_file_free(mf);
+	d.meta.threshold = 7.0f;
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == -EBADMSG);
+	d.meta.threshold = NAN;
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == -EBADMSG);
+	d.meta.threshold = 0; /* unsaid */
+	d.meta.horizon_ms = 7200000;
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == -EBADMSG);
+	d.meta.horizon_ms = 0;
+	w[2] = NAN;
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == -EBADMSG);
+	w[2] = INFINITY;
+	CHECK(pml_model_file_write(path, &d) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == -EBADMSG);
+	unlink(path);
+	CHECK(pml_model_file_open("/etc/passwd", NULL, 0, &mf) == -ENOEXEC);
+	CHECK_STR(pml_model_file_strerror(-ENOEXEC), "not a pml model file");
+	CHECK_STR(pml_model_file_strerror(-EXDEV), "trained for another kernel series");
+}
+
 /* The directory of this test's build: BUILD/tests/test-options -> BUILD. */
 static bool build_dir(char *buf, size_t size)
 {
@@ -553,6 +598,7 @@ int main(void)
 	test_one_entry_per_name();
 	test_sentences();
 	test_policy_file();
+	test_model_file_numbers();
 	test_commands();
 	test_no_hand_parsing();
 	return unit_done("options");
