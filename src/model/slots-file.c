@@ -29,6 +29,8 @@ void pml_slots_model_free(struct pml_slots_model *m)
 		return;
 	free(m->idx);
 	free(m->w);
+	free(m->h_key);
+	free(m->h_w);
 	free(m);
 }
 
@@ -146,6 +148,7 @@ int pml_slots_model_parse(const void *data, size_t size, const char *path,
 	m->threshold = h.threshold;
 	m->bias = h.bias;
 	m->n = h.n;
+	pml_slots_model_index(m); /* without it, it scores all the same */
 	*ret = m;
 	m = NULL;
 	r = 0;

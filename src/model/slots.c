@@ -168,6 +168,64 @@ static int features(const struct base *b, int tmpl, bool exact, uint32_t *out)
 	return n;
 }
 
+int pml_slots_model_index(struct pml_slots_model *m)
+{
+	uint32_t size = 16;
+
+	while (size < 2 * m->n)
+		size *= 2;
+	free(m->h_key);
+	free(m->h_w);
+	m->h_key = calloc(size, sizeof(*m->h_key));
+	m->h_w = calloc(size, sizeof(*m->h_w));
+	if (!m->h_key || !m->h_w) {
+		free(m->h_key);
+		free(m->h_w);
+		m->h_key = NULL;
+		m->h_w = NULL;
+		return -ENOMEM;
+	}
+	m->h_mask = size - 1;
+	for (uint32_t i = 0; i < m->n; i++) {
+		uint32_t at = (m->idx[i] * 0x9e3779b1u) & m->h_mask;
+
+		while (m->h_key[at])
+			at = (at + 1) & m->h_mask;
+		m->h_key[at] = m->idx[i] + 1;
+		m->h_w[at] = m->w[i];
+	}
+	return 0;
+}
+
+/* The weight of one feature index (0 when absent). */
+static float weight(const struct pml_slots_model *m, uint32_t f)
+{
+	uint32_t lo = 0, hi = m->n;
+
+	if (m->h_key) {
+		for (uint32_t at = (f * 0x9e3779b1u) & m->h_mask; m->h_key[at];
+		     at = (at + 1) & m->h_mask)
+			if (m->h_key[at] == f + 1)
+				return m->h_w[at];
+		return 0;
+	}
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (m->idx[mid] < f)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < m->n && m->idx[lo] == f ? m->w[lo] : 0;
+}
+
+static float sigmoid(double z)
+{
+	return (float)(1.0 / (1.0 + exp(-z)));
+}
+
 float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, int n)
 {
 	double z;
@@ -175,21 +233,9 @@ float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, in
 	if (!m)
 		return 0;
 	z = m->bias;
-	for (int i = 0; i < n; i++) {
-		uint32_t lo = 0, hi = m->n;
-
-		while (lo < hi) {
-			uint32_t mid = lo + (hi - lo) / 2;
-
-			if (m->idx[mid] < feats[i])
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		if (lo < m->n && m->idx[lo] == feats[i])
-			z += m->w[lo];
-	}
-	return (float)(1.0 / (1.0 + exp(-z)));
+	for (int i = 0; i < n; i++)
+		z += weight(m, feats[i]);
+	return sigmoid(z);
 }
 
 /* ---- candidates ------------------------------------------------------------------------ */
@@ -215,27 +261,37 @@ static void fill(struct pml_slots *s, enum form form, const char *key, const cha
 	struct ctx x = {form, key, word};
 	struct base b;
 
+	double shared = 0, shared_shape[2] = {0, 0};
+
 	if (!fillable(word) || !s->resolve)
 		return;
 	base_features(s, &x, &b);
+	if (s->model) {
+		shared = s->model->bias;
+		for (int i = 0; i < b.n; i++)
+			shared += weight(s->model, cross(b.h[i], -1));
+		for (int e = 0; e < 2; e++)
+			shared_shape[e] = weight(s->model, cross(b.shape[e], -1));
+	}
 	for (int t = 0; t < N_TMPL; t++) {
-		uint32_t f[PML_SLOTS_MAX_FEATS];
-		int n, nf;
+		int n;
 
 		/* a plain number names nothing but a codepage, a raid level, a family */
 		if (word[strspn(word, "0123456789")] == '\0' && strcmp(templates[t], "nls_cp") &&
 		    strcmp(templates[t], "raid") && strcmp(templates[t], "net-pf-"))
 			continue;
 		/* with a model, a filling that cannot reach its threshold whatever it resolves
-		 * to is not asked of the index (a look-up costs tens of microseconds) */
+		 * to is not asked of the index (a look-up costs tens of microseconds); the
+		 * uncrossed half of the sum is the same for every template: summed once */
 		if (s->model) {
-			float p0, p1;
+			double z = shared;
 
-			nf = features(&b, t, false, f);
-			p0 = pml_slots_score(s->model, f, nf);
-			nf = features(&b, t, true, f);
-			p1 = pml_slots_score(s->model, f, nf);
-			if (p0 < s->model->threshold && p1 < s->model->threshold)
+			for (int i = 0; i < b.n; i++)
+				z += weight(s->model, cross(b.h[i], t));
+			if (sigmoid(z + shared_shape[0] + weight(s->model, cross(b.shape[0], t))) <
+				    s->model->threshold &&
+			    sigmoid(z + shared_shape[1] + weight(s->model, cross(b.shape[1], t))) <
+				    s->model->threshold)
 				continue;
 		}
 		snprintf(alias, sizeof(alias), "%s%s", templates[t], word);

@@ -65,6 +65,10 @@ struct pml_slots_model {
 	uint32_t *idx;	 /* [n] ascending */
 	float *w;	 /* [n] */
 	float bias;
+	/* an open-addressing index of idx (pml_slots_model_index; NULL: binary search) */
+	uint32_t *h_key; /* [h_mask + 1], index + 1, 0: empty */
+	float *h_w;
+	uint32_t h_mask;
 };
 
 /* The reader of a token stream (model/features.h strings): embedded in its user's state. */
@@ -94,6 +98,10 @@ void pml_slots_prior(struct pml_slots *s, const char *command, const char *scrip
 /* The number of templates, and one's text ("rtnl-link-%s" shape: prefix and suffix). */
 int pml_slots_n_templates(void);
 const char *pml_slots_template_prefix(int tmpl);
+
+/* Build m's hash index of its weights (scoring without it searches the sorted list). 0 or
+ * -ENOMEM (the model still scores, more slowly). */
+int pml_slots_model_index(struct pml_slots_model *m);
 
 /* The model's probability for the features. */
 float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, int n);

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <time.h>
 
 #include "loader/loader.h"
@@ -140,17 +141,33 @@ static int resolve_kmod(void *data, const char *alias, char (*names)[64], size_t
 static void bench_policy(const char *model, const char *recs, size_t bytes, size_t n_recs,
 			 int reps)
 {
+	static const char *const labels[] = {"lstm policy path, model alone",
+					     "lstm policy path, names rules on",
+					     "learned policy path (lstm + slot model)"};
 	struct pml_loader *ld = NULL;
-	char moddir[4096];
+	char moddir[4096], slots[4096] = "";
+	const char *slash = strrchr(model, '/');
 
+	/* the slot model beside the lstm model (data/model-slots-REL.pmls) */
+	if (slash && strstr(slash, "model-lstm-"))
+		snprintf(slots, sizeof(slots), "%.*s/model-slots-%.*s.pmls", (int)(slash - model),
+			 model, (int)(strlen(slash + 12) - (strstr(slash, ".pmlm") ? 5 : 0)),
+			 slash + 12);
 	if (pml_kernel_moddir(moddir, sizeof(moddir)) < 0 || pml_loader_new_kmod(moddir, &ld) < 0)
 		ld = NULL;
-	for (int v = 0; v < 2; v++) {
+	for (int v = 0; v < 3; v++) {
 		struct pml_policy_config cfg = {.model_path = model,
 						.prior_command = "sh ./acceptance.sh"};
 		double best = 1e9;
 
-		if (v == 1) {
+		if (v == 2) {
+			if (!slots[0] || access(slots, R_OK) < 0) {
+				printf("learned policy path: skipped (no slot model %s)\n", slots);
+				break;
+			}
+			cfg.slots_path = slots;
+		}
+		if (v >= 1) {
 			if (!ld) {
 				printf("policy path with names: skipped (no guest module tree)\n");
 				break;
@@ -165,7 +182,7 @@ static void bench_policy(const char *model, const char *recs, size_t bytes, size
 				struct pml_policy *pol = NULL;
 				double t0;
 
-				if (pml_policy_new("lstm", &cfg, &pol) < 0) {
+				if (pml_policy_new(v == 2 ? "learned" : "lstm", &cfg, &pol) < 0) {
 					fprintf(stderr, "bench-predictor: %s: lstm policy refused\n",
 						model);
 					exit(1);
@@ -185,9 +202,7 @@ static void bench_policy(const char *model, const char *recs, size_t bytes, size
 			if (t < best)
 				best = t;
 		}
-		printf("%-44s %8.1f ns/record\n",
-		       v ? "lstm policy path, names rules on" : "lstm policy path, model alone",
-		       best / (n_recs * reps) * 1e9);
+		printf("%-44s %8.1f ns/record\n", labels[v], best / (n_recs * reps) * 1e9);
 	}
 	pml_loader_free(ld);
 }
