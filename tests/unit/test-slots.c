@@ -228,14 +228,14 @@ static void test_file(void)
 	CHECK(pml_slots_model_write(path, &m) == 0);
 	CHECK(pml_slots_model_read(path, "6.1.0-56-amd64", &back) == 0);
 	if (back) {
-		uint32_t f[4] = {5, 77, 1000, 3};
+		uint32_t fx[4] = {5, 77, 1000, 3};
 
 		CHECK(back->n == 3 && back->idx[2] == 1000 && back->w[1] == -1.0f &&
 		      back->threshold == 0.7f && back->bias == -1.5f);
 		/* the hash index scores as the sorted list does */
 		CHECK(back->h_key != NULL);
-		CHECK(fabsf(pml_slots_score(back, f, 4) - pml_slots_score(&m, f, 4)) < 1e-6f);
-		CHECK(fabsf(pml_slots_score(back, f, 4) - 1.0f / (1.0f + expf(0.25f))) < 1e-5f);
+		CHECK(fabsf(pml_slots_score(back, fx, 4) - pml_slots_score(&m, fx, 4)) < 1e-6f);
+		CHECK(fabsf(pml_slots_score(back, fx, 4) - 1.0f / (1.0f + expf(0.25f))) < 1e-5f);
 		pml_slots_model_free(back);
 		back = NULL;
 	}
