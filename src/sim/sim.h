@@ -37,9 +37,10 @@
  *    pmld uses: granted only if the counted bytes stay within the budget, evicting idle
  *    modules of lower value when that makes room) and one asynchronous load worker: FIFO,
  *    a module at a time, each taking its load time, dependencies first. The negotiation is
- *    pmld's own (policy/driver.h, with this file's set and worker as its backend): a grant
- *    whose evictions would take what the module loads with, or whose eviction is refused
- *    (the module in use or held since the manager last heard), is not loaded;
+ *    pmld's own (policy/driver.h, with the simulated set and worker as its backend,
+ *    sim/worker.c): a grant whose evictions would take what the module loads with, or
+ *    whose eviction is refused (the module in use or held since the manager last heard),
+ *    is not loaded;
  *  - a needed module is in use (refcount 1) from the need until the process that needed
  *    it exits (to the end of the run when that is unknown); a module is held while a
  *    loaded module has it in its load order. Unloads of modules in use or held are refused
