@@ -484,7 +484,7 @@ int pml_train_lstm(const struct pml_corpus *c, struct pml_lstm *model,
 			pr.threshold = o.threshold;
 			if (r == 0 && !o.select_loss) {
 				struct pml_eval evs[PML_SWEEP_N];
-				int bi = pml_eval_sweep(c, pml_threshold_split(c), p, evs);
+				int bi = pml_eval_sweep(c, PML_SPLIT_VAL, p, evs);
 
 				r = bi < 0 ? bi : 0;
 				if (r == 0) {
