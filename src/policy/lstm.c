@@ -55,6 +55,7 @@
 #include "policy/name-rules.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
+#include "policy/pred-state.h"
 #include "util/log.h"
 #include "util/modname.h"
 
@@ -63,15 +64,9 @@
 #define NAMED_MAX 64
 
 struct lstm_mod {
-	bool needed;	/* used by the program (first use seen), or base */
-	bool loaded;
-	bool asked;	/* a prefetch was asked for and not taken back */
-	bool armed;	/* may be asked for (probability fell below the hysteresis since) */
-	bool predicted; /* loaded by a prediction ... */
-	bool used;	/* ... and used since */
-	bool queued;	/* in cands */
-	uint64_t loaded_at;
-	uint64_t hold_until; /* named: not taken back before */
+	/* needed, loaded, asked ... (queued: in cands; hold_until: named) */
+	struct pml_pred_mod st;
+	bool armed; /* may be asked for (probability fell below the hysteresis since) */
 	float p_ask;
 	int32_t by_token; /* the token whose step crossed the threshold */
 	char named[40];	  /* the words that named it, when a rule did ("type vxlan") */
@@ -145,8 +140,8 @@ static const char *name_of(const struct lstm_state *s, int m)
 
 static void queue(struct lstm_state *s, int m)
 {
-	if (!s->mods[m].queued) {
-		s->mods[m].queued = true;
+	if (!s->mods[m].st.queued) {
+		s->mods[m].st.queued = true;
 		s->cands[s->n_cands++] = m;
 	}
 }
@@ -159,9 +154,10 @@ static void scan(struct lstm_state *s, int32_t token)
 
 		if (q < s->thr * HYSTERESIS)
 			md->armed = true;
-		if (q < s->thr || !md->armed || md->needed || md->loaded || md->asked)
+		if (q < s->thr || !md->armed || md->st.needed || md->st.loaded ||
+		    md->st.asked)
 			continue;
-		md->asked = true;
+		md->st.asked = true;
 		md->armed = false;
 		md->p_ask = q;
 		md->by_token = token;
@@ -192,10 +188,10 @@ static void on_named(void *ctx, const char *module, const char *words)
 		s->mods[m].armed = true;
 	}
 	md = &s->mods[m];
-	md->hold_until = s->now + PML_NAME_RULES_HOLD_NS;
-	if (md->needed || md->loaded || md->asked)
+	md->st.hold_until = s->now + PML_NAME_RULES_HOLD_NS;
+	if (md->st.needed || md->st.loaded || md->st.asked)
 		return;
-	md->asked = true;
+	md->st.asked = true;
 	md->armed = false;
 	md->p_ask = s->name_p;
 	md->by_token = -1;
@@ -376,7 +372,6 @@ fail:
 static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 {
 	struct lstm_state *s = pol->priv;
-	struct lstm_mod *md;
 	int m;
 
 	if (ev->kind == PML_POL_PRIOR) {
@@ -407,59 +402,8 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 	if (s->idle)
 		pml_policy_observe(s->idle, ev);
 	m = mod_index(s, ev->module);
-	if (m < 0)
-		return;
-	md = &s->mods[m];
-	switch (ev->kind) {
-	case PML_POL_BASE:
-		md->needed = md->loaded = true;
-		break;
-	case PML_POL_REQUEST:
-	case PML_POL_NEED:
-		md->needed = true;
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_USE:
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_LOAD:
-		if (ev->predicted) {
-			if (!md->loaded && !md->needed) {
-				md->predicted = true;
-				md->loaded_at = ev->t_ns;
-			}
-		} else if (!md->asked) {
-			md->needed = true; /* loaded by someone else: the program uses it */
-		}
-		md->loaded = true;
-		break;
-	case PML_POL_UNLOAD:
-		/* gone: a later use would be a need again, and a prediction may ask again */
-		md->loaded = md->predicted = md->used = md->asked = md->needed = false;
-		break;
-	case PML_POL_BUSY:
-		/* refused: something holds it (a reference, an interface of its kind), so
-		 * a prediction was used; retried after the idle time again, not every
-		 * tick */
-		md->loaded_at = ev->t_ns;
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_TRACE:
-	case PML_POL_PRIOR:
-		break;
-	}
-}
-
-static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
-				       const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pml_module_name_eq(name, mods[i].name))
-			return &mods[i];
-	return NULL;
+	if (m >= 0)
+		pml_pred_observe(&s->mods[m].st, ev);
 }
 
 static int by_p(const void *a, const void *b, void *ctx)
@@ -488,7 +432,7 @@ static size_t idle_unloads(struct lstm_state *s, const struct pml_loaded *mods, 
 
 		if (cand[i].kind != PML_ACT_UNLOAD || q >= s->thr * HYSTERESIS)
 			continue; /* still predicted: kept */
-		if (m >= 0 && s->mods[m].predicted && !s->mods[m].used)
+		if (m >= 0 && s->mods[m].st.predicted && !s->mods[m].st.used)
 			continue; /* an unused prefetch: the rule above decides */
 		for (size_t j = 0; j < k + added && !dup; j++)
 			dup = out[j].kind == PML_ACT_UNLOAD &&
@@ -525,8 +469,9 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 			s->cands[kept++] = m; /* no room: next time */
 			continue;
 		}
-		md->queued = false;
-		if (!md->asked || md->loaded || md->needed || in_set(mods, n, name))
+		md->st.queued = false;
+		if (!md->st.asked || md->st.loaded || md->st.needed ||
+		    pml_pred_in_set(mods, n, name))
 			continue;
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
@@ -542,42 +487,23 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 		}
 		a->confidence = md->p_ask;
 		a->lead_ms = s->horizon_ms / 2;
-		a->bytes = -1;
-		a->load_ms = -1;
-		if (pol->cfg.cost_fn)
-			pol->cfg.cost_fn(pol->cfg.cost_data, name, &a->bytes, &a->load_ms);
-		else if (pol->cfg.needs_model)
-			pml_needs_model_cost(pol->cfg.needs_model, name, &a->bytes, &a->load_ms);
+		pml_pred_cost(pol, name, &a->bytes, &a->load_ms);
 	}
 	s->n_cands = kept;
 
 	/* Then the mistakes: predicted, never used, idle past the deadline, no longer
 	 * predicted. */
 	for (int m = 0; m < s->p->n_modules + s->n_extra && k < max; m++) {
-		struct lstm_mod *md = &s->mods[m];
-		const struct pml_loaded *l;
-		double idle_ms;
+		struct pml_pred_mod *st = &s->mods[m].st;
+		const struct pml_loaded *l = NULL;
+		double idle_ms = pml_pred_unused_ms(st, name_of(s, m), mods, n, now, &l);
 
-		if (!md->predicted || md->used || md->needed || now < md->hold_until)
+		if (idle_ms < 0 || idle_ms < pol->cfg.idle_seconds * 1e3 ||
+		    idle_ms < 2 * s->horizon_ms || s->probs[m] >= s->thr)
 			continue;
-		l = in_set(mods, n, name_of(s, m));
-		if (!l)
-			continue;
-		if (l->refcnt > 0 || l->n_holders > 0) {
-			md->used = true;
-			continue;
-		}
-		idle_ms = now > md->loaded_at ? (double)(now - md->loaded_at) / 1e6 : 0;
-		if (idle_ms < pol->cfg.idle_seconds * 1e3 || idle_ms < 2 * s->horizon_ms ||
-		    s->probs[m] >= s->thr)
-			continue;
-		out[k].kind = PML_ACT_UNLOAD;
-		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
-		snprintf(out[k].reason, sizeof(out[k].reason),
-			 "lstm: prediction unused for %.1f s (p now %.2f)", idle_ms / 1e3,
-			 s->probs[m]);
-		out[k].confidence = -1;
-		k++;
+		pml_pred_unload_action(&out[k++], l->name,
+				       "lstm: prediction unused for %.1f s (p now %.2f)",
+				       idle_ms / 1e3, s->probs[m]);
 	}
 	if (s->idle && k < max)
 		k += idle_unloads(s, mods, n, out, k, max);

@@ -36,19 +36,18 @@
 
 #include "policy/needs-model.h"
 #include "policy/policy.h"
+#include "policy/pred-state.h"
 #include "util/modname.h"
 
 #define MK_PREDS_MAX 32
 
+/* A module's bookkeeping (pred-state.h), with one difference from names' and lstm's: its
+ * st.needed is "triggered", needed once in this run, and stays set when the module goes
+ * (each module triggers its successors once). */
 struct mk_mod {
 	char name[64];
-	bool triggered; /* needed (first use seen) in this run */
-	bool asked;	/* a prefetch was asked for and not taken back */
-	bool loaded;
-	bool predicted; /* loaded by a prediction */
-	bool used;	/* ... and used since */
-	uint64_t loaded_at;
-	double gap_ms;	/* the expected gap of the prediction that loaded it */
+	struct pml_pred_mod st;
+	double gap_ms; /* the expected gap of the prediction that loaded it */
 };
 
 struct mk_cand {
@@ -159,11 +158,10 @@ static void trigger(struct pml_policy *p, const char *module)
 
 	if (!m)
 		return;
-	if (m->predicted)
-		m->used = true;
-	if (m->triggered)
+	pml_pred_use(&m->st);
+	if (m->st.needed)
 		return;
-	m->triggered = true;
+	m->st.needed = true;
 	n = pml_needs_model_predict(p->cfg.needs_model, module, p->cfg.threshold, preds,
 				    MK_PREDS_MAX);
 	/* The nearest need first: the worker loads in order, and a far one can wait. */
@@ -172,16 +170,19 @@ static void trigger(struct pml_policy *p, const char *module)
 	for (int i = 0; i < n; i++) {
 		struct mk_mod *b = get(s, preds[i].module);
 
-		if (!b || b->triggered || b->asked || b->loaded)
+		if (!b || b->st.needed || b->st.asked || b->st.loaded)
 			continue;
 		/* beyond the horizon: left to a nearer trigger, or to the reactive path */
 		if (p->cfg.horizon_ms > 0 && preds[i].gap_ms > p->cfg.horizon_ms)
 			continue;
-		b->asked = true;
+		b->st.asked = true;
 		push_cand(s, b->name, m->name, &preds[i]);
 	}
 }
 
+/* The events as pred-state.h's pml_pred_observe() records them, but for a need (a trigger
+ * of predictions, once), which a module's going does not forget, and a refused unload,
+ * which only restarts the idle time. */
 static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 {
 	struct mk_state *s = p->priv;
@@ -193,7 +194,7 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	case PML_POL_BASE:
 		m = get(s, ev->module);
 		if (m)
-			m->triggered = m->loaded = true;
+			m->st.needed = m->st.loaded = true;
 		break;
 	case PML_POL_REQUEST:
 	case PML_POL_NEED:
@@ -204,46 +205,33 @@ static void mk_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 		if (!m)
 			break;
 		if (ev->predicted) {
-			if (!m->loaded && !m->triggered) {
-				m->predicted = true;
-				m->loaded_at = ev->t_ns;
-			}
-			m->loaded = true;
+			pml_pred_loaded_predicted(&m->st, ev->t_ns);
 			break;
 		}
 		/* The kernel's record of our own prefetch is no need; anyone else's load is. */
-		m->loaded = true;
-		if (!m->asked)
+		m->st.loaded = true;
+		if (!m->st.asked)
 			trigger(p, ev->module);
 		break;
 	case PML_POL_UNLOAD:
 		m = find(s, ev->module);
 		if (m)
-			m->loaded = m->predicted = m->used = m->asked = false;
+			pml_pred_gone(&m->st);
 		break;
 	case PML_POL_BUSY:
 		m = find(s, ev->module);
 		if (m)
-			m->loaded_at = ev->t_ns;
+			m->st.loaded_at = ev->t_ns;
 		break;
 	case PML_POL_USE:
 		m = find(s, ev->module);
-		if (m && m->predicted)
-			m->used = true;
+		if (m)
+			pml_pred_use(&m->st);
 		break;
 	case PML_POL_TRACE: /* this policy reads needs, not the program's events */
 	case PML_POL_PRIOR:
 		break;
 	}
-}
-
-static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
-				       const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pml_module_name_eq(name, mods[i].name))
-			return &mods[i];
-	return NULL;
 }
 
 static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t n,
@@ -259,7 +247,8 @@ static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t
 		struct mk_mod *m = find(s, cd->module);
 		struct pml_action *a;
 
-		if (in_set(mods, n, cd->module) || (m && (m->loaded || !m->asked)))
+		if (pml_pred_in_set(mods, n, cd->module) ||
+		    (m && (m->st.loaded || !m->st.asked)))
 			continue;
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
@@ -284,27 +273,14 @@ static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t
 	/* Then the mistakes: predicted, never used, past their deadline. */
 	for (size_t i = 0; i < s->n && k < max; i++) {
 		struct mk_mod *m = &s->mods[i];
-		const struct pml_loaded *l;
-		double idle_ms;
+		const struct pml_loaded *l = NULL;
+		double idle_ms = pml_pred_unused_ms(&m->st, m->name, mods, n, now, &l);
 
-		if (!m->predicted || m->used)
+		/* (st.needed adds nothing: a module triggered is never an unused one) */
+		if (idle_ms < 0 || idle_ms < p->cfg.idle_seconds * 1e3 + 2 * m->gap_ms)
 			continue;
-		l = in_set(mods, n, m->name);
-		if (!l)
-			continue;
-		if (l->refcnt > 0 || l->n_holders > 0) {
-			m->used = true;
-			continue;
-		}
-		idle_ms = now > m->loaded_at ? (double)(now - m->loaded_at) / 1e6 : 0;
-		if (idle_ms < p->cfg.idle_seconds * 1e3 + 2 * m->gap_ms)
-			continue;
-		out[k].kind = PML_ACT_UNLOAD;
-		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
-		snprintf(out[k].reason, sizeof(out[k].reason), "prediction unused for %.1f s",
-			 idle_ms / 1e3);
-		out[k].confidence = -1;
-		k++;
+		pml_pred_unload_action(&out[k++], l->name, "prediction unused for %.1f s",
+				       idle_ms / 1e3);
 	}
 	return (int)k;
 }

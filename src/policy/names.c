@@ -38,6 +38,7 @@
 #include "policy/name-rules.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
+#include "policy/pred-state.h"
 #include "util/log.h"
 #include "util/modname.h"
 
@@ -45,17 +46,10 @@
 #define NAMES_MAX 1024
 
 struct names_mod {
-	char name[64]; /* _ spelling */
-	bool needed;   /* used by the program (first use seen), or base */
-	bool loaded;
-	bool asked;	/* a prefetch was asked for and not taken back */
-	bool predicted; /* loaded by a prediction ... */
-	bool used;	/* ... and used since */
-	bool queued;	/* in cands */
-	uint64_t loaded_at;
-	uint64_t hold_until; /* not taken back before */
-	char named[40];	     /* the words that named it ("type vxlan") */
-	float conf;	     /* the naming's confidence */
+	char name[64];		/* _ spelling */
+	struct pml_pred_mod st; /* needed, loaded, asked ... (queued: in cands) */
+	char named[40];		/* the words that named it ("type vxlan") */
+	float conf;		/* the naming's confidence */
 };
 
 struct names_state {
@@ -102,14 +96,14 @@ static void on_named(void *ctx, const char *module, const char *words)
 	if (m < 0)
 		return;
 	md = &s->mods[m];
-	md->hold_until = s->now + PML_NAME_RULES_HOLD_NS;
-	if (md->needed || md->loaded || md->asked)
+	md->st.hold_until = s->now + PML_NAME_RULES_HOLD_NS;
+	if (md->st.needed || md->st.loaded || md->st.asked)
 		return;
-	md->asked = true;
+	md->st.asked = true;
 	md->conf = s->conf;
 	snprintf(md->named, sizeof(md->named), "%s", words);
-	if (!md->queued) {
-		md->queued = true;
+	if (!md->st.queued) {
+		md->st.queued = true;
 		s->cands[s->n_cands++] = m;
 	}
 }
@@ -204,7 +198,6 @@ static int names_init(struct pml_policy *pol)
 static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 {
 	struct names_state *s = pol->priv;
-	struct names_mod *md;
 	int m;
 
 	if (ev->kind == PML_POL_PRIOR) {
@@ -232,58 +225,8 @@ static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev
 		return;
 	}
 	m = mod_get(s, ev->module, true);
-	if (m < 0)
-		return;
-	md = &s->mods[m];
-	switch (ev->kind) {
-	case PML_POL_BASE:
-		md->needed = md->loaded = true;
-		break;
-	case PML_POL_REQUEST:
-	case PML_POL_NEED:
-		md->needed = true;
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_USE: /* a later use (replay) */
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_LOAD:
-		if (ev->predicted) {
-			if (!md->loaded && !md->needed) {
-				md->predicted = true;
-				md->loaded_at = ev->t_ns;
-			}
-		} else if (!md->asked) {
-			md->needed = true; /* loaded by someone else: the program uses it */
-		}
-		md->loaded = true;
-		break;
-	case PML_POL_UNLOAD:
-		/* gone: a later use is a need again, a naming may ask again */
-		md->loaded = md->predicted = md->used = md->asked = md->needed = false;
-		break;
-	case PML_POL_BUSY:
-		/* refused: something holds it, so the prediction was used; retried after
-		 * the idle time again, not every tick */
-		md->loaded_at = ev->t_ns;
-		if (md->predicted)
-			md->used = true;
-		break;
-	case PML_POL_TRACE:
-	case PML_POL_PRIOR:
-		break;
-	}
-}
-
-static const struct pml_loaded *in_set(const struct pml_loaded *mods, size_t n,
-				       const char *name)
-{
-	for (size_t i = 0; i < n; i++)
-		if (pml_module_name_eq(name, mods[i].name))
-			return &mods[i];
-	return NULL;
+	if (m >= 0)
+		pml_pred_observe(&s->mods[m].st, ev);
 }
 
 static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, size_t n,
@@ -304,8 +247,9 @@ static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, s
 			s->cands[kept++] = m; /* no room: next time */
 			continue;
 		}
-		md->queued = false;
-		if (!md->asked || md->loaded || md->needed || in_set(mods, n, md->name))
+		md->st.queued = false;
+		if (!md->st.asked || md->st.loaded || md->st.needed ||
+		    pml_pred_in_set(mods, n, md->name))
 			continue;
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
@@ -315,40 +259,22 @@ static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, s
 			a->reason[0] = '\0';
 		a->confidence = md->conf;
 		a->lead_ms = s->horizon_ms / 2;
-		a->bytes = -1;
-		a->load_ms = -1;
-		if (pol->cfg.cost_fn)
-			pol->cfg.cost_fn(pol->cfg.cost_data, md->name, &a->bytes, &a->load_ms);
-		else if (pol->cfg.needs_model)
-			pml_needs_model_cost(pol->cfg.needs_model, md->name, &a->bytes,
-					     &a->load_ms);
+		pml_pred_cost(pol, md->name, &a->bytes, &a->load_ms);
 	}
 	s->n_cands = kept;
 
 	/* Then the mistakes: named, loaded, never used, past the hold and the idle time. */
 	for (int m = 0; m < s->n_mods && k < max; m++) {
 		struct names_mod *md = &s->mods[m];
-		const struct pml_loaded *l;
-		double idle_ms;
+		const struct pml_loaded *l = NULL;
+		double idle_ms = pml_pred_unused_ms(&md->st, md->name, mods, n, now, &l);
 
-		if (!md->predicted || md->used || md->needed || now < md->hold_until)
+		if (idle_ms < 0 || idle_ms < pol->cfg.idle_seconds * 1e3 ||
+		    idle_ms < 2 * s->horizon_ms)
 			continue;
-		l = in_set(mods, n, md->name);
-		if (!l)
-			continue;
-		if (l->refcnt > 0 || l->n_holders > 0) {
-			md->used = true;
-			continue;
-		}
-		idle_ms = now > md->loaded_at ? (double)(now - md->loaded_at) / 1e6 : 0;
-		if (idle_ms < pol->cfg.idle_seconds * 1e3 || idle_ms < 2 * s->horizon_ms)
-			continue;
-		out[k].kind = PML_ACT_UNLOAD;
-		snprintf(out[k].module, sizeof(out[k].module), "%s", l->name);
-		snprintf(out[k].reason, sizeof(out[k].reason),
-			 "names: prediction unused for %.1f s", idle_ms / 1e3);
-		out[k].confidence = -1;
-		k++;
+		pml_pred_unload_action(&out[k++], l->name,
+				       "names: prediction unused for %.1f s",
+				       idle_ms / 1e3);
 	}
 	return (int)k;
 }
