@@ -1,7 +1,16 @@
-/* Where pmld's kernel events come from, behind one small interface: today the text of
- * the module tracepoints through tracefs (tracefs.c); the eBPF tracer (src/trace) will plug
- * in here later with the same events. A source hands out a pollable descriptor and, when it
- * is readable (or whenever the agent likes: reads never block), the events decoded so far. */
+/* Where pmld's kernel events come from, behind one small interface: the text of the module
+ * tracepoints through tracefs (tracefs.c), with module_get on the watched prefetches and a
+ * kprobe on alloc_netdev_mqs. A source hands out a pollable descriptor and, when it is
+ * readable (or whenever the agent likes: reads never block), the events decoded so far.
+ *
+ * The eBPF tracer (src/trace) is not a source: it is a second path beside this one
+ * (agent/program-trace.c), run only for policies that read the program's behaviour, drained
+ * on a timer and told to the policy as trace records (PML_POL_TRACE) from the job's prior
+ * on. It records the same three module tracepoints, system-wide, so with a tracer a
+ * request, load or free reaches the policy twice: as this source's typed event (the record
+ * of source "tracefs", the resource manager, the prefetches' uses, PML_POL_REQUEST/LOAD/
+ * UNLOAD) and as the tracer's record (tokens of the model's input). Replay tells it both
+ * ways too (sim/sim.h), and the shipped models were trained on those tokens. */
 #ifndef PML_AGENT_SOURCE_H
 #define PML_AGENT_SOURCE_H
 
