@@ -15,6 +15,7 @@
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
+#include "model/slots.h"
 #include "model/model-file.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
@@ -283,6 +284,18 @@ static int resolve_in_repo(void *data, const char *alias, char (*names)[64], siz
 		snprintf(names[i], 64, "%s", v[i]);
 	pml_repo_names_free(v);
 	return (int)n;
+}
+
+/* A policy that runs the slot model is among them. */
+static bool needs_slots(const struct eval *ev)
+{
+	for (size_t i = 0; i < ev->n_pol; i++) {
+		const struct pml_policy_info *in = pml_policy_info(ev->pol[i]);
+
+		if (in && (in->flags & PML_POLICY_SLOTS))
+			return true;
+	}
+	return false;
 }
 
 /* A policy that reads the program is among them: the prior script. */
@@ -578,6 +591,7 @@ int cmd_eval(int argc, char **argv)
 	};
 	struct opts o = {.split_name = "test", .policies = "all", .idle_seconds = 5.0};
 	struct pml_dataset *ds = NULL;
+	struct pml_slots_model *slots = NULL;
 	struct pml_repo *repo = NULL;
 	struct pml_sim_catalog *cat = NULL;
 	struct training tr = {0};
@@ -755,6 +769,16 @@ int cmd_eval(int argc, char **argv)
 			goto out;
 		}
 	}
+	if (o.slots_model && needs_slots(ev)) {
+		/* read once, here, and lent to every run's policy */
+		r = pml_slots_model_read(o.slots_model, ds->kernel[0] ? ds->kernel : NULL, &slots);
+		if (r < 0) {
+			fprintf(stderr, "pml: eval: --slots-model %s: not a slot model this pml can "
+					"use (said above)\n", o.slots_model);
+			status = PML_EXIT_USAGE;
+			goto out;
+		}
+	}
 	r = open_catalog(&o, ds, &repo, &cat, costs_used, sizeof(costs_used));
 	if (r < 0)
 		goto fail;
@@ -850,7 +874,7 @@ int cmd_eval(int argc, char **argv)
 				cfg.pcfg.n_preload = n_fam;
 			}
 			cfg.pcfg.model_path = o.model;
-			cfg.pcfg.slots_path = o.slots_model;
+			cfg.pcfg.slots_model = slots;
 			cfg.pcfg.kernel_release = run->kernel[0] ? run->kernel : ds->kernel;
 			cfg.pcfg.prior_command = t->hdr.command;
 			cfg.pcfg.prior_script = script_text;
@@ -1064,6 +1088,7 @@ out:
 	pml_needs_model_free(tr.markov);
 	pml_sim_catalog_free(cat);
 	pml_repo_free(repo);
+	pml_slots_model_free(slots);
 	pml_dataset_free(ds);
 	return status;
 }
