@@ -154,6 +154,7 @@ static void trigger(struct pml_policy *p, const char *module)
 	struct mk_state *s = p->priv;
 	struct pml_needs_pred preds[MK_PREDS_MAX];
 	struct mk_mod *m = get(s, module);
+	char trig[64];
 	int n;
 
 	if (!m)
@@ -162,6 +163,8 @@ static void trigger(struct pml_policy *p, const char *module)
 	if (m->st.needed)
 		return;
 	m->st.needed = true;
+	/* its name, kept: get() below may move s->mods, and m with it */
+	memcpy(trig, m->name, sizeof(trig));
 	n = pml_needs_model_predict(p->cfg.needs_model, module, p->cfg.threshold, preds,
 				    MK_PREDS_MAX);
 	/* The nearest need first: the worker loads in order, and a far one can wait. */
@@ -176,7 +179,7 @@ static void trigger(struct pml_policy *p, const char *module)
 		if (p->cfg.horizon_ms > 0 && preds[i].gap_ms > p->cfg.horizon_ms)
 			continue;
 		b->st.asked = true;
-		push_cand(s, b->name, m->name, &preds[i]);
+		push_cand(s, b->name, trig, &preds[i]);
 	}
 }
 

@@ -343,6 +343,52 @@ static void test_ranges(void)
 	}
 }
 
+/* A trigger whose successors outgrow the module table mid-loop: the reason still names
+ * the trigger (trigger() kept a pointer into the table across get(), which may move it). */
+static void test_many_successors(void)
+{
+	struct pml_needs_model *m = NULL;
+	struct pml_policy_config cfg = {.idle_seconds = 5, .clock = &clock, .threshold = 0.5};
+	struct pml_policy *p = NULL;
+	struct pml_action acts[64];
+	const char *run[41];
+	char names[41][16];
+	uint64_t t[41];
+	int n, named = 0;
+
+	CHECK(pml_needs_model_new(30, 0.5, &m) == 0);
+	if (!m)
+		return;
+	for (int i = 0; i < 41; i++) {
+		snprintf(names[i], sizeof(names[i]), i ? "succ%02d" : "trig", i);
+		run[i] = names[i];
+		t[i] = S(1 + 0.01 * i);
+	}
+	for (int r = 0; r < 3; r++)
+		CHECK(pml_needs_model_add_run(m, run, t, 41) == 0);
+	cfg.needs_model = m;
+	CHECK(pml_policy_new("markov", &cfg, &p) == 0);
+	if (!p) {
+		pml_needs_model_free(m);
+		return;
+	}
+	for (int i = 0; i < 40; i++) {
+		char base[16];
+
+		snprintf(base, sizeof(base), "base%02d", i);
+		ev(p, PML_POL_BASE, base, 1, false);
+	}
+	fake_now = S(2);
+	ev(p, PML_POL_REQUEST, "trig", 2, false);
+	n = pml_policy_decide(p, NULL, 0, acts, 64);
+	CHECK(n == 32); /* MK_PREDS_MAX */
+	for (int i = 0; i < n; i++)
+		named += strstr(acts[i].reason, "prediction: after trig ") == acts[i].reason;
+	CHECK(named == n);
+	pml_policy_free(p);
+	pml_needs_model_free(m);
+}
+
 int main(void)
 {
 	const char *env = getenv("PML_TEST_FIXTURES");
@@ -353,5 +399,6 @@ int main(void)
 	test_file();
 	test_policy();
 	test_load_all();
+	test_many_successors();
 	return unit_done("policy-markov");
 }
