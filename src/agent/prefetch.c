@@ -229,9 +229,12 @@ int pml_agent_collect(struct pml_agent *a)
 				/* Only the module predicted is of cause prefetch: the report
 				 * counts those (and as wasted when unused). */
 				rec.cause = is_main ? d->job.cause : PML_CAUSE_DEPENDENCY;
+				/* The queue's wait (from the decision's submit to the insert's
+				 * start) is lead the prefetch lost before its load began. */
 				if (is_main)
-					snprintf(reason, sizeof(reason), "%s%s",
-						 op->err ? "load: " : "", d->job.reason);
+					snprintf(reason, sizeof(reason), "%s%s; queued %.1f ms",
+						 op->err ? "load: " : "", d->job.reason,
+						 d->wait_ms);
 				else
 					snprintf(reason, sizeof(reason), "%sdependency of %s, %s",
 						 op->err ? "load: " : "", d->job.module,

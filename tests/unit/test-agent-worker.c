@@ -221,7 +221,7 @@ static void test_predictive_path(void)
 	CHECK(log_has(log_path, "prediction of 112.0 KiB"));
 	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"loop\""));
 	CHECK(log_has(log_path, "\"confidence\":0.8"));
-	CHECK(log_has(log_path, "\"reason\":\"prediction: after sctp (p 0.80, gap 1.4 s)\""));
+	CHECK(log_has(log_path, "\"reason\":\"prediction: after sctp (p 0.80, gap 1.4 s); queued "));
 	CHECK(log_has(log_path, "dependency of vfat, prediction: after sctp"));
 	/* typed: the predicted module's cause, its dependency's, the manager's verdict */
 	CHECK(log_has(log_path, "\"event\":\"load\",\"module\":\"loop\",\"cause\":\"prefetch\""));
