@@ -158,6 +158,7 @@ int cmd_bench(int argc, char **argv)
 	}
 	argc--;
 	argv++;
+	argv[0] = (char *)"pml: bench"; /* getopt_long's prefix (commands.h) */
 	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'm':

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "loader/loader.h"
 #include "repo/repo.h"
@@ -199,7 +200,7 @@ int cmd_calibrate(int argc, char **argv)
 		printf("pml: calibrate: stored the costs of %d modules in %s\n", r,
 		       pml_repo_catalog_path(repo));
 	else
-		fprintf(stderr, "pml: calibrate: import failed: %s\n", strerror(-r));
+		fprintf(stderr, "pml: calibrate: import failed: %s\n", cmd_costs_strerror(r));
 	pml_repo_free(repo);
 	pml_spawn_wait((char *[]){"rm", "-rf", run_dir, NULL}, -1, 0);
 	return r >= 0 ? 0 : PML_EXIT_FAIL;

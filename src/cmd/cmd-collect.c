@@ -24,6 +24,7 @@
 
 #include "cmd/cmd-collect.h"
 #include "cmd/cmd-options.h"
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
@@ -547,7 +548,7 @@ int cmd_collect(int argc, char **argv)
 		snprintf(c.ds->shard, sizeof(c.ds->shard), "%s", shard_name);
 	} else if (r < 0) {
 		fprintf(stderr, "pml: collect: %s: cannot resume this dataset (%s)\n", out,
-			strerror(-r));
+			cmd_manifest_strerror(r));
 		goto out;
 	} else if (strcmp(c.ds->shard, shard_name)) {
 		/* its runs are another part of the list: resuming it as this one would mix

@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/merge.h"
@@ -71,8 +72,7 @@ static int open_ds(const char *dir, struct pml_dataset **ret)
 		fprintf(stderr, "pml: dataset: %s: no %s (not a dataset; pml collect -o %s makes "
 				"one)\n", dir, PML_DATASET_MANIFEST, dir);
 	else if (r < 0)
-		fprintf(stderr, "pml: dataset: %s: cannot read the manifest: %s\n", dir,
-			strerror(-r));
+		fprintf(stderr, "pml: dataset: %s: %s\n", dir, cmd_manifest_strerror(r));
 	return r;
 }
 
@@ -603,6 +603,7 @@ int cmd_dataset(int argc, char **argv)
 	verb = argv[1];
 	argc--;
 	argv++;
+	argv[0] = (char *)"pml: dataset"; /* getopt_long's prefix (commands.h) */
 	while ((c = getopt_long(argc, argv, "jo:sh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'j':

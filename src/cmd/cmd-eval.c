@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 
 #include "cmd/cmd-options.h"
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/needs.h"
@@ -513,7 +514,7 @@ static int open_catalog(const struct opts *o, const struct pml_dataset *ds,
 		snprintf(costs, sizeof(costs), "data/costs-%s.jsonl", rel);
 	r = pml_sim_catalog_import_costs(*ret_cat, costs);
 	if (r < 0) {
-		fprintf(stderr, "pml: eval: %s: %s; %s\n", costs, strerror(-r),
+		fprintf(stderr, "pml: eval: %s: %s; %s\n", costs, cmd_costs_strerror(r),
 			o->costs ? "cannot go on without the costs asked for"
 				 : "costs are estimated from file sizes only");
 		if (o->costs) {
@@ -730,8 +731,7 @@ int cmd_eval(int argc, char **argv)
 			fprintf(stderr, "pml: eval: %s: no %s (not a dataset; pml collect -o %s "
 					"makes one)\n", o.dataset, PML_DATASET_MANIFEST, o.dataset);
 		else
-			fprintf(stderr, "pml: eval: %s: cannot read the manifest: %s\n", o.dataset,
-				strerror(-r));
+			fprintf(stderr, "pml: eval: %s: %s\n", o.dataset, cmd_manifest_strerror(r));
 		goto out;
 	}
 	for (size_t i = 0; i < ds->n_runs; i++) {

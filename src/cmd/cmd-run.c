@@ -946,7 +946,7 @@ int cmd_run(int argc, char **argv)
 				snprintf(cmd_s, sizeof(cmd_s), "unknown");
 			fprintf(stderr, "\n");
 			pml_report_print_text(rep, stderr);
-			fprintf(stderr, "pml: guest %s, %s, %.2f s to the command, command %s, "
+			fprintf(stderr, "pml: run: guest %s, %s, %.2f s to the command, command %s, "
 					"wall %.1f s\n", res.kvm ? "KVM" : "TCG",
 				res.restored ? "restored from a snapshot" : "cold boot",
 				res.start_to_cmd_s > 0 ? res.start_to_cmd_s : 0, cmd_s, res.wall_s);

@@ -136,7 +136,7 @@ static int cmd_build(int argc, char **argv)
 
 	if (!v)
 		return PML_EXIT_FAIL;
-	v[n++] = "run";
+	v[n++] = "pml: snapshot build"; /* getopt_long's prefix (commands.h) */
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--")) {
 			fprintf(stderr, "pml: snapshot build: takes pml run's options, no command\n");

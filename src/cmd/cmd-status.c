@@ -188,30 +188,30 @@ int cmd_status(int argc, char **argv)
 		}
 	}
 	if (optind < argc) {
-		fprintf(stderr, "pml status: unexpected argument '%s'\n", argv[optind]);
+		fprintf(stderr, "pml: status: unexpected argument '%s'\n", argv[optind]);
 		return PML_EXIT_USAGE;
 	}
 	if (!path || !*path)
 		path = PML_RESOURCE_SOCKET_DEFAULT;
 	fd = pml_resource_client_connect(path);
 	if (fd < 0) {
-		fprintf(stderr, "pml status: %s: %s%s\n", path, strerror(-fd),
+		fprintf(stderr, "pml: status: %s: %s%s\n", path, strerror(-fd),
 			fd == -ENOENT || fd == -ECONNREFUSED ? " (is pmld running?)" : "");
 		return PML_EXIT_FAIL;
 	}
 	buf = malloc(STATUS_MAX);
 	if (!buf) {
 		close(fd);
-		fprintf(stderr, "pml status: out of memory\n");
+		fprintf(stderr, "pml: status: out of memory\n");
 		return PML_EXIT_FAIL;
 	}
 	n = pml_resource_client_call(fd, "STATUS", buf, STATUS_MAX, 0);
 	close(fd);
 	if (n < 0) {
-		fprintf(stderr, "pml status: %s: %s\n", path, strerror(-n));
+		fprintf(stderr, "pml: status: %s: %s\n", path, strerror(-n));
 		ret = PML_EXIT_FAIL;
 	} else if (!strncmp(buf, "ERR", 3)) {
-		fprintf(stderr, "pml status: %s: %s\n", path, buf);
+		fprintf(stderr, "pml: status: %s: %s\n", path, buf);
 		ret = PML_EXIT_FAIL;
 	} else if (json) {
 		printf("%s\n", buf);

@@ -109,16 +109,16 @@ static int cmd_trace_dump(int argc, char **argv)
 		}
 	}
 	if (optind + 1 != argc) {
-		fprintf(stderr, "pml trace dump: expected one FILE\n");
+		fprintf(stderr, "pml: trace dump: expected one FILE\n");
 		return PML_EXIT_USAGE;
 	}
 	path = argv[optind];
 	rc = pml_trace_reader_open(path, &r);
 	if (rc) {
 		if (r)
-			fprintf(stderr, "pml: %s\n", pml_trace_reader_error(r));
+			fprintf(stderr, "pml: trace dump: %s\n", pml_trace_reader_error(r));
 		else
-			fprintf(stderr, "pml: %s: %s\n", path, strerror(-rc));
+			fprintf(stderr, "pml: trace dump: %s: %s\n", path, strerror(-rc));
 		pml_trace_reader_free(r);
 		return rc == -ENOENT || rc == -EACCES ? PML_EXIT_FAIL : PML_EXIT_USAGE;
 	}
@@ -166,9 +166,9 @@ static int cmd_trace_dump(int argc, char **argv)
 	}
 	fflush(stdout);
 	if (rc < 0)
-		fprintf(stderr, "pml: %s\n", pml_trace_reader_error(r));
+		fprintf(stderr, "pml: trace dump: %s\n", pml_trace_reader_error(r));
 	else if (st.complete && st.end.dropped)
-		fprintf(stderr, "pml: %s: %" PRIu64 " events were dropped while recording "
+		fprintf(stderr, "pml: trace dump: %s: %" PRIu64 " events were dropped while recording "
 			"(ring buffer full; try --ringbuf)\n", path, st.end.dropped);
 	pml_trace_reader_free(r);
 	return rc < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
@@ -261,19 +261,19 @@ static int cmd_trace_record(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fprintf(stderr, "pml trace record: expected a command after --\n");
+		fprintf(stderr, "pml: trace record: expected a command after --\n");
 		return PML_EXIT_USAGE;
 	}
 	o.argv = argv + optind;
 	rc = pml_tracer_record(&o, &res);
 	if (rc < 0) {
-		fprintf(stderr, "pml trace record: %s: %s\n", o.output, strerror(-rc));
+		fprintf(stderr, "pml: trace record: %s: %s\n", o.output, strerror(-rc));
 		return PML_EXIT_FAIL;
 	}
-	fprintf(stderr, "pml: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s (tracer CPU "
+	fprintf(stderr, "pml: trace record: %s: %" PRIu64 " events, %" PRIu64 " dropped, %.3f s (tracer CPU "
 		"%.3f s while it ran, %.3f s in all)\n", o.output, res.events, res.dropped,
 		res.seconds, res.tracer_cpu_s, res.total_cpu_s);
-	fprintf(stderr, "pml: recorded: system calls, processes, module tracepoints%s%s%s%s\n",
+	fprintf(stderr, "pml: trace record: recorded: system calls, processes, module tracepoints%s%s%s%s\n",
 		res.features & PML_TRACER_F_SAMPLES ? ", ip samples" : "",
 		res.features & PML_TRACER_F_FAULTS ? ", page faults (by vma)"
 		: res.features & PML_TRACER_F_FAULTS_TP ? ", page faults (by mm fields)" : "",
@@ -281,15 +281,15 @@ static int cmd_trace_record(int argc, char **argv)
 		: res.features & PML_TRACER_F_SAMPLE_OBJECTS ? ", sampled files' paths" : "",
 		res.features & PML_TRACER_F_OBJECTS_WALK ? " (dentry walk)" : "");
 	if (res.features & PML_TRACER_F_SAMPLES)
-		fprintf(stderr, "pml: %" PRIu64 " samples, %" PRIu64 " resolved to a function\n",
+		fprintf(stderr, "pml: trace record: %" PRIu64 " samples, %" PRIu64 " resolved to a function\n",
 			res.samples, res.samples_named);
 	for (size_t i = 0; i < res.n_progs; i++)
 		if (res.progs[i].runs)
-			fprintf(stderr, "pml: bpf %-18s %10" PRIu64 " runs %12.3f ms %8.1f ns/run\n",
+			fprintf(stderr, "pml: trace record: bpf %-18s %10" PRIu64 " runs %12.3f ms %8.1f ns/run\n",
 				res.progs[i].name, res.progs[i].runs, res.progs[i].ns / 1e6,
 				(double)res.progs[i].ns / (double)res.progs[i].runs);
 	if (res.dropped)
-		fprintf(stderr, "pml: %" PRIu64 " events were dropped (ring buffer full); "
+		fprintf(stderr, "pml: trace record: %" PRIu64 " events were dropped (ring buffer full); "
 			"the trace is incomplete: try --ringbuf with more MB\n", res.dropped);
 	/* the traced command's status is ours, as time(1) does */
 	if (WIFEXITED(res.status))
@@ -303,11 +303,15 @@ int cmd_trace(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? PML_EXIT_USAGE : PML_EXIT_OK;
 	}
-	if (!strcmp(argv[1], "dump"))
+	if (!strcmp(argv[1], "dump")) {
+		argv[1] = (char *)"pml: trace dump"; /* getopt_long's prefix (commands.h) */
 		return cmd_trace_dump(argc - 1, argv + 1);
-	if (!strcmp(argv[1], "record"))
+	}
+	if (!strcmp(argv[1], "record")) {
+		argv[1] = (char *)"pml: trace record";
 		return cmd_trace_record(argc - 1, argv + 1);
-	fprintf(stderr, "pml trace: unknown subcommand '%s'\n", argv[1]);
+	}
+	fprintf(stderr, "pml: trace: unknown subcommand '%s'\n", argv[1]);
 	usage(stderr);
 	return PML_EXIT_USAGE;
 }

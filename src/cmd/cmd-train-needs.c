@@ -11,6 +11,7 @@
 
 #include "agent/needs-train.h"
 #include "cmd/cmd-options.h"
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "policy/needs-model.h"
 
@@ -82,7 +83,7 @@ int cmd_train_needs(int argc, char **argv)
 	for (int i = optind; i < argc; i++) {
 		r = pml_needs_train_log(m, argv[i]);
 		if (r < 0) {
-			fprintf(stderr, "pml: train-needs: %s: %s\n", argv[i], strerror(-r));
+			fprintf(stderr, "pml: train-needs: %s: %s\n", argv[i], cmd_log_strerror(r));
 			pml_needs_model_free(m);
 			return PML_EXIT_FAIL;
 		}

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd-options.h"
+#include "cmd/cmd-errors.h"
 #include "cmd/commands.h"
 #include "model/corpus.h"
 #include "model/features.h"
@@ -263,7 +264,7 @@ static const char *corpus_error(int r)
 	case -EINVAL:
 		return "not a pml dataset, or the model's vocabulary is malformed";
 	default:
-		return strerror(-r);
+		return cmd_manifest_strerror(r);
 	}
 }
 

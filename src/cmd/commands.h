@@ -1,6 +1,8 @@
 /* The verbs of `pml`, one cmd_<verb>() per file cmd-<verb>.c (git's cmd_struct). Each takes
- * the arguments after the verb (argv[0] is the verb), parses them with getopt_long, prints
- * its own --help and returns the process exit status. */
+ * the arguments after the verb, parses them with getopt_long, prints its own --help and
+ * returns the process exit status. argv[0] is the prefix of the verb's messages ("pml:
+ * status"), which getopt_long's own complaints then carry; a verb with sub-verbs points its
+ * sub-verb's argv[0] at "pml: trace dump". Every error reads "pml: VERB[ SUB]: ...". */
 #ifndef PML_CMD_COMMANDS_H
 #define PML_CMD_COMMANDS_H
 

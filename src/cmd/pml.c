@@ -56,8 +56,17 @@ int main(int argc, char **argv)
 		return PML_EXIT_OK;
 	}
 	for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
-		if (!strcmp(argv[1], commands[i].name))
+		if (!strcmp(argv[1], commands[i].name)) {
+			/* One prefix for everything the verb prints: its own errors, the
+			 * library's through the log sink, and getopt_long's complaints, which
+			 * name argv[0] ("pml: status: unrecognized option '--x'"). */
+			char who[64];
+
+			snprintf(who, sizeof(who), "pml: %s", commands[i].name);
+			pml_set_log_fn(pml_log_stderr, who);
+			argv[1] = who;
 			return commands[i].fn(argc - 1, argv + 1);
+		}
 	fprintf(stderr, "pml: '%s' is not a pml command. See 'pml --help'.\n", argv[1]);
 	return PML_EXIT_USAGE;
 }

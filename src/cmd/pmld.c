@@ -259,6 +259,7 @@ int main(int argc, char **argv)
 	int c, r, sfd = -1, status = 1;
 
 	pml_set_log_fn(pml_log_stderr, "pmld");
+	argv[0] = (char *)"pmld"; /* getopt_long's complaints say "pmld: ...", not the path */
 	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'p':

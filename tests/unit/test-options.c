@@ -12,6 +12,8 @@
  *    values every entry refuses: each must fail before doing anything, with the sentence
  *    of its entry (which shows the option is wired to that entry). Only refused values
  *    are ever passed, and pml run gets no command, so nothing boots.
+ * 4. every command given an unknown option or a bad argument or input file: one prefix,
+ *    "pml: VERB: ...", on every line it and the library print, and words, not an errno;
  * And a guard: no hand-rolled number parsing (strtod, atoi, ...) left in the commands,
  * pmld's options or the policy file. */
 #include <errno.h>
@@ -22,6 +24,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -540,6 +543,161 @@ static void test_commands(void)
 		}
 }
 
+/* Every command, given an option it does not have or a bad argument, answers in the one
+ * style "pml: VERB[ SUB]: ..." (pmld: "pmld: ..."): its own sentence, the library's lines
+ * through the log sink and getopt_long's complaints alike. A bad input file is described
+ * in words, not as an errno of a system call that never failed. Nothing runs: every case
+ * is refused while its command line or its first input is read. "@D" is a directory with
+ * a manifest.jsonl that is not one, "@L" a file that is no decision log or trace, "@N" a
+ * path that does not exist. */
+static const struct {
+	const char *argv[8];
+	const char *who;
+	const char *says; /* a part of the sentence, or NULL */
+} bad_cmds[] = {
+	{{"pmld", "--no-such-option"}, "pmld", "unrecognized option"},
+	{{"pmld", "extra"}, "pmld", "unexpected argument 'extra'"},
+	{{"pml", "frob"}, "pml", "'frob' is not a pml command"},
+	{{"pml", "run", "--no-such-option"}, "pml: run", "unrecognized option"},
+	{{"pml", "run", "--accel", "frob"}, "pml: run", "'frob' is not auto, tcg or kvm"},
+	{{"pml", "repo", "--no-such-option"}, "pml: repo", "unknown option"},
+	{{"pml", "repo", "frob"}, "pml: repo", "not a repo subcommand"},
+	{{"pml", "trace", "frob"}, "pml: trace", "unknown subcommand 'frob'"},
+	{{"pml", "trace", "dump", "--no-such-option"}, "pml: trace dump", "unrecognized option"},
+	{{"pml", "trace", "dump"}, "pml: trace dump", "expected one FILE"},
+	{{"pml", "trace", "dump", "@L"}, "pml: trace dump", "not a pml trace file"},
+	{{"pml", "trace", "record", "--no-such-option"}, "pml: trace record", "unrecognized"},
+	{{"pml", "trace", "record", "-o", "@N"}, "pml: trace record", "expected a command"},
+	{{"pml", "status", "--no-such-option"}, "pml: status", "unrecognized option"},
+	{{"pml", "status", "extra"}, "pml: status", "unexpected argument 'extra'"},
+	{{"pml", "request", "--no-such-option"}, "pml: request", "unrecognized option"},
+	{{"pml", "request", "-Z"}, "pml: request", "invalid option -- 'Z'"},
+	{{"pml", "request", "--priority", "frob", "m"}, "pml: request", "--priority 'frob'"},
+	{{"pml", "request", "--socket"}, "pml: request", "requires an argument"},
+	{{"pml", "bench", "loader", "--no-such-option"}, "pml: bench", "unrecognized option"},
+	{{"pml", "calibrate", "--no-such-option"}, "pml: calibrate", "unrecognized option"},
+	{{"pml", "collect", "--no-such-option"}, "pml: collect", "unrecognized option"},
+	{{"pml", "collect", "--shard", "x"}, "pml: collect", "'x' is not I/N"},
+	{{"pml", "dataset", "stats", "--no-such-option"}, "pml: dataset", "unrecognized"},
+	{{"pml", "dataset", "frob", "@D"}, "pml: dataset", "unknown command 'frob'"},
+	{{"pml", "dataset", "stats", "@N"}, "pml: dataset", "no manifest.jsonl"},
+	{{"pml", "dataset", "stats", "@D"}, "pml: dataset", "not a pml dataset manifest"},
+	{{"pml", "train", "--no-such-option"}, "pml: train", "unrecognized option"},
+	{{"pml", "train", "--dataset", "@D"}, "pml: train", "not a pml dataset"},
+	{{"pml", "eval", "--no-such-option"}, "pml: eval", "unrecognized option"},
+	{{"pml", "eval", "--dataset", "@D"}, "pml: eval", "not a pml dataset manifest"},
+	{{"pml", "train-needs", "--no-such-option"}, "pml: train-needs", "unrecognized"},
+	{{"pml", "train-needs", "--window"}, "pml: train-needs", "requires an argument"},
+	{{"pml", "train-needs", "-o", "@N", "@L"}, "pml: train-needs", "not a decision log"},
+	{{"pml", "train-needs", "-o", "@N", "@N"}, "pml: train-needs", "no decision log here"},
+	{{"pml", "train-slots", "--no-such-option"}, "pml: train-slots", "unrecognized"},
+	{{"pml", "snapshot", "frob"}, "pml: snapshot", "'frob' is not ls, rm or build"},
+	{{"pml", "snapshot", "ls", "--no-such-option"}, "pml: snapshot ls", "unknown option"},
+	{{"pml", "snapshot", "build", "--no-such-option"}, "pml: snapshot build", "unrecognized"},
+};
+
+/* Whether line opens with a message prefix of a pml binary: "pml:", "pmld:", or the
+ * older "pml status:" / "pml trace dump:" (words of letters and '-' up to a colon). */
+static bool prefixed(const char *line)
+{
+	const char *p = line;
+
+	if (strncmp(line, "pml", 3))
+		return false;
+	if (!strncmp(line, "pml:", 4) || !strncmp(line, "pmld:", 5))
+		return true;
+	if (line[3] != ' ')
+		return false;
+	for (p = line + 4; *p && (*p == ' ' || *p == '-' || (*p >= 'a' && *p <= 'z')); p++)
+		;
+	return *p == ':' && p - line < 32;
+}
+
+/* Whether the first line of err, and every other line a pml binary wrote with a prefix
+ * (its own, the log sink's, getopt_long's), carries who's. */
+static bool one_prefix(const char *err, const char *who)
+{
+	size_t n = strlen(who);
+	const char *line = err;
+	bool first = true;
+
+	while (*line) {
+		const char *end = strchrnul(line, '\n');
+		bool ours = !strncmp(line, who, n) && line[n] == ':' && line[n + 1] == ' ';
+
+		if ((first || prefixed(line)) && !ours)
+			return false;
+		first = false;
+		line = *end ? end + 1 : end;
+	}
+	return !first;
+}
+
+static void test_command_prefixes(void)
+{
+	static const char *const errnos[] = {"Invalid argument", "Bad message",
+					     "Exec format error", "Protocol not supported"};
+	char dir[PATH_MAX], bin[PATH_MAX + 16], err[8192], tmp[] = "/tmp/pml-test-prefix.XXXXXX";
+	char ds[PATH_MAX], log[PATH_MAX], none[PATH_MAX], man[PATH_MAX + 16];
+	FILE *f;
+
+	if (!build_dir(dir, sizeof(dir))) {
+		CHECK(!"the build directory");
+		return;
+	}
+	snprintf(bin, sizeof(bin), "%s/pml", dir);
+	if (access(bin, X_OK) < 0 || !mkdtemp(tmp)) {
+		fprintf(stderr, "test-options: %s not built, prefixes not checked\n", bin);
+		return;
+	}
+	snprintf(ds, sizeof(ds), "%s/ds", tmp);
+	snprintf(log, sizeof(log), "%s/log", tmp);
+	snprintf(none, sizeof(none), "%s/none", tmp);
+	snprintf(man, sizeof(man), "%s/manifest.jsonl", ds);
+	CHECK(mkdir(ds, 0700) == 0);
+	f = fopen(man, "w");
+	CHECK(f && fputs("{\"not\": \"a manifest\"}\n", f) >= 0 && fclose(f) == 0);
+	f = fopen(log, "w");
+	CHECK(f && fputs("not a log\n", f) >= 0 && fclose(f) == 0);
+	for (size_t i = 0; i < sizeof(bad_cmds) / sizeof(bad_cmds[0]); i++) {
+		char *argv[10];
+		size_t a = 0;
+		bool ok;
+		int rc;
+
+		snprintf(bin, sizeof(bin), "%s/%s", dir, bad_cmds[i].argv[0]);
+		argv[a++] = bin;
+		for (size_t j = 1; j < 8 && bad_cmds[i].argv[j]; j++) {
+			const char *s = bad_cmds[i].argv[j];
+
+			argv[a++] = !strcmp(s, "@D")   ? ds
+				    : !strcmp(s, "@L") ? log
+				    : !strcmp(s, "@N") ? none
+						       : (char *)s;
+		}
+		argv[a] = NULL;
+		rc = run_cmd(argv, err, sizeof(err));
+		ok = rc > 0 && one_prefix(err, bad_cmds[i].who) &&
+		     (!bad_cmds[i].says || strstr(err, bad_cmds[i].says));
+		for (size_t k = 0; k < sizeof(errnos) / sizeof(errnos[0]); k++)
+			ok = ok && !strstr(err, errnos[k]);
+		if (!ok) {
+			fprintf(stderr, "%s", bad_cmds[i].argv[0]);
+			for (size_t j = 1; j < 8 && bad_cmds[i].argv[j]; j++)
+				fprintf(stderr, " %s", bad_cmds[i].argv[j]);
+			fprintf(stderr, ": exit %d, stderr:\n%swanted every line as '%s: ...'%s%s\n",
+				rc, err, bad_cmds[i].who, bad_cmds[i].says ? ", saying " : "",
+				bad_cmds[i].says ? bad_cmds[i].says : "");
+		}
+		CHECK(ok);
+	}
+	unlink(man);
+	rmdir(ds);
+	unlink(log);
+	unlink(none); /* in case a command made it */
+	rmdir(tmp);
+}
+
 /* The sources that take numbers from users parse them through the table only. */
 static void test_no_hand_parsing(void)
 {
@@ -600,6 +758,7 @@ int main(void)
 	test_policy_file();
 	test_model_file_numbers();
 	test_commands();
+	test_command_prefixes();
 	test_no_hand_parsing();
 	return unit_done("options");
 }
