@@ -13,6 +13,21 @@
 #include "cmd/commands.h"
 #include "resource/resource-api.h"
 
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'p', "priority", "KIND",
+	 "critical (a program waits on it now), dependency, or\nprediction (default)"},
+	{'c', "confidence", "P", "probability of the need, 0..1 (default 1)"},
+	{'u', "urgency", "MS", "time until the need in ms (default 0: now)"},
+	{'b', "bytes", "N", "expected resident bytes (default: pmld's estimate)"},
+	{'l', "load-ms", "MS", "expected load time (default: pmld's estimate)"},
+	{'s', "socket", "PATH",
+	 "the resource API socket (default $PML_RESOURCE_SOCKET or\n" PML_RESOURCE_SOCKET_DEFAULT
+	 ")"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -21,29 +36,13 @@ static void usage(FILE *f)
 		"                   [--socket PATH]\n\n"
 		"Ask the running pmld's resource manager for MODULE. It grants the request,\n"
 		"grants it after evicting idle modules of lower value, or refuses it with a\n"
-		"reason (budget, load time, priority).\n"
-		"  -p, --priority KIND  critical (a program waits on it now), dependency, or\n"
-		"                       prediction (default)\n"
-		"  -c, --confidence P   probability of the need, 0..1 (default 1)\n"
-		"  -u, --urgency MS     time until the need in ms (default 0: now)\n"
-		"  -b, --bytes N        expected resident bytes (default: pmld's estimate)\n"
-		"  -l, --load-ms MS     expected load time (default: pmld's estimate)\n"
-		"  -s, --socket PATH    the resource API socket (default $PML_RESOURCE_SOCKET or\n"
-		"                       " PML_RESOURCE_SOCKET_DEFAULT ")\n");
+		"reason (budget, load time, priority).\n");
+	cmd_options_help(f, options);
 }
 
 int cmd_request(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"priority", required_argument, NULL, 'p'},
-		{"confidence", required_argument, NULL, 'c'},
-		{"urgency", required_argument, NULL, 'u'},
-		{"bytes", required_argument, NULL, 'b'},
-		{"load-ms", required_argument, NULL, 'l'},
-		{"socket", required_argument, NULL, 's'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
+	struct cmd_getopt g;
 	struct pml_res_request req = {.bytes = -1, .load_ms = -1, .kind = PML_RES_PREDICTION,
 				      .confidence = 1};
 	const char *path = getenv("PML_RESOURCE_SOCKET");
@@ -51,7 +50,8 @@ int cmd_request(int argc, char **argv)
 	struct pml_res_reply rep;
 	int c, fd, n, k;
 
-	while ((c = getopt_long(argc, argv, "p:c:u:b:l:s:h", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'p':
 			k = pml_res_kind_from_name(optarg);

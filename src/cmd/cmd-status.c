@@ -9,11 +9,22 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "resource/resource-api.h"
 #include "util/json.h"
 
 #define STATUS_MAX (4 << 20)
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'s', "socket", "PATH",
+	 "the resource API socket (default $PML_RESOURCE_SOCKET or\n" PML_RESOURCE_SOCKET_DEFAULT
+	 ")"},
+	{'j', "json", NULL, "print the status as one JSON line"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
 
 static void usage(FILE *f)
 {
@@ -21,10 +32,8 @@ static void usage(FILE *f)
 		"Usage: pml status [--socket PATH] [--json]\n\n"
 		"Show the resource manager of the running pmld: the module-memory budget and\n"
 		"what is counted against it, the load-time budget, memory/CPU/network as\n"
-		"monitored, request counters and the loaded modules with their value.\n"
-		"  -s, --socket PATH  the resource API socket (default $PML_RESOURCE_SOCKET or\n"
-		"                     " PML_RESOURCE_SOCKET_DEFAULT ")\n"
-		"  -j, --json         print the status as one JSON line\n");
+		"monitored, request counters and the loaded modules with their value.\n");
+	cmd_options_help(f, options);
 }
 
 /* The flat object that follows "key": in json, parsed. Returns 0 or -ENOENT/-EINVAL. */
@@ -160,18 +169,14 @@ static int print_text(const char *json)
 
 int cmd_status(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"socket", required_argument, NULL, 's'},
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
+	struct cmd_getopt g;
 	const char *path = getenv("PML_RESOURCE_SOCKET");
 	bool json = false;
 	char *buf;
 	int c, fd, n, ret;
 
-	while ((c = getopt_long(argc, argv, "s:jh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 's':
 			path = optarg;

@@ -15,6 +15,18 @@
 #include "cmd/commands.h"
 #include "policy/needs-model.h"
 
+enum { OPT_WINDOW = CMD_OPT_LONG_ONLY, OPT_ALPHA };
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'o', "output", "FILE", "the model to write (required)"},
+	{OPT_WINDOW, "window", "S", "count B after A when needed within S seconds (default 30)"},
+	{OPT_ALPHA, "alpha", "A", "smoothing: p = count / (runs of A + A) (default 0.5)"},
+	{'q', "quiet", NULL, "no summary"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -23,24 +35,13 @@ static void usage(FILE *f)
 		"policy (pml run --policy markov --model FILE). A LOG is a decision log\n"
 		"(events.jsonl) or a pml run --report directory holding one; reactive runs give\n"
 		"the full need sequence. From a trace dataset instead: pml eval --dataset DIR\n"
-		"--save-markov FILE (its training split).\n\n"
-		"  -o, --output FILE    the model to write (required)\n"
-		"  --window S           count B after A when needed within S seconds (default 30)\n"
-		"  --alpha A            smoothing: p = count / (runs of A + A) (default 0.5)\n"
-		"  -q, --quiet          no summary\n"
-		"  -h, --help           this text\n");
+		"--save-markov FILE (its training split).\n\n");
+	cmd_options_help(f, options);
 }
 
 int cmd_train_needs(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"window", required_argument, NULL, 'w'},
-		{"alpha", required_argument, NULL, 'a'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	const char *out = NULL;
 	double window = 30, alpha = 0.5;
 	struct pml_needs_model *m;
@@ -48,16 +49,17 @@ int cmd_train_needs(int argc, char **argv)
 	size_t needs = 0;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			out = optarg;
 			break;
-		case 'w':
-		case 'a':
+		case OPT_WINDOW:
+		case OPT_ALPHA:
 			if (cmd_num("pml: train-needs",
-				    c == 'w' ? PML_NUMOPT_NEEDS_WINDOW : PML_NUMOPT_NEEDS_ALPHA, optarg,
-				    c == 'w' ? &window : &alpha) < 0)
+				    c == OPT_WINDOW ? PML_NUMOPT_NEEDS_WINDOW : PML_NUMOPT_NEEDS_ALPHA,
+				    optarg, c == OPT_WINDOW ? &window : &alpha) < 0)
 				return PML_EXIT_USAGE;
 			break;
 		case 'q':

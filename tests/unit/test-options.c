@@ -14,6 +14,8 @@
  *    are ever passed, and pml run gets no command, so nothing boots.
  * 4. every command given an unknown option or a bad argument or input file: one prefix,
  *    "pml: VERB: ...", on every line it and the library print, and words, not an errno;
+ * 5. the verbs whose options are one table (cmd/cmd-options.h) take every option their
+ *    --help shows.
  * And a guard: no hand-rolled number parsing (strtod, atoi, ...) left in the commands,
  * pmld's options or the policy file. */
 #include <errno.h>
@@ -383,9 +385,9 @@ static bool build_dir(char *buf, size_t size)
 	return true;
 }
 
-/* Run argv (stdout to /dev/null), its stderr into err; the exit status, -1 when it did not
- * exit by itself within 20 s. */
-static int run_cmd(char *const argv[], char *err, size_t size)
+/* Run argv, its output on fd (1 or 2) into out, the other to /dev/null; the exit status,
+ * -1 when it did not exit by itself within 20 s. */
+static int run_cmd_fd(char *const argv[], int fd, char *out, size_t size)
 {
 	int fds[2], status;
 	size_t len = 0;
@@ -399,21 +401,27 @@ static int run_cmd(char *const argv[], char *err, size_t size)
 		int null = open("/dev/null", O_RDWR);
 
 		dup2(null, 0);
-		dup2(null, 1);
-		dup2(fds[1], 2);
+		dup2(fd == 1 ? fds[1] : null, 1);
+		dup2(fd == 2 ? fds[1] : null, 2);
 		close(fds[0]);
 		alarm(20); /* a refused value must end it at once; never hang the suite */
 		execv(argv[0], argv);
 		_exit(127);
 	}
 	close(fds[1]);
-	while (len + 1 < size && (n = read(fds[0], err + len, size - 1 - len)) > 0)
+	while (len + 1 < size && (n = read(fds[0], out + len, size - 1 - len)) > 0)
 		len += (size_t)n;
-	err[len] = '\0';
+	out[len] = '\0';
 	close(fds[0]);
 	if (pid < 0 || waitpid(pid, &status, 0) < 0 || !WIFEXITED(status))
 		return -1;
 	return WEXITSTATUS(status);
+}
+
+/* Run argv, its stderr into err (stdout to /dev/null). */
+static int run_cmd(char *const argv[], char *err, size_t size)
+{
+	return run_cmd_fd(argv, 2, err, size);
 }
 
 /* Every numeric option of every command, as the commands take it. */
@@ -698,6 +706,63 @@ static void test_command_prefixes(void)
 	rmdir(tmp);
 }
 
+/* The verbs whose getopt_long and --help are made from one table (cmd/cmd-options.h):
+ * every option their --help shows ("-s, --socket PATH", "      --window S") is taken.
+ * Each is exec'd as `pml VERB --NAME --no-such-option` (and -X for a short form): a
+ * known option goes past getopt_long (a flag; or it takes the next word as its value,
+ * and the verb stops at a missing module, log or socket), an unknown one is named. */
+static void test_option_tables(void)
+{
+	static const char *const verbs[] = {"status", "request", "train-needs"};
+	char dir[PATH_MAX], bin[PATH_MAX + 16], help[8192], err[8192];
+
+	if (!build_dir(dir, sizeof(dir)))
+		return;
+	snprintf(bin, sizeof(bin), "%s/pml", dir);
+	if (access(bin, X_OK) < 0)
+		return;
+	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
+		char *argv[] = {bin, (char *)verbs[v], (char *)"--help", NULL, NULL};
+		int seen = 0;
+
+		CHECK(run_cmd_fd(argv, 1, help, sizeof(help)) == 0);
+		for (char *line = strtok(help, "\n"); line; line = strtok(NULL, "\n")) {
+			char name[64], opt[80], want[128];
+			char letter = 0;
+
+			/* an option line, as cmd_options_help() writes it; not prose */
+			if (!(!strncmp(line, "  -", 3) &&
+			      sscanf(line, "  -%c, --%63[a-z0-9-]", &letter, name) == 2) &&
+			    !(!strncmp(line, "      --", 8) &&
+			      sscanf(line, "      --%63[a-z0-9-]", name) == 1))
+				continue;
+			if (!strcmp(name, "help"))
+				continue; /* it prints the text and ends */
+			seen++;
+			for (int form = 0; form < (letter ? 2 : 1); form++) {
+				char *run[] = {bin, (char *)verbs[v], opt,
+					       (char *)"--no-such-option", NULL};
+
+				if (form == 0) {
+					snprintf(opt, sizeof(opt), "--%s", name);
+					snprintf(want, sizeof(want), "unrecognized option '%s'", opt);
+				} else {
+					snprintf(opt, sizeof(opt), "-%c", letter);
+					snprintf(want, sizeof(want), "invalid option -- '%c'", letter);
+				}
+				run_cmd(run, err, sizeof(err));
+				if (strstr(err, want))
+					fprintf(stderr, "pml %s --help shows %s, which it refuses:\n%s",
+						verbs[v], opt, err);
+				CHECK(!strstr(err, want));
+			}
+		}
+		if (!seen)
+			fprintf(stderr, "pml %s --help: no option lines\n", verbs[v]);
+		CHECK(seen > 0);
+	}
+}
+
 /* The sources that take numbers from users parse them through the table only. */
 static void test_no_hand_parsing(void)
 {
@@ -759,6 +824,7 @@ int main(void)
 	test_model_file_numbers();
 	test_commands();
 	test_command_prefixes();
+	test_option_tables();
 	test_no_hand_parsing();
 	return unit_done("options");
 }
