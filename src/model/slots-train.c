@@ -267,8 +267,8 @@ static void pick_threshold(struct samples *val, struct pml_slots_train_stats *st
 	}
 }
 
-int pml_slots_train(const struct pml_dataset *ds, pml_slots_resolve_fn resolve, void *data,
-		    const struct pml_slots_train_opts *opts, struct pml_slots_model **ret,
+int pml_slots_train(const struct pml_dataset *ds, pml_slots_resolve_fn resolve,
+		    void *data, const struct pml_slots_train_opts *opts, struct pml_slots_model **ret,
 		    struct pml_slots_train_stats *st)
 {
 	struct samples train = {0}, val = {0};

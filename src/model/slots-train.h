@@ -6,14 +6,16 @@
  * the run needs its module later (a need whose loads include it, at or after the
  * candidate's record; the prior's candidates come before every record), 0 when the run
  * never does; a candidate of a module the run had already needed is no prediction and is
- * left out, and a run's candidates with the same module and features count once (a script's
- * loop names the same thing a hundred times). The weights are a logistic regression over
- * the hashed features, fitted by AdaGrad over shuffled candidates for a few epochs.
+ * left out, and a run's candidates with the same module and features count once (a
+ * script's loop names the same thing a hundred times). The weights are a logistic
+ * regression over the hashed features, fitted by AdaGrad over shuffled candidates for a
+ * few epochs.
  *
  * The threshold is chosen on validation runs, never on test: those of families held out
- * whole for validation when the dataset has some, else every validation run; it is the one
- * of 0.05, 0.10 ... 0.95 with the best F1 of (run, module) decisions (a module is predicted
- * in a run when one of its candidates before its need reaches the threshold). */
+ * whole for validation when the dataset has some, else every validation run; it is the
+ * one of 0.05, 0.10 ... 0.95 with the best F1 of (run, module) decisions (a module is
+ * predicted in a run when one of its candidates before its need reaches the threshold).
+ */
 #ifndef PML_MODEL_SLOTS_TRAIN_H
 #define PML_MODEL_SLOTS_TRAIN_H
 
@@ -42,8 +44,8 @@ struct pml_slots_train_stats {
 /* Train on ds (its train split; the threshold on its validation split as above), with
  * resolve (and data) as the kernel's index. The model's kernel series is ds's kernel's.
  * 0, -ENODATA (no candidate in the training runs), -ENOMEM, or a trace's open error. */
-int pml_slots_train(const struct pml_dataset *ds, pml_slots_resolve_fn resolve, void *data,
-		    const struct pml_slots_train_opts *opts, struct pml_slots_model **ret,
+int pml_slots_train(const struct pml_dataset *ds, pml_slots_resolve_fn resolve,
+		    void *data, const struct pml_slots_train_opts *opts, struct pml_slots_model **ret,
 		    struct pml_slots_train_stats *stats);
 
 #endif

@@ -69,7 +69,7 @@ void pml_slots_init(struct pml_slots *s, const struct pml_slots_model *model,
 	s->ctx = ctx;
 }
 
-/* ---- features ------------------------------------------------------------------------ */
+/* ---- features ---------------------------------------------------------------------- */
 
 static uint32_t fnv(uint32_t h, const char *s)
 {
@@ -238,9 +238,9 @@ float pml_slots_score(const struct pml_slots_model *m, const uint32_t *feats, in
 	return sigmoid(z);
 }
 
-/* ---- candidates ------------------------------------------------------------------------ */
+/* ---- candidates -------------------------------------------------------------------- */
 
-/* Whether w can fill a template: 2-32 bytes of [a-z0-9_-] after the first letter or digit. */
+/* Whether w can fill a template: 2-32 bytes of [a-z0-9_-], the first not _ or -. */
 static bool fillable(const char *w)
 {
 	size_t n = strlen(w);
@@ -348,11 +348,12 @@ static void arg_forms(struct pml_slots *s, const char *raw)
 			*p = '_';
 	if (strcmp(under, w))
 		fill(s, F_UNDER, "", under, words);
-	/* parts: a list (loop,ro), a key=value, hash.ip (':' is '.' in a token) */
+	/* parts: a list (loop,ro), a key=value, hash.ip (':' is '.' in a token), a
+	 * compound (serpent-xts-plain64) */
 	snprintf(buf, sizeof(buf), "%s", w);
-	if (strpbrk(buf, ",=.:/+")) {
-		for (char *save = NULL, *p = strtok_r(buf, ",=.:/+", &save); p && parts < 6;
-		     p = strtok_r(NULL, ",=.:/+", &save), parts++) {
+	if (strpbrk(buf, ",=.:/+-")) {
+		for (char *save = NULL, *p = strtok_r(buf, ",=.:/+-", &save); p && parts < 6;
+		     p = strtok_r(NULL, ",=.:/+-", &save), parts++) {
 			char *e = strchr(p, '=');
 
 			if (e)

@@ -1,22 +1,22 @@
 /* The slot model: an open-vocabulary predictor of the modules a program names (issue 17).
  *
  * The kernel asks for modules by aliases built from a few templates: rtnl-link-KIND,
- * fs-TYPE, sch_/cls_/act_NAME, nft-expr-NAME, xt_NAME, ip_vs_SCHED, crypto-ALG, nls_CHARSET,
- * tcp_CONG, ip_set_TYPE, dm-TARGET and plain module names. A program that is about to use
- * such a module very often spells the variable part out in its words (`ip link add x type
- * vxlan`, `mkfs.xfs`, `tc filter ... flower`, `ipset create s hash:ip`), seconds to
- * milliseconds before the kernel asks. The slot model fills every template with every
- * word of every command (the word as written, with '-' and '.' as '_', its parts around
- * ',', '=', '.', ':', the value of KEY=VALUE, the part of a program's name after its dot),
- * keeps the fillings the kernel's index resolves to a module (so any of its ~4000 modules
- * can be predicted, seen in training or not), and scores each with a logistic model over
- * features of the context that carry across programs: the template, the word before
- * ("type", "-t", "-j"), the program and its sub-command ("tc filter"), the form of the
- * word, whether it is an option's value, where it came from (the script's text or an
- * executed command). No feature is the module's or the word's own name: what is learned
- * is which contexts name a module through which template, not which modules the corpus
- * used. The naming rules (policy/name-rules.h) hand-code a few such contexts; this learns
- * them, and others, from the dataset's traces (slots-train.c).
+ * fs-TYPE, sch_/cls_/act_NAME, nft-expr-NAME, xt_NAME, ip_vs_SCHED, crypto-ALG,
+ * nls_CHARSET, tcp_CONG, ip_set_TYPE, dm-TARGET and plain module names. A program that is
+ * about to use such a module very often spells the variable part out in its words (`ip
+ * link add x type vxlan`, `mkfs.xfs`, `tc filter ... flower`, `ipset create s hash:ip`),
+ * seconds to milliseconds before the kernel asks. The slot model fills every template
+ * with every word of every command (the word as written, with '-' and '.' as '_', its
+ * parts around ',', '=', '.', ':', '-', the value of KEY=VALUE, the part of a program's
+ * name after its dot), keeps the fillings the kernel's index resolves to a module (so any
+ * of its ~4000 modules can be predicted, seen in training or not), and scores each with a
+ * logistic model over features of the context that carry across programs: the template,
+ * the word before ("type", "-t", "-j"), the program and its sub-command ("tc filter"),
+ * the form of the word, whether it is an option's value, where it came from (the script's
+ * text or an executed command). No feature is the module's or the word's own name: what
+ * is learned is which contexts name a module through which template, not which modules
+ * the corpus used. The naming rules (policy/name-rules.h) hand-code a few such contexts;
+ * this learns them, and others, from the dataset's traces (slots-train.c).
  *
  * A candidate whose score reaches the model's threshold is a prediction: the slots policy
  * (policy/names.c) acts on it as the names policy acts on a rule's naming.
@@ -71,7 +71,7 @@ struct pml_slots_model {
 	uint32_t h_mask;
 };
 
-/* The reader of a token stream (model/features.h strings): embedded in its user's state. */
+/* The reader of a token stream (model/features.h strings), in its user's state. */
 struct pml_slots {
 	const struct pml_slots_model *model; /* NULL: every candidate scores 0 */
 	pml_slots_resolve_fn resolve;

@@ -10,8 +10,10 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "loader/loader.h"
 #include "model/slots.h"
 #include "policy/policy.h"
+#include "vm/paths.h"
 #include "unit.h"
 #include "util/log.h"
 
@@ -284,6 +286,64 @@ static void test_file(void)
 	unlink(path);
 }
 
+static int kmod_resolve(void *data, const char *alias, char (*names)[64], size_t max)
+{
+	return pml_loader_resolve(data, alias, names, max);
+}
+
+/* The alias families against the pinned kernel's own index (libkmod): a command's words
+ * fill each family and resolve to the module the kernel would load, none of them a module
+ * named in a word itself. Skipped without the kernel tree. */
+static void test_real_index(void)
+{
+	static const struct {
+		const char *toks[10];
+		const char *module;
+	} cases[] = {
+		{{"exec:ip", "arg:link", "arg:add", "arg:x", "arg:type", "arg:vxlan"}, "vxlan"},
+		{{"exec:ip", "arg:link", "arg:add", "arg:x", "arg:type", "arg:bond"}, "bonding"},
+		{{"exec:mount", "arg:-t", "arg:xfs", "argp:/dev:loop#"}, "xfs"},
+		{{"exec:mkfs.btrfs", "arg:-f"}, "btrfs"},
+		{{"exec:tc", "arg:qdisc", "arg:add", "arg:dev", "arg:x", "arg:root", "arg:netem"},
+		 "sch_netem"},
+		{{"exec:tc", "arg:filter", "arg:add", "arg:dev", "arg:x", "arg:flower"}, "cls_flower"},
+		{{"exec:nft", "arg:add", "arg:rule", "arg:limit"}, "nft_limit"},
+		{{"exec:iptables", "arg:-m", "arg:conntrack"}, "xt_conntrack"},
+		{{"exec:ipset", "arg:create", "arg:s", "arg:hash.ip"}, "ip_set_hash_ip"},
+		{{"exec:ipvsadm", "arg:-s", "arg:wrr"}, "ip_vs_wrr"},
+		{{"exec:mount", "arg:-o", "arg:iocharset=utf8"}, "nls_utf8"},
+		{{"exec:mount", "arg:-o", "arg:codepage=437"}, "nls_cp437"},
+		{{"exec:sysctl", "arg:net.ipv4.tcp_congestion_control=bbr"}, "tcp_bbr"},
+		{{"exec:mdadm", "arg:--level=raid5"}, "raid456"},
+		{{"exec:cryptsetup", "arg:--cipher", "arg:serpent-xts-plain64"}, "serpent_generic"},
+		{{"exec:dmsetup", "arg:create", "arg:t", "arg:thin-pool"}, "dm_thin_pool"},
+	};
+	struct pml_loader *ld = NULL;
+	char moddir[4096];
+
+	if (pml_kernel_moddir(moddir, sizeof(moddir)) < 0 ||
+	    pml_loader_new_kmod(moddir, &ld) < 0) {
+		printf("  slots: real index skipped (no guest kernel tree)\n");
+		return;
+	}
+	for (size_t i = 0; i < sizeof(cases) / sizeof(*cases); i++) {
+		struct seen c = {0};
+		struct pml_slots sl;
+		bool found = false;
+
+		pml_slots_init(&sl, NULL, kmod_resolve, ld, on_cand, &c);
+		for (int k = 0; k < 10 && cases[i].toks[k]; k++)
+			pml_slots_token(&sl, cases[i].toks[k]);
+		for (int k = 0; k < c.n; k++)
+			found |= !strcmp(c.cands[k][0], cases[i].module);
+		if (!found)
+			fprintf(stderr, "  slots: %s not a candidate of %s ... (%d candidates)\n",
+				cases[i].module, cases[i].toks[0], c.n);
+		CHECK(found);
+	}
+	pml_loader_free(ld);
+}
+
 static void quiet(void *data, enum pml_log_level level, const char *fmt, va_list ap)
 {
 }
@@ -298,6 +358,7 @@ int main(void)
 	test_candidates();
 	test_policy_unseen_module();
 	test_file();
+	test_real_index();
 	rmdir(tmpdir);
 	return unit_done("slots");
 }
