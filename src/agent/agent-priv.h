@@ -34,8 +34,8 @@
 #define RESOLVE_MAX 8
 
 /* A module the worker loads for a prediction, from its queueing until it is used or
- * unloaded. Its references are watched from the queueing on (the source's filter is
- * written before the worker can insert it), so a use right after the insert is seen too. */
+ * unloaded. Its references are watched from the queueing on (the worker's thread writes
+ * the source's filter before it inserts it), so a use right after the insert is seen too. */
 struct predicted {
 	char name[64];
 	bool used;
@@ -80,8 +80,9 @@ struct pml_agent {
 	bool watch_dirty;
 	bool watch_off; /* the source cannot watch references: uses show at the tick */
 	bool draining;	/* reading the source before an unload (no decisions in between) */
-	double watch_ms; /* wall time of the watch writes (the kernel's grace periods) */
-	double watch_cpu_ms; /* ... and the CPU they took */
+	double watch_ms; /* the loop's wall time in the watch set's hand-overs (or writes,
+			  * without a worker: the kernel's grace periods) */
+	double watch_cpu_ms; /* ... and the loop's CPU in them */
 	/* Misses a program waits on now (requested, not loaded yet): the worker is held
 	 * until their loads show, or MISS_HOLD_MAX_NS passed (a denied or failed miss). */
 	char misses[RESOLVE_MAX][64];

@@ -167,7 +167,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 				if (pml_source_fd(src) >= 0)
 					epoll_ctl(ep, EPOLL_CTL_DEL, pml_source_fd(src), NULL);
 				src = NULL;
-				a->src = NULL;
+				pml_agent_attach_source(a, NULL);
 			}
 			agent_account(a, PART_EVENTS, &since);
 		}
@@ -189,7 +189,7 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 		agent_account(a, PART_EVENTS, &since);
 	}
 out:
-	a->src = NULL;
+	pml_agent_attach_source(a, NULL);
 	if (a->tracer) {
 		pml_agent_info(a, "tracer: %llu records of the program told to the policy, %llu "
 			       "dropped, %llu before the job's prior (the guest's set-up)",

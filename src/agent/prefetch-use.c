@@ -78,9 +78,27 @@ void agent_pred_drop(struct pml_agent *a, const char *name)
 	*p = a->pred[--a->n_pred];
 }
 
+/* The watch set could not be written (r < 0): uses show at the tick from now on. */
+static void watch_failed(struct pml_agent *a, int r, size_t n)
+{
+	a->watch_off = true;
+	if (r == -EOPNOTSUPP || r == -ENODEV) {
+		pml_agent_info(a, "%s: no module references (module:module_get): a use of a "
+			       "prefetch shows only at the tick (refcount) or by a request",
+			       a->src->ops->name);
+		return;
+	}
+	pml_agent_error(a, r, "%s: cannot watch the references of %zu prefetches: %s; "
+			"uses show only at the tick from now on", a->src->ops->name, n,
+			strerror(-r));
+}
+
 /* Tell the source which modules' references to report: the prefetches not seen used
- * (queued or loaded), once per change of that set. A source that cannot (no module_get
- * in the kernel, no source) is said once; the tick's refcount sample is then all. */
+ * (queued or loaded), once per change of that set. With a load worker, the set is handed
+ * to it and its thread writes it (worker.h: before the insert of a module the filter does
+ * not hold yet, else when it has nothing to load), so the loop never waits the kernel's
+ * ~20-30 ms per write. A source that cannot (no module_get in the kernel, no source) is
+ * said once; the tick's refcount sample is then all. */
 void agent_watch_sync(struct pml_agent *a)
 {
 	char (*names)[64];
@@ -89,7 +107,19 @@ void agent_watch_sync(struct pml_agent *a)
 	double c0;
 	int r;
 
-	if (!a->src || a->watch_off || !a->watch_dirty)
+	if (!a->src || a->watch_off)
+		return;
+	if (a->worker) {
+		struct pml_worker_watch_stats ws;
+
+		pml_worker_watch_stats(a->worker, &ws);
+		if (ws.err < 0) {
+			pml_worker_set_watch(a->worker, NULL, NULL);
+			watch_failed(a, ws.err, ws.asked);
+			return;
+		}
+	}
+	if (!a->watch_dirty)
 		return;
 	names = calloc(a->n_pred ? a->n_pred : 1, sizeof(*names));
 	if (!names)
@@ -99,28 +129,23 @@ void agent_watch_sync(struct pml_agent *a)
 			memcpy(names[n++], a->pred[i].name, sizeof(names[0]));
 	t0 = pml_now_ns();
 	c0 = agent_thread_cpu_ms();
-	r = pml_source_watch(a->src, (const char(*)[64])names, n);
+	if (a->worker)
+		r = pml_worker_watch(a->worker, (const char(*)[64])names, n);
+	else
+		r = pml_source_watch(a->src, (const char(*)[64])names, n);
 	a->watch_cpu_ms += agent_thread_cpu_ms() - c0;
 	a->watch_ms += (double)(pml_now_ns() - t0) / 1e6;
 	pml_dbg("%s: watching %zu modules: %d (%.1f ms)", a->src->ops->name, n, r,
 		(double)(pml_now_ns() - t0) / 1e6);
 	a->stats.watch_writes++;
 	free(names);
-	if (r == -EOPNOTSUPP || r == -ENODEV) {
-		a->watch_off = true;
-		pml_agent_info(a, "%s: no module references (module:module_get): a use of a "
-			       "prefetch shows only at the tick (refcount) or by a request",
-			       a->src->ops->name);
-		return;
-	}
 	if (r < 0) {
-		a->watch_off = true;
-		pml_agent_error(a, r, "%s: cannot watch the references of %zu prefetches: %s; "
-				"uses show only at the tick from now on", a->src->ops->name, n,
-				strerror(-r));
+		if (a->worker && r == -ENOMEM)
+			return; /* still dirty: handed over at the next sync */
+		watch_failed(a, r, n);
 		return;
 	}
-	if ((size_t)r < n)
+	if (!a->worker && (size_t)r < n)
 		pml_dbg("%s: watching %d of %zu prefetches (the filter is full)",
 			a->src->ops->name, r, n);
 	a->watch_dirty = false;
@@ -162,8 +187,18 @@ void agent_pred_used(struct pml_agent *a, const char *name, enum pml_event_via v
 	pml_policy_observe(a->pol, &pev);
 }
 
+/* The worker's writes of the watch set go to the source (worker.h's watch_fn). */
+static int source_watch(void *data, const char (*names)[64], size_t n)
+{
+	return pml_source_watch(data, names, n);
+}
+
 void pml_agent_attach_source(struct pml_agent *a, struct pml_source *src)
 {
+	/* The worker stops writing to the source it had (after a write in progress) before
+	 * that one may be freed. */
+	if (a->worker)
+		pml_worker_set_watch(a->worker, src ? source_watch : NULL, src);
 	a->src = src;
 	a->watch_off = false;
 	a->watch_dirty = true;

@@ -111,7 +111,8 @@ static int live_submit(void *be, const struct pml_action *act)
 	/* Every load a policy asks for is a prediction; the API's are asked by others. */
 	job.cause = a->api_load ? PML_CAUSE_API : PML_CAUSE_PREFETCH;
 	job.t_submit_ns = pml_now_ns();
-	/* Watched before the worker can insert it: a use right after is seen too. */
+	/* Watched before the worker can insert it (its thread writes the filter first, this
+	 * only hands the set over): a use right after is seen too. */
 	if (!pml_worker_has(a->worker, act->module) && agent_pred_expect(a, act->module))
 		agent_watch_sync(a);
 	r = pml_worker_submit(a->worker, &job);

@@ -119,7 +119,7 @@ int pml_agent_stop(struct pml_agent *a)
 {
 	struct pml_event_rec rec;
 	struct rusage ru;
-	char reason[1000], job[128] = "", peak[160] = "", parts[256] = "";
+	char reason[1000], job[128] = "", peak[160] = "", parts[256] = "", wrote[120] = "";
 	double cpu_ms = -1, worker_ms;
 	int64_t rss = -1, anon, file;
 	int r;
@@ -152,6 +152,14 @@ int pml_agent_stop(struct pml_agent *a)
 		snprintf(peak + strlen(peak), sizeof(peak) - strlen(peak),
 			 ", %lld KiB anonymous and %lld KiB file-backed at the end", (long long)anon,
 			 (long long)file);
+	/* With a worker the loop only hands the set over; its thread waits the kernel out. */
+	if (a->worker) {
+		struct pml_worker_watch_stats ws;
+
+		pml_worker_watch_stats(a->worker, &ws);
+		snprintf(wrote, sizeof(wrote), ", by the load worker into the filter %llu times "
+			 "(%.1f ms, %.1f ms CPU)", (unsigned long long)ws.writes, ws.ms, ws.cpu_ms);
+	}
 	for (int p = 0, n = 0; p < PART_N && n >= 0 && (size_t)n < sizeof(parts); p++)
 		n += snprintf(parts + n, sizeof(parts) - (size_t)n, "%s %s %.1f ms",
 			      p ? "," : "; the main thread's", part_names[p], a->part_ms[p]);
@@ -160,7 +168,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 "%llu refused, %llu failed; %llu predictions, %llu refused by the manager, "
 		 "%llu prefetched, %llu used, %llu load failures, %llu evictions; %llu "
 		 "references seen, %llu interfaces made, the watch set written %llu times (%.1f ms, "
-		 "%.1f ms CPU)",
+		 "%.1f ms CPU of the main loop)%s",
 		 cpu_ms, job, parts, (long long)(rss / 1024), peak,
 		 (unsigned long long)a->stats.events, (unsigned long long)a->stats.ticks,
 		 (unsigned long long)a->stats.unloads, (unsigned long long)a->stats.unload_busy,
@@ -170,7 +178,7 @@ int pml_agent_stop(struct pml_agent *a)
 		 (unsigned long long)a->stats.load_failed,
 		 (unsigned long long)a->stats.evictions, (unsigned long long)a->stats.gets,
 		 (unsigned long long)a->stats.netdevs,
-		 (unsigned long long)a->stats.watch_writes, a->watch_ms, a->watch_cpu_ms);
+		 (unsigned long long)a->stats.watch_writes, a->watch_ms, a->watch_cpu_ms, wrote);
 	pml_event_rec_init(&rec, PML_EV_STOP);
 	rec.reason = reason;
 	rec.ms = job[0] ? cpu_ms - a->cpu_at_prior_ms : cpu_ms;

@@ -35,6 +35,28 @@ struct pml_load_done {
 
 struct pml_worker;
 
+/* The watch set (the source's filter of module references, source.h) is written by a
+ * thread of the worker's, not the loop: a write waits ~20-30 ms in the kernel (a grace
+ * period), which on the loop delayed every decision and every queued load behind it. The
+ * loop hands the set over (pml_worker_watch: a copy, at once); the watch thread writes a
+ * set with a new name at once, most often while the insert before runs, and the insert of
+ * a watched module waits until a write holding its name is done (so a reference taken
+ * right after the insert is seen). A set that only lost names (used, dropped) is written
+ * once nothing is being loaded: the write holds the kernel's event lock an insert takes.
+ * Nothing is written while held (a program waits on a miss, whose load takes that lock).
+ * fn returns the number of names it holds (in the order given) or -errno, as
+ * pml_source_watch; it runs on the watch thread, one call at a time. */
+typedef int (*pml_worker_watch_fn)(void *data, const char (*names)[64], size_t n);
+
+struct pml_worker_watch_stats {
+	uint64_t writes; /* calls of fn */
+	double ms;	 /* their wall time */
+	double cpu_ms;	 /* the worker thread's CPU in them */
+	int err;	 /* the first failure of fn (-errno; the worker stops writing), 0 */
+	int held;	 /* the last write's return */
+	size_t asked;	 /* ... and how many names it was given */
+};
+
 /* Start a worker thread over ld, which it owns from here (freed by pml_worker_free, even
  * on failure) and is the only one to use. queue_max bounds the pending jobs (0: 64).
  * Returns 0, -ENOMEM, or -errno of eventfd/pthread_create. */
@@ -54,7 +76,17 @@ size_t pml_worker_collect(struct pml_worker *w, struct pml_load_done *out, size_
  * one in progress finishes). The loop holds it while a program waits on a miss: on a
  * guest with one CPU a prefetch would slow the very load the program is waiting for. */
 void pml_worker_hold(struct pml_worker *w, bool hold);
-/* Jobs queued or in progress, not yet collected. */
+/* Let the worker write the watch set through fn(data, ...), or stop it (fn NULL: waits
+ * for a write in progress, so data may be freed after). A new fn starts from a filter
+ * holding no name. */
+void pml_worker_set_watch(struct pml_worker *w, pml_worker_watch_fn fn, void *data);
+/* The names to watch from now on (copied; at most 4096). Never blocks on a write.
+ * Returns 0, or -ENOMEM (the set is unchanged). */
+int pml_worker_watch(struct pml_worker *w, const char (*names)[64], size_t n);
+/* What the writes of the watch set did so far. */
+void pml_worker_watch_stats(struct pml_worker *w, struct pml_worker_watch_stats *ret);
+/* Jobs queued or in progress, not yet collected, and a change of the watch set not
+ * written yet (while not held). */
 size_t pml_worker_busy(struct pml_worker *w);
 /* Whether module is queued or being loaded. */
 bool pml_worker_has(struct pml_worker *w, const char *module);

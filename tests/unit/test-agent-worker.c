@@ -21,6 +21,7 @@
 #include "agent/worker.h"
 #include "resource/resource.h"
 #include "unit.h"
+#include "util/timeutil.h"
 
 static uint64_t fake_now;
 
@@ -119,6 +120,117 @@ static void test_worker(void)
 	pml_worker_free(w);
 }
 
+/* A fake filter write: waits like the kernel's grace period, and notes which names the
+ * worker's loader (read on the worker's thread, as fn runs there) had not inserted yet. */
+struct fake_filter {
+	struct pml_loader *ld;
+	int sleep_us;
+	int fail;
+	unsigned writes;
+	char last[8][64];
+	size_t n_last;
+	char before[8][64]; /* names written before their insert */
+	size_t n_before;
+	bool vfat_loaded_at_write; /* vfat loaded when a write came */
+};
+
+static int fake_filter_write(void *data, const char (*names)[64], size_t n)
+{
+	struct fake_filter *f = data;
+
+	f->writes++;
+	if (f->fail)
+		return f->fail;
+	usleep((useconds_t)f->sleep_us);
+	f->n_last = 0;
+	for (size_t i = 0; i < n && i < 8; i++) {
+		memcpy(f->last[f->n_last++], names[i], 64);
+		if (pml_loader_refcnt(f->ld, names[i]) < 0 && f->n_before < 8)
+			memcpy(f->before[f->n_before++], names[i], 64);
+	}
+	f->vfat_loaded_at_write = pml_loader_refcnt(f->ld, "vfat") >= 0;
+	return (int)f->n_last;
+}
+
+static bool worker_idle(struct pml_worker *w)
+{
+	struct pml_load_done done[8];
+
+	for (int tries = 0; tries < 500; tries++) {
+		pml_worker_collect(w, done, 8);
+		if (!pml_worker_busy(w))
+			return true;
+		usleep(2000);
+	}
+	return false;
+}
+
+/* Issue 18 item 2: the watch set's writes (~20-30 ms each in the kernel) are the worker's,
+ * not the loop's: handing a set over and queueing a load return at once; a watched
+ * module's name is written before its insert, with the names of the jobs behind it in the
+ * same write; a removal waits for the worker to be idle and unheld, never before an
+ * insert; a failing write stops the writes and is reported. */
+static void test_worker_watch(void)
+{
+	static const char two[2][64] = {"loop", "sctp"};
+	static const char one[1][64] = {"sctp"};
+	struct fake_filter f = {.sleep_us = 30000};
+	struct pml_loader *ld = NULL;
+	struct pml_worker *w = NULL;
+	struct pml_worker_watch_stats ws;
+	struct pml_load_job j1 = {.module = "loop"}, j2 = {.module = "sctp"};
+	struct pml_load_job j3 = {.module = "vfat"};
+	uint64_t t0;
+
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	f.ld = ld; /* the worker's own: fn reads it on the worker's thread only */
+	CHECK(pml_worker_new(ld, 8, &w) == 0);
+	if (!w)
+		return;
+	pml_worker_set_watch(w, fake_filter_write, &f);
+	CHECK(pml_worker_watch(w, two, 0) == 0); /* empty: what a new source holds */
+	CHECK(worker_idle(w) && f.writes == 0);
+	pml_worker_hold(w, true); /* both queued before the worker takes one */
+	t0 = pml_now_ns();
+	CHECK(pml_worker_watch(w, two, 2) == 0);
+	CHECK(pml_worker_submit(w, &j1) == 0 && pml_worker_submit(w, &j2) == 0);
+	CHECK(pml_now_ns() - t0 < 10000000ull); /* the caller never waits the write out */
+	usleep(40000);
+	CHECK(f.writes == 0); /* held: nothing written (a miss's load needs the lock) */
+	pml_worker_hold(w, false);
+	CHECK(worker_idle(w));
+	CHECK(f.writes == 1); /* one write for both, before the first insert */
+	CHECK(f.n_before == 2);
+	CHECK(f.n_before == 2 && !strcmp(f.before[0], "loop") && !strcmp(f.before[1], "sctp"));
+	/* loop used: its name leaves; vfat (not watched: the API's) queued behind the change.
+	 * The insert does not wait for the removal: it is written once the worker is idle. */
+	pml_worker_hold(w, true);
+	CHECK(pml_worker_watch(w, one, 1) == 0);
+	CHECK(pml_worker_submit(w, &j3) == 0);
+	pml_worker_hold(w, false);
+	CHECK(worker_idle(w));
+	CHECK(f.writes == 2 && f.n_last == 1 && !strcmp(f.last[0], "sctp"));
+	CHECK(f.vfat_loaded_at_write);
+	/* the same set again: nothing to write */
+	CHECK(pml_worker_watch(w, one, 1) == 0);
+	CHECK(worker_idle(w) && f.writes == 2);
+	pml_worker_watch_stats(w, &ws);
+	CHECK(ws.writes == 2 && ws.err == 0 && ws.ms >= 50 && ws.held == 1);
+	/* a failing write is kept and stops the writes */
+	f.fail = -ENODEV;
+	CHECK(pml_worker_watch(w, two, 2) == 0);
+	CHECK(worker_idle(w));
+	CHECK(pml_worker_watch(w, one, 1) == 0);
+	CHECK(worker_idle(w) && f.writes == 3);
+	pml_worker_watch_stats(w, &ws);
+	CHECK(ws.err == -ENODEV);
+	/* detached: no write, even with a change */
+	pml_worker_set_watch(w, NULL, NULL);
+	CHECK(pml_worker_watch(w, two, 2) == 0);
+	CHECK(worker_idle(w) && f.writes == 3);
+	pml_worker_free(w);
+}
+
 static bool log_has(const char *path, const char *needle)
 {
 	FILE *f = fopen(path, "r");
@@ -132,6 +244,9 @@ static bool log_has(const char *path, const char *needle)
 	fclose(f);
 	return found;
 }
+
+/* The worker's loader of the last agent() (the agent owns it; only its thread reads it). */
+static struct pml_loader *worker_ld;
 
 static struct pml_agent *agent(struct pml_needs_model *m, int64_t budget, char *log_path,
 			       struct pml_loader **ret_ld)
@@ -147,6 +262,7 @@ static struct pml_agent *agent(struct pml_needs_model *m, int64_t budget, char *
 		close(fd);
 	CHECK(pml_loader_new_memory(tree, ret_ld) == 0);
 	CHECK(pml_loader_new_memory(tree, &cfg.worker_ld) == 0);
+	worker_ld = cfg.worker_ld;
 	CHECK(pml_agent_new(&cfg, *ret_ld, &a) == 0);
 	if (a)
 		CHECK(pml_agent_start(a) == 1);
@@ -277,6 +393,11 @@ struct watching {
 	struct pml_source base;
 	char names[8][64];
 	size_t n;
+	/* with ld (the worker's loader: the writes run on its thread), the names written
+	 * while ld did not have them loaded yet */
+	struct pml_loader *ld;
+	char before[8][64];
+	size_t n_before;
 	unsigned calls;
 };
 
@@ -300,8 +421,11 @@ static int watching_watch(struct pml_source *base, const char (*names)[64], size
 
 	w->calls++;
 	w->n = 0;
-	for (size_t i = 0; i < n && w->n < 8; i++)
+	for (size_t i = 0; i < n && w->n < 8; i++) {
 		memcpy(w->names[w->n++], names[i], 64);
+		if (w->ld && pml_loader_refcnt(w->ld, names[i]) < 0 && w->n_before < 8)
+			memcpy(w->before[w->n_before++], names[i], 64);
+	}
 	return (int)w->n;
 }
 
@@ -375,15 +499,24 @@ static void test_short_use(void)
 	a = agent(m, 0, log_path, &ld);
 	if (!a)
 		goto out;
+	w.ld = worker_ld;
 	pml_agent_attach_source(a, &w.base);
 	CHECK(w.n == 0); /* nothing to watch yet */
 	request(a, "net-pf-10-proto-132", 2);
 	kload(a, "sctp", 2.1);
-	/* queued: watched before the worker inserts them */
-	CHECK(watched(&w, "loop") && watched(&w, "vfat") && w.n == 2);
 	get(a, "loop", "lo_open+0x1c/0x70", 2.1);
 	CHECK(pml_agent_stats(a)->used == 0); /* its load is not in the log yet */
 	CHECK(pml_agent_wait_idle(a, 5000) == 3);
+	/* queued: watched before the worker inserted them (its thread writes the filter) */
+	{
+		bool loop = false, vfat = false;
+
+		for (size_t i = 0; i < w.n_before; i++) {
+			loop |= !strcmp(w.before[i], "loop");
+			vfat |= !strcmp(w.before[i], "vfat");
+		}
+		CHECK(loop && vfat);
+	}
 	/* the real kernel shows what the worker loaded: the ticks read it at refcount 0 */
 	CHECK(pml_loader_load(ld, "loop", 0, &res) == 0);
 	CHECK(pml_loader_load(ld, "vfat", 0, &res) == 0);
@@ -401,6 +534,7 @@ static void test_short_use(void)
 	CHECK(log_has(log_path, "\"used: vfat (module_get by mount 300 at get_fs_type+0x2f/0xb0)"));
 	CHECK(pml_agent_stats(a)->used == 2);
 	CHECK(pml_agent_stats(a)->gets == 2);
+	CHECK(pml_agent_wait_idle(a, 5000) == 0); /* the worker writes the set: no name left */
 	CHECK(w.n == 0); /* nothing left to watch */
 	/* a second reference is not a second use */
 	get(a, "vfat", "get_fs_type+0x2f/0xb0", 2.5);
@@ -629,6 +763,7 @@ int main(void)
 
 	snprintf(fixtures, sizeof(fixtures), "%s", env ? env : "tests/fixtures");
 	test_worker();
+	test_worker_watch();
 	test_predictive_path();
 	test_short_use();
 	test_link_kind_use();
