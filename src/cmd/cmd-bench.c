@@ -123,6 +123,21 @@ static int split(char *list, char **items, int max)
 	return n;
 }
 
+enum { OPT_MODULES = CMD_OPT_LONG_ONLY, OPT_ALIASES, OPT_ROUNDS, OPT_JSON };
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{OPT_MODULES, "modules", "M1,M2",
+	 "the modules to load (default tun,vfat,dummy,\nnf_tables,xfs,bridge)"},
+	{OPT_ALIASES, "aliases", "A1,A2",
+	 "the aliases to resolve (default netdev-pml0,netdev-eth9,\n"
+	 "nft-expr-1-ct,char-major-250-0)"},
+	{OPT_ROUNDS, "rounds", "N", "times each is timed, 1-50 (default 5)"},
+	{OPT_JSON, "json", NULL, "print the results as JSON"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: pml bench loader [--modules M1,M2] [--aliases A1,A2] [--rounds N] "
@@ -130,16 +145,13 @@ static void usage(FILE *f)
 		   "In the guest (as root): time loading each module through modprobe, the\n"
 		   "pml-modprobe shim and pml's in-process loader, and resolving aliases that\n"
 		   "name no module; print medians and ratios to modprobe.\n"
-		   "From the host: pml run -- pml bench loader\n");
+		   "From the host: pml run -- pml bench loader\n\n");
+	cmd_options_help(f, options);
 }
 
 int cmd_bench(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"modules", required_argument, NULL, 'm'}, {"aliases", required_argument, NULL, 'a'},
-		{"rounds", required_argument, NULL, 'r'},  {"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},	   {0},
-	};
+	struct cmd_getopt g;
 	char mods_buf[1024] = "tun,vfat,dummy,nf_tables,xfs,bridge";
 	char alias_buf[1024] = "netdev-pml0,netdev-eth9,nft-expr-1-ct,char-major-250-0";
 	char *mods[MAX_ITEMS], *aliases[MAX_ITEMS];
@@ -159,15 +171,16 @@ int cmd_bench(int argc, char **argv)
 	argc--;
 	argv++;
 	argv[0] = (char *)"pml: bench"; /* getopt_long's prefix (commands.h) */
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'm':
+		case OPT_MODULES:
 			snprintf(mods_buf, sizeof(mods_buf), "%s", optarg);
 			break;
-		case 'a':
+		case OPT_ALIASES:
 			snprintf(alias_buf, sizeof(alias_buf), "%s", optarg);
 			break;
-		case 'r':
+		case OPT_ROUNDS:
 		{
 			int64_t n;
 
@@ -176,7 +189,7 @@ int cmd_bench(int argc, char **argv)
 			rounds = (int)n;
 		}
 			break;
-		case 'j':
+		case OPT_JSON:
 			json = true;
 			break;
 		case 'h':

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd-errors.h"
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "loader/loader.h"
 #include "repo/repo.h"
@@ -21,13 +22,27 @@
 #include "vm/paths.h"
 #include "vm/vm.h"
 
+enum { OPT_MODULES = CMD_OPT_LONG_ONLY, OPT_CATALOG, OPT_IN_GUEST };
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{OPT_MODULES, "modules", "M1,M2,...",
+	 "the modules (default: guest/calibrate-modules.txt)"},
+	{OPT_CATALOG, "catalog", "FILE", "the catalog to store the costs in"},
+	{'o', "output", "FILE", "also keep the measurements (JSONL)"},
+	{OPT_IN_GUEST, "in-guest", NULL, "measure here (what the guest runs; not for hosts)"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f, "Usage: pml calibrate [--modules M1,M2,...] [--catalog FILE] [-o FILE]\n\n"
 		   "Boot the guest, load and unload each module (default: guest/calibrate-modules.txt)\n"
 		   "with its dependencies, and store each module's resident bytes, load ms and\n"
 		   "unload ms in the catalog (see 'pml repo show MODULE'). -o also keeps the\n"
-		   "measurements (JSONL).\n");
+		   "measurements (JSONL).\n\n");
+	cmd_options_help(f, options);
 }
 
 /* Guest side: one JSON line per module touched. */
@@ -100,11 +115,7 @@ static int read_list(const char *path, char *buf, size_t size)
 
 int cmd_calibrate(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"modules", required_argument, NULL, 'm'}, {"catalog", required_argument, NULL, 'c'},
-		{"output", required_argument, NULL, 'o'},  {"in-guest", no_argument, NULL, 'g'},
-		{"help", no_argument, NULL, 'h'},	   {0},
-	};
+	struct cmd_getopt g;
 	char list[8192] = "", moddir[4096], path[PATH_MAX + 256], run_dir[] = "/tmp/pml-cal.XXXXXX";
 	const char *catalog = NULL, *output = NULL;
 	bool in_guest = false;
@@ -113,18 +124,19 @@ int cmd_calibrate(int argc, char **argv)
 	struct pml_repo *repo;
 	int c, r;
 
-	while ((c = getopt_long(argc, argv, "o:h", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'm':
+		case OPT_MODULES:
 			snprintf(list, sizeof(list), "%s", optarg);
 			break;
-		case 'c':
+		case OPT_CATALOG:
 			catalog = optarg;
 			break;
 		case 'o':
 			output = optarg;
 			break;
-		case 'g':
+		case OPT_IN_GUEST:
 			in_guest = true;
 			break;
 		case 'h':

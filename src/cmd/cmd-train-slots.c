@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "model/slots-train.h"
@@ -16,6 +17,19 @@
 #include "util/timeutil.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
+
+enum { OPT_MODDIR = CMD_OPT_LONG_ONLY, OPT_WORKLOADS };
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'d', "dataset", "DIR", "the trace dataset (pml collect)"},
+	{'o', "output", "FILE", "the model to write (required)"},
+	{OPT_MODDIR, "moddir", "DIR", "the kernel's module tree (default: the pinned kernel's)"},
+	{OPT_WORKLOADS, "workloads", "DIR", "the scenarios' scripts (default: the source tree's)"},
+	{'q', "quiet", NULL, "no progress"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
 
 static void usage(FILE *f)
 {
@@ -27,13 +41,8 @@ static void usage(FILE *f)
 		"kernel's index resolves can be predicted, seen in training or not. Learned\n"
 		"from the dataset's training split; the threshold is chosen on its validation\n"
 		"split (its held-out validation families when it has some), never on test.\n"
-		"Judge it with pml eval --policy slots --slots-model FILE.\n\n"
-		"  -d, --dataset DIR    the trace dataset (pml collect)\n"
-		"  -o, --output FILE    the model to write (required)\n"
-		"      --moddir DIR     the kernel's module tree (default: the pinned kernel's)\n"
-		"      --workloads DIR  the scenarios' scripts (default: the source tree's)\n"
-		"  -q, --quiet          no progress\n"
-		"  -h, --help           this text\n");
+		"Judge it with pml eval --policy slots --slots-model FILE.\n\n");
+	cmd_options_help(f, options);
 }
 
 static int resolve(void *data, const char *alias, char (*names)[64], size_t max)
@@ -68,15 +77,7 @@ static void progress(void *ctx, size_t done, size_t total)
 
 int cmd_train_slots(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"dataset", required_argument, NULL, 'd'},
-		{"output", required_argument, NULL, 'o'},
-		{"moddir", required_argument, NULL, 'M'},
-		{"workloads", required_argument, NULL, 'w'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	const char *dir = NULL, *out = NULL, *moddir_opt = NULL, *workloads = NULL;
 	char moddir[4096], src[4096], wl[4200];
 	struct pml_slots_train_opts to = {0};
@@ -88,7 +89,8 @@ int cmd_train_slots(int argc, char **argv)
 	bool quiet = false;
 	int c, r, rc = PML_EXIT_FAIL;
 
-	while ((c = getopt_long(argc, argv, "d:o:qh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 			dir = optarg;
@@ -96,10 +98,10 @@ int cmd_train_slots(int argc, char **argv)
 		case 'o':
 			out = optarg;
 			break;
-		case 'M':
+		case OPT_MODDIR:
 			moddir_opt = optarg;
 			break;
-		case 'w':
+		case OPT_WORKLOADS:
 			workloads = optarg;
 			break;
 		case 'q':

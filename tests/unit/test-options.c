@@ -708,23 +708,42 @@ static void test_command_prefixes(void)
 
 /* The verbs whose getopt_long and --help are made from one table (cmd/cmd-options.h):
  * every option their --help shows ("-s, --socket PATH", "      --window S") is taken.
- * Each is exec'd as `pml VERB --NAME --no-such-option` (and -X for a short form): a
- * known option goes past getopt_long (a flag; or it takes the next word as its value,
- * and the verb stops at a missing module, log or socket), an unknown one is named. */
+ * Each is exec'd as `pml VERB --NAME --no-such-option --no-such-option` (and -X for a
+ * short form): a known option goes past getopt_long (a flag, and the first unknown one is
+ * named; or it takes the first as its value and the second is named), an unknown one is
+ * named itself. Either way getopt_long ends the verb before it does anything. */
 static void test_option_tables(void)
 {
-	static const char *const verbs[] = {"status", "request", "train-needs"};
-	char dir[PATH_MAX], bin[PATH_MAX + 16], help[8192], err[8192];
+	static const struct {
+		const char *bin;     /* relative to the build */
+		const char *verb[3]; /* the verb and sub-verb, NULL-ended */
+	} verbs[] = {
+		{"pml", {"status"}},	  {"pml", {"request"}},	    {"pml", {"train-needs"}},
+		{"pml", {"train-slots"}}, {"pml", {"calibrate"}},   {"pml", {"bench", "loader"}},
+	};
+	static char help[32768], err[8192];
+	char dir[PATH_MAX], bin[PATH_MAX + 16];
 
 	if (!build_dir(dir, sizeof(dir)))
 		return;
-	snprintf(bin, sizeof(bin), "%s/pml", dir);
-	if (access(bin, X_OK) < 0)
-		return;
 	for (size_t v = 0; v < sizeof(verbs) / sizeof(verbs[0]); v++) {
-		char *argv[] = {bin, (char *)verbs[v], (char *)"--help", NULL, NULL};
+		char *argv[8], *run[10], what[128] = "";
+		size_t na = 0;
 		int seen = 0;
 
+		snprintf(bin, sizeof(bin), "%s/%s", dir, verbs[v].bin);
+		if (access(bin, X_OK) < 0)
+			continue;
+		argv[na++] = bin;
+		snprintf(what, sizeof(what), "%s", verbs[v].bin);
+		for (size_t i = 0; i < 2 && verbs[v].verb[i]; i++) {
+			argv[na++] = (char *)verbs[v].verb[i];
+			snprintf(what + strlen(what), sizeof(what) - strlen(what), " %s",
+				 verbs[v].verb[i]);
+		}
+		memcpy(run, argv, na * sizeof(*argv));
+		argv[na] = (char *)"--help";
+		argv[na + 1] = NULL;
 		CHECK(run_cmd_fd(argv, 1, help, sizeof(help)) == 0);
 		for (char *line = strtok(help, "\n"); line; line = strtok(NULL, "\n")) {
 			char name[64], opt[80], want[128];
@@ -740,9 +759,10 @@ static void test_option_tables(void)
 				continue; /* it prints the text and ends */
 			seen++;
 			for (int form = 0; form < (letter ? 2 : 1); form++) {
-				char *run[] = {bin, (char *)verbs[v], opt,
-					       (char *)"--no-such-option", NULL};
-
+				run[na] = opt;
+				run[na + 1] = (char *)"--no-such-option";
+				run[na + 2] = (char *)"--no-such-option";
+				run[na + 3] = NULL;
 				if (form == 0) {
 					snprintf(opt, sizeof(opt), "--%s", name);
 					snprintf(want, sizeof(want), "unrecognized option '%s'", opt);
@@ -752,13 +772,13 @@ static void test_option_tables(void)
 				}
 				run_cmd(run, err, sizeof(err));
 				if (strstr(err, want))
-					fprintf(stderr, "pml %s --help shows %s, which it refuses:\n%s",
-						verbs[v], opt, err);
+					fprintf(stderr, "%s --help shows %s, which it refuses:\n%s",
+						what, opt, err);
 				CHECK(!strstr(err, want));
 			}
 		}
 		if (!seen)
-			fprintf(stderr, "pml %s --help: no option lines\n", verbs[v]);
+			fprintf(stderr, "%s --help: no option lines\n", what);
 		CHECK(seen > 0);
 	}
 }
