@@ -17,32 +17,67 @@
 #include "util/json.h"
 #include "util/log.h"
 
-static void usage(FILE *f)
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+enum {
+	OPT_STORED = CMD_OPT_LONG_ONLY,
+	OPT_RINGBUF,
+	OPT_SAMPLE_HZ,
+	OPT_NO_SAMPLES,
+	OPT_FAULT_MS,
+	OPT_NO_FAULTS,
+	OPT_NO_OBJECTS,
+	OPT_STATS,
+};
+
+/* getopt_long and --help are both made from these tables (cmd-options.h). */
+static const struct cmd_option record_options[] = {
+	{'o', "output", "FILE", "where to write the trace (default trace.bin)"},
+	{'a', "all", NULL, "trace the whole machine, not only CMD's process tree"},
+	{OPT_STORED, "stored", NULL, "do not compress blocks"},
+	{OPT_RINGBUF, "ringbuf", "MB", "ring buffer size (default 16)"},
+	{OPT_SAMPLE_HZ, "sample-hz", "HZ",
+	 "sample the user-space instruction pointer HZ times a second\nper CPU (default " STR(
+		 PML_TRACER_DEFAULT_SAMPLE_HZ) "), resolved to object:function"},
+	{OPT_NO_SAMPLES, "no-samples", NULL, "no instruction-pointer samples"},
+	{OPT_FAULT_MS, "fault-ms", "MS",
+	 "page faults per region class every MS ms per process\n(default " STR(
+		 PML_TRACER_DEFAULT_FAULT_MS) ")"},
+	{OPT_NO_FAULTS, "no-faults", NULL, "no page-fault counts"},
+	{OPT_NO_OBJECTS, "no-objects", NULL, "no full paths of mapped files"},
+	{OPT_STATS, "stats", NULL, "print each BPF program's runs and time (kernel BPF stats)"},
+	{'v', "verbose", NULL, "libbpf's and the verifier's messages too"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static const struct cmd_option dump_options[] = {
+	{'j', "json", NULL, "JSON lines: a header object, the events, an end object"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+enum { USAGE_RECORD = 1 << 0, USAGE_DUMP = 1 << 1 };
+
+/* The sub-verbs in which: pml trace --help shows both, pml trace record --help its own. */
+static void usage(FILE *f, int which)
 {
 	fprintf(f,
 		"Usage: pml trace record [-o FILE] [--all] [--stored] [--sample-hz HZ] [--no-samples]\n"
 		"                        [--fault-ms MS] [--no-faults] [--no-objects] [--stats]\n"
 		"                        -- CMD [ARGS...]\n"
-		"       pml trace dump [--json] FILE\n\n"
-		"record  run CMD under the eBPF tracer (needs root and a kernel with BTF; in\n"
-		"        the guest) and write its process tree's events to FILE (trace.bin)\n"
-		"  -o, --output FILE  where to write the trace (default trace.bin)\n"
-		"  -a, --all          trace the whole machine, not only CMD's process tree\n"
-		"      --stored       do not compress blocks\n"
-		"      --ringbuf MB   ring buffer size (default 16)\n"
-		"      --sample-hz HZ sample the user-space instruction pointer HZ times a second\n"
-		"                     per CPU (default %d), resolved to object:function\n"
-		"      --no-samples   no instruction-pointer samples\n"
-		"      --fault-ms MS  page faults per region class every MS ms per process\n"
-		"                     (default %d)\n"
-		"      --no-faults    no page-fault counts\n"
-		"      --no-objects   no full paths of mapped files\n"
-		"      --stats        print each BPF program's runs and time (kernel BPF stats)\n"
-		"  -v, --verbose      libbpf's and the verifier's messages too\n"
-		"dump    print a trace file, one event a line; stops at damage with a message\n"
-		"        naming the block and byte offset, after printing every intact event\n"
-		"  -j, --json         JSON lines: a header object, the events, an end object\n",
-		PML_TRACER_DEFAULT_SAMPLE_HZ, PML_TRACER_DEFAULT_FAULT_MS);
+		"       pml trace dump [--json] FILE\n\n");
+	if (which & USAGE_RECORD) {
+		fprintf(f, "record  run CMD under the eBPF tracer (needs root and a kernel with BTF; in\n"
+			   "        the guest) and write its process tree's events to FILE (trace.bin)\n");
+		cmd_options_help(f, record_options);
+	}
+	if (which & USAGE_DUMP) {
+		fprintf(f, "dump    print a trace file, one event a line; stops at damage with a message\n"
+			   "        naming the block and byte offset, after printing every intact event\n");
+		cmd_options_help(f, dump_options);
+	}
 }
 
 static void dump_header_text(const char *path, const struct pml_trace_header *h)
@@ -79,11 +114,7 @@ static void dump_header_json(struct pml_json *j, const struct pml_trace_header *
 
 static int cmd_trace_dump(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
+	struct cmd_getopt g;
 	struct pml_trace_reader *r = NULL;
 	struct pml_trace_reader_stats st;
 	const struct pml_tev_hdr *e;
@@ -95,16 +126,17 @@ static int cmd_trace_dump(int argc, char **argv)
 	char line[2048];
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "jh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, dump_options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
 			break;
 		case 'h':
-			usage(stdout);
+			usage(stdout, USAGE_DUMP);
 			return PML_EXIT_OK;
 		default:
-			usage(stderr);
+			usage(stderr, USAGE_DUMP);
 			return PML_EXIT_USAGE;
 		}
 	}
@@ -176,27 +208,14 @@ static int cmd_trace_dump(int argc, char **argv)
 
 static int cmd_trace_record(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"all", no_argument, NULL, 'a'},
-		{"stored", no_argument, NULL, 'S'},
-		{"ringbuf", required_argument, NULL, 'R'},
-		{"sample-hz", required_argument, NULL, 'F'},
-		{"no-samples", no_argument, NULL, 'N'},
-		{"fault-ms", required_argument, NULL, 'M'},
-		{"no-faults", no_argument, NULL, 'P'},
-		{"no-objects", no_argument, NULL, 'O'},
-		{"stats", no_argument, NULL, 's'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
+	struct cmd_getopt g;
 	struct pml_tracer_opts o = {.output = "trace.bin"};
 	unsigned long v;
 	struct pml_tracer_result res;
 	int c, rc;
 
-	while ((c = getopt_long(argc, argv, "+o:avh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, record_options, "+");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'o':
 			o.output = optarg;
@@ -204,10 +223,10 @@ static int cmd_trace_record(int argc, char **argv)
 		case 'a':
 			o.flags |= PML_TRACER_ALL;
 			break;
-		case 'S':
+		case OPT_STORED:
 			o.flags |= PML_TRACER_STORED;
 			break;
-		case 'R':
+		case OPT_RINGBUF:
 		{
 			int64_t bytes;
 
@@ -221,42 +240,42 @@ static int cmd_trace_record(int argc, char **argv)
 			o.ringbuf_bytes = (size_t)bytes;
 		}
 			break;
-		case 'F':
-		case 'M':
+		case OPT_SAMPLE_HZ:
+		case OPT_FAULT_MS:
 		{
 			int64_t n;
 
 			if (cmd_num_i64("pml: trace record",
-					c == 'F' ? PML_NUMOPT_SAMPLE_HZ : PML_NUMOPT_FAULT_MS, optarg,
+					c == OPT_SAMPLE_HZ ? PML_NUMOPT_SAMPLE_HZ : PML_NUMOPT_FAULT_MS, optarg,
 					&n) < 0)
 				return PML_EXIT_USAGE;
 			v = (unsigned long)n;
 		}
-			if (c == 'F')
+			if (c == OPT_SAMPLE_HZ)
 				o.sample_hz = (unsigned)v;
 			else
 				o.fault_interval_ms = (unsigned)v;
 			break;
-		case 'N':
+		case OPT_NO_SAMPLES:
 			o.flags |= PML_TRACER_NO_SAMPLES;
 			break;
-		case 'P':
+		case OPT_NO_FAULTS:
 			o.flags |= PML_TRACER_NO_FAULTS;
 			break;
-		case 'O':
+		case OPT_NO_OBJECTS:
 			o.flags |= PML_TRACER_NO_OBJECTS;
 			break;
-		case 's':
+		case OPT_STATS:
 			o.flags |= PML_TRACER_BPF_STATS;
 			break;
 		case 'v':
 			pml_set_log_level(PML_LOG_DEBUG);
 			break;
 		case 'h':
-			usage(stdout);
+			usage(stdout, USAGE_RECORD);
 			return PML_EXIT_OK;
 		default:
-			usage(stderr);
+			usage(stderr, USAGE_RECORD);
 			return PML_EXIT_USAGE;
 		}
 	}
@@ -300,7 +319,7 @@ static int cmd_trace_record(int argc, char **argv)
 int cmd_trace(int argc, char **argv)
 {
 	if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
-		usage(argc < 2 ? stderr : stdout);
+		usage(argc < 2 ? stderr : stdout, USAGE_RECORD | USAGE_DUMP);
 		return argc < 2 ? PML_EXIT_USAGE : PML_EXIT_OK;
 	}
 	if (!strcmp(argv[1], "dump")) {
@@ -312,6 +331,6 @@ int cmd_trace(int argc, char **argv)
 		return cmd_trace_record(argc - 1, argv + 1);
 	}
 	fprintf(stderr, "pml: trace: unknown subcommand '%s'\n", argv[1]);
-	usage(stderr);
+	usage(stderr, USAGE_RECORD | USAGE_DUMP);
 	return PML_EXIT_USAGE;
 }

@@ -720,6 +720,7 @@ static void test_option_tables(void)
 	} verbs[] = {
 		{"pml", {"status"}},	  {"pml", {"request"}},	    {"pml", {"train-needs"}},
 		{"pml", {"train-slots"}}, {"pml", {"calibrate"}},   {"pml", {"bench", "loader"}},
+		{"pml", {"trace", "record"}}, {"pml", {"trace", "dump"}},
 	};
 	static char help[32768], err[8192];
 	char dir[PATH_MAX], bin[PATH_MAX + 16];
