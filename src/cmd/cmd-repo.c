@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "repo/repo.h"
 #include "util/json.h"
@@ -32,12 +33,33 @@ static const char usage_text[] =
 	"                           {\"module\":M,\"bytes\":N,\"load_ms\":X,\"unload_ms\":Y}\n"
 	"  info [--json]            the catalog: file, release, counts\n"
 	"\n"
-	"Options:\n"
-	"  --moddir DIR    the module tree (default: the fetched guest kernel's,\n"
-	"                  CACHE/kernel/REL/lib/modules/REL)\n"
-	"  --catalog FILE  the catalog file (default: CACHE/catalog-REL.sqlite)\n"
-	"  --rebuild       rebuild the catalog even when it is current\n"
-	"  -h, --help      this text\n";
+	"Options:\n";
+
+enum { OPT_MODDIR = CMD_OPT_LONG_ONLY, OPT_CATALOG, OPT_REBUILD, OPT_JSON };
+
+/* getopt_long and --help are both made from these tables (cmd-options.h): pml repo's
+ * own options, before the subcommand, and the subcommands' (after it). */
+static const struct cmd_option options[] = {
+	{OPT_MODDIR, "moddir", "DIR",
+	 "the module tree (default: the fetched guest kernel's,\n"
+	 "CACHE/kernel/REL/lib/modules/REL)"},
+	{OPT_CATALOG, "catalog", "FILE", "the catalog file (default: CACHE/catalog-REL.sqlite)"},
+	{OPT_REBUILD, "rebuild", NULL, "rebuild the catalog even when it is current"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static const struct cmd_option sub_options[] = {
+	{OPT_JSON, "json", NULL, "print JSON"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static void usage(FILE *f)
+{
+	fputs(usage_text, f);
+	cmd_options_help(f, options);
+}
 
 struct repo_opts {
 	const char *moddir;
@@ -392,21 +414,9 @@ static int do_info(struct pml_repo *repo, bool json)
 	return PML_EXIT_OK;
 }
 
-static const struct option sub_longopts[] = {
-	{"json", no_argument, NULL, 'j'},
-	{"help", no_argument, NULL, 'h'},
-	{0},
-};
-
 int cmd_repo(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{"moddir", required_argument, NULL, 'm'},
-		{"catalog", required_argument, NULL, 'c'},
-		{"rebuild", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	struct repo_opts o = {0};
 	struct pml_repo *repo;
 	const char *sub, *arg = NULL, *sub_usage;
@@ -416,19 +426,20 @@ int cmd_repo(int argc, char **argv)
 	/* Our own words for a bad option, naming the verb. */
 	opterr = 0;
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "+:h", longopts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "+:");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'm':
+		case OPT_MODDIR:
 			o.moddir = optarg;
 			break;
-		case 'c':
+		case OPT_CATALOG:
 			o.catalog = optarg;
 			break;
-		case 'r':
+		case OPT_REBUILD:
 			o.flags |= PML_REPO_REBUILD;
 			break;
 		case 'h':
-			fputs(usage_text, stdout);
+			usage(stdout);
 			return PML_EXIT_OK;
 		case ':':
 			return usage_error("option '%s' needs an argument", argv[optind - 1]);
@@ -437,7 +448,7 @@ int cmd_repo(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		return PML_EXIT_USAGE;
 	}
 	sub = argv[optind];
@@ -466,9 +477,10 @@ int cmd_repo(int argc, char **argv)
 	 * makes glibc start over, also forgetting the '+' (stop at the first argument) of the
 	 * first pass. */
 	optind = 0;
-	while ((c = getopt_long(argc, argv, "h", sub_longopts, NULL)) != -1) {
+	cmd_getopt_init(&g, sub_options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'j':
+		case OPT_JSON:
 			if (!takes_json)
 				return usage_error("%s takes no --json", sub);
 			json = true;

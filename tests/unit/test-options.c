@@ -720,7 +720,7 @@ static void test_option_tables(void)
 	} verbs[] = {
 		{"pml", {"status"}},	  {"pml", {"request"}},	    {"pml", {"train-needs"}},
 		{"pml", {"train-slots"}}, {"pml", {"calibrate"}},   {"pml", {"bench", "loader"}},
-		{"pml", {"trace", "record"}}, {"pml", {"trace", "dump"}},
+		{"pml", {"trace", "record"}}, {"pml", {"trace", "dump"}}, {"pml", {"repo"}},
 	};
 	static char help[32768], err[8192];
 	char dir[PATH_MAX], bin[PATH_MAX + 16];
@@ -747,7 +747,7 @@ static void test_option_tables(void)
 		argv[na + 1] = NULL;
 		CHECK(run_cmd_fd(argv, 1, help, sizeof(help)) == 0);
 		for (char *line = strtok(help, "\n"); line; line = strtok(NULL, "\n")) {
-			char name[64], opt[80], want[128];
+			char name[64], opt[80], want[128], own[128];
 			char letter = 0;
 
 			/* an option line, as cmd_options_help() writes it; not prose */
@@ -760,6 +760,8 @@ static void test_option_tables(void)
 				continue; /* it prints the text and ends */
 			seen++;
 			for (int form = 0; form < (letter ? 2 : 1); form++) {
+				bool refused;
+
 				run[na] = opt;
 				run[na + 1] = (char *)"--no-such-option";
 				run[na + 2] = (char *)"--no-such-option";
@@ -771,11 +773,14 @@ static void test_option_tables(void)
 					snprintf(opt, sizeof(opt), "-%c", letter);
 					snprintf(want, sizeof(want), "invalid option -- '%c'", letter);
 				}
+				/* getopt_long's words, or a verb's own (opterr 0: pml repo) */
+				snprintf(own, sizeof(own), "unknown option '%s'", opt);
 				run_cmd(run, err, sizeof(err));
-				if (strstr(err, want))
+				refused = strstr(err, want) || strstr(err, own);
+				if (refused)
 					fprintf(stderr, "%s --help shows %s, which it refuses:\n%s",
 						what, opt, err);
-				CHECK(!strstr(err, want));
+				CHECK(!refused);
 			}
 		}
 		if (!seen)
