@@ -1,11 +1,13 @@
 /* pml snapshot: the ready guests pml run restores (src/vm/snapshot.h): list them, remove
  * them, build one ahead of a first run. */
 #include <errno.h>
+#include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "util/json.h"
 #include "vm/snapshot.h"
@@ -31,19 +33,79 @@ static void usage(FILE *f)
 		"  build   build the snapshot for these run options now (runs `true` in it once)\n");
 }
 
+enum { OPT_JSON = CMD_OPT_LONG_ONLY, OPT_ALL };
+
+/* getopt_long and the sub-verbs' --help are made from these tables (cmd-options.h). */
+static const struct cmd_option ls_options[] = {
+	{OPT_JSON, "json", NULL, "print them as one JSON array"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static const struct cmd_option rm_options[] = {
+	{OPT_ALL, "all", NULL, "remove every snapshot"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static void sub_usage(FILE *f, const char *synopsis, const char *what,
+		      const struct cmd_option *t)
+{
+	fprintf(f, "Usage: pml snapshot %s\n\n%s\n\n", synopsis, what);
+	cmd_options_help(f, t);
+}
+
+/* getopt_long over argv with t: 0 and the flag options in *ret_bits (1 << (val -
+ * CMD_OPT_LONG_ONLY)), -1 after --help, or PML_EXIT_USAGE (an unknown option, named
+ * after prefix: "pml: snapshot ls: unknown option '--x'"). */
+static int sub_options(int argc, char **argv, const char *prefix, const char *synopsis,
+		       const char *what, const struct cmd_option *t, unsigned *ret_bits)
+{
+	struct cmd_getopt g;
+	unsigned bits = 0;
+	int c;
+
+	/* our own words for a bad option, as before the table */
+	opterr = 0;
+	optind = 0;
+	cmd_getopt_init(&g, t, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
+		if (c == 'h') {
+			sub_usage(stdout, synopsis, what, t);
+			opterr = 1;
+			return -1;
+		}
+		if (c < CMD_OPT_LONG_ONLY) {
+			if (optopt > 0 && optopt < CMD_OPT_LONG_ONLY)
+				fprintf(stderr, "%s: unknown option '-%c'\n", prefix, optopt);
+			else
+				fprintf(stderr, "%s: unknown option '%s'\n", prefix, argv[optind - 1]);
+			opterr = 1;
+			return PML_EXIT_USAGE;
+		}
+		bits |= 1u << (c - CMD_OPT_LONG_ONLY);
+	}
+	opterr = 1;
+	*ret_bits = bits;
+	return 0;
+}
+
 static int cmd_ls(int argc, char **argv)
 {
-	struct pml_snapshot_info *v = calloc(MAX_LIST, sizeof(*v));
-	bool json = argc > 1 && !strcmp(argv[1], "--json");
+	struct pml_snapshot_info *v;
+	unsigned bits;
+	bool json;
 	int n;
 
+	n = sub_options(argc, argv, "pml: snapshot ls", "ls [--json]",
+			"List the snapshots: key, policy, memory, vCPUs, size on disk, age.",
+			ls_options, &bits);
+	if (n)
+		return n < 0 ? PML_EXIT_OK : n;
+	json = bits & (1u << (OPT_JSON - CMD_OPT_LONG_ONLY));
+	v = calloc(MAX_LIST, sizeof(*v));
 	if (!v)
 		return PML_EXIT_FAIL;
-	if (argc > 1 && !json) {
-		fprintf(stderr, "pml: snapshot ls: unknown option '%s'\n", argv[1]);
-		free(v);
-		return PML_EXIT_USAGE;
-	}
 	n = pml_snapshot_list(v, MAX_LIST);
 	if (n < 0) {
 		fprintf(stderr, "pml: snapshot ls: %s\n", strerror(-n));
@@ -93,12 +155,20 @@ static int cmd_ls(int argc, char **argv)
 static int cmd_rm(int argc, char **argv)
 {
 	int status = PML_EXIT_OK;
+	unsigned bits;
+	int ret;
 
-	if (argc < 2) {
+	ret = sub_options(argc, argv, "pml: snapshot rm", "rm KEY... | --all",
+			  "Remove the given snapshots, or all.", rm_options, &bits);
+	if (ret)
+		return ret < 0 ? PML_EXIT_OK : ret;
+	argc -= optind - 1;
+	argv += optind - 1;
+	if (argc < 2 && !bits) {
 		fprintf(stderr, "pml: snapshot rm: give KEY... or --all\n");
 		return PML_EXIT_USAGE;
 	}
-	if (!strcmp(argv[1], "--all")) {
+	if (bits) {
 		struct pml_snapshot_info *v = calloc(MAX_LIST, sizeof(*v));
 		int n = v ? pml_snapshot_list(v, MAX_LIST) : -ENOMEM;
 
