@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "cmd/cmd-errors.h"
+#include "cmd/cmd-options.h"
 #include "cmd/commands.h"
 #include "dataset/dataset.h"
 #include "dataset/merge.h"
@@ -28,6 +29,25 @@
 #include "util/safepath.h"
 #include "util/timeutil.h"
 #include "vm/vm.h"
+
+enum { OPT_RESPLIT = CMD_OPT_LONG_ONLY };
+
+/* getopt_long and --help are both made from this table (cmd-options.h), one for all
+ * the sub-verbs. */
+static const struct cmd_option options[] = {
+	{OPT_RESPLIT, "resplit", NULL,
+	 "merge: datasets of one seed that cover different scenarios (new\n"
+	 "families beside an older dataset): the held-out scenarios and\n"
+	 "families are chosen again over all of them, each run's split\n"
+	 "derived from that"},
+	{'j', "json", NULL, "JSON (stats, merge: one object; needs: one line per need)"},
+	{'o', "output", "OUT", "pack, merge: the new dataset directory (must not exist)"},
+	{'s', "stored", NULL,
+	 "pack: blocks not compressed (for an archive compressed as a\n"
+	 "whole: xz finds what the runs have in common)"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
 
 static void usage(FILE *f)
 {
@@ -53,15 +73,8 @@ static void usage(FILE *f)
 		"        kernels or packing differ, or a run is in two with different lines (the\n"
 		"        same line: kept once; a lost run gives way to one recorded elsewhere);\n"
 		"        every trace is checked as verify does while it is copied (no link\n"
-		"        followed); OUT appears only when all is written\n"
-		"  --resplit    merge: datasets of one seed that cover different scenarios (new\n"
-		"               families beside an older dataset): the held-out scenarios and\n"
-		"               families are chosen again over all of them, each run's split\n"
-		"               derived from that\n"
-		"  -j, --json   JSON (stats, merge: one object; needs: one line per need)\n"
-		"  -o, --output OUT  pack, merge: the new dataset directory (must not exist)\n"
-		"      --stored      pack: blocks not compressed (for an archive compressed as a\n"
-		"                    whole: xz finds what the runs have in common)\n");
+		"        followed); OUT appears only when all is written\n");
+	cmd_options_help(f, options);
 }
 
 static int open_ds(const char *dir, struct pml_dataset **ret)
@@ -583,14 +596,7 @@ static int cmd_merge(char **dirs, int n, const char *out, bool json, bool respli
 
 int cmd_dataset(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"json", no_argument, NULL, 'j'},
-		{"output", required_argument, NULL, 'o'},
-		{"stored", no_argument, NULL, 's'},
-		{"resplit", no_argument, NULL, 'r'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	const char *out = NULL;
 	bool json = false, stored = false, resplit = false;
 	const char *verb;
@@ -604,7 +610,8 @@ int cmd_dataset(int argc, char **argv)
 	argc--;
 	argv++;
 	argv[0] = (char *)"pml: dataset"; /* getopt_long's prefix (commands.h) */
-	while ((c = getopt_long(argc, argv, "jo:sh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'j':
 			json = true;
@@ -615,7 +622,7 @@ int cmd_dataset(int argc, char **argv)
 		case 's':
 			stored = true;
 			break;
-		case 'r':
+		case OPT_RESPLIT:
 			resplit = true;
 			break;
 		case 'h':
