@@ -21,6 +21,60 @@
 #include "model/train.h"
 #include "trace/trace-file.h"
 
+enum {
+	O_DATASET = CMD_OPT_LONG_ONLY, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
+	O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
+	O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
+	O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP,
+};
+
+#define STR_(x) #x
+#define STR(x) STR_(x)
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{O_DATASET, "dataset", "DIR", "the dataset (manifest.jsonl, traces/)"},
+	{'o', "output", "MODEL",
+	 "the model file (default lstm.pml or markov.pml);\n"
+	 "an LSTM also keeps MODEL.ckpt per epoch (for --resume)"},
+	{O_MODEL, "model", "KIND", "lstm (default) or markov (n-gram over the same tokens)"},
+	{O_HIDDEN, "hidden", "N", "LSTM state width (default 64)"},
+	{O_EMBED, "embed", "N", "token embedding width (default 32)"},
+	{O_LAYERS, "layers", "N", "1 or 2 (default 1)"},
+	{O_EPOCHS, "epochs", "N", "at most N epochs (default 25)"},
+	{O_PATIENCE, "patience", "N", "stop after N epochs with no better validation score (8)"},
+	{O_SELECT, "select", "f1|loss",
+	 "the best epoch: by the F1 of recall and precision at\n"
+	 "its best threshold (default), or by the validation loss"},
+	{O_BATCH, "batch", "N", "B rows of T-token BPTT windows (default 8)"},
+	{O_WINDOW, "window", "N", "T, the BPTT window in tokens (default 64)"},
+	{O_LR, "lr", "X", "Adam learning rate (default 0.005, cosine decay)"},
+	{O_POSW, "pos-weight", "X", "weight of positive labels in the loss (default 5)"},
+	{O_WD, "weight-decay", "X", "AdamW weight decay (default 0.01)"},
+	{O_TDROP, "token-dropout", "X", "read each input token as unknown with chance X (0)"},
+	{O_PDROP, "prior-dropout", "X", "train a run without its prior with probability X (0)"},
+	{O_THREADS, "threads", "N",
+	 "training threads (default 1; results do not depend\non it)"},
+	{O_SEED, "seed", "N", "initialisation and shuffling seed (default 1)"},
+	{O_RESUME, "resume", "CKPT", "continue from a checkpoint (same dataset and options)"},
+	{O_HORIZON, "horizon-ms", "N",
+	 "label: module needed within N ms (default " STR(PML_CORPUS_HORIZON_MS) ")"},
+	{O_MINDOCS, "min-docs", "N", "vocabulary: tokens seen in at least N training runs (3)"},
+	{O_WORKLOADS, "workloads", "DIR", "scenario scripts for the prior (default: workloads)"},
+	{O_NOPRIOR, "no-prior", NULL, "leave the command line and script out of the input"},
+	{O_ORDER, "order", "N", "markov: context length 1..3 (default 2)"},
+	{O_BUCKETS, "buckets", "N", "markov: hashed contexts per order above 1\n(default 4096)"},
+	{O_EVAL, "eval", "MODEL", "judge MODEL on --split (default test) and exit"},
+	{O_SPLIT, "split", "NAME", "val or test (--eval), or train"},
+	{O_THRESHOLD, "threshold", "P",
+	 "probability that counts as a prediction (default: the\nmodel's, else 0.5)"},
+	{O_TOKENS, "tokens", "TRACE", "print the tokens of TRACE (and --script FILE's prior)"},
+	{O_SCRIPT, "script", "FILE", "the scenario script whose prior --tokens prints"},
+	{'q', "quiet", NULL, "no progress lines"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -30,41 +84,8 @@ static void usage(FILE *f)
 		"Learn which kernel modules a program will need from its behaviour: a trace\n"
 		"dataset (pml collect) becomes token sequences and labels; the model trains on the\n"
 		"train split, is judged on the validation split after every epoch, and the best\n"
-		"epoch is written to MODEL with its vocabulary, module list and kernel.\n\n"
-		"  --dataset DIR       the dataset (manifest.jsonl, traces/)\n"
-		"  -o, --output MODEL  the model file (default lstm.pml or markov.pml); an LSTM\n"
-		"                      also leaves MODEL.ckpt after every epoch (for --resume)\n"
-		"  --model KIND        lstm (default) or markov (n-gram over the same tokens)\n"
-		"  --hidden N          LSTM state width (default 64)\n"
-		"  --embed N           token embedding width (default 32)\n"
-		"  --layers N          1 or 2 (default 1)\n"
-		"  --epochs N          at most N epochs (default 25)\n"
-		"  --patience N        stop after N epochs without a better validation score (8)\n"
-		"  --select f1|loss    the best epoch: by the F1 of recall and precision at its\n"
-		"                      best threshold (default), or by the validation loss\n"
-		"  --batch N, --window N   B rows of T-token BPTT windows (default 8, 64)\n"
-		"  --lr X              Adam learning rate (default 0.005, cosine decay)\n"
-		"  --pos-weight X      weight of positive labels in the loss (default 5)\n"
-		"  --weight-decay X    AdamW weight decay (default 0.01)\n"
-		"  --token-dropout X   read each input token as unknown with probability X (0)\n"
-		"  --prior-dropout X   train a run without its prior with probability X (0)\n"
-		"  --threads N         training threads (default 1; results do not depend on it)\n"
-		"  --seed N            initialisation and shuffling seed (default 1)\n"
-		"  --resume CKPT       continue from a checkpoint (same dataset and options)\n"
-		"  --horizon-ms N      label: module needed within N ms (default %d)\n"
-		"  --min-docs N        vocabulary: tokens seen in at least N training runs (3)\n"
-		"  --workloads DIR     scenario scripts for the prior (default: workloads)\n"
-		"  --no-prior          leave the command line and script out of the input\n"
-		"  --order N           markov: context length 1..3 (default 2)\n"
-		"  --buckets N         markov: hashed contexts per order above 1 (default 4096)\n"
-		"  --eval MODEL        judge MODEL on --split (default test) and exit\n"
-		"  --split NAME        val or test (--eval), or train\n"
-		"  --threshold P       probability that counts as a prediction (default: the\n"
-		"                      model's, else 0.5)\n"
-		"  --tokens TRACE      print the tokens of TRACE (and --script FILE's prior)\n"
-		"  -q, --quiet         no progress lines\n"
-		"  -h, --help          this text\n",
-		PML_CORPUS_HORIZON_MS);
+		"epoch is written to MODEL with its vocabulary, module list and kernel.\n\n");
+	cmd_options_help(f, options);
 }
 
 struct opts {
@@ -500,47 +521,7 @@ out:
 
 int cmd_train(int argc, char **argv)
 {
-	enum {
-		O_DATASET = 256, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
-		O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
-		O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-		O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP,
-	};
-	static const struct option lopts[] = {
-		{"dataset", required_argument, NULL, O_DATASET},
-		{"output", required_argument, NULL, 'o'},
-		{"model", required_argument, NULL, O_MODEL},
-		{"hidden", required_argument, NULL, O_HIDDEN},
-		{"embed", required_argument, NULL, O_EMBED},
-		{"layers", required_argument, NULL, O_LAYERS},
-		{"epochs", required_argument, NULL, O_EPOCHS},
-		{"patience", required_argument, NULL, O_PATIENCE},
-		{"batch", required_argument, NULL, O_BATCH},
-		{"window", required_argument, NULL, O_WINDOW},
-		{"lr", required_argument, NULL, O_LR},
-		{"pos-weight", required_argument, NULL, O_POSW},
-		{"weight-decay", required_argument, NULL, O_WD},
-		{"select", required_argument, NULL, O_SELECT},
-		{"token-dropout", required_argument, NULL, O_TDROP},
-		{"prior-dropout", required_argument, NULL, O_PDROP},
-		{"threads", required_argument, NULL, O_THREADS},
-		{"seed", required_argument, NULL, O_SEED},
-		{"resume", required_argument, NULL, O_RESUME},
-		{"horizon-ms", required_argument, NULL, O_HORIZON},
-		{"min-docs", required_argument, NULL, O_MINDOCS},
-		{"workloads", required_argument, NULL, O_WORKLOADS},
-		{"no-prior", no_argument, NULL, O_NOPRIOR},
-		{"order", required_argument, NULL, O_ORDER},
-		{"buckets", required_argument, NULL, O_BUCKETS},
-		{"eval", required_argument, NULL, O_EVAL},
-		{"split", required_argument, NULL, O_SPLIT},
-		{"threshold", required_argument, NULL, O_THRESHOLD},
-		{"tokens", required_argument, NULL, O_TOKENS},
-		{"script", required_argument, NULL, O_SCRIPT},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	struct opts o = {.kind = "lstm", .hidden = 64, .embed = 32, .layers = 1, .order = 2,
 			 .buckets = 4096,
 			 .split = PML_SPLIT_TEST, .horizon_ms = PML_CORPUS_HORIZON_MS,
@@ -552,7 +533,8 @@ int cmd_train(int argc, char **argv)
 	double v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "o:qh", lopts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		const char *name = NULL;
 		bool ok = true;
 
