@@ -36,6 +36,32 @@
 #include "util/timeutil.h"
 #include "vm/vm.h"
 
+enum { OPT_PER_BOOT = CMD_OPT_LONG_ONLY, OPT_SEED, OPT_MEMORY, OPT_LIST, OPT_SHARD };
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'o', "output", "DIR", "the dataset (created if missing)"},
+	{'s', "scenarios", "GLOBS", "which scenarios, by FAMILY/NAME globs (default: all)"},
+	{'n', "runs", "N", "runs per scenario (default 1): run indices 0..N-1"},
+	{'j', "jobs", "N", "guests at once (default: the number of CPUs, at most 2)"},
+	{OPT_PER_BOOT, "per-boot", "N", "runs per boot at most (default 14)"},
+	{OPT_SEED, "seed", "N",
+	 "a new dataset's seed (run seeds and split derive from it;\n"
+	 "default 1); an existing dataset keeps its own"},
+	{OPT_SHARD, "shard", "I/N",
+	 "only shard I of N (1 <= I <= N): the runs are split into N\n"
+	 "disjoint shards by a hash of the run id, so N hosts can\n"
+	 "collect one dataset, each into its own DIR (the same\n"
+	 "corpus, --seed and --runs on all), joined by 'pml dataset\n"
+	 "merge'; seeds and split do not depend on it; DIR records\n"
+	 "its shard and is resumed only as that shard"},
+	{OPT_MEMORY, "memory", "MB", "guest memory (default 1024)"},
+	{OPT_LIST, "list", NULL, "print the runs that would be done, and stop"},
+	{'q', "quiet", NULL, "no progress messages"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	fprintf(f,
@@ -44,25 +70,10 @@ static void usage(FILE *f)
 		"the reactive policy, record each run with the eBPF tracer, and add the runs to the\n"
 		"dataset in DIR (manifest.jsonl, traces/, logs/). Runs already in DIR are kept and\n"
 		"not redone: rerunning the same command resumes a collection that was stopped.\n\n"
-		"Options:\n"
-		"  -o, --output DIR       the dataset (created if missing)\n"
-		"  -s, --scenarios GLOBS  which scenarios, by FAMILY/NAME globs (default: all)\n"
-		"  -n, --runs N           runs per scenario (default 1): run indices 0..N-1\n"
-		"  -j, --jobs N           guests at once (default: the number of CPUs, at most 2)\n"
-		"      --per-boot N       runs per boot at most (default 14)\n"
-		"      --seed N           a new dataset's seed (run seeds and split derive from it;\n"
-		"                         default 1); an existing dataset keeps its own\n"
-		"      --shard I/N        only shard I of N (1 <= I <= N): the runs are split into N\n"
-		"                         disjoint shards by a hash of the run id, so N hosts can\n"
-		"                         collect one dataset, each into its own DIR (the same\n"
-		"                         corpus, --seed and --runs on all), joined by 'pml dataset\n"
-		"                         merge'; seeds and split do not depend on it; DIR records\n"
-		"                         its shard and is resumed only as that shard\n"
-		"      --memory MB        guest memory (default 1024)\n"
-		"      --list             print the runs that would be done, and stop\n"
-		"  -q, --quiet            no progress messages\n"
-		"  -h, --help             this text\n\n"
-		"The split: whole scenarios are held out for test and validation (one per family of\n"
+		"Options:\n");
+	cmd_options_help(f, options);
+	fprintf(f,
+		"\nThe split: whole scenarios are held out for test and validation (one per family of\n"
 		"3+ scenarios, and one more for validation in families of 5+), and ~15%%/10%% of the\n"
 		"other scenarios' runs; 'pml dataset stats DIR' shows it.\n");
 }
@@ -411,20 +422,7 @@ static int parse_uint(enum pml_numopt id, const char *s, unsigned long *ret)
 
 int cmd_collect(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"output", required_argument, NULL, 'o'},
-		{"scenarios", required_argument, NULL, 's'},
-		{"runs", required_argument, NULL, 'n'},
-		{"jobs", required_argument, NULL, 'j'},
-		{"per-boot", required_argument, NULL, 'B'},
-		{"seed", required_argument, NULL, 'S'},
-		{"memory", required_argument, NULL, 'm'},
-		{"list", no_argument, NULL, 'l'},
-		{"shard", required_argument, NULL, 'H'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	struct collect c = {.per_boot = 14, .memory_mb = 1024};
 	const char *out = NULL, *globs = "*";
 	unsigned long runs = 1, v, seed = 1;
@@ -437,7 +435,8 @@ int cmd_collect(int argc, char **argv)
 	int ch, r, rc = PML_EXIT_FAIL;
 
 	c.jobs = ncpu >= 2 ? 2 : 1;
-	while ((ch = getopt_long(argc, argv, "o:s:n:j:qh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((ch = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (ch) {
 		case 'o':
 			out = optarg;
@@ -454,24 +453,24 @@ int cmd_collect(int argc, char **argv)
 				return PML_EXIT_USAGE;
 			c.jobs = (int)v;
 			break;
-		case 'B':
+		case OPT_PER_BOOT:
 			if (parse_uint(PML_NUMOPT_PER_BOOT, optarg, &v) < 0)
 				return PML_EXIT_USAGE;
 			c.per_boot = v;
 			break;
-		case 'S':
+		case OPT_SEED:
 			if (parse_uint(PML_NUMOPT_COLLECT_SEED, optarg, &seed) < 0)
 				return PML_EXIT_USAGE;
 			break;
-		case 'm':
+		case OPT_MEMORY:
 			if (parse_uint(PML_NUMOPT_MEMORY, optarg, &v) < 0)
 				return PML_EXIT_USAGE;
 			c.memory_mb = (unsigned)(v >> 20);
 			break;
-		case 'l':
+		case OPT_LIST:
 			list_only = true;
 			break;
-		case 'H':
+		case OPT_SHARD:
 			if (pml_shard_parse(optarg, &shard) < 0) {
 				fprintf(stderr, "pml: collect: --shard: '%s' is not I/N (shard I of N, "
 						"1 <= I <= N <= %d)\n", optarg, PML_SHARD_MAX);

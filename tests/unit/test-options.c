@@ -722,7 +722,7 @@ static void test_option_tables(void)
 		{"pml", {"train-slots"}}, {"pml", {"calibrate"}},   {"pml", {"bench", "loader"}},
 		{"pml", {"trace", "record"}}, {"pml", {"trace", "dump"}}, {"pml", {"repo"}},
 		{"pml", {"snapshot", "ls"}}, {"pml", {"snapshot", "rm"}},
-		{"pml", {"dataset", "stats"}}, {"pml", {"train"}},
+		{"pml", {"dataset", "stats"}}, {"pml", {"train"}}, {"pml", {"collect"}},
 	};
 	static char help[32768], err[8192];
 	char dir[PATH_MAX], bin[PATH_MAX + 16];
