@@ -25,55 +25,6 @@
 #include "vm/paths.h"
 #include "vm/vm.h"
 
-static void usage(FILE *f)
-{
-	char policies[2048];
-
-	fprintf(f,
-		"Usage: pml eval --dataset DIR [--split test] [--policy all|NAME[,NAME...]]\n"
-		"                [--budget-mem SIZE] [--json] [--report DIR [--run ID]] [options]\n\n"
-		"Replay every run of a dataset split (traces recorded under the reactive policy)\n"
-		"through each policy, on a simulated module set with the catalog's load costs,\n"
-		"and print per policy: stall rate, stall time, footprint (MB*s, as a ratio to the\n"
-		"oracle's and load-all's), peak, predicted and wasted loads, exposure and the\n"
-		"lead time of prefetches; for all the runs, the held-out scenarios and the seen\n"
-		"ones apart. See doc/sim.md for what is simulated and approximated.\n\n"
-		"  -d, --dataset DIR      the dataset (pml collect -o DIR)\n"
-		"  -s, --split NAME       train, val or test (default test)\n"
-		"  -p, --policy LIST      all (the default: every policy below; those of a model\n"
-		"                         only with one) or names, comma-separated\n"
-		"  -B, --budget-mem SIZE  module bytes predicted loads may fill (default none)\n"
-		"  -j, --json             one JSON object on stdout instead of the tables\n"
-		"  -r, --report DIR       write DIR/index.html: one run's timeline per policy\n"
-		"      --run ID           the run the report draws (default: the split's first)\n"
-		"      --model FILE       the lstm policy's model (pml train -o FILE; default: the\n"
-		"                         shipped data/model-lstm-REL.pmlm when there is one)\n"
-		"      --slots-model FILE the slots policy's model (pml train-slots -o FILE;\n"
-		"                         default: the shipped data/model-slots-REL.pmls)\n"
-		"      --markov-model FILE  the markov policy's needs model (default: counted from\n"
-		"                         the training split's needs)\n"
-		"      --save-markov FILE write the needs model counted from the training split\n"
-		"                         (for pml run --policy markov|load-all --model FILE)\n"
-		"      --threshold P      least probability worth a prefetch (markov, lstm)\n"
-		"      --horizon MS       how far ahead predictions look (markov, lstm; default:\n"
-		"                         the model's)\n"
-		"      --no-names         lstm: the model's predictions only, not the modules the\n"
-		"                         program names ('type vxlan', 'mount -t xfs'), as\n"
-		"                         lstm-model (the names policy keeps its rules)\n"
-		"      --idle-seconds T   idle-unload's T, and when unused prefetches go (default 5)\n"
-		"      --tick-ms MS       how often policies decide, in trace time (default 10)\n"
-		"      --preroll-ms MS    time policies get before the program starts (default 0)\n"
-		"      --miss-ms MS       the request path of a miss (modprobe's exec) added to each\n"
-		"                         stall (default 0: stall time is load time, as DESIGN.md)\n"
-		"      --costs FILE       measured module costs (default data/costs-REL.jsonl)\n"
-		"      --moddir DIR       the module tree (default: the fetched guest kernel's)\n"
-		"      --base LIST        modules the guest has at start, with their dependencies\n"
-		"                         (default %s)\n"
-		"  -h, --help             this text\n\n"
-		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s",
-		EVAL_DEFAULT_BASE, pml_policy_help(policies, sizeof(policies), 0, 16));
-}
-
 /* ---- the policies asked for ---- */
 
 ssize_t eval_pol_index(const struct eval *ev, const char *name)
@@ -182,38 +133,103 @@ static int choose_policies(const struct eval_opts *o, struct eval *ev)
 
 /* ---- the command line ---- */
 
+/* The long-only options' values (cmd-options.h). */
+enum {
+	OPT_RUN = CMD_OPT_LONG_ONLY,
+	OPT_MODEL,
+	OPT_SLOTS_MODEL,
+	OPT_MARKOV_MODEL,
+	OPT_SAVE_MARKOV,
+	OPT_THRESHOLD,
+	OPT_HORIZON,
+	OPT_NO_NAMES,
+	OPT_IDLE_SECONDS,
+	OPT_TICK_MS,
+	OPT_PREROLL_MS,
+	OPT_MISS_MS,
+	OPT_COSTS,
+	OPT_MODDIR,
+	OPT_BASE,
+};
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{'d', "dataset", "DIR", "the dataset (pml collect -o DIR)"},
+	{'s', "split", "NAME", "train, val or test (default test)"},
+	{'p', "policy", "LIST",
+	 "all (the default: every policy below; those of a\n"
+	 "model only with one) or names, comma-separated"},
+	{'B', "budget-mem", "SIZE", "module bytes predicted loads may fill (default none)"},
+	{'j', "json", NULL, "one JSON object on stdout instead of the tables"},
+	{'r', "report", "DIR", "write DIR/index.html: one run's timeline per policy"},
+	{OPT_RUN, "run", "ID", "the run the report draws (default: the split's first)"},
+	{OPT_MODEL, "model", "FILE",
+	 "the lstm policy's model (pml train -o FILE; default:\n"
+	 "the shipped data/model-lstm-REL.pmlm when there is one)"},
+	{OPT_SLOTS_MODEL, "slots-model", "FILE",
+	 "the slots policy's model (pml train-slots -o FILE;\n"
+	 "default: the shipped data/model-slots-REL.pmls)"},
+	{OPT_MARKOV_MODEL, "markov-model", "FILE",
+	 "the markov policy's needs model (default: counted\n"
+	 "from the training split's needs)"},
+	{OPT_SAVE_MARKOV, "save-markov", "FILE",
+	 "write the needs model counted from the training split\n"
+	 "(for pml run --policy markov|load-all --model FILE)"},
+	{OPT_THRESHOLD, "threshold", "P", "least probability worth a prefetch (markov, lstm)"},
+	{OPT_HORIZON, "horizon", "MS",
+	 "how far ahead predictions look (markov, lstm;\n"
+	 "default: the model's)"},
+	{OPT_NO_NAMES, "no-names", NULL,
+	 "lstm: the model's predictions only, not the modules\n"
+	 "the program names ('type vxlan', 'mount -t xfs'), as\n"
+	 "lstm-model (the names policy keeps its rules)"},
+	{OPT_IDLE_SECONDS, "idle-seconds", "T",
+	 "idle-unload's T, and when unused prefetches go\n"
+	 "(default 5)"},
+	{OPT_TICK_MS, "tick-ms", "MS", "how often policies decide, in trace time (default 10)"},
+	{OPT_PREROLL_MS, "preroll-ms", "MS",
+	 "time policies get before the program starts\n"
+	 "(default 0)"},
+	{OPT_MISS_MS, "miss-ms", "MS",
+	 "the request path of a miss (modprobe's exec) added to\n"
+	 "each stall (default 0: stall time is load time, as\n"
+	 "DESIGN.md)"},
+	{OPT_COSTS, "costs", "FILE", "measured module costs (default data/costs-REL.jsonl)"},
+	{OPT_MODDIR, "moddir", "DIR", "the module tree (default: the fetched guest kernel's)"},
+	{OPT_BASE, "base", "LIST",
+	 "modules the guest has at start, with their\n"
+	 "dependencies (default " EVAL_DEFAULT_BASE ")"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
+static void usage(FILE *f)
+{
+	char policies[2048];
+
+	fprintf(f,
+		"Usage: pml eval --dataset DIR [--split test] [--policy all|NAME[,NAME...]]\n"
+		"                [--budget-mem SIZE] [--json] [--report DIR [--run ID]] [options]\n\n"
+		"Replay every run of a dataset split (traces recorded under the reactive policy)\n"
+		"through each policy, on a simulated module set with the catalog's load costs,\n"
+		"and print per policy: stall rate, stall time, footprint (MB*s, as a ratio to the\n"
+		"oracle's and load-all's), peak, predicted and wasted loads, exposure and the\n"
+		"lead time of prefetches; for all the runs, the held-out scenarios and the seen\n"
+		"ones apart. See doc/sim.md for what is simulated and approximated.\n\n");
+	cmd_options_help(f, options);
+	fprintf(f, "\n" PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s",
+		pml_policy_help(policies, sizeof(policies), 0, 16));
+}
+
 /* Parse argv into o. -1 to go on, or the exit status (--help; a bad option, said). */
 static int parse_options(int argc, char **argv, struct eval_opts *o)
 {
-	static const struct option longopts[] = {
-		{"dataset", required_argument, NULL, 'd'},
-		{"split", required_argument, NULL, 's'},
-		{"policy", required_argument, NULL, 'p'},
-		{"budget-mem", required_argument, NULL, 'B'},
-		{"json", no_argument, NULL, 'j'},
-		{"report", required_argument, NULL, 'r'},
-		{"run", required_argument, NULL, 'R'},
-		{"model", required_argument, NULL, 'm'},
-		{"markov-model", required_argument, NULL, 'M'},
-		{"threshold", required_argument, NULL, 't'},
-		{"horizon", required_argument, NULL, 'H'},
-		{"save-markov", required_argument, NULL, 'S'},
-		{"slots-model", required_argument, NULL, 'L'},
-		{"no-names", no_argument, NULL, 'N'},
-		{"idle-seconds", required_argument, NULL, 'i'},
-		{"tick-ms", required_argument, NULL, 'k'},
-		{"preroll-ms", required_argument, NULL, 'P'},
-		{"miss-ms", required_argument, NULL, 'x'},
-		{"costs", required_argument, NULL, 'c'},
-		{"moddir", required_argument, NULL, 'D'},
-		{"base", required_argument, NULL, 'b'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	int c;
 
 	*o = (struct eval_opts){.split_name = "test", .policies = "all", .idle_seconds = 5.0};
-	while ((c = getopt_long(argc, argv, "d:s:p:B:jr:h", longopts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
 		case 'd':
 			o->dataset = optarg;
@@ -234,55 +250,56 @@ static int parse_options(int argc, char **argv, struct eval_opts *o)
 		case 'r':
 			o->report = optarg;
 			break;
-		case 'R':
+		case OPT_RUN:
 			o->run_id = optarg;
 			break;
-		case 'm':
+		case OPT_MODEL:
 			o->model = optarg;
 			break;
-		case 'M':
+		case OPT_MARKOV_MODEL:
 			o->markov_model = optarg;
 			break;
-		case 'S':
+		case OPT_SAVE_MARKOV:
 			o->save_markov = optarg;
 			break;
-		case 'L':
+		case OPT_SLOTS_MODEL:
 			o->slots_model = optarg;
 			break;
-		case 'N':
+		case OPT_NO_NAMES:
 			o->no_names = true;
 			break;
-		case 't':
-		case 'H':
-		case 'i':
-		case 'k':
-		case 'x':
-		case 'P': {
-			/* 0 stays "the default" for those that have one: not given */
-			enum pml_numopt id = c == 't'	? PML_NUMOPT_THRESHOLD
-					     : c == 'H' ? PML_NUMOPT_HORIZON
-					     : c == 'i' ? PML_NUMOPT_IDLE_SECONDS
-					     : c == 'k' ? PML_NUMOPT_TICK_MS
-					     : c == 'x' ? PML_NUMOPT_MISS_MS
-							: PML_NUMOPT_PREROLL_MS;
-			double *to = c == 't'	? &o->threshold
-				     : c == 'H' ? &o->horizon_ms
-				     : c == 'i' ? &o->idle_seconds
-				     : c == 'k' ? &o->tick_ms
-				     : c == 'x' ? &o->miss_ms
-						: &o->preroll_ms;
-
-			if (cmd_num("pml: eval", id, optarg, to) < 0)
+		/* numbers by util's table; 0 stays "the default" for those that have one */
+		case OPT_THRESHOLD:
+			if (cmd_num("pml: eval", PML_NUMOPT_THRESHOLD, optarg, &o->threshold) < 0)
 				return PML_EXIT_USAGE;
 			break;
-		}
-		case 'c':
+		case OPT_HORIZON:
+			if (cmd_num("pml: eval", PML_NUMOPT_HORIZON, optarg, &o->horizon_ms) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case OPT_IDLE_SECONDS:
+			if (cmd_num("pml: eval", PML_NUMOPT_IDLE_SECONDS, optarg, &o->idle_seconds) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case OPT_TICK_MS:
+			if (cmd_num("pml: eval", PML_NUMOPT_TICK_MS, optarg, &o->tick_ms) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case OPT_PREROLL_MS:
+			if (cmd_num("pml: eval", PML_NUMOPT_PREROLL_MS, optarg, &o->preroll_ms) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case OPT_MISS_MS:
+			if (cmd_num("pml: eval", PML_NUMOPT_MISS_MS, optarg, &o->miss_ms) < 0)
+				return PML_EXIT_USAGE;
+			break;
+		case OPT_COSTS:
 			o->costs = optarg;
 			break;
-		case 'D':
+		case OPT_MODDIR:
 			o->moddir = optarg;
 			break;
-		case 'b':
+		case OPT_BASE:
 			o->base = optarg;
 			break;
 		case 'h':
