@@ -43,6 +43,78 @@
 #define PML_LSTM_MODEL_DEFAULT "data/model-lstm-6.1.0-56-amd64.pmlm"
 #define PML_SLOTS_MODEL_DEFAULT "data/model-slots-6.1.0-56-amd64.pmls"
 
+enum {
+	OPT_TRACE = CMD_OPT_LONG_ONLY, OPT_ALLOW_FALLBACK, OPT_NO_SNAPSHOT, OPT_CPUS, OPT_POLICY,
+	OPT_IDLE_SECONDS, OPT_SETTLE, OPT_POLICY_FILE, OPT_COPY, OPT_PACKAGES, OPT_REPORT,
+	OPT_FORCE, OPT_JSON, OPT_TIMEOUT, OPT_MEMORY, OPT_ACCEL, OPT_KEEP, OPT_MODEL,
+	OPT_SLOTS_MODEL, OPT_THRESHOLD, OPT_BUDGET_MEM, OPT_BUDGET_CPU, OPT_COMPARE, OPT_HORIZON,
+};
+
+/* getopt_long and --help are both made from this table (cmd-options.h). */
+static const struct cmd_option options[] = {
+	{OPT_POLICY, "policy", "NAME", "one of the policies below (default reactive)"},
+	{OPT_MODEL, "model", "FILE",
+	 "markov, load-all: a needs model (default: the shipped\n" PML_NEEDS_MODEL_DEFAULT
+	 ",\nfor load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
+	 "lstm: a model of pml train (default: the shipped one,\n" PML_LSTM_MODEL_DEFAULT ")"},
+	{OPT_SLOTS_MODEL, "slots-model", "FILE",
+	 "slots, learned: a slot model of pml train-slots\n"
+	 "(default: the shipped\n" PML_SLOTS_MODEL_DEFAULT ")"},
+	{OPT_THRESHOLD, "threshold", "P",
+	 "least probability worth a prefetch (default:\nmarkov 0.5, lstm the model's)"},
+	{OPT_HORIZON, "horizon", "MS",
+	 "how far ahead a prediction looks (markov, lstm;\n"
+	 "default: the model's; see pmld --help)"},
+	{OPT_BUDGET_MEM, "budget-mem", "SIZE",
+	 "bytes of non-base modules prefetches may fill\n(up to 1T)"},
+	{OPT_BUDGET_CPU, "budget-cpu", "MS", "load time prefetches may spend per second of the run"},
+	{OPT_COMPARE, "compare", "reactive",
+	 "run CMD again under reactive (a second guest) and\n"
+	 "print both summaries side by side; --report DIR then\n"
+	 "holds DIR/policy and DIR/reactive"},
+	{OPT_IDLE_SECONDS, "idle-seconds", "T",
+	 "idle-unload: unload modules unused for T s (default:\n"
+	 "the policy file's idle-unload, else 5)"},
+	{OPT_SETTLE, "settle", "T",
+	 "after CMD, wait T s before the report (default:\nidle-unload T+1, else 0)"},
+	{OPT_POLICY_FILE, "policy-file", "FILE", "allow/deny/pin rules (see doc/policy-file.md)"},
+	{OPT_COPY, "copy", "PATH",
+	 "put a file, or a directory's contents, into /work\n(repeatable)"},
+	{OPT_PACKAGES, "packages", "P1,P2",
+	 "extra Debian packages in the guest image (cached\nper set)"},
+	{OPT_REPORT, "report", "DIR",
+	 "write the log, summary, stdout/stderr, console and\n"
+	 "/work/out into DIR (made; an existing non-empty DIR\nis refused)"},
+	{OPT_FORCE, "force", NULL, "with --report: replace an existing DIR"},
+	{OPT_NO_SNAPSHOT, "no-snapshot", NULL,
+	 "boot the guest cold instead of restoring the ready\n"
+	 "snapshot for these settings (see pml snapshot --help:\n"
+	 "built on first use, ~10-20 s, then ~0.5 s a restore)"},
+	{OPT_ALLOW_FALLBACK, "allow-fallback", NULL,
+	 "run CMD even when pmld does not start (the report then\n"
+	 "says the policy that really ran: reactive); without it\n"
+	 "pml run fails (125) with pmld's message"},
+	{OPT_JSON, "json", NULL,
+	 "print the report as one JSON object on stdout (CMD's\noutput is inside it)"},
+	{OPT_TIMEOUT, "timeout", "S",
+	 "CMD's time limit (default 600): it is stopped then,\n"
+	 "status 124, and the guest within 10 s more, with what\nit had"},
+	{OPT_MEMORY, "memory", "SIZE", "guest memory, MiB when bare, 256M to 64G\n(default 1024)"},
+	{OPT_CPUS, "cpus", "N",
+	 "guest vCPUs, 1-16 (default 2: pmld and its\n"
+	 "prefetches run beside the job instead of taking its\n"
+	 "CPU; under TCG each vCPU is a host thread, idle when\n"
+	 "the guest is)"},
+	{OPT_ACCEL, "accel", "MODE",
+	 "auto, tcg or kvm: how to run QEMU (default auto: KVM\nonly if a probe boots)"},
+	{OPT_TRACE, "trace", "FILE",
+	 "record CMD with the eBPF tracer into FILE (see\n'pml trace')"},
+	{OPT_KEEP, "keep", NULL, "keep the run's scratch directory"},
+	{'q', "quiet", NULL, "no progress messages"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	char policies[2048];
@@ -52,54 +124,10 @@ static void usage(FILE *f)
 		"Boot the guest on the minimal base kernel, run CMD in it (in /work) and report\n"
 		"which kernel modules were loaded and unloaded, when and why. CMD's stdout and\n"
 		"stderr come back as pml's, its exit status as pml's (125: pml itself failed).\n\n"
-		"Options:\n"
-		"  --policy NAME        one of the policies below (default reactive)\n"
-		"  --model FILE         markov, load-all: a needs model (default: the shipped\n"
-		"                       " PML_NEEDS_MODEL_DEFAULT ",\n"
-		"                       for load-all " PML_LOAD_ALL_MODEL_DEFAULT ");\n"
-		"                       lstm: a model of pml train (default: the shipped one,\n"
-		"                       " PML_LSTM_MODEL_DEFAULT ")\n"
-		"  --slots-model FILE   slots, learned: a slot model of pml train-slots\n"
-		"                       (default: the shipped " PML_SLOTS_MODEL_DEFAULT ")\n"
-		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
-		"                       lstm the model's)\n"
-		"  --horizon MS         how far ahead a prediction looks (markov, lstm; default:\n"
-		"                       the model's; see pmld --help)\n"
-		"  --budget-mem SIZE    bytes of non-base modules prefetches may fill (up to 1T)\n"
-		"  --budget-cpu MS      load time prefetches may spend per second of the run\n"
-		"  --compare reactive   run CMD again under reactive (a second guest) and print\n"
-		"                       both summaries side by side; --report DIR then holds\n"
-		"                       DIR/policy and DIR/reactive\n"
-		"  --idle-seconds T     idle-unload: unload modules unused for T s (default: the\n"
-		"                       policy file's idle-unload, else 5)\n"
-		"  --settle T           after CMD, wait T s before the report (default: idle-unload\n"
-		"                       T+1, else 0)\n"
-		"  --policy-file FILE   allow/deny/pin rules (see doc/policy-file.md)\n"
-		"  --copy PATH          put a file, or a directory's contents, into /work (repeatable)\n"
-		"  --packages P1,P2     extra Debian packages in the guest image (cached per set)\n"
-		"  --report DIR         write the log, summary, stdout/stderr, console and /work/out\n"
-		"                       into DIR (made; an existing non-empty DIR is refused)\n"
-		"  --force              with --report: replace an existing DIR\n"
-		"  --no-snapshot        boot the guest cold instead of restoring the ready\n"
-		"                       snapshot for these settings (see pml snapshot --help:\n"
-		"                       built on first use, ~10-20 s, then ~0.5 s a restore)\n"
-		"  --allow-fallback     run CMD even when pmld does not start (the report then\n"
-		"                       says the policy that really ran: reactive); without it\n"
-		"                       pml run fails (125) with pmld's message\n"
-		"  --json               print the report as one JSON object on stdout (CMD's output\n"
-		"                       is inside it)\n"
-		"  --timeout S          CMD's time limit (default 600): it is stopped then, status\n"
-		"                       124, and the guest within 10 s more, with what it had\n"
-		"  --memory SIZE        guest memory, MiB when bare, 256M to 64G (default 1024)\n"
-		"  --cpus N             guest vCPUs, 1-16 (default 2: pmld and its prefetches run\n"
-		"                       beside the job instead of taking its CPU; under TCG each\n"
-		"                       vCPU is a host thread, idle when the guest is)\n"
-		"  --accel auto|tcg|kvm how to run QEMU (default auto: KVM only if a probe boots)\n"
-		"  --trace FILE         record CMD with the eBPF tracer into FILE (see 'pml trace')\n"
-		"  --keep               keep the run's scratch directory\n"
-		"  -q, --quiet          no progress messages\n"
-		"  -h, --help           this text\n\n"
-		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\n"
+		"Options:\n");
+	cmd_options_help(f, options);
+	fprintf(f,
+		"\n" PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\n"
 		"Policies (pmld's; pml eval also replays static and oracle):\n%s\n"
 		"What comes back from the guest is untrusted: regular files and directories only\n"
 		"(symlinks only when they stay inside out/; no devices, FIFOs, setuid bits),\n"
@@ -524,22 +552,22 @@ static int check_option(int c, const char *arg, struct pml_vm_job *job)
 	int r = 0;
 
 	switch (c) {
-	case 'P':
+	case OPT_POLICY:
 		r = pml_opt_policy(arg, &job->policy, why, sizeof(why));
 		break;
-	case 'I':
+	case OPT_IDLE_SECONDS:
 		r = pml_opt_idle_seconds(arg, &job->idle_seconds, why, sizeof(why));
 		break;
-	case 'T':
+	case OPT_THRESHOLD:
 		r = pml_opt_threshold(arg, &job->threshold, why, sizeof(why));
 		break;
-	case 'H':
+	case OPT_HORIZON:
 		r = pml_opt_horizon(arg, &job->horizon_ms, why, sizeof(why));
 		break;
-	case 'U':
+	case OPT_BUDGET_CPU:
 		r = pml_opt_budget_cpu(arg, &job->budget_cpu, why, sizeof(why));
 		break;
-	case 'B':
+	case OPT_BUDGET_MEM:
 		r = pml_opt_budget_mem(arg, &size, why, sizeof(why));
 		job->budget_mem = arg;
 		break;
@@ -551,35 +579,7 @@ static int check_option(int c, const char *arg, struct pml_vm_job *job)
 
 int cmd_run(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'P'},
-		{"idle-seconds", required_argument, NULL, 'I'},
-		{"settle", required_argument, NULL, 'S'},
-		{"policy-file", required_argument, NULL, 'F'},
-		{"copy", required_argument, NULL, 'c'},
-		{"packages", required_argument, NULL, 'p'},
-		{"report", required_argument, NULL, 'r'},
-		{"force", no_argument, NULL, 'f'},
-		{"allow-fallback", no_argument, NULL, 0x101},
-		{"no-snapshot", no_argument, NULL, 0x102},
-		{"json", no_argument, NULL, 'j'},
-		{"timeout", required_argument, NULL, 't'},
-		{"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 0x103},
-		{"accel", required_argument, NULL, 'a'},
-		{"keep", no_argument, NULL, 'k'},
-		{"trace", required_argument, NULL, 0x100},
-		{"model", required_argument, NULL, 'M'},
-		{"slots-model", required_argument, NULL, 'L'},
-		{"threshold", required_argument, NULL, 'T'},
-		{"budget-mem", required_argument, NULL, 'B'},
-		{"budget-cpu", required_argument, NULL, 'U'},
-		{"compare", required_argument, NULL, 'C'},
-		{"horizon", required_argument, NULL, 'H'},
-		{"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{0},
-	};
+	struct cmd_getopt g;
 	struct pml_vm_job job = {
 		.policy = "reactive", .settle_seconds = -1,
 		.timeout_s = 600, .mem_mb = 1024, .cpus = 2, .accel = PML_ACCEL_AUTO,
@@ -602,25 +602,26 @@ int cmd_run(int argc, char **argv)
 	struct run_extra extra = {0};
 	int c, r, status = RUN_EXIT_PML;
 
-	while ((c = getopt_long(argc, argv, "+qh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "+");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'P':
-		case 'I':
-		case 'T':
-		case 'H':
-		case 'U':
-		case 'B':
+		case OPT_POLICY:
+		case OPT_IDLE_SECONDS:
+		case OPT_THRESHOLD:
+		case OPT_HORIZON:
+		case OPT_BUDGET_CPU:
+		case OPT_BUDGET_MEM:
 			if (check_option(c, optarg, &job) < 0)
 				return RUN_EXIT_PML;
 			break;
-		case 'S':
+		case OPT_SETTLE:
 			if (cmd_num("pml: run", PML_NUMOPT_SETTLE, optarg, &job.settle_seconds) < 0)
 				return RUN_EXIT_PML;
 			break;
-		case 'F':
+		case OPT_POLICY_FILE:
 			job.policy_file = optarg;
 			break;
-		case 'c':
+		case OPT_COPY:
 			if (job.n_copy == PML_VM_MAX_COPY) {
 				fprintf(stderr, "pml: run: at most %d --copy\n", PML_VM_MAX_COPY);
 				return RUN_EXIT_PML;
@@ -631,7 +632,7 @@ int cmd_run(int argc, char **argv)
 			}
 			job.copy[job.n_copy++] = optarg;
 			break;
-		case 'p':
+		case OPT_PACKAGES:
 			if (strlen(packages) + strlen(optarg) + 2 > sizeof(packages)) {
 				fprintf(stderr, "pml: run: --packages: list too long\n");
 				return RUN_EXIT_PML;
@@ -640,38 +641,38 @@ int cmd_run(int argc, char **argv)
 				strcat(packages, ",");
 			strcat(packages, optarg);
 			break;
-		case 'r':
+		case OPT_REPORT:
 			report_arg = optarg;
 			break;
-		case 'f':
+		case OPT_FORCE:
 			force = true;
 			break;
-		case 0x101:
+		case OPT_ALLOW_FALLBACK:
 			job.fallback = true;
 			break;
-		case 0x102:
+		case OPT_NO_SNAPSHOT:
 			job.snapshot = PML_VM_SNAPSHOT_OFF;
 			break;
-		case 'j':
+		case OPT_JSON:
 			json = true;
 			break;
-		case 't':
-		case 'm':
-		case 0x103: {
-			enum pml_numopt id = c == 't'	? PML_NUMOPT_TIMEOUT
-					     : c == 'm' ? PML_NUMOPT_MEMORY
+		case OPT_TIMEOUT:
+		case OPT_MEMORY:
+		case OPT_CPUS: {
+			enum pml_numopt id = c == OPT_TIMEOUT ? PML_NUMOPT_TIMEOUT
+					     : c == OPT_MEMORY ? PML_NUMOPT_MEMORY
 							: PML_NUMOPT_CPUS;
 			int64_t v;
 
 			if (cmd_num_i64("pml: run", id, optarg, &v) < 0)
 				return RUN_EXIT_PML;
-			if (c == 'm')
+			if (c == OPT_MEMORY)
 				job.mem_mb = (unsigned)(v >> 20);
 			else
-				*(c == 't' ? &job.timeout_s : &job.cpus) = (unsigned)v;
+				*(c == OPT_TIMEOUT ? &job.timeout_s : &job.cpus) = (unsigned)v;
 			break;
 		}
-		case 'a':
+		case OPT_ACCEL:
 			if (!strcmp(optarg, "auto"))
 				job.accel = PML_ACCEL_AUTO;
 			else if (!strcmp(optarg, "tcg"))
@@ -684,14 +685,14 @@ int cmd_run(int argc, char **argv)
 				return RUN_EXIT_PML;
 			}
 			break;
-		case 0x100:
+		case OPT_TRACE:
 			trace_file = optarg;
 			job.trace = true;
 			break;
-		case 'k':
+		case OPT_KEEP:
 			keep = true;
 			break;
-		case 'L':
+		case OPT_SLOTS_MODEL:
 			if (access(optarg, R_OK) < 0) {
 				fprintf(stderr, "pml: run: --slots-model %s: %s\n", optarg,
 					strerror(errno));
@@ -699,14 +700,14 @@ int cmd_run(int argc, char **argv)
 			}
 			job.slots_model = optarg;
 			break;
-		case 'M':
+		case OPT_MODEL:
 			if (access(optarg, R_OK) < 0) {
 				fprintf(stderr, "pml: run: --model %s: %s\n", optarg, strerror(errno));
 				return RUN_EXIT_PML;
 			}
 			job.model = optarg;
 			break;
-		case 'C':
+		case OPT_COMPARE:
 			if (strcmp(optarg, "reactive")) {
 				fprintf(stderr, "pml: run: --compare: only 'reactive' is known, not "
 						"'%s'\n", optarg);
