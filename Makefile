@@ -53,7 +53,7 @@ $(O)/libpml.a: $(LIB_OBJS)
 $(O)/pml: $(PML_OBJS) $(O)/libpml.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-$(O)/pmld: $(O)/src/cmd/pmld.o $(O)/libpml.a
+$(O)/pmld: $(O)/src/cmd/pmld.o $(O)/src/cmd/cmd-options.o $(O)/libpml.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 $(O)/pml-modprobe: $(O)/src/cmd/pml-modprobe.o $(O)/libpml.a

@@ -36,6 +36,87 @@
 
 #define DEFAULT_LOG "/run/pml/events.jsonl"
 
+enum {
+	OPT_POLICY = CMD_OPT_LONG_ONLY, OPT_IDLE_SECONDS, OPT_LOG, OPT_BASE_FILE, OPT_POLICY_FILE,
+	OPT_MODDIR, OPT_TRACEFS, OPT_NO_TRACE, OPT_TICK_MS, OPT_READY_FILE, OPT_MODEL,
+	OPT_SLOTS_MODEL, OPT_THRESHOLD, OPT_BUDGET_MEM, OPT_RESOURCE_SOCKET, OPT_TRACE_ROOT,
+	OPT_TRACE_CGROUP, OPT_PRIOR_COMMAND, OPT_PRIOR_SCRIPT, OPT_PRIOR_FILE, OPT_BUDGET_CPU,
+	OPT_HORIZON, OPT_NO_NAMES,
+};
+
+/* getopt_long and --help are both made from this table (cmd/cmd-options.h). */
+static const struct cmd_option options[] = {
+	{OPT_POLICY, "policy", "NAME",
+	 "one of the policies below (default reactive);\n"
+	 "lstm and names read the program's behaviour\n"
+	 "(--trace-root), markov, load-all and lstm need\n--model"},
+	{OPT_MODEL, "model", "FILE",
+	 "markov, load-all: the needs model (pml\n"
+	 "train-needs, or from a dataset pml eval\n"
+	 "--save-markov); lstm: a model file of pml train"},
+	{OPT_SLOTS_MODEL, "slots-model", "FILE", "slots, learned: the slot model (pml train-slots)"},
+	{OPT_THRESHOLD, "threshold", "P",
+	 "least probability worth a prefetch (default:\n"
+	 "markov 0.5, lstm the model file's)"},
+	{OPT_HORIZON, "horizon", "MS",
+	 "how far ahead a prediction looks (default: the\n"
+	 "model's): markov prefetches successors needed\n"
+	 "within MS of their trigger; lstm gives MS/2 as\n"
+	 "the urgency to the resource manager and takes an\n"
+	 "unused prefetch back after --idle-seconds and\n"
+	 "2 x MS at least"},
+	{OPT_NO_NAMES, "no-names", NULL,
+	 "lstm: only the model's predictions (lstm-model),\n"
+	 "not the modules the program names ('type vxlan',\n"
+	 "'mount -t xfs', 'tc ... netem')"},
+	{OPT_TRACE_ROOT, "trace-root", "PID",
+	 "follow the process tree of PID with the eBPF\n"
+	 "tracer and give its records to the policy (1:\n"
+	 "everything started after pmld; pmld itself is\n"
+	 "never traced)"},
+	{OPT_TRACE_CGROUP, "trace-cgroup", "DIR",
+	 "with --trace-root: follow the processes of the\n"
+	 "cgroup v2 directory DIR instead of PID's tree (the\n"
+	 "job alone, put there before its first exec; not\n"
+	 "whoever started it)"},
+	{OPT_PRIOR_COMMAND, "prior-command", "CMD",
+	 "lstm, names: the submitted command line, fed\nbefore it runs"},
+	{OPT_PRIOR_SCRIPT, "prior-script", "FILE",
+	 "lstm, names: the submitted script's text,\nlikewise"},
+	{OPT_PRIOR_FILE, "prior-file", "FILE",
+	 "the prior comes later: on SIGUSR1 read FILE (line\n"
+	 "1 the job's start, uptime s; line 2 the script's\n"
+	 "path; then the command line), start the\n"
+	 "prediction from it (records from before the start\n"
+	 "are not the program), count the job's costs from\n"
+	 "it, and remove FILE (a guest restored from a\n"
+	 "snapshot gets its job after pmld started)"},
+	{OPT_BUDGET_CPU, "budget-cpu", "MS",
+	 "load time predictions may spend per second (ms;\ndefault: none)"},
+	{OPT_BUDGET_MEM, "budget-mem", "SIZE",
+	 "bytes of non-base modules predictions may fill,\n"
+	 "up to 1T (default: the policy file's budget-mem,\nelse none)"},
+	{OPT_RESOURCE_SOCKET, "resource-socket", "PATH",
+	 "the resource API (default\n" PML_RESOURCE_SOCKET_DEFAULT "; 'none': no API)"},
+	{OPT_IDLE_SECONDS, "idle-seconds", "T",
+	 "idle-unload: unload after T s at refcount 0\n"
+	 "(default: the policy file's idle-unload, else 5)"},
+	{OPT_LOG, "log", "PATH", "the decision log, appended (default\n" DEFAULT_LOG ")"},
+	{OPT_BASE_FILE, "base-file", "PATH",
+	 "also write the base set there (\"name bytes\"\nlines)"},
+	{OPT_POLICY_FILE, "policy-file", "PATH",
+	 "pins and idle time (default\n" PML_POLICY_FILE_DEFAULT " when present)"},
+	{OPT_MODDIR, "moddir", "DIR", "the module tree (default /lib/modules/`uname -r`)"},
+	{OPT_TRACEFS, "tracefs", "DIR", "tracefs mount (default: found or mounted)"},
+	{OPT_NO_TRACE, "no-trace", NULL, "do not watch the kernel's module tracepoints"},
+	{OPT_TICK_MS, "tick-ms", "MS", "period of idle checks, 10ms to 60s (default 250)"},
+	{OPT_READY_FILE, "ready-file", "PATH",
+	 "create PATH once watching (for the guest init to\nwait on)"},
+	{'v', "verbose", NULL, "debug messages on stderr"},
+	{'h', "help", NULL, "this text"},
+	{0},
+};
+
 static void usage(FILE *f)
 {
 	char policies[2048];
@@ -43,59 +124,10 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pmld [OPTIONS]\n\n"
 		"The pml daemon: records the base module set, watches the kernel's module\n"
-		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n"
-		"  --policy NAME        one of the policies below (default reactive); lstm and\n"
-		"                       names read the program's behaviour (--trace-root),\n"
-		"                       markov, load-all and lstm need --model\n"
-		"  --model FILE         markov, load-all: the needs model (pml train-needs, or\n"
-		"                       from a dataset pml eval --save-markov); lstm: a model\n"
-		"                       file of pml train\n"
-		"  --slots-model FILE   slots, learned: the slot model (pml train-slots)\n"
-		"  --threshold P        least probability worth a prefetch (default: markov 0.5,\n"
-		"                       lstm the model file's)\n"
-		"  --horizon MS         how far ahead a prediction looks (default: the model's):\n"
-		"                       markov prefetches successors needed within MS of their\n"
-		"                       trigger; lstm gives MS/2 as the urgency to the resource\n"
-		"                       manager and takes an unused prefetch back after\n"
-		"                       --idle-seconds and 2 x MS at least\n"
-		"  --no-names           lstm: only the model's predictions (lstm-model), not the\n"
-		"                       modules the program names ('type vxlan', 'mount -t xfs',\n"
-		"                       'tc ... netem')\n"
-		"  --trace-root PID     follow the process tree of PID with the eBPF tracer and\n"
-		"                       give its records to the policy (1: everything started\n"
-		"                       after pmld; pmld itself is never traced)\n"
-		"  --trace-cgroup DIR   with --trace-root: follow the processes of the cgroup v2\n"
-		"                       directory DIR instead of PID's tree (the job alone, put\n"
-		"                       there before its first exec; not whoever started it)\n"
-		"  --prior-command CMD  lstm, names: the submitted command line, fed before it runs\n"
-		"  --prior-script FILE  lstm, names: the submitted script's text, likewise\n"
-		"  --prior-file FILE    the prior comes later: on SIGUSR1 read FILE (line 1 the\n"
-		"                       job's start, uptime s; line 2 the script's path; then the\n"
-		"                       command line), start the prediction from it (records\n"
-		"                       from before the start are not the program), count the\n"
-		"                       job's costs from it, and remove FILE (a guest restored\n"
-		"                       from a snapshot gets its job after pmld started)\n"
-		"  --budget-cpu MS      load time predictions may spend per second (ms; default:\n"
-		"                       none)\n"
-		"  --budget-mem SIZE    bytes of non-base modules predictions may fill, up to 1T\n"
-		"                       (default: the policy file's budget-mem, else none)\n"
-		"  --resource-socket PATH  the resource API (default " PML_RESOURCE_SOCKET_DEFAULT
-		";\n"
-		"                       'none': no API)\n"
-		"  --idle-seconds T     idle-unload: unload after T s at refcount 0 (default: the\n"
-		"                       policy file's idle-unload, else 5)\n"
-		"  --log PATH           the decision log, appended (default " DEFAULT_LOG ")\n"
-		"  --base-file PATH     also write the base set there (\"name bytes\" lines)\n"
-		"  --policy-file PATH   pins and idle time (default " PML_POLICY_FILE_DEFAULT
-		" when present)\n"
-		"  --moddir DIR         the module tree (default /lib/modules/`uname -r`)\n"
-		"  --tracefs DIR        tracefs mount (default: found or mounted)\n"
-		"  --no-trace           do not watch the kernel's module tracepoints\n"
-		"  --tick-ms MS         period of idle checks, 10ms to 60s (default 250)\n"
-		"  --ready-file PATH    create PATH once watching (for the guest init to wait on)\n"
-		"  -v, --verbose        debug messages on stderr\n"
-		"  -h, --help           this text\n\n"
-		PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s\n"
+		"requests, loads and unloads, applies a policy, and logs every decision as JSONL.\n\n");
+	cmd_options_help(f, options);
+	fprintf(f,
+		"\n" PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s\n"
 		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n",
 		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE, 17));
 }
@@ -212,34 +244,7 @@ static void tcg_reexec(char **argv)
 
 int main(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{"policy", required_argument, NULL, 'p'},
-		{"idle-seconds", required_argument, NULL, 'i'},
-		{"log", required_argument, NULL, 'l'},
-		{"base-file", required_argument, NULL, 'b'},
-		{"policy-file", required_argument, NULL, 'f'},
-		{"moddir", required_argument, NULL, 'm'},
-		{"tracefs", required_argument, NULL, 't'},
-		{"no-trace", no_argument, NULL, 'n'},
-		{"tick-ms", required_argument, NULL, 'k'},
-		{"ready-file", required_argument, NULL, 'r'},
-		{"model", required_argument, NULL, 'M'},
-		{"slots-model", required_argument, NULL, 'L'},
-		{"threshold", required_argument, NULL, 'T'},
-		{"budget-mem", required_argument, NULL, 'B'},
-		{"resource-socket", required_argument, NULL, 'S'},
-		{"trace-root", required_argument, NULL, 'R'},
-		{"trace-cgroup", required_argument, NULL, 'G'},
-		{"prior-command", required_argument, NULL, 'C'},
-		{"prior-script", required_argument, NULL, 'P'},
-		{"prior-file", required_argument, NULL, 'F'},
-		{"budget-cpu", required_argument, NULL, 'U'},
-		{"horizon", required_argument, NULL, 'H'},
-		{"no-names", no_argument, NULL, 'N'},
-		{"verbose", no_argument, NULL, 'v'},
-		{"help", no_argument, NULL, 'h'},
-		{},
-	};
+	struct cmd_getopt g;
 	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG,
 				       .resource_socket = PML_RESOURCE_SOCKET_DEFAULT};
 	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
@@ -260,36 +265,37 @@ int main(int argc, char **argv)
 
 	pml_set_log_fn(pml_log_stderr, "pmld");
 	argv[0] = (char *)"pmld"; /* getopt_long's complaints say "pmld: ...", not the path */
-	while ((c = getopt_long(argc, argv, "vh", opts, NULL)) != -1) {
+	cmd_getopt_init(&g, options, "");
+	while ((c = cmd_getopt(&g, argc, argv)) != -1) {
 		switch (c) {
-		case 'p':
+		case OPT_POLICY:
 			if (pml_opt_policy(optarg, &cfg.policy, why, sizeof(why)) < 0)
 				return bad_option(why);
 			break;
-		case 'i':
+		case OPT_IDLE_SECONDS:
 			if (pml_opt_idle_seconds(optarg, &cfg.idle_seconds, why, sizeof(why)) < 0)
 				return bad_option(why);
 			idle_given = true;
 			break;
-		case 'l':
+		case OPT_LOG:
 			cfg.log_path = optarg;
 			break;
-		case 'b':
+		case OPT_BASE_FILE:
 			cfg.base_file = optarg;
 			break;
-		case 'f':
+		case OPT_POLICY_FILE:
 			policy_file = optarg;
 			break;
-		case 'm':
+		case OPT_MODDIR:
 			moddir = optarg;
 			break;
-		case 't':
+		case OPT_TRACEFS:
 			tracefs = optarg;
 			break;
-		case 'n':
+		case OPT_NO_TRACE:
 			trace = false;
 			break;
-		case 'k': {
+		case OPT_TICK_MS: {
 			int64_t v;
 
 			if (cmd_num_i64("pmld", PML_NUMOPT_TICK_MS, optarg, &v) < 0)
@@ -297,28 +303,28 @@ int main(int argc, char **argv)
 			cfg.tick_ms = (unsigned)v;
 			break;
 		}
-		case 'r':
+		case OPT_READY_FILE:
 			ready = optarg;
 			break;
-		case 'M':
+		case OPT_MODEL:
 			model_path = optarg;
 			break;
-		case 'L':
+		case OPT_SLOTS_MODEL:
 			cfg.slots_path = optarg;
 			break;
-		case 'T':
+		case OPT_THRESHOLD:
 			if (pml_opt_threshold(optarg, &cfg.threshold, why, sizeof(why)) < 0)
 				return bad_option(why);
 			break;
-		case 'B':
+		case OPT_BUDGET_MEM:
 			if (pml_opt_budget_mem(optarg, &cfg.budget_mem, why, sizeof(why)) < 0)
 				return bad_option(why);
 			budget_given = true;
 			break;
-		case 'S':
+		case OPT_RESOURCE_SOCKET:
 			cfg.resource_socket = strcmp(optarg, "none") ? optarg : NULL;
 			break;
-		case 'R': {
+		case OPT_TRACE_ROOT: {
 			int64_t v;
 
 			if (cmd_num_i64("pmld", PML_NUMOPT_TRACE_ROOT, optarg, &v) < 0)
@@ -326,7 +332,7 @@ int main(int argc, char **argv)
 			cfg.trace_root = (int)v;
 			break;
 		}
-		case 'G': {
+		case OPT_TRACE_CGROUP: {
 			int e = pml_cgroup_id(optarg, &cfg.trace_cgroup, &cfg.trace_cgroup_level);
 
 			if (e < 0) {
@@ -337,24 +343,24 @@ int main(int argc, char **argv)
 			}
 			break;
 		}
-		case 'C':
+		case OPT_PRIOR_COMMAND:
 			cfg.prior_command = optarg;
 			break;
-		case 'P':
+		case OPT_PRIOR_SCRIPT:
 			prior_script = optarg;
 			break;
-		case 'F':
+		case OPT_PRIOR_FILE:
 			cfg.prior_file = optarg;
 			break;
-		case 'U':
+		case OPT_BUDGET_CPU:
 			if (pml_opt_budget_cpu(optarg, &cfg.budget_cpu, why, sizeof(why)) < 0)
 				return bad_option(why);
 			break;
-		case 'H':
+		case OPT_HORIZON:
 			if (pml_opt_horizon(optarg, &cfg.horizon_ms, why, sizeof(why)) < 0)
 				return bad_option(why);
 			break;
-		case 'N':
+		case OPT_NO_NAMES:
 			cfg.no_names = true;
 			break;
 		case 'v':

@@ -723,7 +723,7 @@ static void test_option_tables(void)
 		{"pml", {"trace", "record"}}, {"pml", {"trace", "dump"}}, {"pml", {"repo"}},
 		{"pml", {"snapshot", "ls"}}, {"pml", {"snapshot", "rm"}},
 		{"pml", {"dataset", "stats"}}, {"pml", {"train"}}, {"pml", {"collect"}},
-		{"pml", {"run"}},
+		{"pml", {"run"}},	  {"pmld", {NULL}},
 		{"pml", {"eval"}},
 	};
 	static char help[32768], err[8192];
