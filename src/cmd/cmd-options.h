@@ -8,8 +8,8 @@
  * One table of a command's options (git's parse-options), struct cmd_option below: its
  * getopt_long tables and its --help lines are both made from it, so an option cannot be
  * taken without being documented or documented without being taken. Its code is in
- * cmd-options.c, linked into pml (pmld would link cmd-options.o to use it). pml status,
- * pml request and pml train-needs are converted; the others still write their own. */
+ * cmd-options.c, linked into pml and pmld. Every verb and pmld use it but pml eval,
+ * which still writes its own (converting it is left to its rework). */
 #ifndef PML_CMD_CMD_OPTIONS_H
 #define PML_CMD_CMD_OPTIONS_H
 
