@@ -8,8 +8,7 @@
  * One table of a command's options (git's parse-options), struct cmd_option below: its
  * getopt_long tables and its --help lines are both made from it, so an option cannot be
  * taken without being documented or documented without being taken. Its code is in
- * cmd-options.c, linked into pml and pmld. Every verb and pmld use it but pml eval,
- * which still writes its own (converting it is left to its rework). */
+ * cmd-options.c, linked into pml and pmld; every verb of pml and pmld use it. */
 #ifndef PML_CMD_CMD_OPTIONS_H
 #define PML_CMD_CMD_OPTIONS_H
 
