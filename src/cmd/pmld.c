@@ -108,7 +108,11 @@ static const struct cmd_option options[] = {
 	 "pins and idle time (default\n" PML_POLICY_FILE_DEFAULT " when present)"},
 	{OPT_MODDIR, "moddir", "DIR", "the module tree (default /lib/modules/`uname -r`)"},
 	{OPT_TRACEFS, "tracefs", "DIR", "tracefs mount (default: found or mounted)"},
-	{OPT_NO_TRACE, "no-trace", NULL, "do not watch the kernel's module tracepoints"},
+	{OPT_NO_TRACE, "no-tracefs", NULL,
+	 "do not watch the kernel's module tracepoints\n"
+	 "(tracefs; \"trace\" is the eBPF tracer's word:\n"
+	 "--trace-root, pml trace, pml run --trace)"},
+	{OPT_NO_TRACE, "no-trace", NULL, "the old name of --no-tracefs"},
 	{OPT_TICK_MS, "tick-ms", "MS", "period of idle checks, 10ms to 60s (default 250)"},
 	{OPT_READY_FILE, "ready-file", "PATH",
 	 "create PATH once watching (for the guest init to\nwait on)"},
