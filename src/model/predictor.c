@@ -16,19 +16,19 @@ struct lstm_predictor {
 	bool own;
 };
 
-static void lstm_observe(struct pml_predictor *p, int32_t token, float *probs)
+static void lstm_pred_observe(struct pml_predictor *p, int32_t token, float *probs)
 {
 	struct lstm_predictor *lp = (struct lstm_predictor *)p;
 
 	pml_lstm_stream_step(lp->stream, token, probs);
 }
 
-static void lstm_reset(struct pml_predictor *p)
+static void lstm_pred_reset(struct pml_predictor *p)
 {
 	pml_lstm_stream_reset(((struct lstm_predictor *)p)->stream);
 }
 
-static void lstm_free(struct pml_predictor *p)
+static void lstm_pred_free(struct pml_predictor *p)
 {
 	struct lstm_predictor *lp = (struct lstm_predictor *)p;
 
@@ -39,11 +39,11 @@ static void lstm_free(struct pml_predictor *p)
 	free(lp);
 }
 
-static const struct pml_predictor_ops lstm_ops = {
+static const struct pml_predictor_ops lstm_pred_ops = {
 	.name = "lstm",
-	.observe = lstm_observe,
-	.reset = lstm_reset,
-	.free = lstm_free,
+	.observe = lstm_pred_observe,
+	.reset = lstm_pred_reset,
+	.free = lstm_pred_free,
 };
 
 struct pml_predictor *pml_lstm_predictor_new(struct pml_lstm *model, bool own)
@@ -61,7 +61,7 @@ struct pml_predictor *pml_lstm_predictor_new(struct pml_lstm *model, bool own)
 	}
 	lp->model = model;
 	lp->own = own;
-	lp->base.ops = &lstm_ops;
+	lp->base.ops = &lstm_pred_ops;
 	lp->base.n_tokens = model->cfg.vocab;
 	lp->base.n_modules = model->cfg.modules;
 	return &lp->base;
