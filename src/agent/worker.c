@@ -68,13 +68,14 @@ static bool watch_same(const struct pml_worker *w)
 	       (!w->n_want || !memcmp(w->want, w->written, w->n_want * sizeof(*w->want)));
 }
 
-/* A write of the watch set is owed now: a name to add at once (an insert may wait on
- * it); names that only leave it once nothing is being loaded (the write holds the
- * kernel's event lock an insert takes, for its grace period); nothing while held. */
+/* A write of the watch set is owed now: a name to add at once, held or not (an insert may
+ * wait on it, or the module is in already: loaded before the source came); names that
+ * only leave it once nothing is being loaded nor held for a miss (the write holds the
+ * kernel's event lock an insert takes, for its grace period). */
 static bool watch_owed(const struct pml_worker *w)
 {
-	return w->watch_fn && w->watch_dirty && !w->wstats.err && !w->hold && !w->watching &&
-	       (watch_adds(w) || (!w->busy && !w->n_jobs));
+	return w->watch_fn && w->watch_dirty && !w->wstats.err && !w->watching &&
+	       (watch_adds(w) || (!w->busy && !w->n_jobs && !w->hold));
 }
 
 /* The insert of module waits: the loop watches it and no write done holds it (a write

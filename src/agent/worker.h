@@ -42,8 +42,9 @@ struct pml_worker;
  * set with a new name at once, most often while the insert before runs, and the insert of
  * a watched module waits until a write holding its name is done (so a reference taken
  * right after the insert is seen). A set that only lost names (used, dropped) is written
- * once nothing is being loaded: the write holds the kernel's event lock an insert takes.
- * Nothing is written while held (a program waits on a miss, whose load takes that lock).
+ * once nothing is being loaded nor held for a miss: the write holds the kernel's event
+ * lock an insert takes. A new name is written even while held: the module may be in
+ * already (loaded before the source came), and a use must not be missed.
  * fn returns the number of names it holds (in the order given) or -errno, as
  * pml_source_watch; it runs on the watch thread, one call at a time. */
 typedef int (*pml_worker_watch_fn)(void *data, const char (*names)[64], size_t n);
