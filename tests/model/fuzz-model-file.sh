@@ -14,6 +14,7 @@ cp -n "$root"/tests/fixtures/model/*.pml "$out/corpus-model/" 2>/dev/null || tru
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz-model-file" "$root/tests/fuzz/fuzz-model-file.c" \
 	"$root/src/model/model-file.c" "$root/src/model/lstm.c" "$root/src/util/log.c" \
+	"$root/src/util/parse.c" "$root/src/util/option-table.c" \
 	-lm -lpthread
 cd "$out"
 nice ./fuzz-model-file -max_total_time="${FUZZ_TIME:-20}" -max_len=8192 -artifact_prefix=crash- \
