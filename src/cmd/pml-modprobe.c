@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 
 		snprintf(why, sizeof(why), "policy ignored, allowing all: %s", msg);
 		pml_warn("%s", why);
-		pml_event_rec_init(&rec, PML_EV_INFO);
+		pml_event_rec_init(&rec, PML_EV_ERROR);
 		rec.t_ns = pml_now_ns();
 		rec.reason = why;
 		rec.source = env.source;

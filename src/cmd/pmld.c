@@ -179,10 +179,10 @@ static void early_error(const char *log_path, int err, const char *fmt, ...)
 		return;
 	}
 	snprintf(reason, sizeof(reason), "error: %s", msg);
-	pml_event_rec_init(&rec, PML_EV_INFO);
+	pml_event_rec_init(&rec, PML_EV_ERROR);
 	rec.reason = reason;
 	rec.source = "pmld";
-	rec.err = err;
+	rec.err = err ? err : -EIO;
 	rec.t_ns = pml_now_ns();
 	pml_event_log_append(fd, &rec);
 	close(fd);
