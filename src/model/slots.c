@@ -141,7 +141,15 @@ static void base_features(const struct pml_slots *s, const struct ctx *x, struct
 		b->h[b->n++] = base_feat("ps", pair);
 		snprintf(pair, sizeof(pair), "%s|%s", s->prog, prev);
 		b->h[b->n++] = base_feat("pv", pair);
+		/* the word's role: after an option, a word or nothing; its position */
+		b->h[b->n++] = base_feat("vo", prev[0] == '-' ? "opt" : prev[0] ? "word" : "none");
+		snprintf(pair, sizeof(pair), "%d", s->pos < 4 ? s->pos : 4);
+		b->h[b->n++] = base_feat("pos", pair);
 	}
+	/* the word itself: seen in training, what it named there ("netem" fills sch_ wherever
+	 * it is written); unseen (a family no training run had), no weight */
+	if (b->n < MAX_BASE - 1)
+		b->h[b->n++] = base_feat("w", x->word);
 	if (x->key[0])
 		b->h[b->n++] = base_feat("key", x->key);
 	for (int e = 0; e < 2; e++) {

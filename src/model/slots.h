@@ -13,9 +13,11 @@
  * logistic model over features of the context that carry across programs: the template,
  * the word before ("type", "-t", "-j"), the program and its sub-command ("tc filter"),
  * the form of the word, whether it is an option's value, where it came from (the script's
- * text or an executed command). No feature is the module's or the word's own name: what
- * is learned is which contexts name a module through which template, not which modules
- * the corpus used. The naming rules (policy/name-rules.h) hand-code a few such contexts;
+ * text or an executed command), its role (after an option, its position) and the word
+ * itself. No feature is the module's name: what is learned is which contexts name a
+ * module through which template, and which words name one wherever they are written; a
+ * word no training run had gets no weight of its own and is judged by its context alone.
+ * The naming rules (policy/name-rules.h) hand-code a few such contexts;
  * this learns them, and others, from the dataset's traces (slots-train.c).
  *
  * A candidate whose score reaches the model's threshold is a prediction: the slots policy
@@ -35,7 +37,7 @@
 #define PML_SLOTS_MAGIC "PMLSLOT1"
 #define PML_SLOTS_VERSION 1
 #define PML_SLOTS_BITS 18 /* feature hashes: indices below 1 << PML_SLOTS_BITS */
-#define PML_SLOTS_MAX_FEATS 24
+#define PML_SLOTS_MAX_FEATS 28
 #define PML_SLOTS_MAX_WEIGHTS (1u << PML_SLOTS_BITS)
 
 /* Resolves an alias to module names (up to max); the count, 0 for none, or -errno
