@@ -121,10 +121,12 @@ static int start_boot(struct collect *c, struct boot *b)
 	if (b->pid == 0) {
 		struct pml_vm_result res;
 
-		/* Its own process group, with its QEMU: the parent stops both on ^C. */
+		/* Its own process group (a terminal's ^C reaches the parent alone), and QEMU
+		 * in one of its own (qemu.c): the parent's SIGTERM makes pml_vm_run() stop the
+		 * guest and remove its scratch, as pml run does on a signal; a SIGKILL to this
+		 * group would leave QEMU running. */
 		setpgid(0, 0);
-		signal(SIGINT, SIG_DFL);
-		signal(SIGTERM, SIG_DFL);
+		pml_vm_catch_signals();
 		_exit(pml_vm_run(&job, &res) == 0 ? 0 : 1);
 	}
 	return 0;
@@ -256,9 +258,10 @@ int collect_boots(struct collect *c, bool *ret_interrupted)
 			break;
 		pid = waitpid(-1, &wstatus, 0);
 		if (pid < 0 && errno == EINTR && interrupted) {
+			/* each boot stops its guest and ends (waited for below) */
 			for (int j = 0; j < c->jobs; j++)
 				if (boots[j].pid)
-					kill(-boots[j].pid, SIGKILL);
+					kill(boots[j].pid, SIGTERM);
 			continue;
 		}
 		if (pid < 0) {
