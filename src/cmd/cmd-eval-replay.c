@@ -80,25 +80,6 @@ static int group_of(const struct pml_dataset *ds, const struct pml_ds_run *run)
 	return run->heldout ? EVAL_G_HELDOUT : EVAL_G_SEEN;
 }
 
-/* The names and lstm policies' resolver for the modules a program names: the catalog's
- * index. */
-static int resolve_in_repo(void *data, const char *alias, char (*names)[64], size_t max)
-{
-	char **v = NULL;
-	size_t n = 0;
-	int r;
-
-	if (!data)
-		return 0; /* no module tree: nothing resolves */
-	r = pml_repo_resolve_alias(data, alias, &v, &n);
-	if (r < 0)
-		return r;
-	for (size_t i = 0; i < n && i < max; i++)
-		snprintf(names[i], 64, "%s", v[i]);
-	pml_repo_names_free(v);
-	return (int)n;
-}
-
 /* The first max bytes of a text file, in a new string; NULL when it cannot be read. */
 static char *read_text(const char *path, size_t max)
 {
@@ -146,7 +127,7 @@ static int replay_policy(const struct eval_opts *o, struct eval *ev, const struc
 	cfg.pcfg.threshold = o->threshold;
 	cfg.pcfg.horizon_ms = o->horizon_ms;
 	if (!o->no_names || !strcmp(ev->pol[p], "names")) {
-		cfg.pcfg.resolve_fn = resolve_in_repo;
+		cfg.pcfg.resolve_fn = pml_repo_resolve_fn; /* the catalog's index */
 		cfg.pcfg.resolve_data = ev->repo;
 	}
 	cfg.pcfg.needs_model = ev->tr.markov;

@@ -45,20 +45,6 @@ static void usage(FILE *f)
 	cmd_options_help(f, options);
 }
 
-static int resolve(void *data, const char *alias, char (*names)[64], size_t max)
-{
-	char **v = NULL;
-	size_t n = 0;
-	int r = pml_repo_resolve_alias(data, alias, &v, &n);
-
-	if (r < 0)
-		return 0; /* nothing resolves */
-	for (size_t i = 0; i < n && i < max; i++)
-		snprintf(names[i], 64, "%s", v[i]);
-	pml_repo_names_free(v);
-	return (int)(n < max ? n : max);
-}
-
 struct progress {
 	double t0, last;
 };
@@ -146,7 +132,7 @@ int cmd_train_slots(int argc, char **argv)
 	to.workloads_dir = workloads;
 	to.progress = quiet ? NULL : progress;
 	to.progress_ctx = &pg;
-	r = pml_slots_train(ds, resolve, repo, &to, &m, &st);
+	r = pml_slots_train(ds, pml_repo_resolve_fn, repo, &to, &m, &st);
 	if (r < 0) {
 		fprintf(stderr, "pml: train-slots: %s: %s\n", dir,
 			r == -ENODATA ? "no candidate in the training runs" : strerror(-r));

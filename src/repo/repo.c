@@ -113,6 +113,23 @@ void pml_repo_names_free(char **names)
 	free(names);
 }
 
+int pml_repo_resolve_fn(void *repo, const char *alias, char (*names)[64], size_t max)
+{
+	char **v = NULL;
+	size_t n = 0;
+	int r;
+
+	if (!repo)
+		return 0;
+	r = pml_repo_resolve_alias(repo, alias, &v, &n);
+	if (r < 0)
+		return r;
+	for (size_t i = 0; i < n && i < max; i++)
+		snprintf(names[i], 64, "%s", v[i]);
+	pml_repo_names_free(v);
+	return (int)(n < max ? n : max);
+}
+
 /* An empty list is still an allocated array, so callers need not test for NULL. */
 char **repo_strv_finish(struct strv *s)
 {

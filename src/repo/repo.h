@@ -98,6 +98,10 @@ void pml_module_info_free(struct pml_module_info *info);
 int pml_repo_resolve_alias(struct pml_repo *repo, const char *alias, char ***ret_names,
 			   size_t *ret_n);
 void pml_repo_names_free(char **names);
+/* The same into a fixed array, in the shape of a policy's resolver
+ * (pml_policy_config.resolve_fn; the repo as data, NULL: nothing resolves): up to max
+ * names, their count, or a -errno of pml_repo_resolve_alias(). */
+int pml_repo_resolve_fn(void *repo, const char *alias, char (*names)[64], size_t max);
 
 /* The modules `modprobe NAME` would insert, in order, each once: for every hard
  * dependency and then NAME itself, its softdeps "pre" (each with its own load order), the
