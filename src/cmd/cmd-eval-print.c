@@ -99,7 +99,7 @@ void eval_print_json(const struct eval_opts *o, struct eval *ev)
 	pml_json_double(&j, "tick_ms", o->tick_ms > 0 ? o->tick_ms : 10);
 	pml_json_double(&j, "preroll_ms", o->preroll_ms);
 	pml_json_double(&j, "miss_ms", o->miss_ms);
-	if (eval_needs_predictor(ev))
+	if (eval_any(ev, PML_POLICY_PREDICTOR))
 		pml_json_str(&j, "lstm_model", o->model);
 	pml_json_str(&j, "costs", ev->costs_used);
 	pml_sim_catalog_sources(ev->cat, src);
@@ -161,7 +161,7 @@ void eval_print_text(const struct eval_opts *o, struct eval *ev)
 	printf("\ncosts: %zu modules measured, %zu from the catalog, %zu estimated from the "
 	       ".ko size, %zu unknown\n", src[PML_SIM_COST_MEASURED], src[PML_SIM_COST_CATALOG],
 	       src[PML_SIM_COST_ESTIMATED], src[PML_SIM_COST_DEFAULT]);
-	if (eval_needs_predictor(ev))
+	if (eval_any(ev, PML_POLICY_PREDICTOR))
 		printf("lstm model: %s\n", o->model);
 	printf("\n");
 	for (int g = 0; g < EVAL_G_COUNT; g++) {

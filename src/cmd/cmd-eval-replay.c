@@ -187,7 +187,7 @@ static int replay_run(const struct eval_opts *o, struct eval *ev, const char *sr
 		status = eval_fail(-ENOMEM);
 		goto out;
 	}
-	if (src_dir[0] && eval_reads_trace(ev)) {
+	if (src_dir[0] && eval_any(ev, PML_POLICY_TRACE)) {
 		snprintf(script, sizeof(script), "%s/workloads/%s.sh", src_dir, run->scenario);
 		r1.script_text = read_text(script, 64 * 1024);
 	}

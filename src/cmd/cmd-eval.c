@@ -35,33 +35,14 @@ ssize_t eval_pol_index(const struct eval *ev, const char *name)
 	return -1;
 }
 
-/* A policy that runs the slot model is among them. */
-static bool needs_slots(const struct eval *ev)
+bool eval_any(const struct eval *ev, unsigned flag)
 {
 	for (size_t i = 0; i < ev->n_pol; i++) {
 		const struct pml_policy_info *in = pml_policy_info(ev->pol[i]);
 
-		if (in && (in->flags & PML_POLICY_SLOTS))
+		if (in && (in->flags & flag))
 			return true;
 	}
-	return false;
-}
-
-/* A policy that reads the program is among them: the prior script. */
-bool eval_reads_trace(const struct eval *ev)
-{
-	for (size_t i = 0; i < ev->n_pol; i++)
-		if (pml_policy_reads_trace(ev->pol[i]))
-			return true;
-	return false;
-}
-
-/* An lstm policy is among them: the model. */
-bool eval_needs_predictor(const struct eval *ev)
-{
-	for (size_t i = 0; i < ev->n_pol; i++)
-		if (pml_policy_needs_predictor(ev->pol[i]))
-			return true;
 	return false;
 }
 
@@ -123,7 +104,7 @@ static int choose_policies(const struct eval_opts *o, struct eval *ev)
 			return -EINVAL;
 		}
 	}
-	if (eval_needs_predictor(ev) && !o->model) {
+	if (eval_any(ev, PML_POLICY_PREDICTOR) && !o->model) {
 		fprintf(stderr, "pml: eval: the lstm policy needs --model FILE (pml train -o FILE): "
 				"no model is shipped\n");
 		return -EINVAL;
@@ -386,7 +367,7 @@ static int check_models(const struct eval_opts *o, struct eval *ev)
 	const char *rel = ev->ds->kernel[0] ? ev->ds->kernel : NULL;
 	int r;
 
-	if (eval_needs_predictor(ev) && o->model) {
+	if (eval_any(ev, PML_POLICY_PREDICTOR) && o->model) {
 		struct pml_model_file *mf = NULL;
 
 		r = pml_model_file_open(o->model, rel, 0, &mf);
@@ -397,7 +378,7 @@ static int check_models(const struct eval_opts *o, struct eval *ev)
 			return PML_EXIT_USAGE;
 		}
 	}
-	if (o->slots_model && needs_slots(ev)) {
+	if (o->slots_model && eval_any(ev, PML_POLICY_SLOTS)) {
 		/* lent to every run's policy */
 		r = pml_slots_model_read(o->slots_model, rel, &ev->slots);
 		if (r < 0) {

@@ -80,8 +80,9 @@ struct eval {
 
 /* cmd-eval.c: the policies asked for. */
 ssize_t eval_pol_index(const struct eval *ev, const char *name);
-bool eval_needs_predictor(const struct eval *ev);
-bool eval_reads_trace(const struct eval *ev);
+/* Whether a policy of the table's flag (PML_POLICY_PREDICTOR: the lstm model;
+ * PML_POLICY_TRACE: the prior script; PML_POLICY_SLOTS: the slot model) is among them. */
+bool eval_any(const struct eval *ev, unsigned flag);
 
 /* "pml: eval: <strerror>"; PML_EXIT_FAIL. */
 int eval_fail(int err);
