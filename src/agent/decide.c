@@ -80,8 +80,10 @@ int agent_do_unload(struct pml_agent *a, const struct pml_action *act,
 
 		if (!op->done && !op->err)
 			continue;
-		if (op->err == -EBUSY || op->err == -EAGAIN) {
-			/* The kernel refused: a reference appeared since the check. */
+		if (op->err == -EBUSY || op->err == -EAGAIN || op->err == -EPERM) {
+			/* The kernel refused (a reference appeared since the check), or a
+			 * dependency's objects may live on without a reference
+			 * (loader/unpinned.c): kept. */
 			a->stats.unload_busy++;
 			continue;
 		}

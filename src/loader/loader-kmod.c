@@ -19,7 +19,7 @@
 
 #include "loader/loader-backend.h"
 #include "loader/modinfo.h"
-#include "loader/netdev-use.h"
+#include "loader/unpinned.h"
 #include "util/log.h"
 
 struct kb {
@@ -209,69 +209,23 @@ static int kb_insert(void *be, const char *name, double *sim_ms)
 	return r;
 }
 
-/* Modules that register a kind of network interface without an rtnl-link alias (their
- * import of rtnl_link_register in the 6.1 tree): the kind IFLA_INFO_KIND says. A
- * persistent tun device, an openvswitch datapath's port, a wwan link: none pins its
- * module. */
-static const char *const kind_table[][2] = {
-	{"tun", "tun"},
-	{"openvswitch", "openvswitch"},
-	{"wwan", "wwan"},
-};
-
-/* Whether an interface of kind may exist in any network namespace (netdev-use.c): true
- * when one does, or when pml cannot tell. */
-static bool kind_in_use(const char *module, const char *kind)
-{
-	struct pml_netdev_scan sc;
-	bool busy = pml_netdev_kind_in_use(kind, &sc);
-
-	pml_dbg("%s: interfaces of kind %s: %u seen in %u of %u network namespaces (%u "
-		"recent, %u not looked into), %.2f ms: %s", module, kind, sc.count, sc.entered,
-		sc.namespaces, sc.cached, sc.unknown, sc.ms, busy ? "in use" : "none");
-	return busy;
-}
-
-/* True when module mod provides a kind of network interface (an rtnl-link-KIND alias, or
- * kind_table) of which an interface may exist: refcount 0 does not say it is unused
- * (netdev-use.c). */
-/* pml_modinfo_each's callback: stops (1) at an rtnl-link-KIND alias of which an
- * interface exists. */
-static int alias_kind_in_use(void *data, const char *alias)
-{
-	return !strncmp(alias, "rtnl-link-", 10) && kind_in_use(data, alias + 10);
-}
-
-static bool netdevs_use(struct kmod_module *mod)
-{
-	const char *name = kmod_module_get_name(mod);
-	const char *path = kmod_module_get_path(mod);
-	bool busy = false;
-
-	for (size_t i = 0; i < sizeof(kind_table) / sizeof(kind_table[0]); i++)
-		if (name && !strcmp(name, kind_table[i][0]) &&
-		    kind_in_use(name, kind_table[i][1]))
-			return true;
-	/* The aliases from the file's .modinfo (not kmod_module_get_info: it also parses
-	 * the signature through OpenSSL, ~1.5 MiB of libcrypto's pages in pmld's RSS). No
-	 * file or no modinfo: no alias either. */
-	if (name && path)
-		busy = pml_modinfo_each(path, "alias", alias_kind_in_use, (void *)name) > 0;
-	return busy;
-}
-
+/* Refcount 0 does not mean unused for every module (unpinned.c): a module whose objects
+ * may live on without a reference is kept (-EBUSY: seen; -EPERM: cannot tell). */
 static int kb_remove(void *be, const char *name, double *sim_ms)
 {
 	struct kb *k = be;
 	struct kmod_module *mod;
+	char why[160];
 	int r = kmod_module_new_from_name(k->ctx, name, &mod);
 
 	if (r < 0)
 		return r;
-	if (netdevs_use(mod)) {
-		pml_dbg("%s: not removed: interfaces of its kind may exist", name);
+	r = pml_unpinned_check(kmod_module_get_name(mod), kmod_module_get_path(mod), why,
+			       sizeof(why));
+	if (r < 0) {
+		pml_dbg("%s: not removed: %s", name, why);
 		kmod_module_unref(mod);
-		return -EBUSY;
+		return r;
 	}
 	r = kmod_module_remove_module(mod, 0);
 	kmod_module_unref(mod);

@@ -4,17 +4,8 @@
 #define PML_LOADER_NETDEV_USE_H
 
 #include <stdbool.h>
-#include <stddef.h>
 
-/* What one look over the namespaces saw. */
-struct pml_netdev_scan {
-	unsigned namespaces; /* distinct network namespaces found, this one included */
-	unsigned entered;    /* of those, looked into (this one included) */
-	unsigned unknown;    /* namespaces or holders that could not be looked into */
-	unsigned cached;     /* answered from a recent sighting instead of entering */
-	unsigned count;	     /* interfaces of the kind seen */
-	double ms;	     /* the look's wall time */
-};
+#include "loader/netns-look.h"
 
 /* Interfaces of link kind KIND ("bridge", "bond", "veth": IFLA_INFO_KIND) in the calling
  * thread's network namespace: the count, or -errno (-EINVAL for an empty kind). */
@@ -26,19 +17,12 @@ int pml_netdev_kind_count(const char *kind);
  * Each is entered once (by inode). Returns the count (0 or more) and fills ret_scan (may
  * be NULL); ret_scan->unknown > 0 means some namespace could not be looked into, so the
  * count is a lower bound. -EINVAL for an empty kind, -errno when /proc cannot be read. */
-int pml_netdev_kind_count_all(const char *kind, struct pml_netdev_scan *ret_scan);
+int pml_netdev_kind_count_all(const char *kind, struct pml_netns_scan *ret_scan);
 
 /* Could an interface of KIND exist anywhere? True when one was seen in any network
  * namespace (a sighting is trusted for a few seconds), when some namespace could not be
  * looked into, or on an error: pml keeps a module when it cannot tell. Stops at the first
  * sighting. ret_scan (may be NULL) says what was looked at. */
-bool pml_netdev_kind_in_use(const char *kind, struct pml_netdev_scan *ret_scan);
-
-/* One line of /proc/PID/mountinfo: when it is an nsfs mount of a namespace of TYPE
- * ("net", "mnt"), its inode into *ret_ino and its mount point (unescaped; relative to the
- * process's root) into path, and 1 is returned; 0 when the line is another mount; -EINVAL
- * when it is malformed; -ENAMETOOLONG when the mount point does not fit in size. */
-int pml_mountinfo_nsfs(const char *line, const char *type, unsigned long *ret_ino,
-		       char *path, size_t size);
+bool pml_netdev_kind_in_use(const char *kind, struct pml_netns_scan *ret_scan);
 
 #endif

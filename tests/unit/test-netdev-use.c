@@ -74,7 +74,7 @@ static int sh(const char *cmd)
 
 /* Wait up to 5 s for count_all(kind) to reach want (the kernel tears a namespace down on
  * a work queue, a background process needs time to start). Returns the last count. */
-static int wait_count(const char *kind, int want, struct pml_netdev_scan *sc)
+static int wait_count(const char *kind, int want, struct pml_netns_scan *sc)
 {
 	int n = -1;
 
@@ -87,7 +87,7 @@ static int wait_count(const char *kind, int want, struct pml_netdev_scan *sc)
 	return n;
 }
 
-static void print_scan(const char *what, int n, const struct pml_netdev_scan *sc)
+static void print_scan(const char *what, int n, const struct pml_netns_scan *sc)
 {
 	printf("  %s: %d interfaces, %u namespaces, %u entered, %u not looked into, %u "
 	       "recent, "
@@ -99,7 +99,7 @@ static void print_scan(const char *what, int n, const struct pml_netdev_scan *sc
  * its own mounts cannot be read, so the answer is "cannot tell". */
 static void test_mnt_held(const char *kind)
 {
-	struct pml_netdev_scan sc;
+	struct pml_netns_scan sc;
 	unsigned before;
 	char dir[64], cmd[512];
 
@@ -130,7 +130,7 @@ static void test_live(void)
 {
 	char ns[64], cmd[512], path[128];
 	const char *kind = "veth";
-	struct pml_netdev_scan sc;
+	struct pml_netns_scan sc;
 	int n0, n, fd;
 	pid_t child;
 
@@ -230,7 +230,7 @@ static void test_live(void)
  * entered. */
 static void test_cost(void)
 {
-	struct pml_netdev_scan sc;
+	struct pml_netns_scan sc;
 	uint64_t t0;
 	int N = 20;
 	bool busy = false;
