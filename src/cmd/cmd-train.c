@@ -25,7 +25,7 @@ enum {
 	O_DATASET = CMD_OPT_LONG_ONLY, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 	O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
 	O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-	O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP,
+	O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP, O_ADD_ROLES,
 };
 
 #define STR_(x) #x
@@ -65,6 +65,10 @@ static const struct cmd_option options[] = {
 	{O_ORDER, "order", "N", "markov: context length 1..3 (default 2)"},
 	{O_BUCKETS, "buckets", "N", "markov: hashed contexts per order above 1\n(default 4096)"},
 	{O_EVAL, "eval", "MODEL", "judge MODEL on --split (default test) and exit"},
+	{O_ADD_ROLES, "add-roles", "MODEL",
+	 "write MODEL again to -o with the role of each of its\n"
+	 "modules in the training runs (needed, or only loaded\n"
+	 "as another's dependency); weights unchanged"},
 	{O_SPLIT, "split", "NAME", "val or test (--eval), or train"},
 	{O_THRESHOLD, "threshold", "P",
 	 "probability that counts as a prediction (default: the\nmodel's, else 0.5)"},
@@ -80,6 +84,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pml train --dataset DIR [-o MODEL] [OPTIONS]\n"
 		"       pml train --dataset DIR --eval MODEL [--split val|test] [--threshold P]\n"
+		"       pml train --dataset DIR --add-roles MODEL -o OUT\n"
 		"       pml train --tokens TRACE [--script FILE]\n\n"
 		"Learn which kernel modules a program will need from its behaviour: a trace\n"
 		"dataset (pml collect) becomes token sequences and labels; the model trains on the\n"
@@ -89,7 +94,7 @@ static void usage(FILE *f)
 }
 
 struct opts {
-	const char *dataset, *out, *kind, *resume, *workloads, *eval, *tokens, *script;
+	const char *dataset, *out, *kind, *resume, *workloads, *eval, *tokens, *script, *roles;
 	int hidden, embed, layers, order, buckets, min_docs, split;
 	uint32_t horizon_ms;
 	float threshold;
@@ -332,6 +337,72 @@ static int do_eval(const struct opts *o)
 	return r < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
 }
 
+/* How many of n roles are dependencies; their names printed to f (the first few). */
+static int print_roles(FILE *f, const char *const *modules, const uint8_t *roles, int n)
+{
+	int deps = 0;
+
+	for (int m = 0; m < n; m++)
+		if (roles[m] == PML_MODEL_ROLE_DEP && deps++ < 24)
+			fprintf(f, "%s%s", deps > 1 ? " " : "  only loaded as a dependency: ",
+				modules[m]);
+	if (deps)
+		fprintf(f, "%s\n", deps > 24 ? " ..." : "");
+	return deps;
+}
+
+/* --add-roles: MODEL again, with its modules' roles counted on the training split. */
+static int do_add_roles(const struct opts *o)
+{
+	struct pml_model_file *mf = NULL;
+	struct pml_corpus *c = NULL;
+	struct pml_model_desc d;
+	uint8_t *roles = NULL;
+	int r, deps;
+
+	r = pml_model_file_open(o->roles, NULL, PML_MODEL_ANY_KERNEL, &mf);
+	if (r < 0)
+		return PML_EXIT_FAIL; /* the loader said why */
+	r = corpus_for_model(o, mf, &c);
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: %s\n", o->dataset, corpus_error(r));
+		pml_model_file_free(mf);
+		return PML_EXIT_FAIL;
+	}
+	roles = malloc(mf->n_modules ? mf->n_modules : 1);
+	if (!roles) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pml_corpus_roles(c, mf->modules, (int)mf->n_modules, roles);
+	d = (struct pml_model_desc){
+	    .kind = mf->kind,
+	    .meta = {.kernel_release = mf->kernel_release, .vocab = mf->vocab,
+		     .modules = mf->modules, .horizon_events = mf->horizon_events,
+		     .horizon_ms = mf->horizon_ms, .features_version = mf->features_version,
+		     .epoch = mf->epoch, .val_loss = mf->val_loss, .threshold = mf->threshold,
+		     .train_flags = mf->train_flags, .val_score = mf->val_score, .roles = roles},
+	    .n_vocab = mf->n_vocab,
+	    .n_modules = mf->n_modules,
+	    .weights = mf->weights,
+	    .n_weights = mf->n_weights,
+	};
+	memcpy(d.params, mf->params, sizeof(d.params));
+	r = pml_model_file_write(o->out, &d);
+	if (r < 0) {
+		fprintf(stderr, "pml: train: %s: cannot write the model: %s\n", o->out, strerror(-r));
+		goto out;
+	}
+	deps = print_roles(stdout, mf->modules, roles, (int)mf->n_modules);
+	printf("%s: %u modules, %d of them only loaded as a dependency in %s's training runs\n",
+	       o->out, mf->n_modules, deps, o->dataset);
+out:
+	free(roles);
+	pml_corpus_free(c);
+	pml_model_file_free(mf);
+	return r < 0 ? PML_EXIT_FAIL : PML_EXIT_OK;
+}
+
 /* The threshold with the best F1 of module recall and precision on the validation split:
  * its runs of held-out families when the dataset has some (model/train.h,
  * pml_threshold_split), else all of it (the sweep printed unless quiet). */
@@ -366,6 +437,7 @@ static int do_train(struct opts *o)
 	struct pml_ngram *mk = NULL;
 	struct pml_model_meta meta;
 	const char **vocab = NULL;
+	uint8_t *roles = NULL;
 	struct pml_predictor *p = NULL;
 	struct train_ctx tc = {.o = o, .tty = isatty(2)};
 	struct pml_train_result res = {0};
@@ -415,6 +487,13 @@ static int do_train(struct opts *o)
 	meta.train_flags = o->no_prior ? 0 : PML_MODEL_TRAIN_PRIOR;
 	if (resume_mf)
 		meta.train_flags = resume_mf->train_flags;
+	roles = malloc((size_t)c->n_modules);
+	if (!roles) {
+		r = -ENOMEM;
+		goto out;
+	}
+	pml_corpus_roles(c, meta.modules, c->n_modules, roles);
+	meta.roles = roles;
 	if (ngram) {
 		r = pml_train_ngram(c, o->order, 2.0f, o->buckets, &mk);
 		if (r < 0) {
@@ -513,6 +592,7 @@ out:
 	pml_lstm_free(model);
 	pml_ngram_free(mk);
 	free(vocab);
+	free(roles);
 	pml_model_file_free(best_mf);
 	pml_model_file_free(resume_mf);
 	pml_corpus_free(c);
@@ -550,6 +630,7 @@ int cmd_train(int argc, char **argv)
 		case O_WORKLOADS: o.workloads = optarg; break;
 		case O_NOPRIOR: o.no_prior = true; break;
 		case O_EVAL: o.eval = optarg; break;
+		case O_ADD_ROLES: o.roles = optarg; break;
 		case O_TOKENS: o.tokens = optarg; break;
 		case O_SCRIPT: o.script = optarg; break;
 		case O_SELECT:
@@ -648,6 +729,13 @@ int cmd_train(int argc, char **argv)
 			fprintf(stderr, "pml: train: %s: no scenario scripts here; the prior is the "
 					"command line only (--workloads DIR)\n", o.workloads);
 		o.workloads = NULL;
+	}
+	if (o.roles) {
+		if (!o.out) {
+			fprintf(stderr, "pml: train: --add-roles: no output (-o OUT)\n");
+			return PML_EXIT_USAGE;
+		}
+		return do_add_roles(&o);
 	}
 	if (o.eval) {
 		if (!split_set)

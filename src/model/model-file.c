@@ -43,7 +43,8 @@ struct model_header {
 	float threshold;
 	uint32_t train_flags;
 	float val_score;
-	uint8_t reserved[PML_MODEL_HEADER_SIZE - 232];
+	uint32_t roles_size;
+	uint8_t reserved[PML_MODEL_HEADER_SIZE - 236];
 };
 
 _Static_assert(sizeof(struct model_header) == PML_MODEL_HEADER_SIZE, "header layout");
@@ -134,9 +135,14 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 		return -EINVAL;
 	for (uint32_t i = 0; i < d->n_vocab; i++)
 		strings += strlen(d->meta.vocab[i]) + 1;
-	for (uint32_t i = 0; i < d->n_modules; i++)
+	for (uint32_t i = 0; i < d->n_modules; i++) {
 		strings += strlen(d->meta.modules[i]) + 1;
-	woff = (PML_MODEL_HEADER_SIZE + strings + 63) & ~(uint64_t)63;
+		if (d->meta.roles && d->meta.roles[i] != PML_MODEL_ROLE_TARGET &&
+		    d->meta.roles[i] != PML_MODEL_ROLE_DEP)
+			return -EINVAL;
+	}
+	h.roles_size = d->meta.roles ? d->n_modules : 0;
+	woff = (PML_MODEL_HEADER_SIZE + strings + h.roles_size + 63) & ~(uint64_t)63;
 	total = woff + d->n_weights * sizeof(float);
 	buf = calloc(1, total);
 	if (!buf)
@@ -167,6 +173,8 @@ int pml_model_file_write(const char *path, const struct pml_model_desc *d)
 		p = stpcpy(p, d->meta.vocab[i]) + 1;
 	for (uint32_t i = 0; i < d->n_modules; i++)
 		p = stpcpy(p, d->meta.modules[i]) + 1;
+	if (h.roles_size)
+		memcpy(p, d->meta.roles, h.roles_size);
 	if (d->n_weights)
 		memcpy(buf + woff, d->weights, d->n_weights * sizeof(float));
 	memcpy(buf, &h, sizeof(h));
@@ -290,6 +298,8 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	    h.weights_offset > size || h.n_weights > (size - h.weights_offset) / sizeof(float) ||
 	    h.weights_offset + h.n_weights * sizeof(float) != size ||
 	    (uint64_t)h.n_vocab + h.n_modules > h.strings_size ||
+	    (h.roles_size && (h.version < 3 || h.roles_size != h.n_modules ||
+			      h.roles_size > h.weights_offset - h.strings_offset - h.strings_size)) ||
 	    !memchr(h.kernel_series, '\0', sizeof(h.kernel_series)) ||
 	    !memchr(h.kernel_release, '\0', sizeof(h.kernel_release))) {
 		pml_err("%s: damaged model file (inconsistent header)", name);
@@ -359,6 +369,14 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 		free(mf);
 		return -EBADMSG;
 	}
+	for (uint32_t i = 0; i < h.roles_size; i++)
+		if (end[i] != PML_MODEL_ROLE_TARGET && end[i] != PML_MODEL_ROLE_DEP) {
+			pml_err("%s: damaged model file (module %u's role is %u)", name, i,
+				(unsigned)(uint8_t)end[i]);
+			free(mf->vocab);
+			free(mf);
+			return -EBADMSG;
+		}
 	mf->kind = h.kind;
 	mf->version = h.version;
 	memcpy(mf->params, h.params, sizeof(mf->params));
@@ -376,6 +394,7 @@ int pml_model_file_parse(const void *buf, size_t size, const char *name,
 	mf->val_score = h.val_score;
 	mf->weights = (const float *)(base + h.weights_offset);
 	mf->n_weights = h.n_weights;
+	mf->roles = h.roles_size ? (const uint8_t *)end : NULL;
 	*ret = mf;
 	return 0;
 }

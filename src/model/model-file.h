@@ -4,8 +4,8 @@
  * Laid out so that pml_model_file_open() can mmap it and use the weights in place (they
  * start 64-byte aligned): loading costs a page-in, not a parse.
  *
- * Layout (little-endian), version 2 (version 1 is the same with bytes 208.. zero, and
- * is still read):
+ * Layout (little-endian), version 3 (versions 1 and 2 are the same with bytes 208.. or
+ * 232.. zero, and are still read):
  *   0   char     magic[8]        "PMLMODEL"
  *   8   u32      version         1
  *   12  u32      crc32           CRC-32 (IEEE, zlib's) of bytes [16, file_size)
@@ -29,7 +29,9 @@
  *   224 u32      train_flags        PML_MODEL_TRAIN_* (how the inputs were made)
  *   228 f32      val_score          the trainer's selection score of these weights, lower
  *                                   is better (1 - F1 at the threshold; 0: unmeasured)
- *   232 ...      zero up to header_size
+ *   232 u32      roles_size         0 (unsaid), or n_modules: one byte per module, right
+ *                                   after the strings (enum pml_model_role)
+ *   236 ...      zero up to header_size
  *
  * A model for another kernel series (6.1 vs 6.6) is refused unless the caller says so:
  * module names and their split change across series. Another ABI number of the same series
@@ -44,7 +46,7 @@
 #include "model/lstm.h"
 
 #define PML_MODEL_MAGIC "PMLMODEL"
-#define PML_MODEL_VERSION 2
+#define PML_MODEL_VERSION 3
 #define PML_MODEL_HEADER_SIZE 256
 #define PML_MODEL_MAX_PARAMS 8
 
@@ -61,6 +63,15 @@ enum pml_model_flags {
 	PML_MODEL_ANY_KERNEL = 1 << 0, /* accept a model of another kernel series (warns) */
 };
 
+/* What a module was in the training runs' needs: what the kernel asked for (a need's
+ * target: the last module its modprobe loaded), or only ever loaded as another's
+ * dependency (udp_tunnel for sctp or vxlan, fat for vfat): nobody asks for those, they
+ * come with what needs them. */
+enum pml_model_role {
+	PML_MODEL_ROLE_TARGET = 1,
+	PML_MODEL_ROLE_DEP = 2,
+};
+
 /* What a trained model is about, beside its weights. Strings must not contain '\0'. */
 struct pml_model_meta {
 	const char *kernel_release;  /* e.g. "6.1.0-56-amd64"; the series is derived from it */
@@ -74,6 +85,7 @@ struct pml_model_meta {
 	float threshold;	     /* suggested decision threshold (0: unsaid) */
 	uint32_t train_flags;	     /* PML_MODEL_TRAIN_* */
 	float val_score;	     /* selection score, lower is better (0: unmeasured) */
+	const uint8_t *roles;	     /* [M] enum pml_model_role, NULL: unsaid */
 };
 
 /* What a writer provides. */
@@ -103,6 +115,7 @@ struct pml_model_file {
 	const char **modules; /* [n_modules] */
 	const float *weights; /* [n_weights] */
 	uint64_t n_weights;
+	const uint8_t *roles; /* [n_modules] enum pml_model_role, NULL: unsaid (before v3) */
 	/* private */
 	void *map;
 	size_t map_size;

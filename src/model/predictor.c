@@ -170,6 +170,7 @@ int pml_predictor_open(const char *path, const char *kernel_release, unsigned fl
 	p->file = mf;
 	p->vocab = mf->vocab;
 	p->modules = mf->modules;
+	p->roles = mf->roles;
 	p->horizon_events = mf->horizon_events;
 	p->horizon_ms = mf->horizon_ms;
 	*ret = p;

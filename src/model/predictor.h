@@ -35,6 +35,7 @@ struct pml_predictor {
 	int n_modules;		     /* M: length of probs */
 	const char *const *vocab;    /* [V] token strings, NULL when not known */
 	const char *const *modules;  /* [M] module names in probs order, NULL when not known */
+	const uint8_t *roles;	     /* [M] enum pml_model_role (model-file.h), NULL: unsaid */
 	uint32_t horizon_events;     /* from the model file, 0 when not known */
 	uint32_t horizon_ms;
 	struct pml_model_file *file; /* owned when opened from a file */

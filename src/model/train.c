@@ -613,3 +613,34 @@ int pml_corpus_meta(const struct pml_corpus *c, const char *kernel_release,
 	*ret_vocab = vocab;
 	return 0;
 }
+
+void pml_corpus_roles(const struct pml_corpus *c, const char *const *modules, int n,
+		      uint8_t *roles)
+{
+	/* by corpus label: 0 not loaded, 1 a dependency, 2 a target */
+	uint8_t *seen = calloc((size_t)c->n_modules + 1, 1);
+
+	for (size_t i = 0; seen && i < c->n_runs; i++) {
+		const struct pml_corpus_run *r = &c->runs[i];
+
+		if (r->split != PML_SPLIT_TRAIN)
+			continue;
+		for (uint32_t k = 0; k < r->n_needs; k++) {
+			const struct pml_corpus_need *nd = &r->needs[k];
+			int t = pml_corpus_module(c, nd->module);
+
+			for (uint16_t j = 0; j < nd->n_mods; j++)
+				if (nd->mods[j] >= 0 && !seen[nd->mods[j]])
+					seen[nd->mods[j]] = 1;
+			if (t >= 0)
+				seen[t] = 2;
+		}
+	}
+	for (int m = 0; m < n; m++) {
+		int l = pml_corpus_module(c, modules[m]);
+
+		roles[m] = seen && l >= 0 && seen[l] == 1 ? PML_MODEL_ROLE_DEP
+							  : PML_MODEL_ROLE_TARGET;
+	}
+	free(seen);
+}

@@ -166,4 +166,11 @@ int pml_train_ngram(const struct pml_corpus *c, int order, float alpha, int buck
 int pml_corpus_meta(const struct pml_corpus *c, const char *kernel_release,
 		    struct pml_model_meta *meta, const char ***ret_vocab);
 
+/* The role of each of modules[0..n) in c's training runs into roles (enum
+ * pml_model_role): a target when some need's target (the last module its modprobe
+ * loaded) was it, a dependency when it was only ever loaded for another; a module no
+ * training need loaded is a target (what a model of no roles assumed). */
+void pml_corpus_roles(const struct pml_corpus *c, const char *const *modules, int n,
+		      uint8_t *roles);
+
 #endif

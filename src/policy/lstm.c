@@ -27,7 +27,12 @@
  *    low probabilities everywhere and simply runs reactively: a miss is a stall, as under
  *    Linux as shipped, never an error;
  *  - a module never seen needed in training has no output: it is always left to the
- *    reactive path.
+ *    reactive path;
+ *  - a module the training runs only ever loaded as another's dependency (udp_tunnel for
+ *    sctp, vxlan or geneve; the model file's roles, model-file.h) is never prefetched on
+ *    its own: the kernel never asks for it, it comes with the module that needs it. Its
+ *    probability is high whenever any of its users' is (it is a label of all of them), so
+ *    alone it was the most common wasted prefetch in replay.
  * A prediction that was wrong costs memory and exposure until it is taken back: a module
  * this policy loaded, not used since (no need for it, refcount and holders never seen
  * above 0), loaded for idle_seconds and twice the horizon at least, and no longer predicted
@@ -50,6 +55,7 @@
 #include <string.h>
 
 #include "model/features.h"
+#include "model/model-file.h"
 #include "model/predictor.h"
 #include "model/slots.h"
 #include "policy/name-rules.h"
@@ -155,7 +161,7 @@ static void scan(struct lstm_state *s, int32_t token)
 		if (q < s->thr * HYSTERESIS)
 			md->armed = true;
 		if (q < s->thr || !md->armed || md->st.needed || md->st.loaded ||
-		    md->st.asked)
+		    md->st.asked || (s->p->roles && s->p->roles[m] == PML_MODEL_ROLE_DEP))
 			continue;
 		md->st.asked = true;
 		md->armed = false;

@@ -203,6 +203,63 @@ static void test_helpers(void)
 	CHECK(pml_kernel_series(NULL, s, sizeof(s)) == -EINVAL);
 }
 
+/* Roles (version 3): written and read back; a model without them has none; a role byte
+ * out of range, roles of the wrong size or in a version-2 header are refused. */
+static void test_roles(struct pml_lstm *m)
+{
+	const uint8_t roles[] = {PML_MODEL_ROLE_TARGET, PML_MODEL_ROLE_DEP, PML_MODEL_ROLE_TARGET};
+	const uint8_t bad_role[] = {PML_MODEL_ROLE_TARGET, 7, PML_MODEL_ROLE_TARGET};
+	struct pml_model_meta meta = {.kernel_release = "6.1.0-56-amd64", .vocab = vocab,
+				      .modules = modules, .roles = roles};
+	struct pml_model_file *mf = NULL;
+	unsigned char *buf;
+	size_t size, at;
+	uint32_t v, crc;
+
+	CHECK(pml_lstm_save(m, path, &meta) == 0);
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == 0);
+	CHECK(mf && mf->version == 3 && mf->roles && !memcmp(mf->roles, roles, 3));
+	pml_model_file_free(mf);
+	meta.roles = bad_role;
+	CHECK(pml_lstm_save(m, path, &meta) == -EINVAL);
+	meta.roles = NULL;
+	CHECK(pml_lstm_save(m, path, &meta) == 0);
+	mf = NULL;
+	CHECK(pml_model_file_open(path, NULL, 0, &mf) == 0);
+	CHECK(mf && !mf->roles);
+	pml_model_file_free(mf);
+
+	/* forged under a recomputed checksum: a role of 7; 2 roles for 3 modules; roles
+	 * in a version-2 header */
+	meta.roles = roles;
+	CHECK(pml_lstm_save(m, path, &meta) == 0);
+	buf = slurp(path, &size);
+	for (at = 256; at + 9 < size && memcmp(buf + at, "tun\0vfat", 9); at++)
+		;
+	at += 9; /* the roles follow the last module name */
+	CHECK(!memcmp(buf + at, roles, 3));
+	for (int k = 0; k < 3; k++) {
+		unsigned char *b = malloc(size);
+
+		memcpy(b, buf, size);
+		if (k == 0)
+			b[at + 1] = 7;
+		v = k == 1 ? 2 : 3;
+		if (k == 1)
+			memcpy(b + 232, &v, 4);
+		if (k == 2) {
+			v = 2;
+			memcpy(b + 8, &v, 4);
+		}
+		crc = pml_crc32(0, b + 16, size - 16);
+		memcpy(b + 12, &crc, 4);
+		spit(path, b, size);
+		expect(NULL, 0, -EBADMSG, k == 0 ? "role is 7" : "damaged");
+		free(b);
+	}
+	free(buf);
+}
+
 /* A version-1 file written when the format was made: it must keep loading (format drift
  * would break every model already shipped). */
 static void test_committed_fixture(void)
@@ -318,6 +375,7 @@ int main(void)
 	test_refusals();
 	test_bad_writes(m);
 	test_committed_fixture();
+	test_roles(m);
 	test_checkpoint();
 	pml_lstm_free(m);
 	unlink(path);

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "model/model-file.h"
 #include "model/train.h"
 #include "policy/policy.h"
 #include "trace/trace-file.h"
@@ -28,9 +29,16 @@ static uint64_t fake_clock(void *data)
 
 static const struct pml_clock clock = {fake_clock, &fake_now};
 
-/* Train a model on the fixture run (horizon 200 ms) into path: an LSTM or an n-gram. */
-static void train_model(const char *path, bool ngram)
+/* The roles of the fixture model's modules (set by train_model with roles). */
+static char dep_only[16][64];
+static int n_dep_only;
+
+/* Train a model on the fixture run (horizon 200 ms) into path: an LSTM or an n-gram;
+ * with roles, each module's role in the run (model-file.h) is written too. */
+static void train_model(const char *path, bool ngram, bool roles)
 {
+	uint8_t role[64];
+
 	struct pml_corpus_src src[3];
 	struct pml_corpus_opts co = {.min_docs = 1, .horizon_ms = 200};
 	struct pml_corpus *c = NULL;
@@ -44,6 +52,14 @@ static void train_model(const char *path, bool ngram)
 		return;
 	CHECK(pml_corpus_meta(c, NULL, &meta, &vocab) == 0);
 	meta.threshold = 0.5f;
+	if (roles && c->n_modules <= 64) {
+		pml_corpus_roles(c, meta.modules, c->n_modules, role);
+		meta.roles = role;
+		n_dep_only = 0;
+		for (int m = 0; m < c->n_modules && n_dep_only < 16; m++)
+			if (role[m] == PML_MODEL_ROLE_DEP)
+				snprintf(dep_only[n_dep_only++], 64, "%s", meta.modules[m]);
+	}
 	if (ngram) {
 		struct pml_ngram *mk = NULL;
 
@@ -219,6 +235,46 @@ static void test_prefetch(const char *model, const char *label)
 	decide(&d);
 	CHECK(d.unloads == n);
 	pml_policy_free(d.pol);
+}
+
+/* A model with roles prefetches the modules the kernel asked for (sctp, vfat, vxlan, as
+ * test_prefetch) and none that the run only loaded as another's dependency; the same
+ * model without roles prefetched some of those on their own. */
+static void test_roles(const char *plain)
+{
+	char path[] = "/tmp/pml-test-lstm-roles-XXXXXX";
+	struct pml_policy_config cfg = {.clock = &clock, .kernel_release = "6.1.0-56-amd64",
+					.prior_command = "sh ./acceptance.sh"};
+	int fd = mkstemp(path), deps_plain = 0, deps_roles = 0;
+
+	close(fd);
+	train_model(path, false, true);
+	printf("  only loaded as a dependency in the run (%d):", n_dep_only);
+	for (int i = 0; i < n_dep_only; i++)
+		printf(" %s", dep_only[i]);
+	printf("\n");
+	CHECK(n_dep_only > 0);
+	for (int k = 0; k < 2; k++) {
+		struct driver d = {0};
+
+		cfg.model_path = k ? path : plain;
+		CHECK(pml_policy_new("lstm", &cfg, &d.pol) == 0);
+		if (!d.pol)
+			continue;
+		fake_now = 0;
+		replay(&d, 0, -1, NULL, NULL, NULL);
+		for (int i = 0; i < n_dep_only; i++)
+			if (prefetched_at(&d, dep_only[i]))
+				*(k ? &deps_roles : &deps_plain) += 1;
+		if (k)
+			for (size_t i = 0; i < 3; i++)
+				CHECK(prefetched_at(&d, (const char *[]){"sctp", "vfat", "vxlan"}[i]));
+		pml_policy_free(d.pol);
+	}
+	printf("  dependencies prefetched alone: %d without roles, %d with\n", deps_plain,
+	       deps_roles);
+	CHECK(deps_plain > 0 && deps_roles == 0);
+	unlink(path);
 }
 
 /* A prediction with no need after it: the socket call predicts sctp; the run is then cut
@@ -595,9 +651,10 @@ int main(void)
 	close(fd);
 	fd = mkstemp(ngram);
 	close(fd);
-	train_model(lstm, false);
-	train_model(ngram, true);
+	train_model(lstm, false, false);
+	train_model(ngram, true, false);
 	test_prefetch(lstm, "lstm");
+	test_roles(lstm);
 	test_prefetch(ngram, "ngram tokens");
 	test_take_back(ngram);
 	test_idle_unload(ngram, lstm);
