@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "repo/repo.h"
+#include "loader/unpinned.h"
 #include "sim/catalog.h"
 #include "util/json.h"
 #include "util/log.h"
@@ -184,6 +185,8 @@ static int from_repo(struct pml_sim_catalog *cat, struct entry *e)
 	}
 	e->mod.file_bytes = info->file_bytes > 0 ? info->file_bytes : -1;
 	e->mod.builtin = info->builtin;
+	e->mod.kept = info->path &&
+		      pml_unpinned_class_of(e->mod.name, info->path) >= PML_UNPINNED_KEY_TYPE;
 	if (info->resident_bytes > 0 && info->load_ms >= 0 && !e->measured_bytes &&
 	    !e->measured_ms) {
 		e->mod.bytes = info->resident_bytes;
@@ -236,6 +239,17 @@ static struct entry *get_entry(struct pml_sim_catalog *cat, const char *name, bo
 	cat->n++;
 	*created = true;
 	return e;
+}
+
+int pml_sim_catalog_set_kept(struct pml_sim_catalog *cat, const char *name, bool kept)
+{
+	bool created;
+	struct entry *e = get_entry(cat, name, &created);
+
+	if (!e || created)
+		return -ENOENT;
+	e->mod.kept = kept;
+	return 0;
 }
 
 const struct pml_sim_mod *pml_sim_catalog_get(struct pml_sim_catalog *cat, const char *name)

@@ -49,6 +49,10 @@ struct pml_sim_mod {
 	enum pml_sim_cost_src src;
 	int64_t file_bytes; /* the .ko's size, -1 unknown */
 	bool builtin;	    /* built into the kernel: nothing to load, always there */
+	/* pmld never removes it: objects of its class (a key type's keys, a conntrack
+	 * helper's connections ...) may outlive a reference, and cannot be looked for
+	 * (loader/unpinned.h); replay's unloads of it are refused as live */
+	bool kept;
 	/* What a load inserts, in order, the module itself included (after its hard
 	 * dependencies and "pre" softdeps, before its "post" softdeps); base modules
 	 * included: the replay leaves them out. */
@@ -94,6 +98,10 @@ void pml_sim_catalog_coefficients(const struct pml_sim_catalog *cat, double *a, 
  * knows it, created on first use. NULL on allocation failure or an empty/overlong name.
  * The pointer stays valid until the catalog is freed. */
 const struct pml_sim_mod *pml_sim_catalog_get(struct pml_sim_catalog *cat, const char *name);
+
+/* Mark name kept (pml_sim_mod.kept): replay refuses its unloads, as pmld does. 0 or
+ * -ENOENT (not in the catalog). */
+int pml_sim_catalog_set_kept(struct pml_sim_catalog *cat, const char *name, bool kept);
 
 /* The base set: the modules named and their load orders (e.g. virtio_mmio, virtio_blk,
  * ext4: what the guest's initramfs inserts). Adds to the set. Returns 0 or -ENOMEM. */

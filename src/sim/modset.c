@@ -154,7 +154,8 @@ int sim_unload(struct sim *s, int i)
 		sim_tell(s, PML_POL_UNLOAD, m->cm->name, NULL, -1, false);
 		return 0;
 	}
-	if (m->base || m->st == M_LOADING || m->users > 0 || sim_holders(s, i) > 0) {
+	if (m->base || m->st == M_LOADING || m->users > 0 || sim_holders(s, i) > 0 ||
+	    m->cm->kept) {
 		s->r->m.unload_busy++;
 		sim_tell(s, PML_POL_BUSY, m->cm->name, NULL, -1, false);
 		return 0;
@@ -165,7 +166,7 @@ int sim_unload(struct sim *s, int i)
 		int d = s->mods[i].order[k];
 		struct smod *dm = &s->mods[d];
 
-		if (d == i || dm->st != M_LOADED || dm->base || dm->users > 0 ||
+		if (d == i || dm->st != M_LOADED || dm->base || dm->users > 0 || dm->cm->kept ||
 		    sim_holders(s, d) > 0 || pml_policy_is_protected(s->pol, dm->cm->name))
 			continue;
 		remove_mod(s, d);
