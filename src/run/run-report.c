@@ -29,6 +29,7 @@ struct modstate {
 	bool loaded, base;
 	bool known;	 /* a record said whether it is loaded */
 	bool used_ahead; /* count_prefetches(): a use follows before the next unload */
+	uint64_t pref_t; /* prefetch_exposure(): a prefetch's load, not yet used (0: none) */
 	int64_t bytes;	 /* best known resident size, -1 unknown */
 	size_t change;	 /* index of the record that made the current state */
 };
@@ -485,6 +486,44 @@ static void count_prefetches(struct pml_report *rep, struct pml_report_summary *
 	}
 }
 
+/* The prefetches' module-seconds loaded and not yet used, within [t0, t1]. */
+static double prefetch_exposure(struct pml_report *rep, uint64_t t0, uint64_t t1)
+{
+	double sum = 0;
+
+	for (size_t i = 0; i <= rep->n; i++) {
+		const struct pml_report_event *e = i < rep->n ? &rep->ev[i] : NULL;
+		struct modstate *m;
+		uint64_t t, a;
+
+		if (e && rep->mod_id[i] == NO_ID)
+			continue;
+		for (size_t k = 0; !e && k < rep->n_mods; k++) /* the end: what is left */
+			if (rep->mods[k].pref_t) {
+				a = rep->mods[k].pref_t > t0 ? rep->mods[k].pref_t : t0;
+				sum += t1 > a ? (double)(t1 - a) / 1e9 : 0;
+			}
+		if (!e)
+			break;
+		m = &rep->mods[rep->mod_id[i]];
+		if (e->kind == PML_EV_LOAD && !e->duplicate && e->cause == PML_CAUSE_PREFETCH &&
+		    is_pmld(e)) {
+			if (!m->pref_t)
+				m->pref_t = e->t_ns ? e->t_ns : 1;
+			continue;
+		}
+		if (!m->pref_t || !((e->kind == PML_EV_UNLOAD && !e->duplicate) ||
+				    e->kind == PML_EV_NEED ||
+				    (e->kind == PML_EV_USED && is_pmld(e))))
+			continue;
+		t = e->t_ns < t1 ? e->t_ns : t1;
+		a = m->pref_t > t0 ? m->pref_t : t0;
+		sum += t > a ? (double)(t - a) / 1e9 : 0;
+		m->pref_t = 0;
+	}
+	return sum;
+}
+
 static void analyse(struct pml_report *rep)
 {
 	struct pml_report_summary *s = &rep->sum;
@@ -631,6 +670,7 @@ static void analyse(struct pml_report *rep)
 	for (size_t i = 0; i < rep->n; i++)
 		s->duplicates += rep->ev[i].duplicate;
 	count_prefetches(rep, s);
+	s->prefetch_exposure_s = prefetch_exposure(rep, t0, t1);
 	if (!started)
 		s->peak_bytes = s->end_bytes;
 	if (t1 > last)
@@ -937,8 +977,9 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 		fprintf(f, ", errors %zu", s->need_errors);
 	fprintf(f, ")\nstall time: %.1f ms total, %.1f ms max\n", s->stall_ms, s->stall_max_ms);
 	if (s->predicted_loads)
-		fprintf(f, "prefetches: %zu loaded by prediction, %zu wasted (never used)\n",
-			s->predicted_loads, s->wasted);
+		fprintf(f, "prefetches: %zu loaded by prediction, %zu wasted (never used), "
+			   "%.1f module-seconds loaded before use\n",
+			s->predicted_loads, s->wasted, s->prefetch_exposure_s);
 	fprintf(f, "module memory (non-base): peak %s, average %s over %.2f s, %s at end\n",
 		human_bytes(s->peak_bytes, b1, sizeof(b1)),
 		human_bytes(clamp_i64(s->avg_bytes), b2, sizeof(b2)), dur,
@@ -1125,6 +1166,7 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "need_errors", (int64_t)s->need_errors);
 	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
 	pml_json_int(&j, "wasted", (int64_t)s->wasted);
+	json_round(&j, "prefetch_exposure_s", s->prefetch_exposure_s);
 	pml_json_int(&j, "peak_bytes", s->peak_bytes);
 	json_round(&j, "avg_bytes", s->avg_bytes);
 	json_round(&j, "byte_seconds", s->byte_seconds);

@@ -100,6 +100,12 @@ struct pml_report_summary {
 	 * DESIGN.md's wasted loads. */
 	size_t predicted_loads;
 	size_t wasted;
+	/* Exposure of prefetches: module-seconds (within the window) each of them spent
+	 * loaded before its first use (a need of it, or a use pmld saw), or until its unload
+	 * or the end when never used. Live sees when a use begins, not when it ends: a used
+	 * module is not counted after, so this is what prediction adds, not replay's
+	 * exposure of everything loaded and idle. */
+	double prefetch_exposure_s;
 	/* Well-formed records not kept because the log went past a cap (the figures stop
 	 * where the kept records do). Not counted in records nor malformed. */
 	size_t dropped;

@@ -868,6 +868,40 @@ static void test_window_range(void)
 	pml_report_free(rep);
 }
 
+/* A prefetch's exposure: loaded before its first use (a need, pmld's used record), or until
+ * its unload or the window's end when never used; loads of other causes, info records and
+ * what lies outside the window do not count. */
+static void test_prefetch_exposure(void)
+{
+#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
+	const char text[] =
+		L(1, "load", "a", "\"cause\":\"prefetch\",")	 /* used by a need at 3: 2 s */
+		L(1, "load", "c", "\"cause\":\"prefetch\",")	 /* unloaded at 4: 3 s */
+		L(1, "load", "m", "\"cause\":\"miss\",")	 /* not a prefetch */
+		L(2, "load", "b", "\"cause\":\"prefetch\",")	 /* never used: to the end */
+		L(2, "info", "b", "\"reason\":\"used: b\",")	 /* words, not a use */
+		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"a\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		L(4, "unload", "c", "")
+		L(4, "load", "d", "\"cause\":\"prefetch\",")	 /* used at 6 (pmld's used): 2 s */
+		L(6, "used", "d", "\"via\":\"refcount\",")
+		L(9, "info", "z", "");
+#undef L
+	struct pml_report *rep = load_str(text);
+	const struct pml_report_summary *s;
+
+	if (!rep)
+		return;
+	s = pml_report_summary(rep);
+	CHECK(s->predicted_loads == 4 && s->wasted == 2);
+	/* window [1 s, 9 s]: a 2 + c 3 + b 7 + d 2 */
+	CHECK(NEAR(s->prefetch_exposure_s, 14.0));
+	/* window [2.5 s, 5 s]: a 0.5 + c 1.5 + b 2.5 + d 1 */
+	CHECK(pml_report_set_window(rep, 2500000000ull, 5000000000ull) == 0);
+	s = pml_report_summary(rep);
+	CHECK(NEAR(s->prefetch_exposure_s, 5.5));
+	pml_report_free(rep);
+}
+
 /* Read by kind and typed field, never by the reason's words: a load whose reason says
  * "prediction" but whose cause is not prefetch is no prefetch; an info record saying
  * "used: m" or "stop: ..." is neither a use nor the stop; the typed ones are. A log of
@@ -946,5 +980,6 @@ int main(void)
 	test_extra_kv();
 	test_window_range();
 	test_typed_not_prose();
+	test_prefetch_exposure();
 	return unit_done("run-report");
 }
