@@ -10,8 +10,8 @@
  *
  * The approximation is sampled: the driver calls decide() every tick (the agent every
  * 250 ms) with fresh refcounts, and a module is "idle since" the first tick that saw it at
- * refcount 0 after it was last seen in use, or since its load or last need when we were
- * told of one. A use that begins and ends between two ticks (a socket opened and closed
+ * refcount 0 after it was last seen in use, or since its load, its last need or the
+ * kernel's last request for it when we were told of one. A use that begins and ends between two ticks (a socket opened and closed
  * within 250 ms) is invisible, so such a module may go while it is still warm and its
  * next use stalls again: idle-unload trades stalls for footprint, and T sets the price.
  * Modules with holders are never candidates themselves; they become candidates when their
@@ -108,8 +108,15 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	switch (ev->kind) {
 	case PML_POL_LOAD:
 	case PML_POL_NEED:
+	case PML_POL_REQUEST:
+	case PML_POL_USE:
 	case PML_POL_BUSY:
-		/* A fresh load, a use, or a refusal: the idle time starts again. */
+		/* A fresh load, a use, or a refusal: the idle time starts again. A request
+		 * the kernel made for a module already loaded is a use that no reference may
+		 * show: nf_tables asks for every expression's module each time it replays a
+		 * transaction (after each autoload), and holds none of them until the commit;
+		 * one taken away in between fails the whole ruleset ("No such file or
+		 * directory": seen live with nft_quota, 5 s into one `nft -f`). */
 		m = get(s, ev->module, ev->t_ns);
 		if (!m)
 			break;

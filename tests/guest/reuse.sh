@@ -10,10 +10,25 @@ for i in 1 2; do
 	sleep 2
 done
 mount -o loop /tmp/img /mnt/f && [ "$(cat /mnt/f/f1 /mnt/f/f2)" = "$(printf '1\n2')" ] && umount /mnt/f
+# one ruleset whose expressions' modules nf_tables loads one at a time, replaying the
+# whole transaction after each (and asking again for those it has): none is pinned until
+# the commit, seconds later; one unloaded in between fails the ruleset
+nft -f - <<'NFT'
+table inet reusefw {
+	quota q { over 100 mbytes }
+	chain c {
+		type filter hook input priority 0;
+		meta mark set numgen inc mod 4
+		ct mark set jhash ip saddr mod 16
+		tcp dport 8080 quota name q accept
+		limit rate 10/second accept
+	}
+}
+NFT
 ip netns add ns1 && ip -n ns1 link add vc type veth peer name vd
 nft add table inet reuse
 sleep 2.5
-ip -n ns1 link show vc >/dev/null && nft list tables | grep -q reuse
+ip -n ns1 link show vc >/dev/null && nft list tables | grep -q reuse && nft list table inet reusefw | grep -q numgen
 ip -n ns1 link set vc up && ip -n ns1 link set vd up && ip -n ns1 addr add 10.9.0.1/24 dev vc &&
 	ip -n ns1 addr add 10.9.0.2/24 dev vd
 echo reuse-ok

@@ -163,6 +163,14 @@ static void test_idle_unload(void)
 	CHECK(decide_at(p, 26.9, mods, 5, buf, sizeof(buf)) == 0);
 	CHECK(decide_at(p, 27.0, mods, 5, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "vfat");
+	/* So does a request of the kernel's for it while loaded (refcount still 0: a
+	 * transaction of nf_tables replayed after an autoload), and a later use in replay. */
+	event(p, PML_POL_REQUEST, "vfat", 26.0);
+	CHECK(decide_at(p, 30.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 31.0, mods, 5, buf, sizeof(buf)) == 1);
+	event(p, PML_POL_USE, "vfat", 30.0);
+	CHECK(decide_at(p, 34.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 35.0, mods, 5, buf, sizeof(buf)) == 1);
 
 	/* Base and pinned modules never go, however long they idle. */
 	CHECK(decide_at(p, 1000, mods + 2, 2, buf, sizeof(buf)) == 0);
