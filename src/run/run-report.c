@@ -1166,7 +1166,7 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "need_errors", (int64_t)s->need_errors);
 	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
 	pml_json_int(&j, "wasted", (int64_t)s->wasted);
-	json_round(&j, "prefetch_exposure_s", s->prefetch_exposure_s);
+	pml_json_double(&j, "prefetch_exposure_s", round(s->prefetch_exposure_s * 1e3) / 1e3);
 	pml_json_int(&j, "peak_bytes", s->peak_bytes);
 	json_round(&j, "avg_bytes", s->avg_bytes);
 	json_round(&j, "byte_seconds", s->byte_seconds);

@@ -899,6 +899,13 @@ static void test_prefetch_exposure(void)
 	CHECK(pml_report_set_window(rep, 2500000000ull, 5000000000ull) == 0);
 	s = pml_report_summary(rep);
 	CHECK(NEAR(s->prefetch_exposure_s, 5.5));
+	{
+		size_t len;
+		char *out = render_json(rep, NULL, false, &len);
+
+		CHECK(out && strstr(out, "\"prefetch_exposure_s\":5.5"));
+		free(out);
+	}
 	pml_report_free(rep);
 }
 
