@@ -76,7 +76,9 @@ static const struct cmd_option options[] = {
 	 "idle-unload: unload modules unused for T s (default:\n"
 	 "the policy file's idle-unload, else 5)"},
 	{OPT_SETTLE, "settle", "T",
-	 "after CMD, wait T s before the report (default:\nidle-unload T+1, else 0)"},
+	 "after CMD, wait T s before the report, to see what\n"
+	 "idle-unload takes back after it (default 0: the\n"
+	 "job is done, nobody waits)"},
 	{OPT_POLICY_FILE, "policy-file", "FILE", "allow/deny/pin rules (see doc/policy-file.md)"},
 	{OPT_COPY, "copy", "PATH",
 	 "put a file, or a directory's contents, into /work\n(repeatable)"},
@@ -752,16 +754,12 @@ int cmd_run(int argc, char **argv)
 		r = pml_policy_file_load(job.policy_file, &pf);
 		if (r < 0)
 			return RUN_EXIT_PML; /* the parser logged file:line: what */
-		/* idle-unload's settle follows the idle time pmld will use */
-		if (job.idle_seconds <= 0 && pf->idle_unload_s > 0 && job.settle_seconds < 0 &&
-		    !strcmp(job.policy, "idle-unload"))
-			job.settle_seconds = pf->idle_unload_s + 1;
 		pml_policy_file_free(pf);
 	}
+	/* No settle unless asked: idle-unload used to wait T+1 s after the command to show
+	 * its last unloads, 2.5-6 s of every run's wall for a job already done. */
 	if (job.settle_seconds < 0)
-		job.settle_seconds = !strcmp(job.policy, "idle-unload")
-					     ? (job.idle_seconds > 0 ? job.idle_seconds : 5) + 1
-					     : 0;
+		job.settle_seconds = 0;
 	if (kill_after && pml_opt_idle_seconds(kill_after, &job.kill_pmld_after, why,
 					       sizeof(why)) < 0) {
 		fprintf(stderr, "pml: run: PML_TEST_KILL_PMLD: '%s' is not seconds\n",
