@@ -28,6 +28,11 @@
  *  - an x_tables table (iptable_filter, ebtable_nat, ...): rules beyond the initial ones
  *    pin the module (ip_tables takes a reference for them), a chain's policy (`-P INPUT
  *    DROP`) does not, and a dropped policy opens a firewall. Not looked for; kept.
+ *  - UDP sockets the module opens in the kernel for encapsulation (imports
+ *    setup_udp_tunnel_sock: fou, l2tp_core, tipc; vxlan and geneve are interface kinds
+ *    first): `ip fou add port 5555 ipproto 4` makes a port that pins nothing, and idle
+ *    unload of fou broke a job's FOU tunnel under it (seen live: its pings failed). Not
+ *    looked for; kept.
  * A module of no class is removed at refcount 0 as before. A module of a class that is
  * not looked for is never removed by pml (-EPERM: "cannot tell" keeps the module, as the
  * namespace look does). The list is what was found, not a proof that nothing else
@@ -52,6 +57,7 @@ static const char *const class_names[PML_UNPINNED_N] = {
     [PML_UNPINNED_NFT] = "nf_tables",	     [PML_UNPINNED_DISK] = "disk",
     [PML_UNPINNED_KEY_TYPE] = "key-type",    [PML_UNPINNED_CT_HELPER] = "conntrack-helper",
     [PML_UNPINNED_NFNL] = "nfnetlink",	     [PML_UNPINNED_XT_TABLE] = "xtables-table",
+    [PML_UNPINNED_UDP_TUNNEL] = "udp-tunnel",
 };
 
 const char *pml_unpinned_class_name(enum pml_unpinned_class c)
@@ -82,6 +88,7 @@ static const struct {
     {"ip6t_register_table", PML_UNPINNED_XT_TABLE},
     {"arpt_register_table", PML_UNPINNED_XT_TABLE},
     {"ebt_register_table", PML_UNPINNED_XT_TABLE},
+    {"setup_udp_tunnel_sock", PML_UNPINNED_UDP_TUNNEL},
 };
 #define N_IMPORTS (sizeof(import_table) / sizeof(import_table[0]))
 
@@ -94,35 +101,58 @@ static const char *const major_table[][3] = {
     {"virtio_blk", "virtblk", NULL},
 };
 
-/* pml_modinfo_each's callback: the kind of an rtnl-link-KIND alias into data (stops). */
+#define KINDS_MAX 8
+
+/* The interface kinds of a module: ip6_gre provides ip6gre, ip6gretap and ip6erspan. */
+struct kinds {
+	char v[KINDS_MAX][32];
+	int n;
+};
+
+/* pml_modinfo_each's callback: each rtnl-link-KIND alias's kind into data. */
 static int alias_kind(void *data, const char *alias)
 {
-	if (strncmp(alias, "rtnl-link-", 10) || !alias[10])
+	struct kinds *k = data;
+
+	if (strncmp(alias, "rtnl-link-", 10) || !alias[10] || k->n == KINDS_MAX)
 		return 0;
-	snprintf(data, 32, "%s", alias + 10);
-	return 1;
+	snprintf(k->v[k->n++], sizeof(k->v[0]), "%s", alias + 10);
+	return 0;
 }
 
-/* The interface kind module name provides, into kind (32 bytes): true when one. */
-static bool netdev_kind(const char *name, const char *path, char *kind)
+/* The interface kinds module name provides, into k: true when one or more. */
+static bool netdev_kinds(const char *name, const char *path, struct kinds *k)
 {
+	k->n = 0;
 	for (size_t i = 0; i < sizeof(kind_table) / sizeof(kind_table[0]); i++)
-		if (!strcmp(name, kind_table[i][0])) {
-			snprintf(kind, 32, "%s", kind_table[i][1]);
-			return true;
-		}
+		if (!strcmp(name, kind_table[i][0]))
+			snprintf(k->v[k->n++], sizeof(k->v[0]), "%s", kind_table[i][1]);
 	/* The aliases from the file's .modinfo (not kmod_module_get_info: it also parses
 	 * the signature through OpenSSL, ~1.5 MiB of libcrypto's pages in pmld's RSS). */
-	return path && pml_modinfo_each(path, "alias", alias_kind, kind) > 0;
+	if (path)
+		pml_modinfo_each(path, "alias", alias_kind, k);
+	return k->n > 0;
+}
+
+int pml_unpinned_netdev_kinds(const char *name, const char *path, char (*kinds)[32],
+			      int max)
+{
+	struct kinds k;
+	int n = 0;
+
+	netdev_kinds(name, path, &k);
+	for (; n < k.n && n < max; n++)
+		memcpy(kinds[n], k.v[n], sizeof(kinds[n]));
+	return n;
 }
 
 enum pml_unpinned_class pml_unpinned_class_of(const char *name, const char *path)
 {
 	const char *syms[N_IMPORTS];
 	bool found[N_IMPORTS];
-	char kind[32];
+	struct kinds k;
 
-	if (netdev_kind(name, path, kind))
+	if (netdev_kinds(name, path, &k))
 		return PML_UNPINNED_NETDEV;
 	if (!strcmp(name, "nf_tables"))
 		return PML_UNPINNED_NFT;
@@ -251,7 +281,7 @@ int pml_unpinned_check(const char *name, const char *path, char *why, size_t siz
 	enum pml_unpinned_class c = pml_unpinned_class_of(name, path);
 	struct pml_netns_scan sc;
 	const char *majors[2];
-	char kind[32];
+	struct kinds k;
 	int r;
 
 	say(why, size, "%s", "");
@@ -259,16 +289,21 @@ int pml_unpinned_check(const char *name, const char *path, char *why, size_t siz
 	case PML_UNPINNED_NONE:
 		return 0;
 	case PML_UNPINNED_NETDEV:
-		netdev_kind(name, path, kind);
-		if (!pml_netdev_kind_in_use(kind, &sc))
-			return 0;
-		pml_dbg("%s: interfaces of kind %s: %u seen in %u of %u network namespaces (%u "
-			"recent, %u not looked into), %.2f ms",
-			name, kind, sc.count, sc.entered, sc.namespaces, sc.cached, sc.unknown,
-			sc.ms);
-		say(why, size, "interfaces of kind %s may exist (%u seen, %u namespaces not looked into)",
-		    kind, sc.count, sc.unknown);
-		return sc.count || sc.cached ? -EBUSY : -EPERM;
+		/* every kind it provides: an interface of any of them keeps it */
+		netdev_kinds(name, path, &k);
+		for (int i = 0; i < k.n; i++) {
+			if (!pml_netdev_kind_in_use(k.v[i], &sc))
+				continue;
+			pml_dbg("%s: interfaces of kind %s: %u seen in %u of %u network namespaces "
+				"(%u recent, %u not looked into), %.2f ms",
+				name, k.v[i], sc.count, sc.entered, sc.namespaces, sc.cached,
+				sc.unknown, sc.ms);
+			say(why, size,
+			    "interfaces of kind %s may exist (%u seen, %u namespaces not looked into)",
+			    k.v[i], sc.count, sc.unknown);
+			return sc.count || sc.cached ? -EBUSY : -EPERM;
+		}
+		return 0;
 	case PML_UNPINNED_NFT:
 		if (!pml_nft_tables_in_use(&sc))
 			return 0;

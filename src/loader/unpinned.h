@@ -17,8 +17,15 @@ enum pml_unpinned_class {
 	PML_UNPINNED_CT_HELPER, /* a conntrack helper: connections it helps */
 	PML_UNPINNED_NFNL,	/* another nfnetlink subsystem: queues, log groups, timeouts */
 	PML_UNPINNED_XT_TABLE,	/* an x_tables table: its chains' policies */
+	PML_UNPINNED_UDP_TUNNEL, /* UDP sockets it opens in the kernel: FOU/GUE ports, L2TP */
 	PML_UNPINNED_N,
 };
+
+/* The interface kinds (IFLA_INFO_KIND) module name provides: its rtnl-link-KIND aliases
+ * (from the file at path, may be NULL) and the few without one (tun). Up to max into
+ * kinds; returns how many. */
+int pml_unpinned_netdev_kinds(const char *name, const char *path, char (*kinds)[32],
+			      int max);
 
 /* The class's name ("netdev", "key-type" ...). */
 const char *pml_unpinned_class_name(enum pml_unpinned_class c);
