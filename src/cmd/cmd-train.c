@@ -25,7 +25,7 @@ enum {
 	O_DATASET = CMD_OPT_LONG_ONLY, O_MODEL, O_HIDDEN, O_EMBED, O_LAYERS, O_EPOCHS, O_PATIENCE,
 	O_BATCH, O_WINDOW, O_LR, O_POSW, O_THREADS, O_SEED, O_RESUME, O_HORIZON,
 	O_MINDOCS, O_WORKLOADS, O_NOPRIOR, O_BUCKETS, O_ORDER, O_EVAL, O_SPLIT, O_THRESHOLD,
-	O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP, O_ADD_ROLES,
+	O_TOKENS, O_SCRIPT, O_WD, O_SELECT, O_TDROP, O_PDROP, O_ADD_ROLES, O_REUSE,
 };
 
 #define STR_(x) #x
@@ -62,6 +62,10 @@ static const struct cmd_option options[] = {
 	{O_MINDOCS, "min-docs", "N", "vocabulary: tokens seen in at least N training runs (3)"},
 	{O_WORKLOADS, "workloads", "DIR", "scenario scripts for the prior (default: workloads)"},
 	{O_NOPRIOR, "no-prior", NULL, "leave the command line and script out of the input"},
+	{O_REUSE, "reuse-labels", NULL,
+	 "label later uses too: a needed module is positive\n"
+	 "again when the program is about to use it again (what\n"
+	 "an end-of-use unload asks)"},
 	{O_ORDER, "order", "N", "markov: context length 1..3 (default 2)"},
 	{O_BUCKETS, "buckets", "N", "markov: hashed contexts per order above 1\n(default 4096)"},
 	{O_EVAL, "eval", "MODEL", "judge MODEL on --split (default test) and exit"},
@@ -98,7 +102,7 @@ struct opts {
 	int hidden, embed, layers, order, buckets, min_docs, split;
 	uint32_t horizon_ms;
 	float threshold;
-	bool no_prior, quiet;
+	bool no_prior, quiet, reuse;
 	struct pml_train_opts t;
 };
 
@@ -269,6 +273,7 @@ static int corpus_for_model(const struct opts *o, const struct pml_model_file *m
 	struct pml_corpus_opts co = {
 		.horizon_ms = mf->horizon_ms ? mf->horizon_ms : o->horizon_ms,
 		.no_prior = !(mf->train_flags & PML_MODEL_TRAIN_PRIOR),
+		.reuse_labels = (mf->train_flags & PML_MODEL_TRAIN_REUSE) != 0,
 		.vocab = mf->vocab,
 		.n_vocab = mf->n_vocab,
 		.modules = mf->modules,
@@ -428,6 +433,7 @@ static int do_train(struct opts *o)
 		.horizon_ms = o->horizon_ms,
 		.min_docs = (uint32_t)o->min_docs,
 		.no_prior = o->no_prior,
+		.reuse_labels = o->reuse,
 		.progress = corpus_progress,
 		.progress_ctx = o,
 	};
@@ -484,7 +490,8 @@ static int do_train(struct opts *o)
 	r = pml_corpus_meta(c, c->kernel[0] ? c->kernel : "6.1.0-0-amd64", &meta, &vocab);
 	if (r < 0)
 		goto out;
-	meta.train_flags = o->no_prior ? 0 : PML_MODEL_TRAIN_PRIOR;
+	meta.train_flags = (o->no_prior ? 0 : PML_MODEL_TRAIN_PRIOR) |
+			   (o->reuse ? PML_MODEL_TRAIN_REUSE : 0);
 	if (resume_mf)
 		meta.train_flags = resume_mf->train_flags;
 	roles = malloc((size_t)c->n_modules);
@@ -629,6 +636,7 @@ int cmd_train(int argc, char **argv)
 		case O_RESUME: o.resume = optarg; break;
 		case O_WORKLOADS: o.workloads = optarg; break;
 		case O_NOPRIOR: o.no_prior = true; break;
+		case O_REUSE: o.reuse = true; break;
 		case O_EVAL: o.eval = optarg; break;
 		case O_ADD_ROLES: o.roles = optarg; break;
 		case O_TOKENS: o.tokens = optarg; break;

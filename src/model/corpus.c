@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dataset/reuse.h"
 #include "model/corpus.h"
 #include "trace/trace-file.h"
 #include "util/log.h"
@@ -170,6 +171,47 @@ static int push_tok(struct pml_corpus_run *run, uint32_t *cap, int32_t id, uint6
 	return 0;
 }
 
+#define USES_MAX 65536 /* later uses kept per run */
+
+/* With reuse_labels: record e as a later use of each earlier need whose alias it would make
+ * the kernel ask for again (dataset/reuse.h). The record that made a need (a mount's own
+ * syscall record comes after its module loaded) is not a later use: only records after
+ * the need's last load count. 0 or -ENOMEM. */
+static int note_use(const struct run_reader *rr, const struct pml_tev_hdr *e,
+		    struct pml_corpus_use **uses, uint32_t *n, uint32_t *cap)
+{
+	char aliases[PML_REUSE_MAX][64];
+	size_t na = pml_reuse_aliases(e, aliases, PML_REUSE_MAX);
+
+	for (size_t k = 0; k < rr->needs.n && na; k++) {
+		const struct pml_need *nd = &rr->needs.v[k];
+		bool match = false;
+
+		if (!nd->n_loaded || !nd->alias[0] || e->t_ns <= nd->done_ns ||
+		    rr->need_rec[k] >= rr->records)
+			continue;
+		for (size_t a = 0; a < na && !match; a++)
+			match = !strcmp(aliases[a], nd->alias);
+		if (!match)
+			continue;
+		if (*n == *cap) {
+			uint32_t nc = *cap ? 2 * *cap : 64;
+			struct pml_corpus_use *u;
+
+			if (nc > USES_MAX)
+				return 0; /* enough: the rest of the run's uses are left out */
+			u = realloc(*uses, nc * sizeof(*u));
+			if (!u)
+				return -ENOMEM;
+			*uses = u;
+			*cap = nc;
+		}
+		(*uses)[(*n)++] = (struct pml_corpus_use){
+		    .t_ns = e->t_ns, .rec = (uint32_t)rr->records, .need = (uint32_t)k};
+	}
+	return 0;
+}
+
 /* Pass 2 over one run: encode it. */
 static int encode_run(struct pml_corpus *c, const struct pml_corpus_src *s,
 		      const struct pml_corpus_opts *o, struct pml_corpus_run *run)
@@ -178,7 +220,9 @@ static int encode_run(struct pml_corpus *c, const struct pml_corpus_src *s,
 	int32_t prior[PML_CORPUS_MAX_PRIOR], ids[PML_FEAT_MAX_TOKENS];
 	const struct pml_tev_hdr *e;
 	struct run_reader rr;
-	uint32_t cap = 0;
+	struct pml_corpus_use *raw = NULL; /* .need: an index into rr.needs */
+	uint32_t cap = 0, n_raw = 0, raw_cap = 0;
+	uint32_t *kept = NULL; /* rr.needs index -> run->needs index + 1 (0: dropped) */
 	int np = 0, r;
 
 	if (!enc)
@@ -195,6 +239,11 @@ static int encode_run(struct pml_corpus *c, const struct pml_corpus_src *s,
 				   o->no_prior ? NULL : s->script, prior, PML_CORPUS_MAX_PRIOR);
 	while ((r = run_reader_next(&rr, &e)) > 0) {
 		int n = pml_feat_encode_record(enc, e, ids);
+
+		if (c->reuse_labels)
+			r = note_use(&rr, e, &raw, &n_raw, &raw_cap);
+		if (r < 0)
+			break;
 
 		if (rr.records == 1) { /* the prior is timed at the first record */
 			for (int i = 0; i < np && r >= 0; i++)
@@ -217,12 +266,16 @@ static int encode_run(struct pml_corpus *c, const struct pml_corpus_src *s,
 		if (!run->needs)
 			r = -ENOMEM;
 	}
+	if (r >= 0 && n_raw && !(kept = calloc(rr.needs.n, sizeof(*kept))))
+		r = -ENOMEM;
 	for (size_t i = 0; r >= 0 && i < rr.needs.n; i++) {
 		const struct pml_need *nd = &rr.needs.v[i];
 		struct pml_corpus_need *cn;
 
 		if (!nd->n_loaded)
 			continue; /* resolves to no module: nothing to prefetch */
+		if (kept)
+			kept[i] = run->n_needs + 1;
 		cn = &run->needs[run->n_needs++];
 		cn->t_ns = nd->t_ns;
 		cn->rec = rr.need_rec[i];
@@ -236,6 +289,20 @@ static int encode_run(struct pml_corpus *c, const struct pml_corpus_src *s,
 				cn->mods[cn->n_mods++] = (int16_t)m;
 		}
 	}
+	/* the later uses, by the kept needs' indices (a need of no module has none) */
+	for (uint32_t k = 0; r >= 0 && kept && k < n_raw; k++)
+		if (raw[k].need < rr.needs.n && kept[raw[k].need]) {
+			raw[k].need = kept[raw[k].need] - 1;
+			raw[run->n_uses++] = raw[k];
+		}
+	if (r >= 0 && run->n_uses) {
+		run->uses = raw;
+		raw = NULL;
+	} else {
+		run->n_uses = 0;
+	}
+	free(raw);
+	free(kept);
 	run_reader_release(&rr);
 	pml_feat_encoder_free(enc);
 	return r < 0 ? r : 0;
@@ -277,6 +344,7 @@ int pml_corpus_build(const struct pml_corpus_src *src, size_t n,
 	if (!c)
 		return -ENOMEM;
 	c->horizon_ms = o.horizon_ms;
+	c->reuse_labels = o.reuse_labels;
 	c->runs = calloc(n, sizeof(*c->runs));
 	if (!c->runs) {
 		free(c);
@@ -354,6 +422,7 @@ int pml_corpus_build(const struct pml_corpus_src *src, size_t n,
 			free(run->t_ns);
 			free(run->rec);
 			free(run->needs);
+			free(run->uses);
 			continue;
 		}
 		c->n_runs++;
@@ -378,6 +447,7 @@ void pml_corpus_free(struct pml_corpus *c)
 		free(c->runs[i].t_ns);
 		free(c->runs[i].rec);
 		free(c->runs[i].needs);
+		free(c->runs[i].uses);
 	}
 	free(c->runs);
 	for (int i = 0; i < c->n_modules; i++)
@@ -427,12 +497,26 @@ void pml_corpus_labels(const struct pml_corpus *c, const struct pml_corpus_run *
 			const struct pml_corpus_need *nd = &r->needs[j];
 
 			if (nd->rec <= r->rec[i]) { /* happened: loaded, nothing to predict */
+				if (c->reuse_labels)
+					continue; /* ... but whether it is used again */
 				for (int q = 0; q < nd->n_mods; q++)
 					mk[nd->mods[q]] = 0.0f;
 				continue;
 			}
 			if (nd->t_ns > r->t_ns[i] + H)
 				break; /* later needs are later still */
+			for (int q = 0; q < nd->n_mods; q++)
+				yk[nd->mods[q]] = 1.0f;
+		}
+		/* later uses after position i within the horizon (uses are in time order) */
+		for (uint32_t u = 0; u < r->n_uses; u++) {
+			const struct pml_corpus_use *us = &r->uses[u];
+			const struct pml_corpus_need *nd = &r->needs[us->need];
+
+			if (us->rec <= r->rec[i] || nd->rec > r->rec[i])
+				continue; /* past, or before its need: the need's label covers it */
+			if (us->t_ns > r->t_ns[i] + H)
+				break;
 			for (int q = 0; q < nd->n_mods; q++)
 				yk[nd->mods[q]] = 1.0f;
 		}

@@ -8,6 +8,8 @@
  *                i's) and within the horizon: t(need) - t(i) <= horizon_ms;
  *   mask[i][m] = 0 once m has been needed in the run (it is loaded: nothing to predict;
  *                reactive runs never unload), and past the run's end.
+ * With reuse_labels, a module needed stays labelled: y[i][m] = 1 when a later use of its
+ * need (struct pml_corpus_use) comes after position i and within the horizon.
  * A need is seen by the model only through its own records' tokens (req:, load:), which
  * sit at the need's position and so are never labelled with it: no token carries its own
  * answer.
@@ -44,6 +46,15 @@ struct pml_corpus_need {
 	char module[PML_NEED_NAME_LEN];
 };
 
+/* A later use of a need's modules: a record that would make the kernel ask for the need's
+ * alias again if they were not loaded (dataset/reuse.h: a mount of the same type, a socket
+ * of the same family, an interface of the same kind). */
+struct pml_corpus_use {
+	uint64_t t_ns;
+	uint32_t rec;  /* its record index + 1 */
+	uint32_t need; /* index into the run's needs */
+};
+
 struct pml_corpus_run {
 	char id[96];
 	char scenario[80];
@@ -57,6 +68,8 @@ struct pml_corpus_run {
 	uint64_t records;
 	struct pml_corpus_need *needs; /* in time order */
 	uint32_t n_needs;
+	struct pml_corpus_use *uses; /* in time order; only with reuse_labels */
+	uint32_t n_uses;
 };
 
 struct pml_corpus {
@@ -64,6 +77,7 @@ struct pml_corpus {
 	char **modules; /* [n_modules], sorted */
 	int n_modules;
 	uint32_t horizon_ms;
+	bool reuse_labels; /* labels for later uses too (pml_corpus_opts) */
 	char kernel[64]; /* the first run's kernel release */
 	struct pml_corpus_run *runs;
 	size_t n_runs;
@@ -85,6 +99,11 @@ struct pml_corpus_opts {
 	uint32_t min_docs;	/* vocabulary: training runs a token must appear in (0: 3) */
 	size_t max_vocab;	/* 0: 20000 */
 	bool no_prior;		/* leave the prior out (ablation) */
+	/* Label later uses too: after a need, its modules stay labelled (mask 1) and are
+	 * positive when a later use comes within the horizon, so the model says whether a
+	 * loaded module is about to be used again (the end-of-use unload's question), not
+	 * only what comes first. */
+	bool reuse_labels;
 	/* Given (evaluation with a trained model): its vocabulary strings and module list
 	 * instead of learning them. */
 	const char *const *vocab;

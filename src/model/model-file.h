@@ -57,6 +57,7 @@ enum pml_model_kind {
 
 enum pml_model_train_flags {
 	PML_MODEL_TRAIN_PRIOR = 1 << 0, /* runs began with the prior (command, script) */
+	PML_MODEL_TRAIN_REUSE = 1 << 1, /* labels for later uses too (corpus.h) */
 };
 
 enum pml_model_flags {

@@ -51,7 +51,7 @@ enum pml_pol_event_kind {
 			    policy started: predictive policies start their stream again
 			    from it; others ignore it */
 	PML_POL_USE,	 /* a later use of a loaded module (replay: a record that would
-			    make the kernel ask for it again, sim/reuse.h): counts as a need
+			    make the kernel ask for it again, dataset/reuse.h): counts as a need
 			    between prefetch loads (PML_POLICY_LOADS_PER_NEED); policies
 			    may ignore it */
 };

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "sim/sim-priv.h"
-#include "sim/reuse.h"
+#include "dataset/reuse.h"
 #include "util/modname.h"
 
 static bool in_list(char (*v)[PML_NEED_NAME_LEN], size_t n, const char *name)

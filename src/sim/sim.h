@@ -183,7 +183,7 @@ struct pml_sim_metrics {
 	unsigned wasted_loads;
 	unsigned miss_loads;	  /* modules inserted on a stall */
 	/* stalls of a later use of a module the policy had unloaded (the trace's records
-	 * that would make the kernel ask again: sim/reuse.h); in stalls too */
+	 * that would make the kernel ask again: dataset/reuse.h); in stalls too */
 	unsigned reloads;
 	unsigned asks;
 	unsigned refused;	  /* asks not loaded: PML_SIM_REFUSED */

@@ -14,10 +14,13 @@
 
 static char trace[1024];
 
+static bool reuse; /* build() with reuse_labels */
+
 static struct pml_corpus *build(uint32_t horizon_ms, int copies)
 {
 	struct pml_corpus_src src[4];
-	struct pml_corpus_opts o = {.horizon_ms = horizon_ms, .min_docs = 1};
+	struct pml_corpus_opts o = {.horizon_ms = horizon_ms, .min_docs = 1,
+				    .reuse_labels = reuse};
 	struct pml_corpus *c = NULL;
 
 	for (int i = 0; i < copies; i++)
@@ -140,6 +143,58 @@ static void test_needs_and_labels(void)
 	pml_corpus_free(c);
 }
 
+/* Labels for later uses (reuse_labels): a needed module stays labelled, positive before
+ * a later record that would make the kernel ask for its alias again; every use is after
+ * its need's last load; without uses, the module is labelled 0 with weight. */
+static void test_reuse_labels(void)
+{
+	struct pml_corpus *c;
+	const struct pml_corpus_run *r;
+	float mask;
+	int checked = 0;
+	char saved[sizeof(trace)];
+
+	/* guest-v2.bin: acceptance.sh's calls, then nft commands that open netlink sockets
+	 * again after nfnetlink was loaded */
+	memcpy(saved, trace, sizeof(trace));
+	snprintf(trace + strlen(trace) - strlen("guest-acceptance.bin"),
+		 sizeof(trace) - (strlen(trace) - strlen("guest-acceptance.bin")), "guest-v2.bin");
+	reuse = true;
+	c = build(2000, 1);
+	reuse = false;
+	memcpy(trace, saved, sizeof(trace));
+	if (!c)
+		return;
+	r = &c->runs[0];
+	printf("  later uses: %u (needs %u)\n", r->n_uses, r->n_needs);
+	CHECK(c->reuse_labels && r->n_uses > 0);
+	/* the need's own tokens are no longer masked: the question is now a re-use */
+	CHECK(label(c, r, pos_of(c, r, "load:sctp"), "sctp", &mask) >= 0.0f && mask > 0.0f);
+	CHECK(label(c, r, pos_of(c, r, "mount:vfat"), "loop", &mask) >= 0.0f && mask > 0.0f);
+	for (uint32_t u = 0; u < r->n_uses; u++) {
+		const struct pml_corpus_use *us = &r->uses[u];
+		const struct pml_corpus_need *nd = &r->needs[us->need];
+		int pos = -1;
+
+		CHECK(us->need < r->n_needs && us->rec > nd->rec && us->t_ns > nd->t_ns);
+		CHECK(u == 0 || us->t_ns >= r->uses[u - 1].t_ns);
+		/* the last token before the use's record, after the need: positive */
+		for (uint32_t i = 0; i < r->n_tok; i++)
+			if (r->rec[i] >= nd->rec && r->rec[i] < us->rec &&
+			    us->t_ns <= r->t_ns[i] + 2000000000ull)
+				pos = (int)i;
+		if (pos < 0 || !nd->n_mods)
+			continue;
+		CHECK(label(c, r, pos, c->modules[nd->mods[0]], &mask) == 1.0f && mask == 3.0f);
+		checked++;
+	}
+	CHECK(checked > 0);
+	/* the trace's last token: no use after it, every module weighed 0 or 1, never masked
+	 * for being loaded */
+	CHECK(label(c, r, (int)r->n_tok - 1, "sctp", &mask) == 0.0f && mask == 1.0f);
+	pml_corpus_free(c);
+}
+
 /* A corpus on a given vocabulary and module list (what --eval does with a model). */
 static void test_given_vocab(void)
 {
@@ -202,6 +257,7 @@ int main(void)
 
 	snprintf(trace, sizeof(trace), "%s/trace/guest-acceptance.bin", fx ? fx : "tests/fixtures");
 	test_needs_and_labels();
+	test_reuse_labels();
 	test_given_vocab();
 	test_ngram();
 	return unit_done("model-corpus");

@@ -17,7 +17,7 @@
 #include "policy/needs-model.h"
 #include "sim/catalog.h"
 #include "sim/report.h"
-#include "sim/reuse.h"
+#include "dataset/reuse.h"
 #include "sim/sim.h"
 #include "unit.h"
 

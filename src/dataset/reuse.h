@@ -2,8 +2,8 @@
  * request if the module serving it were not loaded. A reactive trace shows only each
  * module's first need (the kernel asks once, then the module stays); replay uses these to
  * charge a policy that unloaded a module the program goes on to use (doc/sim.md). */
-#ifndef PML_SIM_REUSE_H
-#define PML_SIM_REUSE_H
+#ifndef PML_DATASET_REUSE_H
+#define PML_DATASET_REUSE_H
 
 #include <stddef.h>
 

@@ -12,7 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sim/reuse.h"
+#include "dataset/reuse.h"
 
 #define AF_NETLINK_ 16
 #define AF_ALG_ 38
