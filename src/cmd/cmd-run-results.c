@@ -409,6 +409,8 @@ void run_print_compare(FILE *f, const char *policy, const struct pml_report *a,
 	fprintf(f, "%-22s %14zu %14zu\n", "  by prediction", x->predicted_loads,
 		y->predicted_loads);
 	fprintf(f, "%-22s %14zu %14zu\n", "  wasted", x->wasted, y->wasted);
+	fprintf(f, "%-22s %14.2f %14.2f\n", "  loaded before use s", x->prefetch_exposure_s,
+		y->prefetch_exposure_s);
 	fprintf(f, "%-22s %14zu %14zu\n", "unloads", x->unloads, y->unloads);
 	fprintf(f, "%-22s %14.1f %14.1f\n", "peak KiB", (double)x->peak_bytes / 1024,
 		(double)y->peak_bytes / 1024);
