@@ -53,8 +53,10 @@ struct elf {
 	size_t names_len;
 };
 
+/* Closes e's file and frees what elf_open() read. */
 static void elf_close(struct elf *e)
 {
+	close(e->fd);
 	free(e->sh);
 	free(e->names);
 }
@@ -108,8 +110,10 @@ static int elf_open(struct elf *e, int fd, uint64_t size)
 	r = read_at(fd, e->sh, eh.e_shnum * sizeof(*e->sh), eh.e_shoff);
 	if (!r)
 		r = elf_section(e, eh.e_shstrndx, MODINFO_MAX, &e->names, &e->names_len);
-	if (r < 0)
-		elf_close(e);
+	if (r < 0) {
+		free(e->sh); /* the caller closes fd */
+		free(e->names);
+	}
 	return r;
 }
 
@@ -150,7 +154,6 @@ int pml_modinfo_each(const char *path, const char *key, pml_modinfo_fn fn, void 
 		return r;
 	i = elf_find(&e, ".modinfo");
 	r = i < 0 ? i : elf_section(&e, (unsigned)i, MODINFO_MAX, &info, &len);
-	close(e.fd);
 	elf_close(&e);
 	if (r < 0)
 		return r;
@@ -192,7 +195,6 @@ int pml_modfile_imports(const char *path, const char *const *syms, size_t n_syms
 		r = elf_section(&e, (unsigned)i, SYMTAB_MAX, &tab, &tab_len);
 	if (!r)
 		r = elf_section(&e, e.sh[i].sh_link, SYMTAB_MAX, &str, &str_len);
-	close(e.fd);
 	elf_close(&e);
 	for (size_t at = 0; !r && at + sizeof(Elf64_Sym) <= tab_len; at += sizeof(Elf64_Sym)) {
 		Elf64_Sym sym;

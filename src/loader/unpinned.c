@@ -146,13 +146,14 @@ int pml_unpinned_netdev_kinds(const char *name, const char *path, char (*kinds)[
 	return n;
 }
 
-enum pml_unpinned_class pml_unpinned_class_of(const char *name, const char *path)
+/* The class of module name (file path), and into k its interface kinds: one read of
+ * .modinfo, one of .symtab when it has none. */
+static enum pml_unpinned_class classify(const char *name, const char *path, struct kinds *k)
 {
 	const char *syms[N_IMPORTS];
 	bool found[N_IMPORTS];
-	struct kinds k;
 
-	if (netdev_kinds(name, path, &k))
+	if (netdev_kinds(name, path, k))
 		return PML_UNPINNED_NETDEV;
 	if (!strcmp(name, "nf_tables"))
 		return PML_UNPINNED_NFT;
@@ -166,6 +167,13 @@ enum pml_unpinned_class pml_unpinned_class_of(const char *name, const char *path
 		if (found[i])
 			return import_table[i].cls;
 	return PML_UNPINNED_NONE;
+}
+
+enum pml_unpinned_class pml_unpinned_class_of(const char *name, const char *path)
+{
+	struct kinds k;
+
+	return classify(name, path, &k);
 }
 
 /* /proc/devices' block section: the majors named names[0..n) into majors. The count. */
@@ -190,7 +198,7 @@ static int block_majors(FILE *f, const char *const *names, size_t n, unsigned *m
 	return k;
 }
 
-/* The first line of root/sys/block/disk/file as an unsigned, into ret: 0 or -errno. */
+/* The first line of root/sys/block/disk/file into buf: 0 or -errno. */
 static int read_sys(const char *root, const char *disk, const char *file, char *buf,
 		    size_t size)
 {
@@ -278,10 +286,10 @@ __attribute__((format(printf, 3, 4))) static void say(char *why, size_t size,
 
 int pml_unpinned_check(const char *name, const char *path, char *why, size_t size)
 {
-	enum pml_unpinned_class c = pml_unpinned_class_of(name, path);
+	struct kinds k;
+	enum pml_unpinned_class c = classify(name, path, &k);
 	struct pml_netns_scan sc;
 	const char *majors[2];
-	struct kinds k;
 	int r;
 
 	say(why, size, "%s", "");
@@ -290,7 +298,6 @@ int pml_unpinned_check(const char *name, const char *path, char *why, size_t siz
 		return 0;
 	case PML_UNPINNED_NETDEV:
 		/* every kind it provides: an interface of any of them keeps it */
-		netdev_kinds(name, path, &k);
 		for (int i = 0; i < k.n; i++) {
 			if (!pml_netdev_kind_in_use(k.v[i], &sc))
 				continue;
