@@ -62,6 +62,17 @@ static void link_kind(const struct nlmsghdr *h, char *kind, size_t size)
 	}
 }
 
+/* pml_netlink_dump's callback: 1 for an RTM_NEWLINK of kind data. */
+static int kind_match(const struct nlmsghdr *h, void *data)
+{
+	char k[KIND_MAX];
+
+	if (h->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	link_kind(h, k, sizeof(k));
+	return !strcmp(k, data);
+}
+
 /* Links of kind on netlink socket fd (NETLINK_ROUTE, in the namespace to ask): the count,
  * or -errno. fd is not closed. */
 static int dump_count(int fd, const char *kind)
@@ -76,54 +87,8 @@ static int dump_count(int fd, const char *kind)
 		  .nlmsg_seq = 1},
 	    .i = {.ifi_family = AF_UNSPEC},
 	};
-	char *buf;
-	int count = 0, r = 0;
-	bool done = false;
 
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
-		return -errno;
-	buf = malloc(32768);
-	if (!buf)
-		return -ENOMEM;
-	while (!done) {
-		ssize_t n = recv(fd, buf, 32768, 0);
-		struct nlmsghdr *h;
-		int len;
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			r = -errno;
-			break;
-		}
-		if (n == 0) {
-			r = -EIO;
-			break;
-		}
-		len = (int)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)len);
-		     h = NLMSG_NEXT(h, len)) {
-			char k[KIND_MAX];
-
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				r = e->error ? e->error : -EIO;
-				done = true;
-				break;
-			}
-			if (h->nlmsg_type != RTM_NEWLINK)
-				continue;
-			link_kind(h, k, sizeof(k));
-			count += !strcmp(k, kind);
-		}
-	}
-	free(buf);
-	return r < 0 ? r : count;
+	return pml_netlink_dump(fd, &req, req.h.nlmsg_len, kind_match, (void *)kind);
 }
 
 int pml_netdev_kind_count(const char *kind)

@@ -698,6 +698,52 @@ int pml_netlink_socket(int protocol)
 	return fd < 0 ? -errno : fd;
 }
 
+#define DUMP_BUF 32768
+
+int pml_netlink_dump(int fd, const void *req, size_t len,
+		     int (*each)(const struct nlmsghdr *h, void *data), void *data)
+{
+	char *buf;
+	int count = 0, r = 0;
+	bool done = false;
+
+	if (send(fd, req, len, 0) < 0)
+		return -errno;
+	buf = malloc(DUMP_BUF);
+	if (!buf)
+		return -ENOMEM;
+	while (!done) {
+		ssize_t n = recv(fd, buf, DUMP_BUF, 0);
+		struct nlmsghdr *h;
+		int left;
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			r = n < 0 ? -errno : -EIO;
+			break;
+		}
+		left = (int)n;
+		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)left);
+		     h = NLMSG_NEXT(h, left)) {
+			if (h->nlmsg_type == NLMSG_DONE) {
+				done = true;
+				break;
+			}
+			if (h->nlmsg_type == NLMSG_ERROR) {
+				const struct nlmsgerr *e = NLMSG_DATA(h);
+
+				r = e->error ? e->error : -EIO;
+				done = true;
+				break;
+			}
+			count += each(h, data);
+		}
+	}
+	free(buf);
+	return r < 0 ? r : count;
+}
+
 int pml_netns_count(const struct pml_netns_question *q, struct pml_netns_scan *ret_scan)
 {
 	struct pml_netns_scan st;

@@ -27,6 +27,13 @@ struct pml_netns_question {
 	const char *key;
 };
 
+/* Send req (len bytes, a dump request) on netlink socket fd and read the answer to its
+ * end: the sum of each(message, data) over its messages, or -errno (the kernel's error, or
+ * the socket's). */
+struct nlmsghdr;
+int pml_netlink_dump(int fd, const void *req, size_t len,
+		     int (*each)(const struct nlmsghdr *h, void *data), void *data);
+
 /* A netlink socket of protocol in the calling thread's namespace: the fd, or -errno. */
 int pml_netlink_socket(int protocol);
 

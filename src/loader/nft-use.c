@@ -8,17 +8,20 @@
  * module: netns-look.c finds the namespaces, and here each is asked for its tables by an
  * NFT_MSG_GETTABLE dump over nfnetlink (any family), the request `nft list tables` makes.
  * Any error is "cannot tell", which keeps the module. */
-#include <errno.h>
 #include <linux/netfilter/nf_tables.h>
 #include <linux/netfilter/nfnetlink.h>
 #include <linux/netlink.h>
 #include <stdbool.h>
-#include <stdlib.h>
 #include <sys/socket.h>
 
 #include "loader/nft-use.h"
 
-#define DUMP_BUF 32768
+/* pml_netlink_dump's callback: 1 for a table. */
+static int is_table(const struct nlmsghdr *h, void *data)
+{
+	(void)data;
+	return h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE);
+}
 
 int pml_nft_table_dump(int fd, const char *key)
 {
@@ -32,46 +35,9 @@ int pml_nft_table_dump(int fd, const char *key)
 		  .nlmsg_seq = 1},
 	    .g = {.nfgen_family = AF_UNSPEC, .version = NFNETLINK_V0},
 	};
-	char *buf;
-	int count = 0, r = 0;
-	bool done = false;
 
 	(void)key;
-	if (send(fd, &req, req.h.nlmsg_len, 0) < 0)
-		return -errno;
-	buf = malloc(DUMP_BUF);
-	if (!buf)
-		return -ENOMEM;
-	while (!done) {
-		ssize_t n = recv(fd, buf, DUMP_BUF, 0);
-		struct nlmsghdr *h;
-		int len;
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			r = n < 0 ? -errno : -EIO;
-			break;
-		}
-		len = (int)n;
-		for (h = (struct nlmsghdr *)buf; NLMSG_OK(h, (unsigned)len);
-		     h = NLMSG_NEXT(h, len)) {
-			if (h->nlmsg_type == NLMSG_DONE) {
-				done = true;
-				break;
-			}
-			if (h->nlmsg_type == NLMSG_ERROR) {
-				const struct nlmsgerr *e = NLMSG_DATA(h);
-
-				r = e->error ? e->error : -EIO;
-				done = true;
-				break;
-			}
-			count += h->nlmsg_type == ((NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_NEWTABLE);
-		}
-	}
-	free(buf);
-	return r < 0 ? r : count;
+	return pml_netlink_dump(fd, &req, req.h.nlmsg_len, is_table, NULL);
 }
 
 bool pml_nft_tables_in_use(struct pml_netns_scan *ret_scan)
