@@ -28,10 +28,12 @@
 
 #include "agent/agent.h"
 #include "resource/resource.h"
+#include "trace/trace-event.h"
 #include "util/event-log.h"
 
 #define MODS_MAX 4096
 #define RESOLVE_MAX 8
+#define MODQ_MAX 64
 
 /* A module the worker loads for a prediction, from its queueing until it is used or
  * unloaded. Its references are watched from the queueing on (the worker's thread writes
@@ -90,6 +92,10 @@ struct pml_agent {
 	uint64_t miss_since;
 	struct pml_tracer *tracer; /* while the loop runs with trace_root */
 	uint64_t drain_until;	   /* the running drain stops after this (0: drains all) */
+	/* cfg.module_records_from_source: the source's module events as the tracer's
+	 * records, waiting for the tracer's records of the program made before them. */
+	struct pml_tev_module modq[MODQ_MAX];
+	size_t n_modq;
 	struct utsname uts;	   /* the running kernel: an lstm model must be of its series */
 	/* The main thread's CPU per part of the loop since the job's prior (ms), for the
 	 * stop record: where pmld's per-job cost goes. */
@@ -120,6 +126,7 @@ int agent_drain_source(struct pml_agent *a, struct pml_source *src);
 
 /* program-trace.c */
 void agent_drain_trace(struct pml_agent *a, bool all);
+void agent_queue_module_record(struct pml_agent *a, const struct pml_kevent *ev);
 
 /* prior.c */
 void agent_read_prior(struct pml_agent *a);

@@ -84,6 +84,12 @@ struct pml_agent_config {
 	uint64_t trace_cgroup;
 	unsigned trace_cgroup_level; /* its depth below cgroup2's root */
 	unsigned trace_ms;
+	/* with trace_root: module events arrive once, from the source. The tracer leaves
+	 * out its module tracepoints, and each request, load and free the source reports
+	 * is also told the policy as the record the tracer would have made (the model's
+	 * tokens), in time order with the tracer's records (pml_agent_trace). Without a
+	 * source attached when the tracer starts, the tracer records them itself. */
+	bool module_records_from_source;
 	/* The prior given later (a guest restored before its job): when prior_file is not
 	 * NULL, prior_fd (pmld: a signalfd of SIGUSR1) becoming readable means the file is
 	 * ready: line 1 the command line, line 2 the script's path (may be empty). The agent
@@ -143,6 +149,10 @@ int pml_agent_start_tracer(struct pml_agent *a);
  * as PML_POL_TRACE. Decisions follow at the caller's pace (the loop decides once per
  * drained batch). */
 void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec);
+/* With module_records_from_source: tell the policy the module records still queued (the
+ * tracer's ring is empty: no earlier record of the program is to come). The loop calls
+ * it after each drain. */
+void pml_agent_trace_flush(struct pml_agent *a);
 
 /* The job's prior (command line, script text; either may be NULL), when it arrives after
  * the agent started (a guest restored from a snapshot gets its job then): the policy
@@ -196,6 +206,7 @@ struct pml_agent_stats {
 	uint64_t trace_records;	 /* records of the program's trace told to the policy */
 	uint64_t trace_dropped;	 /* records the tracer lost (ring buffer full) */
 	uint64_t trace_before_prior; /* records before a later prior (not told) */
+	uint64_t trace_module_records; /* of trace_records: module events of the source */
 };
 const struct pml_agent_stats *pml_agent_stats(const struct pml_agent *a);
 

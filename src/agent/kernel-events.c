@@ -139,6 +139,7 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 	if (ev->kind != PML_KEV_REQUEST)
 		rec.pid = ev->pid, rec.comm = ev->comm[0] ? ev->comm : NULL;
 	r = agent_append(a, &rec);
+	agent_queue_module_record(a, ev);
 	if (a->worker && track_misses(a, ev, names, n_names))
 		listed = true;
 	if (ev->kind == PML_KEV_REQUEST && n_names > 0) {

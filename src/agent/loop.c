@@ -104,11 +104,11 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 		if (epoll_ctl(ep, EPOLL_CTL_ADD, a->cfg.prior_fd, &ev) < 0)
 			pml_agent_error(a, -errno, "prior: cannot poll: %s", strerror(errno));
 	}
+	pml_agent_attach_source(a, src);
 	if (a->cfg.trace_root > 0 && !a->tracer)
 		pml_agent_start_tracer(a);
 	if (a->tracer)
 		trfd = start_trace_timer(a, ep, TAG_TRACE);
-	pml_agent_attach_source(a, src);
 	for (;;) {
 		struct epoll_event evs[8];
 		bool stop = false, tick = false, readable = false, done = false, api = false;
@@ -191,9 +191,12 @@ int pml_agent_run(struct pml_agent *a, struct pml_source *src, int stop_fd)
 out:
 	pml_agent_attach_source(a, NULL);
 	if (a->tracer) {
-		pml_agent_info(a, "tracer: %llu records of the program told to the policy, %llu "
-			       "dropped, %llu before the job's prior (the guest's set-up)",
+		pml_agent_trace_flush(a); /* the source's last events, read after the trace */
+		pml_agent_info(a, "tracer: %llu records of the program told to the policy (%llu "
+			       "of them module events from tracefs), %llu dropped, %llu before "
+			       "the job's prior (the guest's set-up)",
 			       (unsigned long long)a->stats.trace_records,
+			       (unsigned long long)a->stats.trace_module_records,
 			       (unsigned long long)a->stats.trace_dropped,
 			       (unsigned long long)a->stats.trace_before_prior);
 		pml_tracer_free(a->tracer);

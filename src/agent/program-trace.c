@@ -52,7 +52,7 @@ static void link_kind_used(struct pml_agent *a, const struct pml_tev_netlink *nl
 		agent_pred_used(a, names[i], PML_VIA_RTM_NEWLINK, how);
 }
 
-void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
+static void tell(struct pml_agent *a, const struct pml_tev_hdr *rec)
 {
 	struct pml_pol_event pev = {.kind = PML_POL_TRACE, .t_ns = rec->t_ns, .bytes = -1,
 				    .tev = rec};
@@ -67,6 +67,58 @@ void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
 	if (rec->kind == PML_TEV_NETLINK && rec->size >= sizeof(struct pml_tev_netlink))
 		link_kind_used(a, (const struct pml_tev_netlink *)rec);
 	pml_policy_observe(a->pol, &pev);
+}
+
+/* Tell the queued module records made before t_ns, oldest first (the source gives its
+ * events in time order). A tracer's record of the same time goes first: a system call's
+ * record is made at its entry, the request it causes later. */
+static void tell_queued(struct pml_agent *a, uint64_t t_ns)
+{
+	while (a->n_modq && a->modq[0].h.t_ns < t_ns) {
+		struct pml_tev_module rec = a->modq[0];
+
+		uint64_t before = a->stats.trace_records;
+
+		memmove(&a->modq[0], &a->modq[1], --a->n_modq * sizeof(a->modq[0]));
+		tell(a, &rec.h);
+		a->stats.trace_module_records += a->stats.trace_records - before;
+	}
+}
+
+/* A request, load or free of the source as the record the tracer would have made of it
+ * (tracer.h's PML_TRACER_NO_MODULES): queued until the tracer's records made before it
+ * are told, so the policy sees the two streams in time order, as one tracer gave them. */
+void agent_queue_module_record(struct pml_agent *a, const struct pml_kevent *ev)
+{
+	struct pml_tev_module *rec;
+
+	if (!a->cfg.module_records_from_source)
+		return;
+	if (a->n_modq == MODQ_MAX)
+		tell_queued(a, a->modq[0].h.t_ns + 1); /* full: the oldest waits no more */
+	rec = &a->modq[a->n_modq++];
+	memset(rec, 0, sizeof(*rec));
+	rec->h.t_ns = ev->t_ns ? ev->t_ns : agent_now(a);
+	rec->h.pid = rec->h.tid = ev->pid > 0 ? (uint32_t)ev->pid : 0;
+	rec->h.kind = ev->kind == PML_KEV_REQUEST ? PML_TEV_MOD_REQUEST
+		      : ev->kind == PML_KEV_LOAD  ? PML_TEV_MOD_LOAD
+						  : PML_TEV_MOD_FREE;
+	rec->h.size = sizeof(*rec);
+	rec->h.nr = -1;
+	rec->arg = ev->kind == PML_KEV_REQUEST && ev->wait;
+	/* cut where the tracer's bpf_probe_read_kernel_str cuts it */
+	memcpy(rec->name, ev->name, strnlen(ev->name, sizeof(rec->name) - 1));
+}
+
+void pml_agent_trace(struct pml_agent *a, const struct pml_tev_hdr *rec)
+{
+	tell_queued(a, rec->t_ns);
+	tell(a, rec);
+}
+
+void pml_agent_trace_flush(struct pml_agent *a)
+{
+	tell_queued(a, UINT64_MAX);
 }
 
 static int on_trace_record(void *data, const struct pml_tev_hdr *rec)
@@ -88,10 +140,11 @@ void agent_drain_trace(struct pml_agent *a, bool all)
 	a->drain_until = all ? 0 : pml_now_ns() + DRAIN_MAX_NS;
 	n = pml_tracer_poll(a->tracer, 0);
 	a->drain_until = 0;
-	if (n == -EAGAIN)
-		n = (int)(a->stats.trace_records - before); /* more to come: the next turn */
-	if (n < 0 && n != -EINTR)
+	if (n < 0 && n != -EINTR && n != -EAGAIN)
 		pml_agent_error(a, n, "tracer: %s", strerror(-n));
+	if (n != -EAGAIN) /* the ring is empty (-EAGAIN: more to come, the next turn) */
+		pml_agent_trace_flush(a);
+	n = (int)(a->stats.trace_records - before);
 	dropped = pml_tracer_dropped(a->tracer);
 	if (dropped > a->stats.trace_dropped) {
 		pml_agent_error(a, -ENOBUFS, "tracer: the kernel dropped %llu records",
@@ -123,18 +176,29 @@ int pml_agent_start_tracer(struct pml_agent *a)
 	if (a->cfg.trace_root <= 0 || a->tracer)
 		return 0;
 	pml_features_ubiquitous_mask(tcfg.plain_drop);
+	/* Module events once: the source's (its typed events, and the records made of them
+	 * here), the tracer none; without a source, the tracer's. */
+	if (a->cfg.module_records_from_source && !a->src)
+		a->cfg.module_records_from_source = false;
+	if (a->cfg.module_records_from_source)
+		tcfg.flags |= PML_TRACER_NO_MODULES;
 	r = pml_tracer_open(&tcfg, on_trace_record, a, &a->tracer);
 	if (r < 0) {
 		pml_agent_error(a, r, "tracer: cannot follow pid %d: %s; the policy sees needs "
 				"only", a->cfg.trace_root, strerror(-r));
 		a->tracer = NULL;
+		a->cfg.module_records_from_source = false;
 		return r;
 	}
 	if (a->cfg.trace_cgroup)
-		pml_agent_info(a, "tracer: following the processes of cgroup %llu",
-			       (unsigned long long)a->cfg.trace_cgroup);
+		pml_agent_info(a, "tracer: following the processes of cgroup %llu%s",
+			       (unsigned long long)a->cfg.trace_cgroup,
+			       a->cfg.module_records_from_source ? ", module events from tracefs"
+								 : "");
 	else
-		pml_agent_info(a, "tracer: following the process tree of pid %d",
-			       a->cfg.trace_root);
+		pml_agent_info(a, "tracer: following the process tree of pid %d%s",
+			       a->cfg.trace_root,
+			       a->cfg.module_records_from_source ? ", module events from tracefs"
+								 : "");
 	return 0;
 }

@@ -3,14 +3,16 @@
  * kprobe on alloc_netdev_mqs. A source hands out a pollable descriptor and, when it is
  * readable (or whenever the agent likes: reads never block), the events decoded so far.
  *
- * The eBPF tracer (src/trace) is not a source: it is a second path beside this one
- * (agent/program-trace.c), run only for policies that read the program's behaviour, drained
- * on a timer and told to the policy as trace records (PML_POL_TRACE) from the job's prior
- * on. It records the same three module tracepoints, system-wide, so with a tracer a
- * request, load or free reaches the policy twice: as this source's typed event (the record
- * of source "tracefs", the resource manager, the prefetches' uses, PML_POL_REQUEST/LOAD/
- * UNLOAD) and as the tracer's record (tokens of the model's input). Replay tells it both
- * ways too (sim/sim.h), and the shipped models were trained on those tokens. */
+ * Module events arrive once, from here. The eBPF tracer (src/trace), run only for policies
+ * that read the program's behaviour (agent/program-trace.c, drained on a timer and told to
+ * the policy as trace records, PML_POL_TRACE, from the job's prior on), leaves out its
+ * module tracepoints when pmld has this source (PML_TRACER_NO_MODULES). A request, load or
+ * free of this source is then the typed event (the record of source "tracefs", the resource
+ * manager, the prefetches' uses, PML_POL_REQUEST/LOAD/UNLOAD) and is also told the policy
+ * as the record the tracer would have made of it (the model's tokens), queued until the
+ * tracer's records made before it are told. Replay makes the same records of its own
+ * loads and frees (sim.c's sim_tell_module_record), and the shipped models were trained
+ * on those tokens. Without this source the tracer records the module tracepoints itself. */
 #ifndef PML_AGENT_SOURCE_H
 #define PML_AGENT_SOURCE_H
 

@@ -493,6 +493,9 @@ int main(int argc, char **argv)
 	if ((model || cfg.model_path || pml_policy_reads_trace(cfg.policy)) &&
 	    pml_loader_new_kmod_flags(moddir, PML_LOADER_KMOD_FILE_INDEXES, &cfg.worker_ld) < 0)
 		cfg.worker_ld = NULL;
+	/* Module events once: from tracefs, not also from the tracer (the agent goes back
+	 * to the tracer's when tracefs could not be opened). */
+	cfg.module_records_from_source = true;
 	r = pml_agent_new(&cfg, ld, &a);
 	if (r < 0) {
 		early_error(cfg.log_path, r, "cannot start the agent (log %s): %s", cfg.log_path,
@@ -525,7 +528,9 @@ int main(int argc, char **argv)
 			src = NULL;
 		}
 	}
-	/* The tracer before the ready file: the program must start under it. */
+	/* The tracer before the ready file: the program must start under it; after the
+	 * source, which gives the module events it then leaves out. */
+	pml_agent_attach_source(a, src);
 	pml_agent_start_tracer(a);
 	if (ready) {
 		int fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644);

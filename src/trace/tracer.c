@@ -392,7 +392,9 @@ int pml_tracer_open(const struct pml_tracer_config *cfg, pml_tracer_event_fn fn,
 		want |= PML_TRACER_F_OBJECTS; /* OBJECTS_WALK if the kernel refuses it */
 	/* a kernel without module support (this project's build host) has no module
 	 * tracepoints: trace the rest rather than nothing */
-	if (libbpf_find_vmlinux_btf_id("module_request", BPF_TRACE_RAW_TP) < 0) {
+	if (cfg->flags & PML_TRACER_NO_MODULES) {
+		module_tps = false;
+	} else if (libbpf_find_vmlinux_btf_id("module_request", BPF_TRACE_RAW_TP) < 0) {
 		pml_warn("trace: this kernel has no module tracepoints (no module support?): "
 			 "module_request/load/free will not be recorded");
 		module_tps = false;

@@ -27,6 +27,8 @@ enum pml_tracer_flags {
 					  * caller resolves them later, in order, with its
 					  * own symbolizer: pml_tracer_record does it in the
 					  * trace writer's thread) */
+	PML_TRACER_NO_MODULES = 1 << 7, /* no module_request/load/free records (pmld reads
+					 * them from tracefs once) */
 };
 
 /* The optional parts actually running (pml_tracer_features): each is dropped with a

@@ -395,17 +395,43 @@ out:
 	unlink(base_path);
 }
 
-/* A policy that counts what it is told, by kind and module. */
-static unsigned told_request, told_trace_mod, told_other;
+/* A policy that writes down what it is told, a letter each: R a typed request of sctp,
+ * L a typed load, m/l/f the trace's module request/load/free record (with its time in
+ * seconds and the alias when it is a request), s another trace record, o anything else. */
+static char told[2048];
+
+static void told_add(const char *what)
+{
+	size_t len = strlen(told);
+
+	snprintf(told + len, sizeof(told) - len, "%s", what);
+}
 
 static void count_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 {
-	if (ev->kind == PML_POL_REQUEST && ev->module && !strcmp(ev->module, "sctp"))
-		told_request++;
-	else if (ev->kind == PML_POL_TRACE && ev->tev && ev->tev->kind == PML_TEV_MOD_REQUEST)
-		told_trace_mod++;
-	else if (ev->kind != PML_POL_BASE)
-		told_other++;
+	char buf[96];
+
+	if (ev->kind == PML_POL_BASE)
+		return;
+	if (ev->kind == PML_POL_REQUEST && ev->module && !strcmp(ev->module, "sctp")) {
+		told_add("R ");
+	} else if (ev->kind == PML_POL_LOAD) {
+		told_add("L ");
+	} else if (ev->kind == PML_POL_TRACE && ev->tev && ev->tev->kind >= PML_TEV_MOD_REQUEST &&
+		   ev->tev->kind <= PML_TEV_MOD_FREE) {
+		const struct pml_tev_module *m = (const void *)ev->tev;
+
+		snprintf(buf, sizeof(buf), "%c%g%s%s%s ", "mlf"[m->h.kind - PML_TEV_MOD_REQUEST],
+			 (double)m->h.t_ns / 1e9, m->h.kind == PML_TEV_MOD_REQUEST ? "(" : "",
+			 m->h.kind == PML_TEV_MOD_REQUEST ? m->name : "",
+			 m->h.kind == PML_TEV_MOD_REQUEST ? (m->arg ? ",wait)" : ")") : "");
+		told_add(buf);
+	} else if (ev->kind == PML_POL_TRACE && ev->tev) {
+		snprintf(buf, sizeof(buf), "s%g ", (double)ev->tev->t_ns / 1e9);
+		told_add(buf);
+	} else {
+		told_add("o ");
+	}
 }
 
 static const struct pml_policy_ops counting = {
@@ -414,18 +440,27 @@ static const struct pml_policy_ops counting = {
 	.observe = count_observe,
 };
 
-/* One kernel request as pmld gets it with the eBPF tracer on (issue 19 item 2, "module
- * events arrive once" not done: source.h): tracefs' event and the tracer's record of the
- * same module_request each reach the policy, as a typed PML_POL_REQUEST (per module the
- * alias resolves to) and as a PML_POL_TRACE record (the model's tokens); the decision log
- * has it once, from tracefs. A change that makes module events arrive once changes this. */
+static void trace_syscall_at(struct pml_agent *a, double t)
+{
+	struct pml_tev_hdr h = {.t_ns = S(t), .pid = 201, .tid = 201, .kind = PML_TEV_SYSCALL,
+				.size = sizeof(h), .nr = 41};
+
+	pml_agent_trace(a, &h);
+}
+
+/* Module events arrive once (issue 19 item 2): the tracer leaves out the module
+ * tracepoints and tracefs' event reaches the policy twice, as a typed PML_POL_REQUEST
+ * (per module the alias resolves to, at once) and as the record the tracer would have
+ * made (the model's tokens), told in time order with the tracer's records: after those
+ * made before it, before those made after, the rest when the tracer's ring is empty. The
+ * decision log has it once, from tracefs. Without module_records_from_source, no record
+ * is made (the tracer records them). */
 static void test_module_event_views(void)
 {
 	struct pml_agent_config cfg = {.policy_ops = &counting, .log_path = log_path,
-				       .clock = &clock};
-	struct pml_tev_module rec = {.h = {.t_ns = S(2), .pid = 201, .tid = 201,
-					   .kind = PML_TEV_MOD_REQUEST, .size = sizeof(rec)},
-				     .arg = 1};
+				       .clock = &clock, .module_records_from_source = true};
+	struct pml_kevent req = {.kind = PML_KEV_REQUEST, .t_ns = S(2), .pid = 201,
+				 .wait = true};
 	struct pml_loader *ld = NULL;
 	struct pml_agent *a = NULL;
 	char buf[65536], *p;
@@ -433,9 +468,9 @@ static void test_module_event_views(void)
 	int requests = 0;
 	FILE *f;
 
-	told_request = told_trace_mod = told_other = 0;
+	told[0] = '\0';
 	truncate(log_path, 0);
-	snprintf(rec.name, sizeof(rec.name), "net-pf-10-proto-132");
+	snprintf(req.name, sizeof(req.name), "net-pf-10-proto-132");
 	CHECK(pml_loader_new_memory(tree, &ld) == 0);
 	if (!ld)
 		return;
@@ -444,12 +479,22 @@ static void test_module_event_views(void)
 	if (!a)
 		goto out;
 	CHECK(pml_agent_start(a) == 0);
-	pml_agent_trace(a, &rec.h);			/* the tracer's record */
-	kev(a, PML_KEV_REQUEST, "net-pf-10-proto-132", 2); /* tracefs' event */
-	CHECK(told_request == 1);
-	CHECK(told_trace_mod == 1);
-	CHECK(told_other == 0);
-	CHECK(pml_agent_stats(a)->events == 1 && pml_agent_stats(a)->trace_records == 1);
+	CHECK(pml_agent_handle(a, &req) == 0); /* tracefs' event, at 2 s */
+	CHECK_STR(told, "R ");		       /* the typed request at once */
+	trace_syscall_at(a, 1.5);	       /* the tracer's records made before it */
+	trace_syscall_at(a, 2);
+	CHECK_STR(told, "R s1.5 s2 ");
+	trace_syscall_at(a, 2.5); /* one made after it: the module record first */
+	CHECK_STR(told, "R s1.5 s2 m2(net-pf-10-proto-132,wait) s2.5 ");
+	kev(a, PML_KEV_LOAD, "sctp", 3);
+	kev(a, PML_KEV_FREE, "sctp", 4);
+	CHECK_STR(told, "R s1.5 s2 m2(net-pf-10-proto-132,wait) s2.5 L o ");
+	pml_agent_trace_flush(a); /* the ring is empty: the rest */
+	CHECK_STR(told, "R s1.5 s2 m2(net-pf-10-proto-132,wait) s2.5 L o l3 f4 ");
+	pml_agent_trace_flush(a);
+	CHECK(strlen(told) == strlen("R s1.5 s2 m2(net-pf-10-proto-132,wait) s2.5 L o l3 f4 "));
+	CHECK(pml_agent_stats(a)->events == 3 && pml_agent_stats(a)->trace_records == 6);
+	CHECK(pml_agent_stats(a)->trace_module_records == 3);
 	f = fopen(log_path, "r");
 	if (f) {
 		len = fread(buf, 1, sizeof(buf) - 1, f);
@@ -460,6 +505,58 @@ static void test_module_event_views(void)
 		requests++;
 	CHECK(requests == 1);
 	CHECK(strstr(buf, "\"source\":\"tracefs\"") != NULL);
+	pml_agent_free(a);
+	a = NULL;
+
+	/* without it: the typed events only */
+	told[0] = '\0';
+	cfg.module_records_from_source = false;
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 0);
+	CHECK(pml_agent_handle(a, &req) == 0);
+	trace_syscall_at(a, 2.5);
+	pml_agent_trace_flush(a);
+	CHECK_STR(told, "R s2.5 ");
+out:
+	pml_agent_free(a);
+	pml_loader_free(ld);
+	unlink(log_path);
+}
+
+/* A full queue of module records (64) tells its oldest rather than drop one. */
+static void test_module_record_queue_full(void)
+{
+	struct pml_agent_config cfg = {.policy_ops = &counting, .log_path = log_path,
+				       .clock = &clock, .module_records_from_source = true};
+	struct pml_loader *ld = NULL;
+	struct pml_agent *a = NULL;
+	size_t n = 0;
+
+	told[0] = '\0';
+	truncate(log_path, 0);
+	CHECK(pml_loader_new_memory(tree, &ld) == 0);
+	if (!ld)
+		return;
+	fake_now = S(1);
+	CHECK(pml_agent_new(&cfg, ld, &a) == 0);
+	if (!a)
+		goto out;
+	CHECK(pml_agent_start(a) == 0);
+	for (int i = 0; i < 65; i++)
+		kev(a, PML_KEV_FREE, "nothing", 2 + i * 0.001);
+	CHECK(strncmp(told, "o o ", 4) == 0);
+	for (const char *p = told; (p = strchr(p, 'f')); p++)
+		n++;
+	CHECK(n == 1); /* the 65th pushed the first out */
+	CHECK(strstr(told, "f2 ") != NULL);
+	pml_agent_trace_flush(a);
+	n = 0;
+	for (const char *p = told; (p = strchr(p, 'f')); p++)
+		n++;
+	CHECK(n == 65);
+	CHECK(pml_agent_stats(a)->trace_records == 65);
 out:
 	pml_agent_free(a);
 	pml_loader_free(ld);
@@ -476,5 +573,6 @@ int main(void)
 	test_bad_config();
 	test_restart();
 	test_module_event_views();
+	test_module_record_queue_full();
 	return unit_done("agent");
 }
