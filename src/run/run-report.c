@@ -446,25 +446,26 @@ static void count_prefetches(struct pml_report *rep, struct pml_report_summary *
 	}
 }
 
-/* The prefetches' module-seconds loaded and not yet used, within [t0, t1]. */
+/* Seconds of [a, t] within [t0, t1]. */
+static double seconds_within(uint64_t a, uint64_t t, uint64_t t0, uint64_t t1)
+{
+	a = a > t0 ? a : t0;
+	t = t < t1 ? t : t1;
+	return t > a ? (double)(t - a) / 1e9 : 0;
+}
+
+/* The prefetches' module-seconds loaded and not yet used, within [t0, t1]: from a
+ * prefetch's load to its module's first need, use or unload, or to the end. */
 static double prefetch_exposure(struct pml_report *rep, uint64_t t0, uint64_t t1)
 {
 	double sum = 0;
 
-	for (size_t i = 0; i <= rep->n; i++) {
-		const struct pml_report_event *e = i < rep->n ? &rep->ev[i] : NULL;
+	for (size_t i = 0; i < rep->n; i++) {
+		const struct pml_report_event *e = &rep->ev[i];
 		struct modstate *m;
-		uint64_t t, a;
 
-		if (e && rep->mod_id[i] == NO_ID)
+		if (rep->mod_id[i] == NO_ID)
 			continue;
-		for (size_t k = 0; !e && k < rep->n_mods; k++) /* the end: what is left */
-			if (rep->mods[k].pref_t) {
-				a = rep->mods[k].pref_t > t0 ? rep->mods[k].pref_t : t0;
-				sum += t1 > a ? (double)(t1 - a) / 1e9 : 0;
-			}
-		if (!e)
-			break;
 		m = &rep->mods[rep->mod_id[i]];
 		if (e->kind == PML_EV_LOAD && !e->duplicate && e->cause == PML_CAUSE_PREFETCH &&
 		    is_pmld(e)) {
@@ -476,11 +477,12 @@ static double prefetch_exposure(struct pml_report *rep, uint64_t t0, uint64_t t1
 				    e->kind == PML_EV_NEED ||
 				    (e->kind == PML_EV_USED && is_pmld(e))))
 			continue;
-		t = e->t_ns < t1 ? e->t_ns : t1;
-		a = m->pref_t > t0 ? m->pref_t : t0;
-		sum += t > a ? (double)(t - a) / 1e9 : 0;
+		sum += seconds_within(m->pref_t, e->t_ns, t0, t1);
 		m->pref_t = 0;
 	}
+	for (size_t k = 0; k < rep->n_mods; k++) /* the end: what is left */
+		if (rep->mods[k].pref_t)
+			sum += seconds_within(rep->mods[k].pref_t, t1, t0, t1);
 	return sum;
 }
 
