@@ -1,5 +1,6 @@
-/* The resource manager (resource.h): accounts of the modules loaded beyond the base set,
- * the budgets, and the decision on each request.
+/* The resource manager (resource.h): the budgets and the decision on each request (its
+ * priority, the evictions it needs). The accounts of the module set it decides on are kept
+ * in resource-accounts.c, its status shown by resource-status.c (resource-priv.h).
  *
  * Priority. A load is worth doing now in proportion to the stall it will spare, and a
  * request carries three independent factors of that:
@@ -44,54 +45,16 @@
  * and when it does not fit the soft budget even after evicting every idle module, it is
  * granted over it (counted, logged) as long as it fits the hard limit: the program is
  * blocked and the kernel will load the module anyway; refusing would only lose the count. */
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "resource/resource.h"
-#include "util/modname.h"
-#include "util/json.h"
+#include "resource/resource-priv.h"
 #include "util/log.h"
 #include "util/timeutil.h"
 
 #define URGENCY_TAU_MS 100.0
-#define MONITOR_MIN_INTERVAL_NS 250000000ULL
-
-enum mod_state {
-	MOD_ABSENT,  /* known only by its hints */
-	MOD_PENDING, /* granted, load not reported yet */
-	MOD_LOADED,
-};
-
-struct res_mod {
-	char name[64];
-	enum mod_state state;
-	bool base, pinned;
-	int64_t bytes;	   /* counted bytes when pending/loaded */
-	int refcnt;
-	double v0;	   /* value at t_idle */
-	uint64_t t_idle;   /* since when idle (or last valued) */
-	int64_t hint_bytes; /* <0 unknown */
-	double hint_ms;	   /* <0 unknown */
-};
-
-struct pml_resource {
-	struct pml_resource_config cfg;
-	struct res_mod *mods;
-	size_t n_mods, cap_mods;
-	double tokens;
-	uint64_t t_tokens;
-	/* monitors */
-	struct pml_monitor_sample last;
-	bool have_last;
-	double cpu_busy, net_rx_bps, net_tx_bps;
-	int64_t hard_room;	/* MemAvailable - reserve at the last sample */
-	int64_t counted_at_sample;
-	bool have_room;
-	struct pml_res_status st; /* counters only */
-};
 
 static const char *const kind_names[] = {"critical", "dependency", "prediction"};
 
@@ -133,76 +96,18 @@ const char *pml_res_refusal_name(enum pml_res_refusal r)
 	return "?";
 }
 
-static uint64_t now_ns(const struct pml_resource *res)
+uint64_t res_now_ns(const struct pml_resource *res)
 {
 	return res->cfg.now_ns ? res->cfg.now_ns(res->cfg.clock_data) : pml_now_ns();
 }
 
-/* The kernel's spelling ('-' -> '_'); names are [A-Za-z0-9_-], 1..63 bytes. */
-static int norm_name(const char *in, char out[64])
-{
-	if (!in || !*in)
-		return -EINVAL;
-	for (const char *c = in; *c; c++)
-		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
-			return -EINVAL;
-	return pml_module_name_normalize(in, out) < 0 ? -EINVAL : 0;
-}
-
-static struct res_mod *find(struct pml_resource *res, const char *name)
-{
-	for (size_t i = 0; i < res->n_mods; i++)
-		if (!strcmp(res->mods[i].name, name))
-			return &res->mods[i];
-	return NULL;
-}
-
-/* Find or add (absent) the account of a normalised name. NULL on -ENOMEM. */
-static struct res_mod *get(struct pml_resource *res, const char *name)
-{
-	struct res_mod *m = find(res, name);
-
-	if (m)
-		return m;
-	if (res->n_mods == res->cap_mods) {
-		size_t cap = res->cap_mods ? res->cap_mods * 2 : 64;
-		struct res_mod *nm = realloc(res->mods, cap * sizeof(*nm));
-
-		if (!nm)
-			return NULL;
-		res->mods = nm;
-		res->cap_mods = cap;
-	}
-	m = &res->mods[res->n_mods++];
-	memset(m, 0, sizeof(*m));
-	strcpy(m->name, name);
-	m->hint_bytes = -1;
-	m->hint_ms = -1;
-	return m;
-}
-
-static bool counted(const struct res_mod *m)
-{
-	return m->state != MOD_ABSENT && !m->base;
-}
-
-static int64_t counted_bytes(const struct pml_resource *res)
-{
-	int64_t sum = 0;
-
-	for (size_t i = 0; i < res->n_mods; i++)
-		if (counted(&res->mods[i]))
-			sum += res->mods[i].bytes;
-	return sum;
-}
-
-static bool is_pinned(const struct pml_resource *res, const struct res_mod *m)
+bool res_is_pinned(const struct pml_resource *res, const struct res_mod *m)
 {
 	return m->pinned || (res->cfg.pinned_fn && res->cfg.pinned_fn(res->cfg.pinned_data,
 								      m->name));
 }
 
-static double value_now(const struct pml_resource *res, const struct res_mod *m, uint64_t now)
+double res_value_now(const struct pml_resource *res, const struct res_mod *m, uint64_t now)
 {
 	double idle_ms = now > m->t_idle ? (double)(now - m->t_idle) / 1e6 : 0;
 	double h = res->cfg.value_halflife_ms;
@@ -212,7 +117,7 @@ static double value_now(const struct pml_resource *res, const struct res_mod *m,
 
 static bool evictable(const struct pml_resource *res, const struct res_mod *m)
 {
-	return m->state == MOD_LOADED && m->refcnt == 0 && !m->base && !is_pinned(res, m);
+	return m->state == MOD_LOADED && m->refcnt == 0 && !m->base && !res_is_pinned(res, m);
 }
 
 static int check_config(const struct pml_resource_config *c)
@@ -248,7 +153,7 @@ int pml_resource_new(const struct pml_resource_config *cfg, struct pml_resource 
 	if (res->cfg.cpu_burst_ms <= 0)
 		res->cfg.cpu_burst_ms = res->cfg.cpu_ms_per_s;
 	res->tokens = res->cfg.cpu_burst_ms;
-	res->t_tokens = now_ns(res);
+	res->t_tokens = res_now_ns(res);
 	res->cpu_busy = res->net_rx_bps = res->net_tx_bps = -1;
 	*ret = res;
 	return 0;
@@ -333,12 +238,12 @@ double pml_resource_priority(const struct pml_resource *res, const struct pml_re
 	char name[64];
 	const struct res_mod *m = NULL;
 
-	if (norm_name(req->module, name) == 0)
-		m = find((struct pml_resource *)res, name);
+	if (res_norm_name(req->module, name) == 0)
+		m = res_find((struct pml_resource *)res, name);
 	return priority_of(res, req, m);
 }
 
-static void refill(struct pml_resource *res, uint64_t now)
+void res_refill(struct pml_resource *res, uint64_t now)
 {
 	if (res->cfg.cpu_ms_per_s <= 0)
 		return;
@@ -350,9 +255,7 @@ static void refill(struct pml_resource *res, uint64_t now)
 	res->t_tokens = now;
 }
 
-/* The hard limit in force: hard_mem and, once sampled, the room MemAvailable leaves.
- * INT64_MAX when none. */
-static int64_t hard_limit(const struct pml_resource *res)
+int64_t res_hard_limit(const struct pml_resource *res)
 {
 	int64_t hard = res->cfg.hard_mem > 0 ? res->cfg.hard_mem : INT64_MAX;
 
@@ -403,7 +306,7 @@ static int choose_evictions(struct pml_resource *res, int64_t need, double below
 
 		if (!evictable(res, m) || m->bytes <= 0)
 			continue;
-		v = value_now(res, m, now);
+		v = res_value_now(res, m, now);
 		if (below >= 0 && !(v < below))
 			continue;
 		c[n++] = (struct cand){m, v};
@@ -440,7 +343,7 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 {
 	struct res_mod *evict[PML_RES_EVICT_MAX];
 	struct pml_res_decision d = {.verdict = PML_RES_REFUSE};
-	uint64_t now = now_ns(res);
+	uint64_t now = res_now_ns(res);
 	bool critical = req->kind == PML_RES_CRITICAL_MISS;
 	char name[64], s1[32], s2[32];
 	struct res_mod *m;
@@ -449,7 +352,7 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 	int k = 0;
 
 	res->st.requests++;
-	if (norm_name(req->module, name) || (unsigned)req->kind >= PML_RES__KIND_COUNT ||
+	if (res_norm_name(req->module, name) || (unsigned)req->kind >= PML_RES__KIND_COUNT ||
 	    (!critical && (!(req->confidence >= 0 && req->confidence <= 1) ||
 			   !(req->urgency_ms >= 0)))) {
 		refuse(res, &d, PML_RES_BAD_REQUEST);
@@ -458,12 +361,12 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 		return -EINVAL;
 	}
 	res->st.by_kind[req->kind]++;
-	m = find(res, name);
+	m = res_find(res, name);
 	d.priority = priority_of(res, req, m);
 
 	/* Already there: nothing to load; the request still says it is wanted. */
 	if (m && (m->state != MOD_ABSENT || m->base)) {
-		double v = value_now(res, m, now);
+		double v = res_value_now(res, m, now);
 
 		m->v0 = d.priority > v ? d.priority : v;
 		m->t_idle = now;
@@ -481,7 +384,7 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 	    res->cfg.default_bytes;
 	load_ms = load_ms_of(res, req, m);
 	d.bytes = b;
-	refill(res, now);
+	res_refill(res, now);
 
 	if (!critical) {
 		if (res->cfg.min_priority > 0 && d.priority < res->cfg.min_priority) {
@@ -511,9 +414,9 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 		}
 	}
 
-	used = counted_bytes(res);
+	used = res_counted_bytes(res);
 	soft = res->cfg.budget_mem > 0 ? res->cfg.budget_mem : INT64_MAX;
-	hard = hard_limit(res);
+	hard = res_hard_limit(res);
 	/* Bytes to free to fit: saturating, the limits may be INT64_MAX. */
 	need_soft = soft == INT64_MAX ? INT64_MIN : used + b - soft;
 	need_hard = hard == INT64_MAX ? INT64_MIN : used + b - hard;
@@ -562,21 +465,21 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 	}
 
 	/* Commit. */
-	/* Names first: get() may move the table evict[] points into. */
+	/* Names first: res_get() may move the table evict[] points into. */
 	for (int i = 0; i < k; i++)
 		strcpy(d.evict[i], evict[i]->name);
 	d.n_evict = (size_t)k;
-	if (!get(res, name))
+	if (!res_get(res, name))
 		return -ENOMEM;
 	for (size_t i = 0; i < d.n_evict; i++) {
-		struct res_mod *e = find(res, d.evict[i]);
+		struct res_mod *e = res_find(res, d.evict[i]);
 
 		e->state = MOD_ABSENT;
 		e->hint_bytes = e->bytes;
 		e->bytes = 0;
 		res->st.evictions++;
 	}
-	m = find(res, name);
+	m = res_find(res, name);
 	m->state = MOD_PENDING;
 	m->bytes = b;
 	m->refcnt = 0;
@@ -604,406 +507,4 @@ int pml_resource_request(struct pml_resource *res, const struct pml_res_request 
 out:
 	*ret = d;
 	return 0;
-}
-
-int pml_resource_loaded(struct pml_resource *res, const char *module, int64_t bytes,
-			int refcnt)
-{
-	char name[64];
-	struct res_mod *m;
-	uint64_t now = now_ns(res);
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = get(res, name);
-	if (!m)
-		return -ENOMEM;
-	if (m->state == MOD_ABSENT && !m->base) {
-		/* Loaded behind our back (the shim, modprobe by hand): worth a prediction. */
-		m->v0 = PML_RES_WEIGHT_PREDICTION;
-		m->t_idle = now;
-		if (bytes < 0)
-			bytes = m->hint_bytes >= 0 ? m->hint_bytes : res->cfg.default_bytes;
-	}
-	if (bytes >= 0) {
-		m->bytes = bytes;
-		m->hint_bytes = bytes;
-	}
-	if (refcnt < 0)
-		refcnt = 0;
-	if (m->refcnt > 0 && refcnt == 0)
-		m->t_idle = now;
-	m->refcnt = refcnt;
-	m->state = MOD_LOADED;
-	return 0;
-}
-
-int pml_resource_release(struct pml_resource *res, const char *module)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = find(res, name);
-	if (!m || m->state == MOD_ABSENT)
-		return -ENOENT;
-	if (m->bytes > 0)
-		m->hint_bytes = m->bytes;
-	m->state = MOD_ABSENT;
-	m->bytes = 0;
-	m->refcnt = 0;
-	m->base = false;
-	return 0;
-}
-
-int pml_resource_need(struct pml_resource *res, const char *module)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = find(res, name);
-	if (!m || (m->state == MOD_ABSENT && !m->base))
-		return -ENOENT;
-	m->v0 = PML_RES_WEIGHT_CRITICAL;
-	m->t_idle = now_ns(res);
-	return 0;
-}
-
-int pml_resource_set_refcnt(struct pml_resource *res, const char *module, int refcnt)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = find(res, name);
-	if (!m || (m->state == MOD_ABSENT && !m->base))
-		return -ENOENT;
-	if (refcnt < 0)
-		refcnt = 0;
-	if (m->refcnt > 0 && refcnt == 0)
-		m->t_idle = now_ns(res); /* idle from now, with the value it had */
-	m->refcnt = refcnt;
-	/* A pending module with users is in fact loaded. */
-	if (m->state == MOD_PENDING && refcnt > 0)
-		m->state = MOD_LOADED;
-	return 0;
-}
-
-int pml_resource_set_base(struct pml_resource *res, const char *module, int64_t bytes)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = get(res, name);
-	if (!m)
-		return -ENOMEM;
-	m->base = true;
-	m->state = MOD_LOADED;
-	if (bytes >= 0)
-		m->bytes = bytes;
-	return 0;
-}
-
-int pml_resource_pin(struct pml_resource *res, const char *module)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = get(res, name);
-	if (!m)
-		return -ENOMEM;
-	m->pinned = true;
-	return 0;
-}
-
-int pml_resource_set_hint(struct pml_resource *res, const char *module, int64_t bytes,
-			  double load_ms)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = get(res, name);
-	if (!m)
-		return -ENOMEM;
-	if (bytes >= 0)
-		m->hint_bytes = bytes;
-	if (load_ms >= 0)
-		m->hint_ms = load_ms;
-	return 0;
-}
-
-int pml_resource_sync(struct pml_resource *res, const struct pml_res_loaded *mods, size_t n)
-{
-	char name[64];
-	bool *seen;
-	int err = 0;
-
-	/* Mark by index: names listed; the table may grow while adding. */
-	for (size_t i = 0; i < n; i++) {
-		if (norm_name(mods[i].name, name))
-			continue;
-		err = pml_resource_loaded(res, name, mods[i].bytes, mods[i].refcnt);
-		if (err)
-			return err;
-	}
-	seen = calloc(res->n_mods + 1, sizeof(*seen));
-	if (!seen)
-		return -ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		struct res_mod *m;
-
-		if (norm_name(mods[i].name, name))
-			continue;
-		m = find(res, name);
-		if (m)
-			seen[m - res->mods] = true;
-	}
-	for (size_t i = 0; i < res->n_mods; i++) {
-		struct res_mod *m = &res->mods[i];
-
-		/* Base modules are never counted: keep their accounts as they are. */
-		if (!seen[i] && m->state == MOD_LOADED && !m->base)
-			pml_resource_release(res, m->name);
-	}
-	free(seen);
-	return 0;
-}
-
-void pml_resource_observe(struct pml_resource *res, const struct pml_monitor_sample *s)
-{
-	if (s->ok_mem && s->mem.available >= 0) {
-		res->hard_room = s->mem.available - res->cfg.mem_reserve;
-		res->counted_at_sample = counted_bytes(res);
-		res->have_room = true;
-	}
-	/* Rates need an interval long enough for the counters to move by more than their
-	 * granularity (jiffies are 10 ms): a shorter one keeps the previous baseline. */
-	if (res->have_last && s->t_ns < res->last.t_ns + MONITOR_MIN_INTERVAL_NS) {
-		if (s->ok_mem)
-			res->last.mem = s->mem, res->last.ok_mem = true;
-		if (s->ok_mod)
-			res->last.mod = s->mod, res->last.ok_mod = true;
-		return;
-	}
-	if (res->have_last) {
-		double dt = (double)(s->t_ns - res->last.t_ns) / 1e9;
-
-		if (s->ok_cpu && res->last.ok_cpu) {
-			double busy = pml_cpustat_busy(&res->last.cpu, &s->cpu);
-
-			if (busy >= 0)
-				res->cpu_busy = busy;
-		}
-		if (s->ok_net && res->last.ok_net && s->net.rx_bytes >= res->last.net.rx_bytes &&
-		    s->net.tx_bytes >= res->last.net.tx_bytes) {
-			res->net_rx_bps = (double)(s->net.rx_bytes - res->last.net.rx_bytes) / dt;
-			res->net_tx_bps = (double)(s->net.tx_bytes - res->last.net.tx_bytes) / dt;
-		}
-	}
-	/* Keep the last good reading of each monitor for the next delta. */
-	if (!res->have_last) {
-		res->last = *s;
-	} else {
-		res->last.t_ns = s->t_ns;
-		if (s->ok_mem)
-			res->last.mem = s->mem, res->last.ok_mem = true;
-		if (s->ok_cpu)
-			res->last.cpu = s->cpu, res->last.ok_cpu = true;
-		if (s->ok_net)
-			res->last.net = s->net, res->last.ok_net = true;
-		if (s->ok_mod)
-			res->last.mod = s->mod, res->last.ok_mod = true;
-	}
-	res->have_last = true;
-}
-
-int pml_resource_poll(struct pml_resource *res, const char *procdir)
-{
-	struct pml_monitor_sample s;
-	int n = pml_monitor_read(procdir, now_ns(res), &s);
-
-	pml_resource_observe(res, &s);
-	return n;
-}
-
-void pml_resource_status(struct pml_resource *res, struct pml_res_status *ret)
-{
-	struct pml_res_status s = res->st;
-	int64_t hard;
-
-	refill(res, now_ns(res));
-	s.budget_mem = res->cfg.budget_mem > 0 ? res->cfg.budget_mem : -1;
-	s.hard_mem = res->cfg.hard_mem > 0 ? res->cfg.hard_mem : -1;
-	hard = hard_limit(res);
-	s.hard_now = hard == INT64_MAX ? -1 : hard;
-	s.counted = s.pending = s.base_bytes = 0;
-	s.n_loaded = s.n_pending = s.n_base = s.n_in_use = 0;
-	for (size_t i = 0; i < res->n_mods; i++) {
-		const struct res_mod *m = &res->mods[i];
-
-		if (m->base) {
-			s.n_base++;
-			s.base_bytes += m->bytes;
-			continue;
-		}
-		if (m->state == MOD_ABSENT)
-			continue;
-		s.counted += m->bytes;
-		if (m->state == MOD_PENDING) {
-			s.n_pending++;
-			s.pending += m->bytes;
-		} else {
-			s.n_loaded++;
-		}
-		if (m->refcnt > 0)
-			s.n_in_use++;
-	}
-	s.cpu_ms_per_s = res->cfg.cpu_ms_per_s > 0 ? res->cfg.cpu_ms_per_s : -1;
-	s.cpu_burst_ms = res->cfg.cpu_ms_per_s > 0 ? res->cfg.cpu_burst_ms : -1;
-	s.cpu_tokens_ms = res->cfg.cpu_ms_per_s > 0 ? res->tokens : -1;
-	s.cpu_busy = res->cpu_busy;
-	s.net_rx_bps = res->net_rx_bps;
-	s.net_tx_bps = res->net_tx_bps;
-	s.mem_available = res->have_last && res->last.ok_mem ? res->last.mem.available : -1;
-	s.mem_total = res->have_last && res->last.ok_mem ? res->last.mem.total : -1;
-	s.modules_bytes = res->have_last && res->last.ok_mod ? res->last.mod.bytes : -1;
-	*ret = s;
-}
-
-static void fill_module(const struct pml_resource *res, const struct res_mod *m, uint64_t now,
-			struct pml_res_module *out)
-{
-	memset(out, 0, sizeof(*out));
-	strcpy(out->name, m->name);
-	out->loaded = m->state == MOD_LOADED;
-	out->pending = m->state == MOD_PENDING;
-	out->base = m->base;
-	out->pinned = is_pinned(res, m);
-	out->bytes = m->state == MOD_ABSENT ? 0 : m->bytes;
-	out->refcnt = m->refcnt;
-	out->value = m->state == MOD_ABSENT ? 0 : value_now(res, m, now);
-}
-
-int pml_resource_module(struct pml_resource *res, const char *module,
-			struct pml_res_module *ret)
-{
-	char name[64];
-	struct res_mod *m;
-
-	if (norm_name(module, name))
-		return -EINVAL;
-	m = find(res, name);
-	if (!m)
-		return -ENOENT;
-	fill_module(res, m, now_ns(res), ret);
-	return 0;
-}
-
-int pml_resource_modules(struct pml_resource *res, struct pml_res_module *out, size_t max)
-{
-	uint64_t now = now_ns(res);
-	size_t n = 0;
-
-	for (size_t i = 0; i < res->n_mods; i++) {
-		const struct res_mod *m = &res->mods[i];
-
-		if (m->state == MOD_ABSENT && !m->base)
-			continue;
-		if (n < max)
-			fill_module(res, m, now, &out[n]);
-		n++;
-	}
-	return (int)n;
-}
-
-static void json_num_or_null(struct pml_json *j, const char *key, double v)
-{
-	if (v < 0)
-		pml_json_null(j, key);
-	else
-		pml_json_double(j, key, v);
-}
-
-static void json_int_or_null(struct pml_json *j, const char *key, int64_t v)
-{
-	if (v < 0)
-		pml_json_null(j, key);
-	else
-		pml_json_int(j, key, v);
-}
-
-int pml_resource_status_json(struct pml_resource *res, FILE *f)
-{
-	struct pml_res_status s;
-	struct pml_json j;
-	uint64_t now = now_ns(res);
-
-	pml_resource_status(res, &s);
-	pml_json_init(&j, f, false);
-	pml_json_obj_begin(&j, NULL);
-	pml_json_obj_begin(&j, "memory");
-	json_int_or_null(&j, "budget", s.budget_mem);
-	json_int_or_null(&j, "hard", s.hard_now);
-	pml_json_int(&j, "counted", s.counted);
-	pml_json_int(&j, "pending", s.pending);
-	pml_json_int(&j, "base", s.base_bytes);
-	json_int_or_null(&j, "available", s.mem_available);
-	json_int_or_null(&j, "total", s.mem_total);
-	json_int_or_null(&j, "modules", s.modules_bytes);
-	pml_json_obj_end(&j);
-	pml_json_obj_begin(&j, "cpu");
-	json_num_or_null(&j, "load_ms_per_s", s.cpu_ms_per_s);
-	json_num_or_null(&j, "burst_ms", s.cpu_burst_ms);
-	if (s.cpu_ms_per_s < 0)
-		pml_json_null(&j, "tokens_ms");
-	else
-		pml_json_double(&j, "tokens_ms", s.cpu_tokens_ms);
-	json_num_or_null(&j, "busy", s.cpu_busy);
-	pml_json_obj_end(&j);
-	pml_json_obj_begin(&j, "net");
-	json_num_or_null(&j, "rx_bytes_per_s", s.net_rx_bps);
-	json_num_or_null(&j, "tx_bytes_per_s", s.net_tx_bps);
-	pml_json_obj_end(&j);
-	pml_json_obj_begin(&j, "counters");
-	pml_json_int(&j, "requests", (int64_t)s.requests);
-	pml_json_int(&j, "grants", (int64_t)s.grants);
-	pml_json_int(&j, "evict_grants", (int64_t)s.evict_grants);
-	pml_json_int(&j, "refusals", (int64_t)s.refusals);
-	pml_json_int(&j, "over_soft", (int64_t)s.over_soft);
-	pml_json_int(&j, "evictions", (int64_t)s.evictions);
-	for (int k = 0; k < PML_RES__KIND_COUNT; k++)
-		pml_json_int(&j, pml_res_kind_name(k), (int64_t)s.by_kind[k]);
-	pml_json_obj_end(&j);
-	pml_json_arr_begin(&j, "modules");
-	for (size_t i = 0; i < res->n_mods; i++) {
-		const struct res_mod *m = &res->mods[i];
-		struct pml_res_module pm;
-
-		if (m->state == MOD_ABSENT && !m->base)
-			continue;
-		fill_module(res, m, now, &pm);
-		pml_json_obj_begin(&j, NULL);
-		pml_json_str(&j, "name", pm.name);
-		pml_json_str(&j, "state", pm.base ? "base" : pm.pending ? "pending" : "loaded");
-		pml_json_int(&j, "bytes", pm.bytes);
-		pml_json_int(&j, "refcnt", pm.refcnt);
-		pml_json_bool(&j, "pinned", pm.pinned);
-		if (!pm.base)
-			pml_json_double(&j, "value", pm.value);
-		pml_json_obj_end(&j);
-	}
-	pml_json_arr_end(&j);
-	pml_json_obj_end(&j);
-	fputc('\n', f);
-	return ferror(f) ? -EIO : 0;
 }
