@@ -1,6 +1,6 @@
 /* The LSTM's streaming step: one token at a time, what pmld runs (lstm.h's
- * pml_lstm_stream_*). The batched forward, backward and optimiser of training are in
- * lstm.c. */
+ * pml_lstm_stream_*). Training's batched layers are in lstm-layers.c, the model's
+ * forward, backward and optimiser in lstm.c. */
 #include <math.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -12,18 +12,19 @@
 
 /* ---- streaming inference ----------------------------------------------------------------- */
 
-/* The streaming step runs in pmld, once per token, and on this project's testbed that is a
- * guest under QEMU's TCG, where it costs what the emulator makes of it, not what the host
- * CPU would: every float operation is a call into QEMU's softfloat helpers. Measured under
- * qemu-x86_64 7.2 (-cpu max, as the testbed) on the shipped model, per token: the kernels
- * above in their FMA/AVX clone 3.6 ms, the same in their SSE build 0.9 ms, these 0.18 ms.
- * So the step has its own kernels: plain SSE (16-byte vectors, no target_clones: QEMU runs
- * a guest's 256-bit instructions with the host's and leaves the host's upper vector state
- * dirty, and every SSE instruction of its softfloat helpers stalls after that until
- * something cleans it; its FMA helper is slow besides), no calls (glibc's memcpy is AVX2
- * code too: src/cmd/pmld.c starts pmld without those under TCG), the weights row-major
- * with 4 rows per pass (4 accumulators and one x vector fit the 16 SSE registers; the
- * blocks of 64 spilled). On the host CPU a step costs ~2 us (1.6 with the FMA clone).
+/* The streaming step runs in pmld, once per token, and on this project's testbed that is
+ * a guest under QEMU's TCG, where it costs what the emulator makes of it, not what the
+ * host CPU would: every float operation is a call into QEMU's softfloat helpers. Measured
+ * under qemu-x86_64 7.2 (-cpu max, as the testbed) on the shipped model, per token:
+ * training's kernels (lstm-layers.c) in their FMA/AVX clone 3.6 ms, the same in their SSE
+ * build 0.9 ms, these 0.18 ms. So the step has its own kernels: plain SSE (16-byte
+ * vectors, no target_clones: QEMU runs a guest's 256-bit instructions with the host's and
+ * leaves the host's upper vector state dirty, and every SSE instruction of its softfloat
+ * helpers stalls after that until something cleans it; its FMA helper is slow besides),
+ * no calls (glibc's memcpy is AVX2 code too: src/cmd/pmld.c starts pmld without those
+ * under TCG), the weights row-major with 4 rows per pass (4 accumulators and one x vector
+ * fit the 16 SSE registers; the blocks of 64 spilled). On the host CPU a step costs ~2 us
+ * (1.6 with the FMA clone).
  *
  * Layout: every vector is padded to a multiple of 4 floats with zeros, H4 = round4(H); gate
  * k of unit j sits at k * H4 + j; each matrix is [rows][round4(cols)] with zero padding. A

@@ -1,6 +1,6 @@
-/* What the LSTM's two sets of kernels share (lstm.c: training's batched ones, 8 floats
- * at a time; lstm-stream.c: pmld's streaming step, 4): the clone and inlining attributes
- * and one exp() body, so both compute the same bits. Internal to src/model/. */
+/* What the LSTM's two sets of kernels share (lstm-layers.c: training's batched ones, 8
+ * floats at a time; lstm-stream.c: pmld's streaming step, 4): the clone and inlining
+ * attributes and one exp() body, so both compute the same bits. Internal to src/model/. */
 #ifndef PML_MODEL_LSTM_VEC_H
 #define PML_MODEL_LSTM_VEC_H
 

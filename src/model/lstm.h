@@ -199,8 +199,7 @@ struct pml_lstm_stream {
 	const struct pml_lstm *model;
 	float *mem;
 	/* per layer (h, c), the gates, the head, an embedding row, the biases: each padded to
-	 * a multiple of 4 floats, the gates laid [4][round4(H)] (lstm.c, "streaming
-	 * inference") */
+	 * a multiple of 4 floats, the gates laid [4][round4(H)] (lstm-stream.c) */
 	float *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS];
 	float *gates, *head, *x;
 	float *b[PML_LSTM_MAX_LAYERS], *bout;

@@ -13,7 +13,8 @@ cp -n "$root"/tests/fixtures/model/*.pml "$out/corpus-model/" 2>/dev/null || tru
 "$cc" -g -O1 -std=gnu17 -D_GNU_SOURCE -I"$root/src" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz-model-file" "$root/tests/fuzz/fuzz-model-file.c" \
-	"$root/src/model/model-file.c" "$root/src/model/lstm.c" "$root/src/model/lstm-stream.c" \
+	"$root/src/model/model-file.c" "$root/src/model/lstm.c" "$root/src/model/lstm-layers.c" \
+	"$root/src/model/lstm-stream.c" "$root/src/model/rng.c" \
 	"$root/src/util/log.c" \
 	"$root/src/util/parse.c" "$root/src/util/option-table.c" \
 	-lm -lpthread

@@ -14,7 +14,8 @@ cp -n "$root"/tests/fixtures/model/*.pmls "$out/corpus-slots/" 2>/dev/null || tr
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz-slots-file" "$root/tests/fuzz/fuzz-slots-file.c" \
 	"$root/src/model/slots-file.c" "$root/src/model/slots.c" "$root/src/model/model-file.c" \
-	"$root/src/model/lstm.c" "$root/src/model/prior-tokens.c" "$root/src/model/word-tokens.c" \
+	"$root/src/model/lstm.c" "$root/src/model/lstm-layers.c" "$root/src/model/rng.c" \
+	"$root/src/model/prior-tokens.c" "$root/src/model/word-tokens.c" \
 	"$root/src/model/record-tokens.c" "$root/src/model/vocab.c" "$root/src/util/log.c" \
 	"$root/src/util/modname.c" "$root/src/trace/trace-decode.c" "$root/src/util/json.c" "$root/src/util/parse.c" "$root/src/util/option-table.c" \
 	-lz -lm -lpthread

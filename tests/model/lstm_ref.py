@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reference for pml's C LSTM (src/model/lstm.c): the same model built with torch.
+"""Reference for pml's C LSTM (src/model/lstm.c, its layers in lstm-layers.c): the same
+model built with torch.
 
 Embedding -> nn.LSTM (gate order i, f, g, o; batch_first) -> Linear -> sigmoid per module,
 loss = sum(mask * BCEWithLogits) / sum(mask). Weights, a fixed input, a nonzero entering
