@@ -38,6 +38,13 @@ static void metrics_json(struct pml_json *j, const char *key, const struct pml_s
 	pml_json_int(j, "evictions", m->evictions);
 	pml_json_int(j, "unloads", m->unloads);
 	pml_json_double(j, "exposure_module_s", m->exposure_s);
+	pml_json_obj_begin(j, "footprint_by_state_byte_s");
+	pml_json_double(j, "in_use", m->fp_in_use_bs);
+	pml_json_double(j, "idle_after_use", m->fp_idle_bs);
+	pml_json_double(j, "before_first_use", m->fp_early_bs);
+	pml_json_double(j, "never_used", m->fp_wasted_bs);
+	pml_json_double(j, "loading", m->fp_loading_bs);
+	pml_json_obj_end(j);
 	pml_json_int(j, "needs_with_lead", m->lead_n);
 	if (m->lead_n)
 		pml_json_double(j, "lead_ms_mean", m->lead_sum_ms / m->lead_n);
@@ -145,6 +152,27 @@ static void print_table(FILE *f, struct eval *ev, int g, const char *caption)
 	}
 }
 
+/* Where each policy's footprint went, per group shown. */
+static void print_states(FILE *f, struct eval *ev)
+{
+	fprintf(f, "footprint by state, MB*s (in use; idle after a use; loaded before the first "
+		"use; never used; loading):\n");
+	for (int g = 0; g < EVAL_G_COUNT; g++) {
+		if (!ev->runs[g] || (g != EVAL_G_ALL && ev->runs[g] == ev->runs[EVAL_G_ALL]))
+			continue;
+		fprintf(f, "  %s\n", group_captions[g]);
+		for (size_t p = 0; p < ev->n_pol; p++) {
+			const struct pml_sim_metrics *m = &ev->tot[g][p].m;
+
+			fprintf(f, "    %-16s %9.2f %9.2f %9.2f %9.2f %9.2f\n", ev->pol[p],
+				m->fp_in_use_bs / EVAL_MB, m->fp_idle_bs / EVAL_MB,
+				m->fp_early_bs / EVAL_MB, m->fp_wasted_bs / EVAL_MB,
+				m->fp_loading_bs / EVAL_MB);
+		}
+	}
+	fputc('\n', f);
+}
+
 void eval_print_text(const struct eval_opts *o, struct eval *ev)
 {
 	char cap[256];
@@ -171,6 +199,7 @@ void eval_print_text(const struct eval_opts *o, struct eval *ev)
 		print_table(stdout, ev, g, cap);
 		printf("\n");
 	}
+	print_states(stdout, ev);
 	printf("recorded: the reactive runs' own stalls for these needs (request to the last "
 	       "module_load) took %.2f s\n(modprobe's exec included; here a stall is load "
 	       "time left%s).\n", ev->tot[EVAL_G_ALL][0].m.recorded_stall_ms / 1e3,

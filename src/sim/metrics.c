@@ -47,9 +47,30 @@ void sim_span_loaded(struct sim *s, int i)
 		s->r->spans[s->mods[i].span].t_loaded_ms = rel_ms(s, s->now);
 }
 
+/* ---- the footprint by state ---- */
+
+/* A module leaves the state "loaded, not used yet" (or the run ends in it): its
+ * byte-seconds there are counted, as before its first use once it was used. */
+static void unused_close(struct sim *s, struct smod *m)
+{
+	if (m->unused_since != NEVER && s->now > m->unused_since)
+		m->unused_bs += (double)m->cm->bytes * (double)(s->now - m->unused_since) / 1e9;
+	m->unused_since = NEVER;
+	if (m->used && m->unused_bs > 0) {
+		s->r->m.fp_early_bs += m->unused_bs;
+		m->unused_bs = 0;
+	}
+}
+
 void sim_span_close(struct sim *s, int i)
 {
 	struct smod *m = &s->mods[i];
+
+	/* it goes (or the run ends): what it spent unused is settled */
+	unused_close(s, m);
+	if (m->unused_bs > 0)
+		s->r->m.fp_wasted_bs += m->unused_bs;
+	m->unused_bs = 0;
 
 	if (m->span < 0)
 		return;
@@ -128,14 +149,27 @@ static void measure(struct sim *s)
 		for (size_t k = 0; k < m->n_order; k++)
 			s->inuse[m->order[k]] = true;
 	}
+	s->cur_loading = s->cur_in_use = s->cur_idle = 0;
 	for (size_t i = 0; i < s->n_mods; i++) {
-		const struct smod *m = &s->mods[i];
+		struct smod *m = &s->mods[i];
 
 		if (m->base || m->st == M_ABSENT)
 			continue;
 		bytes += m->cm->bytes;
 		if (m->st == M_LOADED && !s->inuse[i])
 			exposed++;
+		if (m->st == M_LOADED && !s->inuse[i] && !m->used) {
+			if (m->unused_since == NEVER)
+				m->unused_since = s->now;
+			continue;
+		}
+		unused_close(s, m);
+		if (m->st != M_LOADED)
+			s->cur_loading += m->cm->bytes;
+		else if (s->inuse[i])
+			s->cur_in_use += m->cm->bytes;
+		else
+			s->cur_idle += m->cm->bytes;
 	}
 	s->cur_bytes = bytes;
 	s->cur_exposed = exposed;
@@ -156,5 +190,8 @@ void sim_advance(struct sim *s, uint64_t t)
 	dt = (double)(t - s->now) / 1e9;
 	s->r->m.byte_s += (double)s->cur_bytes * dt;
 	s->r->m.exposure_s += (double)s->cur_exposed * dt;
+	s->r->m.fp_loading_bs += (double)s->cur_loading * dt;
+	s->r->m.fp_in_use_bs += (double)s->cur_in_use * dt;
+	s->r->m.fp_idle_bs += (double)s->cur_idle * dt;
 	s->now = t;
 }

@@ -77,6 +77,7 @@ int sim_mod_index(struct sim *s, const char *name)
 	memset(&s->mods[s->n_mods], 0, sizeof(s->mods[0]));
 	s->mods[s->n_mods].cm = cm;
 	s->mods[s->n_mods].first_grant = NEVER;
+	s->mods[s->n_mods].unused_since = NEVER;
 	s->mods[s->n_mods].span = -1;
 	s->mods[s->n_mods].base = pml_sim_catalog_is_base(s->cat, norm) || cm->builtin;
 	s->slots[-sl - 1] = (int)s->n_mods + 1;

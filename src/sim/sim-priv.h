@@ -44,6 +44,10 @@ struct smod {
 	int *order;	 /* indices of its load order, base left out */
 	size_t n_order;
 	bool order_done;
+	/* loaded and not used yet: byte-seconds so far and since when (metrics.c), counted
+	 * as before its first use or never used once that is known */
+	double unused_bs;
+	uint64_t unused_since; /* NEVER: not in that state now */
 };
 
 /* A pending event of the loop (sim.c): a load completes, a stalled need is served, the
@@ -118,6 +122,8 @@ struct sim {
 	bool dirty;
 	int64_t cur_bytes;
 	unsigned cur_exposed;
+	/* of cur_bytes: loading, in use, idle after a use (the rest: not used yet) */
+	int64_t cur_loading, cur_in_use, cur_idle;
 	bool *inuse;
 	struct pml_loaded *loaded;
 	size_t cap_loaded;

@@ -190,6 +190,10 @@ struct pml_sim_metrics {
 	unsigned evictions;	  /* modules evicted to make room (that went) */
 	unsigned unloads, unload_busy;
 	double exposure_s;	  /* module-seconds loaded and not in use */
+	/* byte_s by what each module was doing (they sum to byte_s): loading; loaded and in
+	 * use; idle after a use; loaded before its first use; loaded and never used before
+	 * it went (or the run ended) */
+	double fp_loading_bs, fp_in_use_bs, fp_idle_bs, fp_early_bs, fp_wasted_bs;
 	unsigned lead_n;	  /* needs with a lead time */
 	double lead_sum_ms;
 	double duration_s;	  /* replayed time (preroll included) */

@@ -31,6 +31,11 @@ int pml_sim_totals_add(struct pml_sim_totals *tot, const struct pml_sim_result *
 	a->unloads += b->unloads;
 	a->unload_busy += b->unload_busy;
 	a->exposure_s += b->exposure_s;
+	a->fp_loading_bs += b->fp_loading_bs;
+	a->fp_in_use_bs += b->fp_in_use_bs;
+	a->fp_idle_bs += b->fp_idle_bs;
+	a->fp_early_bs += b->fp_early_bs;
+	a->fp_wasted_bs += b->fp_wasted_bs;
 	a->lead_n += b->lead_n;
 	a->lead_sum_ms += b->lead_sum_ms;
 	a->duration_s += b->duration_s;

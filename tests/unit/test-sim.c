@@ -151,6 +151,15 @@ static void test_needs(void)
 	pml_sim_catalog_free(cat);
 }
 
+/* The footprint by state sums to the footprint. */
+static void check_states_sum(const struct pml_sim_result *r)
+{
+	const struct pml_sim_metrics *m = &r->m;
+
+	CHECK_NEAR(m->fp_in_use_bs + m->fp_idle_bs + m->fp_early_bs + m->fp_wasted_bs +
+			   m->fp_loading_bs, m->byte_s, 1e-6);
+}
+
 static void test_reactive(void)
 {
 	struct pml_sim_catalog *cat = small_catalog();
@@ -171,6 +180,10 @@ static void test_reactive(void)
 	CHECK(r->m.peak_bytes == 70000);
 	/* a and dep are unused from 101's exit at 2.0 s; b's user never exits */
 	CHECK_NEAR(r->m.exposure_s, 2 * 3.0, 1e-9);
+	/* ... idle after their use; nothing loaded before a use, none never used */
+	CHECK_NEAR(r->m.fp_idle_bs, 30000 * 3.0, 1e-6);
+	CHECK(r->m.fp_early_bs == 0 && r->m.fp_wasted_bs == 0);
+	check_states_sum(r);
 	CHECK(r->m.predicted_loads == 0 && r->m.wasted_loads == 0);
 	CHECK(r->m.miss_loads == 3);
 	CHECK(r->m.unloads == 0);
@@ -231,6 +244,10 @@ static void test_oracle(void)
 	CHECK(r->m.unloads == 2);
 	/* loaded and unused: dep 950-1000 ms, a 980-1000 ms, b 2980-3000 ms */
 	CHECK_NEAR(r->m.exposure_s, 0.050 + 0.020 + 0.020, 1e-9);
+	/* ... each before its first use; none idle after it (unloaded at once) or unused */
+	CHECK_NEAR(r->m.fp_early_bs, 10000 * 0.050 + 20000 * 0.020 + 40000 * 0.020, 1e-6);
+	CHECK(r->m.fp_idle_bs == 0 && r->m.fp_wasted_bs == 0);
+	check_states_sum(r);
 	/* a policy that needs a model refuses to run without one; an unknown one is not */
 	bad.policy = "markov";
 	CHECK(pml_sim_run(t, cat, &bad, &r2) == -EINVAL);
@@ -332,6 +349,9 @@ static void test_budget(void)
 		CHECK(r->m.refused == 0);
 		CHECK(r->m.predicted_loads == 2);
 		CHECK(r->m.wasted_loads == 1); /* c */
+		/* c never used, from its load to the end; a and dep loaded before their use */
+		CHECK(r->m.fp_wasted_bs > 0 && r->m.fp_early_bs > 0);
+		check_states_sum(r);
 		CHECK(r->m.stalls == 1);       /* b was not listed */
 		CHECK_NEAR(r->needs[0].stall_ms, 0, 1e-9);
 		/* granted at the start, loaded once c was in (dep at 300 ms, a at 320) */
