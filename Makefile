@@ -94,7 +94,7 @@ FUZZ_TIME ?= 20
 FUZZ_CFLAGS := -g -O1 -std=gnu17 -D_GNU_SOURCE -Isrc -fsanitize=fuzzer,address,undefined \
 	       -DFUZZING_BUILD_MODE_UNSAFE_FOR_PRODUCTION \
 	       -fno-sanitize-recover=undefined
-FUZZ_SRCS := src/trace/trace-file.c src/trace/trace-decode.c src/util/json.c
+FUZZ_SRCS := src/trace/trace-reader.c src/trace/trace-decode.c src/util/json.c
 
 $(O)/fuzz/fuzz-trace-reader: tests/fuzz/fuzz-trace-reader.c $(FUZZ_SRCS) $(wildcard src/trace/*.h)
 	@mkdir -p $(dir $@)

@@ -1,6 +1,7 @@
 /* pml trace: record a program's behaviour with the eBPF tracer (in the guest) and dump
- * trace files as text or JSON lines. Thin: the format lives in trace/trace-file.c, the
- * decoding in trace/trace-decode.c, the tracer in trace/tracer.c. */
+ * trace files as text or JSON lines. Thin: the format lives in trace/trace-file.h (its
+ * writer trace/trace-writer.c, its reader trace/trace-reader.c), the decoding in
+ * trace/trace-decode.c, the tracer in trace/tracer.c. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
