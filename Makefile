@@ -113,9 +113,10 @@ fuzz: $(O)/fuzz/fuzz-trace-reader
 # report: the fuzz target for the run report (src/run/run-report.c) over a hostile guest's
 # decision log, and the JSON writer under it. Seeds: tests/fixtures/agent/*.jsonl.
 #   make fuzz-report   build it and run it FUZZ_TIME seconds (20)
-REPORT_FUZZ_SRCS := src/run/run-report.c src/run/run-report-print.c src/util/json.c src/util/event-log.c
+REPORT_FUZZ_SRCS := src/run/run-report.c src/run/run-report-metrics.c src/run/run-report-print.c src/util/json.c src/util/event-log.c
 
 $(O)/fuzz/fuzz-report: tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) src/run/run-report.h \
+		       src/run/run-report-priv.h \
 		       src/util/json.h tests/unit/json-check.h
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -o $@ tests/fuzz/fuzz-report.c $(REPORT_FUZZ_SRCS) -lm

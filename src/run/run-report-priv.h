@@ -1,5 +1,5 @@
-/* The run report's record store, shared by its reader and analysis (run-report.c) and its
- * printers (run-report-print.c). Internal to src/run/. */
+/* The run report's record store, shared by its reader (run-report.c), its metrics
+ * (run-report-metrics.c) and its printers (run-report-print.c). Internal to src/run/. */
 #ifndef PML_RUN_RUN_REPORT_PRIV_H
 #define PML_RUN_RUN_REPORT_PRIV_H
 
@@ -48,5 +48,13 @@ struct pml_report {
 	size_t n_warn;
 	struct pml_report_summary sum;
 };
+
+/* ---- run-report-metrics.c ---- */
+
+/* Whether the record's result is result. */
+bool report_result_is(const struct pml_report_event *e, const char *result);
+/* Every figure of rep->sum from the records (read, sorted and numbered), within the
+ * window; marks the duplicates. */
+void report_analyse(struct pml_report *rep);
 
 #endif
