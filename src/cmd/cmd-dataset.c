@@ -1,5 +1,5 @@
 /* pml dataset: look at a trace dataset made by pml collect. Thin: the manifest is
- * dataset/dataset.c, the ground truth dataset/needs.c.
+ * dataset/dataset-manifest.c, the ground truth dataset/needs.c.
  *   stats   runs, events, needs per module, families, distinct module sets, the split
  *   needs   each run's needs (time, alias, module, the modules loaded for it)
  *   verify  every trace against its recorded checksum, and readable to its end

@@ -1,6 +1,6 @@
 /* Merging datasets into a new one (merge.h).
  *
- * The inputs are read as untrusted as any dataset (their manifests by dataset.c's reader,
+ * The inputs are read as untrusted as any dataset (their manifests by dataset-manifest.c,
  * their traces and logs below their directories following no link); the output is a
  * temporary directory this process made and alone writes into, so it is written by name
  * below its descriptor and removed whole on failure. */
