@@ -411,6 +411,10 @@ void run_print_compare(FILE *f, const char *policy, const struct pml_report *a,
 	fprintf(f, "%-22s %14zu %14zu\n", "  wasted", x->wasted, y->wasted);
 	fprintf(f, "%-22s %14.2f %14.2f\n", "  loaded before use s", x->prefetch_exposure_s,
 		y->prefetch_exposure_s);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "  before use KiB.s", x->prefetch_early_byte_s / 1024,
+		y->prefetch_early_byte_s / 1024);
+	fprintf(f, "%-22s %14.1f %14.1f\n", "  never used KiB.s",
+		x->prefetch_unused_byte_s / 1024, y->prefetch_unused_byte_s / 1024);
 	fprintf(f, "%-22s %14zu %14zu\n", "unloads", x->unloads, y->unloads);
 	fprintf(f, "%-22s %14.1f %14.1f\n", "peak KiB", (double)x->peak_bytes / 1024,
 		(double)y->peak_bytes / 1024);

@@ -101,12 +101,26 @@ static double seconds_within(uint64_t a, uint64_t t, uint64_t t0, uint64_t t1)
 	return t > a ? (double)(t - a) / 1e9 : 0;
 }
 
-/* The prefetches' module-seconds loaded and not yet used, within [t0, t1]: from a
- * prefetch's load to its module's first need, use or unload, or to the end. */
-static double prefetch_exposure(struct pml_report *rep, uint64_t t0, uint64_t t1)
+/* A prefetch's time before its first use, or to its unload or the end when never used
+ * (used says which), within [t0, t1]: into the summary's module-seconds and byte-seconds. */
+static void add_exposure(struct pml_report_summary *s, const struct modstate *m, uint64_t t,
+			 bool used, uint64_t t0, uint64_t t1)
 {
-	double sum = 0;
+	double sec = seconds_within(m->pref_t, t, t0, t1);
+	double bs = sec * (double)(m->bytes > 0 ? m->bytes : 0);
 
+	s->prefetch_exposure_s += sec;
+	if (used)
+		s->prefetch_early_byte_s += bs;
+	else
+		s->prefetch_unused_byte_s += bs;
+}
+
+/* The prefetches' time loaded and not yet used, within [t0, t1]: from a prefetch's load
+ * to its module's first need, use or unload, or to the end. */
+static void prefetch_exposure(struct pml_report *rep, struct pml_report_summary *s,
+			      uint64_t t0, uint64_t t1)
+{
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct pml_report_event *e = &rep->ev[i];
 		struct modstate *m;
@@ -124,13 +138,12 @@ static double prefetch_exposure(struct pml_report *rep, uint64_t t0, uint64_t t1
 				    e->kind == PML_EV_NEED ||
 				    (e->kind == PML_EV_USED && is_pmld(e))))
 			continue;
-		sum += seconds_within(m->pref_t, e->t_ns, t0, t1);
+		add_exposure(s, m, e->t_ns, e->kind != PML_EV_UNLOAD, t0, t1);
 		m->pref_t = 0;
 	}
-	for (size_t k = 0; k < rep->n_mods; k++) /* the end: what is left */
+	for (size_t k = 0; k < rep->n_mods; k++) /* the end: what is left, never used */
 		if (rep->mods[k].pref_t)
-			sum += seconds_within(rep->mods[k].pref_t, t1, t0, t1);
-	return sum;
+			add_exposure(s, &rep->mods[k], t1, false, t0, t1);
 }
 
 void report_analyse(struct pml_report *rep)
@@ -279,7 +292,7 @@ void report_analyse(struct pml_report *rep)
 	for (size_t i = 0; i < rep->n; i++)
 		s->duplicates += rep->ev[i].duplicate;
 	count_prefetches(rep, s);
-	s->prefetch_exposure_s = prefetch_exposure(rep, t0, t1);
+	prefetch_exposure(rep, s, t0, t1);
 	if (!started)
 		s->peak_bytes = s->end_bytes;
 	if (t1 > last)

@@ -122,8 +122,10 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 	fprintf(f, ")\nstall time: %.1f ms total, %.1f ms max\n", s->stall_ms, s->stall_max_ms);
 	if (s->predicted_loads)
 		fprintf(f, "prefetches: %zu loaded by prediction, %zu wasted (never used), "
-			   "%.1f module-seconds loaded before use\n",
-			s->predicted_loads, s->wasted, s->prefetch_exposure_s);
+			   "%.1f module-seconds loaded before use (%.0f KiB.s of prefetches "
+			   "then used, %.0f never used)\n",
+			s->predicted_loads, s->wasted, s->prefetch_exposure_s,
+			s->prefetch_early_byte_s / 1024, s->prefetch_unused_byte_s / 1024);
 	fprintf(f, "module memory (non-base): peak %s, average %s over %.2f s, %s at end\n",
 		human_bytes(s->peak_bytes, b1, sizeof(b1)),
 		human_bytes(clamp_i64(s->avg_bytes), b2, sizeof(b2)), dur,
@@ -311,6 +313,8 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
 	pml_json_int(&j, "wasted", (int64_t)s->wasted);
 	pml_json_double(&j, "prefetch_exposure_s", round(s->prefetch_exposure_s * 1e3) / 1e3);
+	json_round(&j, "prefetch_early_byte_s", s->prefetch_early_byte_s);
+	json_round(&j, "prefetch_unused_byte_s", s->prefetch_unused_byte_s);
 	pml_json_int(&j, "peak_bytes", s->peak_bytes);
 	json_round(&j, "avg_bytes", s->avg_bytes);
 	json_round(&j, "byte_seconds", s->byte_seconds);

@@ -106,6 +106,11 @@ struct pml_report_summary {
 	 * module is not counted after, so this is what prediction adds, not replay's
 	 * exposure of everything loaded and idle. */
 	double prefetch_exposure_s;
+	/* The same in byte-seconds, parted by how it ended (issue 18's honest live
+	 * footprint; replay's "before the first use" and "never used"): of prefetches then
+	 * used, and of those never used. The rest of byte_seconds is what needs and uses
+	 * kept loaded, and dependencies. */
+	double prefetch_early_byte_s, prefetch_unused_byte_s;
 	/* Well-formed records not kept because the log went past a cap (the figures stop
 	 * where the kept records do). Not counted in records nor malformed. */
 	size_t dropped;

@@ -874,18 +874,20 @@ static void test_window_range(void)
 static void test_prefetch_exposure(void)
 {
 #define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
+#define P "\"cause\":\"prefetch\",\"bytes\":1000,"
 	const char text[] =
-		L(1, "load", "a", "\"cause\":\"prefetch\",")	 /* used by a need at 3: 2 s */
-		L(1, "load", "c", "\"cause\":\"prefetch\",")	 /* unloaded at 4: 3 s */
+		L(1, "load", "a", P)	 /* used by a need at 3: 2 s */
+		L(1, "load", "c", P)	 /* unloaded at 4: 3 s */
 		L(1, "load", "m", "\"cause\":\"miss\",")	 /* not a prefetch */
-		L(2, "load", "b", "\"cause\":\"prefetch\",")	 /* never used: to the end */
+		L(2, "load", "b", P)	 /* never used: to the end */
 		L(2, "info", "b", "\"reason\":\"used: b\",")	 /* words, not a use */
 		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"a\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
 		L(4, "unload", "c", "")
-		L(4, "load", "d", "\"cause\":\"prefetch\",")	 /* used at 6 (pmld's used): 2 s */
+		L(4, "load", "d", P)	 /* used at 6 (pmld's used): 2 s */
 		L(6, "used", "d", "\"via\":\"refcount\",")
 		L(9, "info", "z", "");
 #undef L
+#undef P
 	struct pml_report *rep = load_str(text);
 	const struct pml_report_summary *s;
 
@@ -895,15 +897,20 @@ static void test_prefetch_exposure(void)
 	CHECK(s->predicted_loads == 4 && s->wasted == 2);
 	/* window [1 s, 9 s]: a 2 + c 3 + b 7 + d 2 */
 	CHECK(NEAR(s->prefetch_exposure_s, 14.0));
+	/* of 1000 bytes each: a and d then used (4000 B.s), c and b never (10000) */
+	CHECK(NEAR(s->prefetch_early_byte_s, 4000.0) && NEAR(s->prefetch_unused_byte_s, 10000.0));
 	/* window [2.5 s, 5 s]: a 0.5 + c 1.5 + b 2.5 + d 1 */
 	CHECK(pml_report_set_window(rep, 2500000000ull, 5000000000ull) == 0);
 	s = pml_report_summary(rep);
 	CHECK(NEAR(s->prefetch_exposure_s, 5.5));
+	CHECK(NEAR(s->prefetch_early_byte_s, 1500.0) && NEAR(s->prefetch_unused_byte_s, 4000.0));
 	{
 		size_t len;
 		char *out = render_json(rep, NULL, false, &len);
 
 		CHECK(out && strstr(out, "\"prefetch_exposure_s\":5.5"));
+		CHECK(out && strstr(out, "\"prefetch_early_byte_s\":1500") &&
+		      strstr(out, "\"prefetch_unused_byte_s\":4000"));
 		free(out);
 	}
 	pml_report_free(rep);
