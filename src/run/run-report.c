@@ -13,7 +13,6 @@
 #include <sys/types.h>
 
 #include "run/run-report-priv.h"
-#include "util/json.h"
 
 void pml_report_free(struct pml_report *rep)
 {
