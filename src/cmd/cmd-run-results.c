@@ -158,6 +158,12 @@ static void add_warnings(struct pml_report *rep, const struct pml_vm_job *job,
 	if (!log_present)
 		pml_report_add_warning(rep, "no-log", "no decision log came back: nothing is "
 				       "known of the module set during the run");
+	if (res->hung_after_cmd)
+		pml_report_add_warning(rep, "guest-hung", "the guest said the command had exited "
+				       "and then did not end within %u s: the host stopped it; what "
+				       "came back is what it had written (the console's tail says "
+				       "why)", (unsigned)(job->settle_seconds + 0.999) +
+				       PML_VM_AFTER_CMD_S);
 	if (res->timed_out)
 		pml_report_add_warning(rep, "timed-out", "the command did not end within its %u s "
 				       "and was stopped%s", job->timeout_s,
@@ -246,7 +252,7 @@ int run_boot_once(struct pml_vm_job *job, struct pml_vm_result *res, struct pml_
 	log_present = access(path, F_OK) == 0;
 	/* Nothing came back, not even what guest-init's watchdog writes: the guest itself was
 	 * stuck; its console is the only witness. */
-	if (!log_present)
+	if (!log_present || res->hung_after_cmd)
 		console_tail(job->run_dir, 30);
 	r = pml_report_load(log_present ? path : "/dev/null", rep);
 	if (r < 0) {

@@ -85,6 +85,9 @@ static void console_take(struct pml_qemu *q, const char *buf, size_t n)
 	if (!q->cmd_started && seen(q, buf, n, PML_QEMU_MARK_CMD)) {
 		q->cmd_started = true;
 		q->cmd_started_ns = pml_now_ns();
+	} else if (q->cmd_started && !q->cmd_done && seen(q, buf, n, PML_QEMU_MARK_CMD_DONE)) {
+		q->cmd_done = true;
+		q->cmd_done_ns = pml_now_ns();
 	}
 	if (n >= sizeof(q->tail)) {
 		memcpy(q->tail, buf + n - sizeof(q->tail), sizeof(q->tail));
@@ -275,12 +278,16 @@ int pml_qemu_watch(struct pml_qemu *q, unsigned boot_s, unsigned cmd_s, bool unt
 				ssize_t n = read(q->console_fd, buf, sizeof(buf));
 
 				if (n > 0) {
-					bool was = q->cmd_started;
+					bool was = q->cmd_started, done = q->cmd_done;
 
 					console_take(q, buf, (size_t)n);
 					if (q->cmd_started && !was)
 						deadline = q->cmd_started_ns +
 							   (uint64_t)cmd_s * 1000000000ull;
+					if (q->cmd_done && !done && q->after_cmd_s &&
+					    q->cmd_done_ns + q->after_cmd_s * 1000000000ull < deadline)
+						deadline = q->cmd_done_ns +
+							   q->after_cmd_s * 1000000000ull;
 					if (until_ready && q->ready)
 						return 0;
 				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {

@@ -14,6 +14,7 @@
 #define PML_QEMU_MARK_CMD "pml-guest: running the command"
 #define PML_QEMU_MARK_READY "pml-guest: ready for a job"
 #define PML_QEMU_MARK_PMLD_FAILED "pml-guest: pmld did not start"
+#define PML_QEMU_MARK_CMD_DONE "pml-guest: command exited with status"
 
 /* The size the per-run disk (serial pmlrun) always has, whatever its tar holds: a restored
  * guest must see the disk its template saw. A job bigger than this boots cold. */
@@ -50,6 +51,12 @@ struct pml_qemu {
 	uint64_t cmd_started_ns;
 	bool ready;	   /* PML_QEMU_MARK_READY seen */
 	bool pmld_failed;  /* PML_QEMU_MARK_PMLD_FAILED seen (before the command) */
+	bool cmd_done;	   /* PML_QEMU_MARK_CMD_DONE seen (after the command's start) */
+	uint64_t cmd_done_ns;
+	/* With cmd_done, the guest gets this long to end (guest-init's stop of pmld and its
+	 * results): a guest whose kernel hangs after the command is stopped then, not at the
+	 * command's time limit. 0: no such deadline. Set by the caller before watching. */
+	unsigned after_cmd_s;
 	bool deadline;	   /* stopped at a deadline */
 	int status;	   /* exit status once reaped (0-255, 128+signal) */
 };

@@ -295,6 +295,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 			return r;
 		}
 	}
+	q.after_cmd_s = (unsigned)(job->settle_seconds + 0.999) + PML_VM_AFTER_CMD_S;
 	r = pml_qemu_watch(&q, res.restored ? PML_VM_BOOT_RESTORE_S
 				      : kvm	  ? PML_VM_BOOT_KVM_S
 						  : PML_VM_BOOT_TCG_S,
@@ -329,6 +330,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		return r;
 	}
 	res.host_stopped = q.deadline;
+	res.hung_after_cmd = q.deadline && q.cmd_done;
 	res.pmld_start = marker_says(res.result_dir, "pmld.start", "ready")	 ? 1
 			 : marker_says(res.result_dir, "pmld.start", "failed") ? 0
 									   : -1;
@@ -350,10 +352,12 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 		pml_err("the guest stopped before running the command (console: %s)", res.console);
 		return -EIO;
 	}
-	res.timed_out = q.deadline || res.results.file[PML_RESULTS_TIMED_OUT].present ||
+	res.timed_out = (q.deadline && !res.hung_after_cmd) ||
+			res.results.file[PML_RESULTS_TIMED_OUT].present ||
 			res.results.file[PML_RESULTS_WATCHDOG].present;
 	/* guest-init writes 255 before the command and its status after it */
-	if (res.results.status >= 0 && !(res.timed_out && res.results.status == 255))
+	if (res.results.status >= 0 &&
+	    !((res.timed_out || res.hung_after_cmd) && res.results.status == 255))
 		res.exit_status = res.results.status;
 	else if (res.timed_out)
 		res.exit_status = 124; /* as timeout(1) */

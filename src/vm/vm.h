@@ -72,6 +72,12 @@ struct pml_vm_job {
  * its console that the command starts, and stops the guest PML_VM_GRACE_S after it: the
  * guest's own watchdog writes what there is before that (guest/guest-init). */
 #define PML_VM_GRACE_S 10
+/* Once the guest says the command exited, it has settle + this long to end (stop pmld, at
+ * most 10 s, and write its results): a guest kernel stuck after the command (seen: a
+ * 2-vCPU TCG guest whose second vCPU stopped answering as pmld stopped) is stopped then,
+ * not at the command's time limit. A job that prints the mark itself only moves its own
+ * deadline earlier. */
+#define PML_VM_AFTER_CMD_S 60
 #define PML_VM_BOOT_TCG_S 180	   /* boot to the command's start, TCG */
 #define PML_VM_BOOT_KVM_S 30
 #define PML_VM_BOOT_RESTORE_S 30   /* a restored clone, QEMU's start to the command */
@@ -94,6 +100,7 @@ struct pml_vm_result {
 				   timeout or watchdog said so, or the host stopped the
 				   guest) */
 	bool host_stopped;	/* the host stopped the guest at its deadline */
+	bool hung_after_cmd;	/* ... after the guest said the command had exited */
 	bool cmd_not_run;	/* pmld did not start and the guest did not run the command */
 	int pmld_start;		/* 1 pmld came up, 0 it did not, -1 unknown */
 	int pmld_status;	/* pmld's exit status in the guest, -1 unknown */
