@@ -76,7 +76,6 @@ static void tell_queued(struct pml_agent *a, uint64_t t_ns)
 {
 	while (a->n_modq && a->modq[0].h.t_ns < t_ns) {
 		struct pml_tev_module rec = a->modq[0];
-
 		uint64_t before = a->stats.trace_records;
 
 		memmove(&a->modq[0], &a->modq[1], --a->n_modq * sizeof(a->modq[0]));

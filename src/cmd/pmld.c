@@ -494,8 +494,9 @@ int main(int argc, char **argv)
 	    pml_loader_new_kmod_flags(moddir, PML_LOADER_KMOD_FILE_INDEXES, &cfg.worker_ld) < 0)
 		cfg.worker_ld = NULL;
 	/* Module events once: from tracefs, not also from the tracer (the agent goes back
-	 * to the tracer's when tracefs could not be opened). */
-	cfg.module_records_from_source = true;
+	 * to the tracer's when tracefs could not be opened). Without a tracer the policy
+	 * gets no trace records at all, these included. */
+	cfg.module_records_from_source = cfg.trace_root > 0;
 	r = pml_agent_new(&cfg, ld, &a);
 	if (r < 0) {
 		early_error(cfg.log_path, r, "cannot start the agent (log %s): %s", cfg.log_path,
