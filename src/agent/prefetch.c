@@ -230,6 +230,8 @@ int pml_agent_collect(struct pml_agent *a)
 				/* Only the module predicted is of cause prefetch: the report
 				 * counts those (and as wasted when unused). */
 				rec.cause = is_main ? d->job.cause : PML_CAUSE_DEPENDENCY;
+				if (!is_main)
+					rec.for_module = d->job.module;
 				/* The queue's wait (from the decision's submit to the insert's
 				 * start) is lead the prefetch lost before its load began. */
 				if (is_main)

@@ -102,44 +102,84 @@ static double seconds_within(uint64_t a, uint64_t t, uint64_t t0, uint64_t t1)
 }
 
 /* A prefetch's time before its first use, or to its unload or the end when never used
- * (used says which), within [t0, t1]: into the summary's module-seconds and byte-seconds. */
-static void add_exposure(struct pml_report_summary *s, const struct modstate *m, uint64_t t,
+ * (used says which), within [t0, t1], into the summary: its byte-seconds, and its
+ * module-seconds unless it is a dependency loaded for one. Clears m's pending state. */
+static void add_exposure(struct pml_report_summary *s, struct modstate *m, uint64_t t,
 			 bool used, uint64_t t0, uint64_t t1)
 {
 	double sec = seconds_within(m->pref_t, t, t0, t1);
 	double bs = sec * (double)(m->bytes > 0 ? m->bytes : 0);
 
-	s->prefetch_exposure_s += sec;
+	if (m->pref_for == NO_ID)
+		s->prefetch_exposure_s += sec;
 	if (used)
 		s->prefetch_early_byte_s += bs;
 	else
 		s->prefetch_unused_byte_s += bs;
+	m->pref_t = 0;
+}
+
+/* Prefetch p (id) is used at t (or went unused): the dependencies loaded for it and not
+ * yet resolved are parted with it, before their first use; unused, they count as unused
+ * until they go themselves. */
+static void resolve_deps(struct pml_report *rep, struct pml_report_summary *s, uint32_t p,
+			 uint64_t t, bool used, uint64_t t0, uint64_t t1)
+{
+	struct modstate *m = &rep->mods[p];
+
+	for (unsigned k = 0; k < m->n_deps; k++) {
+		struct modstate *d = &rep->mods[m->deps[k]];
+
+		if (!d->pref_t || d->pref_for != p || d->pref_orphan)
+			continue;
+		if (used)
+			add_exposure(s, d, t, true, t0, t1);
+		else
+			d->pref_orphan = true;
+	}
+	m->n_deps = 0;
 }
 
 /* The prefetches' time loaded and not yet used, within [t0, t1]: from a prefetch's load
- * to its module's first need, use or unload, or to the end. */
+ * to its module's first need, use or unload, or to the end; the dependencies loaded for
+ * it (the load record's "for") alike, parted by its outcome. */
 static void prefetch_exposure(struct pml_report *rep, struct pml_report_summary *s,
 			      uint64_t t0, uint64_t t1)
 {
+	for (size_t k = 0; k < rep->n_mods; k++)
+		rep->mods[k].pref_for = NO_ID;
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct pml_report_event *e = &rep->ev[i];
+		uint32_t id = rep->mod_id[i];
 		struct modstate *m;
+		bool used;
 
-		if (rep->mod_id[i] == NO_ID)
+		if (id == NO_ID)
 			continue;
-		m = &rep->mods[rep->mod_id[i]];
-		if (e->kind == PML_EV_LOAD && !e->duplicate && e->cause == PML_CAUSE_PREFETCH &&
-		    is_pmld(e)) {
-			if (!m->pref_t)
-				m->pref_t = e->t_ns ? e->t_ns : 1;
+		m = &rep->mods[id];
+		if (e->kind == PML_EV_LOAD && !e->duplicate && is_pmld(e) && !m->pref_t &&
+		    (e->cause == PML_CAUSE_PREFETCH ||
+		     (e->cause == PML_CAUSE_DEPENDENCY && rep->for_id[i] != NO_ID &&
+		      rep->for_id[i] != id))) {
+			m->pref_t = e->t_ns ? e->t_ns : 1;
+			m->pref_for = e->cause == PML_CAUSE_PREFETCH ? NO_ID : rep->for_id[i];
+			m->pref_orphan = false;
+			if (m->pref_for != NO_ID) {
+				struct modstate *p = &rep->mods[m->pref_for];
+
+				if (p->n_deps < PREF_DEPS_MAX)
+					p->deps[p->n_deps++] = id;
+			}
 			continue;
 		}
 		if (!m->pref_t || !((e->kind == PML_EV_UNLOAD && !e->duplicate) ||
 				    e->kind == PML_EV_NEED ||
 				    (e->kind == PML_EV_USED && is_pmld(e))))
 			continue;
-		add_exposure(s, m, e->t_ns, e->kind != PML_EV_UNLOAD, t0, t1);
-		m->pref_t = 0;
+		used = e->kind != PML_EV_UNLOAD;
+		if (m->pref_for == NO_ID)
+			resolve_deps(rep, s, id, e->t_ns, used, t0, t1);
+		add_exposure(s, m, e->t_ns, used, t0, t1);
 	}
 	for (size_t k = 0; k < rep->n_mods; k++) /* the end: what is left, never used */
 		if (rep->mods[k].pref_t)

@@ -180,6 +180,8 @@ static void json_event(struct pml_json *j, const struct pml_report_event *e)
 		pml_json_str(j, "result", e->result);
 	if (e->cause)
 		pml_json_str(j, "cause", pml_event_cause_name(e->cause));
+	if (e->for_module)
+		pml_json_str(j, "for", e->for_module);
 	if (e->verdict)
 		pml_json_str(j, "verdict", pml_event_verdict_name(e->verdict));
 	if (e->refusal)

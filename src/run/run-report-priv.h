@@ -10,6 +10,7 @@
 #include "run/run-report.h"
 
 #define NO_ID UINT32_MAX
+#define PREF_DEPS_MAX 16 /* dependencies of one prefetch whose time is parted with it */
 #define STRING_CHUNK (1u << 20)
 
 /* Strings of the kept records, in chunks freed together. */
@@ -24,6 +25,12 @@ struct modstate {
 	bool known;	 /* a record said whether it is loaded */
 	bool used_ahead; /* count_prefetches(): a use follows before the next unload */
 	uint64_t pref_t; /* prefetch_exposure(): a prefetch's load, not yet used (0: none) */
+	/* ... or a dependency's load for the prefetch of module pref_for (NO_ID: itself a
+	 * prefetch), which went unused (pref_orphan: it counts as unused to its own end) */
+	uint32_t pref_for;
+	bool pref_orphan;
+	uint32_t deps[PREF_DEPS_MAX]; /* the dependencies loaded for it, pending */
+	unsigned n_deps;
 	int64_t bytes;	 /* best known resident size, -1 unknown */
 	size_t change;	 /* index of the record that made the current state */
 };
@@ -31,6 +38,7 @@ struct modstate {
 struct pml_report {
 	struct pml_report_event *ev;
 	uint32_t *mod_id, *alias_id; /* per record: dense ids of its module and alias */
+	uint32_t *for_id;	     /* per record: the id of the module it was loaded for */
 	size_t n, cap;
 	size_t malformed, dropped;
 	size_t malformed_line, dropped_line; /* the first of each */

@@ -31,6 +31,7 @@ void pml_report_free(struct pml_report *rep)
 	free(rep->warn);
 	free(rep->ev);
 	free(rep->mod_id);
+	free(rep->for_id);
 	free(rep->alias_id);
 	free(rep->mods);
 	free(rep->last_request);
@@ -81,6 +82,7 @@ static void from_rec(const struct pml_event_rec *r, size_t lineno, struct pml_re
 		.comm = (char *)r->comm,
 		.refusal = (char *)r->refusal,
 		.policy = (char *)r->policy,
+		.for_module = (char *)r->for_module,
 		.bytes = r->bytes,
 		.ms = r->ms,
 		.confidence = r->confidence,
@@ -99,7 +101,7 @@ static void from_rec(const struct pml_event_rec *r, size_t lineno, struct pml_re
 static int keep_strings(struct pml_report *rep, struct pml_report_event *e)
 {
 	char **s[] = {&e->module, &e->alias,   &e->result,  &e->reason,
-		      &e->source, &e->comm,    &e->refusal, &e->policy};
+		      &e->source, &e->comm,    &e->refusal, &e->policy, &e->for_module};
 
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++) {
 		if (!*s[i])
@@ -325,6 +327,43 @@ static int cap_modules(struct pml_report *rep, struct name_ref *refs)
 	return 0;
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return modname_cmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
+/* Give each record that says which module it was loaded for (a dependency's load) that
+ * module's id in rep->for_id: NO_ID when it says none, or names a module no record is of.
+ * refs: room for rep->n (at least one per module id). */
+static int number_for(struct pml_report *rep, struct name_ref *refs)
+{
+	size_t m = 0;
+
+	rep->for_id = malloc((rep->n ? rep->n : 1) * sizeof(*rep->for_id));
+	if (!rep->for_id)
+		return -ENOMEM;
+	for (size_t id = 0; id < rep->n_mods; id++)
+		refs[id].name = NULL;
+	for (size_t i = 0; i < rep->n; i++) {
+		uint32_t id = rep->mod_id[i];
+
+		if (id != NO_ID && !refs[id].name)
+			refs[id] = (struct name_ref){rep->ev[i].module, 0, id};
+	}
+	for (size_t id = 0; id < rep->n_mods; id++)
+		if (refs[id].name)
+			refs[m++] = refs[id];
+	qsort(refs, m, sizeof(*refs), by_name);
+	for (size_t i = 0; i < rep->n; i++) {
+		struct name_ref key = {rep->ev[i].for_module, 0, 0};
+		const struct name_ref *hit =
+			key.name ? bsearch(&key, refs, m, sizeof(*refs), by_name) : NULL;
+
+		rep->for_id[i] = hit ? hit->i : NO_ID;
+	}
+	return 0;
+}
+
 /* After the records are read: time order, module and alias ids, the per-name state. */
 static int index_records(struct pml_report *rep)
 {
@@ -340,6 +379,9 @@ static int index_records(struct pml_report *rep)
 		goto out;
 	rep->n_mods = number_names(rep, false, rep->mod_id, refs);
 	r = cap_modules(rep, refs);
+	if (r < 0)
+		goto out;
+	r = number_for(rep, refs);
 	if (r < 0)
 		goto out;
 	rep->n_aliases = number_names(rep, true, rep->alias_id, refs);

@@ -55,6 +55,7 @@ struct pml_report_event {
 	uint64_t t_ns;
 	enum pml_event_kind kind;
 	char *module, *alias, *result, *reason, *source, *comm, *refusal, *policy;
+	char *for_module;  /* a dependency's load: the module it was loaded for, NULL */
 	int64_t bytes;	   /* -1 unknown */
 	double ms;	   /* -1 unknown */
 	double confidence; /* -1 none */

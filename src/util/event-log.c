@@ -155,6 +155,7 @@ int pml_event_rec_format(const struct pml_event_rec *rec, char *buf, size_t size
 	sb_str(&sb, "alias", rec->alias);
 	sb_str(&sb, "result", rec->result);
 	sb_name(&sb, "cause", pml_event_cause_name(rec->cause));
+	sb_str(&sb, "for", rec->for_module);
 	sb_name(&sb, "verdict", pml_event_verdict_name(rec->verdict));
 	sb_str(&sb, "refusal", rec->refusal);
 	sb_num(&sb, "priority", 4, rec->priority);
@@ -209,6 +210,7 @@ enum field {
 	F_ALIAS,
 	F_RESULT,
 	F_CAUSE,
+	F_FOR,
 	F_VERDICT,
 	F_REFUSAL,
 	F_PRIORITY,
@@ -244,6 +246,8 @@ static const struct {
 	[F_CAUSE] = {"cause", KIND(PML_EV_LOAD) | KIND(PML_EV_UNLOAD) | KIND(PML_EV_FAIL),
 		     "cause not miss, prefetch, dependency, api, restart, policy, evict or "
 		     "remove"},
+	[F_FOR] = {"for", KIND(PML_EV_LOAD) | KIND(PML_EV_FAIL),
+		   "for not a name of 1..63 of [A-Za-z0-9_-]"},
 	[F_VERDICT] = {"verdict", KIND(PML_EV_RESOURCE),
 		       "verdict not grant, grant-after-evict or refuse"},
 	[F_REFUSAL] = {"refusal", KIND(PML_EV_RESOURCE),
@@ -267,6 +271,7 @@ static const struct {
 static const char *const field_misplaced[F__COUNT] = {
 	[F_RESULT] = "result on a record not a need",
 	[F_CAUSE] = "cause on a record not a load, unload or fail",
+	[F_FOR] = "for on a record not a load or fail",
 	[F_VERDICT] = "verdict on a record not a resource decision",
 	[F_REFUSAL] = "refusal on a record not a resource decision",
 	[F_PRIORITY] = "priority on a record not a resource decision",
@@ -399,6 +404,10 @@ static const char *decode(const struct pml_json_flat *flat, struct pml_event_rec
 		case F_MODULE:
 			ok = token_field(f, PML_EVENT_MAX_MODULE_NAME, true, false);
 			e->module = f->str;
+			break;
+		case F_FOR:
+			ok = token_field(f, PML_EVENT_MAX_MODULE_NAME, true, false);
+			e->for_module = f->str;
 			break;
 		case F_ALIAS:
 			ok = str_field(f, PML_EVENT_MAX_ALIAS);

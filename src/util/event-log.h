@@ -114,6 +114,8 @@ struct pml_event_rec {
 	const char *comm;
 	int err;		/* negative errno for fail/need error/error, 0 otherwise */
 	enum pml_event_cause cause;	/* load, unload, fail */
+	const char *for_module;	/* load, fail of cause dependency: the module it was
+				 * loaded for (a prefetch's), NULL when not said */
 	enum pml_event_verdict verdict; /* resource */
 	const char *refusal;	/* resource refused: "over-budget", ...; NULL otherwise */
 	double priority;	/* resource: the request's priority, <0 unknown */

@@ -46,6 +46,7 @@ static void round_trip(const struct pml_event_rec *rec)
 	CHECK(same_str(p.rec.reason, rec->reason) && same_str(p.rec.source, rec->source));
 	CHECK(same_str(p.rec.result, rec->result) && same_str(p.rec.comm, rec->comm));
 	CHECK(same_str(p.rec.refusal, rec->refusal) && same_str(p.rec.policy, rec->policy));
+	CHECK(same_str(p.rec.for_module, rec->for_module));
 	CHECK(p.rec.bytes == rec->bytes && p.rec.pid == rec->pid && p.rec.err == rec->err);
 	CHECK(same_num(p.rec.ms, rec->ms) && same_num(p.rec.confidence, rec->confidence));
 	CHECK(same_num(p.rec.priority, rec->priority) &&
@@ -105,6 +106,9 @@ static void test_every_kind(void)
 	r.cause = PML_CAUSE_DEPENDENCY;
 	r.reason = "dependency of vfat, prediction: after sctp";
 	round_trip(&r);
+	r.for_module = "vfat"; /* the module it was loaded for */
+	round_trip(&r);
+	r.for_module = NULL;
 	r.cause = PML_CAUSE_API;
 	r.reason = "api: prediction request";
 	round_trip(&r);
@@ -284,6 +288,12 @@ static void test_malformed(void)
 	/* typed members on kinds that do not carry them */
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"need\",\"cause\":\"miss\"}",
 		"cause on a record not a load, unload or fail");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"unload\",\"module\":\"m\",\"for\":\"p\"}",
+		"for on a record not a load or fail");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"for\":\"a b\"}",
+		"for not a name of 1..63");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"for\":7}",
+		"for not a name of 1..63");
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"via\":\"request\"}",
 		"via on a record not a use");
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"verdict\":\"grant\"}",

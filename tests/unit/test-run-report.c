@@ -868,6 +868,47 @@ static void test_window_range(void)
 	pml_report_free(rep);
 }
 
+/* The dependencies loaded for a prefetch (their load record's "for") are parted with it:
+ * before its first use when it is used, never used when it is not (to their own unload or
+ * the end); their time is in the byte-seconds, not in the prefetches' module-seconds. */
+static void test_prefetch_dependencies(void)
+{
+#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
+#define D(p) "\"cause\":\"dependency\",\"for\":\"" p "\",\"bytes\":100,"
+#define P "\"cause\":\"prefetch\",\"bytes\":1000,"
+	const char text[] =
+		L(1, "load", "d1", D("p1"))  /* p1's: used with it at 3: 2 s */
+		L(1, "load", "p1", P)	     /* used by a need at 3: 2 s */
+		L(1, "load", "d2", D("p2"))  /* p2's, unused: to its own unload at 6: 5 s */
+		L(1, "load", "p2", P)	     /* unloaded at 4, unused: 3 s */
+		L(2, "load", "d3", D("p-9")) /* for a module no record is of: not parted */
+		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"p1\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		L(4, "unload", "p2", "")
+		L(6, "unload", "d2", "")
+		L(9, "info", "z", "");
+#undef L
+#undef D
+#undef P
+	struct pml_report *rep = load_str(text);
+	const struct pml_report_summary *s;
+
+	if (!rep)
+		return;
+	s = pml_report_summary(rep);
+	CHECK(s->predicted_loads == 2 && s->wasted == 1);
+	CHECK(NEAR(s->prefetch_exposure_s, 5.0));		/* p1 2 + p2 3 */
+	CHECK(NEAR(s->prefetch_early_byte_s, 2000.0 + 200.0)); /* p1, d1 */
+	CHECK(NEAR(s->prefetch_unused_byte_s, 3000.0 + 500.0)); /* p2, d2 */
+	{
+		size_t len;
+		char *out = render_json(rep, NULL, false, &len);
+
+		CHECK(out && strstr(out, "\"for\":\"p1\""));
+		free(out);
+	}
+	pml_report_free(rep);
+}
+
 /* A prefetch's exposure: loaded before its first use (a need, pmld's used record), or until
  * its unload or the window's end when never used; loads of other causes, info records and
  * what lies outside the window do not count. */
@@ -995,5 +1036,6 @@ int main(void)
 	test_window_range();
 	test_typed_not_prose();
 	test_prefetch_exposure();
+	test_prefetch_dependencies();
 	return unit_done("run-report");
 }
