@@ -170,6 +170,7 @@ int pml_agent_start_tracer(struct pml_agent *a)
 		 * would drop (tracer.h). */
 		.plain_once = true,
 	};
+	const char *from;
 	int r;
 
 	if (a->cfg.trace_root <= 0 || a->tracer)
@@ -189,15 +190,12 @@ int pml_agent_start_tracer(struct pml_agent *a)
 		a->cfg.module_records_from_source = false;
 		return r;
 	}
+	from = a->cfg.module_records_from_source ? ", module events from tracefs" : "";
 	if (a->cfg.trace_cgroup)
 		pml_agent_info(a, "tracer: following the processes of cgroup %llu%s",
-			       (unsigned long long)a->cfg.trace_cgroup,
-			       a->cfg.module_records_from_source ? ", module events from tracefs"
-								 : "");
+			       (unsigned long long)a->cfg.trace_cgroup, from);
 	else
 		pml_agent_info(a, "tracer: following the process tree of pid %d%s",
-			       a->cfg.trace_root,
-			       a->cfg.module_records_from_source ? ", module events from tracefs"
-								 : "");
+			       a->cfg.trace_root, from);
 	return 0;
 }

@@ -162,8 +162,7 @@ static void add_warnings(struct pml_report *rep, const struct pml_vm_job *job,
 		pml_report_add_warning(rep, "guest-hung", "the guest said the command had exited "
 				       "and then did not end within %u s: the host stopped it; what "
 				       "came back is what it had written (the console's tail says "
-				       "why)", (unsigned)(job->settle_seconds + 0.999) +
-				       PML_VM_AFTER_CMD_S);
+				       "why)", res->after_cmd_s);
 	if (res->timed_out)
 		pml_report_add_warning(rep, "timed-out", "the command did not end within its %u s "
 				       "and was stopped%s", job->timeout_s,

@@ -146,8 +146,6 @@ static void resolve_deps(struct pml_report *rep, struct pml_report_summary *s, u
 static void prefetch_exposure(struct pml_report *rep, struct pml_report_summary *s,
 			      uint64_t t0, uint64_t t1)
 {
-	for (size_t k = 0; k < rep->n_mods; k++)
-		rep->mods[k].pref_for = NO_ID;
 	for (size_t i = 0; i < rep->n; i++) {
 		const struct pml_report_event *e = &rep->ev[i];
 		uint32_t id = rep->mod_id[i];
@@ -200,7 +198,7 @@ void report_analyse(struct pml_report *rep)
 	s->agent_cpu_ms = -1;
 	s->agent_maxrss_bytes = -1;
 	for (size_t k = 0; k < rep->n_mods; k++)
-		rep->mods[k] = (struct modstate){.bytes = -1};
+		rep->mods[k] = (struct modstate){.bytes = -1, .pref_for = NO_ID};
 	for (size_t k = 0; k < rep->n_aliases; k++)
 		rep->last_request[k] = SIZE_MAX;
 	t0 = rep->win_start ? rep->win_start : (rep->n ? rep->ev[0].t_ns : 0);

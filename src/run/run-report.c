@@ -236,10 +236,15 @@ static int modname_cmp(const char *p, const char *q)
 	}
 }
 
+static int by_name(const void *a, const void *b)
+{
+	return modname_cmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
+}
+
 static int by_module(const void *a, const void *b)
 {
 	const struct name_ref *x = a, *y = b;
-	int c = modname_cmp(x->name, y->name);
+	int c = by_name(a, b);
 
 	if (c)
 		return c;
@@ -325,11 +330,6 @@ static int cap_modules(struct pml_report *rep, struct name_ref *refs)
 	rep->n_mods = PML_REPORT_MAX_MODULES;
 	free(remap);
 	return 0;
-}
-
-static int by_name(const void *a, const void *b)
-{
-	return modname_cmp(((const struct name_ref *)a)->name, ((const struct name_ref *)b)->name);
 }
 
 /* Give each record that says which module it was loaded for (a dependency's load) that

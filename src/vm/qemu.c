@@ -284,10 +284,12 @@ int pml_qemu_watch(struct pml_qemu *q, unsigned boot_s, unsigned cmd_s, bool unt
 					if (q->cmd_started && !was)
 						deadline = q->cmd_started_ns +
 							   (uint64_t)cmd_s * 1000000000ull;
-					if (q->cmd_done && !done && q->after_cmd_s &&
-					    q->cmd_done_ns + q->after_cmd_s * 1000000000ull < deadline)
-						deadline = q->cmd_done_ns +
-							   q->after_cmd_s * 1000000000ull;
+					if (q->cmd_done && !done && q->after_cmd_s) {
+						uint64_t end = q->cmd_done_ns +
+							       q->after_cmd_s * 1000000000ull;
+
+						deadline = end < deadline ? end : deadline;
+					}
 					if (until_ready && q->ready)
 						return 0;
 				} else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {

@@ -226,6 +226,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	char tmpl_key[32];
 	struct pml_qemu_spec spec = {0};
 	struct pml_qemu q = {.pid = 0, .console_fd = -1, .input_fd = -1, .log_fd = -1};
+	unsigned settle_s;
 	uint64_t t0, run_bytes = 0;
 	bool kvm = false;
 	int r;
@@ -295,12 +296,12 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 			return r;
 		}
 	}
-	q.after_cmd_s = (unsigned)(job->settle_seconds + 0.999) + PML_VM_AFTER_CMD_S;
+	settle_s = (unsigned)(job->settle_seconds + 0.999);
+	q.after_cmd_s = settle_s + PML_VM_AFTER_CMD_S;
 	r = pml_qemu_watch(&q, res.restored ? PML_VM_BOOT_RESTORE_S
 				      : kvm	  ? PML_VM_BOOT_KVM_S
 						  : PML_VM_BOOT_TCG_S,
-			   job->timeout_s + (unsigned)(job->settle_seconds + 0.999) + PML_VM_GRACE_S,
-			   false);
+			   job->timeout_s + settle_s + PML_VM_GRACE_S, false);
 	pml_qemu_finish(&q, 0);
 	res.wall_s = (double)(pml_now_ns() - t0) / 1e9;
 	res.wall_after_start_s = q.cmd_started ? (double)(pml_now_ns() - q.cmd_started_ns) / 1e9
@@ -331,6 +332,7 @@ int pml_vm_run(const struct pml_vm_job *job, struct pml_vm_result *ret)
 	}
 	res.host_stopped = q.deadline;
 	res.hung_after_cmd = q.deadline && q.cmd_done;
+	res.after_cmd_s = q.after_cmd_s;
 	res.pmld_start = marker_says(res.result_dir, "pmld.start", "ready")	 ? 1
 			 : marker_says(res.result_dir, "pmld.start", "failed") ? 0
 									   : -1;

@@ -101,6 +101,7 @@ struct pml_vm_result {
 				   guest) */
 	bool host_stopped;	/* the host stopped the guest at its deadline */
 	bool hung_after_cmd;	/* ... after the guest said the command had exited */
+	unsigned after_cmd_s;	/* the time it had to end after saying so */
 	bool cmd_not_run;	/* pmld did not start and the guest did not run the command */
 	int pmld_start;		/* 1 pmld came up, 0 it did not, -1 unknown */
 	int pmld_status;	/* pmld's exit status in the guest, -1 unknown */
