@@ -6,9 +6,11 @@
  * a refused unload, a new prior, and time passing (take-backs, idle unloads, the bound on
  * loads between needs). The model is a scripted predictor (a token raises a module's
  * probability, every token lowers all of them), so the transcript depends on no training
- * and no floating-point kernel. Each variant is a section: lstm, lstm with no resolver
- * (--no-names), lstm+idle-unload; lstm-model must give the no-names section whatever
- * resolver it is handed.
+ * and no floating-point kernel. Its vocabulary has no bare "exec", so a program it does
+ * not list is out of vocabulary, not a program no training run ran (after which the
+ * model's guesses stop: test-policy-lstm.c). Each variant is a section: lstm, lstm with
+ * no resolver (--no-names), lstm+idle-unload; lstm-model must give the no-names section
+ * whatever resolver it is handed.
  *
  * PML_TEST_GOLDEN_OUT=FILE writes the transcript to FILE instead of comparing. */
 #include <errno.h>
@@ -36,7 +38,7 @@ static const struct pml_clock clock = {fake_clock, &fake_now};
 /* ---- the scripted predictor ---- */
 
 static const char *const vocab[] = {
-	"<oov>",   "<prior>",	"<start>",    "exec",	     "exec:ip",	 "exec:mkfs.btrfs",
+	"<oov>",   "<prior>",	"<start>",    "exec:ip",	 "exec:mkfs.btrfs",
 	"exec:tc", "exec:mount", "arg",	      "arg:vxlan",   "arg:netem", "sock",
 	"sock:AF_INET", "mount", "mount:vfat", "exit",	     "req",	 "load",
 	"gap",	   "fork",	"exec:sleep", "arg:conntrack",

@@ -511,6 +511,44 @@ static void exec_rec(struct pml_policy *p, int pid, const char *const *argv, int
 	pml_policy_observe(p, &ev);
 }
 
+/* Once the job runs, or its prior names, a program no training run ran, the model's own
+ * guesses stop: the acceptance run replayed after such an exec prefetches nothing (it
+ * prefetches sctp, vfat and vxlan otherwise, test_prefetch), and after a known program's
+ * exec it still prefetches them. A new prior (a restored guest's job) starts again. */
+static void test_unfamiliar(const char *model)
+{
+	static const char *const odd[] = {"frobnicate-tool", "--all"};
+	static const char *const known[] = {"ip", "link"};
+
+	for (int v = 0; v < 4; v++) {
+		struct pml_policy_config cfg = {.clock = &clock, .model_path = model,
+						.kernel_release = "6.1.0-56-amd64",
+						.prior_command = "sh ./acceptance.sh",
+						.prior_script = v == 2 ? "frobnicate-tool --all\n"
+								       : NULL};
+		struct driver d = {0};
+
+		fake_now = 0;
+		CHECK(pml_policy_new("lstm", &cfg, &d.pol) == 0);
+		if (!d.pol)
+			return;
+		if (v == 0 || v == 3)
+			exec_rec(d.pol, 4242, odd, 2);
+		else if (v == 1)
+			exec_rec(d.pol, 4242, known, 2);
+		if (v == 3) {
+			struct pml_pol_event pe = {.kind = PML_POL_PRIOR, .bytes = -1,
+						   .prior_command = "sh ./acceptance.sh"};
+
+			pml_policy_observe(d.pol, &pe);
+		}
+		replay(&d, 0, -1, NULL, NULL, NULL);
+		printf("unfamiliar %d: %d prefetches\n", v, d.n_pre);
+		CHECK((v == 1 || v == 3) ? prefetched_at(&d, "sctp") > 0 : d.n_pre == 0);
+		pml_policy_free(d.pol);
+	}
+}
+
 /* A program's name names a module only when the program is known to be named after it
  * (bridge, nbd-client, zramctl ...): `ping` does not load the iio driver ping, `lp` not
  * the printer driver, from the script or from an executed command. */
@@ -660,6 +698,7 @@ int main(void)
 	test_idle_unload(ngram, lstm);
 	test_names(lstm);
 	test_program_names(lstm);
+	test_unfamiliar(lstm);
 	test_no_cycle(lstm);
 	test_refusals(lstm);
 	unlink(lstm);
