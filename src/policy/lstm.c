@@ -51,7 +51,13 @@
  * (policy.c) bounds both: no more than two prefetches of a module without a need of it
  * between. An unload the kernel or the loader refused (the module has users: a reference,
  * an interface of its kind) counts the prediction as used. Modules the program really
- * needed stay, as under reactive.
+ * needed stay, as under reactive; under lstm+idle-unload they go once idle-unload finds
+ * them idle for idle_seconds. There a used module is kept for a predicted next use only
+ * when the model was trained to predict later uses (pml train --reuse-labels); a model
+ * trained on first needs alone says nothing about a next use once the first has come (on
+ * the validation split, keeping what it still scored cost 5.8% of the footprint for one
+ * stall in 2899 needs: doc/sim.md). A module so unloaded is asked for again only after its
+ * probability has fallen below the hysteresis and crossed again.
  *
  * Cost per event: the features (a table read for a plain system call) and one predictor
  * step (tests/model/bench-predictor.c measures both). */
@@ -114,8 +120,11 @@ struct lstm_state {
 	 * named such a program, and the model's own guesses have stopped */
 	int32_t exec_unknown;
 	bool unfamiliar;
-	/* unload_idle: an idle-unload policy told every event, whose unloads are kept when
-	 * the module's predicted need has fallen */
+	/* the model was trained on later uses too (pml train --reuse-labels): a used module's
+	 * probability then predicts its next use */
+	bool knows_reuse;
+	/* unload_idle: an idle-unload policy told every event, whose unloads of used modules
+	 * are made (with knows_reuse: when the module's predicted next use has fallen) */
 	struct pml_policy *idle;
 };
 
@@ -333,6 +342,7 @@ static int lstm_init(struct pml_policy *pol)
 		goto fail;
 	}
 	s->exec_unknown = pml_vocab_find(s->vocab, "exec");
+	s->knows_reuse = s->p->file && (s->p->file->train_flags & PML_MODEL_TRAIN_REUSE);
 	for (int m = 0; m < s->p->n_modules; m++)
 		s->mods[m].armed = true;
 	s->thr = cfg->threshold > 0 ? (float)cfg->threshold
@@ -451,8 +461,8 @@ static size_t idle_unloads(struct lstm_state *s, const struct pml_loaded *mods, 
 		float q = m >= 0 ? s->probs[m] : 0;
 		bool dup = false;
 
-		if (cand[i].kind != PML_ACT_UNLOAD || q >= s->thr * HYSTERESIS)
-			continue; /* still predicted: kept */
+		if (cand[i].kind != PML_ACT_UNLOAD || (s->knows_reuse && q >= s->thr * HYSTERESIS))
+			continue; /* a later use predicted: kept */
 		if (m >= 0 && s->mods[m].st.predicted && !s->mods[m].st.used)
 			continue; /* an unused prefetch: the rule above decides */
 		for (size_t j = 0; j < k + added && !dup; j++)
@@ -460,6 +470,8 @@ static size_t idle_unloads(struct lstm_state *s, const struct pml_loaded *mods, 
 			      pml_module_name_eq(out[j].module, cand[i].module);
 		if (dup)
 			continue;
+		if (m >= 0)
+			s->mods[m].armed = false; /* asked for again once p has fallen and risen */
 		out[k + added] = cand[i];
 		if (snprintf(out[k + added].reason, sizeof(out[k + added].reason),
 			     "lstm: %s, p now %.2f", cand[i].reason, q) < 0)
@@ -568,8 +580,8 @@ const struct pml_policy_ops pml_policy_lstm_model = {
 
 const struct pml_policy_ops pml_policy_lstm_idle = {
 	.name = "lstm+idle-unload",
-	.summary = "lstm, plus unload of what the program used once it is idle and no longer "
-		   "predicted",
+	.summary = "lstm, plus unload of what the program used once it is idle (and, with a "
+		   "model trained on later uses, no longer predicted)",
 	.init = lstm_idle_init,
 	.observe = lstm_observe,
 	.decide = lstm_decide,

@@ -45,7 +45,7 @@ const struct pml_policy_info pml_policy_table[] = {
 	{&pml_policy_learned,
 	 "lstm's model and the slot model: learned, no hand-written rule",
 	 LIVE | TRACE | PRED | PML_POLICY_SLOTS},
-	{&pml_policy_lstm_idle, "lstm, and unload what is idle and no longer predicted",
+	{&pml_policy_lstm_idle, "lstm, and unload what is idle (and no longer predicted)",
 	 LIVE | TRACE | PRED},
 	{&pml_policy_oracle, "replay only: the limit, each module loaded just in time", 0},
 	{NULL, NULL, 0},
