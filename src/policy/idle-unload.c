@@ -22,7 +22,16 @@
  * loader/netdev-use.c) restarts the module's idle time, and each further refusal in a row
  * doubles the wait (T, 2T, 4T ... up to 16T): a module kept for what it serves is not
  * asked for every T, and each ask may cost a look into every network namespace. A use, a
- * load or a time in use starts the count again. */
+ * load or a time in use starts the count again.
+ *
+ * A module the kernel asks for again after its first need is wanted by a caller that
+ * retries, and such a caller may hold no reference in between: nf_tables asks for every
+ * expression's module each time it replays a transaction (after each autoload) and pins
+ * none until the commit, and as the ruleset's modules arrive, the replays come further
+ * apart (0.6-1 s each in one `nft -f` of five modules, seen live, where a wait of T = 1 s
+ * took nft_quota away mid-transaction). So each need after the first (a request, a use in
+ * replay) doubles the module's wait, as a refusal does (2T, 4T ... up to 16T), for as long
+ * as it stays loaded: what is asked for again and again is kept longer. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -31,13 +40,17 @@
 #include "policy/policy.h"
 #include "util/modname.h"
 
-/* The wait after the n-th refusal in a row is T << min(n - 1, REFUSED_SHIFT_MAX). */
+/* The wait after the n-th refusal in a row is T << min(n - 1, REFUSED_SHIFT_MAX); after
+ * the n-th time the kernel asked for the module while it was loaded, T << min(n,
+ * REFUSED_SHIFT_MAX) (the larger of the two). */
 #define REFUSED_SHIFT_MAX 4
 
 struct idle_mod {
 	char name[64];
 	uint64_t idle_since; /* valid when !in_use */
 	int refused;	     /* unloads refused in a row */
+	int asked_again;     /* needs of it after its first (a caller retrying) */
+	bool needed;	     /* a need of it came since it was loaded */
 	bool in_use;
 	bool seen;	     /* in the latest decide()'s module set */
 };
@@ -120,6 +133,11 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 		m = get(s, ev->module, ev->t_ns);
 		if (!m)
 			break;
+		if (ev->kind != PML_POL_LOAD && ev->kind != PML_POL_BUSY) {
+			if (m->needed && m->asked_again < REFUSED_SHIFT_MAX)
+				m->asked_again++;
+			m->needed = true;
+		}
 		if (!m->in_use)
 			m->idle_since = ev->t_ns;
 		if (ev->kind != PML_POL_BUSY)
@@ -169,6 +187,8 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 			m->idle_since = now;
 		}
 		shift = m->refused > 1 ? m->refused - 1 : 0;
+		if (m->asked_again > shift)
+			shift = m->asked_again;
 		wait = ttl << (shift > REFUSED_SHIFT_MAX ? REFUSED_SHIFT_MAX : shift);
 		if (now < m->idle_since || now - m->idle_since < wait || k == max)
 			continue;

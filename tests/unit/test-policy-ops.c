@@ -164,13 +164,30 @@ static void test_idle_unload(void)
 	CHECK(decide_at(p, 27.0, mods, 5, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "vfat");
 	/* So does a request of the kernel's for it while loaded (refcount still 0: a
-	 * transaction of nf_tables replayed after an autoload), and a later use in replay. */
+	 * transaction of nf_tables replayed after an autoload), and a later use in replay;
+	 * and each need after the first doubles the wait (a caller retrying, whose replays
+	 * come further apart as the transaction grows): 2T, 4T, 8T, 16T, 16T. */
 	event(p, PML_POL_REQUEST, "vfat", 26.0);
-	CHECK(decide_at(p, 30.9, mods, 5, buf, sizeof(buf)) == 0);
-	CHECK(decide_at(p, 31.0, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK(decide_at(p, 35.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 36.0, mods, 5, buf, sizeof(buf)) == 1);
 	event(p, PML_POL_USE, "vfat", 30.0);
-	CHECK(decide_at(p, 34.9, mods, 5, buf, sizeof(buf)) == 0);
-	CHECK(decide_at(p, 35.0, mods, 5, buf, sizeof(buf)) == 1);
+	CHECK(decide_at(p, 49.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 50.0, mods, 5, buf, sizeof(buf)) == 1);
+	{
+		double w = 40;
+
+		for (int i = 0; i < 3; i++, w = 80) {
+			event(p, PML_POL_NEED, "vfat", 50.0);
+			CHECK(decide_at(p, 50.0 + w - 0.1, mods, 5, buf, sizeof(buf)) == 0);
+			CHECK(decide_at(p, 50.0 + w, mods, 5, buf, sizeof(buf)) == 1);
+		}
+	}
+	/* unloaded and loaded again: back to T after its first need */
+	event(p, PML_POL_UNLOAD, "vfat", 130.0);
+	event(p, PML_POL_LOAD, "vfat", 131.0);
+	event(p, PML_POL_NEED, "vfat", 131.0);
+	CHECK(decide_at(p, 135.9, mods, 5, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 136.0, mods, 5, buf, sizeof(buf)) == 1);
 
 	/* Base and pinned modules never go, however long they idle. */
 	CHECK(decide_at(p, 1000, mods + 2, 2, buf, sizeof(buf)) == 0);
