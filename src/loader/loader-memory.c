@@ -29,7 +29,8 @@ struct mem_mod {
 	bool known; /* has a dependency line: it exists in the tree */
 	bool builtin, loaded;
 	int users;	   /* references other than holders */
-	int fail_errno;	   /* >0: every insert fails with -fail_errno */
+	int fail_errno;	   /* >0: inserts fail with -fail_errno */
+	int fail_left;	   /* > 0: only this many more of them (0: every one) */
 	double load_ms, unload_ms; /* <0: measure */
 	unsigned long seq; /* load order, for /proc/modules' newest-first listing */
 };
@@ -251,9 +252,13 @@ static int parse_line(struct mem *m, char **tok, size_t n)
 			return -EINVAL;
 		mod->builtin = mod->known = true;
 	} else if (!strcmp(tok[0], "fail")) {
-		if (n != 3 || !parse_num(tok[2], &v) || v < 1)
+		double times = 0;
+
+		if (n < 3 || n > 4 || !parse_num(tok[2], &v) || v < 1 || v > 4095 ||
+		    (n == 4 && (!parse_num(tok[3], &times) || times < 1 || times > 1e6)))
 			return -EINVAL;
 		mod->fail_errno = (int)v;
+		mod->fail_left = (int)times;
 	} else if (!strcmp(tok[0], "cost")) {
 		if (n < 3 || n > 4 || !parse_num(tok[2], &mod->load_ms) ||
 		    (n == 4 && !parse_num(tok[3], &mod->unload_ms)))
@@ -423,8 +428,13 @@ static int mem_insert(void *be, const char *name, double *sim_ms)
 		return -EEXIST;
 	if (mod->load_ms >= 0)
 		*sim_ms = mod->load_ms;
-	if (mod->fail_errno)
-		return -mod->fail_errno;
+	if (mod->fail_errno) {
+		int e = mod->fail_errno;
+
+		if (mod->fail_left > 0 && --mod->fail_left == 0)
+			mod->fail_errno = 0;
+		return -e;
+	}
 	for (size_t i = 0; i < mod->n_deps; i++) {
 		struct mem_mod *d = mem_find(m, mod->deps[i]);
 

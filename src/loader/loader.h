@@ -71,7 +71,8 @@ int pml_loader_new_kmod_flags(const char *moddir, unsigned flags, struct pml_loa
  *   options name TEXT         (recorded, not interpreted)
  *   loaded name [REFCNT]      (loaded at start, e.g. the base set)
  *   builtin name              (built into the kernel: always present, never removable)
- *   fail name ERRNO           (every insert of name fails with -ERRNO, e.g. "fail x 19")
+ *   fail name ERRNO [N]       (every insert of name fails with -ERRNO, e.g. "fail x 19";
+ *                              with N, the next N only)
  *   cost name LOAD_MS [UNLOAD_MS]  (reported instead of the measured time: replay)
  * and '#' comments (the text of a fixture file). Returns 0, -EINVAL on a bad line (logged
  * with its line number), -ENOMEM. */

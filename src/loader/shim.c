@@ -18,6 +18,11 @@
 #include "util/log.h"
 #include "util/timeutil.h"
 
+/* An insert refused as busy is tried again every SHIM_GOING_WAIT_US, at most
+ * SHIM_GOING_TRIES times (2 s: a module's exit and its removal take far less). */
+#define SHIM_GOING_WAIT_US 25000
+#define SHIM_GOING_TRIES 80
+
 /* snprintf that may cut (messages only): vsnprintf keeps -Wformat-truncation quiet. */
 __attribute__((format(printf, 3, 4))) static void say(char *buf, size_t size,
 						      const char *fmt, ...)
@@ -266,6 +271,17 @@ int pml_shim_serve(const struct pml_shim_env *env, const char *alias,
 		 * eviction racing this request). Once more, from a fresh plan. */
 		pml_warn("%s: a step failed (%s); planning again", alias, strerror(-r));
 		usleep(50000);
+		r = pml_loader_load(env->ld, alias, env->load_flags, &o->op);
+	}
+	/* An insert refused with EBUSY: the kernel will not load a module while its old copy
+	 * is still going away (an unload racing this request: seen live, loop's removal and a
+	 * mount's request for loop-control in the same 100 ms). Wait for it to be gone, then
+	 * plan again; bounded, and whatever else answers EBUSY fails after it. */
+	for (int i = 0; r == -EBUSY && o->op.n > 0 && i < SHIM_GOING_TRIES; i++) {
+		if (!i)
+			pml_warn("%s: an insert was refused as busy (a module going away?); "
+				 "waiting for it", alias);
+		usleep(SHIM_GOING_WAIT_US);
 		r = pml_loader_load(env->ld, alias, env->load_flags, &o->op);
 	}
 	snprintf(miss, sizeof(miss), "miss: %s", alias);

@@ -312,6 +312,18 @@ static void test_serve(const char *tree, const char *logpath)
 	teardown(&env);
 	pml_policy_file_free(pol);
 
+	/* An insert refused as busy (the old copy still going away: an unload racing the
+	 * request) is tried again until it goes in; one that stays busy fails the need. */
+	setup(tree, "fail fat 16 2\n", logpath, &env);
+	CHECK(pml_shim_serve(&env, "fs-vfat", &o) == 0);
+	CHECK_STR(o.result, "loaded");
+	CHECK(pml_loader_refcnt(env.ld, "vfat") == 0);
+	teardown(&env);
+	setup(tree, "fail fat 16\n", logpath, &env);
+	CHECK(pml_shim_serve(&env, "fs-vfat", &o) == -EBUSY);
+	CHECK_STR(o.result, "error");
+	teardown(&env);
+
 	/* Failures: a softdep's is logged and ignored, a hard one fails the need. */
 	setup(tree, "fail crc32c_intel 19\nfail fat 12\n", logpath, &env);
 	CHECK(pml_shim_serve(&env, "sctp", &o) == 0);
