@@ -28,12 +28,14 @@
  *    Linux as shipped, never an error;
  *  - a module never seen needed in training has no output: it is always left to the
  *    reactive path;
- *  - once the job runs (or its prior names) a program no training run ran (its exec:NAME
- *    token falls back to the bare "exec"), the model's own guesses stop for the rest of
- *    the job: what it says about a program it never saw was mostly wrong (on the
+ *  - once the job runs (or its script names) a program no training run ran (its
+ *    exec:NAME token falls back to the bare "exec"), the model's own guesses stop for the
+ *    rest of the job: what it says about a program it never saw was mostly wrong (on the
  *    validation split, 42 of the model's 132 wasted prefetches on held-out scenarios came
- *    after such a program, and none of its used ones: doc/model.md). Names and the slot
- *    model go on, they read the program's words whatever the program;
+ *    after such a program, and none of its used ones: doc/sim.md). A launcher is not the
+ *    program: an unknown one on the command line, or one whose process executes a known
+ *    program within 100 ms (env, nice), stops nothing. Names and the slot model go on,
+ *    they read the program's words whatever the program;
  *  - a module the training runs only ever loaded as another's dependency (udp_tunnel for
  *    sctp, vxlan or geneve; the model file's roles, model-file.h) is never prefetched on
  *    its own: the kernel never asks for it, it comes with the module that needs it. Its
@@ -116,10 +118,16 @@ struct lstm_state {
 	double horizon_ms;
 	uint64_t events, tokens;
 	/* exec_unknown: the token a program's name no training run ran falls back to (the
-	 * bare prefix "exec"; -1: none); unfamiliar: the job (its prior included) has run or
-	 * named such a program, and the model's own guesses have stopped */
+	 * bare prefix "exec"; -1: none); unfamiliar: the job's script names such a program,
+	 * or the job has run one, and the model's own guesses have stopped. They stop at
+	 * the exec (its first records are where the model guesses wrong), for good once the
+	 * process has not executed another program within LAUNCHER_NS; one that has was a
+	 * launcher (env, nice) and they resume. pending_pid: that process, since pending_t. */
 	int32_t exec_unknown;
 	bool unfamiliar;
+	uint32_t pending_pid;
+	uint64_t pending_t;
+	int prior_from; /* feeding the prior: the index its script's tokens start at */
 	/* the model was trained on later uses too (pml train --reuse-labels): a used module's
 	 * probability then predicts its next use */
 	bool knows_reuse;
@@ -180,7 +188,8 @@ static void scan(struct lstm_state *s, int32_t token)
 
 		if (q < s->thr * HYSTERESIS)
 			md->armed = true;
-		if (q < s->thr || !md->armed || s->unfamiliar || md->st.needed || md->st.loaded ||
+		if (q < s->thr || !md->armed || s->unfamiliar || s->pending_pid ||
+		    md->st.needed || md->st.loaded ||
 		    md->st.asked || (s->p->roles && s->p->roles[m] == PML_MODEL_ROLE_DEP))
 			continue;
 		md->st.asked = true;
@@ -240,7 +249,7 @@ static void on_slot(void *ctx, const struct pml_slot_cand *c)
 static void feed(struct lstm_state *s, const int32_t *ids, int n)
 {
 	for (int i = 0; i < n; i++) {
-		if (ids[i] == s->exec_unknown)
+		if (s->prior_from >= 0 && i >= s->prior_from && ids[i] == s->exec_unknown)
 			s->unfamiliar = true;
 		pml_predictor_observe(s->p, ids[i], s->probs);
 		s->tokens++;
@@ -280,8 +289,14 @@ static int apply_prior(struct pml_policy *pol, const char *command, const char *
 
 	if (!prior)
 		return -ENOMEM;
+	/* the script's commands come after the command line's (and its <start>): from
+	 * there on, a program no training run ran stops the model's guesses (the command
+	 * line is left out: a launcher such as env there says nothing of the job) */
+	s->prior_from = pml_feat_encode_prior(s->vocab, command, NULL, prior,
+					      PML_FEAT_MAX_PRIOR) - 1;
 	feed(s, prior, pml_feat_encode_prior(s->vocab, command, script, prior,
 					     PML_FEAT_MAX_PRIOR));
+	s->prior_from = -1;
 	free(prior);
 	if (s->use_names) {
 		s->now = pml_policy_now(pol);
@@ -342,6 +357,7 @@ static int lstm_init(struct pml_policy *pol)
 		goto fail;
 	}
 	s->exec_unknown = pml_vocab_find(s->vocab, "exec");
+	s->prior_from = -1;
 	s->knows_reuse = s->p->file && (s->p->file->train_flags & PML_MODEL_TRAIN_REUSE);
 	for (int m = 0; m < s->p->n_modules; m++)
 		s->mods[m].armed = true;
@@ -399,13 +415,53 @@ fail:
 	return r;
 }
 
+/* A process that executed a program no training run ran and has not executed another
+ * within LAUNCHER_NS ran it (env, nice or stdbuf exec what they were given at once: a few
+ * ms under TCG). */
+#define LAUNCHER_NS (100 * 1000000ull)
+
+static void settle_pending(struct lstm_state *s, uint64_t now)
+{
+	if (s->pending_pid && now >= s->pending_t + LAUNCHER_NS) {
+		s->unfamiliar = true;
+		s->pending_pid = 0;
+	}
+}
+
+/* unfamiliar: the exec of an unknown program stops the guesses and starts its wait; an
+ * exec of the same process within LAUNCHER_NS ends it (a launcher: they resume), time
+ * ends it otherwise (for good). */
+static void watch_programs(struct lstm_state *s, const struct pml_tev_hdr *rec,
+			   const int32_t *ids, int n)
+{
+	bool exec = rec->kind == PML_TEV_EXECVE && n > 0, unknown = false;
+
+	if (s->unfamiliar)
+		return;
+	/* (a shell's tries along PATH repeat the same execve: no tokens the second time) */
+	for (int i = 0; exec && i < n && !unknown; i++)
+		unknown = ids[i] == s->exec_unknown;
+	if (exec && !unknown && s->pending_pid == rec->pid) {
+		s->pending_pid = 0; /* a launcher: what it ran is known */
+		return;
+	}
+	settle_pending(s, rec->t_ns);
+	if (!unknown || s->pending_pid == rec->pid)
+		return;
+	if (s->pending_pid) /* a second one meanwhile: the first ran */
+		s->unfamiliar = true;
+	s->pending_pid = rec->pid;
+	s->pending_t = rec->t_ns;
+}
+
 static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 {
 	struct lstm_state *s = pol->priv;
-	int m;
+	int m, n;
 
 	if (ev->kind == PML_POL_PRIOR) {
 		s->unfamiliar = false;
+		s->pending_pid = 0;
 		pml_predictor_reset(s->p);
 		pml_feat_encoder_reset(s->enc);
 		apply_prior(pol, ev->prior_command, ev->prior_script);
@@ -417,7 +473,9 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		if (!ev->tev)
 			return;
 		s->events++;
-		feed(s, ids, pml_feat_encode_record(s->enc, ev->tev, ids));
+		n = pml_feat_encode_record(s->enc, ev->tev, ids);
+		watch_programs(s, ev->tev, ids, n);
+		feed(s, ids, n);
 		if (s->use_names) {
 			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
 
@@ -489,6 +547,7 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 	size_t k = 0;
 	int c, kept = 0;
 
+	settle_pending(s, now);
 	/* Prefetches first, most probable first: what the program may be about to wait for. */
 	qsort_r(s->cands, s->n_cands, sizeof(int), by_p, s);
 	for (c = 0; c < s->n_cands; c++) {
