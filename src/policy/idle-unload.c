@@ -49,8 +49,8 @@ struct idle_mod {
 	char name[64];
 	uint64_t idle_since; /* valid when !in_use */
 	int refused;	     /* unloads refused in a row */
-	int asked_again;     /* needs of it after its first (a caller retrying) */
-	bool needed;	     /* a need of it came since it was loaded */
+	int needs;	     /* needs of it since it was loaded, up to REFUSED_SHIFT_MAX + 1:
+			      * those after the first are a caller retrying */
 	bool in_use;
 	bool seen;	     /* in the latest decide()'s module set */
 };
@@ -133,11 +133,9 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 		m = get(s, ev->module, ev->t_ns);
 		if (!m)
 			break;
-		if (ev->kind != PML_POL_LOAD && ev->kind != PML_POL_BUSY) {
-			if (m->needed && m->asked_again < REFUSED_SHIFT_MAX)
-				m->asked_again++;
-			m->needed = true;
-		}
+		if (ev->kind != PML_POL_LOAD && ev->kind != PML_POL_BUSY &&
+		    m->needs <= REFUSED_SHIFT_MAX)
+			m->needs++;
 		if (!m->in_use)
 			m->idle_since = ev->t_ns;
 		if (ev->kind != PML_POL_BUSY)
@@ -187,8 +185,8 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 			m->idle_since = now;
 		}
 		shift = m->refused > 1 ? m->refused - 1 : 0;
-		if (m->asked_again > shift)
-			shift = m->asked_again;
+		if (m->needs - 1 > shift)
+			shift = m->needs - 1;
 		wait = ttl << (shift > REFUSED_SHIFT_MAX ? REFUSED_SHIFT_MAX : shift);
 		if (now < m->idle_since || now - m->idle_since < wait || k == max)
 			continue;

@@ -127,7 +127,6 @@ struct lstm_state {
 	bool unfamiliar;
 	uint32_t pending_pid;
 	uint64_t pending_t;
-	int prior_from; /* feeding the prior: the index its script's tokens start at */
 	/* the model was trained on later uses too (pml train --reuse-labels): a used module's
 	 * probability then predicts its next use */
 	bool knows_reuse;
@@ -246,10 +245,12 @@ static void on_slot(void *ctx, const struct pml_slot_cand *c)
 	s->name_p = PML_NAME_RULES_P;
 }
 
-static void feed(struct lstm_state *s, const int32_t *ids, int n)
+/* ids[watch_from..n) (none when watch_from < 0): a program no training run ran there stops
+ * the model's guesses from that token on */
+static void feed(struct lstm_state *s, const int32_t *ids, int n, int watch_from)
 {
 	for (int i = 0; i < n; i++) {
-		if (s->prior_from >= 0 && i >= s->prior_from && ids[i] == s->exec_unknown)
+		if (watch_from >= 0 && i >= watch_from && ids[i] == s->exec_unknown)
 			s->unfamiliar = true;
 		pml_predictor_observe(s->p, ids[i], s->probs);
 		s->tokens++;
@@ -286,17 +287,16 @@ static int apply_prior(struct pml_policy *pol, const char *command, const char *
 {
 	struct lstm_state *s = pol->priv;
 	int32_t *prior = malloc(PML_FEAT_MAX_PRIOR * sizeof(int32_t));
+	int from;
 
 	if (!prior)
 		return -ENOMEM;
 	/* the script's commands come after the command line's (and its <start>): from
 	 * there on, a program no training run ran stops the model's guesses (the command
 	 * line is left out: a launcher such as env there says nothing of the job) */
-	s->prior_from = pml_feat_encode_prior(s->vocab, command, NULL, prior,
-					      PML_FEAT_MAX_PRIOR) - 1;
-	feed(s, prior, pml_feat_encode_prior(s->vocab, command, script, prior,
-					     PML_FEAT_MAX_PRIOR));
-	s->prior_from = -1;
+	from = pml_feat_encode_prior(s->vocab, command, NULL, prior, PML_FEAT_MAX_PRIOR) - 1;
+	feed(s, prior, pml_feat_encode_prior(s->vocab, command, script, prior, PML_FEAT_MAX_PRIOR),
+	     from);
 	free(prior);
 	if (s->use_names) {
 		s->now = pml_policy_now(pol);
@@ -357,7 +357,6 @@ static int lstm_init(struct pml_policy *pol)
 		goto fail;
 	}
 	s->exec_unknown = pml_vocab_find(s->vocab, "exec");
-	s->prior_from = -1;
 	s->knows_reuse = s->p->file && (s->p->file->train_flags & PML_MODEL_TRAIN_REUSE);
 	for (int m = 0; m < s->p->n_modules; m++)
 		s->mods[m].armed = true;
@@ -475,7 +474,7 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 		s->events++;
 		n = pml_feat_encode_record(s->enc, ev->tev, ids);
 		watch_programs(s, ev->tev, ids, n);
-		feed(s, ids, n);
+		feed(s, ids, n, -1);
 		if (s->use_names) {
 			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
 
