@@ -110,6 +110,7 @@ static int live_submit(void *be, const struct pml_action *act)
 	job.confidence = act->confidence;
 	/* Every load a policy asks for is a prediction; the API's are asked by others. */
 	job.cause = a->api_load ? PML_CAUSE_API : PML_CAUSE_PREFETCH;
+	job.basis = a->api_load ? PML_BASIS_NONE : act->basis;
 	job.t_submit_ns = pml_now_ns();
 	/* Watched before the worker can insert it (its thread writes the filter first, this
 	 * only hands the set over): a use right after is seen too. */
@@ -230,7 +231,9 @@ int pml_agent_collect(struct pml_agent *a)
 				/* Only the module predicted is of cause prefetch: the report
 				 * counts those (and as wasted when unused). */
 				rec.cause = is_main ? d->job.cause : PML_CAUSE_DEPENDENCY;
-				if (!is_main)
+				if (is_main)
+					rec.basis = d->job.basis;
+				else
 					rec.for_module = d->job.module;
 				/* The queue's wait (from the decision's submit to the insert's
 				 * start) is lead the prefetch lost before its load began. */
@@ -268,6 +271,7 @@ int pml_agent_collect(struct pml_agent *a)
 					pml_event_rec_init(&rec, PML_EV_FAIL);
 					rec.module = d->job.module;
 					rec.cause = d->job.cause;
+					rec.basis = d->job.basis;
 					rec.err = d->err;
 					rec.confidence = d->job.confidence;
 					snprintf(reason, sizeof(reason), "load: %s", d->job.reason);

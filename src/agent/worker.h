@@ -22,6 +22,7 @@ struct pml_load_job {
 	char reason[96];   /* for the decision log: "prediction: after sctp (p 0.80, ...)" */
 	double confidence; /* <0: not a prediction */
 	enum pml_event_cause cause; /* of the module's load record: prefetch, api */
+	enum pml_event_basis basis; /* a prefetch's: what it rests on */
 	uint64_t t_submit_ns; /* set by the submitter (its clock) */
 	uint64_t id;	      /* set by pml_worker_submit */
 };

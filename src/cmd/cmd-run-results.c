@@ -414,6 +414,15 @@ void run_print_compare(FILE *f, const char *policy, const struct pml_report *a,
 	fprintf(f, "%-22s %14zu %14zu\n", "  by prediction", x->predicted_loads,
 		y->predicted_loads);
 	fprintf(f, "%-22s %14zu %14zu\n", "  wasted", x->wasted, y->wasted);
+	for (int k = PML_BASIS_NONE + 1; k < PML_BASIS__COUNT; k++) {
+		char what[32];
+
+		if (!x->predicted_by[k] && !y->predicted_by[k])
+			continue;
+		snprintf(what, sizeof(what), "    %s (wasted)", pml_event_basis_name(k));
+		fprintf(f, "%-22s %7zu (%4zu) %7zu (%4zu)\n", what, x->predicted_by[k],
+			x->wasted_by[k], y->predicted_by[k], y->wasted_by[k]);
+	}
 	fprintf(f, "%-22s %14.2f %14.2f\n", "  loaded before use s", x->prefetch_exposure_s,
 		y->prefetch_exposure_s);
 	fprintf(f, "%-22s %14.1f %14.1f\n", "  before use KiB.s", x->prefetch_early_byte_s / 1024,

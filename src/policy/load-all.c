@@ -117,6 +117,7 @@ int pml_preload_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 			continue;
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
+		a->basis = PML_BASIS_LIST;
 		snprintf(a->module, sizeof(a->module), "%s", s->names[i]);
 		/* "prediction": the report counts it with the predicted (and wasted) loads */
 		snprintf(a->reason, sizeof(a->reason), "prediction: %s, listed %zu of %zu",

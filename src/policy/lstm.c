@@ -90,6 +90,7 @@ struct lstm_mod {
 	float p_ask;
 	int32_t by_token; /* the token whose step crossed the threshold */
 	char named[40];	  /* the words that named it, when a rule did ("type vxlan") */
+	enum pml_event_basis basis; /* the model, the rules or the slot model */
 };
 
 struct lstm_state {
@@ -196,6 +197,7 @@ static void scan(struct lstm_state *s, int32_t token)
 		md->p_ask = q;
 		md->by_token = token;
 		md->named[0] = '\0';
+		md->basis = PML_BASIS_MODEL;
 		queue(s, m);
 	}
 }
@@ -229,6 +231,7 @@ static void on_named(void *ctx, const char *module, const char *words)
 	md->armed = false;
 	md->p_ask = s->name_p;
 	md->by_token = -1;
+	md->basis = s->slots_model ? PML_BASIS_SLOTS : PML_BASIS_NAMES;
 	snprintf(md->named, sizeof(md->named), "%s", words);
 	queue(s, m);
 }
@@ -577,6 +580,7 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 			a->reason[0] = '\0';
 		}
 		a->confidence = md->p_ask;
+		a->basis = md->basis;
 		a->lead_ms = s->horizon_ms / 2;
 		pml_pred_cost(pol, name, &a->bytes, &a->load_ms);
 	}

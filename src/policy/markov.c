@@ -255,6 +255,7 @@ static int mk_decide(struct pml_policy *p, const struct pml_loaded *mods, size_t
 			continue;
 		a = &out[k++];
 		a->kind = PML_ACT_LOAD;
+		a->basis = PML_BASIS_MODEL;
 		snprintf(a->module, sizeof(a->module), "%s", cd->module);
 		/* (the length is used: a long trigger name is cut, on purpose) */
 		if (snprintf(a->reason, sizeof(a->reason), "prediction: after %s (p %.2f, gap "

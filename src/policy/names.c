@@ -258,6 +258,7 @@ static int names_decide(struct pml_policy *pol, const struct pml_loaded *mods, s
 			     md->named) < 0)
 			a->reason[0] = '\0';
 		a->confidence = md->conf;
+		a->basis = s->learned ? PML_BASIS_SLOTS : PML_BASIS_NAMES;
 		a->lead_ms = s->horizon_ms / 2;
 		pml_pred_cost(pol, md->name, &a->bytes, &a->load_ms);
 	}

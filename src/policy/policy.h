@@ -23,6 +23,7 @@
 
 #include "loader/loader.h"
 #include "trace/trace-event.h"
+#include "util/event-log.h"
 
 struct pml_needs_model; /* policy/needs-model.h */
 struct pml_predictor;	/* model/predictor.h */
@@ -84,6 +85,7 @@ struct pml_action {
 	double lead_ms;	   /* expected time until the need (the resource manager's urgency) */
 	int64_t bytes;	   /* expected resident bytes */
 	double load_ms;	   /* expected load time */
+	enum pml_event_basis basis; /* a predicted load: what it rests on (NONE: not said) */
 };
 
 struct pml_slots_model;

@@ -75,6 +75,7 @@ static void count_prefetches(struct pml_report *rep, struct pml_report_summary *
 	for (size_t i = rep->n; i-- > 0;) {
 		const struct pml_report_event *e = &rep->ev[i];
 		struct modstate *m;
+		enum pml_event_basis b;
 
 		if (rep->mod_id[i] == NO_ID)
 			continue;
@@ -82,9 +83,13 @@ static void count_prefetches(struct pml_report *rep, struct pml_report_summary *
 		if (e->kind == PML_EV_LOAD) {
 			if (e->duplicate || e->cause != PML_CAUSE_PREFETCH || !is_pmld(e))
 				continue;
+			b = (unsigned)e->basis < PML_BASIS__COUNT ? e->basis : PML_BASIS_NONE;
 			s->predicted_loads++;
-			if (!m->used_ahead)
+			s->predicted_by[b]++;
+			if (!m->used_ahead) {
 				s->wasted++;
+				s->wasted_by[b]++;
+			}
 		} else if (e->kind == PML_EV_UNLOAD && !e->duplicate) {
 			m->used_ahead = false;
 		} else if (e->kind == PML_EV_NEED || (e->kind == PML_EV_USED && is_pmld(e))) {

@@ -50,6 +50,22 @@ static const char *esc(const char *s, char *buf, size_t size)
 	return buf;
 }
 
+/* "by basis: model 4 (1 wasted), names 3 (0 wasted)", when any prefetch said its basis */
+static void print_by_basis(FILE *f, const struct pml_report_summary *s)
+{
+	const char *sep = "  by basis: ";
+
+	for (int b = PML_BASIS_NONE + 1; b < PML_BASIS__COUNT; b++) {
+		if (!s->predicted_by[b])
+			continue;
+		fprintf(f, "%s%s %zu (%zu wasted)", sep, pml_event_basis_name(b),
+			s->predicted_by[b], s->wasted_by[b]);
+		sep = ", ";
+	}
+	if (strcmp(sep, "  by basis: "))
+		fputc('\n', f);
+}
+
 void pml_report_print_text(const struct pml_report *rep, FILE *f)
 {
 	const struct pml_report_summary *s = &rep->sum;
@@ -126,6 +142,7 @@ void pml_report_print_text(const struct pml_report *rep, FILE *f)
 			   "then used, %.0f never used)\n",
 			s->predicted_loads, s->wasted, s->prefetch_exposure_s,
 			s->prefetch_early_byte_s / 1024, s->prefetch_unused_byte_s / 1024);
+	print_by_basis(f, s);
 	fprintf(f, "module memory (non-base): peak %s, average %s over %.2f s, %s at end\n",
 		human_bytes(s->peak_bytes, b1, sizeof(b1)),
 		human_bytes(clamp_i64(s->avg_bytes), b2, sizeof(b2)), dur,
@@ -182,6 +199,8 @@ static void json_event(struct pml_json *j, const struct pml_report_event *e)
 		pml_json_str(j, "cause", pml_event_cause_name(e->cause));
 	if (e->for_module)
 		pml_json_str(j, "for", e->for_module);
+	if (e->basis)
+		pml_json_str(j, "basis", pml_event_basis_name(e->basis));
 	if (e->verdict)
 		pml_json_str(j, "verdict", pml_event_verdict_name(e->verdict));
 	if (e->refusal)
@@ -314,6 +333,14 @@ void pml_report_print_json(const struct pml_report *rep, FILE *f, int exit_statu
 	pml_json_int(&j, "need_errors", (int64_t)s->need_errors);
 	pml_json_int(&j, "predicted_loads", (int64_t)s->predicted_loads);
 	pml_json_int(&j, "wasted", (int64_t)s->wasted);
+	for (int b = PML_BASIS_NONE + 1; b < PML_BASIS__COUNT; b++) {
+		char key[32];
+
+		snprintf(key, sizeof(key), "%s_prefetches", pml_event_basis_name(b));
+		pml_json_int(&j, key, (int64_t)s->predicted_by[b]);
+		snprintf(key, sizeof(key), "%s_wasted", pml_event_basis_name(b));
+		pml_json_int(&j, key, (int64_t)s->wasted_by[b]);
+	}
 	pml_json_double(&j, "prefetch_exposure_s", round(s->prefetch_exposure_s * 1e3) / 1e3);
 	json_round(&j, "prefetch_early_byte_s", s->prefetch_early_byte_s);
 	json_round(&j, "prefetch_unused_byte_s", s->prefetch_unused_byte_s);

@@ -92,6 +92,7 @@ static void from_rec(const struct pml_event_rec *r, size_t lineno, struct pml_re
 		.verdict = r->verdict,
 		.priority = r->priority,
 		.via = r->via,
+		.basis = r->basis,
 		.worker_ms = r->worker_ms,
 		.line = lineno,
 	};

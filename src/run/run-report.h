@@ -65,6 +65,7 @@ struct pml_report_event {
 	enum pml_event_verdict verdict; /* resource */
 	double priority;		/* resource, -1 unknown */
 	enum pml_event_via via;		/* used */
+	enum pml_event_basis basis;	/* load, fail of cause prefetch */
 	double worker_ms;		/* stop, -1 unknown */
 	bool pid_joined;   /* pid/comm came from the matching request record */
 	bool duplicate;	   /* a second record of a change already counted */
@@ -101,6 +102,9 @@ struct pml_report_summary {
 	 * DESIGN.md's wasted loads. */
 	size_t predicted_loads;
 	size_t wasted;
+	/* ... parted by what each rests on (the load record's basis; NONE: not said): the
+	 * model's own prefetches and their precision apart from the rules' */
+	size_t predicted_by[PML_BASIS__COUNT], wasted_by[PML_BASIS__COUNT];
 	/* Exposure of prefetches: module-seconds (within the window) each of them spent
 	 * loaded before its first use (a need of it, or a use pmld saw), or until its unload
 	 * or the end when never used. Live sees when a use begins, not when it ends: a used

@@ -43,6 +43,11 @@ static const char *const via_names[PML_VIA__COUNT] = {
 	[PML_VIA_REFCOUNT] = "refcount",
 };
 
+static const char *const basis_names[PML_BASIS__COUNT] = {
+	[PML_BASIS_NONE] = "",	       [PML_BASIS_MODEL] = "model", [PML_BASIS_NAMES] = "names",
+	[PML_BASIS_SLOTS] = "slots", [PML_BASIS_LIST] = "list",
+};
+
 void pml_event_rec_init(struct pml_event_rec *rec, enum pml_event_kind kind)
 {
 	memset(rec, 0, sizeof(*rec));
@@ -80,6 +85,11 @@ const char *pml_event_verdict_name(enum pml_event_verdict verdict)
 const char *pml_event_via_name(enum pml_event_via via)
 {
 	return (unsigned)via < PML_VIA__COUNT ? via_names[via] : "";
+}
+
+const char *pml_event_basis_name(enum pml_event_basis basis)
+{
+	return (unsigned)basis < PML_BASIS__COUNT ? basis_names[basis] : "";
 }
 
 /* The index of name in names[1..n) (0, the NONE entry, is never a name), or -1. */
@@ -156,6 +166,7 @@ int pml_event_rec_format(const struct pml_event_rec *rec, char *buf, size_t size
 	sb_str(&sb, "result", rec->result);
 	sb_name(&sb, "cause", pml_event_cause_name(rec->cause));
 	sb_str(&sb, "for", rec->for_module);
+	sb_name(&sb, "basis", pml_event_basis_name(rec->basis));
 	sb_name(&sb, "verdict", pml_event_verdict_name(rec->verdict));
 	sb_str(&sb, "refusal", rec->refusal);
 	sb_num(&sb, "priority", 4, rec->priority);
@@ -215,6 +226,7 @@ enum field {
 	F_REFUSAL,
 	F_PRIORITY,
 	F_VIA,
+	F_BASIS,
 	F_POLICY,
 	F_BYTES,
 	F_MS,
@@ -255,6 +267,8 @@ static const struct {
 	[F_PRIORITY] = {"priority", KIND(PML_EV_RESOURCE), "priority not a number in [0, 1e6]"},
 	[F_VIA] = {"via", KIND(PML_EV_USED),
 		   "via not module-get, netdev, rtm-newlink, request, busy or refcount"},
+	[F_BASIS] = {"basis", KIND(PML_EV_LOAD) | KIND(PML_EV_FAIL),
+		     "basis not model, names, slots or list"},
 	[F_POLICY] = {"policy", KIND(PML_EV_START), "policy not a name of 1..32 of [a-z0-9_+-]"},
 	[F_BYTES] = {"bytes", ALL_KINDS, "bytes not an integer in [0, 1 TiB]"},
 	[F_MS] = {"ms", ALL_KINDS, "ms not a number in [0, 1e7]"},
@@ -276,6 +290,7 @@ static const char *const field_misplaced[F__COUNT] = {
 	[F_REFUSAL] = "refusal on a record not a resource decision",
 	[F_PRIORITY] = "priority on a record not a resource decision",
 	[F_VIA] = "via on a record not a use",
+	[F_BASIS] = "basis on a record not a load or fail",
 	[F_POLICY] = "policy on a record not a start",
 	[F_WORKER_MS] = "worker_ms on a record not a stop",
 };
@@ -440,6 +455,11 @@ static const char *decode(const struct pml_json_flat *flat, struct pml_event_rec
 			ok = n > 0;
 			e->via = ok ? (enum pml_event_via)n : PML_VIA_NONE;
 			break;
+		case F_BASIS:
+			n = enum_field(f, basis_names, PML_BASIS__COUNT);
+			ok = n > 0;
+			e->basis = ok ? (enum pml_event_basis)n : PML_BASIS_NONE;
+			break;
 		case F_POLICY:
 			ok = token_field(f, PML_EVENT_MAX_TOKEN, false, true);
 			e->policy = f->str;
@@ -487,7 +507,8 @@ static const char *decode(const struct pml_json_flat *flat, struct pml_event_rec
 		}
 		if (!ok)
 			return fields[x].why;
-		if (f->type == PML_JSON_STRING && x != F_CAUSE && x != F_VERDICT && x != F_VIA)
+		if (f->type == PML_JSON_STRING && x != F_CAUSE && x != F_VERDICT && x != F_VIA &&
+		    x != F_BASIS)
 			*str_bytes += f->len + 1;
 	}
 	/* What a kind cannot be read without. */

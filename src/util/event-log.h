@@ -99,6 +99,17 @@ enum pml_event_via {
 	PML_VIA__COUNT,
 };
 
+/* What a prefetch rests on (load, fail of cause prefetch): the `basis` member, so that the
+ * report counts each source of predictions' prefetches and their use apart. */
+enum pml_event_basis {
+	PML_BASIS_NONE,
+	PML_BASIS_MODEL, /* "model": a model of the program's behaviour (lstm, markov's needs) */
+	PML_BASIS_NAMES, /* "names": the naming rules read it in the program's words */
+	PML_BASIS_SLOTS, /* "slots": the slot model read it in the program's words */
+	PML_BASIS_LIST,	 /* "list": a list given in advance (load-all, static) */
+	PML_BASIS__COUNT,
+};
+
 struct pml_event_rec {
 	uint64_t t_ns;
 	enum pml_event_kind kind;
@@ -116,6 +127,7 @@ struct pml_event_rec {
 	enum pml_event_cause cause;	/* load, unload, fail */
 	const char *for_module;	/* load, fail of cause dependency: the module it was
 				 * loaded for (a prefetch's), NULL when not said */
+	enum pml_event_basis basis;	/* load, fail of cause prefetch */
 	enum pml_event_verdict verdict; /* resource */
 	const char *refusal;	/* resource refused: "over-budget", ...; NULL otherwise */
 	double priority;	/* resource: the request's priority, <0 unknown */
@@ -132,6 +144,7 @@ int pml_event_kind_from_name(const char *name);
 const char *pml_event_cause_name(enum pml_event_cause cause);	  /* "" for NONE */
 const char *pml_event_verdict_name(enum pml_event_verdict verdict); /* "" for NONE */
 const char *pml_event_via_name(enum pml_event_via via);		  /* "" for NONE */
+const char *pml_event_basis_name(enum pml_event_basis basis);	  /* "" for NONE */
 
 /* Format rec as one JSON line (with '\n') into buf. Returns the length, or -ENOSPC. */
 int pml_event_rec_format(const struct pml_event_rec *rec, char *buf, size_t size);

@@ -52,7 +52,7 @@ static void round_trip(const struct pml_event_rec *rec)
 	CHECK(same_num(p.rec.priority, rec->priority) &&
 	      same_num(p.rec.worker_ms, rec->worker_ms));
 	CHECK(p.rec.cause == rec->cause && p.rec.verdict == rec->verdict &&
-	      p.rec.via == rec->via);
+	      p.rec.via == rec->via && p.rec.basis == rec->basis);
 	if (p.rec.kind != rec->kind || p.rec.cause != rec->cause)
 		fprintf(stderr, "  differs: %s\n", buf);
 	pml_event_parsed_release(&p);
@@ -102,6 +102,11 @@ static void test_every_kind(void)
 	r.reason = "prediction: after sctp (p 0.80, gap 1.4 s)";
 	r.source = "pmld";
 	round_trip(&r);
+	for (int b = PML_BASIS_MODEL; b < PML_BASIS__COUNT; b++) {
+		r.basis = (enum pml_event_basis)b; /* what the prefetch rests on */
+		round_trip(&r);
+	}
+	r.basis = PML_BASIS_NONE;
 	r.module = "fat";
 	r.cause = PML_CAUSE_DEPENDENCY;
 	r.reason = "dependency of vfat, prediction: after sctp";
@@ -317,6 +322,12 @@ static void test_malformed(void)
 		"cause not miss, prefetch");
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"used\",\"module\":\"m\",\"via\":\"magic\"}",
 		"via not module-get");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"basis\":\"hunch\"}",
+		"basis not model");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"load\",\"module\":\"m\",\"basis\":\"\"}",
+		"basis not model");
+	refused("{\"v\":2,\"t_ns\":1,\"event\":\"need\",\"module\":\"m\",\"basis\":\"model\"}",
+		"basis on a record not a load or fail");
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"resource\",\"module\":\"m\",\"verdict\":\"maybe\"}",
 		"verdict not grant");
 	refused("{\"v\":2,\"t_ns\":1,\"event\":\"resource\",\"module\":\"m\",\"verdict\":\"refuse\","

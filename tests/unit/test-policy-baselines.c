@@ -62,9 +62,13 @@ static int decide_at(struct pml_policy *p, double ms, const struct pml_loaded *m
 	fake_now = MS(ms);
 	r = pml_policy_decide(p, mods, n, acts, max);
 	buf[0] = '\0';
-	for (int i = 0; i < r; i++)
+	for (int i = 0; i < r; i++) {
 		snprintf(buf + strlen(buf), size - strlen(buf), "%s%c%s", i ? " " : "",
 			 acts[i].kind == PML_ACT_LOAD ? '+' : '-', acts[i].module);
+		/* a listed module's load rests on the list (the oracle's on the future) */
+		if (acts[i].kind == PML_ACT_LOAD && strcmp(p->ops->name, "oracle"))
+			CHECK(acts[i].basis == PML_BASIS_LIST);
+	}
 	return r;
 }
 

@@ -122,8 +122,10 @@ static void decide(struct driver *d)
 		if (act[i].kind == PML_ACT_LOAD) {
 			CHECK(act[i].confidence >= 0.5 && act[i].confidence <= 1.0);
 			CHECK(act[i].lead_ms > 0);
-			CHECK(!strncmp(act[i].reason, "prediction: lstm p ", 19) ||
-			      !strncmp(act[i].reason, "prediction: named by '", 22));
+			CHECK((!strncmp(act[i].reason, "prediction: lstm p ", 19) &&
+			       act[i].basis == PML_BASIS_MODEL) ||
+			      (!strncmp(act[i].reason, "prediction: named by '", 22) &&
+			       act[i].basis == PML_BASIS_NAMES));
 			CHECK(!find_loaded(d, act[i].module));
 			if (d->n_pre < 32) {
 				snprintf(d->pre_name[d->n_pre], 64, "%s", act[i].module);
@@ -423,7 +425,8 @@ static void test_names(const char *model)
 	/* (modules the fixture's model does not know: its own predictions do not interfere) */
 	a = action_for(acts, n, "ipip");
 	CHECK(a && a->kind == PML_ACT_LOAD && a->confidence > 0.9 &&
-	      !strcmp(a->reason, "prediction: named by 'type ipip'"));
+	      !strcmp(a->reason, "prediction: named by 'type ipip'") &&
+	      a->basis == PML_BASIS_NAMES);
 	a = action_for(acts, n, "xfs");
 	CHECK(a && (!strcmp(a->reason, "prediction: named by 'mkfs.xfs'")));
 	a = action_for(acts, n, "sch_netem");

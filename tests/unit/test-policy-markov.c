@@ -196,6 +196,7 @@ static void test_policy(void)
 	CHECK(fabs(acts[0].lead_ms - 1421.25) < 1e-6);
 	CHECK(acts[0].bytes == 32768 && acts[0].load_ms == 24);
 	CHECK(strstr(acts[0].reason, "prediction: after sctp") == acts[0].reason);
+	CHECK(acts[0].basis == PML_BASIS_MODEL);
 	CHECK_STR(acts[1].module, "vfat");
 	/* asked once: the same trigger again, or the next decide, asks nothing more */
 	ev(p, PML_POL_REQUEST, "sctp", 2.1, false);

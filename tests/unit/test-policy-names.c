@@ -96,7 +96,8 @@ static void test_prior(void)
 	CHECK(n == 2);
 	a = action_for(acts, n, "vxlan");
 	CHECK(a && a->kind == PML_ACT_LOAD && a->confidence == PML_NAME_RULES_P &&
-	      a->lead_ms == 1000 && !strcmp(a->reason, "prediction: named by 'type vxlan'"));
+	      a->lead_ms == 1000 && !strcmp(a->reason, "prediction: named by 'type vxlan'") &&
+	      a->basis == PML_BASIS_NAMES);
 	a = action_for(acts, n, "btrfs");
 	CHECK(a && a->kind == PML_ACT_LOAD && !strcmp(a->reason, "prediction: named by 'mkfs.btrfs'"));
 	/* neither the comment nor the label line */

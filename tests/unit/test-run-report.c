@@ -909,6 +909,49 @@ static void test_prefetch_dependencies(void)
 	pml_report_free(rep);
 }
 
+/* Prefetches counted by their basis: the model's own, the rules', and those not said. */
+static void test_prefetch_basis(void)
+{
+#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
+#define P(b) "\"cause\":\"prefetch\",\"basis\":\"" b "\",\"bytes\":1000,"
+	const char text[] =
+		L(1, "load", "m1", P("model"))  /* used by a need */
+		L(1, "load", "m2", P("model"))  /* never used */
+		L(1, "load", "n1", P("names"))  /* used by pmld's used record */
+		L(1, "load", "s1", P("slots"))  /* never used */
+		L(1, "load", "x1", "\"cause\":\"prefetch\",") /* basis not said */
+		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"m1\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		L(3, "used", "n1", "\"via\":\"request\",")
+		L(9, "info", "z", "");
+#undef L
+#undef P
+	struct pml_report *rep = load_str(text);
+	const struct pml_report_summary *s;
+
+	if (!rep)
+		return;
+	s = pml_report_summary(rep);
+	CHECK(s->predicted_loads == 5 && s->wasted == 3);
+	CHECK(s->predicted_by[PML_BASIS_MODEL] == 2 && s->wasted_by[PML_BASIS_MODEL] == 1);
+	CHECK(s->predicted_by[PML_BASIS_NAMES] == 1 && s->wasted_by[PML_BASIS_NAMES] == 0);
+	CHECK(s->predicted_by[PML_BASIS_SLOTS] == 1 && s->wasted_by[PML_BASIS_SLOTS] == 1);
+	CHECK(s->predicted_by[PML_BASIS_NONE] == 1 && s->wasted_by[PML_BASIS_NONE] == 1);
+	CHECK(s->predicted_by[PML_BASIS_LIST] == 0);
+	{
+		size_t len;
+		char *out = render_json(rep, NULL, false, &len);
+
+		CHECK(out && strstr(out, "\"model_prefetches\":2,\"model_wasted\":1"));
+		CHECK(out && strstr(out, "\"basis\":\"slots\""));
+		free(out);
+		out = render(rep, false);
+		CHECK(out && strstr(out, "by basis: model 2 (1 wasted), names 1 (0 wasted), "
+					 "slots 1 (1 wasted)\n"));
+		free(out);
+	}
+	pml_report_free(rep);
+}
+
 /* A prefetch's exposure: loaded before its first use (a need, pmld's used record), or until
  * its unload or the window's end when never used; loads of other causes, info records and
  * what lies outside the window do not count. */
@@ -1037,5 +1080,6 @@ int main(void)
 	test_typed_not_prose();
 	test_prefetch_exposure();
 	test_prefetch_dependencies();
+	test_prefetch_basis();
 	return unit_done("run-report");
 }

@@ -205,6 +205,7 @@ static void test_policy_unseen_module(void)
 			macsec |= acts[i].kind == PML_ACT_LOAD && !strcmp(acts[i].module, "macsec");
 			ping |= !strcmp(acts[i].module, "ping");
 			CHECK(acts[i].confidence >= m->threshold && acts[i].confidence <= 1);
+			CHECK(acts[i].basis == PML_BASIS_SLOTS);
 		}
 		CHECK(macsec && !ping);
 		pml_policy_free(p);
