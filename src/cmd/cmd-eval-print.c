@@ -130,7 +130,7 @@ void eval_print_json(const struct eval_opts *o, struct eval *ev)
 static void print_table(FILE *f, struct eval *ev, int g, const char *caption)
 {
 	fprintf(f, "%s\n", caption);
-	fprintf(f, "  %-16s %5s %6s %11s %8s %9s %6s %8s %8s %5s %6s %9s %7s\n", "policy", "runs",
+	fprintf(f, "  %-19s %5s %6s %11s %8s %9s %6s %8s %8s %5s %6s %9s %7s\n", "policy", "runs",
 		"stall", "stalls/need", "stall s", "fp MB*s", "/orcl", "/ld-all", "peak MB",
 		"pred", "wasted", "expo m*s", "lead ms");
 	for (size_t p = 0; p < ev->n_pol; p++) {
@@ -144,7 +144,7 @@ static void print_table(FILE *f, struct eval *ev, int g, const char *caption)
 		snprintf(a, sizeof(a), ro >= 0 ? "%.2f" : "-", ro);
 		snprintf(b, sizeof(b), rl >= 0 ? "%.2f" : "-", rl);
 		snprintf(c, sizeof(c), lead >= 0 ? "%.0f" : "-", lead);
-		fprintf(f, "  %-16s %5u %6.3f %11s %8.2f %9.2f %6s %8s %8.3f %5u %6u %9.1f %7s\n",
+		fprintf(f, "  %-19s %5u %6.3f %11s %8.2f %9.2f %6s %8s %8.3f %5u %6u %9.1f %7s\n",
 			ev->pol[p], t->runs, t->m.needs ? (double)t->m.stalls / t->m.needs : 0, sn,
 			t->m.stall_ms / 1e3, t->m.byte_s / EVAL_MB, a, b,
 			t->runs ? (double)t->m.peak_bytes / t->runs / EVAL_MB : 0,
@@ -164,7 +164,7 @@ static void print_states(FILE *f, struct eval *ev)
 		for (size_t p = 0; p < ev->n_pol; p++) {
 			const struct pml_sim_metrics *m = &ev->tot[g][p].m;
 
-			fprintf(f, "    %-16s %9.2f %9.2f %9.2f %9.2f %9.2f\n", ev->pol[p],
+			fprintf(f, "    %-19s %9.2f %9.2f %9.2f %9.2f %9.2f\n", ev->pol[p],
 				m->fp_in_use_bs / EVAL_MB, m->fp_idle_bs / EVAL_MB,
 				m->fp_early_bs / EVAL_MB, m->fp_wasted_bs / EVAL_MB,
 				m->fp_loading_bs / EVAL_MB);

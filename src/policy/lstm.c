@@ -387,7 +387,8 @@ static int lstm_init(struct pml_policy *pol)
 			goto fail;
 	}
 	s->name_p = PML_NAME_RULES_P;
-	if (cfg->resolve_fn && pol->ops == &pml_policy_learned) {
+	if (cfg->resolve_fn &&
+	    (pol->ops == &pml_policy_learned || pol->ops == &pml_policy_learned_idle)) {
 		s->slots_model = cfg->slots_model;
 		if (!s->slots_model && cfg->slots_path) {
 			r = pml_slots_model_read(cfg->slots_path, cfg->kernel_release,
@@ -658,6 +659,17 @@ const struct pml_policy_ops pml_policy_learned = {
 	.summary = "lstm's model and the slot model (pml train-slots) in place of the naming "
 		   "rules: every prefetch from a model trained on traces",
 	.init = lstm_init,
+	.observe = lstm_observe,
+	.decide = lstm_decide,
+	.free = lstm_free,
+};
+
+/* learned, and unload what is idle, as lstm+idle-unload does for lstm */
+const struct pml_policy_ops pml_policy_learned_idle = {
+	.name = "learned+idle-unload",
+	.summary = "learned, plus unload of what the program used once it is idle (and, with "
+		   "a model trained on later uses, no longer predicted)",
+	.init = lstm_idle_init,
 	.observe = lstm_observe,
 	.decide = lstm_decide,
 	.free = lstm_free,

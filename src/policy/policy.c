@@ -47,6 +47,8 @@ const struct pml_policy_info pml_policy_table[] = {
 	 LIVE | TRACE | PRED | PML_POLICY_SLOTS},
 	{&pml_policy_lstm_idle, "lstm, and unload what is idle (and no longer predicted)",
 	 LIVE | TRACE | PRED},
+	{&pml_policy_learned_idle, "learned, and unload what is idle (and no longer predicted)",
+	 LIVE | TRACE | PRED | PML_POLICY_SLOTS},
 	{&pml_policy_oracle, "replay only: the limit, each module loaded just in time", 0},
 	{NULL, NULL, 0},
 };

@@ -203,6 +203,7 @@ extern const struct pml_policy_ops pml_policy_learned;
 extern const struct pml_policy_ops pml_policy_lstm;
 extern const struct pml_policy_ops pml_policy_lstm_model;
 extern const struct pml_policy_ops pml_policy_lstm_idle;
+extern const struct pml_policy_ops pml_policy_learned_idle;
 extern const struct pml_policy_ops pml_policy_load_all;
 extern const struct pml_policy_ops pml_policy_static;
 extern const struct pml_policy_ops pml_policy_oracle;

@@ -325,11 +325,12 @@ static void test_take_back(const char *model)
  * still predicts is kept. */
 static void test_idle_unload(const char *ngram, const char *lstm, const char *lstm_reuse)
 {
+	/* (learned+idle-unload without a resolver: its slot model has nothing to read) */
 	const char *names[] = {"lstm", "lstm+idle-unload", "lstm+idle-unload",
-			       "lstm+idle-unload"};
-	const char *models[] = {ngram, ngram, lstm, lstm_reuse};
+			       "lstm+idle-unload", "learned+idle-unload"};
+	const char *models[] = {ngram, ngram, lstm, lstm_reuse, lstm};
 
-	for (int v = 0; v < 4; v++) {
+	for (int v = 0; v < 5; v++) {
 		struct pml_policy_config cfg = {.clock = &clock, .model_path = models[v],
 						.idle_seconds = 3};
 		struct driver d = {0};
@@ -361,6 +362,9 @@ static void test_idle_unload(const char *ngram, const char *lstm, const char *ls
 		pml_policy_free(d.pol);
 	}
 	CHECK(pml_policy_find("lstm+idle-unload") == &pml_policy_lstm_idle);
+	CHECK(pml_policy_find("learned+idle-unload") == &pml_policy_learned_idle);
+	CHECK(pml_policy_info("learned+idle-unload") &&
+	      (pml_policy_info("learned+idle-unload")->flags & PML_POLICY_SLOTS));
 	CHECK(pml_policy_reads_trace("lstm+idle-unload") && pml_policy_reads_trace("lstm") &&
 	      !pml_policy_reads_trace("markov") && !pml_policy_reads_trace("nope"));
 }
