@@ -52,11 +52,14 @@ PML_INLINE v8f v8_splat(float x)
 
 #define v8_hsum(v) ((((v)[0] + (v)[4]) + ((v)[1] + (v)[5])) + (((v)[2] + (v)[6]) + ((v)[3] + (v)[7])))
 #define v8_select(mask, a, b) ((v8f)(((v8i)(a) & (mask)) | ((v8i)(b) & ~(mask))))
+/* PML_VEXP's MIN and MAX (a and b are evaluated twice) */
+#define v8_min(a, b) v8_select((a) < (b), a, b)
+#define v8_max(a, b) v8_select((a) > (b), a, b)
 
 /* exp(x) for the 8 floats at xp (PML_VEXP). */
 PML_INLINE v8f v8_exp(const float *xp)
 {
-	return PML_VEXP(v8f, v8i, v8_splat, v8_select, v8_load(xp));
+	return PML_VEXP(v8f, v8i, v8_splat, v8_min, v8_max, v8_load(xp));
 }
 
 /* in place on 8 floats at p */

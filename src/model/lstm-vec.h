@@ -13,19 +13,20 @@
 /* vectors are returned only from always-inlined helpers, so the ABI warning is moot */
 #pragma GCC diagnostic ignored "-Wpsabi"
 
-/* exp(x) for a vector x of floats VF (ints VI, with SPLAT and SELECT of its width):
- * Cephes' expf (range reduction by ln 2 in two parts, a degree-6 polynomial, the exponent
- * built in the float's bits). Relative error ~2 ulp; inputs are clamped to [-87, 88] so
- * the exponent stays normal. One body for the 8-lane kernels and the 4-lane (SSE-only)
- * streaming step, so both compute the same bits. */
-#define PML_VEXP(VF, VI, SPLAT, SELECT, x0)                                                  \
+/* exp(x) for a vector x of floats VF (ints VI, with SPLAT, MIN and MAX of its width;
+ * MIN(a, b) is a < b ? a : b lane by lane and MAX(a, b) a > b ? a : b, so b when either
+ * is a NaN: SSE's minps and maxps): Cephes' expf (range reduction by ln 2 in two parts, a
+ * degree-6 polynomial, the exponent built in the float's bits). Relative error ~2 ulp;
+ * inputs are clamped to [-87, 88] so the exponent stays normal. One body for the 8-lane
+ * kernels and the 4-lane (SSE-only) streaming step, so both compute the same bits. */
+#define PML_VEXP(VF, VI, SPLAT, MIN, MAX, x0)                                                \
 	({                                                                                   \
 		const VF magic_ = SPLAT(12582912.0f); /* 1.5 * 2^23: rounds to integer */   \
 		VF x_ = (x0), fx_, r_, p_;                                                   \
 		VI n_;                                                                       \
                                                                                              \
-		x_ = SELECT(x_ > SPLAT(88.0f), SPLAT(88.0f), x_);                            \
-		x_ = SELECT(x_ < SPLAT(-87.0f), SPLAT(-87.0f), x_);                          \
+		x_ = MIN(SPLAT(88.0f), x_); /* x > 88 ? 88 : x, a NaN kept */                \
+		x_ = MAX(SPLAT(-87.0f), x_);                                                 \
 		fx_ = x_ * 1.44269504088896341f;                                             \
 		fx_ = (fx_ + magic_) - magic_;                                               \
 		r_ = x_ - fx_ * 0.693359375f;                                                \

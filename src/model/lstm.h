@@ -203,7 +203,7 @@ struct pml_lstm_stream {
 	float *h[PML_LSTM_MAX_LAYERS], *c[PML_LSTM_MAX_LAYERS];
 	float *gates, *head, *x;
 	float *b[PML_LSTM_MAX_LAYERS], *bout;
-	/* the weights re-laid row-major with padded rows (one allocation, wT) */
+	/* the weights re-laid padded, in blocks of rows (lstm-stream.c; one allocation, wT) */
 	float *wT;
 	float *wihT[PML_LSTM_MAX_LAYERS], *whhT[PML_LSTM_MAX_LAYERS], *woutT;
 	/* optional table emb . wih0^T + b0 [V, 4 round4(H)], owned by the stream; row v is
