@@ -199,7 +199,7 @@ static void usage(FILE *f)
 		"ones apart. See doc/sim.md for what is simulated and approximated.\n\n");
 	cmd_options_help(f, options);
 	fprintf(f, "\n" PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s",
-		pml_policy_help(policies, sizeof(policies), 0, 19));
+		pml_policy_help(policies, sizeof(policies), 0));
 }
 
 /* Parse argv into o. -1 to go on, or the exit status (--help; a bad option, said). */

@@ -136,7 +136,7 @@ static void usage(FILE *f)
 		"up to 1 GiB; what was cut or refused is said in the report (warnings).\n"
 		"Exit status: CMD's; 124 when it timed out; 125 when pml failed; 128+N when pml\n"
 		"was stopped by signal N (the guest is stopped and nothing is left behind).\n",
-		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE, 19));
+		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE));
 }
 
 /* Settings checked on the host before anything boots, by pmld's own parsers (a value pmld

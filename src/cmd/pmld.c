@@ -133,7 +133,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"\n" PML_NUM_SIZE_HELP PML_NUM_DURATION_HELP "\nPolicies:\n%s\n"
 		"Stops on SIGTERM or SIGINT, logging its CPU time and maximum RSS; exit 0.\n",
-		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE, 19));
+		pml_policy_help(policies, sizeof(policies), PML_POLICY_LIVE));
 }
 
 /* The first max bytes of a text file, NUL-terminated (caller frees); NULL with errno. */

@@ -90,7 +90,6 @@ struct lstm_mod {
 	float p_ask;
 	int32_t by_token; /* the token whose step crossed the threshold */
 	char named[40];	  /* the words that named it, when a rule did ("type vxlan") */
-	enum pml_event_basis basis; /* the model, the rules or the slot model */
 };
 
 struct lstm_state {
@@ -197,7 +196,6 @@ static void scan(struct lstm_state *s, int32_t token)
 		md->p_ask = q;
 		md->by_token = token;
 		md->named[0] = '\0';
-		md->basis = PML_BASIS_MODEL;
 		queue(s, m);
 	}
 }
@@ -231,7 +229,6 @@ static void on_named(void *ctx, const char *module, const char *words)
 	md->armed = false;
 	md->p_ask = s->name_p;
 	md->by_token = -1;
-	md->basis = s->slots_model ? PML_BASIS_SLOTS : PML_BASIS_NAMES;
 	snprintf(md->named, sizeof(md->named), "%s", words);
 	queue(s, m);
 }
@@ -315,6 +312,7 @@ static int lstm_init(struct pml_policy *pol)
 {
 	const struct pml_policy_config *cfg = &pol->cfg;
 	struct lstm_state *s = calloc(1, sizeof(*s));
+	const struct pml_policy_info *info;
 	int r;
 
 	if (!s)
@@ -387,8 +385,8 @@ static int lstm_init(struct pml_policy *pol)
 			goto fail;
 	}
 	s->name_p = PML_NAME_RULES_P;
-	if (cfg->resolve_fn &&
-	    (pol->ops == &pml_policy_learned || pol->ops == &pml_policy_learned_idle)) {
+	info = pml_policy_info(pol->ops->name);
+	if (cfg->resolve_fn && info && (info->flags & PML_POLICY_SLOTS)) {
 		s->slots_model = cfg->slots_model;
 		if (!s->slots_model && cfg->slots_path) {
 			r = pml_slots_model_read(cfg->slots_path, cfg->kernel_release,
@@ -581,7 +579,10 @@ static int lstm_decide(struct pml_policy *pol, const struct pml_loaded *mods, si
 			a->reason[0] = '\0';
 		}
 		a->confidence = md->p_ask;
-		a->basis = md->basis;
+		/* the model's (a token crossed the threshold), else a naming's */
+		a->basis = md->by_token >= 0 ? PML_BASIS_MODEL
+			   : s->slots_model  ? PML_BASIS_SLOTS
+					     : PML_BASIS_NAMES;
 		a->lead_ms = s->horizon_ms / 2;
 		pml_pred_cost(pol, name, &a->bytes, &a->load_ms);
 	}

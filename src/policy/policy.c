@@ -114,13 +114,18 @@ char *pml_policy_names_list(char *buf, size_t size, unsigned need)
 	return buf;
 }
 
-char *pml_policy_help(char *buf, size_t size, unsigned need, int width)
+char *pml_policy_help(char *buf, size_t size, unsigned need)
 {
 	size_t n = 0;
+	int width = 0;
 
 	if (!size)
 		return buf;
 	buf[0] = '\0';
+	for (size_t i = 0; pml_policy_table[i].ops; i++)
+		if ((pml_policy_table[i].flags & need) == need &&
+		    (int)strlen(pml_policy_table[i].ops->name) > width)
+			width = (int)strlen(pml_policy_table[i].ops->name);
 	for (size_t i = 0; pml_policy_table[i].ops && n < size; i++) {
 		if ((pml_policy_table[i].flags & need) != need)
 			continue;

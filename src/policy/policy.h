@@ -241,9 +241,9 @@ const struct pml_policy_info *pml_policy_info(const char *name);
 /* The names of the policies that have every flag of need, ", "-separated, into buf:
  * "reactive, idle-unload, markov, ...". Returns buf. */
 char *pml_policy_names_list(char *buf, size_t size, unsigned need);
-/* The --help lines of those policies: "  NAME  summary\n" each, the names padded to
- * width. Returns buf. */
-char *pml_policy_help(char *buf, size_t size, unsigned need, int width);
+/* The --help lines of those policies: "  NAME summary\n" each, the names padded to the
+ * longest of them. Returns buf. */
+char *pml_policy_help(char *buf, size_t size, unsigned need);
 
 /* Create policy NAME. Returns 0, -ENOENT for an unknown name, -EINVAL for a bad config
  * (idle_seconds < 0), -ENOMEM. Free with pml_policy_free(). */

@@ -53,16 +53,16 @@ static const char *esc(const char *s, char *buf, size_t size)
 /* "by basis: model 4 (1 wasted), names 3 (0 wasted)", when any prefetch said its basis */
 static void print_by_basis(FILE *f, const struct pml_report_summary *s)
 {
-	const char *sep = "  by basis: ";
+	bool any = false;
 
 	for (int b = PML_BASIS_NONE + 1; b < PML_BASIS__COUNT; b++) {
 		if (!s->predicted_by[b])
 			continue;
-		fprintf(f, "%s%s %zu (%zu wasted)", sep, pml_event_basis_name(b),
-			s->predicted_by[b], s->wasted_by[b]);
-		sep = ", ";
+		fprintf(f, "%s%s %zu (%zu wasted)", any ? ", " : "  by basis: ",
+			pml_event_basis_name(b), s->predicted_by[b], s->wasted_by[b]);
+		any = true;
 	}
-	if (strcmp(sep, "  by basis: "))
+	if (any)
 		fputc('\n', f);
 }
 

@@ -868,12 +868,16 @@ static void test_window_range(void)
 	pml_report_free(rep);
 }
 
+/* The prefetch tests' log lines: pmld's record of event ev about mod at t s (extra: more
+ * members, each ending in ','), and the shim's need of mod, present, at 3 s. */
+#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
+#define NEED3(mod) "{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"" mod "\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+
 /* The dependencies loaded for a prefetch (their load record's "for") are parted with it:
  * before its first use when it is used, never used when it is not (to their own unload or
  * the end); their time is in the byte-seconds, not in the prefetches' module-seconds. */
 static void test_prefetch_dependencies(void)
 {
-#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
 #define D(p) "\"cause\":\"dependency\",\"for\":\"" p "\",\"bytes\":100,"
 #define P "\"cause\":\"prefetch\",\"bytes\":1000,"
 	const char text[] =
@@ -882,11 +886,10 @@ static void test_prefetch_dependencies(void)
 		L(1, "load", "d2", D("p2"))  /* p2's, unused: to its own unload at 6: 5 s */
 		L(1, "load", "p2", P)	     /* unloaded at 4, unused: 3 s */
 		L(2, "load", "d3", D("p-9")) /* for a module no record is of: not parted */
-		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"p1\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		NEED3("p1")
 		L(4, "unload", "p2", "")
 		L(6, "unload", "d2", "")
 		L(9, "info", "z", "");
-#undef L
 #undef D
 #undef P
 	struct pml_report *rep = load_str(text);
@@ -912,7 +915,6 @@ static void test_prefetch_dependencies(void)
 /* Prefetches counted by their basis: the model's own, the rules', and those not said. */
 static void test_prefetch_basis(void)
 {
-#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
 #define P(b) "\"cause\":\"prefetch\",\"basis\":\"" b "\",\"bytes\":1000,"
 	const char text[] =
 		L(1, "load", "m1", P("model"))  /* used by a need */
@@ -920,10 +922,9 @@ static void test_prefetch_basis(void)
 		L(1, "load", "n1", P("names"))  /* used by pmld's used record */
 		L(1, "load", "s1", P("slots"))  /* never used */
 		L(1, "load", "x1", "\"cause\":\"prefetch\",") /* basis not said */
-		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"m1\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		NEED3("m1")
 		L(3, "used", "n1", "\"via\":\"request\",")
 		L(9, "info", "z", "");
-#undef L
 #undef P
 	struct pml_report *rep = load_str(text);
 	const struct pml_report_summary *s;
@@ -957,7 +958,6 @@ static void test_prefetch_basis(void)
  * what lies outside the window do not count. */
 static void test_prefetch_exposure(void)
 {
-#define L(t, ev, mod, extra) "{\"v\":2,\"t_ns\":" #t "000000000,\"event\":\"" ev "\",\"module\":\"" mod "\"," extra "\"source\":\"pmld\"}\n"
 #define P "\"cause\":\"prefetch\",\"bytes\":1000,"
 	const char text[] =
 		L(1, "load", "a", P)	 /* used by a need at 3: 2 s */
@@ -965,12 +965,11 @@ static void test_prefetch_exposure(void)
 		L(1, "load", "m", "\"cause\":\"miss\",")	 /* not a prefetch */
 		L(2, "load", "b", P)	 /* never used: to the end */
 		L(2, "info", "b", "\"reason\":\"used: b\",")	 /* words, not a use */
-		"{\"v\":2,\"t_ns\":3000000000,\"event\":\"need\",\"module\":\"a\",\"alias\":\"x\",\"result\":\"present\",\"source\":\"shim\"}\n"
+		NEED3("a")
 		L(4, "unload", "c", "")
 		L(4, "load", "d", P)	 /* used at 6 (pmld's used): 2 s */
 		L(6, "used", "d", "\"via\":\"refcount\",")
 		L(9, "info", "z", "");
-#undef L
 #undef P
 	struct pml_report *rep = load_str(text);
 	const struct pml_report_summary *s;
@@ -999,6 +998,8 @@ static void test_prefetch_exposure(void)
 	}
 	pml_report_free(rep);
 }
+#undef L
+#undef NEED3
 
 /* Read by kind and typed field, never by the reason's words: a load whose reason says
  * "prediction" but whose cause is not prefetch is no prefetch; an info record saying
