@@ -7,8 +7,7 @@
 #include "sim/catalog.h"
 #include "util/json.h"
 
-static const char *const group_names[EVAL_G_COUNT] = {"all", "heldout", "heldout_family",
-						      "seen"};
+const char *const eval_group_names[EVAL_G_COUNT] = {"all", "heldout", "heldout_family", "seen"};
 static const char *const group_captions[EVAL_G_COUNT] = {
 	"all runs", "held-out scenarios", "held-out families", "seen scenarios"};
 
@@ -59,7 +58,7 @@ static void metrics_json(struct pml_json *j, const char *key, const struct pml_s
 /* Group g's policies, as an object per policy name. */
 static void group_json(struct pml_json *j, struct eval *ev, int g)
 {
-	pml_json_obj_begin(j, group_names[g]);
+	pml_json_obj_begin(j, eval_group_names[g]);
 	pml_json_int(j, "runs", ev->runs[g]);
 	pml_json_obj_begin(j, "policies");
 	for (size_t p = 0; p < ev->n_pol && ev->runs[g]; p++) {

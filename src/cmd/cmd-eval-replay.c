@@ -13,6 +13,7 @@
 #include "cmd/commands.h"
 #include "repo/repo.h"
 #include "sim/catalog.h"
+#include "util/json.h"
 #include "util/safepath.h"
 #include "vm/paths.h"
 #include "vm/vm.h"
@@ -110,6 +111,36 @@ struct one_run {
 	char *script_text;
 };
 
+/* --needs-out: one JSON line per need of res (the run's, under policy). 0 or -EIO. */
+static int write_needs(struct eval *ev, const struct pml_ds_run *run, const char *policy,
+		       const struct pml_sim_result *res)
+{
+	for (size_t i = 0; i < res->n_needs; i++) {
+		const struct pml_sim_need *nd = &res->needs[i];
+		struct pml_json j;
+
+		pml_json_init(&j, ev->needs_f, false);
+		pml_json_obj_begin(&j, NULL);
+		pml_json_str(&j, "run", run->id);
+		pml_json_str(&j, "scenario", run->scenario);
+		pml_json_str(&j, "family", run->family);
+		pml_json_str(&j, "group", eval_group_names[group_of(ev->ds, run)]);
+		pml_json_str(&j, "policy", policy);
+		pml_json_double(&j, "t_ms", nd->t_ms);
+		pml_json_str(&j, "module", nd->module);
+		pml_json_str(&j, "alias", nd->alias);
+		pml_json_bool(&j, "stalled", nd->stalled);
+		pml_json_double(&j, "stall_ms", nd->stall_ms);
+		if (nd->lead_ms >= 0)
+			pml_json_double(&j, "lead_ms", nd->lead_ms);
+		else
+			pml_json_null(&j, "lead_ms");
+		pml_json_obj_end(&j);
+		fputc('\n', ev->needs_f);
+	}
+	return ferror(ev->needs_f) ? -EIO : 0;
+}
+
 /* Replay r under policy p into the totals. PML_EXIT_OK or the exit status (said). */
 static int replay_policy(const struct eval_opts *o, struct eval *ev, const struct one_run *r1,
 			 size_t p)
@@ -153,6 +184,11 @@ static int replay_policy(const struct eval_opts *o, struct eval *ev, const struc
 	    pml_sim_totals_add(&ev->tot[group_of(ev->ds, run)][p], res) < 0) {
 		pml_sim_result_free(res);
 		return eval_fail(-ENOMEM);
+	}
+	if (ev->needs_f && write_needs(ev, run, ev->pol[p], res) < 0) {
+		fprintf(stderr, "pml: eval: --needs-out %s: %s\n", o->needs_out, strerror(EIO));
+		pml_sim_result_free(res);
+		return PML_EXIT_FAIL;
 	}
 	if (run == ev->rep_run)
 		ev->rep_res[p] = res;

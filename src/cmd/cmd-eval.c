@@ -6,11 +6,13 @@
  * of steps whose files cmd-eval.h lists (the training split, the replay, the printing,
  * the page). */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "cmd/cmd-errors.h"
 #include "cmd/cmd-eval.h"
@@ -131,6 +133,7 @@ enum {
 	OPT_COSTS,
 	OPT_MODDIR,
 	OPT_BASE,
+	OPT_NEEDS_OUT,
 };
 
 /* getopt_long and --help are both made from this table (cmd-options.h). */
@@ -180,6 +183,10 @@ static const struct cmd_option options[] = {
 	{OPT_BASE, "base", "LIST",
 	 "modules the guest has at start, with their\n"
 	 "dependencies (default " EVAL_DEFAULT_BASE ")"},
+	{OPT_NEEDS_OUT, "needs-out", "FILE",
+	 "write every replayed need, one JSON object a line\n"
+	 "(run, scenario, family, group, policy, module, alias,\n"
+	 "stalled, stall_ms, lead_ms), for finding what stalls"},
 	{'h', "help", NULL, "this text"},
 	{0},
 };
@@ -282,6 +289,9 @@ static int parse_options(int argc, char **argv, struct eval_opts *o)
 			break;
 		case OPT_BASE:
 			o->base = optarg;
+			break;
+		case OPT_NEEDS_OUT:
+			o->needs_out = optarg;
 			break;
 		case 'h':
 			usage(stdout);
@@ -390,10 +400,50 @@ static int check_models(const struct eval_opts *o, struct eval *ev)
 	return PML_EXIT_OK;
 }
 
+/* --needs-out FILE: a temporary file beside FILE, renamed to it once every run is
+ * replayed, so that a failed eval leaves no half-written FILE. */
+static int open_needs_out(const struct eval_opts *o, struct eval *ev)
+{
+	int fd;
+
+	if (!o->needs_out)
+		return PML_EXIT_OK;
+	snprintf(ev->needs_tmp, sizeof(ev->needs_tmp), "%s.XXXXXX", o->needs_out);
+	fd = mkostemp(ev->needs_tmp, O_CLOEXEC);
+	if (fd < 0 || !(ev->needs_f = fdopen(fd, "w"))) {
+		fprintf(stderr, "pml: eval: --needs-out %s: %s\n", o->needs_out, strerror(errno));
+		if (fd >= 0) {
+			close(fd);
+			unlink(ev->needs_tmp);
+		}
+		ev->needs_tmp[0] = 0;
+		return PML_EXIT_USAGE;
+	}
+	return PML_EXIT_OK;
+}
+
+static int commit_needs_out(const struct eval_opts *o, struct eval *ev)
+{
+	int r = fclose(ev->needs_f);
+
+	ev->needs_f = NULL;
+	if (r == 0 && fchmodat(AT_FDCWD, ev->needs_tmp, 0644, 0) == 0 &&
+	    rename(ev->needs_tmp, o->needs_out) == 0) {
+		ev->needs_tmp[0] = 0;
+		return PML_EXIT_OK;
+	}
+	fprintf(stderr, "pml: eval: --needs-out %s: %s\n", o->needs_out, strerror(errno));
+	return PML_EXIT_FAIL;
+}
+
 static void eval_free(struct eval *ev)
 {
 	if (!ev)
 		return;
+	if (ev->needs_f)
+		fclose(ev->needs_f);
+	if (ev->needs_tmp[0])
+		unlink(ev->needs_tmp);
 	for (size_t p = 0; p < EVAL_MAX_POL; p++)
 		pml_sim_result_free(ev->rep_res[p]);
 	for (int g = 0; g < EVAL_G_COUNT; g++)
@@ -430,7 +480,8 @@ int cmd_eval(int argc, char **argv)
 	}
 	if ((status = open_dataset(&o, ev)) || (status = check_models(&o, ev)) ||
 	    (status = eval_open_catalog(&o, ev)) || (status = eval_learn(&o, ev)) ||
-	    (status = eval_replay(&o, ev)))
+	    (status = open_needs_out(&o, ev)) || (status = eval_replay(&o, ev)) ||
+	    (ev->needs_f && (status = commit_needs_out(&o, ev))))
 		goto out;
 	if (o.json)
 		eval_print_json(&o, ev);

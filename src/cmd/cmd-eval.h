@@ -31,7 +31,7 @@ struct pml_slots_model;
 /* The command line, as parsed (cmd-eval.c); 0 in a number is "not given, the default". */
 struct eval_opts {
 	const char *dataset, *split_name, *policies, *report, *run_id, *model, *markov_model;
-	const char *costs, *moddir, *base, *save_markov, *slots_model;
+	const char *costs, *moddir, *base, *save_markov, *slots_model, *needs_out;
 	enum pml_split split;
 	int64_t budget;
 	double threshold, horizon_ms, idle_seconds, tick_ms, preroll_ms, miss_ms;
@@ -59,6 +59,7 @@ struct eval_training {
  * whole (dataset.h; none in a dataset made before them), the rest (scenarios seen in
  * training). A run of a held-out family is in that group only. */
 enum { EVAL_G_ALL, EVAL_G_HELDOUT, EVAL_G_FAMILY, EVAL_G_SEEN, EVAL_G_COUNT };
+extern const char *const eval_group_names[EVAL_G_COUNT]; /* as in the JSON */
 
 /* One evaluation: the policies, what they are given, the sums. Owns everything in it. */
 struct eval {
@@ -76,6 +77,9 @@ struct eval {
 	const struct pml_ds_run *rep_run;
 	struct pml_sim_result *rep_res[EVAL_MAX_POL];
 	char rep_command[256];
+	/* --needs-out FILE: written to needs_tmp (in FILE's directory), renamed at the end */
+	FILE *needs_f;
+	char needs_tmp[4200];
 };
 
 /* cmd-eval.c: the policies asked for. */

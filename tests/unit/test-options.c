@@ -18,6 +18,7 @@
  *    --help shows.
  * And a guard: no hand-rolled number parsing (strtod, atoi, ...) left in the commands,
  * pmld's options or the policy file. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -32,6 +33,8 @@
 
 #include "loader/policy-file.h"
 #include "model/model-file.h"
+#include "cmd/commands.h"
+#include "util/json.h"
 #include "util/option-table.h"
 #include "unit.h"
 
@@ -844,6 +847,79 @@ static void test_no_hand_parsing(void)
 	}
 }
 
+/* pml eval --needs-out FILE on the fixture dataset: a JSON line per need and policy (the
+ * same needs under each), reactive stalling where the oracle does not; nothing left beside
+ * FILE; a FILE that cannot be made is refused, naming the option, before any replay. */
+static void test_eval_needs_out(void)
+{
+	char dir[PATH_MAX], bin[PATH_MAX + 16], fix[PATH_MAX], out[PATH_MAX + 32], err[8192];
+	char tmp[] = "/tmp/pml-test-needs.XXXXXX", line[1024], bad[] = "/nonexistent/needs.jsonl";
+	const char *env = getenv("PML_TEST_FIXTURES");
+	unsigned n_reactive = 0, n_oracle = 0, reactive_stalls = 0, oracle_stalls = 0, bad_lines = 0;
+	unsigned n_files = 0;
+	struct dirent *de;
+	DIR *d;
+	FILE *f;
+
+	if (!build_dir(dir, sizeof(dir)) || !env || !mkdtemp(tmp)) {
+		CHECK(!"the build directory, the fixtures and a temporary directory");
+		return;
+	}
+	snprintf(bin, sizeof(bin), "%s/pml", dir);
+	snprintf(fix, sizeof(fix), "%s/dataset", env);
+	snprintf(out, sizeof(out), "%s/needs.jsonl", tmp);
+	{
+		char *argv[] = {bin, "eval", "-d", fix, "--split", "test", "--policy",
+				"reactive,oracle", "--needs-out", out, NULL};
+
+		CHECK(run_cmd(argv, err, sizeof(err)) == 0);
+	}
+	f = fopen(out, "r");
+	CHECK(f != NULL);
+	while (f && fgets(line, sizeof(line), f)) {
+		struct pml_json_flat j;
+		const char *pol;
+		const struct pml_json_field *st;
+
+		if (pml_json_flat_parse(line, &j) < 0) {
+			bad_lines++;
+			continue;
+		}
+		pol = pml_json_flat_str(&j, "policy", "");
+		st = pml_json_flat_get(&j, "stalled");
+		if (!st || st->type != PML_JSON_BOOL || !pml_json_flat_str(&j, "module", NULL) ||
+		    !pml_json_flat_str(&j, "run", NULL))
+			bad_lines++;
+		else if (!strcmp(pol, "reactive"))
+			n_reactive++, reactive_stalls += st->boolean;
+		else if (!strcmp(pol, "oracle"))
+			n_oracle++, oracle_stalls += st->boolean;
+		else
+			bad_lines++;
+		pml_json_flat_release(&j);
+	}
+	if (f)
+		fclose(f);
+	CHECK(bad_lines == 0);
+	CHECK(n_reactive > 0 && n_reactive == n_oracle);
+	CHECK(reactive_stalls > 0 && oracle_stalls < reactive_stalls);
+	d = opendir(tmp);
+	while (d && (de = readdir(d)))
+		n_files += de->d_name[0] != '.';
+	if (d)
+		closedir(d);
+	CHECK(n_files == 1); /* no temporary file left beside it */
+	{
+		char *argv[] = {bin, "eval", "-d", fix, "--policy", "reactive", "--needs-out", bad,
+				NULL};
+
+		CHECK(run_cmd(argv, err, sizeof(err)) == PML_EXIT_USAGE);
+		CHECK(strstr(err, "--needs-out /nonexistent/needs.jsonl") != NULL);
+	}
+	unlink(out);
+	rmdir(tmp);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -856,5 +932,6 @@ int main(void)
 	test_command_prefixes();
 	test_option_tables();
 	test_no_hand_parsing();
+	test_eval_needs_out();
 	return unit_done("options");
 }
