@@ -20,7 +20,10 @@
  *                                        long and random-looking words a class; the word
  *                                        itself is the last part, so a word seen in
  *                                        enough training runs stays, a rare one (a random
- *                                        interface name) falls back to its shape
+ *                                        interface name) falls back to its shape; an
+ *                                        argument holding blanks (sh -c's script, a dm
+ *                                        table) gives each of its words, a word holding
+ *                                        an unexpanded $x none
  *   argp:/dev:loop#                      a path argument, as a path class
  *   mount:vfat  msrc:/dev:loop#          mount(2)'s fstype and source class
  *   ioctl:0x4c82                         ioctl command
@@ -60,7 +63,11 @@
  * text are tokenised like execve arguments (the first word of each command as exec:, the
  * rest as arguments), between <prior> and <start>. Comments are dropped, and so are the
  * dataset's own pml_expect lines (they name the expected modules: that would be the
- * label). Words holding a shell expansion ($x) are dropped: their value is unknown.
+ * label). A variable the text gave a literal value before (cc=bbr, then -C "$cc" or
+ * ${cc}) reads as that value, as the shell would on a straight run (x=$(cmd) makes it
+ * unknown again); other words holding a shell expansion ($x) are dropped, their value is
+ * unknown, and so are the words of a quoted string that hold one ("0 $n thin-pool": 0
+ * and thin-pool stay).
  *
  * Everything here is pure and deterministic (no I/O, no global state). */
 #ifndef PML_MODEL_FEATURES_H

@@ -2,6 +2,7 @@
  * the script), and to ids (pml_feat_encode_prior). features.h holds the token scheme and
  * its reasons. */
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "model/features.h"
@@ -9,12 +10,86 @@
 
 /* ---- the prior -------------------------------------------------------------------------- */
 
+/* Variables the text assigned a literal value (x=1, y="a b", z=$x once x is known), in
+ * text order: a later $x or ${x} reads the value, as the shell would on a straight run. A
+ * variable assigned anything else (x=$(cmd), x=$1) is unknown again. */
+#define PRIOR_VARS 32
+struct prior_var {
+	char name[32];
+	char value[128];
+};
+
 struct prior_ctx {
 	pml_feat_emit_fn emit;
 	void *ctx;
 	int count;
 	int err;
+	struct prior_var vars[PRIOR_VARS];
+	int n_vars;
 };
+
+static bool name_char(char c, bool first)
+{
+	return c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (!first && c >= '0' && c <= '9');
+}
+
+/* The variable named at s (after a '$': NAME or {NAME}); its value or NULL when unknown,
+ * and *len the characters after the '$' that name it (0: no name there). */
+static const char *var_ref(const struct prior_ctx *pc, const char *s, size_t *len)
+{
+	bool brace = s[0] == '{';
+	size_t i = brace, n;
+
+	*len = 0;
+	while (name_char(s[i], i == brace))
+		i++;
+	n = i - brace;
+	if (!n || n >= sizeof(pc->vars[0].name) || (brace && s[i] != '}'))
+		return NULL;
+	*len = i + brace;
+	for (int v = 0; v < pc->n_vars; v++)
+		if (strlen(pc->vars[v].name) == n && !strncmp(pc->vars[v].name, s + brace, n))
+			return pc->vars[v].value;
+	return NULL;
+}
+
+/* A command of assignments only (x=1 y=2): each sets its variable, or makes it unknown
+ * when its value held an expansion (the lexer cut it to "x="). */
+static void prior_assign(struct prior_ctx *pc, char **words, int n)
+{
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(words[i], '=');
+		size_t k = eq ? (size_t)(eq - words[i]) : 0;
+
+		for (size_t j = 0; j < k; j++)
+			if (!name_char(words[i][j], j == 0))
+				k = 0;
+		if (!k || k >= sizeof(pc->vars[0].name))
+			return; /* a command after all */
+	}
+	for (int i = 0; i < n; i++) {
+		const char *eq = strchr(words[i], '=');
+		size_t k = (size_t)(eq - words[i]);
+		int v;
+
+		for (v = 0; v < pc->n_vars; v++)
+			if (strlen(pc->vars[v].name) == k && !strncmp(pc->vars[v].name, words[i], k))
+				break;
+		if (!eq[1]) { /* unknown (or empty): forgotten */
+			if (v < pc->n_vars)
+				pc->vars[v] = pc->vars[--pc->n_vars];
+			continue;
+		}
+		if (v == pc->n_vars) {
+			if (pc->n_vars == PRIOR_VARS)
+				continue;
+			pc->n_vars++;
+		}
+		snprintf(pc->vars[v].name, sizeof(pc->vars[v].name), "%.*s", (int)k, words[i]);
+		snprintf(pc->vars[v].value, sizeof(pc->vars[v].value), "%s", eq + 1);
+	}
+}
 
 static void prior_flush(struct prior_ctx *pc, struct pml_feat_tokens *t)
 {
@@ -114,7 +189,7 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 			char *eq_ = memchr(word, '=', wl);                           \
 			if (expanded && eq_ && eq_ != word) /* x=$y: an assignment */ \
 				wl = (size_t)(eq_ - word) + 1;                       \
-			else if (expanded)                                           \
+			else if (expanded && !memchr(word, ' ', wl))                 \
 				strcpy(word, EXPANDED), wl = 1;                      \
 			word[wl] = '\0';                                             \
 			if (wl)                                                      \
@@ -126,10 +201,14 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 	do {                                         \
 		END_WORD();                          \
 		if (nw)                              \
+			prior_assign(pc, words, nw);  \
+		if (nw)                              \
 			prior_command(pc, words, nw); \
 		nw = 0;                              \
 	} while (0)
 	for (const char *p = s; *p && !pc->err; p++) {
+		const char *val;
+		size_t len;
 		char c = *p;
 
 		if (c == '\\' && p[1] == '\n') {
@@ -145,6 +224,13 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 			const char *e = p + 1;
 
 			while (*e && *e != c) {
+				if (c == '"' && *e == '$' && (val = var_ref(pc, e + 1, &len))) {
+					/* a known variable: its value, one word as quoted */
+					for (; *val && wl < sizeof(word) - 1; val++)
+						word[wl++] = *val;
+					e += 1 + len;
+					continue;
+				}
 				if (c == '"' && (*e == '$' || *e == '`'))
 					expanded = true;
 				if (c == '"' && *e == '\\' && e[1])
@@ -157,9 +243,24 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 			p = *e ? e : e - 1;
 			continue;
 		}
+		if (c == '$' && (val = var_ref(pc, p + 1, &len))) {
+			/* a known variable unquoted: its value, split at blanks */
+			for (; *val; val++) {
+				if (*val == ' ' || *val == '\t' || *val == '\n') {
+					END_WORD();
+				} else if (wl < sizeof(word) - 1) {
+					word[wl++] = *val;
+					in_word = true;
+				}
+			}
+			p += len;
+			continue;
+		}
 		if (c == '$' || c == '`') {
 			expanded = true;
 			in_word = true;
+			if (wl < sizeof(word) - 1)
+				word[wl++] = c; /* marks the words it spoils (below) */
 			if (c == '$' && p[1] == '(') {
 				/* $(cmd): the inner command is a command of its own */
 				END_CMD();
@@ -198,7 +299,7 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 int pml_features_prior(const char *command, const char *script, pml_feat_emit_fn emit,
 		       void *ctx)
 {
-	struct prior_ctx pc = {emit, ctx, 0, 0};
+	struct prior_ctx pc = {.emit = emit, .ctx = ctx};
 	int r;
 
 	r = emit(ctx, PML_TOK_PRIOR);

@@ -231,6 +231,22 @@ void feat_arg_tokens(struct pml_feat_tokens *out, const char *arg)
 
 	if (!*arg)
 		return;
+	if (strpbrk(arg, " \t\n")) {
+		/* words in one argument (sh -c 'ip link add ...', a dm table, a tc ematch):
+		 * each a word of its own; one holding an unexpanded $x or `x` names nothing */
+		for (const char *p = arg; *p;) {
+			size_t n = strcspn(p, " \t\n");
+
+			if (n && n < TL && !memchr(p, '$', n) && !memchr(p, '`', n)) {
+				memcpy(buf, p, n);
+				buf[n] = '\0';
+				feat_arg_tokens(out, buf);
+			}
+			p += n;
+			p += strspn(p, " \t\n");
+		}
+		return;
+	}
 	if (arg[0] == '-' && arg[1] && !is_digit(arg[1])) {
 		char *t = push(out);
 

@@ -175,7 +175,12 @@ static void test_prior(void)
 		"x=$(modprobe -n sctp) && echo 'done, quoted' | cat\n"
 		"bond=bond$bn\n"
 		"timeout -k 5 30 env A=1 xxd -r\n"
-		"$PML_PING -c 3 10.0.0.1\n";
+		"$PML_PING -c 3 10.0.0.1\n"
+		"cc=bbr opts='-P fq'\n"
+		"iperf3 -C \"$cc\" $opts ${cc}x\n"
+		"dmsetup create p --table \"0 $(sectors $d) thin-pool $md 128 0\"\n"
+		"sh -c 'ip link add x type ipvlan id 4'\n"
+		"cc=$(cat /etc/cc) && iperf3 -Z \"$cc\"\n";
 	struct collect c = {.n = 0};
 	int n = pml_features_prior("sh ./run.sh", script, collect_emit, &c);
 
@@ -200,9 +205,47 @@ static void test_prior(void)
 	CHECK(has(&c, "exec:xxd") > 0 && has(&c, "exec:timeout") < 0 && has(&c, "exec:-k") < 0);
 	CHECK(has(&c, "exec:?") > 0 && has(&c, "arg:-W") < 0 && has(&c, "arg:ip4:10.0.0.1") > 0);
 	CHECK(has(&c, "exec:set") > 0);
+	/* a variable given a literal value reads as it (unquoted: split at blanks) until it
+	 * is given another one */
+	CHECK(has(&c, "exec:iperf3") > 0 && has(&c, "arg:bbr") > 0 && has(&c, "arg:fq") > 0);
+	CHECK(has(&c, "arg:bbrx") > 0);
+	CHECK(has(&c, "arg:-Z") > 0 && has(&c, "arg:-Z") == c.n - 2); /* its $cc: unknown */
+	/* words in one argument are words; those holding an expansion are dropped */
+	CHECK(has(&c, "exec:dmsetup") > 0 && has(&c, "arg:thin-pool") > 0);
+	CHECK(has(&c, "arg:md") < 0 && has(&c, "arg:sectors") < 0);
+	CHECK(has(&c, "arg:ipvlan") > 0 && has(&c, "arg:type") > 0);
 	/* expansions are dropped, never half-read */
 	for (int i = 0; i < c.n; i++)
 		CHECK(!strchr(c.toks[i], '$'));
+}
+
+/* An execve argument holding words (a dm table, sh -c's script) gives a token per word;
+ * a word holding an unexpanded $x or `x` gives none. */
+static void test_exec_words(void)
+{
+	struct pml_tev_execve e = {.h = {.t_ns = 1, .pid = 7, .tid = 7, .kind = PML_TEV_EXECVE,
+					 .size = sizeof(e), .nr = 59},
+				   .argc = 4};
+	struct pml_features *f = pml_features_new();
+	struct pml_feat_tokens out = {0};
+	bool pool = false, dev = false, dollar = false;
+
+	snprintf(e.filename, sizeof(e.filename), "/usr/sbin/dmsetup");
+	snprintf(e.argv[0], sizeof(e.argv[0]), "dmsetup");
+	snprintf(e.argv[1], sizeof(e.argv[1]), "create");
+	snprintf(e.argv[2], sizeof(e.argv[2]), "--table");
+	snprintf(e.argv[3], sizeof(e.argv[3]), "0 2048 thin-pool /dev/loop1 $x 128");
+	CHECK(f != NULL);
+	if (!f)
+		return;
+	CHECK(pml_features_record(f, &e.h, &out) > 0);
+	for (int i = 0; i < out.n; i++) {
+		pool |= !strcmp(out.tok[i], "arg:thin-pool");
+		dev |= !strncmp(out.tok[i], "argp:/dev", 9);
+		dollar |= strchr(out.tok[i], '$') != NULL;
+	}
+	CHECK(pool && dev && !dollar);
+	pml_features_free(f);
 }
 
 static void test_vocab(void)
@@ -363,6 +406,7 @@ int main(void)
 	test_shapes();
 	test_trace_tokens();
 	test_prior();
+	test_exec_words();
 	test_vocab();
 	test_encoder();
 	return unit_done("features");
