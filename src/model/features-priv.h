@@ -54,6 +54,8 @@ static inline const char *basename_of(const char *path)
 void feat_tok_cat_n(char *dst, const char *src, size_t n);
 /* feat_tok_cat_n() of the whole of src. */
 void feat_tok_cat(char *dst, const char *src);
+/* A ':' after dst, when it fits in a token (TL bytes with the NUL). */
+void feat_tok_sep(char *dst);
 /* dst = a ":" b (":" c); each part sanitised (':' inside a part becomes '.'), except that
  * a part given as already-built tail (raw) keeps its colons. */
 void feat_tok_set(char *dst, const char *kind, const char *rest_raw);

@@ -226,10 +226,10 @@ static void sockaddr_tokens(struct pml_feat_tokens *out, const struct pml_tev_so
 	snprintf(rest, sizeof(rest), "%s", fam ? fam : num);
 	if (family == 38 && e->addrlen >= 16) {
 		/* AF_ALG: salg_type[14] at 2, salg_name from 24 (its first 8 bytes here) */
-		strcat(rest, ":");
+		feat_tok_sep(rest);
 		feat_tok_cat(rest, field(buf, (const char *)e->addr + 2, 14));
 		if (e->addrlen > 24 && e->addr[24]) {
-			strcat(rest, ":");
+			feat_tok_sep(rest);
 			feat_tok_cat(rest, field(buf, (const char *)e->addr + 24, PML_TEV_ADDR_LEN - 24));
 		}
 	}
@@ -284,7 +284,7 @@ static void netlink_tokens(struct pml_feat_tokens *out, const struct pml_tev_net
 		snprintf(rest, sizeof(rest), "%s:%s", proto, rtm_type(e->nlmsg_type, tbuf));
 		field(kind, e->kind, sizeof(e->kind));
 		if (kind[0]) {
-			strcat(rest, ":");
+			feat_tok_sep(rest);
 			feat_tok_cat(rest, kind);
 		}
 	} else if (e->protocol == 12) {
@@ -339,7 +339,7 @@ static void module_tokens(struct pml_feat_tokens *out, const struct pml_tev_modu
 	rest[0] = '\0';
 	feat_tok_cat_n(rest, buf, cls);
 	if (buf[cls]) {
-		strcat(rest, ":");
+		feat_tok_sep(rest);
 		feat_tok_cat(rest, buf);
 	}
 	push_kv(out, "req", rest);
@@ -385,7 +385,7 @@ int pml_features_record(struct pml_features *f, const struct pml_tev_hdr *rec,
 		snprintf(rest, sizeof(rest), "%d:%d", e->level, e->optname);
 		field(buf, e->ulp, sizeof(e->ulp));
 		if (buf[0]) {
-			strcat(rest, ":");
+			feat_tok_sep(rest);
 			feat_tok_cat(rest, buf);
 		}
 		push_kv(out, "sopt", rest);
@@ -458,7 +458,7 @@ int pml_features_record(struct pml_features *f, const struct pml_tev_hdr *rec,
 		snprintf(rest, sizeof(rest), "%s", name ? name : "?");
 		field(buf, e->name, sizeof(e->name));
 		if (name && !strcmp(name, "delete_module") && buf[0]) {
-			strcat(rest, ":");
+			feat_tok_sep(rest);
 			feat_tok_cat(rest, buf);
 		}
 		push_kv(out, "modcall", rest);

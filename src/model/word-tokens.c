@@ -33,6 +33,16 @@ void feat_tok_cat(char *dst, const char *src)
 	feat_tok_cat_n(dst, src, TL);
 }
 
+void feat_tok_sep(char *dst)
+{
+	size_t len = strlen(dst);
+
+	if (len < TL - 1) {
+		dst[len] = ':';
+		dst[len + 1] = '\0';
+	}
+}
+
 /* dst = a ":" b (":" c); each part sanitised (':' inside a part becomes '.'), except that
  * a part given as already-built tail (raw) keeps its colons. */
 void feat_tok_set(char *dst, const char *kind, const char *rest_raw)
@@ -195,7 +205,7 @@ void pml_feat_path_class(const char *path, char *out)
 			snprintf(shape, sizeof(shape), "%s", word);
 		else
 			pml_feat_word_shape(word, shape);
-		strcat(out, ":");
+		feat_tok_sep(out);
 		feat_tok_cat(out, shape);
 	}
 }
@@ -218,7 +228,7 @@ static void word_token(struct pml_feat_tokens *out, const char *w)
 	if (!strcmp(shape, "hex") || !strcmp(shape, "rand") || !strcmp(shape, "long"))
 		return;
 	if (strcmp(shape, w)) {
-		strcat(t, ":");
+		feat_tok_sep(t);
 		feat_tok_cat(t, w);
 	}
 }
