@@ -177,6 +177,8 @@ static void test_prior(void)
 		"timeout -k 5 30 env A=1 xxd -r\n"
 		"$PML_PING -c 3 10.0.0.1\n"
 		"cc=bbr opts='-P fq'\n"
+		"v=ipip ip link show\n"
+		"ip link add y type \"$v\"\n"
 		"iperf3 -C \"$cc\" $opts ${cc}x\n"
 		"dmsetup create p --table \"0 $(sectors $d) thin-pool $md 128 0\"\n"
 		"sh -c 'ip link add x type ipvlan id 4'\n"
@@ -210,6 +212,7 @@ static void test_prior(void)
 	 * is given another one */
 	CHECK(has(&c, "exec:iperf3") > 0 && has(&c, "arg:bbr") > 0 && has(&c, "arg:fq") > 0);
 	CHECK(has(&c, "arg:bbrx") > 0);
+	CHECK(has(&c, "arg:ipip") < 0); /* v=ipip cmd: v is cmd's, not the script's */
 	CHECK(has(&c, "arg:-Z") > 0 && has(&c, "arg:-Z") == c.n - 2); /* its $cc: unknown */
 	/* words in one argument are words; those holding an expansion are dropped */
 	CHECK(has(&c, "exec:dmsetup") > 0 && has(&c, "arg:thin-pool") > 0);
