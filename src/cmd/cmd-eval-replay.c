@@ -111,7 +111,22 @@ struct one_run {
 	char *script_text;
 };
 
-/* --needs-out: one JSON line per need of res (the run's, under policy). 0 or -EIO. */
+/* The members every --needs-out line starts with. */
+static void line_head(struct pml_json *j, const struct eval *ev, const struct pml_ds_run *run,
+		      const char *kind, const char *policy)
+{
+	pml_json_init(j, ev->needs_f, false);
+	pml_json_obj_begin(j, NULL);
+	pml_json_str(j, "kind", kind);
+	pml_json_str(j, "run", run->id);
+	pml_json_str(j, "scenario", run->scenario);
+	pml_json_str(j, "family", run->family);
+	pml_json_str(j, "group", eval_group_names[group_of(ev->ds, run)]);
+	pml_json_str(j, "policy", policy);
+}
+
+/* --needs-out: a JSON line per need of res (the run's, under policy), then one per module
+ * the policy's load worker inserted (a prefetch, or a dependency of one). 0 or -EIO. */
 static int write_needs(struct eval *ev, const struct pml_ds_run *run, const char *policy,
 		       const struct pml_sim_result *res)
 {
@@ -119,13 +134,7 @@ static int write_needs(struct eval *ev, const struct pml_ds_run *run, const char
 		const struct pml_sim_need *nd = &res->needs[i];
 		struct pml_json j;
 
-		pml_json_init(&j, ev->needs_f, false);
-		pml_json_obj_begin(&j, NULL);
-		pml_json_str(&j, "run", run->id);
-		pml_json_str(&j, "scenario", run->scenario);
-		pml_json_str(&j, "family", run->family);
-		pml_json_str(&j, "group", eval_group_names[group_of(ev->ds, run)]);
-		pml_json_str(&j, "policy", policy);
+		line_head(&j, ev, run, "need", policy);
 		pml_json_double(&j, "t_ms", nd->t_ms);
 		pml_json_str(&j, "module", nd->module);
 		pml_json_str(&j, "alias", nd->alias);
@@ -135,6 +144,24 @@ static int write_needs(struct eval *ev, const struct pml_ds_run *run, const char
 			pml_json_double(&j, "lead_ms", nd->lead_ms);
 		else
 			pml_json_null(&j, "lead_ms");
+		pml_json_obj_end(&j);
+		fputc('\n', ev->needs_f);
+	}
+	for (size_t i = 0; i < res->n_spans; i++) {
+		const struct pml_sim_span *sp = &res->spans[i];
+		double end = sp->t_end_ms >= 0 ? sp->t_end_ms : res->end_ms;
+		struct pml_json j;
+
+		if (!sp->predicted)
+			continue;
+		line_head(&j, ev, run, "prefetch", policy);
+		pml_json_str(&j, "module", sp->module);
+		pml_json_double(&j, "t_ms", sp->t_start_ms);
+		pml_json_double(&j, "t_end_ms", end);
+		pml_json_bool(&j, "used", sp->used);
+		pml_json_int(&j, "bytes", sp->bytes);
+		pml_json_double(&j, "mb_s", (double)sp->bytes * (end - sp->t_start_ms) / 1e3 /
+						    EVAL_MB);
 		pml_json_obj_end(&j);
 		fputc('\n', ev->needs_f);
 	}
@@ -150,7 +177,7 @@ static int replay_policy(const struct eval_opts *o, struct eval *ev, const struc
 				     .tick_ms = o->tick_ms,
 				     .preroll_ms = o->preroll_ms,
 				     .miss_ms = o->miss_ms,
-				     .timeline = run == ev->rep_run};
+				     .timeline = run == ev->rep_run || ev->needs_f};
 	struct pml_sim_result *res = NULL;
 	int r;
 

@@ -184,9 +184,10 @@ static const struct cmd_option options[] = {
 	 "modules the guest has at start, with their\n"
 	 "dependencies (default " EVAL_DEFAULT_BASE ")"},
 	{OPT_NEEDS_OUT, "needs-out", "FILE",
-	 "write every replayed need, one JSON object a line\n"
-	 "(run, scenario, family, group, policy, module, alias,\n"
-	 "stalled, stall_ms, lead_ms), for finding what stalls"},
+	 "write every replayed need and prefetch, one JSON\n"
+	 "object a line (kind need: module, alias, stalled,\n"
+	 "stall_ms, lead_ms; kind prefetch: module, used, mb_s),\n"
+	 "for finding what stalls and what is loaded for nothing"},
 	{'h', "help", NULL, "this text"},
 	{0},
 };

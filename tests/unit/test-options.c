@@ -848,15 +848,16 @@ static void test_no_hand_parsing(void)
 }
 
 /* pml eval --needs-out FILE on the fixture dataset: a JSON line per need and policy (the
- * same needs under each), reactive stalling where the oracle does not; nothing left beside
- * FILE; a FILE that cannot be made is refused, naming the option, before any replay. */
+ * same needs under each), reactive stalling where the oracle does not, and one per module
+ * the oracle prefetched (none for reactive); nothing left beside FILE; a FILE that cannot
+ * be made is refused, naming the option, before any replay. */
 static void test_eval_needs_out(void)
 {
 	char dir[PATH_MAX], bin[PATH_MAX + 16], fix[PATH_MAX], out[PATH_MAX + 32], err[8192];
 	char tmp[] = "/tmp/pml-test-needs.XXXXXX", line[1024], bad[] = "/nonexistent/needs.jsonl";
 	const char *env = getenv("PML_TEST_FIXTURES");
 	unsigned n_reactive = 0, n_oracle = 0, reactive_stalls = 0, oracle_stalls = 0, bad_lines = 0;
-	unsigned n_files = 0;
+	unsigned n_files = 0, n_prefetch_oracle = 0;
 	struct dirent *de;
 	DIR *d;
 	FILE *f;
@@ -887,8 +888,15 @@ static void test_eval_needs_out(void)
 		}
 		pol = pml_json_flat_str(&j, "policy", "");
 		st = pml_json_flat_get(&j, "stalled");
-		if (!st || st->type != PML_JSON_BOOL || !pml_json_flat_str(&j, "module", NULL) ||
-		    !pml_json_flat_str(&j, "run", NULL))
+		if (!strcmp(pml_json_flat_str(&j, "kind", ""), "prefetch")) {
+			/* a module the load worker inserted: the oracle's, never reactive's */
+			n_prefetch_oracle += !strcmp(pol, "oracle");
+			bad_lines += strcmp(pol, "oracle") != 0 ||
+				     !pml_json_flat_get(&j, "used") ||
+				     pml_json_flat_num(&j, "mb_s", -1) < 0;
+		} else if (strcmp(pml_json_flat_str(&j, "kind", ""), "need") || !st ||
+			   st->type != PML_JSON_BOOL || !pml_json_flat_str(&j, "module", NULL) ||
+			   !pml_json_flat_str(&j, "run", NULL))
 			bad_lines++;
 		else if (!strcmp(pol, "reactive"))
 			n_reactive++, reactive_stalls += st->boolean;
@@ -903,6 +911,7 @@ static void test_eval_needs_out(void)
 	CHECK(bad_lines == 0);
 	CHECK(n_reactive > 0 && n_reactive == n_oracle);
 	CHECK(reactive_stalls > 0 && oracle_stalls < reactive_stalls);
+	CHECK(n_prefetch_oracle > 0);
 	d = opendir(tmp);
 	while (d && (de = readdir(d)))
 		n_files += de->d_name[0] != '.';
