@@ -127,7 +127,7 @@ static void line_head(struct pml_json *j, const struct eval *ev, const struct pm
 
 /* --needs-out: a JSON line per need of res (the run's, under policy), then one per module
  * the policy's load worker inserted (a prefetch, or a dependency of one). 0 or -EIO. */
-static int write_needs(struct eval *ev, const struct pml_ds_run *run, const char *policy,
+static int write_needs_out(struct eval *ev, const struct pml_ds_run *run, const char *policy,
 		       const struct pml_sim_result *res)
 {
 	for (size_t i = 0; i < res->n_needs; i++) {
@@ -212,7 +212,7 @@ static int replay_policy(const struct eval_opts *o, struct eval *ev, const struc
 		pml_sim_result_free(res);
 		return eval_fail(-ENOMEM);
 	}
-	if (ev->needs_f && write_needs(ev, run, ev->pol[p], res) < 0) {
+	if (ev->needs_f && write_needs_out(ev, run, ev->pol[p], res) < 0) {
 		fprintf(stderr, "pml: eval: --needs-out %s: %s\n", o->needs_out, strerror(EIO));
 		pml_sim_result_free(res);
 		return PML_EXIT_FAIL;

@@ -425,11 +425,12 @@ static int open_needs_out(const struct eval_opts *o, struct eval *ev)
 
 static int commit_needs_out(const struct eval_opts *o, struct eval *ev)
 {
-	int r = fclose(ev->needs_f);
+	int r = fchmod(fileno(ev->needs_f), 0644);
 
+	if (fclose(ev->needs_f) != 0)
+		r = -1;
 	ev->needs_f = NULL;
-	if (r == 0 && fchmodat(AT_FDCWD, ev->needs_tmp, 0644, 0) == 0 &&
-	    rename(ev->needs_tmp, o->needs_out) == 0) {
+	if (r == 0 && rename(ev->needs_tmp, o->needs_out) == 0) {
 		ev->needs_tmp[0] = 0;
 		return PML_EXIT_OK;
 	}

@@ -34,12 +34,39 @@ static bool name_char(char c, bool first)
 	       (!first && c >= '0' && c <= '9');
 }
 
+/* The index of the variable named by the n bytes at name, or pc->n_vars when unknown. */
+static int find_var(const struct prior_ctx *pc, const char *name, size_t n)
+{
+	int v;
+
+	for (v = 0; v < pc->n_vars; v++)
+		if (strlen(pc->vars[v].name) == n && !strncmp(pc->vars[v].name, name, n))
+			break;
+	return v;
+}
+
+/* The length of the name an assignment word (NAME=...) sets; 0 when w is not one or the
+ * name is too long to keep. */
+static size_t assigned_name(const struct prior_ctx *pc, const char *w)
+{
+	const char *eq = strchr(w, '=');
+	size_t k = eq ? (size_t)(eq - w) : 0;
+
+	if (!k || k >= sizeof(pc->vars[0].name))
+		return 0;
+	for (size_t j = 0; j < k; j++)
+		if (!name_char(w[j], j == 0))
+			return 0;
+	return k;
+}
+
 /* The variable named at s (after a '$': NAME or {NAME}); its value or NULL when unknown,
  * and *len the characters after the '$' that name it (0: no name there). */
 static const char *var_ref(const struct prior_ctx *pc, const char *s, size_t *len)
 {
 	bool brace = s[0] == '{';
 	size_t i = brace, n;
+	int v;
 
 	*len = 0;
 	while (name_char(s[i], i == brace))
@@ -48,35 +75,23 @@ static const char *var_ref(const struct prior_ctx *pc, const char *s, size_t *le
 	if (!n || n >= sizeof(pc->vars[0].name) || (brace && s[i] != '}'))
 		return NULL;
 	*len = i + brace;
-	for (int v = 0; v < pc->n_vars; v++)
-		if (strlen(pc->vars[v].name) == n && !strncmp(pc->vars[v].name, s + brace, n))
-			return pc->vars[v].value;
-	return NULL;
+	v = find_var(pc, s + brace, n);
+	return v < pc->n_vars ? pc->vars[v].value : NULL;
 }
 
 /* A command of assignments only (x=1 y=2): each sets its variable, or makes it unknown
  * when its value held an expansion (the lexer cut it to "x="). */
 static void prior_assign(struct prior_ctx *pc, char **words, int n)
 {
-	for (int i = 0; i < n; i++) {
-		const char *eq = strchr(words[i], '=');
-		size_t k = eq ? (size_t)(eq - words[i]) : 0;
-
-		for (size_t j = 0; j < k; j++)
-			if (!name_char(words[i][j], j == 0))
-				k = 0;
-		if (!k || k >= sizeof(pc->vars[0].name))
+	for (int i = 0; i < n; i++)
+		if (!assigned_name(pc, words[i]))
 			return; /* a command after all */
-	}
 	for (int i = 0; i < n; i++) {
-		const char *eq = strchr(words[i], '=');
-		size_t k = (size_t)(eq - words[i]);
-		int v;
+		size_t k = assigned_name(pc, words[i]);
+		const char *value = words[i] + k + 1;
+		int v = find_var(pc, words[i], k);
 
-		for (v = 0; v < pc->n_vars; v++)
-			if (strlen(pc->vars[v].name) == k && !strncmp(pc->vars[v].name, words[i], k))
-				break;
-		if (!eq[1]) { /* unknown (or empty): forgotten */
+		if (!value[0]) { /* unknown (or empty): forgotten */
 			if (v < pc->n_vars)
 				pc->vars[v] = pc->vars[--pc->n_vars];
 			continue;
@@ -87,7 +102,7 @@ static void prior_assign(struct prior_ctx *pc, char **words, int n)
 			pc->n_vars++;
 		}
 		snprintf(pc->vars[v].name, sizeof(pc->vars[v].name), "%.*s", (int)k, words[i]);
-		snprintf(pc->vars[v].value, sizeof(pc->vars[v].value), "%s", eq + 1);
+		snprintf(pc->vars[v].value, sizeof(pc->vars[v].value), "%s", value);
 	}
 }
 
@@ -200,10 +215,10 @@ static void prior_text(struct prior_ctx *pc, const char *s)
 #define END_CMD()                                    \
 	do {                                         \
 		END_WORD();                          \
-		if (nw)                              \
+		if (nw) {                            \
 			prior_assign(pc, words, nw);  \
-		if (nw)                              \
 			prior_command(pc, words, nw); \
+		}                                    \
 		nw = 0;                              \
 	} while (0)
 	for (const char *p = s; *p && !pc->err; p++) {
