@@ -72,7 +72,9 @@ static const struct cmd_option options[] = {
 	{O_ADD_ROLES, "add-roles", "MODEL",
 	 "write MODEL again to -o with the role of each of its\n"
 	 "modules in the training runs (needed, or only loaded\n"
-	 "as another's dependency); weights unchanged"},
+	 "as another's dependency); weights unchanged; with\n"
+	 "--threshold P, P as its threshold (one chosen by\n"
+	 "replay: scripts/sweep-threshold)"},
 	{O_SPLIT, "split", "NAME", "val or test (--eval), or train"},
 	{O_THRESHOLD, "threshold", "P",
 	 "probability that counts as a prediction (default: the\nmodel's, else 0.5)"},
@@ -88,7 +90,7 @@ static void usage(FILE *f)
 	fprintf(f,
 		"Usage: pml train --dataset DIR [-o MODEL] [OPTIONS]\n"
 		"       pml train --dataset DIR --eval MODEL [--split val|test] [--threshold P]\n"
-		"       pml train --dataset DIR --add-roles MODEL -o OUT\n"
+		"       pml train --dataset DIR --add-roles MODEL -o OUT [--threshold P]\n"
 		"       pml train --tokens TRACE [--script FILE]\n\n"
 		"Learn which kernel modules a program will need from its behaviour: a trace\n"
 		"dataset (pml collect) becomes token sequences and labels; the model trains on the\n"
@@ -385,7 +387,8 @@ static int do_add_roles(const struct opts *o)
 	    .meta = {.kernel_release = mf->kernel_release, .vocab = mf->vocab,
 		     .modules = mf->modules, .horizon_events = mf->horizon_events,
 		     .horizon_ms = mf->horizon_ms, .features_version = mf->features_version,
-		     .epoch = mf->epoch, .val_loss = mf->val_loss, .threshold = mf->threshold,
+		     .epoch = mf->epoch, .val_loss = mf->val_loss,
+		     .threshold = o->threshold > 0 ? o->threshold : mf->threshold,
 		     .train_flags = mf->train_flags, .val_score = mf->val_score, .roles = roles},
 	    .n_vocab = mf->n_vocab,
 	    .n_modules = mf->n_modules,
@@ -399,8 +402,9 @@ static int do_add_roles(const struct opts *o)
 		goto out;
 	}
 	deps = print_roles(stdout, mf->modules, roles, (int)mf->n_modules);
-	printf("%s: %u modules, %d of them only loaded as a dependency in %s's training runs\n",
-	       o->out, mf->n_modules, deps, o->dataset);
+	printf("%s: %u modules, %d of them only loaded as a dependency in %s's training runs; "
+	       "threshold %.2f%s\n", o->out, mf->n_modules, deps, o->dataset,
+	       d.meta.threshold, d.meta.threshold > 0 ? "" : " (unsaid: users take 0.5)");
 out:
 	free(roles);
 	pml_corpus_free(c);

@@ -929,6 +929,46 @@ static void test_eval_needs_out(void)
 	rmdir(tmp);
 }
 
+/* pml train --add-roles MODEL -o OUT --threshold P: OUT is MODEL with P as its threshold
+ * (the weights as they were); a P out of range is refused before anything is written. */
+static void test_add_roles_threshold(void)
+{
+	char dir[PATH_MAX], bin[PATH_MAX + 16], fix[PATH_MAX], model[PATH_MAX + 32];
+	char out[PATH_MAX + 32], err[4096], tmp[] = "/tmp/pml-test-roles.XXXXXX";
+	const char *env = getenv("PML_TEST_FIXTURES");
+	struct pml_model_file *a = NULL, *b = NULL;
+
+	if (!build_dir(dir, sizeof(dir)) || !env || !mkdtemp(tmp)) {
+		CHECK(!"the build directory, the fixtures and a temporary directory");
+		return;
+	}
+	snprintf(bin, sizeof(bin), "%s/pml", dir);
+	snprintf(fix, sizeof(fix), "%s/dataset", env);
+	snprintf(model, sizeof(model), "%s/model/tiny-lstm-roles.pml", env);
+	snprintf(out, sizeof(out), "%s/m.pml", tmp);
+	{
+		char *bad[] = {bin, "train", "--dataset", fix, "--add-roles", model, "-o", out,
+			       "--threshold", "1.5", "-q", NULL};
+		char *good[] = {bin, "train", "--dataset", fix, "--add-roles", model, "-o", out,
+				"--threshold", "0.77", "-q", NULL};
+
+		CHECK(run_cmd(bad, err, sizeof(err)) == 2 && strstr(err, "--threshold"));
+		CHECK(access(out, F_OK) < 0);
+		CHECK(run_cmd(good, err, sizeof(err)) == 0);
+	}
+	CHECK(pml_model_file_open(model, NULL, PML_MODEL_ANY_KERNEL, &a) == 0);
+	CHECK(pml_model_file_open(out, NULL, PML_MODEL_ANY_KERNEL, &b) == 0);
+	if (a && b) {
+		CHECK(fabsf(b->threshold - 0.77f) < 1e-6f && a->threshold != b->threshold);
+		CHECK(a->n_weights == b->n_weights &&
+		      !memcmp(a->weights, b->weights, a->n_weights * sizeof(*a->weights)));
+	}
+	pml_model_file_free(a);
+	pml_model_file_free(b);
+	unlink(out);
+	rmdir(tmp);
+}
+
 int main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
@@ -942,5 +982,6 @@ int main(void)
 	test_option_tables();
 	test_no_hand_parsing();
 	test_eval_needs_out();
+	test_add_roles_threshold();
 	return unit_done("options");
 }
