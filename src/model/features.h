@@ -23,7 +23,9 @@
  *                                        interface name) falls back to its shape; an
  *                                        argument holding blanks (sh -c's script, a dm
  *                                        table) gives each of its words, a word holding
- *                                        an unexpanded $x none
+ *                                        an unexpanded $x none; a word of lowercase
+ *                                        parts joined by ':' and ',' (hash:ip,port) is
+ *                                        given whole (arg:hash.ip,port), then its parts
  *   argp:/dev:loop#                      a path argument, as a path class
  *   mount:vfat  msrc:/dev:loop#          mount(2)'s fstype and source class
  *   ioctl:0x4c82                         ioctl command
@@ -81,7 +83,7 @@
 
 /* The token scheme's version, recorded in the model file: a model is refused by a pml
  * whose features differ. */
-#define PML_FEAT_VERSION 1
+#define PML_FEAT_VERSION 2
 #define PML_FEAT_TOKEN_LEN 64	/* bytes, with the NUL; longer strings are cut */
 #define PML_FEAT_MAX_TOKENS 12	/* per record */
 #define PML_FEAT_MAX_PRIOR 1024 /* prior tokens kept (a longer script is cut) */

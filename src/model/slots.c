@@ -52,10 +52,11 @@ enum form {
 	F_EXEC,	 /* a program's own name */
 	F_DOT,	 /* a program's name after its first dot: mkfs.xfs */
 	F_STEM,	 /* a program's name without a tool suffix: zramctl */
+	F_JOIN,	 /* F_UNDER without its ',': hash:ip,port as hash_ipport */
 	F_COUNT
 };
 static const char *const form_names[F_COUNT] = {"word", "under", "part", "val",
-						"exec", "dot", "stem"};
+						"exec", "dot", "stem", "join"};
 
 void pml_slots_init(struct pml_slots *s, const struct pml_slots_model *model,
 		    pml_slots_resolve_fn resolve, void *resolve_data, pml_slot_fn on_cand,
@@ -356,8 +357,18 @@ static void arg_forms(struct pml_slots *s, const char *raw)
 			*p = '_';
 	if (strcmp(under, w))
 		fill(s, F_UNDER, "", under, words);
-	/* parts: a list (loop,ro), a key=value, hash.ip (':' is '.' in a token), a
-	 * compound (serpent-xts-plain64) */
+	if (strchr(under, ',') && !strchr(under, '=')) {
+		char *o = buf;
+
+		for (const char *p = under; *p; p++)
+			if (*p != ',')
+				*o++ = *p;
+		*o = '\0';
+		fill(s, F_JOIN, "", buf, words);
+	}
+	/* parts: a list (loop,ro), a key=value, hash.ip (':' is '.' in a token: the
+	 * tokenizer gives the compound word whole, then its parts), a compound
+	 * (serpent-xts-plain64) */
 	snprintf(buf, sizeof(buf), "%s", w);
 	if (strpbrk(buf, ",=.:/+-")) {
 		for (char *save = NULL, *p = strtok_r(buf, ",=.:/+-", &save); p && parts < 6;

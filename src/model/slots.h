@@ -7,7 +7,8 @@
  * link add x type vxlan`, `mkfs.xfs`, `tc filter ... flower`, `ipset create s hash:ip`),
  * seconds to milliseconds before the kernel asks. The slot model fills every template
  * with every word of every command (the word as written, with '-' and '.' as '_', its
- * parts around ',', '=', '.', ':', '-', the value of KEY=VALUE, the part of a program's
+ * parts around ',', '=', '.', ':', '-', a compound word's parts run
+ * together (hash:ip,port: hash_ipport), the value of KEY=VALUE, the part of a program's
  * name after its dot), keeps the fillings the kernel's index resolves to a module (so any
  * of its ~4000 modules can be predicted, seen in training or not), and scores each with a
  * logistic model over features of the context that carry across programs: the template,

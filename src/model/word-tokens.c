@@ -233,7 +233,32 @@ static void word_token(struct pml_feat_tokens *out, const char *w)
 	}
 }
 
-/* An argument of a command line: an option, a path, or words split at : , = @ */
+/* A word of words joined by ':' and ',' (ipset's hash:ip,port, a type and its parts):
+ * at least one ':', every part a lowercase word, at most 24 bytes (a longer one is
+ * "long"). Addresses (10.0.0.1:80), key=value lists and paths are not. */
+static bool compound_word(const char *arg)
+{
+	size_t n = strlen(arg);
+
+	if (n > 24 || !strchr(arg, ':'))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char c = arg[i];
+		bool start = i == 0 || arg[i - 1] == ':' || arg[i - 1] == ',';
+
+		if (c == ':' || c == ',') {
+			if (start)
+				return false; /* an empty part */
+			continue;
+		}
+		if (!(c >= 'a' && c <= 'z') && (start || !(is_digit(c) || c == '_' || c == '-')))
+			return false;
+	}
+	return arg[n - 1] != ':' && arg[n - 1] != ',';
+}
+
+/* An argument of a command line: an option, a path, or words split at : , = @ (and a
+ * compound word whole, before its parts) */
 void feat_arg_tokens(struct pml_feat_tokens *out, const char *arg)
 {
 	char buf[TL], shape[TL];
@@ -247,9 +272,12 @@ void feat_arg_tokens(struct pml_feat_tokens *out, const char *arg)
 		for (const char *p = arg; *p;) {
 			size_t n = strcspn(p, " \t\n");
 
-			if (n && n < TL && !memchr(p, '$', n) && !memchr(p, '`', n)) {
-				memcpy(buf, p, n);
-				buf[n] = '\0';
+			if (n && !memchr(p, '$', n) && !memchr(p, '`', n)) {
+				/* cut as a single argument is: a word this long is "long" */
+				size_t k = n < TL - 1 ? n : TL - 1;
+
+				memcpy(buf, p, k);
+				buf[k] = '\0';
 				feat_arg_tokens(out, buf);
 			}
 			p += n;
@@ -278,6 +306,15 @@ void feat_arg_tokens(struct pml_feat_tokens *out, const char *arg)
 			feat_tok_set(t, "argp", buf);
 		}
 		return;
+	}
+	if (compound_word(arg)) {
+		/* the whole word first (':' is '.' in a token): hash:ip names what its parts
+		 * do not */
+		snprintf(buf, sizeof(buf), "%s", arg);
+		for (char *c = buf; *c; c++)
+			if (*c == ':')
+				*c = '.';
+		word_token(out, buf);
 	}
 	for (const char *p = arg; *p;) {
 		size_t n = strcspn(p, ":,=@");

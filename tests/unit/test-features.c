@@ -255,6 +255,29 @@ static void test_exec_words(void)
 	pml_features_free(f);
 }
 
+/* A compound word (ipset's hash:ip,port) is given whole, then its parts; an address with
+ * a port, a socat address and a key=value list are not compound; a long word among the
+ * words of one argument is "long", as a long argument is. */
+static void test_compound_words(void)
+{
+	struct collect c = {0};
+	int whole;
+
+	pml_features_prior(NULL,
+			   "ipset create s hash:ip,port\n"
+			   "socat TCP-LISTEN:80,fork 10.0.0.1:80 x:1y\n"
+			   "sh -c 'ls aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa'\n",
+			   collect_emit, &c);
+	whole = has(&c, "arg:hash.ip,port");
+	CHECK(whole > 0 && has(&c, "arg:hash") == whole + 1 && has(&c, "arg:ip") == whole + 2 &&
+	      has(&c, "arg:port") == whole + 3);
+	CHECK(has(&c, "arg:TCP-LISTEN") > 0 && has(&c, "arg:fork") > 0);
+	for (int i = 0; i < c.n; i++)
+		CHECK(!strstr(c.toks[i], "LISTEN.") && !strstr(c.toks[i], ".fork") &&
+		      !strstr(c.toks[i], "x.#"));
+	CHECK(has(&c, "arg:ls") > 0 && has(&c, "arg:long") == has(&c, "arg:ls") + 1);
+}
+
 static void test_vocab(void)
 {
 	struct pml_vocab *cnt = pml_vocab_new(), *v = NULL, *back = NULL;
@@ -414,6 +437,7 @@ int main(void)
 	test_trace_tokens();
 	test_prior();
 	test_exec_words();
+	test_compound_words();
 	test_vocab();
 	test_encoder();
 	return unit_done("features");

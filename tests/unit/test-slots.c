@@ -316,6 +316,8 @@ static void test_real_index(void)
 		{{"exec:nft", "arg:add", "arg:rule", "arg:limit"}, "nft_limit"},
 		{{"exec:iptables", "arg:-m", "arg:conntrack"}, "xt_conntrack"},
 		{{"exec:ipset", "arg:create", "arg:s", "arg:hash.ip"}, "ip_set_hash_ip"},
+		{{"exec:ipset", "arg:create", "arg:s", "arg:hash.ip,port"}, "ip_set_hash_ipport"},
+		{{"exec:ipset", "arg:create", "arg:s", "arg:bitmap.ip,mac"}, "ip_set_bitmap_ipmac"},
 		{{"exec:ipvsadm", "arg:-s", "arg:wrr"}, "ip_vs_wrr"},
 		{{"exec:mount", "arg:-o", "arg:iocharset=utf8"}, "nls_utf8"},
 		{{"exec:mount", "arg:-o", "arg:codepage=437"}, "nls_cp437"},
