@@ -102,6 +102,7 @@ int pml_agent_handle(struct pml_agent *a, const struct pml_kevent *ev)
 		rec.comm = ev->comm[0] ? ev->comm : NULL;
 		pev.kind = PML_POL_REQUEST;
 		pev.alias = ev->name;
+		pev.pid = ev->pid > 0 ? (uint32_t)ev->pid : 0;
 		/* Resolved here, on the loop's own loader: the policy reasons in modules. */
 		n_names = pml_loader_resolve(a->ld, ev->name, names, RESOLVE_MAX);
 		if (n_names > RESOLVE_MAX)

@@ -31,7 +31,15 @@
  * apart (0.6-1 s each in one `nft -f` of five modules, seen live, where a wait of T = 1 s
  * took nft_quota away mid-transaction). So each need after the first (a request, a use in
  * replay) doubles the module's wait, as a refusal does (2T, 4T ... up to 16T), for as long
- * as it stays loaded: what is asked for again and again is kept longer. */
+ * as it stays loaded: what is asked for again and again is kept longer.
+ *
+ * And a module the kernel asked for on behalf of a process is not idle while that
+ * process lives (its exit seen in the trace), up to 16T after the request: the replays of
+ * one transaction are the same process, however far apart (live, one `nft -f` of a dozen
+ * expressions had nft_objref and nft_reject taken away and asked for again four times at
+ * T = 1 s with the doubling above). Only once the program's trace reaches the policy
+ * (its exits can be seen: pmld traces the job; replay shows the recorded one); a record
+ * lost, the hold ends at 16T, then the module waits T as any other. */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -53,11 +61,14 @@ struct idle_mod {
 			      * those after the first are a caller retrying */
 	bool in_use;
 	bool seen;	     /* in the latest decide()'s module set */
+	uint32_t holder;     /* the process the kernel last asked for it for, while alive */
+	uint64_t held_until; /* the hold's bound, when the holder's exit is not seen */
 };
 
 struct idle_state {
 	struct idle_mod *mods;
 	size_t n, cap;
+	bool traced; /* a trace record came: exits will be seen */
 };
 
 static struct idle_mod *find(struct idle_state *s, const char *name)
@@ -111,11 +122,31 @@ static void idle_free(struct pml_policy *p)
 	free(s);
 }
 
+/* A process exited: what the kernel asked for for it is idle from now. */
+static void holder_exit(struct idle_state *s, uint32_t pid, uint64_t t)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		struct idle_mod *m = &s->mods[i];
+
+		if (!m->holder || m->holder != pid)
+			continue;
+		m->holder = 0;
+		if (!m->in_use && m->idle_since < t)
+			m->idle_since = t;
+	}
+}
+
 static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 {
 	struct idle_state *s = p->priv;
 	struct idle_mod *m;
 
+	if (ev->kind == PML_POL_TRACE) {
+		s->traced = true;
+		if (ev->tev && ev->tev->kind == PML_TEV_EXIT)
+			holder_exit(s, ev->tev->pid, ev->t_ns);
+		return;
+	}
 	if (!ev->module)
 		return;
 	switch (ev->kind) {
@@ -142,6 +173,11 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 			m->refused = 0;
 		else if (m->refused <= REFUSED_SHIFT_MAX)
 			m->refused++;
+		if (ev->kind == PML_POL_REQUEST && ev->pid && s->traced) {
+			m->holder = ev->pid;
+			m->held_until = ev->t_ns + ((uint64_t)(p->cfg.idle_seconds * 1e9)
+						    << REFUSED_SHIFT_MAX);
+		}
 		break;
 	case PML_POL_UNLOAD:
 		m = find(s, ev->module);
@@ -182,6 +218,12 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 		}
 		if (m->in_use) {
 			m->in_use = false;
+			m->idle_since = now;
+		}
+		if (m->holder) {
+			if (now < m->held_until)
+				continue;
+			m->holder = 0; /* its exit was not seen: idle from now */
 			m->idle_since = now;
 		}
 		shift = m->refused > 1 ? m->refused - 1 : 0;

@@ -473,6 +473,8 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 
 		if (!ev->tev)
 			return;
+		if (s->idle) /* the trace flows: its requesters' exits */
+			pml_policy_observe(s->idle, ev);
 		s->events++;
 		n = pml_feat_encode_record(s->enc, ev->tev, ids);
 		watch_programs(s, ev->tev, ids, n);

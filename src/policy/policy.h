@@ -65,6 +65,8 @@ struct pml_pol_event {
 	int64_t bytes;	    /* -1 unknown */
 	bool predicted;	    /* LOAD: done by the agent for a prediction (not a need) */
 	const struct pml_tev_hdr *tev; /* TRACE: the record (validated), borrowed */
+	uint32_t pid;		       /* REQUEST: the process the kernel asked for (0:
+					* unknown) */
 	const char *prior_command;     /* PRIOR: the command line (may be NULL) */
 	const char *prior_script;      /* PRIOR: the script's text (may be NULL) */
 };

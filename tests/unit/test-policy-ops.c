@@ -194,6 +194,70 @@ static void test_idle_unload(void)
 	pml_policy_free(p);
 }
 
+static void request(struct pml_policy *p, const char *module, uint32_t pid, double t)
+{
+	struct pml_pol_event ev = {.kind = PML_POL_REQUEST, .t_ns = S(t), .module = module,
+				   .alias = module, .bytes = -1, .pid = pid};
+
+	pml_policy_observe(p, &ev);
+}
+
+static void exits(struct pml_policy *p, uint32_t pid, double t)
+{
+	struct pml_tev_proc rec = {.h = {.t_ns = S(t), .pid = pid, .tid = pid,
+					 .kind = PML_TEV_EXIT, .size = sizeof(rec)}};
+	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = S(t), .bytes = -1,
+				   .tev = &rec.h};
+
+	pml_policy_observe(p, &ev);
+}
+
+/* What the kernel asked for for a process stays while that process lives (one `nft -f`
+ * whose transaction nf_tables replays after each autoload, pinning nothing until the
+ * commit), up to 16T when its exit is never seen; then T as any other. Only once the
+ * program's trace reaches the policy: without it, no exit could end the hold. */
+static void test_requester_hold(void)
+{
+	struct pml_policy_config cfg = {.idle_seconds = 1, .clock = &clock};
+	struct pml_loaded mods[] = {mod("nft_objref", 0, 0), mod("nft_reject", 0, 0),
+				    mod("sctp", 0, 0)};
+	struct pml_policy *p;
+	char buf[256];
+
+	fake_now = 0;
+	CHECK(pml_policy_new("idle-unload", &cfg, &p) == 0);
+	/* no trace yet (its exits could not be seen): no hold */
+	event(p, PML_POL_LOAD, "nft_objref", 0);
+	request(p, "nft_objref", 41, 0);
+	CHECK(decide_at(p, 1.0, mods, 1, buf, sizeof(buf)) == 1);
+	event(p, PML_POL_UNLOAD, "nft_objref", 1.0);
+	exits(p, 40, 0); /* the program's trace flows */
+	for (int i = 0; i < 3; i++)
+		event(p, PML_POL_LOAD, mods[i].name, 0);
+	request(p, "nft_objref", 42, 0.1);
+	request(p, "nft_reject", 43, 0.1);
+	event(p, PML_POL_NEED, "sctp", 0.1); /* no process said: T */
+	CHECK(decide_at(p, 1.1, mods, 3, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "sctp");
+	event(p, PML_POL_UNLOAD, "sctp", 1.1);
+	/* 42 and 43 live: nothing goes; another process's exit changes nothing */
+	exits(p, 44, 5.0);
+	CHECK(decide_at(p, 9.0, mods, 2, buf, sizeof(buf)) == 0);
+	/* 42 exits at 10: nft_objref idle from then, T */
+	exits(p, 42, 10.0);
+	CHECK(decide_at(p, 10.9, mods, 2, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 11.0, mods, 2, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "nft_objref");
+	event(p, PML_POL_UNLOAD, "nft_objref", 11.0);
+	/* 43's exit never comes: held to 16T after its request, then T */
+	CHECK(decide_at(p, 16.0, mods + 1, 1, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 16.1, mods + 1, 1, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 17.0, mods + 1, 1, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 17.1, mods + 1, 1, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "nft_reject");
+	pml_policy_free(p);
+}
+
 static bool pin_nls(void *data, const char *module)
 {
 	(void)data;
@@ -233,6 +297,7 @@ int main(void)
 	test_lookup();
 	test_reactive();
 	test_idle_unload();
+	test_requester_hold();
 	test_pinned_fn();
 	test_zero_ttl();
 	return unit_done("policy-ops");
