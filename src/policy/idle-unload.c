@@ -239,9 +239,11 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 		out[k].confidence = -1;
 		k++;
 	}
-	/* Forget modules that left by other hands (or the base set, never tracked). */
+	/* Forget modules that left by other hands (or the base set, never tracked); not one
+	 * the kernel asked for for a process and that is still on its way in (a miss: the
+	 * request comes before the load). */
 	for (size_t i = 0; i < s->n;)
-		if (!s->mods[i].seen)
+		if (!s->mods[i].seen && !(s->mods[i].holder && now < s->mods[i].held_until))
 			drop(s, &s->mods[i]);
 		else
 			i++;

@@ -255,6 +255,14 @@ static void test_requester_hold(void)
 	CHECK(decide_at(p, 17.0, mods + 1, 1, buf, sizeof(buf)) == 0);
 	CHECK(decide_at(p, 17.1, mods + 1, 1, buf, sizeof(buf)) == 1);
 	CHECK_STR(buf, "nft_reject");
+	event(p, PML_POL_UNLOAD, "nft_reject", 17.1);
+	/* a miss: the request comes first, a decision before the load, then the load */
+	request(p, "nft_reject", 45, 20.0);
+	CHECK(decide_at(p, 20.05, mods + 2, 1, buf, sizeof(buf)) == 0); /* sctp: gone */
+	event(p, PML_POL_LOAD, "nft_reject", 20.1);
+	CHECK(decide_at(p, 22.0, mods + 1, 1, buf, sizeof(buf)) == 0);
+	exits(p, 45, 22.0);
+	CHECK(decide_at(p, 23.0, mods + 1, 1, buf, sizeof(buf)) == 1);
 	pml_policy_free(p);
 }
 
