@@ -128,7 +128,7 @@ static void holder_exit(struct idle_state *s, uint32_t pid, uint64_t t)
 	for (size_t i = 0; i < s->n; i++) {
 		struct idle_mod *m = &s->mods[i];
 
-		if (!m->holder || m->holder != pid)
+		if (!pid || m->holder != pid)
 			continue;
 		m->holder = 0;
 		if (!m->in_use && m->idle_since < t)

@@ -369,6 +369,50 @@ static void test_idle_unload(const char *ngram, const char *lstm, const char *ls
 	      !pml_policy_reads_trace("markov") && !pml_policy_reads_trace("nope"));
 }
 
+/* lstm+idle-unload hands the program's trace to its idle-unload: a module the kernel
+ * asked for on behalf of a process stays while the process lives (its exit is a trace
+ * record), then goes after T. */
+static void test_idle_requester(const char *lstm)
+{
+	struct pml_policy_config cfg = {.clock = &clock, .model_path = lstm, .idle_seconds = 1};
+	struct pml_tev_proc ex = {.h = {.pid = 42, .tid = 42, .kind = PML_TEV_EXIT,
+					.size = sizeof(ex)}};
+	struct pml_tev_proc fk = {.h = {.pid = 7, .tid = 7, .kind = PML_TEV_FORK,
+					.size = sizeof(fk)}, .other = 42};
+	struct pml_pol_event tr = {.kind = PML_POL_TRACE, .bytes = -1};
+	struct pml_pol_event ev = {.bytes = -1, .module = "nft_reject_inet"};
+	struct driver d = {0};
+
+	CHECK(pml_policy_new("lstm+idle-unload", &cfg, &d.pol) == 0);
+	if (!d.pol)
+		return;
+	fake_now = 100ull * 1000000000;
+	tr.t_ns = fk.h.t_ns = fake_now;
+	tr.tev = &fk.h;
+	pml_policy_observe(d.pol, &tr);
+	ev.kind = PML_POL_REQUEST;
+	ev.t_ns = fake_now;
+	ev.pid = 42;
+	pml_policy_observe(d.pol, &ev);
+	ev.kind = PML_POL_LOAD;
+	ev.pid = 0;
+	pml_policy_observe(d.pol, &ev);
+	snprintf(d.loaded[0].name, sizeof(d.loaded[0].name), "nft_reject_inet");
+	d.loaded[0].bytes = 16384;
+	d.n = 1;
+	decide(&d);
+	fake_now += 5ull * 1000000000; /* 5 T: 42 lives */
+	decide(&d);
+	CHECK(d.unloads == 0);
+	tr.t_ns = ex.h.t_ns = fake_now;
+	tr.tev = &ex.h;
+	pml_policy_observe(d.pol, &tr);
+	fake_now += 1000000000;
+	decide(&d);
+	CHECK(d.unloads == 1 && !find_loaded(&d, "nft_reject_inet"));
+	pml_policy_free(d.pol);
+}
+
 /* The modules a program names: the rules read the prior's and the executed commands'
  * words and ask the resolver; pml_expect lines (the dataset's labels) are not read. */
 static int fake_resolve(void *data, const char *alias, char (*names)[64], size_t max)
@@ -718,6 +762,7 @@ int main(void)
 	test_prefetch(ngram, "ngram tokens");
 	test_take_back(ngram);
 	test_idle_unload(ngram, lstm, lstm_reuse);
+	test_idle_requester(lstm);
 	test_names(lstm);
 	test_program_names(lstm);
 	test_unfamiliar(lstm);
