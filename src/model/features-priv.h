@@ -13,6 +13,8 @@
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define TL PML_FEAT_TOKEN_LEN
+/* A word longer than this is shaped "long" (pml_feat_word_shape). */
+#define WORD_LONG 24
 
 /* Small helpers of every feature file, inline as they were in one file (the vocabulary
  * hashes every token it looks up). */

@@ -86,7 +86,7 @@ void pml_feat_word_shape(const char *w, char *out)
 	out[0] = '\0';
 	if (!n)
 		return;
-	if (n > 24) {
+	if (n > WORD_LONG) {
 		strcpy(out, "long");
 		return;
 	}
@@ -234,13 +234,13 @@ static void word_token(struct pml_feat_tokens *out, const char *w)
 }
 
 /* A word of words joined by ':' and ',' (ipset's hash:ip,port, a type and its parts):
- * at least one ':', every part a lowercase word, at most 24 bytes (a longer one is
- * "long"). Addresses (10.0.0.1:80), key=value lists and paths are not. */
+ * at least one ':', every part a lowercase word, at most WORD_LONG bytes (a longer one
+ * is "long"). Addresses (10.0.0.1:80), key=value lists and paths are not. */
 static bool compound_word(const char *arg)
 {
 	size_t n = strlen(arg);
 
-	if (n > 24 || !strchr(arg, ':'))
+	if (n > WORD_LONG || !strchr(arg, ':'))
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		char c = arg[i];

@@ -71,6 +71,12 @@ struct idle_state {
 	bool traced; /* a trace record came: exits will be seen */
 };
 
+/* T, in ns. */
+static uint64_t ttl_ns(const struct pml_policy *p)
+{
+	return (uint64_t)(p->cfg.idle_seconds * 1e9);
+}
+
 static struct idle_mod *find(struct idle_state *s, const char *name)
 {
 	for (size_t i = 0; i < s->n; i++)
@@ -175,8 +181,7 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 			m->refused++;
 		if (ev->kind == PML_POL_REQUEST && ev->pid && s->traced) {
 			m->holder = ev->pid;
-			m->held_until = ev->t_ns + ((uint64_t)(p->cfg.idle_seconds * 1e9)
-						    << REFUSED_SHIFT_MAX);
+			m->held_until = ev->t_ns + (ttl_ns(p) << REFUSED_SHIFT_MAX);
 		}
 		break;
 	case PML_POL_UNLOAD:
@@ -194,7 +199,7 @@ static int idle_decide(struct pml_policy *p, const struct pml_loaded *mods, size
 {
 	struct idle_state *s = p->priv;
 	uint64_t now = pml_policy_now(p);
-	uint64_t ttl = (uint64_t)(p->cfg.idle_seconds * 1e9);
+	uint64_t ttl = ttl_ns(p);
 	size_t k = 0;
 
 	for (size_t i = 0; i < s->n; i++)

@@ -847,27 +847,39 @@ static void test_no_hand_parsing(void)
 	}
 }
 
+/* For a test that runs pml on the fixture dataset: bin (the built pml), fix (the
+ * fixtures' dataset) and the temporary directory tmp (a mkdtemp template) made; false
+ * (checked) when one is missing. */
+static bool command_paths(char *bin, size_t bin_size, char *fix, size_t fix_size, char *tmp)
+{
+	char dir[PATH_MAX];
+	const char *env = getenv("PML_TEST_FIXTURES");
+
+	if (!build_dir(dir, sizeof(dir)) || !env || !mkdtemp(tmp)) {
+		CHECK(!"the build directory, the fixtures and a temporary directory");
+		return false;
+	}
+	snprintf(bin, bin_size, "%s/pml", dir);
+	snprintf(fix, fix_size, "%s/dataset", env);
+	return true;
+}
+
 /* pml eval --needs-out FILE on the fixture dataset: a JSON line per need and policy (the
  * same needs under each), reactive stalling where the oracle does not, and one per module
  * the oracle prefetched (none for reactive); nothing left beside FILE; a FILE that cannot
  * be made is refused, naming the option, before any replay. */
 static void test_eval_needs_out(void)
 {
-	char dir[PATH_MAX], bin[PATH_MAX + 16], fix[PATH_MAX], out[PATH_MAX + 32], err[8192];
+	char bin[PATH_MAX + 16], fix[PATH_MAX], out[PATH_MAX + 32], err[8192];
 	char tmp[] = "/tmp/pml-test-needs.XXXXXX", line[1024], bad[] = "/nonexistent/needs.jsonl";
-	const char *env = getenv("PML_TEST_FIXTURES");
 	unsigned n_reactive = 0, n_oracle = 0, reactive_stalls = 0, oracle_stalls = 0, bad_lines = 0;
 	unsigned n_files = 0, n_prefetch_oracle = 0;
 	struct dirent *de;
 	DIR *d;
 	FILE *f;
 
-	if (!build_dir(dir, sizeof(dir)) || !env || !mkdtemp(tmp)) {
-		CHECK(!"the build directory, the fixtures and a temporary directory");
+	if (!command_paths(bin, sizeof(bin), fix, sizeof(fix), tmp))
 		return;
-	}
-	snprintf(bin, sizeof(bin), "%s/pml", dir);
-	snprintf(fix, sizeof(fix), "%s/dataset", env);
 	snprintf(out, sizeof(out), "%s/needs.jsonl", tmp);
 	{
 		char *argv[] = {bin, "eval", "-d", fix, "--split", "test", "--policy",
@@ -933,17 +945,13 @@ static void test_eval_needs_out(void)
  * (the weights as they were); a P out of range is refused before anything is written. */
 static void test_add_roles_threshold(void)
 {
-	char dir[PATH_MAX], bin[PATH_MAX + 16], fix[PATH_MAX], model[PATH_MAX + 32];
+	char bin[PATH_MAX + 16], fix[PATH_MAX], model[PATH_MAX + 32];
 	char out[PATH_MAX + 32], err[4096], tmp[] = "/tmp/pml-test-roles.XXXXXX";
 	const char *env = getenv("PML_TEST_FIXTURES");
 	struct pml_model_file *a = NULL, *b = NULL;
 
-	if (!build_dir(dir, sizeof(dir)) || !env || !mkdtemp(tmp)) {
-		CHECK(!"the build directory, the fixtures and a temporary directory");
+	if (!command_paths(bin, sizeof(bin), fix, sizeof(fix), tmp))
 		return;
-	}
-	snprintf(bin, sizeof(bin), "%s/pml", dir);
-	snprintf(fix, sizeof(fix), "%s/dataset", env);
 	snprintf(model, sizeof(model), "%s/model/tiny-lstm-roles.pml", env);
 	snprintf(out, sizeof(out), "%s/m.pml", tmp);
 	{
