@@ -13,6 +13,10 @@
 #ifdef __SSE__
 #include <xmmintrin.h>
 #endif
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+#include <errno.h>
 
 /* ---- streaming inference ----------------------------------------------------------------- */
 
@@ -29,7 +33,10 @@
  * under TCG), 8 rows of weights per pass (8 accumulators and one x vector fit the 16 SSE
  * registers; the blocks of 64 spilled, and 4 rows left the adder waiting). On the host CPU
  * (a shared EPYC) a step of the shipped model (E32 H64, 400 modules) costs ~2.6 us; 3.3
- * with 4 rows per pass, exp()'s clamps as masks and the columns' loop rolled.
+ * with 4 rows per pass, exp()'s clamps as masks and the columns' loop rolled. The
+ * predictor (pmld's and replay's) goes further: the int16 step below multiplies hidden
+ * states in integers; these float kernels stay for a token's first input row and as the
+ * reference the tests hold it to.
  *
  * Layout: every vector is padded to a multiple of 4 floats with zeros, H4 = round4(H); gate
  * k of unit j sits at k * H4 + j. Each matrix, round4(rows) x round4(cols) with zero
@@ -158,6 +165,88 @@ PML_INLINE void mv4(float *out, const float *init, const float *w, const float *
 	}
 }
 
+
+/* ---- The int16 step (pml_lstm_stream_quantize) ----------------------------------------
+ * Every matrix that multiplies a hidden state (h in [-1, 1]: o * tanh(c)) is kept as int16
+ * rows, row r as round(w * WQ / max_r |w|), and h as round(h * HQ): a row's product is then
+ * sum(wq * hq) in int32 (SSE2's pmaddwd: 8 multiplies and 4 adds in one instruction, which
+ * QEMU's TCG runs as plain integer code) times max_r / (WQ * HQ), one float multiply-add per
+ * row where the float step had one per column. WQ is the largest that cannot overflow
+ * int32 over the row's K columns (K * WQ * HQ < 2^31; 8193 for 64 units). A probability
+ * moves by some 1e-5 (tests/unit/test-model-lstm.c), and one under 1.2e-4 reads 0. Under
+ * qemu-x86_64 -cpu max (the testbed's TCG) the policy's path over a trace record of
+ * bench-e2e's nft-ratelimit went from ~62 to ~26 us (tests/model/bench-predictor.c); on
+ * the host the step costs about what the float one does (~3 us). What is left there is
+ * the activations' exp(), float code. Replay of the validation split gives the same
+ * stalls and footprint to the last digit (one prefetch fewer in 1444 runs). */
+#define HQ 4095
+/* with it, a module's probability under sigmoid(-9) = 1.2e-4 is given as 0 */
+#define FLOOR_LOGIT -9.0f
+
+static inline size_t round8(size_t n)
+{
+	return (n + 7) & ~(size_t)7;
+}
+
+/* hq[0..n) = round(h * HQ), n a multiple of 4 (the rest of hq stays 0) */
+PML_INLINE void quant_h(int16_t *hq, const float *h, int n)
+{
+#ifdef __SSE2__
+	for (int j = 0; j < n; j += 4) {
+		__m128i v = _mm_cvtps_epi32(_mm_mul_ps(_mm_loadu_ps(h + j), _mm_set1_ps(HQ)));
+
+		_mm_storel_epi64((__m128i *)(hq + j), _mm_packs_epi32(v, v));
+	}
+#else
+	for (int j = 0; j < n; j++) {
+		float x = h[j] * HQ;
+
+		hq[j] = (int16_t)(x < 0 ? x - 0.5f : x + 0.5f);
+	}
+#endif
+}
+
+/* out [rows] = init [rows] + scale [rows] * (wq . hq), wq [rows][k] (k a multiple of 8,
+ * rows of 4), out may be init */
+PML_INLINE void mvq(float *out, const float *init, const int16_t *wq, const float *scale,
+		    const int16_t *hq, int rows, int k)
+{
+	for (int r = 0; r < rows; r += 4) {
+		const int16_t *w = wq + (size_t)r * k;
+#ifdef __SSE2__
+		__m128i a0 = _mm_setzero_si128(), a1 = a0, a2 = a0, a3 = a0;
+
+		for (int c = 0; c < k; c += 8) {
+			__m128i hv = _mm_loadu_si128((const __m128i *)(hq + c));
+
+			a0 = _mm_add_epi32(a0, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + c)), hv));
+			a1 = _mm_add_epi32(a1, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + k + c)), hv));
+			a2 = _mm_add_epi32(a2, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 2 * k + c)), hv));
+			a3 = _mm_add_epi32(a3, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 3 * k + c)), hv));
+		}
+		/* the four rows' sums as one vector: transpose and add */
+		__m128i t0 = _mm_unpacklo_epi32(a0, a1), t1 = _mm_unpackhi_epi32(a0, a1);
+		__m128i t2 = _mm_unpacklo_epi32(a2, a3), t3 = _mm_unpackhi_epi32(a2, a3);
+		__m128i sum = _mm_add_epi32(_mm_add_epi32(_mm_unpacklo_epi64(t0, t2),
+							   _mm_unpackhi_epi64(t0, t2)),
+					    _mm_add_epi32(_mm_unpacklo_epi64(t1, t3),
+							   _mm_unpackhi_epi64(t1, t3)));
+
+		_mm_storeu_ps(out + r, _mm_add_ps(_mm_loadu_ps(init + r),
+						  _mm_mul_ps(_mm_loadu_ps(scale + r),
+							     _mm_cvtepi32_ps(sum))));
+#else
+		for (int i = 0; i < 4; i++) {
+			int32_t acc = 0;
+
+			for (int c = 0; c < k; c++)
+				acc += (int32_t)w[(size_t)i * k + c] * hq[c];
+			out[r + i] = init[r + i] + scale[r + i] * (float)acc;
+		}
+#endif
+	}
+}
+
 /* The cell's step from the pre-activation gates g [4][H4] (i, f, g, o), in place: c = f * c
  * + i * g, h = o * tanh(c). The gates' activations are a pass of their own: each one's
  * exp() is a chain of some 30 dependent operations, and a loop of nothing else keeps
@@ -275,10 +364,73 @@ fail:
 	return NULL;
 }
 
+/* Row r of w [rows][cols] into int16 row to of dst [][k] and its scale (see "The int16
+ * step"). */
+static void quant_row(int16_t *dst, float *scale, size_t to, const float *w, int cols,
+		      size_t k, float wq_max)
+{
+	float mx = 0;
+
+	for (int c = 0; c < cols; c++)
+		mx = fmaxf(mx, fabsf(w[c]));
+	scale[to] = mx > 0 ? mx / (wq_max * HQ) : 0;
+	for (int c = 0; c < cols && mx > 0; c++)
+		dst[to * k + (size_t)c] = (int16_t)lrintf(w[c] * wq_max / mx);
+}
+
+int pml_lstm_stream_quantize(struct pml_lstm_stream *s)
+{
+	const struct pml_lstm_config *cfg = &s->model->cfg;
+	const struct pml_lstm_params *pr = &s->model->params;
+	const size_t H = cfg->hidden, L = cfg->layers, M = cfg->modules;
+	const size_t H4 = round4(H), G4 = 4 * H4, M4 = round4(M), K = round8(H4);
+	/* K * wq_max * HQ < 2^31: no row's sum can overflow */
+	const float wq_max = fminf(32767.0f, floorf(2147483647.0f / ((float)K * HQ)) - 1);
+	size_t nq = M4 * K + K, ns = M4;
+	int16_t *q;
+	float *sc;
+
+	if (s->q)
+		return 0;
+	for (size_t l = 0; l < L; l++)
+		nq += G4 * K * (l ? 2 : 1), ns += G4 * (l ? 2 : 1);
+	q = calloc(nq, sizeof(*q));
+	sc = calloc(ns, sizeof(*sc));
+	if (!q || !sc) {
+		free(q);
+		free(sc);
+		return -ENOMEM;
+	}
+	s->q = q;
+	s->qscale = sc;
+	for (size_t l = 0; l < L; l++) {
+		s->whhQ[l] = q, q += G4 * K;
+		s->whhS[l] = sc, sc += G4;
+		for (size_t r = 0; r < 4 * H; r++)
+			quant_row(s->whhQ[l], s->whhS[l], gate_to((int)r, (int)H),
+				  pr->whh[l] + r * H, (int)H, K, wq_max);
+		if (!l)
+			continue;
+		s->wihQ[l] = q, q += G4 * K;
+		s->wihS[l] = sc, sc += G4;
+		for (size_t r = 0; r < 4 * H; r++)
+			quant_row(s->wihQ[l], s->wihS[l], gate_to((int)r, (int)H),
+				  pr->wih[l] + r * H, (int)H, K, wq_max);
+	}
+	s->woutQ = q, q += M4 * K;
+	s->woutS = sc;
+	for (size_t r = 0; r < M; r++)
+		quant_row(s->woutQ, s->woutS, r, pr->wout + r * H, (int)H, K, wq_max);
+	s->hq = q;
+	return 0;
+}
+
 void pml_lstm_stream_free(struct pml_lstm_stream *s)
 {
 	if (!s)
 		return;
+	free(s->q);
+	free(s->qscale);
 	free(s->xproj);
 	free(s->xdone);
 	free(s->wT);
@@ -315,7 +467,32 @@ void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs
 		token = 0;
 	for (int l = 0; l < cfg->layers; l++) {
 		float *h = s->h[l], *c = s->c[l];
+		const float *in = s->b[l];
 
+		if (s->q) {
+			const int K = (int)round8((size_t)H4);
+
+			if (l == 0 && s->xproj) {
+				in = s->xproj + (size_t)token * G4;
+				if (!(s->xdone[token / 8] & (1u << (token % 8)))) {
+					load_emb(s, token, E);
+					mv4((float *)in, s->b[0], s->wihT[0], s->x, G4, E4);
+					s->xdone[token / 8] |= (uint8_t)(1u << (token % 8));
+				}
+			} else if (l == 0) {
+				load_emb(s, token, E);
+				mv4(g, s->b[0], s->wihT[0], s->x, G4, E4);
+				in = g;
+			} else {
+				quant_h(s->hq, s->h[l - 1], H4);
+				mvq(g, s->b[l], s->wihQ[l], s->wihS[l], s->hq, G4, K);
+				in = g;
+			}
+			quant_h(s->hq, h, H4);
+			mvq(g, in, s->whhQ[l], s->whhS[l], s->hq, G4, K);
+			cell(g, c, h, H4);
+			continue;
+		}
 		if (l == 0 && s->xproj) {
 			float *row = s->xproj + (size_t)token * G4;
 
@@ -335,9 +512,22 @@ void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs
 		}
 		cell(g, c, h, H4);
 	}
-	mv4(s->head, s->bout, s->woutT, s->h[cfg->layers - 1], M4, H4);
+	if (s->q) {
+		quant_h(s->hq, s->h[cfg->layers - 1], H4);
+		mvq(s->head, s->bout, s->woutQ, s->woutS, s->hq, M4, (int)round8((size_t)H4));
+	} else {
+		mv4(s->head, s->bout, s->woutT, s->h[cfg->layers - 1], M4, H4);
+	}
 	for (int m = 0; m < M4; m += 4) {
-		v4f q = v4_sigmoid(v4_load(s->head + m));
+		v4f z = v4_load(s->head + m), q;
+		v4i low = z < v4_splat(FLOOR_LOGIT);
+
+		/* the int16 step: four modules under 1.2e-4 read 0 (most modules, most of the
+		 * time: an exp() each saved) */
+		if (s->q && low[0] & low[1] & low[2] & low[3])
+			q = v4_splat(0.0f);
+		else
+			q = v4_sigmoid(z);
 
 		if (m + 4 <= M) {
 			v4_store(probs + m, q);

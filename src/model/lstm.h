@@ -210,6 +210,14 @@ struct pml_lstm_stream {
 	 * made at token v's first step (xdone: a bit per token) */
 	float *xproj;
 	uint8_t *xdone;
+	/* pml_lstm_stream_quantize: the matrices that multiply a hidden state (every layer's
+	 * recurrent one, the input one of layers above the first, the head) as int16 rows
+	 * (q, one allocation; each row padded to round8 columns) with a scale per row, and
+	 * the hidden state quantized once per use (hq); NULL: the float matrices above */
+	int16_t *q;
+	int16_t *whhQ[PML_LSTM_MAX_LAYERS], *wihQ[PML_LSTM_MAX_LAYERS], *woutQ, *hq;
+	float *qscale;
+	float *whhS[PML_LSTM_MAX_LAYERS], *wihS[PML_LSTM_MAX_LAYERS], *woutS;
 };
 
 /* A stream at the zero state. It keeps padded copies of the matrices and biases (so
@@ -220,6 +228,11 @@ struct pml_lstm_stream {
  * so only the rows of the tokens seen are resident). NULL on allocation failure. */
 struct pml_lstm_stream *pml_lstm_stream_new(const struct pml_lstm *model, bool precompute);
 void pml_lstm_stream_free(struct pml_lstm_stream *s);
+/* Multiply hidden states in 16-bit integers from now on (lstm-stream.c, "The int16
+ * step"): under QEMU's TCG a float multiply-add is a call into its softfloat helpers and
+ * an integer one is not. A probability moves by some 1e-5, one under 1.2e-4 reads 0. 0 or
+ * -ENOMEM (the stream is then as it was). The predictor (predictor.h) does it. */
+int pml_lstm_stream_quantize(struct pml_lstm_stream *s);
 void pml_lstm_stream_reset(struct pml_lstm_stream *s);
 /* Feed one token (out-of-range -> 0); write the M probabilities into probs. */
 void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs);

@@ -55,7 +55,8 @@ struct pml_predictor *pml_lstm_predictor_new(struct pml_lstm *model, bool own)
 	if (!lp)
 		return NULL;
 	lp->stream = pml_lstm_stream_new(model, table);
-	if (!lp->stream) {
+	if (!lp->stream || pml_lstm_stream_quantize(lp->stream) < 0) {
+		pml_lstm_stream_free(lp->stream);
 		free(lp);
 		return NULL;
 	}

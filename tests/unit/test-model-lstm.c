@@ -153,6 +153,52 @@ static void test_stream_matches_forward(bool precompute)
 	pml_lstm_free(m);
 }
 
+/* The int16 step (pml_lstm_stream_quantize) against the windowed float forward: within a
+ * few thousandths of a probability, for a small odd-sized model of two layers and for the
+ * shipped size with every hidden weight at its row's largest and a saturated state (the
+ * worst case of the int32 sums: an overflow would be off by far more than that). */
+static void test_stream_quantized(int hidden, int layers, float whh, bool precompute)
+{
+	const struct pml_lstm_config cfg = {.vocab = 20, .embed = 6, .hidden = hidden,
+					    .layers = layers, .modules = 11};
+	enum { T = 12 };
+	int32_t tok[T];
+	float probs[11];
+	struct pml_lstm *m = pml_lstm_new(&cfg);
+	struct pml_lstm_stream *s;
+	double maxd = 0;
+
+	CHECK(m != NULL);
+	if (!m)
+		return;
+	pml_lstm_init_params(m, 5);
+	for (int l = 0; l < layers && whh != 0; l++) {
+		for (int i = 0; i < 4 * hidden * hidden; i++)
+			m->params.whh[l][i] = i % 3 ? whh : -whh;
+		for (int i = 0; i < 4 * hidden; i++)
+			m->params.b[l][i] = 4; /* gates open: h near +-1 */
+	}
+	for (int t = 0; t < T; t++)
+		tok[t] = (t * 5 + 2) % 20;
+	CHECK(pml_lstm_forward(m, tok, NULL, NULL, 1, T, NULL) == 0);
+	s = pml_lstm_stream_new(m, precompute);
+	CHECK(s != NULL && pml_lstm_stream_quantize(s) == 0);
+	CHECK(s->q != NULL);
+	for (int round = 0; round < 2 && s; round++) {
+		for (int t = 0; t < T; t++) {
+			pml_lstm_stream_step(s, tok[t], probs);
+			for (int k = 0; k < cfg.modules; k++)
+				maxd = fmax(maxd, fabs(probs[k] - m->probs[t * cfg.modules + k]));
+		}
+		pml_lstm_stream_reset(s);
+	}
+	printf("int16 stream vs forward (H %d, L %d, whh %g): max diff %.2e\n", hidden, layers,
+	       whh, maxd);
+	CHECK(maxd < 5e-3);
+	pml_lstm_stream_free(s);
+	pml_lstm_free(m);
+}
+
 /* The vectorised sigmoid/tanh against libm over a wide range. */
 static void test_activations(void)
 {
@@ -251,6 +297,10 @@ int main(void)
 	test_gradcheck(2);
 	test_stream_matches_forward(false);
 	test_stream_matches_forward(true);
+	test_stream_quantized(13, 2, 0, false);
+	test_stream_quantized(13, 2, 0, true);
+	test_stream_quantized(64, 1, 2.0f, true);
+	test_stream_quantized(64, 2, 2.0f, false);
 	test_determinism();
 	return unit_done("model-lstm");
 }
