@@ -37,9 +37,12 @@
  * process lives (its exit seen in the trace), up to 16T after the request: the replays of
  * one transaction are the same process, however far apart (live, one `nft -f` of a dozen
  * expressions had nft_objref and nft_reject taken away and asked for again four times at
- * T = 1 s with the doubling above). Only once the program's trace reaches the policy
- * (its exits can be seen: pmld traces the job; replay shows the recorded one); a record
- * lost, the hold ends at 16T, then the module waits T as any other. */
+ * T = 1 s with the doubling above). Only for a process of the program's trace (one whose
+ * records reach the policy, so its exit will too: pmld traces the job; replay shows the
+ * recorded one); a record lost, the hold ends at 16T, then the module waits T as any
+ * other. A kernel thread is no such process: crypto's cryptomgr_probe asks for each
+ * cipher's modules, and held to 16T they stayed loaded through the rest of a job that
+ * used them for a second (live, cryptsetup benchmark's serpent, twofish and camellia). */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -65,10 +68,15 @@ struct idle_mod {
 	uint64_t held_until; /* the hold's bound, when the holder's exit is not seen */
 };
 
+/* At most this many live processes of the trace are known (more: no hold for the rest) */
+#define TRACED_MAX 4096
+
 struct idle_state {
 	struct idle_mod *mods;
 	size_t n, cap;
-	bool traced; /* a trace record came: exits will be seen */
+	/* the live processes the trace has shown, ascending: their exits will be seen */
+	uint32_t *pids;
+	size_t n_pids, cap_pids;
 };
 
 /* T, in ns. */
@@ -123,9 +131,65 @@ static void idle_free(struct pml_policy *p)
 {
 	struct idle_state *s = p->priv;
 
-	if (s)
+	if (s) {
 		free(s->mods);
+		free(s->pids);
+	}
 	free(s);
+}
+
+/* Where pid is in s->pids, or where it would go; *found tells which. */
+static size_t pid_at(const struct idle_state *s, uint32_t pid, bool *found)
+{
+	size_t lo = 0, hi = s->n_pids;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->pids[mid] < pid)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = lo < s->n_pids && s->pids[lo] == pid;
+	return lo;
+}
+
+/* A record of pid came (it is alive and traced), or its exit (alive no more). */
+static void pid_seen(struct idle_state *s, uint32_t pid, bool exited)
+{
+	bool found;
+	size_t at = pid_at(s, pid, &found);
+
+	if (exited || found) {
+		if (exited && found)
+			memmove(s->pids + at, s->pids + at + 1,
+				(s->n_pids - at - 1) * sizeof(*s->pids));
+		s->n_pids -= exited && found;
+		return;
+	}
+	if (!pid || s->n_pids >= TRACED_MAX)
+		return;
+	if (s->n_pids == s->cap_pids) {
+		size_t cap = s->cap_pids ? 2 * s->cap_pids : 64;
+		uint32_t *n = realloc(s->pids, cap * sizeof(*n));
+
+		if (!n)
+			return; /* unknown: no hold for it */
+		s->pids = n;
+		s->cap_pids = cap;
+	}
+	memmove(s->pids + at + 1, s->pids + at, (s->n_pids - at) * sizeof(*s->pids));
+	s->pids[at] = pid;
+	s->n_pids++;
+}
+
+static bool pid_traced(const struct idle_state *s, uint32_t pid)
+{
+	bool found;
+
+	pid_at(s, pid, &found);
+	return found;
 }
 
 /* A process exited: what the kernel asked for for it is idle from now. */
@@ -148,8 +212,14 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 	struct idle_mod *m;
 
 	if (ev->kind == PML_POL_TRACE) {
-		s->traced = true;
-		if (ev->tev && ev->tev->kind == PML_TEV_EXIT)
+		if (!ev->tev)
+			return;
+		pid_seen(s, ev->tev->pid, ev->tev->kind == PML_TEV_EXIT);
+		/* a forked process is traced from its birth (a thread: arg 1) */
+		if (ev->tev->kind == PML_TEV_FORK && ev->tev->size >= sizeof(struct pml_tev_proc) &&
+		    !((const struct pml_tev_proc *)ev->tev)->arg)
+			pid_seen(s, ((const struct pml_tev_proc *)ev->tev)->other, false);
+		if (ev->tev->kind == PML_TEV_EXIT)
 			holder_exit(s, ev->tev->pid, ev->t_ns);
 		return;
 	}
@@ -179,7 +249,7 @@ static void idle_observe(struct pml_policy *p, const struct pml_pol_event *ev)
 			m->refused = 0;
 		else if (m->refused <= REFUSED_SHIFT_MAX)
 			m->refused++;
-		if (ev->kind == PML_POL_REQUEST && ev->pid && s->traced) {
+		if (ev->kind == PML_POL_REQUEST && ev->pid && pid_traced(s, ev->pid)) {
 			m->holder = ev->pid;
 			m->held_until = ev->t_ns + (ttl_ns(p) << REFUSED_SHIFT_MAX);
 		}

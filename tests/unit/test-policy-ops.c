@@ -212,10 +212,22 @@ static void exits(struct pml_policy *p, uint32_t pid, double t)
 	pml_policy_observe(p, &ev);
 }
 
+/* A record of process pid in the program's trace (it runs: its exit will be seen) */
+static void runs(struct pml_policy *p, uint32_t pid, double t)
+{
+	struct pml_tev_proc rec = {.h = {.t_ns = S(t), .pid = pid, .tid = pid,
+					 .kind = PML_TEV_EXECVE, .size = sizeof(rec)}};
+	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = S(t), .bytes = -1,
+				   .tev = &rec.h};
+
+	pml_policy_observe(p, &ev);
+}
+
 /* What the kernel asked for for a process stays while that process lives (one `nft -f`
  * whose transaction nf_tables replays after each autoload, pinning nothing until the
- * commit), up to 16T when its exit is never seen; then T as any other. Only once the
- * program's trace reaches the policy: without it, no exit could end the hold. */
+ * commit), up to 16T when its exit is never seen; then T as any other. Only for a
+ * process of the program's trace: for any other (no trace yet, a kernel thread such as
+ * cryptomgr_probe) no exit could end the hold. */
 static void test_requester_hold(void)
 {
 	struct pml_policy_config cfg = {.idle_seconds = 1, .clock = &clock};
@@ -232,6 +244,9 @@ static void test_requester_hold(void)
 	CHECK(decide_at(p, 1.0, mods, 1, buf, sizeof(buf)) == 1);
 	event(p, PML_POL_UNLOAD, "nft_objref", 1.0);
 	exits(p, 40, 0); /* the program's trace flows */
+	runs(p, 42, 0);
+	runs(p, 43, 0);
+	runs(p, 45, 0);
 	for (int i = 0; i < 3; i++)
 		event(p, PML_POL_LOAD, mods[i].name, 0);
 	request(p, "nft_objref", 42, 0.1);
@@ -263,6 +278,18 @@ static void test_requester_hold(void)
 	CHECK(decide_at(p, 22.0, mods + 1, 1, buf, sizeof(buf)) == 0);
 	exits(p, 45, 22.0);
 	CHECK(decide_at(p, 23.0, mods + 1, 1, buf, sizeof(buf)) == 1);
+	event(p, PML_POL_UNLOAD, "nft_reject", 23.0);
+	/* a process the trace never showed (a kernel thread: cryptomgr_probe asking for a
+	 * cipher) holds nothing: T; nor does one whose exit came (45, again) */
+	request(p, "sctp", 77, 30.0);
+	event(p, PML_POL_LOAD, "sctp", 30.0);
+	CHECK(decide_at(p, 30.9, mods + 2, 1, buf, sizeof(buf)) == 0);
+	CHECK(decide_at(p, 31.0, mods + 2, 1, buf, sizeof(buf)) == 1);
+	CHECK_STR(buf, "sctp");
+	event(p, PML_POL_UNLOAD, "sctp", 31.0);
+	request(p, "nft_reject", 45, 32.0);
+	event(p, PML_POL_LOAD, "nft_reject", 32.0);
+	CHECK(decide_at(p, 33.0, mods + 1, 1, buf, sizeof(buf)) == 1);
 	pml_policy_free(p);
 }
 
