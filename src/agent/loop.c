@@ -199,8 +199,8 @@ out:
 			       (unsigned long long)a->stats.trace_module_records,
 			       (unsigned long long)a->stats.trace_dropped,
 			       (unsigned long long)a->stats.trace_before_prior);
-		pml_tracer_free(a->tracer);
-		a->tracer = NULL;
+		/* (detached by pml_agent_free, after the stop record: under TCG the detach
+		 * takes a while, and a guest's run need not wait for it) */
 	}
 	if (trfd >= 0)
 		close(trfd);

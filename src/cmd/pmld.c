@@ -38,7 +38,7 @@
 
 enum {
 	OPT_POLICY = CMD_OPT_LONG_ONLY, OPT_IDLE_SECONDS, OPT_LOG, OPT_BASE_FILE, OPT_POLICY_FILE,
-	OPT_MODDIR, OPT_TRACEFS, OPT_NO_TRACE, OPT_TICK_MS, OPT_READY_FILE, OPT_MODEL,
+	OPT_MODDIR, OPT_TRACEFS, OPT_NO_TRACE, OPT_TICK_MS, OPT_READY_FILE, OPT_DONE_FILE, OPT_MODEL,
 	OPT_SLOTS_MODEL, OPT_THRESHOLD, OPT_BUDGET_MEM, OPT_RESOURCE_SOCKET, OPT_TRACE_ROOT,
 	OPT_TRACE_CGROUP, OPT_PRIOR_COMMAND, OPT_PRIOR_SCRIPT, OPT_PRIOR_FILE, OPT_BUDGET_CPU,
 	OPT_HORIZON, OPT_NO_NAMES,
@@ -116,10 +116,26 @@ static const struct cmd_option options[] = {
 	{OPT_TICK_MS, "tick-ms", "MS", "period of idle checks, 10ms to 60s (default 250)"},
 	{OPT_READY_FILE, "ready-file", "PATH",
 	 "create PATH once watching (for the guest init to\nwait on)"},
+	{OPT_DONE_FILE, "done-file", "PATH",
+	 "write pmld's exit status into PATH once the stop\nrecord is written: what follows is "
+	 "teardown\n(tracepoints, the tracer), which a disposable\nguest need not wait for"},
 	{'v', "verbose", NULL, "debug messages on stderr"},
 	{'h', "help", NULL, "this text"},
 	{0},
 };
+
+/* --done-file: status, a line, written whole (a reader polls for it) */
+static void write_done(struct pml_agent *a, const char *path, int status)
+{
+	char line[16];
+	int n = snprintf(line, sizeof(line), "%d\n", status);
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	if (fd < 0 || write(fd, line, (size_t)n) != n)
+		pml_agent_error(a, fd < 0 ? -errno : -EIO, "%s: cannot write the done file", path);
+	if (fd >= 0)
+		close(fd);
+}
 
 static void usage(FILE *f)
 {
@@ -252,6 +268,7 @@ int main(int argc, char **argv)
 	struct pml_agent_config cfg = {.policy = "reactive", .log_path = DEFAULT_LOG,
 				       .resource_socket = PML_RESOURCE_SOCKET_DEFAULT};
 	const char *policy_file = NULL, *moddir = NULL, *tracefs = NULL, *ready = NULL;
+	const char *done_file = NULL;
 	const char *model_path = NULL, *prior_script = NULL;
 	char *script_text = NULL;
 	const char **preload = NULL;
@@ -309,6 +326,9 @@ int main(int argc, char **argv)
 		}
 		case OPT_READY_FILE:
 			ready = optarg;
+			break;
+		case OPT_DONE_FILE:
+			done_file = optarg;
 			break;
 		case OPT_MODEL:
 			model_path = optarg;
@@ -547,11 +567,13 @@ int main(int argc, char **argv)
 	if (read(sfd, &si, sizeof(si)) == (ssize_t)sizeof(si))
 		pml_agent_info(a, "signal %s from pid %u", strsignal((int)si.ssi_signo),
 			       si.ssi_pid);
-	pml_source_free(src);
-	src = NULL;
+	/* The stop record first: the log is whole from here, and the tracepoints' and the
+	 * tracer's teardown (a third of a second under TCG) is no part of the job */
 	if (pml_agent_stop(a) < 0)
 		fprintf(stderr, "pmld: %s: the decision log may be incomplete\n", cfg.log_path);
 	status = r < 0 ? 1 : 0;
+	if (done_file)
+		write_done(a, done_file, status);
 out:
 	pml_source_free(src);
 	pml_agent_free(a);
