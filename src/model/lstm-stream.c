@@ -378,6 +378,15 @@ static void quant_row(int16_t *dst, float *scale, size_t to, const float *w, int
 		dst[to * k + (size_t)c] = (int16_t)lrintf(w[c] * wq_max / mx);
 }
 
+/* An LSTM's [4H][H] gate matrix w (a layer above the first's input one, or a recurrent
+ * one) into int16 rows in the gates' layout (gate_to) */
+static void quant_gates(int16_t *dst, float *scale, const float *w, int H, size_t k,
+			float wq_max)
+{
+	for (int r = 0; r < 4 * H; r++)
+		quant_row(dst, scale, gate_to(r, H), w + (size_t)r * (size_t)H, H, k, wq_max);
+}
+
 int pml_lstm_stream_quantize(struct pml_lstm_stream *s)
 {
 	const struct pml_lstm_config *cfg = &s->model->cfg;
@@ -406,16 +415,12 @@ int pml_lstm_stream_quantize(struct pml_lstm_stream *s)
 	for (size_t l = 0; l < L; l++) {
 		s->whhQ[l] = q, q += G4 * K;
 		s->whhS[l] = sc, sc += G4;
-		for (size_t r = 0; r < 4 * H; r++)
-			quant_row(s->whhQ[l], s->whhS[l], gate_to((int)r, (int)H),
-				  pr->whh[l] + r * H, (int)H, K, wq_max);
+		quant_gates(s->whhQ[l], s->whhS[l], pr->whh[l], (int)H, K, wq_max);
 		if (!l)
 			continue;
 		s->wihQ[l] = q, q += G4 * K;
 		s->wihS[l] = sc, sc += G4;
-		for (size_t r = 0; r < 4 * H; r++)
-			quant_row(s->wihQ[l], s->wihS[l], gate_to((int)r, (int)H),
-				  pr->wih[l] + r * H, (int)H, K, wq_max);
+		quant_gates(s->wihQ[l], s->wihS[l], pr->wih[l], (int)H, K, wq_max);
 	}
 	s->woutQ = q, q += M4 * K;
 	s->woutS = sc;
@@ -455,69 +460,63 @@ PML_INLINE void load_emb(struct pml_lstm_stream *s, int32_t token, int E)
 		((volatile float *)s->x)[k] = e[k];
 }
 
+/* out [rows] = init + w . h, h a hidden state [H4]: in int16 (wq, scale) once the stream is
+ * quantized, else in floats (wT) */
+PML_INLINE void mul_h(struct pml_lstm_stream *s, float *out, const float *init,
+		      const float *wT, const int16_t *wq, const float *scale, const float *h,
+		      int rows)
+{
+	const int H4 = (int)round4(s->model->cfg.hidden);
+
+	if (s->q) {
+		quant_h(s->hq, h, H4);
+		mvq(out, init, wq, scale, s->hq, rows, (int)round8((size_t)H4));
+	} else {
+		mv4(out, init, wT, h, rows, H4);
+	}
+}
+
+/* Layer l's gates before the recurrent part: b + wih . x (x the token's embedding, or the
+ * layer below's h), from layer 0's table when there is one (its row made at the token's
+ * first step), else computed into g. */
+PML_INLINE const float *layer_input(struct pml_lstm_stream *s, int l, int32_t token, float *g)
+{
+	const struct pml_lstm_config *cfg = &s->model->cfg;
+	const int E = cfg->embed, E4 = (int)round4(E), G4 = 4 * (int)round4(cfg->hidden);
+
+	if (l > 0) {
+		mul_h(s, g, s->b[l], s->wihT[l], s->wihQ[l], s->wihS[l], s->h[l - 1], G4);
+		return g;
+	}
+	if (!s->xproj) {
+		load_emb(s, token, E);
+		mv4(g, s->b[0], s->wihT[0], s->x, G4, E4);
+		return g;
+	}
+	if (!(s->xdone[token / 8] & (1u << (token % 8)))) {
+		load_emb(s, token, E);
+		mv4(s->xproj + (size_t)token * G4, s->b[0], s->wihT[0], s->x, G4, E4);
+		s->xdone[token / 8] |= (uint8_t)(1u << (token % 8));
+	}
+	return s->xproj + (size_t)token * G4;
+}
+
 void pml_lstm_stream_step(struct pml_lstm_stream *s, int32_t token, float *probs)
 {
 	const struct pml_lstm_config *cfg = &s->model->cfg;
-	const int E = cfg->embed, M = cfg->modules;
-	const int H4 = (int)round4(cfg->hidden), E4 = (int)round4(E), G4 = 4 * H4;
+	const int M = cfg->modules;
+	const int H4 = (int)round4(cfg->hidden), G4 = 4 * H4;
 	const int M4 = (int)round4(M);
 	float *g = s->gates;
 
 	if (token < 0 || token >= cfg->vocab)
 		token = 0;
 	for (int l = 0; l < cfg->layers; l++) {
-		float *h = s->h[l], *c = s->c[l];
-		const float *in = s->b[l];
-
-		if (s->q) {
-			const int K = (int)round8((size_t)H4);
-
-			if (l == 0 && s->xproj) {
-				in = s->xproj + (size_t)token * G4;
-				if (!(s->xdone[token / 8] & (1u << (token % 8)))) {
-					load_emb(s, token, E);
-					mv4((float *)in, s->b[0], s->wihT[0], s->x, G4, E4);
-					s->xdone[token / 8] |= (uint8_t)(1u << (token % 8));
-				}
-			} else if (l == 0) {
-				load_emb(s, token, E);
-				mv4(g, s->b[0], s->wihT[0], s->x, G4, E4);
-				in = g;
-			} else {
-				quant_h(s->hq, s->h[l - 1], H4);
-				mvq(g, s->b[l], s->wihQ[l], s->wihS[l], s->hq, G4, K);
-				in = g;
-			}
-			quant_h(s->hq, h, H4);
-			mvq(g, in, s->whhQ[l], s->whhS[l], s->hq, G4, K);
-			cell(g, c, h, H4);
-			continue;
-		}
-		if (l == 0 && s->xproj) {
-			float *row = s->xproj + (size_t)token * G4;
-
-			if (!(s->xdone[token / 8] & (1u << (token % 8)))) {
-				load_emb(s, token, E);
-				mv4(row, s->b[0], s->wihT[0], s->x, G4, E4);
-				s->xdone[token / 8] |= (uint8_t)(1u << (token % 8));
-			}
-			mv4(g, row, s->whhT[0], h, G4, H4);
-		} else {
-			const float *x = l ? s->h[l - 1] : s->x;
-
-			if (l == 0)
-				load_emb(s, token, E);
-			mv4(g, s->b[l], s->wihT[l], x, G4, l ? H4 : E4);
-			mv4(g, g, s->whhT[l], h, G4, H4);
-		}
-		cell(g, c, h, H4);
+		mul_h(s, g, layer_input(s, l, token, g), s->whhT[l], s->whhQ[l], s->whhS[l],
+		      s->h[l], G4);
+		cell(g, s->c[l], s->h[l], H4);
 	}
-	if (s->q) {
-		quant_h(s->hq, s->h[cfg->layers - 1], H4);
-		mvq(s->head, s->bout, s->woutQ, s->woutS, s->hq, M4, (int)round8((size_t)H4));
-	} else {
-		mv4(s->head, s->bout, s->woutT, s->h[cfg->layers - 1], M4, H4);
-	}
+	mul_h(s, s->head, s->bout, s->woutT, s->woutQ, s->woutS, s->h[cfg->layers - 1], M4);
 	for (int m = 0; m < M4; m += 4) {
 		v4f z = v4_load(s->head + m), q;
 		v4i low = z < v4_splat(FLOOR_LOGIT);

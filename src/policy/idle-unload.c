@@ -161,14 +161,12 @@ static void pid_seen(struct idle_state *s, uint32_t pid, bool exited)
 	bool found;
 	size_t at = pid_at(s, pid, &found);
 
-	if (exited || found) {
-		if (exited && found)
-			memmove(s->pids + at, s->pids + at + 1,
-				(s->n_pids - at - 1) * sizeof(*s->pids));
-		s->n_pids -= exited && found;
+	if (exited && found) {
+		s->n_pids--;
+		memmove(s->pids + at, s->pids + at + 1, (s->n_pids - at) * sizeof(*s->pids));
 		return;
 	}
-	if (!pid || s->n_pids >= TRACED_MAX)
+	if (exited || found || !pid || s->n_pids >= TRACED_MAX)
 		return;
 	if (s->n_pids == s->cap_pids) {
 		size_t cap = s->cap_pids ? 2 * s->cap_pids : 64;

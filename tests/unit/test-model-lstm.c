@@ -107,6 +107,28 @@ static void test_gradcheck(int layers)
 	pml_lstm_free(m);
 }
 
+/* The largest difference between s's probabilities and the windowed forward's (m->probs,
+ * of tok[0..n)), over two rounds of the stream (reset between). */
+static double stream_max_diff(const struct pml_lstm *m, struct pml_lstm_stream *s,
+			      const int32_t *tok, int n)
+{
+	const int M = m->cfg.modules;
+	float *probs = malloc(sizeof(float) * (size_t)M);
+	double maxd = 0;
+
+	CHECK(probs != NULL);
+	for (int round = 0; round < 2 && probs; round++) {
+		for (int t = 0; t < n; t++) {
+			pml_lstm_stream_step(s, tok[t], probs);
+			for (int k = 0; k < M; k++)
+				maxd = fmax(maxd, fabs(probs[k] - m->probs[t * M + k]));
+		}
+		pml_lstm_stream_reset(s);
+	}
+	free(probs);
+	return maxd;
+}
+
 /* The streaming step must give what the windowed forward gives, event by event. */
 static void test_stream_matches_forward(bool precompute)
 {
@@ -114,7 +136,6 @@ static void test_stream_matches_forward(bool precompute)
 					    .modules = 11};
 	enum { T = 9 };
 	int32_t tok[T];
-	float probs[11];
 	struct pml_lstm *m = pml_lstm_new(&cfg);
 	struct pml_lstm_stream *s;
 	double maxd = 0;
@@ -125,14 +146,7 @@ static void test_stream_matches_forward(bool precompute)
 	CHECK(pml_lstm_forward(m, tok, NULL, NULL, 1, T, NULL) == 0);
 	s = pml_lstm_stream_new(m, precompute);
 	CHECK(s != NULL);
-	for (int round = 0; round < 2; round++) {
-		for (int t = 0; t < T; t++) {
-			pml_lstm_stream_step(s, tok[t], probs);
-			for (int k = 0; k < cfg.modules; k++)
-				maxd = fmax(maxd, fabs(probs[k] - m->probs[t * cfg.modules + k]));
-		}
-		pml_lstm_stream_reset(s);
-	}
+	maxd = stream_max_diff(m, s, tok, T);
 	printf("stream vs forward (precompute %d): max diff %.2e\n", precompute, maxd);
 	CHECK(maxd < 1e-5);
 	pml_lstm_stream_free(s);
@@ -163,7 +177,6 @@ static void test_stream_quantized(int hidden, int layers, float whh, bool precom
 					    .layers = layers, .modules = 11};
 	enum { T = 12 };
 	int32_t tok[T];
-	float probs[11];
 	struct pml_lstm *m = pml_lstm_new(&cfg);
 	struct pml_lstm_stream *s;
 	double maxd = 0;
@@ -183,15 +196,9 @@ static void test_stream_quantized(int hidden, int layers, float whh, bool precom
 	CHECK(pml_lstm_forward(m, tok, NULL, NULL, 1, T, NULL) == 0);
 	s = pml_lstm_stream_new(m, precompute);
 	CHECK(s != NULL && pml_lstm_stream_quantize(s) == 0);
-	CHECK(s->q != NULL);
-	for (int round = 0; round < 2 && s; round++) {
-		for (int t = 0; t < T; t++) {
-			pml_lstm_stream_step(s, tok[t], probs);
-			for (int k = 0; k < cfg.modules; k++)
-				maxd = fmax(maxd, fabs(probs[k] - m->probs[t * cfg.modules + k]));
-		}
-		pml_lstm_stream_reset(s);
-	}
+	CHECK(s && s->q != NULL);
+	if (s)
+		maxd = stream_max_diff(m, s, tok, T);
 	printf("int16 stream vs forward (H %d, L %d, whh %g): max diff %.2e\n", hidden, layers,
 	       whh, maxd);
 	CHECK(maxd < 5e-3);

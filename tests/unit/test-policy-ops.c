@@ -202,25 +202,26 @@ static void request(struct pml_policy *p, const char *module, uint32_t pid, doub
 	pml_policy_observe(p, &ev);
 }
 
-static void exits(struct pml_policy *p, uint32_t pid, double t)
+/* A trace record of process pid, of kind */
+static void proc_record(struct pml_policy *p, uint32_t pid, uint16_t kind, double t)
 {
-	struct pml_tev_proc rec = {.h = {.t_ns = S(t), .pid = pid, .tid = pid,
-					 .kind = PML_TEV_EXIT, .size = sizeof(rec)}};
+	struct pml_tev_proc rec = {.h = {.t_ns = S(t), .pid = pid, .tid = pid, .kind = kind,
+					 .size = sizeof(rec)}};
 	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = S(t), .bytes = -1,
 				   .tev = &rec.h};
 
 	pml_policy_observe(p, &ev);
 }
 
+static void exits(struct pml_policy *p, uint32_t pid, double t)
+{
+	proc_record(p, pid, PML_TEV_EXIT, t);
+}
+
 /* A record of process pid in the program's trace (it runs: its exit will be seen) */
 static void runs(struct pml_policy *p, uint32_t pid, double t)
 {
-	struct pml_tev_proc rec = {.h = {.t_ns = S(t), .pid = pid, .tid = pid,
-					 .kind = PML_TEV_EXECVE, .size = sizeof(rec)}};
-	struct pml_pol_event ev = {.kind = PML_POL_TRACE, .t_ns = S(t), .bytes = -1,
-				   .tev = &rec.h};
-
-	pml_policy_observe(p, &ev);
+	proc_record(p, pid, PML_TEV_EXECVE, t);
 }
 
 /* What the kernel asked for for a process stays while that process lives (one `nft -f`
