@@ -73,6 +73,7 @@
 #include "model/predictor.h"
 #include "model/slots.h"
 #include "policy/name-rules.h"
+#include "policy/name-wait.h"
 #include "policy/needs-model.h"
 #include "policy/policy.h"
 #include "policy/pred-state.h"
@@ -113,6 +114,9 @@ struct lstm_state {
 	struct pml_slots_model *own_slots;
 	const struct pml_slots_model *slots_model;
 	float name_p; /* the confidence of the naming being told */
+	/* the script's namings wait for their command (name-wait.h); in_prior: reading it */
+	struct pml_name_wait wait;
+	bool in_prior;
 	uint64_t now;
 	float thr;
 	double horizon_ms;
@@ -204,9 +208,8 @@ static void scan(struct lstm_state *s, int32_t token)
  * A named module is a prefetch of confidence PML_NAME_RULES_P, the model's list or not (up
  * to NAMED_MAX outside it), held PML_NAME_RULES_HOLD_NS before an unused one may be taken
  * back. */
-static void on_named(void *ctx, const char *module, const char *words)
+static void act_named(struct lstm_state *s, const char *module, const char *words)
 {
-	struct lstm_state *s = ctx;
 	char norm[64];
 	int m = mod_index(s, module);
 	struct lstm_mod *md;
@@ -231,6 +234,30 @@ static void on_named(void *ctx, const char *module, const char *words)
 	md->by_token = -1;
 	snprintf(md->named, sizeof(md->named), "%s", words);
 	queue(s, m);
+}
+
+/* A naming: one of the script waits for its command (name-wait.h) */
+static void on_named(void *ctx, const char *module, const char *words)
+{
+	struct lstm_state *s = ctx;
+
+	if (s->in_prior &&
+	    pml_name_wait_hold(&s->wait, module, words, s->name_p,
+			       s->slots_model ? s->slots.prog : s->names.prog,
+			       s->slots_model ? s->slots.before : s->names.before))
+		return;
+	act_named(s, module, words);
+}
+
+/* A naming of the script released by its command's exec */
+static void on_released(void *ctx, const char *module, const char *words, float conf)
+{
+	struct lstm_state *s = ctx;
+	float p = s->name_p;
+
+	s->name_p = conf;
+	act_named(s, module, words);
+	s->name_p = p;
 }
 
 /* learned: a slot model's candidate is a naming when it reaches its threshold */
@@ -300,10 +327,13 @@ static int apply_prior(struct pml_policy *pol, const char *command, const char *
 	free(prior);
 	if (s->use_names) {
 		s->now = pml_policy_now(pol);
+		pml_name_wait_reset(&s->wait, script);
+		s->in_prior = true;
 		if (s->slots_model)
 			pml_slots_prior(&s->slots, command, script);
 		else
 			pml_name_rules_prior(&s->names, command, script);
+		s->in_prior = false;
 	}
 	return 0;
 }
@@ -483,6 +513,7 @@ static void lstm_observe(struct pml_policy *pol, const struct pml_pol_event *ev)
 			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
 
 			s->now = ev->t_ns;
+			pml_name_wait_record(&s->wait, t, on_released, s);
 			if (s->slots_model)
 				for (int i = 0; i < t->n; i++)
 					pml_slots_token(&s->slots, t->tok[i]);

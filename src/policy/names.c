@@ -37,6 +37,7 @@
 #include "model/slots.h"
 #include "policy/name-rules.h"
 #include "policy/needs-model.h"
+#include "policy/name-wait.h"
 #include "policy/policy.h"
 #include "policy/pred-state.h"
 #include "util/log.h"
@@ -62,6 +63,9 @@ struct names_state {
 	struct pml_slots_model *own_model; /* read from slots_path, else NULL (borrowed) */
 	const struct pml_slots_model *model;
 	float conf; /* of the naming being told */
+	/* the script's namings wait for their command (name-wait.h); in_prior: reading it */
+	struct pml_name_wait wait;
+	bool in_prior;
 	struct names_mod *mods;
 	int n_mods;
 	int *cands; /* module indices asked for, not yet handed out, in naming order */
@@ -87,9 +91,8 @@ static int mod_get(struct names_state *s, const char *module, bool add)
 	return s->n_mods++;
 }
 
-static void on_named(void *ctx, const char *module, const char *words)
+static void act_named(struct names_state *s, const char *module, const char *words)
 {
-	struct names_state *s = ctx;
 	int m = mod_get(s, module, true);
 	struct names_mod *md;
 
@@ -108,6 +111,30 @@ static void on_named(void *ctx, const char *module, const char *words)
 	}
 }
 
+/* A naming: one of the script waits for its command (name-wait.h) */
+static void on_named(void *ctx, const char *module, const char *words)
+{
+	struct names_state *s = ctx;
+
+	if (s->in_prior &&
+	    pml_name_wait_hold(&s->wait, module, words, s->conf,
+			       s->learned ? s->slots.prog : s->rules.prog,
+			       s->learned ? s->slots.before : s->rules.before))
+		return;
+	act_named(s, module, words);
+}
+
+/* A naming of the script released by its command's exec */
+static void on_released(void *ctx, const char *module, const char *words, float conf)
+{
+	struct names_state *s = ctx;
+	float c = s->conf;
+
+	s->conf = conf;
+	act_named(s, module, words);
+	s->conf = c;
+}
+
 /* slots: a candidate of the slot model, a naming when it reaches the threshold */
 static void on_slot(void *ctx, const struct pml_slot_cand *c)
 {
@@ -123,10 +150,13 @@ static void on_slot(void *ctx, const struct pml_slot_cand *c)
 /* The prior (the job's command line and script) through the naming source. */
 static void read_prior(struct names_state *s, const char *command, const char *script)
 {
+	pml_name_wait_reset(&s->wait, script);
+	s->in_prior = true;
 	if (s->learned)
 		pml_slots_prior(&s->slots, command, script);
 	else
 		pml_name_rules_prior(&s->rules, command, script);
+	s->in_prior = false;
 }
 
 static void names_free(struct pml_policy *pol)
@@ -214,6 +244,7 @@ static void names_observe(struct pml_policy *pol, const struct pml_pol_event *ev
 			return;
 		pml_feat_encode_record(s->enc, ev->tev, ids);
 		s->now = ev->t_ns;
+		pml_name_wait_record(&s->wait, pml_feat_encoder_last(s->enc), on_released, s);
 		if (s->learned) {
 			const struct pml_feat_tokens *t = pml_feat_encoder_last(s->enc);
 

@@ -1,6 +1,7 @@
 /* The lstm policy's decisions over one scripted sequence, against a transcript recorded
  * before the naming rules moved out of lstm.c into their own source (policy/name-rules.c)
- * and policy (names): tests/fixtures/policy/lstm-decisions.txt. The sequence: a prior
+ * and policy (names), and recorded again when a naming of the script began to wait for its
+ * command (policy/name-wait.h): tests/fixtures/policy/lstm-decisions.txt. The sequence: a prior
  * script naming modules, the base set, the real guest trace of
  * tests/fixtures/trace/guest-acceptance.bin record by record, executed commands, uses,
  * a refused unload, a new prior, and time passing (take-backs, idle unloads, the bound on

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "policy/name-rules.h"
+#include "policy/name-wait.h"
 #include "policy/policy.h"
 #include "unit.h"
 #include "util/log.h"
@@ -93,11 +94,21 @@ static void test_prior(void)
 	if (!p)
 		return;
 	n = pml_policy_decide(p, NULL, 0, acts, 16);
-	CHECK(n == 2);
+	CHECK(n == 1);
 	a = action_for(acts, n, "vxlan");
 	CHECK(a && a->kind == PML_ACT_LOAD && a->confidence == PML_NAME_RULES_P &&
 	      a->lead_ms == 1000 && !strcmp(a->reason, "prediction: named by 'type vxlan'") &&
 	      a->basis == PML_BASIS_NAMES);
+	/* the script's mkfs.btrfs waits for its program, or the command line's ip, to run */
+	{
+		static const char *const ls[] = {"ls"}, *const ip[] = {"ip"};
+
+		exec_rec(p, 90, ls, 1);
+		CHECK(pml_policy_decide(p, NULL, 0, acts, 16) == 0);
+		exec_rec(p, 91, ip, 1);
+	}
+	n = pml_policy_decide(p, NULL, 0, acts, 16);
+	CHECK(n == 1);
 	a = action_for(acts, n, "btrfs");
 	CHECK(a && a->kind == PML_ACT_LOAD && !strcmp(a->reason, "prediction: named by 'mkfs.btrfs'"));
 	/* neither the comment nor the label line */
@@ -169,6 +180,54 @@ static void test_trace(void)
 	pml_policy_free(p);
 }
 
+/* A naming of the script waits for its command, or the one before, to run (name-wait.h);
+ * not after a function of the script or a builtin, whose name no program has. */
+static void test_wait(void)
+{
+	static const char *const ip[] = {"ip", "netns", "add", "a"};
+	static const char *const ls[] = {"ls"};
+	struct pml_policy *p = names_new(NULL, "ip netns add a\n"
+					       "tc qdisc add dev x root netem\n"
+					       "f() { true; }\n"
+					       "f link add x type vxlan\n"
+					       "set -e\n"
+					       "mkfs.btrfs -f /dev/loop0\n",
+					 NULL);
+	struct pml_action acts[16];
+	const struct pml_action *a;
+	int n;
+
+	fake_now = 1000000000ull;
+	if (!p)
+		return;
+	n = pml_policy_decide(p, NULL, 0, acts, 16);
+	CHECK(n == 2 && action_for(acts, n, "vxlan") && action_for(acts, n, "btrfs"));
+	exec_rec(p, 100, ls, 1);
+	CHECK(pml_policy_decide(p, NULL, 0, acts, 16) == 0);
+	exec_rec(p, 101, ip, 4);
+	n = pml_policy_decide(p, NULL, 0, acts, 16);
+	a = action_for(acts, n, "sch_netem");
+	CHECK(n == 1 && a && a->confidence == PML_NAME_RULES_P &&
+	      !strcmp(a->reason, "prediction: named by 'tc netem'"));
+	pml_policy_free(p);
+
+	/* functions the script defines: the forms a shell reads */
+	{
+		struct pml_name_wait w;
+
+		pml_name_wait_reset(&w, "g () {\n  function h {\nk(){ :; }\nnot_one (x)\n");
+		CHECK(w.n_funcs == 3 && !strcmp(w.funcs[0], "g") && !strcmp(w.funcs[1], "h") &&
+		      !strcmp(w.funcs[2], "k"));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "g", "ip"));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "cd"));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", ""));
+		CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip") && w.n_held == 1);
+		for (int i = 1; i < PML_NAME_WAIT_MAX; i++)
+			CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip"));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip")); /* full: at once */
+	}
+}
+
 static void test_table(void)
 {
 	struct pml_policy_config cfg = {.clock = &clock};
@@ -189,6 +248,7 @@ int main(void)
 	pml_set_log_fn(NULL, NULL);
 	test_prior();
 	test_trace();
+	test_wait();
 	test_table();
 	return unit_done("policy-names");
 }
