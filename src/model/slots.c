@@ -419,6 +419,9 @@ void pml_slots_token(struct pml_slots *s, const char *tok)
 	}
 	if (!strncmp(tok, "exec:", 5)) {
 		snprintf(s->prog, sizeof(s->prog), "%s", tok + 5);
+		memcpy(s->before2, s->before, sizeof(s->before));
+		memcpy(s->before, s->cmd, sizeof(s->cmd));
+		snprintf(s->cmd, sizeof(s->cmd), "%s", tok + 5);
 		s->prev[0] = s->sub[0] = '\0';
 		s->pos = 0;
 		exec_forms(s);
@@ -451,7 +454,8 @@ static int prior_emit(void *ctx, const char *tok)
 
 void pml_slots_prior(struct pml_slots *s, const char *command, const char *script)
 {
+	s->cmd[0] = s->before[0] = s->before2[0] = '\0';
 	pml_features_prior(command, script, prior_emit, s);
 	s->in_prior = false;
-	s->prog[0] = s->prev[0] = s->sub[0] = '\0';
+	s->prog[0] = s->prev[0] = s->sub[0] = s->cmd[0] = s->before[0] = s->before2[0] = '\0';
 }

@@ -236,15 +236,16 @@ static void act_named(struct lstm_state *s, const char *module, const char *word
 	queue(s, m);
 }
 
-/* A naming: one of the script by the rules waits for its command (name-wait.h); the slot
- * model's act at once (on the validation split waiting cost learned 8 stalls, 1051 -> 1059) */
+/* A naming: one of the script waits for its command (name-wait.h) */
 static void on_named(void *ctx, const char *module, const char *words)
 {
 	struct lstm_state *s = ctx;
 
-	if (s->in_prior && !s->slots_model &&
-	    pml_name_wait_hold(&s->wait, module, words, s->name_p, s->names.prog,
-			       s->names.before))
+	if (s->in_prior &&
+	    pml_name_wait_hold(&s->wait, module, words, s->name_p,
+			       s->slots_model ? s->slots.prog : s->names.prog,
+			       s->slots_model ? s->slots.before : s->names.before,
+			       s->slots_model ? s->slots.before2 : s->names.before2))
 		return;
 	act_named(s, module, words);
 }

@@ -46,6 +46,7 @@ void pml_name_rules_token(struct pml_name_rules *r, const char *tok)
 		const char *prog = tok + 5, *dot = strchr(prog, '.');
 
 		snprintf(r->prog, sizeof(r->prog), "%s", prog);
+		memcpy(r->before2, r->before, sizeof(r->before));
 		memcpy(r->before, r->cmd, sizeof(r->cmd));
 		snprintf(r->cmd, sizeof(r->cmd), "%s", prog);
 		r->prev[0] = '\0';
@@ -140,7 +141,7 @@ static int prior_emit(void *ctx, const char *tok)
 
 void pml_name_rules_prior(struct pml_name_rules *r, const char *command, const char *script)
 {
-	r->cmd[0] = r->before[0] = '\0';
+	r->cmd[0] = r->before[0] = r->before2[0] = '\0';
 	pml_features_prior(command, script, prior_emit, r);
-	r->prog[0] = r->prev[0] = r->cmd[0] = r->before[0] = '\0';
+	r->prog[0] = r->prev[0] = r->cmd[0] = r->before[0] = r->before2[0] = '\0';
 }

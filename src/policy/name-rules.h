@@ -46,7 +46,7 @@ struct pml_name_rules {
 	/* the command being read: its program, the word before; cmd: the program of the
 	 * latest command (kept past its end), before: the one of the command before it */
 	char prog[64], prev[64];
-	char cmd[64], before[64];
+	char cmd[64], before[64], before2[64];
 };
 
 /* Set r up: resolve (with resolve_data) asks the index, on_name (with ctx) hears what is

@@ -62,7 +62,7 @@ static bool not_a_program(const struct pml_name_wait *w, const char *name)
 }
 
 bool pml_name_wait_hold(struct pml_name_wait *w, const char *module, const char *words,
-			float conf, const char *prog, const char *before)
+			float conf, const char *prog, const char *before, const char *before2)
 {
 	struct pml_name_wait_item *h;
 
@@ -78,6 +78,9 @@ bool pml_name_wait_hold(struct pml_name_wait *w, const char *module, const char 
 	h->conf = conf;
 	snprintf(h->prog, sizeof(h->prog), "%s", prog);
 	snprintf(h->before, sizeof(h->before), "%s", before);
+	/* the second command back: a release more (a function or builtin releases nothing) */
+	snprintf(h->before2, sizeof(h->before2), "%s",
+		 strlen(before2) < sizeof(h->before2) && !not_a_program(w, before2) ? before2 : "");
 	return true;
 }
 
@@ -93,7 +96,7 @@ static void ran(struct pml_name_wait *w, const char *prog, pml_name_wait_fn fn, 
 	for (int i = 0; i < w->n_held; i++) {
 		struct pml_name_wait_item h = w->held[i];
 
-		if (strcmp(h.prog, prog) && strcmp(h.before, prog)) {
+		if (strcmp(h.prog, prog) && strcmp(h.before, prog) && strcmp(h.before2, prog)) {
 			w->held[kept++] = h;
 			continue;
 		}

@@ -111,15 +111,16 @@ static void act_named(struct names_state *s, const char *module, const char *wor
 	}
 }
 
-/* A naming: one of the script by the rules waits for its command (name-wait.h); the slot
- * model's act at once (on the validation split waiting cost learned 8 stalls, 1051 -> 1059) */
+/* A naming: one of the script waits for its command (name-wait.h) */
 static void on_named(void *ctx, const char *module, const char *words)
 {
 	struct names_state *s = ctx;
 
-	if (s->in_prior && !s->learned &&
-	    pml_name_wait_hold(&s->wait, module, words, s->conf, s->rules.prog,
-			       s->rules.before))
+	if (s->in_prior &&
+	    pml_name_wait_hold(&s->wait, module, words, s->conf,
+			       s->learned ? s->slots.prog : s->rules.prog,
+			       s->learned ? s->slots.before : s->rules.before,
+			       s->learned ? s->slots.before2 : s->rules.before2))
 		return;
 	act_named(s, module, words);
 }

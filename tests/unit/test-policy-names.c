@@ -180,8 +180,9 @@ static void test_trace(void)
 	pml_policy_free(p);
 }
 
-/* A naming of the script waits for its command, or the one before, to run (name-wait.h);
- * not after a function of the script or a builtin, whose name no program has. */
+/* A naming of the script waits for its command, or one of the two before, to run
+ * (name-wait.h); not after a function of the script or a builtin, whose name no program
+ * has. */
 static void test_wait(void)
 {
 	static const char *const ip[] = {"ip", "netns", "add", "a"};
@@ -211,6 +212,17 @@ static void test_wait(void)
 	      !strcmp(a->reason, "prediction: named by 'tc netem'"));
 	pml_policy_free(p);
 
+	/* the command before is a library's function (pml_sleep, not defined in the script):
+	 * the one before it releases */
+	p = names_new(NULL, "ip netns add a\npml_sleep\ntc qdisc add dev x root netem\n", NULL);
+	if (!p)
+		return;
+	CHECK(pml_policy_decide(p, NULL, 0, acts, 16) == 0);
+	exec_rec(p, 102, ip, 4);
+	n = pml_policy_decide(p, NULL, 0, acts, 16);
+	CHECK(n == 1 && action_for(acts, n, "sch_netem"));
+	pml_policy_free(p);
+
 	/* functions the script defines: the forms a shell reads */
 	{
 		struct pml_name_wait w;
@@ -218,13 +230,13 @@ static void test_wait(void)
 		pml_name_wait_reset(&w, "g () {\n  function h {\nk(){ :; }\nnot_one (x)\n");
 		CHECK(w.n_funcs == 3 && !strcmp(w.funcs[0], "g") && !strcmp(w.funcs[1], "h") &&
 		      !strcmp(w.funcs[2], "k"));
-		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "g", "ip"));
-		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "cd"));
-		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", ""));
-		CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip") && w.n_held == 1);
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "g", "ip", ""));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "cd", ""));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "", ""));
+		CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip", "") && w.n_held == 1);
 		for (int i = 1; i < PML_NAME_WAIT_MAX; i++)
-			CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip"));
-		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip")); /* full: at once */
+			CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip", ""));
+		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip", "")); /* full: at once */
 	}
 }
 
