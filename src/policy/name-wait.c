@@ -70,7 +70,7 @@ bool pml_name_wait_hold(struct pml_name_wait *w, const char *module, const char 
 	    w->n_ran >= PML_NAME_WAIT_RAN || strlen(prog) >= sizeof(h->prog) ||
 	    strlen(before) >= sizeof(h->before) || not_a_program(w, prog) ||
 	    not_a_program(w, before) || listed(w->ran, w->n_ran, prog) ||
-	    listed(w->ran, w->n_ran, before))
+	    listed(w->ran, w->n_ran, before) || listed(w->ran, w->n_ran, before2))
 		return false;
 	h = &w->held[w->n_held++];
 	snprintf(h->module, sizeof(h->module), "%s", module);

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the prior reader's libFuzzer target (tests/fuzz/fuzz-prior.c: the sh lexer over a
-# submitted command line and script, and the slot model's reading of it) with clang and
+# submitted command line and script, the slot model's and the naming rules' reading of it,
+# the wait of the script's namings) with clang and
 # run it for FUZZ_TIME seconds (default 20), seeded with the workloads' scripts. A crash
 # leaves its input as BUILD/fuzz/crash-* and fails the script.
 #   tests/model/fuzz-prior.sh [BUILD]
@@ -17,7 +18,8 @@ done
 "$cc" -g -O1 -std=gnu17 -D_GNU_SOURCE -I"$root/src" \
 	-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
 	-o "$out/fuzz-prior" "$root/tests/fuzz/fuzz-prior.c" \
-	"$root/src/model/slots.c" "$root/src/model/prior-tokens.c" "$root/src/model/word-tokens.c" \
+	"$root/src/model/slots.c" "$root/src/policy/name-rules.c" "$root/src/policy/name-wait.c" \
+	"$root/src/model/prior-tokens.c" "$root/src/model/word-tokens.c" \
 	"$root/src/model/record-tokens.c" "$root/src/model/vocab.c" "$root/src/util/log.c" \
 	"$root/src/util/modname.c" "$root/src/trace/trace-decode.c" "$root/src/util/json.c" \
 	-lm

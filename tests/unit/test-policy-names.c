@@ -180,6 +180,11 @@ static void test_trace(void)
 	pml_policy_free(p);
 }
 
+static void count_release(void *ctx, const char *module, const char *words, float conf)
+{
+	++*(int *)ctx;
+}
+
 /* A naming of the script waits for its command, or one of the two before, to run
  * (name-wait.h); not after a function of the script or a builtin, whose name no program
  * has. */
@@ -233,6 +238,15 @@ static void test_wait(void)
 		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "g", "ip", ""));
 		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "cd", ""));
 		CHECK(!pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "", ""));
+		{
+			struct pml_feat_tokens t = {.n = 1, .tok = {"exec:modprobe"}};
+			int told = 0;
+
+			/* one of its programs ran already: at once */
+			pml_name_wait_record(&w, &t, count_release, &told);
+			CHECK(told == 0 && !pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip",
+							      "modprobe"));
+		}
 		CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip", "") && w.n_held == 1);
 		for (int i = 1; i < PML_NAME_WAIT_MAX; i++)
 			CHECK(pml_name_wait_hold(&w, "m", "w", 0.9f, "tc", "ip", ""));
