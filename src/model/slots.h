@@ -84,7 +84,8 @@ struct pml_slots {
 	bool in_prior;
 	/* the command being read */
 	char prog[64], prev[64], sub[64];
-	/* the program of the latest command (kept past its end), and of the one before it */
+	/* the program of the latest command (kept past its end), and of the two commands
+	 * before it (policy/name-wait.h) */
 	char cmd[64], before[64], before2[64];
 	int pos;
 };

@@ -44,7 +44,8 @@ struct pml_name_rules {
 	pml_name_fn on_name;
 	void *ctx;
 	/* the command being read: its program, the word before; cmd: the program of the
-	 * latest command (kept past its end), before: the one of the command before it */
+	 * latest command (kept past its end), before and before2: those of the two
+	 * commands before it (name-wait.h) */
 	char prog[64], prev[64];
 	char cmd[64], before[64], before2[64];
 };
